@@ -1,0 +1,1 @@
+return Sol.Atom.AtomCli.Run(args);
