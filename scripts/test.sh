@@ -10,6 +10,11 @@ root=$(pwd)
 # shellcheck source=scripts/lib/deps.sh
 source "$root/scripts/lib/deps.sh"
 ensure_postgres || { echo "0 passed, 1 failed"; exit 1; }
+# Each scripts/setup/*.sh installs what one group of tests needs (npm packages, chromium, flatc ...).
+for setup in "$root"/scripts/setup/*.sh; do
+    [ -f "$setup" ] || continue
+    bash "$setup" || { echo "setup step $(basename "$setup") failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+done
 
 work=$(mktemp -d /tmp/sol-test.XXXXXX)
 chmod 755 "$work"
@@ -46,7 +51,7 @@ for f in "${trx[@]}"; do
     passed=$((passed + ${p:-0})); failed=$((failed + ${fl:-0} + ${er:-0})); skipped=$((skipped + ${ne:-0}))
 done
 
-# Test stages outside the .NET suite add their counts here (see scripts/lib/*.sh).
+# Test stages outside the .NET suite (scripts/stages/*.sh) print their own 'N passed, N failed' last; added here.
 for stage in "$root"/scripts/stages/*.sh; do
     [ -f "$stage" ] || continue
     out=$(bash "$stage" 2>&1 | tee /dev/stderr | tail -n 1)
