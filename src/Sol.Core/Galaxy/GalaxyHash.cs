@@ -6,7 +6,7 @@ namespace Sol.Core.Galaxy;
 
 /// <summary>
 /// The content hash of a galaxy: SHA-256 over a canonical little-endian encoding of every system, star, planet and
-/// gate (doubles by their exact bits, names as UTF-8). The name and creation time are not content. A galaxy read back
+/// gate (doubles by their exact bits, with -0 as +0; names as UTF-8). The name and creation time are not content. A galaxy read back
 /// from any store hashes the same as the one generated, which is how tests prove a store loses nothing.
 /// </summary>
 public static class GalaxyHash
@@ -22,8 +22,8 @@ public static class GalaxyHash
         foreach (ref readonly var s in galaxy.Systems.AsSpan())
         {
             BinaryPrimitives.WriteInt32LittleEndian(buffer, s.Id);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[4..], s.X);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[12..], s.Y);
+            WriteDouble(buffer[4..], s.X);
+            WriteDouble(buffer[12..], s.Y);
             hash.AppendData(buffer[..20]);
             AppendName(hash, text, s.Name);
         }
@@ -32,11 +32,11 @@ public static class GalaxyHash
         {
             BinaryPrimitives.WriteInt32LittleEndian(buffer, s.Id);
             BinaryPrimitives.WriteInt32LittleEndian(buffer[4..], s.SystemId);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[8..], s.X);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[16..], s.Y);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[24..], s.Radius);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[32..], s.Mass);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[40..], s.DamageRadius);
+            WriteDouble(buffer[8..], s.X);
+            WriteDouble(buffer[16..], s.Y);
+            WriteDouble(buffer[24..], s.Radius);
+            WriteDouble(buffer[32..], s.Mass);
+            WriteDouble(buffer[40..], s.DamageRadius);
             hash.AppendData(buffer[..48]);
         }
         WriteCount(hash, buffer, galaxy.Planets.Length);
@@ -44,10 +44,10 @@ public static class GalaxyHash
         {
             BinaryPrimitives.WriteInt32LittleEndian(buffer, p.Id);
             BinaryPrimitives.WriteInt32LittleEndian(buffer[4..], p.SystemId);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[8..], p.Radius);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[16..], p.OrbitRadius);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[24..], p.Period);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[32..], p.Phase);
+            WriteDouble(buffer[8..], p.Radius);
+            WriteDouble(buffer[16..], p.OrbitRadius);
+            WriteDouble(buffer[24..], p.Period);
+            WriteDouble(buffer[32..], p.Phase);
             hash.AppendData(buffer[..40]);
             AppendName(hash, text, p.Name);
         }
@@ -56,14 +56,21 @@ public static class GalaxyHash
         {
             BinaryPrimitives.WriteInt32LittleEndian(buffer, g.Id);
             BinaryPrimitives.WriteInt32LittleEndian(buffer[4..], g.SystemId);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[8..], g.X);
-            BinaryPrimitives.WriteDoubleLittleEndian(buffer[16..], g.Y);
+            WriteDouble(buffer[8..], g.X);
+            WriteDouble(buffer[16..], g.Y);
             BinaryPrimitives.WriteInt32LittleEndian(buffer[24..], g.TargetSystemId);
             BinaryPrimitives.WriteInt32LittleEndian(buffer[28..], g.PartnerGateId);
             hash.AppendData(buffer[..32]);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    /// <summary>
+    /// Doubles by their bits, except that -0 counts as +0: they are the same position, and SQLite stores a REAL zero as
+    /// the integer 0, so -0 does not survive a round trip there.
+    /// </summary>
+    private static void WriteDouble(Span<byte> destination, double value) =>
+        BinaryPrimitives.WriteDoubleLittleEndian(destination, value == 0 ? 0.0 : value);
 
     private static void WriteCount(IncrementalHash hash, Span<byte> buffer, int count)
     {

@@ -59,7 +59,8 @@ internal static class SystemLayout
                 var damage = radius * random.NextDouble(2.2, 3.2);
                 var mass = radius * radius * random.NextDouble(300, 500);
                 var (sin, cos) = Math.SinCos(starRotation + (2 * Math.PI * k / starCount));
-                stars.Add(new Star(stars.Count + 1, systemId, starRing * cos, starRing * sin, radius, mass, damage));
+                // + 0.0 turns the -0 of a centred star into +0, which every store keeps as it is.
+                stars.Add(new Star(stars.Count + 1, systemId, (starRing * cos) + 0.0, (starRing * sin) + 0.0, radius, mass, damage));
                 extent = Math.Max(extent, starRing + damage);
             }
 

@@ -1,0 +1,35 @@
+using Sol.Persistence.Model;
+
+namespace Sol.Persistence;
+
+/// <summary>Accounts and player progress.</summary>
+public interface IPlayerStore
+{
+    /// <summary>Creates an account; false when the username (case-insensitively) is taken.</summary>
+    Task<bool> CreateAccountAsync(Account account, CancellationToken cancellationToken = default);
+
+    Task<Account?> FindAccountByUsernameAsync(string username, CancellationToken cancellationToken = default);
+
+    Task<Account?> GetAccountAsync(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>The account bound to a device id, created (as a guest account) on first use. Safe under races.</summary>
+    Task<Account> FindOrCreateDeviceAccountAsync(string deviceId, CancellationToken cancellationToken = default);
+
+    /// <summary>The player of <paramref name="accountId"/> in <paramref name="galaxyId"/>, with explored systems, route and inventory.</summary>
+    Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Upserts many players in a few batched statements, in one transaction. A row whose stored version is not lower
+    /// than the incoming one is left alone (with its explored systems, route and inventory).
+    /// </summary>
+    Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Founds a colony: takes <paramref name="cost"/> credits from the player and adds the colony in one transaction —
+    /// both or neither. Bumps the player's version.
+    /// </summary>
+    Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Colonies in a galaxy on the given planets (all planets when <paramref name="planetIds"/> is null).</summary>
+    Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default);
+}

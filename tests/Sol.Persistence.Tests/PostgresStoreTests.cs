@@ -1,0 +1,65 @@
+using Npgsql;
+using Sol.Persistence.Cockroach;
+using Sol.Testing;
+
+namespace Sol.Persistence.Tests;
+
+public sealed class PostgresStoreTests : StoreContract
+{
+    protected override async Task<ISolStore?> CreateStoreAsync()
+    {
+        var connectionString = await PostgresDatabase.CreateAsync("store");
+        return connectionString is null ? null : await SolStore.OpenAsync(connectionString);
+    }
+
+    [SkippableFact]
+    public async Task ASerializationFailureIsRetriedUntilTheTransactionCommits()
+    {
+        var connectionString = await PostgresDatabase.CreateAsync("retry");
+        Skip.If(connectionString is null, "no PostgreSQL cluster configured");
+        await using var store = (CockroachStore)await SolStore.OpenAsync(connectionString!);
+        await using (var setup = new NpgsqlConnection(connectionString))
+        {
+            await setup.OpenAsync();
+            await using var create = new NpgsqlCommand("CREATE TABLE counter (id BIGINT PRIMARY KEY, v BIGINT NOT NULL); INSERT INTO counter VALUES (1, 0)", setup);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        // Attempt 1 reads v, then a rival SERIALIZABLE transaction increments and commits it, then attempt 1 writes:
+        // PostgreSQL fails that write with 40001. Attempt 2 runs alone and commits. Both increments must count.
+        var attempts = 0;
+        await store.RunAsync(async (connection, transaction, ct) =>
+        {
+            attempts++;
+            await using var read = new NpgsqlCommand("SELECT v FROM counter WHERE id = 1", connection, transaction);
+            var v = (long)(await read.ExecuteScalarAsync(ct))!;
+            if (attempts == 1)
+            {
+                await using var rival = new NpgsqlConnection(connectionString);
+                await rival.OpenAsync(ct);
+                await using var rivalTx = await rival.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+                await using var bump = new NpgsqlCommand("UPDATE counter SET v = v + 1 WHERE id = 1", rival, rivalTx);
+                await bump.ExecuteNonQueryAsync(ct);
+                await rivalTx.CommitAsync(ct);
+            }
+            await using var write = new NpgsqlCommand("UPDATE counter SET v = @v WHERE id = 1", connection, transaction);
+            write.Parameters.AddWithValue("v", v + 1);
+            return await write.ExecuteNonQueryAsync(ct);
+        });
+
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, store.Retry.Retries);
+        await using var check = new NpgsqlConnection(connectionString);
+        await check.OpenAsync();
+        await using var final = new NpgsqlCommand("SELECT v FROM counter WHERE id = 1", check);
+        Assert.Equal(2L, await final.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task AnUnreachableServerIsOneClearLine()
+    {
+        var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => SolStore.OpenAsync("postgresql://sol@127.0.0.1:1/sol?connect_timeout=3"));
+        Assert.StartsWith("cannot reach the database at 127.0.0.1:1/sol", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}

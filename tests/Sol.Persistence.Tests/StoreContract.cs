@@ -1,0 +1,265 @@
+using Sol.Core.Galaxy;
+using Sol.Persistence.Model;
+
+namespace Sol.Persistence.Tests;
+
+/// <summary>
+/// The behaviour every store must have, run unchanged against SQLite and PostgreSQL (standing in for CockroachDB).
+/// Each test gets a fresh, migrated database.
+/// </summary>
+public abstract class StoreContract
+{
+    private static readonly GalaxyModel s_small = GalaxyGenerator.Generate("andromeda", GalaxyParameters.Default(300, 11));
+
+    /// <summary>A fresh, migrated store; null means "skip" (PostgreSQL outside CI without a cluster).</summary>
+    protected abstract Task<ISolStore?> CreateStoreAsync();
+
+    private async Task<ISolStore> StoreAsync()
+    {
+        var store = await CreateStoreAsync();
+        Skip.If(store is null, "no PostgreSQL cluster configured (run scripts/test.sh)");
+        return store!;
+    }
+
+    [SkippableFact]
+    public async Task MigratingTwiceChangesNothingAndReportsTheVersion()
+    {
+        await using var store = await StoreAsync();
+        await store.MigrateAsync();
+        await Task.WhenAll(store.MigrateAsync(), store.MigrateAsync(), store.MigrateAsync());
+        Assert.Equal(1, await store.SchemaVersionAsync());
+        Assert.Equal(1, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
+    }
+
+    [SkippableFact]
+    public async Task AGalaxyRoundTripsBitForBit()
+    {
+        await using var store = await StoreAsync();
+        var saved = await store.SaveGalaxyAsync(s_small, replace: false);
+        var loaded = await store.LoadGalaxyAsync("andromeda");
+        Assert.NotNull(loaded);
+        var (summary, model) = loaded.Value;
+        Assert.Equal(saved.Id, summary.Id);
+        Assert.Equal(s_small.ContentHash, model.ContentHash);
+        Assert.Equal(s_small.Parameters, model.Parameters);
+        Assert.Equal(s_small.Systems, model.Systems);
+        Assert.Equal(s_small.Stars, model.Stars);
+        Assert.Equal(s_small.Planets, model.Planets);
+        Assert.Equal(s_small.Gates, model.Gates);
+        Assert.Equal((s_small.Stars.Length, s_small.Planets.Length, s_small.Gates.Length), (summary.Stars, summary.Planets, summary.Gates));
+    }
+
+    [SkippableFact]
+    public async Task ASeedWithTheHighBitSetSurvivesTheSignedColumn()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = GalaxyGenerator.Generate("big-seed", GalaxyParameters.Default(20, ulong.MaxValue - 5));
+        await store.SaveGalaxyAsync(galaxy, replace: false);
+        var found = await store.FindGalaxyAsync("big-seed");
+        Assert.Equal(ulong.MaxValue - 5, found!.Parameters.Seed);
+    }
+
+    [SkippableFact]
+    public async Task SavingATakenNameWithoutReplaceFailsAndKeepsTheFirst()
+    {
+        await using var store = await StoreAsync();
+        await store.SaveGalaxyAsync(s_small, replace: false);
+        var other = GalaxyGenerator.Generate("andromeda", GalaxyParameters.Default(50, 99));
+        await Assert.ThrowsAsync<GalaxyExistsException>(() => store.SaveGalaxyAsync(other, replace: false));
+        Assert.Equal(s_small.ContentHash, (await store.FindGalaxyAsync("andromeda"))!.ContentHash);
+        Assert.Equal(1, await ((SqlStore)store).CountRowsAsync("galaxies"));
+        Assert.Equal(s_small.Systems.Length, await ((SqlStore)store).CountRowsAsync("systems"));
+    }
+
+    [SkippableFact]
+    public async Task ReplaceSwapsTheGalaxyAndDeletesEveryRowOfTheOldOne()
+    {
+        await using var store = await StoreAsync();
+        var first = await store.SaveGalaxyAsync(s_small, replace: false);
+        await store.SavePlayersAsync([NewPlayer(first.Id, Guid.NewGuid())]);
+        var second = GalaxyGenerator.Generate("andromeda", GalaxyParameters.Default(40, 5));
+        await store.SaveGalaxyAsync(second, replace: true);
+
+        var loaded = await store.LoadGalaxyAsync("andromeda");
+        Assert.Equal(second.ContentHash, loaded!.Value.Model.ContentHash);
+        var sql = (SqlStore)store;
+        Assert.Equal(1, await sql.CountRowsAsync("galaxies"));
+        Assert.Equal(second.Systems.Length, await sql.CountRowsAsync("systems"));
+        Assert.Equal(second.Planets.Length, await sql.CountRowsAsync("planets"));
+        Assert.Equal(second.Gates.Length, await sql.CountRowsAsync("gates"));
+        Assert.Equal(0, await sql.CountRowsAsync("players"));
+        Assert.Equal(0, await sql.CountRowsAsync("player_explored"));
+    }
+
+    [SkippableFact]
+    public async Task AnInterruptedReplaceLeavesTheOldGalaxyWholeAndNoTrace()
+    {
+        await using var store = await StoreAsync();
+        await store.SaveGalaxyAsync(s_small, replace: false);
+        var replacement = GalaxyGenerator.Generate("andromeda", GalaxyParameters.Default(120, 77));
+        using var cancel = new CancellationTokenSource();
+        // Cancel just before the publishing transaction: every body row of the new galaxy is written by then.
+        var progress = new SynchronousProgress(message =>
+        {
+            if (message == "publishing")
+            {
+                cancel.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.SaveGalaxyAsync(replacement, replace: true, progress, cancel.Token));
+
+        var loaded = await store.LoadGalaxyAsync("andromeda");
+        Assert.Equal(s_small.ContentHash, loaded!.Value.Model.ContentHash);
+        var sql = (SqlStore)store;
+        Assert.Equal(1, await sql.CountRowsAsync("galaxies"));
+        Assert.Equal(s_small.Systems.Length, await sql.CountRowsAsync("systems"));
+        Assert.Equal(s_small.Gates.Length, await sql.CountRowsAsync("gates"));
+    }
+
+    [SkippableFact]
+    public async Task ListShowsEveryGalaxyWithItsCountsAndDeleteRemovesOne()
+    {
+        await using var store = await StoreAsync();
+        await store.SaveGalaxyAsync(s_small, replace: false);
+        var tiny = GalaxyGenerator.Generate("tiny", GalaxyParameters.Default(10, 3));
+        await store.SaveGalaxyAsync(tiny, replace: false);
+
+        var list = await store.ListGalaxiesAsync();
+        Assert.Equal(["andromeda", "tiny"], list.Select(g => g.Name));
+        Assert.Equal(tiny.Gates.Length, list[1].Gates);
+        Assert.Equal(10, list[1].Parameters.Zones);
+
+        Assert.True(await store.DeleteGalaxyAsync("tiny"));
+        Assert.False(await store.DeleteGalaxyAsync("tiny"));
+        Assert.Null(await store.LoadGalaxyAsync("tiny"));
+        Assert.Equal(s_small.Systems.Length, await ((SqlStore)store).CountRowsAsync("systems"));
+    }
+
+    [SkippableFact]
+    public async Task UsernamesAreUniqueWhateverTheirCase()
+    {
+        await using var store = await StoreAsync();
+        var ada = new Account(Guid.NewGuid(), "Ada", "hash", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        Assert.True(await store.CreateAccountAsync(ada));
+        Assert.False(await store.CreateAccountAsync(new Account(Guid.NewGuid(), "ADA", "other", DateTimeOffset.UtcNow)));
+        Assert.Equal(ada, await store.FindAccountByUsernameAsync("ada"));
+        Assert.Equal(ada, await store.GetAccountAsync(ada.Id));
+        Assert.Null(await store.FindAccountByUsernameAsync("grace"));
+    }
+
+    [SkippableFact]
+    public async Task ADeviceGetsOneAccountEvenWhenItsFirstLoginsRace()
+    {
+        await using var store = await StoreAsync();
+        var accounts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => store.FindOrCreateDeviceAccountAsync("device-1"))));
+        Assert.Single(accounts.Select(a => a.Id).Distinct());
+        Assert.Null(accounts[0].PasswordHash);
+        Assert.Equal(accounts[0], await store.FindOrCreateDeviceAccountAsync("device-1"));
+        Assert.NotEqual(accounts[0].Id, (await store.FindOrCreateDeviceAccountAsync("device-2")).Id);
+        Assert.Equal(2, await ((SqlStore)store).CountRowsAsync("accounts"));
+    }
+
+    [SkippableFact]
+    public async Task APlayerRoundTripsWithExploredRouteAndInventory()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = await store.SaveGalaxyAsync(s_small, replace: false);
+        var player = NewPlayer(galaxy.Id, Guid.NewGuid()) with
+        {
+            Zone = ZoneId.ForPlanet(7),
+            Explored = [1, 4, 9],
+            Route = [9, 4, 12],
+            Inventory = [new InventoryItem("ore", 12), new InventoryItem("water", 3)],
+        };
+        await store.SavePlayersAsync([player]);
+        var loaded = await store.LoadPlayerAsync(player.AccountId, galaxy.Id);
+        AssertSamePlayer(player, loaded);
+    }
+
+    [SkippableFact]
+    public async Task AnOlderSnapshotNeverOverwritesANewerOne()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = await store.SaveGalaxyAsync(s_small, replace: false);
+        var v2 = NewPlayer(galaxy.Id, Guid.NewGuid()) with { Version = 2, X = 200, Explored = [1, 2], Inventory = [new InventoryItem("ore", 2)] };
+        await store.SavePlayersAsync([v2]);
+        await store.SavePlayersAsync([v2 with { Version = 1, X = 100, Inventory = [new InventoryItem("ore", 1)] }]);
+        AssertSamePlayer(v2, await store.LoadPlayerAsync(v2.AccountId, galaxy.Id));
+
+        // In one batch the highest version of a player wins, whatever the order.
+        var v4 = v2 with { Version = 4, X = 400, Explored = [1, 2, 3], Route = [3], Inventory = [] };
+        await store.SavePlayersAsync([v4, v2 with { Version = 3, X = 300 }]);
+        AssertSamePlayer(v4, await store.LoadPlayerAsync(v2.AccountId, galaxy.Id));
+    }
+
+    [SkippableFact]
+    public async Task AThousandPlayersAreSavedInOneCall()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = await store.SaveGalaxyAsync(s_small, replace: false);
+        var players = Enumerable.Range(0, 1000)
+            .Select(i => NewPlayer(galaxy.Id, Guid.NewGuid()) with { X = i, Explored = [1, 1 + (i % 50)], Inventory = [new InventoryItem("ore", i + 1)] })
+            .ToList();
+        await store.SavePlayersAsync(players);
+        var sql = (SqlStore)store;
+        Assert.Equal(1000, await sql.CountRowsAsync("players"));
+        Assert.Equal(1000, await sql.CountRowsAsync("player_inventory"));
+        AssertSamePlayer(players[637], await store.LoadPlayerAsync(players[637].AccountId, galaxy.Id));
+    }
+
+    [SkippableFact]
+    public async Task ColonizingTakesCreditsAndAddsTheColonyTogetherOrNotAtAll()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = await store.SaveGalaxyAsync(s_small, replace: false);
+        var player = NewPlayer(galaxy.Id, Guid.NewGuid()) with { Credits = 1500 };
+        await store.SavePlayersAsync([player]);
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(1_750_000_000_000);
+
+        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 5, 1000, now));
+        Assert.Equal(ColonizeOutcome.AlreadyColonized, await store.ColonizeAsync(player.Id, 5, 1000, now));
+        Assert.Equal(ColonizeOutcome.NotEnoughCredits, await store.ColonizeAsync(player.Id, 6, 1000, now));
+        Assert.Equal(ColonizeOutcome.UnknownPlayer, await store.ColonizeAsync(Guid.NewGuid(), 6, 1, now));
+
+        var after = await store.LoadPlayerAsync(player.AccountId, galaxy.Id);
+        Assert.Equal(500, after!.Credits);
+        Assert.Equal(player.Version + 1, after.Version);
+        var colonies = await store.ListColoniesAsync(galaxy.Id);
+        Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now)], colonies);
+        Assert.Empty(await store.ListColoniesAsync(galaxy.Id, [6]));
+    }
+
+    protected static PlayerRecord NewPlayer(Guid galaxyId, Guid accountId) => new()
+    {
+        Id = Guid.NewGuid(),
+        AccountId = accountId,
+        GalaxyId = galaxyId,
+        Zone = ZoneId.ForSystem(3),
+        X = 1234.5,
+        Y = -0.1,
+        Vx = 3.25,
+        Vy = -7,
+        Rotation = Math.PI / 3,
+        Credits = 1000,
+        ShipType = "scout",
+        Hull = 87.5,
+        HomeSystemId = 3,
+        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_760_000_000_123),
+        Version = 1,
+        Explored = [3],
+    };
+
+    private static void AssertSamePlayer(PlayerRecord expected, PlayerRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { Explored = [], Route = [], Inventory = [] }, actual with { Explored = [], Route = [], Inventory = [] });
+        Assert.Equal(expected.Explored.Order(), actual.Explored);
+        Assert.Equal(expected.Route, actual.Route);
+        Assert.Equal(expected.Inventory.OrderBy(i => i.Item, StringComparer.Ordinal), actual.Inventory);
+    }
+
+    private sealed class SynchronousProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}
