@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Sol.Core.Galaxy;
+using Sol.Persistence;
+
+namespace Sol.Atom.Commands;
+
+/// <summary>Options and error handling shared by the <c>atom</c> commands.</summary>
+internal static class CommonOptions
+{
+    public const string DefaultGalaxy = "main";
+
+    public static Option<string> Database() => new("--db")
+    {
+        Description = "The database: a SQLite file path, or a postgresql:// / cockroachdb:// URL (CockroachDB or PostgreSQL)",
+        DefaultValueFactory = _ => SolStore.DefaultDatabase,
+    };
+
+    public static Option<string> Name(bool required) => new("--name")
+    {
+        Description = "The galaxy's name",
+        Required = required,
+        DefaultValueFactory = required ? null : _ => DefaultGalaxy,
+    };
+
+    public static Option<IntRange> Range(string name, string description, IntRange defaultValue) => new(name)
+    {
+        Description = $"{description} (MIN..MAX or N)",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = ParseRange,
+    };
+
+    /// <summary>
+    /// Runs a command body with the store open, turning the failures an operator can act on into one line and an exit
+    /// code: an unreachable database is 1, bad input is 2.
+    /// </summary>
+    public static async Task<int> WithStoreAsync(string database, TextWriter error, Func<ISolStore, Task<int>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var store = await SolStore.OpenAsync(database, cancellationToken).ConfigureAwait(false);
+            return await body(store).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException e)
+        {
+            await error.WriteLineAsync($"atom: {e.Message}").ConfigureAwait(false);
+            return AtomCli.Failed;
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync($"atom: {e.Message}").ConfigureAwait(false);
+            return AtomCli.BadInput;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("atom: cancelled; nothing was published").ConfigureAwait(false);
+            return AtomCli.Failed;
+        }
+    }
+
+    public static async Task<int> UnknownGalaxyAsync(TextWriter error, string name)
+    {
+        await error.WriteLineAsync($"atom: no galaxy named '{name}' (see 'atom list')").ConfigureAwait(false);
+        return AtomCli.BadInput;
+    }
+
+    private static IntRange ParseRange(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (IntRange.TryParse(text, out var range))
+        {
+            return range;
+        }
+        result.AddError($"{((OptionResult)result.Parent!).Option.Name}: '{text}' is not a range (use MIN..MAX, e.g. 1..6, or one number)");
+        return default;
+    }
+}

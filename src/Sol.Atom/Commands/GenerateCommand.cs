@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Sol.Core.Galaxy;
+using Sol.Persistence;
+
+namespace Sol.Atom.Commands;
+
+/// <summary><c>atom generate</c>: a seeded, deterministic galaxy into a store, published all or nothing.</summary>
+internal static class GenerateCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var db = CommonOptions.Database();
+        var name = CommonOptions.Name(required: false);
+        var zones = new Option<int>("--zones") { Description = "Number of solar systems", DefaultValueFactory = _ => 200 };
+        var planets = CommonOptions.Range("--planets", "Planets per system", new IntRange(1, 6));
+        var stars = CommonOptions.Range("--stars", "Stars per system", new IntRange(1, 2));
+        var gates = CommonOptions.Range("--gates", "Warp gates per system", new IntRange(2, 3));
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of the generator (default: a random one, printed)" };
+        var replace = new Option<bool>("--replace") { Description = "Replace a galaxy of the same name (its players' progress goes with it)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
+
+        var command = new Command("generate", "Generate a galaxy into the database") { db, name, zones, planets, stars, gates, seed, replace, quiet };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+#pragma warning disable CA5394 // A seed, not a secret.
+            var parameters = new GalaxyParameters(
+                parse.GetValue(zones), parse.GetValue(planets), parse.GetValue(stars), parse.GetValue(gates),
+                parse.GetValue(seed) ?? (ulong)Random.Shared.NextInt64(1, long.MaxValue));
+#pragma warning restore CA5394
+            if (parameters.Validate() is { } problem)
+            {
+                await error.WriteLineAsync($"atom: {problem}").ConfigureAwait(false);
+                return AtomCli.BadInput;
+            }
+            var galaxyName = parse.GetValue(name)!;
+            if (string.IsNullOrWhiteSpace(galaxyName))
+            {
+                await error.WriteLineAsync("atom: --name cannot be empty").ConfigureAwait(false);
+                return AtomCli.BadInput;
+            }
+            var clock = Stopwatch.StartNew();
+            var progress = parse.GetValue(quiet) ? null : new LineProgress(error, clock);
+
+            return await CommonOptions.WithStoreAsync(parse.GetValue(db)!, error, async store =>
+            {
+                // Fail fast, before generating, when the name is taken; the store checks again when it publishes.
+                if (!parse.GetValue(replace) && await store.FindGalaxyAsync(galaxyName, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    await error.WriteLineAsync($"atom: a galaxy named '{galaxyName}' already exists in {store.Description} (use --replace to overwrite it)").ConfigureAwait(false);
+                    return AtomCli.BadInput;
+                }
+                var galaxy = GalaxyGenerator.Generate(galaxyName, parameters, progress);
+                var generated = clock.Elapsed;
+                try
+                {
+                    await store.SaveGalaxyAsync(galaxy, parse.GetValue(replace), progress, cancellationToken).ConfigureAwait(false);
+                }
+                catch (GalaxyExistsException e)
+                {
+                    await error.WriteLineAsync($"atom: {e.Message}").ConfigureAwait(false);
+                    return AtomCli.BadInput;
+                }
+                await output.WriteLineAsync(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"generated galaxy '{galaxyName}' (seed {parameters.Seed}) into {store.Description}: {galaxy.Systems.Length:N0} systems, {galaxy.Stars.Length:N0} stars, " +
+                    $"{galaxy.Planets.Length:N0} planets, {galaxy.Gates.Length:N0} gates; hash {galaxy.ContentHash}; " +
+                    $"{clock.Elapsed.TotalSeconds:0.00} s (generate {generated.TotalSeconds:0.00} s, store {(clock.Elapsed - generated).TotalSeconds:0.00} s)")).ConfigureAwait(false);
+                return AtomCli.Ok;
+            }, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Text.Json;
+using Sol.Persistence;
+using Sol.Testing;
+
+namespace Sol.Atom.Tests;
+
+public sealed class AtomCliTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    private string Db => _directory.File("data/sol.db");
+
+    [Fact]
+    public async Task GenerateStoresAGalaxyThatListAndInspectShow()
+    {
+        var (code, output, error) = await AtomAsync("generate", "--db", Db, "--name", "milky", "--zones", "120", "--seed", "42", "--quiet");
+        Assert.Equal(0, code);
+        Assert.Empty(error);
+        Assert.Contains("generated galaxy 'milky' (seed 42)", output, StringComparison.Ordinal);
+
+        (code, output, _) = await AtomAsync("list", "--db", Db);
+        Assert.Equal(0, code);
+        Assert.Contains("milky", output, StringComparison.Ordinal);
+
+        (code, output, _) = await AtomAsync("inspect", "--db", Db, "--name", "milky");
+        Assert.Equal(0, code);
+        Assert.Contains("systems       120", output, StringComparison.Ordinal);
+        Assert.Contains("connected     yes", output, StringComparison.Ordinal);
+        Assert.Contains("(verified)", output, StringComparison.Ordinal);
+        Assert.Matches(@"diameter      \d+ jumps", output);
+    }
+
+    [SkippableFact]
+    public async Task TheSameSeedGivesTheSameHashInSqliteAndPostgres()
+    {
+        var postgres = await PostgresDatabase.CreateAsync("atom");
+        Skip.If(postgres is null, "no PostgreSQL cluster configured");
+        var (code1, sqliteOut, _) = await AtomAsync("generate", "--db", Db, "--zones", "500", "--seed", "9", "--quiet");
+        var (code2, postgresOut, _) = await AtomAsync("generate", "--db", postgres!, "--zones", "500", "--seed", "9", "--quiet");
+        Assert.Equal((0, 0), (code1, code2));
+        Assert.Equal(Hash(sqliteOut), Hash(postgresOut));
+        await using var a = await SolStore.OpenAsync(Db);
+        await using var b = await SolStore.OpenAsync(postgres!);
+        Assert.Equal((await a.LoadGalaxyAsync("main"))!.Value.Model.ContentHash, (await b.LoadGalaxyAsync("main"))!.Value.Model.ContentHash);
+
+        static string Hash(string output) => output[(output.IndexOf("hash ", StringComparison.Ordinal) + 5)..][..64];
+    }
+
+    [Fact]
+    public async Task ProgressGoesToStderrUnlessQuiet()
+    {
+        var (code, _, error) = await AtomAsync("generate", "--db", Db, "--zones", "50", "--seed", "1");
+        Assert.Equal(0, code);
+        Assert.Contains("linking gates", error, StringComparison.Ordinal);
+        Assert.Contains("publishing", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnExistingNameNeedsReplaceAndReplaceSwapsIt()
+    {
+        Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "30", "--seed", "1", "--quiet")).Code);
+        var (code, _, error) = await AtomAsync("generate", "--db", Db, "--zones", "40", "--seed", "2", "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("already exists", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+
+        Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "40", "--seed", "2", "--replace", "--quiet")).Code);
+        var (_, inspect, _) = await AtomAsync("inspect", "--db", Db);
+        Assert.Contains("systems       40", inspect, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("MIN is greater than MAX", "generate", "--planets", "6..1")]
+    [InlineData("MIN is greater than MAX", "generate", "--gates", "3..2")]
+    [InlineData("too few for --gates", "generate", "--zones", "3", "--gates", "3..4")]
+    [InlineData("cannot be negative", "generate", "--stars", "-1..2")]
+    [InlineData("--zones must be at least 1", "generate", "--zones", "0")]
+    [InlineData("--zones must be at least 1", "generate", "--zones", "-5")]
+    [InlineData("is not a range", "generate", "--planets", "few")]
+    [InlineData("Cannot parse argument", "generate", "--zones", "many")]
+    [InlineData("Unrecognized command or argument", "frobnicate")]
+    [InlineData("Unrecognized command or argument '--colour'", "list", "--colour")]
+    [InlineData("'xml' not recognized", "export", "--format", "xml")]
+    [InlineData("unknown scheme", "list", "--db", "mysql://root@127.0.0.1/sol")]
+    public async Task BadInputIsOneLineOnStderrAndExitCode2(string expected, params string[] args)
+    {
+        var (code, output, error) = await AtomAsync([.. args, .. args.Contains("--db") ? Array.Empty<string>() : ["--db", Db]]);
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task AnUnknownGalaxyIsBadInput()
+    {
+        var (code, _, error) = await AtomAsync("inspect", "--db", Db, "--name", "nowhere");
+        Assert.Equal(2, code);
+        Assert.Contains("no galaxy named 'nowhere'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnreachableDatabaseIsOneLineAndExitCode1()
+    {
+        var (code, output, error) = await AtomAsync("generate", "--db", "postgresql://sol@127.0.0.1:1/sol?connect_timeout=3", "--zones", "10");
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Equal("atom: cannot reach the database at 127.0.0.1:1/sol: Connection refused", error.Trim());
+    }
+
+    [Fact]
+    public async Task JsonExportHasTheDocumentedShape()
+    {
+        await AtomAsync("generate", "--db", Db, "--zones", "25", "--seed", "5", "--quiet");
+        var file = _directory.File("galaxy.json");
+        Assert.Equal(0, (await AtomAsync("export", "--db", Db, "--format", "json", "--out", file)).Code);
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        var root = document.RootElement;
+        Assert.Equal("main", root.GetProperty("name").GetString());
+        Assert.Equal(64, root.GetProperty("contentHash").GetString()!.Length);
+        Assert.Equal(5UL, root.GetProperty("parameters").GetProperty("seed").GetUInt64());
+        var systems = root.GetProperty("systems");
+        Assert.Equal(25, systems.GetArrayLength());
+        var first = systems[0];
+        Assert.Equal(1, first.GetProperty("id").GetInt32());
+        Assert.True(first.GetProperty("stars").GetArrayLength() >= 1);
+        var gate = first.GetProperty("gates")[0];
+        Assert.True(gate.GetProperty("targetSystemId").GetInt32() > 0);
+        Assert.True(gate.GetProperty("partnerGateId").GetInt32() > 0);
+        foreach (var name in new[] { "name", "radius", "orbitRadius", "period", "phase" })
+        {
+            Assert.True(systems.EnumerateArray().SelectMany(s => s.GetProperty("planets").EnumerateArray()).All(p => p.TryGetProperty(name, out _)));
+        }
+    }
+
+    [Fact]
+    public async Task DotExportHasANodePerSystemAndAnEdgePerGatePair()
+    {
+        await AtomAsync("generate", "--db", Db, "--zones", "25", "--seed", "5", "--quiet");
+        var (code, output, _) = await AtomAsync("export", "--db", Db, "--format", "dot");
+        Assert.Equal(0, code);
+        Assert.StartsWith("graph \"main\" {", output, StringComparison.Ordinal);
+        var lines = output.Split('\n');
+        Assert.Equal(25, lines.Count(l => l.Contains("pos=", StringComparison.Ordinal)));
+        await using var store = await SolStore.OpenAsync(Db);
+        var galaxy = (await store.LoadGalaxyAsync("main"))!.Value.Model;
+        Assert.Equal(galaxy.Gates.Length / 2, lines.Count(l => l.Contains(" -- ", StringComparison.Ordinal)));
+    }
+
+    private static async Task<(int Code, string Output, string Error)> AtomAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await AtomCli.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _directory.Dispose();
+    }
+}
