@@ -110,3 +110,45 @@ public class GalaxyGeneratorTests
         Assert.Throws<ArgumentException>(() => GalaxyGenerator.Generate("g", parameters));
     }
 }
+
+public class GalaxyRoutesTests
+{
+    [Fact]
+    public void TheShortestRouteFollowsGatesAndHasTheFewestJumps()
+    {
+        var galaxy = GalaxyGenerator.Generate("g", GalaxyParameters.Default(400, 21));
+        var route = GalaxyRoutes.ShortestRoute(galaxy, 1, 400);
+        Assert.NotNull(route);
+        Assert.Equal(1, route[0]);
+        Assert.Equal(400, route[^1]);
+        for (var i = 0; i + 1 < route.Length; i++)
+        {
+            var next = route[i + 1];
+            Assert.Contains(galaxy.GatesOf(route[i]).ToArray(), g => g.TargetSystemId == next);
+        }
+        // Breadth-first distance from 1 agrees with the route's length.
+        var distance = new Dictionary<int, int> { [1] = 0 };
+        var queue = new Queue<int>([1]);
+        while (queue.Count > 0)
+        {
+            var s = queue.Dequeue();
+            foreach (var g in galaxy.GatesOf(s))
+            {
+                if (distance.TryAdd(g.TargetSystemId, distance[s] + 1))
+                {
+                    queue.Enqueue(g.TargetSystemId);
+                }
+            }
+        }
+        Assert.Equal(distance[400], route.Length - 1);
+    }
+
+    [Fact]
+    public void UnknownSystemsHaveNoRouteAndASystemRoutesToItself()
+    {
+        var galaxy = GalaxyGenerator.Generate("g", GalaxyParameters.Default(10, 1));
+        Assert.Null(GalaxyRoutes.ShortestRoute(galaxy, 0, 3));
+        Assert.Null(GalaxyRoutes.ShortestRoute(galaxy, 3, 11));
+        Assert.Equal([4], GalaxyRoutes.ShortestRoute(galaxy, 4, 4));
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace Sol.Server.Assets;
+
+/// <summary>The game's tunable rules and ship types, read from the assets (<c>rules.json</c>, <c>ships.json</c>).</summary>
+public sealed record GameRules
+{
+    public long StartingCredits { get; init; } = 1000;
+
+    public string StarterShip { get; init; } = "scout";
+
+    public long ColonizeCost { get; init; } = 500;
+
+    public long DestroyedPenalty { get; init; } = 100;
+
+    public string NpcShip { get; init; } = "patrol";
+
+    /// <summary>Ship types in file order; a ship's class index on the wire is its index here.</summary>
+    public IReadOnlyList<ShipType> Ships { get; init; } = [];
+
+    public int ShipIndex(string id)
+    {
+        for (var i = 0; i < Ships.Count; i++)
+        {
+            if (Ships[i].Id == id)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNameCaseInsensitive = true };
+
+    public static GameRules Load(AssetCatalog assets)
+    {
+        ArgumentNullException.ThrowIfNull(assets);
+        var rules = JsonSerializer.Deserialize<GameRules>(assets.Read("rules.json"), s_json)
+            ?? throw new InvalidDataException("rules.json is empty");
+        var ships = JsonSerializer.Deserialize<ShipsFile>(assets.Read("ships.json"), s_json)?.Ships
+            ?? throw new InvalidDataException("ships.json has no ships");
+        rules = rules with { Ships = ships };
+        if (rules.ShipIndex(rules.StarterShip) < 0 || rules.ShipIndex(rules.NpcShip) < 0)
+        {
+            throw new InvalidDataException($"rules.json names ship types ({rules.StarterShip}, {rules.NpcShip}) that ships.json does not define");
+        }
+        if (ships.Count > 255)
+        {
+            throw new InvalidDataException("ships.json: at most 255 ship types (the wire carries a byte)");
+        }
+        return rules;
+    }
+
+    private sealed record ShipsFile(IReadOnlyList<ShipType> Ships);
+}

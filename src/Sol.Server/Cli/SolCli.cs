@@ -1,0 +1,203 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Sol.Server.Hosting;
+
+namespace Sol.Server.Cli;
+
+/// <summary>
+/// The <c>sol</c> command line. <c>sol serve</c> (also plain <c>sol</c>) runs the server. Every flag has a <c>SOL_*</c>
+/// environment variable (the flag's name, upper-cased, dashes as underscores); a flag on the command line wins.
+/// Exit codes: 0 clean stop; 1 cannot start (port in use, database unreachable); 2 bad flag or variable.
+/// </summary>
+public static class SolCli
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var flags = new ServeFlags();
+        var serve = new Command("serve", "Run the game server (the default command)");
+        flags.AddTo(serve);
+        var root = new RootCommand("sol: the Sol game server. Every flag can also be set by an environment variable: SOL_ and the flag name, e.g. SOL_TICK_RATE=30 (a flag on the command line wins); SOL_JWT_SECRET holds the token secret itself.") { serve };
+        flags.AddTo(root);
+
+        ServerOptions? options = null;
+        string? problem = null;
+        void Bind(ParseResult parse)
+        {
+            try
+            {
+                options = flags.Bind(parse);
+            }
+            catch (FormatException e)
+            {
+                problem = e.Message;
+            }
+        }
+        serve.SetAction(Bind);
+        root.SetAction(Bind);
+
+        var fromEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var parse = root.Parse(WithEnvironment(args, flags, fromEnvironment));
+        if (parse.Errors.Count > 0)
+        {
+            var messages = string.Join("; ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' ')));
+            await error.WriteLineAsync($"sol: {messages}{Source(messages, fromEnvironment)} (see 'sol serve --help')").ConfigureAwait(false);
+            return BadInput;
+        }
+        var code = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            await error.WriteLineAsync($"sol: {problem}{Source(problem, fromEnvironment)}").ConfigureAwait(false);
+            return BadInput;
+        }
+        if (options is null)
+        {
+            return code; // --help or --version
+        }
+        return await ServerHost.RunAsync(options, error, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds <c>--flag value</c> for each <c>SOL_*</c> variable whose flag is not on the command line.</summary>
+    private static string[] WithEnvironment(string[] args, ServeFlags flags, Dictionary<string, string> fromEnvironment)
+    {
+        var result = new List<string>(args);
+        if (result.Count > 0 && (result[0] is "--help" or "-h" or "-?" or "--version"))
+        {
+            return args;
+        }
+        foreach (var option in flags.All)
+        {
+            var variable = "SOL_" + option.Name.TrimStart('-').Replace('-', '_').ToUpperInvariant();
+            var value = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(value) || args.Any(a => a == option.Name || a.StartsWith(option.Name + "=", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+            result.Add(option.Name);
+            result.Add(value);
+            fromEnvironment[option.Name] = variable;
+        }
+        return [.. result];
+    }
+
+    /// <summary>" (from SOL_X)" when the message is about a flag whose value came from the environment.</summary>
+    private static string Source(string message, Dictionary<string, string> fromEnvironment)
+    {
+        foreach (var (flag, variable) in fromEnvironment)
+        {
+            if (message.Contains($"'{flag}'", StringComparison.Ordinal) || message.StartsWith(flag + ":", StringComparison.Ordinal) || message.StartsWith(flag + " ", StringComparison.Ordinal))
+            {
+                return $" (from {variable})";
+            }
+        }
+        return "";
+    }
+
+    /// <summary>The flags of <c>sol serve</c>, with their defaults and checks.</summary>
+    private sealed class ServeFlags
+    {
+        private static readonly ServerOptions s_defaults = new();
+
+        private readonly Option<string> _http = new("--http") { Description = "HTTP API address (host:port)", DefaultValueFactory = _ => Format(s_defaults.Http) };
+        private readonly Option<string> _game = new("--game") { Description = "Game WebSocket address (host:port)", DefaultValueFactory = _ => Format(s_defaults.Game) };
+        private readonly Option<string> _db = new("--db") { Description = "Database: a SQLite file, or a postgresql:// / cockroachdb:// URL", DefaultValueFactory = _ => s_defaults.Database };
+        private readonly Option<string> _galaxy = new("--galaxy") { Description = "Galaxy to serve (generated with default parameters if missing)", DefaultValueFactory = _ => s_defaults.Galaxy };
+        private readonly Option<int> _tickRate = new("--tick-rate") { Description = "Simulation ticks (and snapshots) per second, 1..120", DefaultValueFactory = _ => s_defaults.TickRate };
+        private readonly Option<int> _zoneWorkers = new("--zone-workers") { Description = "Threads stepping zones (default: core count)", DefaultValueFactory = _ => s_defaults.ZoneWorkers };
+        private readonly Option<bool> _pinThreads = new("--pin-threads") { Description = "Pin zone workers to cores (Linux)", DefaultValueFactory = _ => s_defaults.PinThreads };
+        private readonly Option<int> _maxConnections = new("--max-connections") { Description = "Most simultaneous game connections", DefaultValueFactory = _ => s_defaults.MaxConnections };
+        private readonly Option<string?> _jwtSecretFile = new("--jwt-secret-file") { Description = "File holding the JWT signing secret (else SOL_JWT_SECRET, else generated in the data folder)" };
+        private readonly Option<string?> _allowedOrigins = new("--allowed-origins") { Description = "Comma-separated origins allowed to open the game socket (default: any)" };
+        private readonly Option<string> _logLevel = new("--log-level") { Description = "trace, debug, information, warning, error, critical or none", DefaultValueFactory = _ => "information" };
+        private readonly Option<double> _snapshotInterval = new("--snapshot-interval") { Description = "Seconds between write-behind flushes of player state", DefaultValueFactory = _ => s_defaults.SnapshotInterval.TotalSeconds };
+        private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
+
+        public ServeFlags()
+        {
+            _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
+            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace];
+        }
+
+        public Option[] All { get; }
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in All)
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        public ServerOptions Bind(ParseResult parse)
+        {
+            var tickRate = parse.GetValue(_tickRate);
+            Check(tickRate is >= 1 and <= 120, $"--tick-rate must be 1..120 (got {tickRate})");
+            var workers = parse.GetValue(_zoneWorkers);
+            Check(workers is >= 1 and <= 256, $"--zone-workers must be 1..256 (got {workers})");
+            var maxConnections = parse.GetValue(_maxConnections);
+            Check(maxConnections >= 1, $"--max-connections must be at least 1 (got {maxConnections})");
+            var interval = parse.GetValue(_snapshotInterval);
+            Check(interval is > 0 and <= 3600, $"--snapshot-interval must be between 0 and 3600 seconds (got {interval.ToString(CultureInfo.InvariantCulture)})");
+            var grace = parse.GetValue(_resumeGrace);
+            Check(grace is >= 0 and <= 3600, $"--resume-grace must be between 0 and 3600 seconds (got {grace.ToString(CultureInfo.InvariantCulture)})");
+            var db = parse.GetValue(_db)!;
+            try
+            {
+                Persistence.DatabaseAddress.Parse(db);
+            }
+            catch (ArgumentException e)
+            {
+                throw new FormatException(e.Message, e);
+            }
+            var secretFile = parse.GetValue(_jwtSecretFile);
+            Check(secretFile is null || File.Exists(secretFile), $"--jwt-secret-file: no such file '{secretFile}'");
+            return new ServerOptions
+            {
+                Http = Endpoint("--http", parse.GetValue(_http)!),
+                Game = Endpoint("--game", parse.GetValue(_game)!),
+                Database = db,
+                Galaxy = parse.GetValue(_galaxy)!,
+                TickRate = tickRate,
+                ZoneWorkers = workers,
+                PinThreads = parse.GetValue(_pinThreads),
+                MaxConnections = maxConnections,
+                JwtSecretFile = secretFile,
+                JwtSecret = Environment.GetEnvironmentVariable("SOL_JWT_SECRET") is { Length: > 0 } secret ? secret : null,
+                AllowedOrigins = (parse.GetValue(_allowedOrigins) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                LogLevel = Enum.Parse<LogLevel>(parse.GetValue(_logLevel)!, ignoreCase: true),
+                SnapshotInterval = TimeSpan.FromSeconds(interval),
+                ResumeGrace = TimeSpan.FromSeconds(grace),
+            };
+        }
+
+        private static IPEndPoint Endpoint(string flag, string text)
+        {
+            if (IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal) && endpoint.Port is >= 0 and <= 65535)
+            {
+                return endpoint;
+            }
+            var colon = text.LastIndexOf(':');
+            if (colon > 0 && text[..colon] == "localhost" && int.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535)
+            {
+                return new IPEndPoint(IPAddress.Loopback, port);
+            }
+            throw new FormatException($"{flag}: '{text}' is not an address (use HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:7777)");
+        }
+
+        private static string Format(IPEndPoint endpoint) => endpoint.ToString();
+
+        private static void Check(bool condition, string message)
+        {
+            if (!condition)
+            {
+                throw new FormatException(message);
+            }
+        }
+    }
+}

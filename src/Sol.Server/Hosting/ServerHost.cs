@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Sol.Server.Hosting;
+
+/// <summary>
+/// Runs a <see cref="SolServer"/> as a process: console logging at the chosen level, Ctrl+C and SIGTERM stop it
+/// gracefully (bounded in time), start-up failures are one line and exit code 1.
+/// </summary>
+public static class ServerHost
+{
+    public static async Task<int> RunAsync(ServerOptions options, TextWriter error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(error);
+        using var loggers = LoggerFactory.Create(b => b
+            .SetMinimumLevel(options.LogLevel)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            // Start-up failures (a port in use) are reported by us as one line, not as the host's stack trace.
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            }));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+
+        SolServer server;
+        try
+        {
+            server = await SolServer.StartAsync(options, loggers, stop.Token).ConfigureAwait(false);
+        }
+        catch (ServerStartException e)
+        {
+            await error.WriteLineAsync($"sol: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return 0;
+        }
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM.
+        }
+        loggers.CreateLogger("sol").LogInformation("stopping");
+        await server.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        return 0;
+    }
+}

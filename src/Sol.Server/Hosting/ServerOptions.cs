@@ -1,0 +1,56 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Sol.Persistence;
+
+namespace Sol.Server.Hosting;
+
+/// <summary>Everything an operator can set, from flags or their <c>SOL_*</c> environment variables.</summary>
+public sealed record ServerOptions
+{
+    public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 8080);
+
+    public IPEndPoint Game { get; init; } = new(IPAddress.Loopback, 7777);
+
+    public string Database { get; init; } = SolStore.DefaultDatabase;
+
+    public string Galaxy { get; init; } = "main";
+
+    public int TickRate { get; init; } = 20;
+
+    public int ZoneWorkers { get; init; } = Environment.ProcessorCount;
+
+    public bool PinThreads { get; init; } = true;
+
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>A file holding the JWT signing secret; null: <see cref="JwtSecret"/>, else a generated one in the data folder.</summary>
+    public string? JwtSecretFile { get; init; }
+
+    /// <summary>The JWT secret itself (from <c>SOL_JWT_SECRET</c>).</summary>
+    public string? JwtSecret { get; init; }
+
+    /// <summary>Origins allowed to open the game WebSocket (browser <c>Origin</c> header); empty: any.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>How often changed player state is written to the database.</summary>
+    public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a disconnected player's ship waits for its client to resume.</summary>
+    public TimeSpan ResumeGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where the server keeps its own files (generated secret); default: the SQLite file's folder, or ./data.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>The game assets folder; default: <c>assets</c> beside the executable.</summary>
+    public string AssetsDirectory { get; init; } = Path.Combine(AppContext.BaseDirectory, "assets");
+
+    /// <summary>Zones generated when the database has no galaxy of <see cref="Galaxy"/>'s name.</summary>
+    public int DefaultGalaxyZones { get; init; } = 200;
+
+    public string ResolveDataDirectory() =>
+        DataDirectory ?? (DatabaseAddress.Parse(Database) is { Kind: DatabaseKind.Sqlite } sqlite
+            ? Path.GetDirectoryName(Path.GetFullPath(sqlite.Target))!
+            : Path.GetFullPath("data"));
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sol.Server.Assets;
+
+namespace Sol.Server.Http;
+
+/// <summary>
+/// <c>GET /api/assets</c> (the manifest) and <c>GET /assets/{name}</c> (the files, from memory). Every file has a strong
+/// ETag (its SHA-256) and answers If-None-Match with 304. Fetched by the manifest's URL (with <c>?v=</c> matching the
+/// hash) a file is immutable for a year; fetched without it, caches must revalidate.
+/// </summary>
+internal static class AssetEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, AssetCatalog assets)
+    {
+        app.MapGet("/api/assets", () => Results.Json(assets.Manifest));
+
+        app.MapGet("/assets/{**name}", (string name, HttpContext http) =>
+        {
+            if (!assets.TryGet(name, out var asset))
+            {
+                return AuthEndpoints.Error(StatusCodes.Status404NotFound, $"no asset '{name}'");
+            }
+            var headers = http.Response.Headers;
+            headers.ETag = asset.ETag;
+            var version = http.Request.Query["v"].ToString();
+            headers.CacheControl = version.Length > 0 && asset.Sha256.StartsWith(version, StringComparison.Ordinal)
+                ? "public, max-age=31536000, immutable"
+                : "no-cache";
+            var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString();
+            if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || ifNoneMatch.Split(',').Any(t => t.Trim() == asset.ETag)))
+            {
+                return Results.StatusCode(StatusCodes.Status304NotModified);
+            }
+            return Results.Bytes(asset.Bytes, asset.ContentType);
+        });
+    }
+}
