@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Sol.Server.Tests;
+
+public sealed class HttpApiTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private HttpClient Http => _server.Http;
+
+    [Fact]
+    public async Task RegisterThenLoginGiveTokensForTheSamePlayer()
+    {
+        var registered = await PostAsync<TokenReply>("/api/auth/register", new { username = "Ada", password = "correct horse" }, HttpStatusCode.OK);
+        var loggedIn = await PostAsync<TokenReply>("/api/auth/login", new { username = "ada", password = "correct horse" }, HttpStatusCode.OK);
+        Assert.Equal(registered.PlayerId, loggedIn.PlayerId);
+        Assert.NotEqual(registered.Token, loggedIn.Token);
+        Assert.True(loggedIn.ExpiresAt > DateTimeOffset.UtcNow.AddMinutes(30));
+        var check = await ServerTokens().ValidateAsync(loggedIn.Token);
+        Assert.True(check.Valid, check.Error);
+    }
+
+    [Fact]
+    public async Task ATakenOrMalformedUsernameIsRefused()
+    {
+        await PostAsync<TokenReply>("/api/auth/register", new { username = "grace", password = "long enough" }, HttpStatusCode.OK);
+        await PostAsync<JsonElement>("/api/auth/register", new { username = "GRACE", password = "long enough" }, HttpStatusCode.Conflict);
+        await PostAsync<JsonElement>("/api/auth/register", new { username = "x", password = "long enough" }, HttpStatusCode.BadRequest);
+        await PostAsync<JsonElement>("/api/auth/register", new { username = "guest-me", password = "long enough" }, HttpStatusCode.BadRequest);
+        await PostAsync<JsonElement>("/api/auth/register", new { username = "bob", password = "short" }, HttpStatusCode.BadRequest);
+        await PostAsync<JsonElement>("/api/auth/register", new { }, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task RepeatedFailedLoginsAreThrottledWith429()
+    {
+        await PostAsync<TokenReply>("/api/auth/register", new { username = "linus", password = "right password" }, HttpStatusCode.OK);
+        for (var i = 0; i < 5; i++)
+        {
+            var error = await PostAsync<JsonElement>("/api/auth/login", new { username = "linus", password = "wrong" }, HttpStatusCode.Unauthorized);
+            Assert.Equal("wrong username or password", error.GetProperty("error").GetString());
+        }
+        using var response = await Http.PostAsJsonAsync("/api/auth/login", new { username = "linus", password = "right password" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        // Another account from the same address is not locked by linus's failures (yet).
+        await PostAsync<TokenReply>("/api/auth/register", new { username = "other", password = "right password" }, HttpStatusCode.OK);
+        await PostAsync<TokenReply>("/api/auth/login", new { username = "other", password = "right password" }, HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task AnUnknownUserLooksLikeAWrongPassword()
+    {
+        var error = await PostAsync<JsonElement>("/api/auth/login", new { username = "nobody", password = "whatever1" }, HttpStatusCode.Unauthorized);
+        Assert.Equal("wrong username or password", error.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task AGuestDeviceKeepsItsPlayer()
+    {
+        var first = await _server.GuestAsync("device-a");
+        var again = await _server.GuestAsync("device-a");
+        var other = await _server.GuestAsync("device-b");
+        Assert.Equal(first.PlayerId, again.PlayerId);
+        Assert.NotEqual(first.PlayerId, other.PlayerId);
+        await PostAsync<JsonElement>("/api/auth/guest", new { deviceId = "" }, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task RefreshNeedsAValidTokenAndGivesANewOne()
+    {
+        var guest = await _server.GuestAsync("device-r");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", guest.Token);
+        using var response = await Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var refreshed = (await response.Content.ReadFromJsonAsync<TokenReply>())!;
+        Assert.Equal(guest.PlayerId, refreshed.PlayerId);
+
+        using var bad = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        bad.Headers.Authorization = new AuthenticationHeaderValue("Bearer", guest.Token[..^4] + "AAAA");
+        using var refused = await Http.SendAsync(bad);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheManifestListsEveryAssetWithItsHashAndTheFilesMatch()
+    {
+        var manifest = await Http.GetFromJsonAsync<JsonElement>("/api/assets");
+        var names = manifest.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+        Assert.Contains("ships.json", names);
+        Assert.Contains("rules.json", names);
+        foreach (var entry in manifest.EnumerateArray())
+        {
+            var bytes = await Http.GetByteArrayAsync(entry.GetProperty("url").GetString());
+            Assert.Equal(entry.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            Assert.Equal(entry.GetProperty("size").GetInt64(), bytes.Length);
+        }
+    }
+
+    [Fact]
+    public async Task AssetsHaveETagsAnswer304AndAreImmutableByTheirVersionedUrl()
+    {
+        var manifest = await Http.GetFromJsonAsync<JsonElement>("/api/assets");
+        var ships = manifest.EnumerateArray().First(e => e.GetProperty("name").GetString() == "ships.json");
+        using var versioned = await Http.GetAsync(ships.GetProperty("url").GetString());
+        Assert.Contains("immutable", versioned.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+        var etag = versioned.Headers.ETag!;
+        Assert.Equal($"\"{ships.GetProperty("sha256").GetString()}\"", etag.Tag);
+
+        using var plain = await Http.GetAsync("/assets/ships.json");
+        Assert.True(plain.Headers.CacheControl!.NoCache);
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/assets/ships.json");
+        conditional.Headers.IfNoneMatch.Add(etag);
+        using var notModified = await Http.SendAsync(conditional);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+
+        using var missing = await Http.GetAsync("/assets/nope.json");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheGalaxyMapAndRoutesDescribeTheServedGalaxy()
+    {
+        var map = await Http.GetFromJsonAsync<JsonElement>("/api/galaxy");
+        Assert.Equal("main", map.GetProperty("name").GetString());
+        var systems = map.GetProperty("systems");
+        Assert.Equal(12, systems.GetArrayLength());
+        Assert.All(systems.EnumerateArray(), s => Assert.True(s.GetProperty("gates").GetArrayLength() >= 2));
+
+        var route = await Http.GetFromJsonAsync<JsonElement>("/api/route?from=1&to=12");
+        var hops = route.GetProperty("systems").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.Equal(1, hops[0]);
+        Assert.Equal(12, hops[^1]);
+        Assert.Equal(hops.Count - 1, route.GetProperty("jumps").GetInt32());
+
+        using var bad = await Http.GetAsync("/api/route?from=1&to=99");
+        Assert.Equal(HttpStatusCode.NotFound, bad.StatusCode);
+        using var malformed = await Http.GetAsync("/api/route?from=a&to=2");
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthAndMetricsAnswer()
+    {
+        var health = await Http.GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        var metrics = await Http.GetStringAsync("/metrics");
+        foreach (var name in new[] { "sol_connections ", "sol_messages_in_total ", "sol_bytes_out_total ", "sol_tick_duration_seconds_bucket{le=\"+Inf\"}", "sol_tick_overruns_total ", "sol_zones_awake ", "process_cpu_seconds_total " })
+        {
+            Assert.Contains(name, metrics, StringComparison.Ordinal);
+        }
+    }
+
+    private Auth.TokenService ServerTokens() => new(System.Text.Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromHours(1));
+
+    private async Task<T> PostAsync<T>(string path, object body, HttpStatusCode expected)
+    {
+        using var response = await Http.PostAsJsonAsync(path, body);
+        Assert.Equal(expected, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<T>())!;
+    }
+}

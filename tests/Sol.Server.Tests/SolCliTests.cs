@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Sockets;
+using Sol.Server.Cli;
+using Sol.Testing;
+
+namespace Sol.Server.Tests;
+
+public class SolCliTests
+{
+    [Theory]
+    [InlineData("--tick-rate must be 1..120", "--tick-rate", "0")]
+    [InlineData("Cannot parse argument 'fast'", "--tick-rate", "fast")]
+    [InlineData("--zone-workers must be 1..256", "--zone-workers", "0")]
+    [InlineData("--http: 'nowhere' is not an address", "--http", "nowhere")]
+    [InlineData("--game: '127.0.0.1' is not an address", "--game", "127.0.0.1")]
+    [InlineData("'loud' not recognized", "--log-level", "loud")]
+    [InlineData("--jwt-secret-file: no such file", "--jwt-secret-file", "/nonexistent/secret")]
+    [InlineData("unknown scheme", "--db", "mysql://x@y/z")]
+    [InlineData("Unrecognized command or argument '--frobnicate'", "--frobnicate")]
+    [InlineData("--snapshot-interval must be between", "serve", "--snapshot-interval", "0")]
+    public async Task ABadFlagIsOneLineAndExitCode2(string expected, params string[] args)
+    {
+        var (code, error) = await RunAsync(args);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task AnUnreachableDatabaseIsOneLineAndExitCode1()
+    {
+        var (code, error) = await RunAsync("--db", "postgresql://sol@127.0.0.1:1/sol?connect_timeout=3", "--http", "127.0.0.1:0", "--game", "127.0.0.1:0");
+        Assert.Equal(1, code);
+        Assert.Equal("sol: cannot reach the database at 127.0.0.1:1/sol: Connection refused", error.Trim());
+    }
+
+    [Fact]
+    public async Task APortInUseIsOneLineAndExitCode1()
+    {
+        using var directory = new TempDirectory();
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        var (code, error) = await RunAsync("--db", directory.File("sol.db"), "--http", $"127.0.0.1:{port}", "--game", "127.0.0.1:0", "--log-level", "none");
+        Assert.Equal(1, code);
+        Assert.Equal($"sol: cannot listen for HTTP on 127.0.0.1:{port}: address already in use", error.Trim());
+    }
+
+    private static async Task<(int Code, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await SolCli.RunAsync(args, output, error);
+        return (code, error.ToString());
+    }
+}

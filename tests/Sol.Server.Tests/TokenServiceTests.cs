@@ -1,0 +1,94 @@
+using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Sol.Server.Auth;
+
+namespace Sol.Server.Tests;
+
+public class TokenServiceTests
+{
+    private static readonly byte[] s_secret = Encoding.UTF8.GetBytes(TestServer.Secret);
+    private readonly TokenService _tokens = new(s_secret, TimeSpan.FromHours(1));
+
+    [Fact]
+    public async Task AnIssuedTokenValidatesWithItsAccountAndSession()
+    {
+        var account = Guid.NewGuid();
+        var session = Guid.NewGuid();
+        var (token, expires) = _tokens.Issue(account, session);
+        var check = await _tokens.ValidateAsync(token);
+        Assert.True(check.Valid, check.Error);
+        Assert.Equal((account, session, expires), (check.AccountId, check.SessionId, check.ExpiresAt));
+    }
+
+    [Fact]
+    public async Task ATokenSignedWithAnotherKeyIsRefused()
+    {
+        var other = new TokenService(Encoding.UTF8.GetBytes("another-secret-another-secret-another-secret"), TimeSpan.FromHours(1));
+        var (token, _) = other.Issue(Guid.NewGuid(), Guid.NewGuid());
+        var check = await _tokens.ValidateAsync(token);
+        Assert.False(check.Valid);
+        Assert.Equal("bad signature", check.Error);
+    }
+
+    [Fact]
+    public async Task AnUnsignedAlgNoneTokenIsRefused()
+    {
+        var (token, _) = _tokens.Issue(Guid.NewGuid(), Guid.NewGuid());
+        var parts = token.Split('.');
+        var header = Base64UrlEncoder.Encode("{\"alg\":\"none\",\"typ\":\"JWT\"}");
+        Assert.False((await _tokens.ValidateAsync($"{header}.{parts[1]}.")).Valid);
+        Assert.False((await _tokens.ValidateAsync($"{header}.{parts[1]}")).Valid);
+    }
+
+    [Fact]
+    public async Task AnotherAlgorithmWithTheSameKeyIsRefused()
+    {
+        // Algorithm confusion: the same secret, but HS512 (or any other algorithm) is not what the server accepts.
+        var secret = new byte[64];
+        Random.Shared.NextBytes(secret);
+        var tokens = new TokenService(secret, TimeSpan.FromHours(1));
+        var handler = new JsonWebTokenHandler();
+        var token = handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = TokenService.Issuer,
+            Audience = TokenService.Audience,
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(secret), SecurityAlgorithms.HmacSha512),
+            Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["sid"] = Guid.NewGuid().ToString() },
+        });
+        var check = await tokens.ValidateAsync(token);
+        Assert.False(check.Valid);
+        Assert.Contains(check.Error, new[] { "algorithm not allowed", "bad signature" });
+    }
+
+    [Fact]
+    public async Task AnExpiredTokenIsRefused()
+    {
+        var past = new ShiftedTime(TimeSpan.FromHours(-3));
+        var old = new TokenService(s_secret, TimeSpan.FromHours(1), past);
+        var (token, _) = old.Issue(Guid.NewGuid(), Guid.NewGuid());
+        var check = await _tokens.ValidateAsync(token);
+        Assert.False(check.Valid);
+        Assert.Equal("token expired", check.Error);
+    }
+
+    [Fact]
+    public async Task ATamperedPayloadIsRefused()
+    {
+        var (token, _) = _tokens.Issue(Guid.NewGuid(), Guid.NewGuid());
+        var parts = token.Split('.');
+        var payload = Base64UrlEncoder.Decode(parts[1]).Replace(TokenService.Audience, "elsewhere", StringComparison.Ordinal);
+        Assert.False((await _tokens.ValidateAsync($"{parts[0]}.{Base64UrlEncoder.Encode(payload)}.{parts[2]}")).Valid);
+        Assert.False((await _tokens.ValidateAsync("not a token")).Valid);
+        Assert.False((await _tokens.ValidateAsync(null)).Valid);
+    }
+
+    [Fact]
+    public void AShortSecretIsRejected() => Assert.Throws<ArgumentException>(() => new TokenService(new byte[16], TimeSpan.FromHours(1)));
+
+    private sealed class ShiftedTime(TimeSpan shift) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
+    }
+}
