@@ -129,7 +129,7 @@ public sealed class SolServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
 
-    private static async Task<(Persistence.Model.GalaxySummary Summary, GalaxyModel Model)> LoadOrGenerateGalaxyAsync(ISolStore store, ServerOptions options, ILogger log, CancellationToken cancellationToken)
+    private static async Task<(Sol.Persistence.Model.GalaxySummary Summary, GalaxyModel Model)> LoadOrGenerateGalaxyAsync(ISolStore store, ServerOptions options, ILogger log, CancellationToken cancellationToken)
     {
         if (await store.LoadGalaxyAsync(options.Galaxy, cancellationToken).ConfigureAwait(false) is { } loaded)
         {
