@@ -1,0 +1,131 @@
+using System.Buffers;
+using Google.FlatBuffers;
+using Sol.Core.Galaxy;
+using Sol.Core.Protocol;
+using Sol.Protocol;
+using Sol.Server.Game.Wire;
+using Sol.Testing;
+
+namespace Sol.Server.Tests;
+
+public class WireTests
+{
+    private readonly ClientMessageWriter _client = new();
+    private readonly ClientMessageReader _reader = new();
+
+    [Fact]
+    public void EveryClientMessageRoundTrips()
+    {
+        Assert.Equal(new ClientIntent(ClientIntentKind.Input, 42, 1, -0.25f, true, 0, 0, null, null), Read(_client.Input(42, 1, -0.25f, true)));
+        Assert.Equal(ClientIntentKind.Jump, Read(_client.Jump(7)).Kind);
+        Assert.Equal(7u, Read(_client.Jump(7)).Target);
+        Assert.Equal(9u, Read(_client.Land(9)).Target);
+        Assert.Equal(ClientIntentKind.TakeOff, Read(_client.TakeOff()).Kind);
+        Assert.Equal(ClientIntentKind.Colonize, Read(_client.Colonize()).Kind);
+        Assert.Equal(12.5, Read(_client.Ping(12.5)).ClientTime);
+        var route = Read(_client.SetRoute([3, 4, 5], 0));
+        Assert.Equal([3u, 4u, 5u], route.Route!);
+        Assert.Equal("abc", Read(_client.Reauth("abc")).Token);
+    }
+
+    [Fact]
+    public void InputIsClampedAndNonFiniteValuesBecomeZero()
+    {
+        var intent = Read(_client.Input(1, 5, float.NaN, false));
+        Assert.Equal((1f, 0f), (intent.Thrust, intent.Turn));
+        intent = Read(_client.Input(2, float.NegativeInfinity, -3, false));
+        Assert.Equal((0f, -1f), (intent.Thrust, intent.Turn));
+    }
+
+    [Fact]
+    public void GarbageIsRejectedAndAnUnknownTypeIsRecognised()
+    {
+        Assert.False(_reader.TryRead(new ReadOnlySequence<byte>(new byte[] { 1, 2, 3 }), out _));
+        Assert.False(_reader.TryRead(new ReadOnlySequence<byte>(new byte[5000]), out _));
+        Assert.False(_reader.TryRead(ReadOnlySequence<byte>.Empty, out _));
+
+        // A ClientMessage whose union type (99) is from a newer protocol: valid, but unknown here.
+        var b = new FlatBufferBuilder(64);
+        Ping.StartPing(b);
+        var payload = Ping.EndPing(b);
+        b.Finish(ClientMessage.CreateClientMessage(b, (ClientPayload)99, payload.Value).Value);
+        Assert.True(_reader.TryRead(new ReadOnlySequence<byte>(b.SizedByteArray()), out var intent));
+        Assert.Equal(ClientIntentKind.Unknown, intent.Kind);
+    }
+
+    [Fact]
+    public void AShortMessageAfterALongOneDoesNotSeeItsBytes()
+    {
+        Assert.Equal(ClientIntentKind.SetRoute, Read(_client.SetRoute(Enumerable.Range(1, 500).Select(i => (uint)i).ToArray(), 0)).Kind);
+        Assert.Equal(ClientIntentKind.TakeOff, Read(_client.TakeOff()).Kind);
+        Assert.Equal(3u, Read(_client.Input(3, 0, 0, false)).Seq);
+    }
+
+    [Fact]
+    public void ReadingInputsAndWritingAcksAllocatesNothing()
+    {
+        var writer = new ServerMessageWriter();
+        var bytes = _client.Input(1, 0.5f, 0, false).ToArray();
+        var sequence = new ReadOnlySequence<byte>(bytes);
+        var bytesPerRound = AllocationBudget.SteadyStateBytes(i =>
+        {
+            _reader.TryRead(sequence, out var intent);
+            _ = writer.Ack((ulong)i, 5, intent.Seq);
+            _ = writer.Pong(i, i);
+        });
+        Assert.Equal(0, bytesPerRound);
+    }
+
+    [Fact]
+    public void EveryServerMessageWePassesTheVerifier()
+    {
+        var writer = new ServerMessageWriter();
+        var verifier = new ProtocolVerifier();
+        var galaxy = GalaxyGenerator.Generate("g", GalaxyParameters.Default(6, 4));
+        var messages = new List<byte[]>
+        {
+            writer.Welcome("client", "player", 1.5, 20, "sol.v1").ToArray(),
+            writer.Ack(1, 2, 3).ToArray(),
+            writer.Pong(1, 2).ToArray(),
+            writer.Error(ErrorCode.TooFar, "too far from the gate").ToArray(),
+            writer.PlayerState(100, "scout", 90, 100, 1, [1, 2], [2, 3], [5], [("ore", 3)]).ToArray(),
+            writer.ZoneEnter(galaxy, ZoneId.ForSystem(1), 12, 7, 400, [new ColonyView(1, "ada", 3)]).ToArray(),
+            writer.ZoneEnter(galaxy, ZoneId.ForPlanet(galaxy.PlanetsOf(2)[0].Id), 12, 7, 400, []).ToArray(),
+        };
+        foreach (var bytes in messages)
+        {
+            Assert.True(verifier.VerifyServerMessage(new ByteBuffer(bytes)));
+        }
+        var enter = ServerMessage.GetRootAsServerMessage(new ByteBuffer(messages[5])).PayloadAsZoneEnter();
+        Assert.Equal(galaxy.System(1).Name, enter.Name);
+        Assert.Equal(galaxy.GatesOf(1).Length, enter.GatesLength);
+        Assert.Equal(galaxy.System((int)enter.Gates(0)!.Value.TargetSystemId).Name, enter.Gates(0)!.Value.TargetName);
+        Assert.Equal(galaxy.StarsOf(1).Length, enter.StarsLength);
+        Assert.Equal((uint)galaxy.StarsOf(1)[0].Id, enter.Stars(0)!.Value.Id);
+        var planetZone = ServerMessage.GetRootAsServerMessage(new ByteBuffer(messages[6])).PayloadAsZoneEnter();
+        Assert.Equal(Sol.Protocol.ZoneKind.Planet, planetZone.ZoneKind);
+        Assert.Equal(2u, planetZone.SystemId);
+    }
+
+    private ClientIntent Read(ArraySegment<byte> bytes)
+    {
+        // Split in two segments to exercise the multi-segment copy.
+        var array = bytes.ToArray();
+        var first = new Segment(array.AsMemory(0, array.Length / 2));
+        var last = first.Append(array.AsMemory(array.Length / 2));
+        Assert.True(_reader.TryRead(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length), out var intent));
+        return intent;
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
+}
