@@ -149,6 +149,6 @@ public class GalaxyRoutesTests
         var galaxy = GalaxyGenerator.Generate("g", GalaxyParameters.Default(10, 1));
         Assert.Null(GalaxyRoutes.ShortestRoute(galaxy, 0, 3));
         Assert.Null(GalaxyRoutes.ShortestRoute(galaxy, 3, 11));
-        Assert.Equal([4], GalaxyRoutes.ShortestRoute(galaxy, 4, 4));
+        Assert.Equal([4], GalaxyRoutes.ShortestRoute(galaxy, 4, 4)!);
     }
 }
