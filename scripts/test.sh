@@ -35,7 +35,7 @@ echo "PostgreSQL test cluster on 127.0.0.1:$PG_PORT" >&2
 
 results="$work/results"
 export SOL_TEST_RESULTS="$results"
-dotnet test "$root/Sol.sln" -c Release --nologo --logger "trx" \
+dotnet test "$root/Sol.sln" -c Release --nologo -tl:off --logger "trx" \
     --logger "console;verbosity=minimal" "$@"
 dotnet_rc=$?
 
@@ -67,6 +67,8 @@ if [ "$dotnet_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=$((failed + 1))
 fi
 
+# Start the count on a fresh line whatever the tools above left on the current one.
+printf '\n'
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
 else
