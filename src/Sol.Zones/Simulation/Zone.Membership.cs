@@ -1,0 +1,74 @@
+using Sol.Zones.Input;
+using Sol.Zones.State;
+
+namespace Sol.Zones.Simulation;
+
+/// <summary>Ships and colonies entering and leaving: called by the world between ticks only.</summary>
+public sealed partial class Zone
+{
+    internal bool HasShip(long owner) => _ships.ContainsKey(owner);
+
+    internal EntityHandle AddShip(in ShipCarry carry, double x, double y, ZoneEventKind why, ShipAction action, int target)
+    {
+        var s = State;
+        var handle = s.Add(EntityKind.Ship, EntityFlags.Dynamic, carry.Owner, 0, x, y);
+        s.TryGetIndex(handle, out var i);
+        s.ShipClass[i] = carry.ShipClass;
+        s.Hull[i] = carry.Hull;
+        s.Rotation[i] = carry.Rotation;
+        s.InputSeq[i] = carry.InputSeq;
+        _ships.Add(carry.Owner, handle);
+        AppendEvent(new ZoneEvent(why, carry.Owner, handle, action, target, RejectReason.None));
+        return handle;
+    }
+
+    internal bool TryTakeShip(long owner, EntityHandle expected, ZoneEventKind why, ShipAction action, int target, out ShipCarry carry)
+    {
+        carry = default;
+        if (!_ships.TryGetValue(owner, out var handle) || (expected.IsSome && handle != expected) || !State.TryGetIndex(handle, out var i))
+        {
+            return false;
+        }
+        var s = State;
+        carry = new ShipCarry(owner, s.ShipClass[i], s.Hull[i], s.Rotation[i], s.InputSeq[i]);
+        s.RemoveAt(i);
+        _ships.Remove(owner);
+        AppendEvent(new ZoneEvent(why, owner, handle, action, target, RejectReason.None));
+        return true;
+    }
+
+    internal EntityHandle AddColony(long owner, double x, double y) => State.Add(EntityKind.Colony, EntityFlags.None, owner, 0, x, y);
+
+    internal void ClearOutbox() => _outboxCount = 0;
+
+    /// <summary>A zone going to sleep forgets events nobody will read.</summary>
+    internal void Sleep()
+    {
+        IsAwake = false;
+        _eventCount = 0;
+        _eventsEmitted = false;
+    }
+
+    internal void AppendEvent(in ZoneEvent e)
+    {
+        if (_eventsEmitted)
+        {
+            _eventCount = 0;
+            _eventsEmitted = false;
+        }
+        if (_eventCount == _events.Length)
+        {
+            Array.Resize(ref _events, _events.Length * 2);
+        }
+        _events[_eventCount++] = e;
+    }
+
+    private void BeginEvents()
+    {
+        if (_eventsEmitted)
+        {
+            _eventCount = 0;
+            _eventsEmitted = false;
+        }
+    }
+}

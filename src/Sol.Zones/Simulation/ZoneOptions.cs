@@ -1,0 +1,62 @@
+namespace Sol.Zones.Simulation;
+
+/// <summary>Rules of the simulation shared by every zone of a <see cref="ZoneWorld"/>.</summary>
+public sealed record ZoneOptions
+{
+    /// <summary>Ticks per second; the step's time delta is <c>1 / TickRate</c>.</summary>
+    public int TickRate { get; init; } = 20;
+
+    /// <summary>Ship types, by index (at most 256). NPCs use <see cref="NpcShipClass"/>.</summary>
+    public IReadOnlyList<ShipClass> ShipClasses { get; init; } = [new ShipClass("scout", 300, 150, 3f, 100f)];
+
+    /// <summary>Index into <see cref="ShipClasses"/> of the NPC ships.</summary>
+    public int NpcShipClass { get; init; }
+
+    /// <summary>Patrolling NPC ships per system zone.</summary>
+    public int NpcsPerSystem { get; init; } = 3;
+
+    /// <summary>Seed of the NPC patrols (each zone derives its own stream from it).</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>How close (units) a ship must be to a gate to jump through it.</summary>
+    public double GateRadius { get; init; } = 150;
+
+    /// <summary>How far beyond a planet's radius (units) a ship may be to land on it.</summary>
+    public double LandingMargin { get; init; } = 100;
+
+    /// <summary>Hull points per second lost inside a star's damage radius.</summary>
+    public float StarDamagePerSecond { get; init; } = 50f;
+
+    /// <summary>Capacity of each zone's input ring (rounded up to a power of two).</summary>
+    public int InboxCapacity { get; init; } = 1024;
+
+    /// <summary>Entities a zone has room for before it first grows (beyond its stars, planets, gates and NPCs).</summary>
+    public int InitialShipCapacity { get; init; } = 16;
+
+    /// <summary>Where a destroyed ship reappears when its system has no gate: this far from the centre on +x.</summary>
+    public double RespawnDistance { get; init; } = 5_000;
+
+    /// <summary>The time step in seconds.</summary>
+    public double TimeStep => 1.0 / TickRate;
+
+    /// <summary>Throws when the options cannot run.</summary>
+    public void Validate()
+    {
+        if (TickRate is < 1 or > 10_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TickRate), TickRate, "tick rate must be 1..10000 Hz");
+        }
+        if (ShipClasses is null || ShipClasses.Count is 0 or > 256)
+        {
+            throw new ArgumentException("between 1 and 256 ship classes are needed", nameof(ShipClasses));
+        }
+        if ((uint)NpcShipClass >= (uint)ShipClasses.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NpcShipClass), NpcShipClass, "not an index of ShipClasses");
+        }
+        if (NpcsPerSystem < 0 || InboxCapacity < 1 || InitialShipCapacity < 0)
+        {
+            throw new ArgumentException("NpcsPerSystem, InboxCapacity and InitialShipCapacity must not be negative (inbox at least 1)");
+        }
+    }
+}

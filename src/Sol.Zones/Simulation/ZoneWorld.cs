@@ -1,0 +1,362 @@
+using System.Collections.Concurrent;
+using Sol.Core.Galaxy;
+using Sol.Zones.Input;
+using Sol.Zones.State;
+using Sol.Zones.Transfers;
+
+namespace Sol.Zones.Simulation;
+
+/// <summary>
+/// Every zone of one galaxy (one per system, one per planet surface), the directory of which zone holds each player's
+/// ship, and the between-ticks phase that applies server commands and transfers. Stepped by a
+/// <see cref="Scheduling.ZoneScheduler"/>.
+/// </summary>
+/// <remarks>
+/// Thread rules: <see cref="SpawnShip"/>, <see cref="RemoveShip"/>, <see cref="SpawnColony"/>, <see cref="PostInput"/>,
+/// the <c>Request*</c> helpers, <see cref="TryGetZoneOf"/> and <see cref="DrainTransfers"/> are safe from any thread
+/// at any time. Spawns, removals and transfers take effect between ticks, on the scheduler's coordinator, in a fixed
+/// order (transfers of the finished tick in zone order then trigger order; then commands in submission order), which
+/// is what makes results independent of the number of workers. A ship is in exactly one zone's state at every moment a
+/// worker or the server can look: the only code that moves it runs while no worker steps.
+/// </remarks>
+public sealed class ZoneWorld
+{
+    private readonly Zone[] _zones;
+    private readonly int _systemCount;
+    private readonly ConcurrentDictionary<long, int> _directory = new();
+    private readonly Dictionary<long, int> _location = [];
+    private readonly Lock _commandLock = new();
+    private List<ZoneCommand> _commands = [];
+    private List<ZoneCommand> _applying = [];
+    private readonly Lock _transferLock = new();
+    private readonly Queue<ShipTransfer> _transfers = new();
+    private int[] _awake;
+    private int _awakeCount;
+    private bool _membershipChanged = true;
+    private long _transfersApplied;
+
+    public ZoneWorld(GalaxyModel galaxy, ZoneOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(galaxy);
+        options ??= new ZoneOptions();
+        options.Validate();
+        Galaxy = galaxy;
+        Options = options;
+        _systemCount = galaxy.Systems.Length;
+        _zones = new Zone[_systemCount + galaxy.Planets.Length];
+        for (var s = 0; s < _systemCount; s++)
+        {
+            _zones[s] = new Zone(s, ZoneId.ForSystem(s + 1), galaxy, options);
+        }
+        for (var p = 0; p < galaxy.Planets.Length; p++)
+        {
+            _zones[_systemCount + p] = new Zone(_systemCount + p, ZoneId.ForPlanet(p + 1), galaxy, options);
+        }
+        _awake = new int[_zones.Length];
+    }
+
+    public GalaxyModel Galaxy { get; }
+
+    public ZoneOptions Options { get; }
+
+    /// <summary>All zones: systems in id order, then planet surfaces in id order.</summary>
+    public ReadOnlySpan<Zone> Zones => _zones;
+
+    /// <summary>The last tick every awake zone completed (-1 before the first).</summary>
+    public long Tick { get; internal set; } = -1;
+
+    /// <summary>Player ships known to the directory (including spawns not applied yet).</summary>
+    public int ShipCount => _directory.Count;
+
+    /// <summary>Transfers (jumps, landings, take-offs) applied since the world was created.</summary>
+    public long TransfersApplied => Volatile.Read(ref _transfersApplied);
+
+    /// <summary>The awake zones (by index, ascending) the next tick will step; valid between ticks.</summary>
+    internal ReadOnlySpan<int> AwakeZones => _awake.AsSpan(0, _awakeCount);
+
+    /// <summary>The zone named by <paramref name="id"/>.</summary>
+    public Zone GetZone(ZoneId id)
+    {
+        if (!TryGetZone(id, out var zone))
+        {
+            ThrowHelper.ThrowArgument($"no zone {id} in this galaxy", nameof(id));
+        }
+        return zone;
+    }
+
+    public bool TryGetZone(ZoneId id, out Zone zone)
+    {
+        var index = IndexOf(id);
+        zone = index >= 0 ? _zones[index] : null!;
+        return index >= 0;
+    }
+
+    /// <summary>
+    /// Queues a new ship for <paramref name="owner"/> in <paramref name="zone"/> at (<paramref name="x"/>,
+    /// <paramref name="y"/>) with a full hull of class <paramref name="shipClass"/>. False when the owner already has a
+    /// ship (one ship per player), the owner is 0, or the zone or class does not exist. Inputs posted from now on are
+    /// routed to that zone and applied from the first tick the ship exists. A <see cref="TransferKind.Spawned"/>
+    /// outcome follows.
+    /// </summary>
+    public bool SpawnShip(long owner, ZoneId zone, int shipClass, double x, double y)
+    {
+        var index = IndexOf(zone);
+        if (owner == 0 || index < 0 || (uint)shipClass >= (uint)Options.ShipClasses.Count || !double.IsFinite(x) || !double.IsFinite(y))
+        {
+            return false;
+        }
+        lock (_commandLock)
+        {
+            if (!_directory.TryAdd(owner, index))
+            {
+                return false;
+            }
+            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnShip, owner, index, (byte)shipClass, x, y));
+        }
+        return true;
+    }
+
+    /// <summary>Queues the removal of <paramref name="owner"/>'s ship (disconnect). False when it has none.</summary>
+    public bool RemoveShip(long owner)
+    {
+        lock (_commandLock)
+        {
+            if (!_directory.TryRemove(owner, out var index))
+            {
+                return false;
+            }
+            _commands.Add(new ZoneCommand(ZoneCommandKind.RemoveShip, owner, index, 0, 0, 0));
+        }
+        return true;
+    }
+
+    /// <summary>Queues a colony of <paramref name="owner"/> on the surface of planet <paramref name="planetId"/>.</summary>
+    public bool SpawnColony(long owner, int planetId, double x, double y)
+    {
+        var index = IndexOf(ZoneId.ForPlanet(planetId));
+        if (index < 0)
+        {
+            return false;
+        }
+        lock (_commandLock)
+        {
+            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnColony, owner, index, 0, x, y));
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Puts an input into the inbox of the zone that holds <paramref name="input"/>'s owner's ship. Lock-free and
+    /// allocation-free. False when the owner has no ship. An input that races a transfer may reach the old zone and be
+    /// counted there as unroutable; clients reconcile through the input sequence number in snapshots.
+    /// </summary>
+    public bool PostInput(in InputCommand input)
+    {
+        if (!_directory.TryGetValue(input.Owner, out var index))
+        {
+            return false;
+        }
+        _zones[index].Inbox.TryEnqueue(in input);
+        return true;
+    }
+
+    /// <summary>Asks to jump through gate <paramref name="gateId"/> of the ship's current system.</summary>
+    public bool RequestJump(long owner, uint seq, int gateId) => PostInput(InputCommand.Jump(owner, seq, gateId));
+
+    /// <summary>Asks to land on planet <paramref name="planetId"/> of the ship's current system.</summary>
+    public bool RequestLand(long owner, uint seq, int planetId) => PostInput(InputCommand.Land(owner, seq, planetId));
+
+    /// <summary>Asks to take off from the ship's current planet surface.</summary>
+    public bool RequestTakeOff(long owner, uint seq) => PostInput(InputCommand.TakeOff(owner, seq));
+
+    /// <summary>The zone the owner's inputs are routed to (where the ship is, or will be once its spawn applies).</summary>
+    public bool TryGetZoneOf(long owner, out ZoneId zone)
+    {
+        if (_directory.TryGetValue(owner, out var index))
+        {
+            zone = _zones[index].Id;
+            return true;
+        }
+        zone = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Moves queued outcomes (spawned, removed, jumped, landed, took off) into <paramref name="destination"/>, oldest
+    /// first; returns how many. Each tells the server that a player's subscription must move (or start, or end).
+    /// </summary>
+    public int DrainTransfers(Span<ShipTransfer> destination)
+    {
+        lock (_transferLock)
+        {
+            var n = 0;
+            while (n < destination.Length && _transfers.TryDequeue(out var t))
+            {
+                destination[n++] = t;
+            }
+            return n;
+        }
+    }
+
+    /// <summary>Every zone's <see cref="Zone.ComputeStateHash"/>, combined in zone order.</summary>
+    public ulong ComputeStateHash()
+    {
+        var h = new StateHasher();
+        h.Add(Tick);
+        foreach (var zone in _zones)
+        {
+            h.Add(zone.ComputeStateHash());
+        }
+        return h.Value;
+    }
+
+    /// <summary>The index of a zone in <see cref="Zones"/>, or -1.</summary>
+    public int IndexOf(ZoneId id) => id.Kind switch
+    {
+        ZoneKind.System when id.Id >= 1 && id.Id <= _systemCount => id.Id - 1,
+        ZoneKind.Planet when id.Id >= 1 && id.Id <= _zones.Length - _systemCount => _systemCount + id.Id - 1,
+        _ => -1,
+    };
+
+    /// <summary>Between ticks, before stepping: apply the server's commands in order, then decide who sleeps.</summary>
+    internal bool PrepareTick(long tick)
+    {
+        lock (_commandLock)
+        {
+            (_commands, _applying) = (_applying, _commands);
+        }
+        foreach (var command in _applying)
+        {
+            Apply(command, tick);
+        }
+        _applying.Clear();
+        if (!_membershipChanged)
+        {
+            return false;
+        }
+        _membershipChanged = false;
+        _awakeCount = 0;
+        foreach (var zone in _zones)
+        {
+            if (zone.PlayerShipCount > 0)
+            {
+                zone.IsAwake = true;
+                _awake[_awakeCount++] = zone.Index;
+            }
+            else if (zone.IsAwake)
+            {
+                zone.Sleep();
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Between ticks, after stepping: apply every accepted transfer, zone by zone in index order.</summary>
+    internal void ApplyTransfers(long tick)
+    {
+        foreach (var index in AwakeZones)
+        {
+            var from = _zones[index];
+            foreach (ref readonly var t in from.Outbox)
+            {
+                ApplyTransfer(from, t, tick);
+            }
+            from.ClearOutbox();
+        }
+    }
+
+    private void ApplyTransfer(Zone from, in PendingTransfer t, long tick)
+    {
+        var toIndex = IndexOf(t.To);
+        var action = t.Kind switch
+        {
+            TransferKind.Jump => ShipAction.Jump,
+            TransferKind.Land => ShipAction.Land,
+            _ => ShipAction.TakeOff,
+        };
+        if (toIndex < 0 || !from.TryTakeShip(t.Owner, t.Entity, ZoneEventKind.Departed, action, t.Target, out var carry))
+        {
+            return;
+        }
+        var to = _zones[toIndex];
+        double x = 0, y = 0;
+        switch (t.Kind)
+        {
+            case TransferKind.Jump:
+                ref readonly var partner = ref Galaxy.Gate(Galaxy.Gate(t.Target).PartnerGateId);
+                (x, y) = (partner.X, partner.Y);
+                break;
+            case TransferKind.TakeOff:
+                // Out of the planet's current position (the next tick's, when the ship first steps) by its radius plus half
+                // the landing margin, so the ship appears in orbit, not inside the planet.
+                ref readonly var planet = ref Galaxy.Planet(from.Id.Id);
+                var (px, py) = planet.PositionAt((tick + 1) / (double)Options.TickRate);
+                var distance = Math.Sqrt((px * px) + (py * py));
+                var lift = planet.Radius + (Options.LandingMargin / 2);
+                (x, y) = distance > 0 ? (px + (px / distance * lift), py + (py / distance * lift)) : (px + lift, py);
+                break;
+        }
+        var handle = to.AddShip(carry, x, y, ZoneEventKind.Arrived, action, t.Target);
+        _location[t.Owner] = toIndex;
+        lock (_commandLock)
+        {
+            // A removal (and maybe a new spawn) queued during this tick owns the directory entry now; leave it alone.
+            if (!HasPendingCommand(t.Owner))
+            {
+                _directory.TryUpdate(t.Owner, toIndex, from.Index);
+            }
+        }
+        _membershipChanged = true;
+        Interlocked.Increment(ref _transfersApplied);
+        Publish(new ShipTransfer(t.Owner, t.Kind, from.Id, to.Id, handle, tick));
+    }
+
+    private void Apply(in ZoneCommand command, long tick)
+    {
+        switch (command.Kind)
+        {
+            case ZoneCommandKind.SpawnShip:
+                if (_location.ContainsKey(command.Owner))
+                {
+                    return;
+                }
+                var zone = _zones[command.ZoneIndex];
+                var carry = new ShipCarry(command.Owner, command.ShipClass, Options.ShipClasses[command.ShipClass].Hull, 0f, 0);
+                var handle = zone.AddShip(carry, command.X, command.Y, ZoneEventKind.Spawned, ShipAction.None, 0);
+                _location.Add(command.Owner, command.ZoneIndex);
+                _membershipChanged = true;
+                Publish(new ShipTransfer(command.Owner, TransferKind.Spawned, default, zone.Id, handle, tick - 1));
+                break;
+            case ZoneCommandKind.RemoveShip:
+                if (_location.Remove(command.Owner, out var at) && _zones[at].TryTakeShip(command.Owner, default, ZoneEventKind.Removed, ShipAction.None, 0, out _))
+                {
+                    _membershipChanged = true;
+                    Publish(new ShipTransfer(command.Owner, TransferKind.Removed, _zones[at].Id, default, default, tick - 1));
+                }
+                break;
+            case ZoneCommandKind.SpawnColony:
+                _zones[command.ZoneIndex].AddColony(command.Owner, command.X, command.Y);
+                break;
+        }
+    }
+
+    private bool HasPendingCommand(long owner)
+    {
+        foreach (var c in _commands)
+        {
+            if (c.Owner == owner && c.Kind != ZoneCommandKind.SpawnColony)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void Publish(in ShipTransfer transfer)
+    {
+        lock (_transferLock)
+        {
+            _transfers.Enqueue(transfer);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+using System.Runtime.CompilerServices;
+using Sol.Zones.Input;
+
+namespace Sol.Zones.State;
+
+/// <summary>
+/// The struct-of-arrays state of one zone: one contiguous array per component, dense in <c>[0, Count)</c>, with
+/// swap-remove and a slot table that turns stable <see cref="EntityHandle"/>s into dense indices.
+/// </summary>
+/// <remarks>
+/// Thread rules: owned by its <see cref="Simulation.Zone"/>; read and written only by the thread stepping that zone, or
+/// by the scheduler's coordinator between ticks (when no worker runs). Nothing here is synchronised.
+/// Growth doubles every column at once; it allocates only when the zone holds more entities than ever before, never
+/// per tick. Columns are fields, not properties, so that systems can take <c>ref</c>s into them.
+/// </remarks>
+internal sealed class ZoneState
+{
+    // Motion (the hot columns).
+    internal double[] PositionX;
+    internal double[] PositionY;
+    internal double[] VelocityX;
+    internal double[] VelocityY;
+    internal float[] Rotation;
+    internal float[] AngularVelocity;
+    internal float[] Hull;
+
+    // Identity.
+    internal EntityKind[] Kind;
+    internal EntityFlags[] Flags;
+    internal long[] Owner;
+    internal int[] Ref;
+    internal byte[] ShipClass;
+
+    // Control component: the latest input applied, kept until the next one arrives.
+    internal uint[] InputSeq;
+    internal float[] ThrustInput;
+    internal float[] TurnInput;
+    internal ShipAction[] Request;
+    internal int[] RequestTarget;
+
+    // Dense index -> slot; slot -> dense index and generation.
+    internal int[] DenseToSlot;
+    private int[] _slotToDense;
+    private int[] _slotGeneration;
+    private int[] _freeSlots;
+    private int _freeCount;
+    private int _slotsUsed;
+
+    public ZoneState(int initialCapacity)
+    {
+        var capacity = Math.Max(4, initialCapacity);
+        PositionX = new double[capacity];
+        PositionY = new double[capacity];
+        VelocityX = new double[capacity];
+        VelocityY = new double[capacity];
+        Rotation = new float[capacity];
+        AngularVelocity = new float[capacity];
+        Hull = new float[capacity];
+        Kind = new EntityKind[capacity];
+        Flags = new EntityFlags[capacity];
+        Owner = new long[capacity];
+        Ref = new int[capacity];
+        ShipClass = new byte[capacity];
+        InputSeq = new uint[capacity];
+        ThrustInput = new float[capacity];
+        TurnInput = new float[capacity];
+        Request = new ShipAction[capacity];
+        RequestTarget = new int[capacity];
+        DenseToSlot = new int[capacity];
+        _slotToDense = new int[capacity];
+        _slotGeneration = new int[capacity];
+        _freeSlots = new int[capacity];
+    }
+
+    /// <summary>Live entities, dense in <c>[0, Count)</c>.</summary>
+    public int Count { get; private set; }
+
+    public int Capacity => PositionX.Length;
+
+    /// <summary>Adds an entity with every component zeroed except those given; returns its handle.</summary>
+    public EntityHandle Add(EntityKind kind, EntityFlags flags, long owner, int reference, double x, double y)
+    {
+        if (Count == Capacity)
+        {
+            Grow(Capacity * 2);
+        }
+        int slot;
+        if (_freeCount > 0)
+        {
+            slot = _freeSlots[--_freeCount];
+        }
+        else
+        {
+            slot = _slotsUsed++;
+            _slotGeneration[slot] = 1;
+        }
+        var i = Count++;
+        PositionX[i] = x;
+        PositionY[i] = y;
+        VelocityX[i] = 0;
+        VelocityY[i] = 0;
+        Rotation[i] = 0;
+        AngularVelocity[i] = 0;
+        Hull[i] = 0;
+        Kind[i] = kind;
+        Flags[i] = flags;
+        Owner[i] = owner;
+        Ref[i] = reference;
+        ShipClass[i] = 0;
+        InputSeq[i] = 0;
+        ThrustInput[i] = 0;
+        TurnInput[i] = 0;
+        Request[i] = ShipAction.None;
+        RequestTarget[i] = 0;
+        DenseToSlot[i] = slot;
+        _slotToDense[slot] = i;
+        return new EntityHandle(slot, _slotGeneration[slot]);
+    }
+
+    /// <summary>The handle of the entity at dense index <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public EntityHandle HandleAt(int index)
+    {
+        var slot = DenseToSlot[index];
+        return new EntityHandle(slot, _slotGeneration[slot]);
+    }
+
+    /// <summary>Resolves a handle to its current dense index; false when the entity is gone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGetIndex(EntityHandle handle, out int index)
+    {
+        var slot = handle.Slot;
+        if ((uint)slot < (uint)_slotsUsed && _slotGeneration[slot] == handle.Generation && handle.Generation != 0)
+        {
+            index = _slotToDense[slot];
+            return true;
+        }
+        index = -1;
+        return false;
+    }
+
+    /// <summary>
+    /// Removes the entity at <paramref name="index"/> by moving the last entity into its place (swap-remove). Its slot's
+    /// generation moves on, so old handles stop resolving.
+    /// </summary>
+    public void RemoveAt(int index)
+    {
+        if ((uint)index >= (uint)Count)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(index));
+        }
+        var slot = DenseToSlot[index];
+        var last = Count - 1;
+        if (index != last)
+        {
+            PositionX[index] = PositionX[last];
+            PositionY[index] = PositionY[last];
+            VelocityX[index] = VelocityX[last];
+            VelocityY[index] = VelocityY[last];
+            Rotation[index] = Rotation[last];
+            AngularVelocity[index] = AngularVelocity[last];
+            Hull[index] = Hull[last];
+            Kind[index] = Kind[last];
+            Flags[index] = Flags[last];
+            Owner[index] = Owner[last];
+            Ref[index] = Ref[last];
+            ShipClass[index] = ShipClass[last];
+            InputSeq[index] = InputSeq[last];
+            ThrustInput[index] = ThrustInput[last];
+            TurnInput[index] = TurnInput[last];
+            Request[index] = Request[last];
+            RequestTarget[index] = RequestTarget[last];
+            var movedSlot = DenseToSlot[last];
+            DenseToSlot[index] = movedSlot;
+            _slotToDense[movedSlot] = index;
+        }
+        Kind[last] = EntityKind.None;
+        Count = last;
+        _slotToDense[slot] = -1;
+        // Skip generation 0 on wrap-around: it marks "never issued".
+        var generation = _slotGeneration[slot] + 1;
+        _slotGeneration[slot] = generation == 0 ? 1 : generation;
+        _freeSlots[_freeCount++] = slot;
+    }
+
+    /// <summary>Makes room for at least <paramref name="capacity"/> entities (allocates; never called per tick).</summary>
+    public void EnsureCapacity(int capacity)
+    {
+        if (capacity > Capacity)
+        {
+            Grow(Math.Max(capacity, Capacity * 2));
+        }
+    }
+
+    private void Grow(int capacity)
+    {
+        Array.Resize(ref PositionX, capacity);
+        Array.Resize(ref PositionY, capacity);
+        Array.Resize(ref VelocityX, capacity);
+        Array.Resize(ref VelocityY, capacity);
+        Array.Resize(ref Rotation, capacity);
+        Array.Resize(ref AngularVelocity, capacity);
+        Array.Resize(ref Hull, capacity);
+        Array.Resize(ref Kind, capacity);
+        Array.Resize(ref Flags, capacity);
+        Array.Resize(ref Owner, capacity);
+        Array.Resize(ref Ref, capacity);
+        Array.Resize(ref ShipClass, capacity);
+        Array.Resize(ref InputSeq, capacity);
+        Array.Resize(ref ThrustInput, capacity);
+        Array.Resize(ref TurnInput, capacity);
+        Array.Resize(ref Request, capacity);
+        Array.Resize(ref RequestTarget, capacity);
+        Array.Resize(ref DenseToSlot, capacity);
+        Array.Resize(ref _slotToDense, capacity);
+        Array.Resize(ref _slotGeneration, capacity);
+        Array.Resize(ref _freeSlots, capacity);
+    }
+}
