@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,7 +13,13 @@ using Sol.Server.Assets;
 using Sol.Server.Auth;
 using Sol.Server.Game;
 using Sol.Server.Http;
+using Sol.Server.Game.Port;
+using Sol.Server.Game.Wire;
 using Sol.Server.Metrics;
+using Sol.Server.Progress;
+using Sol.Core.Protocol;
+using Sol.Zones.Scheduling;
+using Sol.Zones.Simulation;
 
 namespace Sol.Server.Hosting;
 
@@ -24,9 +32,10 @@ public sealed class SolServer : IAsyncDisposable
 {
     private readonly WebApplication _http;
     private readonly ILogger _log;
+    private readonly GameParts _game;
     private int _stopped;
 
-    private SolServer(ServerOptions options, ISolStore store, GalaxyModel galaxy, Guid galaxyId, WebApplication http, ServerMetrics metrics, ILoggerFactory loggers)
+    private SolServer(ServerOptions options, ISolStore store, GalaxyModel galaxy, Guid galaxyId, WebApplication http, ServerMetrics metrics, GameParts game, ILoggerFactory loggers)
     {
         Options = options;
         Store = store;
@@ -34,8 +43,21 @@ public sealed class SolServer : IAsyncDisposable
         GalaxyId = galaxyId;
         _http = http;
         Metrics = metrics;
+        _game = game;
         _log = loggers.CreateLogger("sol");
     }
+
+    /// <summary>The game port's address, with the port actually bound.</summary>
+    public IPEndPoint GameEndpoint => _game.Port.Endpoint;
+
+    /// <summary>The zone world (for tests that look at the simulation).</summary>
+    public ZoneWorld World => _game.World;
+
+    public ZoneScheduler Scheduler => _game.Scheduler;
+
+    public GameHub Hub => _game.Hub;
+
+    public PlayerWriteBehind Progress => _game.Progress;
 
     public ServerOptions Options { get; }
 
@@ -92,8 +114,9 @@ public sealed class SolServer : IAsyncDisposable
             var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, startingSystems: 4);
             var metrics = new ServerMetrics();
 
-            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics);
-            var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, loggers);
+            var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, cancellationToken).ConfigureAwait(false);
+            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics, game.Port);
+            var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, loggers);
             try
             {
                 await http.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -101,10 +124,14 @@ public sealed class SolServer : IAsyncDisposable
             catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
                 await http.DisposeAsync().ConfigureAwait(false);
+                await game.DisposeAsync().ConfigureAwait(false);
                 throw new ServerStartException($"cannot listen for HTTP on {options.Http}: address already in use", e);
             }
             server.HttpAddress = new Uri(http.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-            log.LogInformation("HTTP API on {Address}; galaxy '{Galaxy}' ({Systems} systems) from {Store}", server.HttpAddress, summary.Name, galaxy.Systems.Length, store.Description);
+            game.Scheduler.Start();
+            log.LogInformation(
+                "HTTP API on {Address}, game port on ws://{Game}/ws; galaxy '{Galaxy}' ({Systems} systems) from {Store}; {Workers} zone workers at {TickRate} Hz",
+                server.HttpAddress, game.Port.Endpoint, summary.Name, galaxy.Systems.Length, store.Description, options.ZoneWorkers, options.TickRate);
             return server;
         }
         catch
@@ -120,6 +147,9 @@ public sealed class SolServer : IAsyncDisposable
         {
             return;
         }
+        // Stop accepting and close every client with 1001; their ships leave; then the simulation stops, every
+        // player's last state is staged and flushed, and only then the HTTP API and the database go.
+        await _game.DisposeAsync(timeout).ConfigureAwait(false);
         using var cancel = new CancellationTokenSource(timeout);
         await _http.StopAsync(cancel.Token).ConfigureAwait(false);
         await _http.DisposeAsync().ConfigureAwait(false);
@@ -149,9 +179,83 @@ public sealed class SolServer : IAsyncDisposable
         return (await store.LoadGalaxyAsync(options.Galaxy, cancellationToken).ConfigureAwait(false))!.Value;
     }
 
+    private static async Task<GameParts> StartGameAsync(
+        ServerOptions options, ILoggerFactory loggers, ISolStore store, Guid galaxyId, GalaxyModel galaxy, GameRules rules,
+        TokenService tokens, PlayerDirectory players, GalaxyClock clock, ServerMetrics metrics, CancellationToken cancellationToken)
+    {
+        var log = loggers.CreateLogger("sol.game");
+        var world = new ZoneWorld(galaxy, new ZoneOptions
+        {
+            TickRate = options.TickRate,
+            ShipClasses = [.. rules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
+            NpcShipClass = rules.ShipIndex(rules.NpcShip),
+            Seed = galaxy.Parameters.Seed,
+        });
+        var colonies = (await store.ListColoniesAsync(galaxyId, null, cancellationToken).ConfigureAwait(false))
+            .GroupBy(c => c.PlanetId)
+            .ToDictionary(g => g.Key, g => g.Select(c => new ColonyView(c.PlanetId, c.PlayerId.ToString("D"), (c.FoundedAt - clock.Epoch).TotalSeconds)).ToList());
+        var progress = new PlayerWriteBehind(store, options.SnapshotInterval, loggers.CreateLogger("sol.progress"));
+        var hub = new GameHub(world, rules, tokens, players, progress, metrics, options, clock, colonies, log);
+        var scheduler = new ZoneScheduler(world, new SchedulerOptions
+        {
+            Workers = options.ZoneWorkers,
+            PinThreads = options.PinThreads,
+            Observer = hub,
+            Log = message => log.LogInformation("{Message}", message),
+        });
+        var listener = ListenToScheduler(scheduler, metrics);
+        IGamePort port;
+        try
+        {
+            port = await AspNetGamePort.StartAsync(options, hub, loggers, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            listener.Dispose();
+            scheduler.Dispose();
+            await progress.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        hub.Port = port;
+        return new GameParts(world, scheduler, hub, port, progress, listener);
+    }
+
+    /// <summary>Feeds the scheduler's tick-duration histogram and overrun counter into the Prometheus metrics.</summary>
+    private static MeterListener ListenToScheduler(ZoneScheduler scheduler, ServerMetrics metrics)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, scheduler.Meter) && instrument.Name == "sol.zones.worker.tick.duration")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, milliseconds, _, _) => metrics.TickDuration.Record(milliseconds / 1000.0));
+        listener.Start();
+        metrics.Overruns = () => scheduler.Overruns;
+        metrics.ZonesAwake = () => scheduler.World.Zones.Length == 0 ? 0 : CountAwake(scheduler.World);
+        return listener;
+    }
+
+    private static int CountAwake(ZoneWorld world)
+    {
+        var awake = 0;
+        foreach (var zone in world.Zones)
+        {
+            if (zone.IsAwake)
+            {
+                awake++;
+            }
+        }
+        return awake;
+    }
+
     private static WebApplication BuildHttp(
         ServerOptions options, ILoggerFactory loggers, ISolStore store, string galaxyName, GalaxyModel galaxy, AssetCatalog assets,
-        TokenService tokens, PlayerDirectory players, ServerMetrics metrics)
+        TokenService tokens, PlayerDirectory players, ServerMetrics metrics, IGamePort port)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sol" });
         builder.Logging.ClearProviders();
@@ -168,6 +272,7 @@ public sealed class SolServer : IAsyncDisposable
         AuthEndpoints.Map(app, store, tokens, players, new LoginThrottle(TimeProvider.System));
         AssetEndpoints.Map(app, assets);
         GalaxyEndpoints.Map(app, galaxyName, galaxy);
+        app.MapGet("/api/config", () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));
         app.MapGet("/healthz", () => Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen }));
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         return app;

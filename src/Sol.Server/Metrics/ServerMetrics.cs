@@ -16,8 +16,6 @@ public sealed class ServerMetrics
     private long _bytesOut;
     private long _badMessages;
     private long _rateLimited;
-    private long _tickOverruns;
-    private long _zonesAwake;
     private long _playersOnline;
 
     public Histogram TickDuration { get; } = new(
@@ -54,9 +52,11 @@ public sealed class ServerMetrics
 
     public void RateLimited() => Interlocked.Increment(ref _rateLimited);
 
-    public void TickOverrun() => Interlocked.Increment(ref _tickOverruns);
+    /// <summary>Reads the scheduler's overrun count (set once the game runs).</summary>
+    public Func<long> Overruns { get; set; } = static () => 0;
 
-    public void SetZonesAwake(int count) => Interlocked.Exchange(ref _zonesAwake, count);
+    /// <summary>Counts the zones awake now (set once the game runs).</summary>
+    public Func<int> ZonesAwake { get; set; } = static () => 0;
 
     public void SetPlayersOnline(int count) => Interlocked.Exchange(ref _playersOnline, count);
 
@@ -72,8 +72,8 @@ public sealed class ServerMetrics
         w.Metric("sol_bytes_out_total", "Game payload bytes sent", "counter", Interlocked.Read(ref _bytesOut));
         w.Metric("sol_bad_messages_total", "Messages that failed verification (connection closed with 1007)", "counter", BadMessages);
         w.Metric("sol_rate_limited_total", "Connections closed for exceeding the message rate (1008)", "counter", Interlocked.Read(ref _rateLimited));
-        w.Metric("sol_tick_overruns_total", "Ticks that took longer than the tick period", "counter", Interlocked.Read(ref _tickOverruns));
-        w.Metric("sol_zones_awake", "Zones being stepped (zones without players sleep)", "gauge", Interlocked.Read(ref _zonesAwake));
+        w.Metric("sol_tick_overruns_total", "Ticks that took longer than the tick period", "counter", Overruns());
+        w.Metric("sol_zones_awake", "Zones being stepped (zones without players sleep)", "gauge", ZonesAwake());
         TickDuration.WriteTo(w);
         using var process = Process.GetCurrentProcess();
         w.Metric("process_cpu_seconds_total", "CPU time of the server process", "counter", process.TotalProcessorTime.TotalSeconds);

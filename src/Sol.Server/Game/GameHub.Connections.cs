@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using Sol.Core.Galaxy;
+using Sol.Protocol;
+using ZoneKind = Sol.Core.Galaxy.ZoneKind;
+using Sol.Server.Game.Port;
+using Sol.Server.Game.Wire;
+using Sol.Zones.Input;
+
+namespace Sol.Server.Game;
+
+/// <summary>The game's side of each connection: handshake, join, messages, leave.</summary>
+public sealed partial class GameHub : IGameHandler
+{
+    /// <summary>Close code for a connection replaced by a newer one of the same account.</summary>
+    public const WebSocketCloseStatus Replaced = (WebSocketCloseStatus)4000;
+
+    public async Task<HandshakeVerdict> AuthenticateAsync(string? token, string? resumeClientId)
+    {
+        var check = await _tokens.ValidateAsync(token).ConfigureAwait(false);
+        return check.Valid
+            ? HandshakeVerdict.Accept(new GameIdentity(check.AccountId, check.SessionId, check.ExpiresAt, resumeClientId))
+            : HandshakeVerdict.Refuse(401, $"token rejected: {check.Error}");
+    }
+
+    public async Task OnConnectedAsync(IGameConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var account = connection.Identity.AccountId;
+        if (_byAccount.TryGetValue(account, out var older))
+        {
+            // One connection per account: the older one is told why and leaves (its progress is staged) first.
+            older.Connection.Close(Replaced, "replaced by a newer connection of this account");
+            try
+            {
+                await older.Left.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _log.LogWarning("the replaced session of account {Account} did not leave in time", account);
+            }
+        }
+
+        var player = await _players.EnsureAsync(account, CancellationToken.None).ConfigureAwait(false);
+        var session = new GameSession(connection, player, Interlocked.Increment(ref _nextOwner), Guid.NewGuid().ToString("N"), MessageRate, MessageRate * 2);
+        _byConnection[connection.Id] = session;
+        _byAccount[account] = session;
+        _metrics.ConnectionOpened();
+
+        connection.SendReliable(session.Writer.Welcome(session.ClientId, player.Id.ToString("D"), _clock.UnixNow, _options.TickRate, connection.Protocol));
+        SendPlayerState(session, session.Writer);
+        _joins.Enqueue(session);
+    }
+
+    public void OnMessage(IGameConnection connection, ReadOnlySequence<byte> message)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (!_byConnection.TryGetValue(connection.Id, out var session))
+        {
+            return;
+        }
+        _metrics.MessageIn((int)message.Length);
+        if (!session.Bucket.TryTake())
+        {
+            _metrics.RateLimited();
+            connection.Close(WebSocketCloseStatus.PolicyViolation, $"more than {MessageRate} messages a second");
+            return;
+        }
+        if (!session.Reader.TryRead(message, out var intent))
+        {
+            _metrics.BadMessage();
+            connection.Close(WebSocketCloseStatus.InvalidPayloadData, "not a valid sol.v1 ClientMessage");
+            return;
+        }
+        switch (intent.Kind)
+        {
+            case ClientIntentKind.Input:
+                session.LastSeq = intent.Seq;
+                _world.PostInput(new InputCommand(session.Owner, intent.Seq, intent.Thrust, intent.Turn, intent.Fire, ShipAction.None, 0));
+                break;
+            case ClientIntentKind.Jump:
+                _world.RequestJump(session.Owner, session.LastSeq, (int)Math.Min(intent.Target, int.MaxValue));
+                break;
+            case ClientIntentKind.Land:
+                _world.RequestLand(session.Owner, session.LastSeq, (int)Math.Min(intent.Target, int.MaxValue));
+                break;
+            case ClientIntentKind.TakeOff:
+                _world.RequestTakeOff(session.Owner, session.LastSeq);
+                break;
+            case ClientIntentKind.Ping:
+                connection.SendReliable(session.Writer.Pong(intent.ClientTime, _clock.UnixNow));
+                break;
+            case ClientIntentKind.SetRoute:
+                SetRoute(session, intent);
+                break;
+            case ClientIntentKind.Reauth:
+                _ = ReauthAsync(session, intent.Token!);
+                break;
+            case ClientIntentKind.Colonize:
+                connection.SendReliable(session.Writer.Error(ErrorCode.BadRequest, "colonizing is not open on this server yet"));
+                break;
+            default:
+                connection.SendReliable(session.Writer.Error(ErrorCode.UnknownMessage, "unknown message type"));
+                break;
+        }
+    }
+
+    public Task OnClosedAsync(IGameConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (!_byConnection.TryRemove(connection.Id, out var session))
+        {
+            return Task.CompletedTask;
+        }
+        _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(connection.Identity.AccountId, session));
+        _metrics.ConnectionClosed();
+        _leaves.Enqueue(session);
+        return Task.CompletedTask;
+    }
+
+    private void SetRoute(GameSession session, in ClientIntent intent)
+    {
+        int[]? route;
+        if (intent.Target != 0)
+        {
+            var here = session.Zone.Kind == ZoneKind.System ? session.Zone.Id : session.Zone.Id == 0 ? session.Player.HomeSystemId : _galaxy.Planet(session.Zone.Id).SystemId;
+            route = GalaxyRoutes.ShortestRoute(_galaxy, here, (int)Math.Min(intent.Target, int.MaxValue));
+        }
+        else
+        {
+            route = Array.ConvertAll(intent.Route!, s => (int)Math.Min(s, int.MaxValue));
+            if (route.Any(s => s < 1 || s > _galaxy.Systems.Length))
+            {
+                route = null;
+            }
+        }
+        if (route is null)
+        {
+            session.Connection.SendReliable(session.Writer.Error(ErrorCode.NoRoute, "no route to that system"));
+            return;
+        }
+        _routes.Enqueue((session, route));
+    }
+
+    private async Task ReauthAsync(GameSession session, string token)
+    {
+        var check = await _tokens.ValidateAsync(token).ConfigureAwait(false);
+        if (!check.Valid || check.AccountId != session.Connection.Identity.AccountId)
+        {
+            // This continuation runs on the pool, not the receive loop, so it does not share the session's writer.
+            var writer = new ServerMessageWriter(128);
+            session.Connection.SendReliable(writer.Error(ErrorCode.TokenRejected, check.Valid ? "token of another account" : $"token rejected: {check.Error}"));
+        }
+    }
+
+    private void SendPlayerState(GameSession session, ServerMessageWriter writer)
+    {
+        var p = session.Player;
+        var ship = _rules.Ships[Math.Max(0, _rules.ShipIndex(p.ShipType))];
+        var colonies = new List<int>();
+        foreach (var (planet, list) in _colonies)
+        {
+            if (list.Exists(c => c.Owner == p.Id.ToString("D")))
+            {
+                colonies.Add(planet);
+            }
+        }
+        var inventory = p.Inventory.Select(i => (i.Item, i.Quantity)).ToList();
+        session.Connection.SendReliable(writer.PlayerState(p.Credits, p.ShipType, (float)p.Hull, (float)ship.Hull, p.HomeSystemId, p.Explored, p.Route, colonies, inventory));
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Sol.Core.Galaxy;
+using Sol.Server.Assets;
+using Sol.Server.Auth;
+using Sol.Server.Game.Port;
+using Sol.Server.Game.Wire;
+using Sol.Server.Hosting;
+using Sol.Server.Metrics;
+using Sol.Server.Progress;
+using Sol.Zones.Simulation;
+using Sol.Zones.Transfers;
+
+namespace Sol.Server.Game;
+
+/// <summary>
+/// Joins connections to the zone world: the game's side of every connection (<see cref="IGameHandler"/>) and the
+/// server's hook into every tick (<see cref="Zones.Scheduling.IZoneStepObserver"/>).
+/// </summary>
+/// <remarks>
+/// <para>Threads: connection events arrive on socket threads and only queue work (joins, leaves, player updates);
+/// the coordinator applies it between ticks in <see cref="OnTickCompleted"/>, together with the tick's transfers,
+/// so subscriptions change while no worker steps. Workers, in <see cref="OnZoneStepped"/>, encode the zone's snapshot
+/// once, share the bytes with every subscriber and add each one's tiny Ack.</para>
+/// <para>Ordering: a session's ZoneEnter is queued on the coordinator after the last snapshot of the old zone was
+/// queued (that zone already stepped this tick) and before any snapshot of the new one (it steps next tick), and each
+/// connection sends in queue order, so no old-zone snapshot ever follows a ZoneEnter.</para>
+/// Split by concern: <c>GameHub.Connections.cs</c> (handshake, messages, disconnects), <c>GameHub.Ticks.cs</c>.
+/// </remarks>
+public sealed partial class GameHub
+{
+    /// <summary>Messages a second a client may send (a burst of twice that is allowed).</summary>
+    public const double MessageRate = 60;
+
+    private readonly ZoneWorld _world;
+    private readonly GalaxyModel _galaxy;
+    private readonly GameRules _rules;
+    private readonly TokenService _tokens;
+    private readonly PlayerDirectory _players;
+    private readonly PlayerWriteBehind _progress;
+    private readonly ServerMetrics _metrics;
+    private readonly ServerOptions _options;
+    private readonly GalaxyClock _clock;
+    private readonly ILogger _log;
+
+    // Socket threads.
+    private readonly ConcurrentDictionary<long, GameSession> _byConnection = new();
+    private readonly ConcurrentDictionary<Guid, GameSession> _byAccount = new();
+    private readonly ConcurrentQueue<GameSession> _joins = new();
+    private readonly ConcurrentQueue<GameSession> _leaves = new();
+    private readonly ConcurrentQueue<(GameSession Session, int[] Route)> _routes = new();
+    private long _nextOwner;
+
+    // Coordinator (read by workers during a step, changed only between ticks).
+    private readonly Dictionary<long, GameSession> _byOwner = [];
+    private readonly ZoneChannel?[] _channels;
+    private readonly ShipTransfer[] _transfers = new ShipTransfer[1024];
+    private readonly ServerMessageWriter _coordinatorWriter = new(4096);
+    private readonly Dictionary<int, List<ColonyView>> _colonies;
+    private readonly long _saveEveryTicks;
+
+    public GameHub(
+        ZoneWorld world, GameRules rules, TokenService tokens, PlayerDirectory players, PlayerWriteBehind progress,
+        ServerMetrics metrics, ServerOptions options, GalaxyClock clock, IReadOnlyDictionary<int, List<ColonyView>> colonies, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(options);
+        _world = world;
+        _galaxy = world.Galaxy;
+        _rules = rules;
+        _tokens = tokens;
+        _players = players;
+        _progress = progress;
+        _metrics = metrics;
+        _options = options;
+        _clock = clock;
+        _log = log;
+        _channels = new ZoneChannel?[world.Zones.Length];
+        _colonies = colonies.ToDictionary(c => c.Key, c => c.Value);
+        _saveEveryTicks = Math.Max(1, (long)Math.Round(options.SnapshotInterval.TotalSeconds * options.TickRate));
+    }
+
+    /// <summary>The port the hub shares snapshot bytes through; set once the port is listening.</summary>
+    public IGamePort? Port { get; set; }
+
+    /// <summary>Sessions connected now.</summary>
+    public int Sessions => _byConnection.Count;
+
+    private ZoneChannel Channel(ZoneId zone)
+    {
+        var index = _world.IndexOf(zone);
+        return _channels[index] ??= new ZoneChannel();
+    }
+}

@@ -1,0 +1,59 @@
+using Sol.Core.Galaxy;
+using Sol.Persistence.Model;
+using Sol.Server.Game.Port;
+using Sol.Server.Game.Wire;
+
+namespace Sol.Server.Game;
+
+/// <summary>
+/// One player's presence in the game: its connection, its live progress, its ship's owner id in the zone world and
+/// the zone it is subscribed to.
+/// </summary>
+/// <remarks>
+/// Thread rules: <see cref="Reader"/>, <see cref="Writer"/>, <see cref="Bucket"/> and <see cref="LastSeq"/> belong to
+/// the connection's receive loop. <see cref="Zone"/>, <see cref="Player"/> and <see cref="Phase"/> change only on the
+/// scheduler's coordinator, between ticks (zone workers read them during a step).
+/// </remarks>
+public sealed class GameSession
+{
+    private readonly TaskCompletionSource _left = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public GameSession(IGameConnection connection, PlayerRecord player, long owner, string clientId, double rate, double burst)
+    {
+        Connection = connection;
+        Player = player;
+        Owner = owner;
+        ClientId = clientId;
+        Bucket = new TokenBucket(rate, burst);
+    }
+
+    public IGameConnection Connection { get; }
+
+    /// <summary>The ship's owner id in the zone world (unique per session in this process).</summary>
+    public long Owner { get; }
+
+    /// <summary>The id the client keeps to resume.</summary>
+    public string ClientId { get; }
+
+    /// <summary>The player's progress as last saved or updated (the ship's live state is in its zone).</summary>
+    public PlayerRecord Player { get; set; }
+
+    /// <summary>The zone whose snapshots this session receives (default while joining).</summary>
+    public ZoneId Zone { get; set; }
+
+    public SessionPhase Phase { get; set; } = SessionPhase.Joining;
+
+    public ClientMessageReader Reader { get; } = new();
+
+    public ServerMessageWriter Writer { get; } = new(256);
+
+    internal TokenBucket Bucket;
+
+    /// <summary>The last input sequence number received (requests carry it into the zone).</summary>
+    public uint LastSeq { get; set; }
+
+    /// <summary>Completes once the session has left the world and its progress is staged for saving.</summary>
+    public Task Left => _left.Task;
+
+    internal void MarkLeft() => _left.TrySetResult();
+}

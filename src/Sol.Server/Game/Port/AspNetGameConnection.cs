@@ -1,0 +1,292 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+
+namespace Sol.Server.Game.Port;
+
+/// <summary>
+/// A game connection over ASP.NET Core's WebSocket: a receive loop that hands whole binary messages to the game, and
+/// a send loop that drains an ordered queue. A tick (snapshot + ack) replaces the previous tick if that one is still
+/// the last thing queued (a slow client skips ticks instead of buffering them); reliable messages over
+/// <see cref="MaxReliableQueue"/> close the connection with 1008.
+/// </summary>
+internal sealed class AspNetGameConnection : IGameConnection, IDisposable
+{
+    public const int MaxReliableQueue = 256;
+
+    private readonly WebSocket _socket;
+    private readonly IGameHandler _handler;
+    private readonly int _maxMessage;
+    private readonly ILogger _log;
+    private readonly Lock _gate = new();
+    private readonly LinkedList<Outgoing> _queue = new();
+    private readonly SemaphoreSlim _ready = new(0, int.MaxValue);
+    private int _reliableQueued;
+    private bool _closing;
+    private WebSocketCloseStatus _closeStatus;
+    private string _closeReason = "";
+
+    public AspNetGameConnection(long id, WebSocket socket, GameIdentity identity, string protocol, IGameHandler handler, int maxMessage, ILogger log)
+    {
+        Id = id;
+        _socket = socket;
+        Identity = identity;
+        Protocol = protocol;
+        _handler = handler;
+        _maxMessage = maxMessage;
+        _log = log;
+    }
+
+    public long Id { get; }
+
+    public GameIdentity Identity { get; }
+
+    public string Protocol { get; }
+
+    public void SendReliable(ReadOnlySpan<byte> message)
+    {
+        var copy = ArrayPool<byte>.Shared.Rent(message.Length);
+        message.CopyTo(copy);
+        lock (_gate)
+        {
+            if (_closing)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+                return;
+            }
+            if (_reliableQueued >= MaxReliableQueue)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+                CloseLocked(WebSocketCloseStatus.PolicyViolation, "send queue full: the client does not read");
+                return;
+            }
+            _reliableQueued++;
+            _queue.AddLast(new Outgoing(copy, message.Length, null, null, 0));
+        }
+        _ready.Release();
+    }
+
+    public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        snapshot.AddReference();
+        var ackCopy = ArrayPool<byte>.Shared.Rent(ack.Length);
+        ack.CopyTo(ackCopy);
+        Outgoing? replaced = null;
+        lock (_gate)
+        {
+            if (_closing)
+            {
+                snapshot.Release();
+                ArrayPool<byte>.Shared.Return(ackCopy);
+                return;
+            }
+            if (_queue.Last is { Value.Snapshot: not null } last)
+            {
+                replaced = last.Value;
+                last.Value = new Outgoing(null, 0, snapshot, ackCopy, ack.Length);
+            }
+            else
+            {
+                _queue.AddLast(new Outgoing(null, 0, snapshot, ackCopy, ack.Length));
+            }
+        }
+        if (replaced is { } old)
+        {
+            old.Release();
+        }
+        else
+        {
+            _ready.Release();
+        }
+    }
+
+    public void Close(WebSocketCloseStatus status, string reason)
+    {
+        lock (_gate)
+        {
+            CloseLocked(status, reason);
+        }
+    }
+
+    /// <summary>Runs both loops until the socket closes; then tells the game.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        await _handler.OnConnectedAsync(this).ConfigureAwait(false);
+        var sending = SendLoopAsync();
+        try
+        {
+            await ReceiveLoopAsync(stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+            _log.LogDebug("connection {Id} ended: {Reason}", Id, e.Message);
+        }
+        finally
+        {
+            Close(WebSocketCloseStatus.NormalClosure, "");
+            await sending.ConfigureAwait(false);
+            await _handler.OnClosedAsync(this).ConfigureAwait(false);
+            DrainQueue();
+        }
+    }
+
+    public void Dispose() => _ready.Dispose();
+
+    private async Task ReceiveLoopAsync(CancellationToken stopping)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_maxMessage);
+        try
+        {
+            while (true)
+            {
+                var filled = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (filled == buffer.Length)
+                    {
+                        Close(WebSocketCloseStatus.MessageTooBig, $"messages are limited to {_maxMessage} bytes");
+                        return;
+                    }
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(filled), stopping).ConfigureAwait(false);
+                    filled += result.Count;
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+                if (result.MessageType == WebSocketMessageType.Text)
+                {
+                    Close(WebSocketCloseStatus.InvalidMessageType, "the game protocol is binary");
+                    return;
+                }
+                _handler.OnMessage(this, new ReadOnlySequence<byte>(buffer, 0, filled));
+                if (IsClosing)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private bool IsClosing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _closing;
+            }
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _ready.WaitAsync().ConfigureAwait(false);
+                Outgoing item;
+                bool closing;
+                lock (_gate)
+                {
+                    closing = _closing;
+                    if (_queue.First is null)
+                    {
+                        if (closing)
+                        {
+                            break;
+                        }
+                        continue;
+                    }
+                    item = _queue.First.Value;
+                    _queue.RemoveFirst();
+                    if (item.Reliable is not null)
+                    {
+                        _reliableQueued--;
+                    }
+                }
+                try
+                {
+                    if (item.Reliable is { } bytes)
+                    {
+                        await _socket.SendAsync(bytes.AsMemory(0, item.Length), WebSocketMessageType.Binary, true, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await _socket.SendAsync(item.Snapshot!.Payload, WebSocketMessageType.Binary, true, CancellationToken.None).ConfigureAwait(false);
+                        await _socket.SendAsync(item.Ack.AsMemory(0, item.AckLength), WebSocketMessageType.Binary, true, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    item.Release();
+                }
+                if (closing)
+                {
+                    // Closing: flush what was queued before the close, then stop.
+                    continue;
+                }
+            }
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(_closeStatus, _closeReason, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            _log.LogDebug("connection {Id} send loop ended: {Reason}", Id, e.Message);
+            Close(WebSocketCloseStatus.EndpointUnavailable, "");
+            _socket.Abort();
+        }
+    }
+
+    private void CloseLocked(WebSocketCloseStatus status, string reason)
+    {
+        if (_closing)
+        {
+            return;
+        }
+        _closing = true;
+        _closeStatus = status;
+        _closeReason = reason;
+        _ready.Release();
+    }
+
+    private void DrainQueue()
+    {
+        lock (_gate)
+        {
+            foreach (var item in _queue)
+            {
+                item.Release();
+            }
+            _queue.Clear();
+        }
+    }
+
+    private readonly record struct Outgoing(byte[]? Reliable, int Length, SharedMessage? Snapshot, byte[]? Ack, int AckLength)
+    {
+        public void Release()
+        {
+            if (Reliable is not null)
+            {
+                ArrayPool<byte>.Shared.Return(Reliable);
+            }
+            Snapshot?.Release();
+            if (Ack is not null)
+            {
+                ArrayPool<byte>.Shared.Return(Ack);
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using System.Net;
+
+namespace Sol.Server.Game.Port;
+
+/// <summary>The game's listening WebSocket endpoint (path <c>/ws</c>), whatever implements it.</summary>
+public interface IGamePort : IAsyncDisposable
+{
+    /// <summary>The address bound (with the real port when 0 was asked for).</summary>
+    IPEndPoint Endpoint { get; }
+
+    /// <summary>Connections open now.</summary>
+    int Connections { get; }
+
+    /// <summary>Wraps <paramref name="payload"/> for sending to many connections (copied once into pooled bytes).</summary>
+    SharedMessage Share(ReadOnlySpan<byte> payload);
+
+    /// <summary>Stops accepting, closes every connection with 1001 (going away) and waits for them, up to the timeout.</summary>
+    Task StopAsync(TimeSpan timeout);
+}

@@ -1,0 +1,77 @@
+using Google.FlatBuffers;
+using Sol.Protocol;
+using Sol.Zones.Simulation;
+using Sol.Zones.State;
+using ZoneFlags = Sol.Zones.State.EntityFlags;
+using ZoneEventStruct = Sol.Zones.Simulation.ZoneEvent;
+
+namespace Sol.Server.Game.Wire;
+
+/// <summary>
+/// Encodes a zone's snapshot once per tick: every entity as a 32-byte <c>EntityState</c> struct and every event as a
+/// 16-byte <c>ZoneEvent</c>, written straight into the builder's vectors (structs, no tables, no strings), so encoding
+/// allocates nothing. One encoder per zone: a zone is stepped by one worker at a time.
+/// </summary>
+public sealed class SnapshotEncoder(int initialSize = 4096)
+{
+    private readonly FlatBufferBuilder _builder = new(initialSize);
+
+    public ArraySegment<byte> Encode(ZoneSnapshot snapshot)
+    {
+        var b = _builder;
+        b.Clear();
+        var events = snapshot.Events;
+        Sol.Protocol.Snapshot.StartEventsVector(b, events.Length);
+        for (var i = events.Length - 1; i >= 0; i--)
+        {
+            ref readonly var e = ref events[i];
+            var (kind, code) = Map(e);
+            Sol.Protocol.ZoneEvent.CreateZoneEvent(b, WireId(e.Entity), (uint)e.Target, 0, kind, (byte)code, 0);
+        }
+        var eventVector = b.EndVector();
+
+        var entities = snapshot.Entities;
+        Sol.Protocol.Snapshot.StartEntitiesVector(b, entities.Length);
+        for (var i = entities.Length - 1; i >= 0; i--)
+        {
+            ref readonly var s = ref entities[i];
+            var flags = (s.Flags & ZoneFlags.Firing) != 0 ? (byte)Sol.Protocol.EntityFlags.Firing : (byte)0;
+            Sol.Protocol.EntityState.CreateEntityState(
+                b, (float)s.X, (float)s.Y, (float)s.VelocityX, (float)s.VelocityY, s.Rotation, s.Hull,
+                WireId(s.Handle), (Sol.Protocol.EntityKind)(byte)s.Kind, flags, s.ShipClass, 0);
+        }
+        var entityVector = b.EndVector();
+
+        var kindOnWire = snapshot.Zone.Kind == Core.Galaxy.ZoneKind.System ? Sol.Protocol.ZoneKind.System : Sol.Protocol.ZoneKind.Planet;
+        var table = Sol.Protocol.Snapshot.CreateSnapshot(b, (ulong)snapshot.Tick, snapshot.Time, kindOnWire, (uint)snapshot.Zone.Id, entityVector, eventVector);
+        b.Finish(ServerMessage.CreateServerMessage(b, ServerPayload.Snapshot, table.Value).Value);
+        var buffer = b.DataBuffer;
+        return buffer.ToArraySegment(buffer.Position, buffer.Length - buffer.Position);
+    }
+
+    /// <summary>An entity handle on the wire: the slot in the low 20 bits, the generation's low 12 bits above.</summary>
+    public static uint WireId(EntityHandle handle) => ((uint)(handle.Generation & 0xFFF) << 20) | (uint)(handle.Slot & 0xFFFFF);
+
+    private static (EventKind Kind, ErrorCode Code) Map(in ZoneEventStruct e) => e.Kind switch
+    {
+        ZoneEventKind.Destroyed => (EventKind.Destroyed, ErrorCode.None),
+        ZoneEventKind.Respawned => (EventKind.Respawned, ErrorCode.None),
+        ZoneEventKind.Departed => (e.Action switch
+        {
+            Zones.Input.ShipAction.Land => EventKind.Landed,
+            Zones.Input.ShipAction.TakeOff => EventKind.TookOff,
+            _ => EventKind.Jumped,
+        }, ErrorCode.None),
+        ZoneEventKind.Arrived => (EventKind.Arrived, ErrorCode.None),
+        ZoneEventKind.Rejected => (EventKind.Rejected, RejectCode(e.Reason)),
+        _ => (EventKind.None, ErrorCode.None),
+    };
+
+    public static ErrorCode RejectCode(RejectReason reason) => reason switch
+    {
+        RejectReason.TooFar => ErrorCode.TooFar,
+        RejectReason.UnknownTarget => ErrorCode.UnknownTarget,
+        RejectReason.WrongZone => ErrorCode.NotLanded,
+        _ => ErrorCode.BadRequest,
+    };
+}

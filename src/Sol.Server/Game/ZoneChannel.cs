@@ -1,0 +1,16 @@
+using Sol.Server.Game.Wire;
+
+namespace Sol.Server.Game;
+
+/// <summary>
+/// The sessions subscribed to one zone, and that zone's encoders. The list changes only on the coordinator between
+/// ticks; the encoders are used by whichever worker steps the zone (one at a time).
+/// </summary>
+internal sealed class ZoneChannel
+{
+    public List<GameSession> Subscribers { get; } = [];
+
+    public SnapshotEncoder Snapshots { get; } = new();
+
+    public ServerMessageWriter Messages { get; } = new(128);
+}
