@@ -46,6 +46,9 @@ public sealed record ServerOptions
     /// <summary>The game assets folder; default: <c>assets</c> beside the executable.</summary>
     public string AssetsDirectory { get; init; } = Path.Combine(AppContext.BaseDirectory, "assets");
 
+    /// <summary>How many systems (nearest the galaxy's centre) new players start in.</summary>
+    public int StartingSystems { get; init; } = 4;
+
     /// <summary>Zones generated when the database has no galaxy of <see cref="Galaxy"/>'s name.</summary>
     public int DefaultGalaxyZones { get; init; } = 200;
 

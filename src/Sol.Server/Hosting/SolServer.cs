@@ -111,7 +111,7 @@ public sealed class SolServer : IAsyncDisposable
             }
             var tokens = new TokenService(secret, TimeSpan.FromHours(1));
             var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
-            var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, startingSystems: 4);
+            var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, options.StartingSystems);
             var metrics = new ServerMetrics();
 
             var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, cancellationToken).ConfigureAwait(false);

@@ -14,6 +14,9 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
 {
     public const int MaxReliableQueue = 256;
 
+    /// <summary>How long a client has to answer the server's close frame before the connection is dropped.</summary>
+    public static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
     private readonly WebSocket _socket;
     private readonly IGameHandler _handler;
     private readonly int _maxMessage;
@@ -21,6 +24,7 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
     private readonly Lock _gate = new();
     private readonly LinkedList<Outgoing> _queue = new();
     private readonly SemaphoreSlim _ready = new(0, int.MaxValue);
+    private readonly CancellationTokenSource _receive = new();
     private int _reliableQueued;
     private bool _closing;
     private WebSocketCloseStatus _closeStatus;
@@ -114,9 +118,10 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
     {
         await _handler.OnConnectedAsync(this).ConfigureAwait(false);
         var sending = SendLoopAsync();
+        using var stop = stopping.Register(static c => ((CancellationTokenSource)c!).Cancel(), _receive);
         try
         {
-            await ReceiveLoopAsync(stopping).ConfigureAwait(false);
+            await ReceiveLoopAsync(_receive.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
@@ -131,7 +136,11 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
         }
     }
 
-    public void Dispose() => _ready.Dispose();
+    public void Dispose()
+    {
+        _ready.Dispose();
+        _receive.Dispose();
+    }
 
     private async Task ReceiveLoopAsync(CancellationToken stopping)
     {
@@ -241,6 +250,8 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await _socket.CloseOutputAsync(_closeStatus, _closeReason, timeout.Token).ConfigureAwait(false);
             }
+            // A client that does not answer our close within the grace period is cut off (the receive loop ends).
+            _receive.CancelAfter(CloseGrace);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
