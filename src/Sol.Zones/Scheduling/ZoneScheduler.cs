@@ -28,7 +28,9 @@ public sealed class ZoneScheduler : IDisposable
     private readonly ZoneWorld _world;
     private readonly ZoneWorker[] _workers;
     private readonly Meter _meter;
-    private readonly CountdownEvent _done = new(1);
+    // A semaphore, not a CountdownEvent: its lock object exists from construction, while CountdownEvent's inner
+    // ManualResetEventSlim allocates one the first time a wait blocks (the allocation test caught that).
+    private readonly SemaphoreSlim _done = new(0);
     private readonly ManualResetEventSlim _stopSignal = new(false);
     private readonly long _period;
     private readonly int[] _order;
@@ -185,7 +187,7 @@ public sealed class ZoneScheduler : IDisposable
         return -1;
     }
 
-    internal void WorkerDone() => _done.Signal();
+    internal void WorkerDone() => _done.Release();
 
     private void RunTick()
     {
@@ -205,7 +207,6 @@ public sealed class ZoneScheduler : IDisposable
         }
         if (busy > 0)
         {
-            _done.Reset(busy);
             foreach (var worker in _workers)
             {
                 if (worker.Zones.Length > 0)
@@ -213,7 +214,10 @@ public sealed class ZoneScheduler : IDisposable
                     worker.Begin(tick);
                 }
             }
-            _done.Wait();
+            for (var n = 0; n < busy; n++)
+            {
+                _done.Wait();
+            }
             foreach (var worker in _workers)
             {
                 if (worker.Fault is { } fault)

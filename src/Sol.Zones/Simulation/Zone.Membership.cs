@@ -46,29 +46,41 @@ public sealed partial class Zone
     {
         IsAwake = false;
         _eventCount = 0;
-        _eventsEmitted = false;
+        _pendingEventCount = 0;
     }
 
+    /// <summary>
+    /// Records an event. During the step it goes into this tick's snapshot; between ticks (spawns, removals, transfers)
+    /// it waits for the next snapshot, so the one just emitted stays intact for readers.
+    /// </summary>
     internal void AppendEvent(in ZoneEvent e)
     {
-        if (_eventsEmitted)
+        if (Volatile.Read(ref _stepping) != 0)
         {
-            _eventCount = 0;
-            _eventsEmitted = false;
+            Push(ref _events, ref _eventCount, e);
         }
-        if (_eventCount == _events.Length)
+        else
         {
-            Array.Resize(ref _events, _events.Length * 2);
+            Push(ref _pendingEvents, ref _pendingEventCount, e);
         }
-        _events[_eventCount++] = e;
     }
 
     private void BeginEvents()
     {
-        if (_eventsEmitted)
+        _eventCount = 0;
+        for (var n = 0; n < _pendingEventCount; n++)
         {
-            _eventCount = 0;
-            _eventsEmitted = false;
+            Push(ref _events, ref _eventCount, _pendingEvents[n]);
         }
+        _pendingEventCount = 0;
+    }
+
+    private static void Push(ref ZoneEvent[] buffer, ref int count, in ZoneEvent e)
+    {
+        if (count == buffer.Length)
+        {
+            Array.Resize(ref buffer, buffer.Length * 2);
+        }
+        buffer[count++] = e;
     }
 }

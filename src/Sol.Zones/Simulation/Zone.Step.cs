@@ -154,7 +154,7 @@ public sealed partial class Zone
     private void RunTriggers()
     {
         var requests = _requests.AsSpan(0, _requestCount);
-        requests.Sort(default(SlotOrder));
+        SortBySlot(requests);
         var s = State;
         foreach (var handle in requests)
         {
@@ -273,7 +273,7 @@ public sealed partial class Zone
         }
     }
 
-    /// <summary>Step 9: copy the columns into the snapshot buffer (grown only when the zone grew) and publish the events.</summary>
+    /// <summary>Step 9: copy the columns into the snapshot buffer (grown only when the zone grew); the events are already in theirs.</summary>
     private void EmitSnapshot()
     {
         var s = State;
@@ -289,11 +289,24 @@ public sealed partial class Zone
             // Per-tick flags are reported once, then cleared.
             s.Flags[i] &= ~EntityFlags.Respawned;
         }
-        _eventsEmitted = true;
     }
 
-    private readonly struct SlotOrder : IComparer<EntityHandle>
+    /// <summary>
+    /// Insertion sort by slot: requests per tick are few, and <c>Span.Sort</c> with a comparer boxes it (measured:
+    /// the allocation test caught it).
+    /// </summary>
+    private static void SortBySlot(Span<EntityHandle> handles)
     {
-        public int Compare(EntityHandle x, EntityHandle y) => x.Slot.CompareTo(y.Slot);
+        for (var i = 1; i < handles.Length; i++)
+        {
+            var item = handles[i];
+            var j = i - 1;
+            while (j >= 0 && handles[j].Slot > item.Slot)
+            {
+                handles[j + 1] = handles[j];
+                j--;
+            }
+            handles[j + 1] = item;
+        }
     }
 }

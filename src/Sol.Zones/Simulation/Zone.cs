@@ -49,7 +49,8 @@ public sealed partial class Zone
     private EntityState[] _snapshot;
     private ZoneEvent[] _events = new ZoneEvent[16];
     private int _eventCount;
-    private bool _eventsEmitted;
+    private ZoneEvent[] _pendingEvents = new ZoneEvent[16];
+    private int _pendingEventCount;
     private PendingTransfer[] _outbox = new PendingTransfer[8];
     private int _outboxCount;
     private EntityHandle[] _requests = new EntityHandle[8];
@@ -202,7 +203,7 @@ public sealed partial class Zone
     internal ReadOnlySpan<PendingTransfer> Outbox => _outbox.AsSpan(0, _outboxCount);
 
     /// <summary>The snapshot of the last step (tick, time, entities, events), without a copy. See the thread rules.</summary>
-    public ZoneSnapshot GetSnapshot() => new(Id, Tick, Time, _snapshot.AsSpan(0, State.Count), _eventsEmitted ? _events.AsSpan(0, _eventCount) : default);
+    public ZoneSnapshot GetSnapshot() => new(Id, Tick, Time, _snapshot.AsSpan(0, State.Count), _events.AsSpan(0, _eventCount));
 
     /// <summary>The current state of <paramref name="owner"/>'s ship here, read from the columns.</summary>
     public bool TryGetShip(long owner, out EntityState ship)

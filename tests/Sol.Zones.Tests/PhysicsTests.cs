@@ -1,0 +1,208 @@
+using Sol.Core.Galaxy;
+using Sol.Zones.Input;
+using Sol.Zones.Simulation;
+using Sol.Zones.State;
+
+namespace Sol.Zones.Tests;
+
+public class PhysicsTests
+{
+    private static readonly ShipClass s_scout = new("scout", MaxSpeed: 200, Thrust: 400, TurnRate: 2f, Hull: 100f);
+
+    private static ZoneOptions Options(float damage = 50f) => Sim.Quiet() with { ShipClasses = [s_scout], StarDamagePerSecond = damage };
+
+    [Fact]
+    public void PlanetsSitExactlyWhereTheClosedFormOrbitPutsThemEveryTick()
+    {
+        var galaxy = TestGalaxy.Ring(2, planets: 3);
+        using var sim = new Sim(galaxy, Options());
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, 5_000);
+        var zone = sim.System(1);
+        for (var tick = 0; tick < 50; tick++)
+        {
+            sim.Step();
+            var time = zone.Tick / 20.0;
+            var planets = 0;
+            foreach (var e in zone.GetSnapshot().Entities)
+            {
+                if (e.Kind != EntityKind.Planet)
+                {
+                    continue;
+                }
+                planets++;
+                var (x, y) = galaxy.Planet(e.Ref).PositionAt(time);
+                Assert.Equal(x, e.X);
+                Assert.Equal(y, e.Y);
+            }
+            Assert.Equal(3, planets);
+        }
+        Assert.Equal(49, zone.Tick);
+    }
+
+    [Fact]
+    public void PlanetsMoveBetweenTicks()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 1), Options());
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, 5_000);
+        sim.Step();
+        var before = Planet(sim.System(1));
+        sim.Step(10);
+        var after = Planet(sim.System(1));
+        Assert.NotEqual(before.X, after.X);
+        var r0 = Math.Sqrt((before.X * before.X) + (before.Y * before.Y));
+        var r1 = Math.Sqrt((after.X * after.X) + (after.Y * after.Y));
+        Assert.Equal(TestGalaxy.PlanetOrbit, r0, 6);
+        Assert.Equal(TestGalaxy.PlanetOrbit, r1, 6);
+    }
+
+    [Fact]
+    public void SpeedNeverExceedsTheShipClassCapUnderFullThrust()
+    {
+        // Planet surfaces have no stars: nothing but control moves the ship.
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 1), Options());
+        sim.World.SpawnShip(1, ZoneId.ForPlanet(1), 0, 0, 0);
+        var zone = sim.Surface(1);
+        var top = 0.0;
+        for (uint seq = 1; seq <= 100; seq++)
+        {
+            sim.World.PostInput(InputCommand.Steer(1, seq, thrust: 5f, turn: seq % 20 < 10 ? 0.3f : -0.3f));
+            sim.Step();
+            Assert.True(zone.TryGetShip(1, out var ship));
+            var speed = Math.Sqrt((ship.VelocityX * ship.VelocityX) + (ship.VelocityY * ship.VelocityY));
+            Assert.True(speed <= s_scout.MaxSpeed * (1 + 1e-12), $"speed {speed} above the cap at tick {zone.Tick}");
+            top = Math.Max(top, speed);
+        }
+        Assert.True(top > s_scout.MaxSpeed * 0.999, $"never reached the cap: {top}");
+    }
+
+    [Fact]
+    public void TurnRateIsCappedByTheShipClassAndThrustFollowsTheHeading()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 1), Options());
+        sim.World.SpawnShip(1, ZoneId.ForPlanet(1), 0, 0, 0);
+        var zone = sim.Surface(1);
+        sim.World.PostInput(InputCommand.Steer(1, 1, thrust: 0f, turn: 10f));
+        sim.Step();
+        zone.TryGetShip(1, out var ship);
+        Assert.Equal(s_scout.TurnRate, ship.AngularVelocity);
+        Assert.Equal(s_scout.TurnRate / 20f, ship.Rotation, 6);
+
+        // Thrust along the current heading: the velocity points where the ship points.
+        sim.World.PostInput(InputCommand.Steer(1, 2, thrust: 1f, turn: 0f));
+        sim.Step();
+        zone.TryGetShip(1, out ship);
+        Assert.Equal(0f, ship.AngularVelocity);
+        Assert.Equal(Math.Atan2(ship.VelocityY, ship.VelocityX), ship.Rotation, 5);
+        Assert.Equal(s_scout.Thrust / 20, Math.Sqrt((ship.VelocityX * ship.VelocityX) + (ship.VelocityY * ship.VelocityY)), 9);
+    }
+
+    [Fact]
+    public void GravityPullsARestingShipTowardTheStarWithGMOverRSquared()
+    {
+        const double Mass = 4e6;
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 0, starMass: Mass, damageRadius: 10), Options());
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 1_000, 0);
+        sim.World.SpawnShip(2, ZoneId.ForSystem(1), 0, 0, -2_000);
+        sim.Step();
+        var zone = sim.System(1);
+        zone.TryGetShip(1, out var east);
+        zone.TryGetShip(2, out var south);
+
+        Assert.Equal(-Mass / (1_000.0 * 1_000.0) / 20, east.VelocityX, 12);
+        Assert.Equal(0, east.VelocityY);
+        Assert.True(east.X < 1_000);
+        Assert.Equal(Mass / (2_000.0 * 2_000.0) / 20, south.VelocityY, 12);
+        Assert.True(south.Y > -2_000);
+
+        sim.Step(20);
+        zone.TryGetShip(1, out var later);
+        Assert.True(later.X < east.X && later.VelocityX < east.VelocityX, "keeps falling and speeding up");
+    }
+
+    [Fact]
+    public void NoStarMeansNoGravity()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 0, starMass: 0), Options());
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 1_000, 0);
+        sim.Step(10);
+        sim.System(1).TryGetShip(1, out var ship);
+        Assert.Equal(1_000, ship.X);
+        Assert.Equal(0, ship.VelocityX);
+    }
+
+    [Fact]
+    public void StarDamageHitsOnlyShipsInsideTheDamageRadius()
+    {
+        // Massless star: the ships stay where they are, only damage acts.
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 0, starMass: 0, damageRadius: 300), Options(damage: 20f));
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 299, 0);
+        sim.World.SpawnShip(2, ZoneId.ForSystem(1), 0, 0, 301);
+        sim.World.SpawnShip(3, ZoneId.ForSystem(1), 0, 5_000, 0);
+        sim.Step(10);
+        var zone = sim.System(1);
+        zone.TryGetShip(1, out var inside);
+        zone.TryGetShip(2, out var justOutside);
+        zone.TryGetShip(3, out var far);
+        Assert.Equal(100f - (10 * 1f), inside.Hull, 4);
+        Assert.Equal(100f, justOutside.Hull);
+        Assert.Equal(100f, far.Hull);
+    }
+
+    [Fact]
+    public void AShipWhoseHullRunsOutIsDestroyedAndRespawnsAtTheFirstGateWithAFullHull()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2, planets: 0, starMass: 0, damageRadius: 300), Options(damage: 1_000f));
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 100, 0);
+        var zone = sim.System(1);
+        var destroyedAt = -1L;
+        for (var tick = 0; tick < 5 && destroyedAt < 0; tick++)
+        {
+            sim.Step();
+            foreach (var e in zone.GetSnapshot().Events)
+            {
+                if (e.Kind == ZoneEventKind.Destroyed && e.Owner == 1)
+                {
+                    destroyedAt = zone.Tick;
+                }
+            }
+        }
+        // 100 hull at 50 per tick: gone on the second tick.
+        Assert.Equal(1, destroyedAt);
+        var events = sim.Events(zone);
+        Assert.Contains(events, e => e.Kind == ZoneEventKind.Respawned && e.Owner == 1);
+        zone.TryGetShip(1, out var ship);
+        Assert.Equal(100f, ship.Hull);
+        Assert.Equal(TestGalaxy.GateDistance, ship.X);
+        Assert.Equal(0, ship.Y);
+        Assert.Equal(0, ship.VelocityX);
+        Assert.True((Snapshot(zone, ship.Handle).Flags & EntityFlags.Respawned) != 0);
+
+        sim.Step();
+        Assert.Equal(100f, Snapshot(zone, ship.Handle).Hull);
+        Assert.True((Snapshot(zone, ship.Handle).Flags & EntityFlags.Respawned) == 0, "the respawn flag is reported for one tick");
+    }
+
+    private static EntityState Snapshot(Zone zone, EntityHandle handle)
+    {
+        foreach (var e in zone.GetSnapshot().Entities)
+        {
+            if (e.Handle == handle)
+            {
+                return e;
+            }
+        }
+        throw new InvalidOperationException("not in the snapshot");
+    }
+
+    private static EntityState Planet(Zone zone)
+    {
+        foreach (var e in zone.GetSnapshot().Entities)
+        {
+            if (e.Kind == EntityKind.Planet)
+            {
+                return e;
+            }
+        }
+        throw new InvalidOperationException("no planet");
+    }
+}

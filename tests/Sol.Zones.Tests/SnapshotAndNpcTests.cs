@@ -1,0 +1,111 @@
+using Sol.Core.Galaxy;
+using Sol.Zones.Simulation;
+using Sol.Zones.State;
+
+namespace Sol.Zones.Tests;
+
+public class SnapshotAndNpcTests
+{
+    [Fact]
+    public void ASystemZoneHoldsItsStarsPlanetsGatesAndTheConfiguredNpcs()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(3, planets: 2), new ZoneOptions { NpcsPerSystem = 7 });
+        var zone = sim.System(2);
+        sim.World.SpawnShip(1, ZoneId.ForSystem(2), 0, 0, 5_000);
+        sim.Step();
+        var counts = new int[7];
+        foreach (var e in zone.GetSnapshot().Entities)
+        {
+            counts[(int)e.Kind]++;
+        }
+        Assert.Equal(1, counts[(int)EntityKind.Star]);
+        Assert.Equal(2, counts[(int)EntityKind.Planet]);
+        Assert.Equal(2, counts[(int)EntityKind.Gate]);
+        Assert.Equal(7, counts[(int)EntityKind.Npc]);
+        Assert.Equal(1, counts[(int)EntityKind.Ship]);
+        // Planet surfaces have no NPCs.
+        Assert.Equal(0, sim.Surface(1).EntityCount);
+    }
+
+    [Fact]
+    public void NpcsPatrolAndKeepMoving()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 2), new ZoneOptions { NpcsPerSystem = 4 });
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 0, 7_000);
+        sim.Step();
+        var first = Npcs(sim.System(1));
+        sim.Step(100);
+        var later = Npcs(sim.System(1));
+        Assert.Equal(4, first.Count);
+        for (var k = 0; k < first.Count; k++)
+        {
+            var moved = Math.Sqrt(Math.Pow(later[k].X - first[k].X, 2) + Math.Pow(later[k].Y - first[k].Y, 2));
+            Assert.True(moved > 100, $"NPC {k} moved only {moved}");
+            Assert.True(later[k].InputSeq == 0 && later[k].Owner == 0);
+        }
+    }
+
+    [Fact]
+    public void TheSnapshotCarriesTickTimeAndEveryEntityAsTheColumnsHoldIt()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), new ZoneOptions { NpcsPerSystem = 2 });
+        sim.World.SpawnShip(9, ZoneId.ForSystem(1), 0, 100, 5_000);
+        sim.World.PostInput(Input.InputCommand.Steer(9, 3, 1f, 0.5f));
+        sim.Step(4);
+        var zone = sim.System(1);
+        var snapshot = zone.GetSnapshot();
+        Assert.Equal(3, snapshot.Tick);
+        Assert.Equal(3 / 20.0, snapshot.Time);
+        Assert.Equal(ZoneId.ForSystem(1), snapshot.Zone);
+        Assert.Equal(zone.EntityCount, snapshot.Entities.Length);
+        foreach (var e in snapshot.Entities)
+        {
+            Assert.True(zone.TryGetEntity(e.Handle, out var live));
+            Assert.Equal(live, e);
+        }
+        Assert.True(zone.TryGetShip(9, out var ship));
+        Assert.Equal(3u, ship.InputSeq);
+        Assert.Equal(EntityKind.Ship, ship.Kind);
+    }
+
+    [Fact]
+    public void SpawnEventsAppearInTheFirstSnapshotAfterTheSpawn()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Sim.Quiet());
+        sim.World.SpawnShip(9, ZoneId.ForSystem(1), 0, 100, 5_000);
+        sim.Step();
+        var spawned = Assert.Single(sim.Events(sim.System(1)));
+        Assert.Equal(ZoneEventKind.Spawned, spawned.Kind);
+        Assert.Equal(9, spawned.Owner);
+        sim.Step();
+        Assert.Empty(sim.Events(sim.System(1)));
+    }
+
+    [Fact]
+    public void ColoniesLiveOnPlanetSurfaces()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 1), Sim.Quiet());
+        Assert.True(sim.World.SpawnColony(4, 1, 12, 34));
+        Assert.False(sim.World.SpawnColony(4, 2, 0, 0));
+        sim.World.SpawnShip(4, ZoneId.ForPlanet(1), 0, 0, 0);
+        sim.Step();
+        var colony = Assert.Single(sim.Surface(1).GetSnapshot().Entities.ToArray(), e => e.Kind == EntityKind.Colony);
+        Assert.Equal(4, colony.Owner);
+        Assert.Equal(12, colony.X);
+        Assert.Equal(34, colony.Y);
+    }
+
+    private static List<EntityState> Npcs(Zone zone)
+    {
+        var list = new List<EntityState>();
+        foreach (var e in zone.GetSnapshot().Entities)
+        {
+            if (e.Kind == EntityKind.Npc)
+            {
+                list.Add(e);
+            }
+        }
+        list.Sort((a, b) => a.Ref.CompareTo(b.Ref));
+        return list;
+    }
+}
