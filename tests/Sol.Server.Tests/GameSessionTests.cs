@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Google.FlatBuffers;
+using Microsoft.Extensions.Logging;
 using Sol.Protocol;
 using Sol.Testing;
 
@@ -20,7 +21,7 @@ public abstract class GameSessionTests : IAsyncLifetime
         var database = await DatabaseAsync(_directory);
         Skip.If(database is null, "no PostgreSQL cluster configured");
         // One starting system, so that every test player starts in the same zone.
-        _server = await TestServer.StartAsync(database, o => o with { StartingSystems = 1, SnapshotInterval = TimeSpan.FromMilliseconds(200) });
+        _server = await TestServer.StartAsync(database, o => o with { StartingSystems = 1, SnapshotInterval = TimeSpan.FromMilliseconds(200) }, Environment.GetEnvironmentVariable("SOL_TEST_LOG") is null ? null : Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)));
     }
 
     public async Task DisposeAsync()

@@ -27,30 +27,53 @@ public sealed partial class GameHub : IGameHandler
     public async Task OnConnectedAsync(IGameConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var account = connection.Identity.AccountId;
-        if (_byAccount.TryGetValue(account, out var older))
+        var identity = connection.Identity;
+        if (_byAccount.TryGetValue(identity.AccountId, out var older))
         {
+            if (identity.ResumeClientId == older.ClientId && await TryResumeAsync(older, connection).ConfigureAwait(false))
+            {
+                return;
+            }
             // One connection per account: the older one is told why and leaves (its progress is staged) first.
+            older.Kicked = true;
             older.Connection.Close(Replaced, "replaced by a newer connection of this account");
+            _detaches.Enqueue(older); // a detached (connectionless) older session leaves through the same path
             try
             {
                 await older.Left.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                _log.LogWarning("the replaced session of account {Account} did not leave in time", account);
+                _log.LogWarning("the replaced session of account {Account} did not leave in time", identity.AccountId);
             }
         }
 
-        var player = await _players.EnsureAsync(account, CancellationToken.None).ConfigureAwait(false);
+        var player = await _players.EnsureAsync(identity.AccountId, CancellationToken.None).ConfigureAwait(false);
         var session = new GameSession(connection, player, Interlocked.Increment(ref _nextOwner), Guid.NewGuid().ToString("N"), MessageRate, MessageRate * 2);
         _byConnection[connection.Id] = session;
-        _byAccount[account] = session;
+        _byAccount[identity.AccountId] = session;
         _metrics.ConnectionOpened();
 
         connection.SendReliable(session.Writer.Welcome(session.ClientId, player.Id.ToString("D"), _clock.UnixNow, _options.TickRate, connection.Protocol));
         SendPlayerState(session, session.Writer);
         _joins.Enqueue(session);
+    }
+
+    /// <summary>
+    /// Gives a detached session's living ship to <paramref name="connection"/>: same client id, same ship, a fresh
+    /// ZoneEnter. False when the session is no longer detached (it expired, or was still connected).
+    /// </summary>
+    private async Task<bool> TryResumeAsync(GameSession session, IGameConnection connection)
+    {
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _resumes.Enqueue((session, connection, done));
+        if (!await done.Task.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false))
+        {
+            return false;
+        }
+        _byConnection[connection.Id] = session;
+        _metrics.ConnectionOpened();
+        return true;
     }
 
     public void OnMessage(IGameConnection connection, ReadOnlySequence<byte> message)
@@ -91,14 +114,14 @@ public sealed partial class GameHub : IGameHandler
             case ClientIntentKind.Ping:
                 connection.SendReliable(session.Writer.Pong(intent.ClientTime, _clock.UnixNow));
                 break;
+            case ClientIntentKind.Colonize:
+                _colonizeRequests.Enqueue(session);
+                break;
             case ClientIntentKind.SetRoute:
                 SetRoute(session, intent);
                 break;
             case ClientIntentKind.Reauth:
                 _ = ReauthAsync(session, intent.Token!);
-                break;
-            case ClientIntentKind.Colonize:
-                connection.SendReliable(session.Writer.Error(ErrorCode.BadRequest, "colonizing is not open on this server yet"));
                 break;
             default:
                 connection.SendReliable(session.Writer.Error(ErrorCode.UnknownMessage, "unknown message type"));
@@ -113,8 +136,19 @@ public sealed partial class GameHub : IGameHandler
         {
             return Task.CompletedTask;
         }
-        _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(connection.Identity.AccountId, session));
         _metrics.ConnectionClosed();
+        if (!ReferenceEquals(session.Connection, connection))
+        {
+            return Task.CompletedTask; // an old connection of a resumed session
+        }
+        session.ConnectionClosed = true;
+        if (!session.Kicked && _options.ResumeGrace > TimeSpan.Zero)
+        {
+            // The ship waits for a resume; the account keeps this session until the grace period ends.
+            _detaches.Enqueue(session);
+            return Task.CompletedTask;
+        }
+        _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(connection.Identity.AccountId, session));
         _leaves.Enqueue(session);
         return Task.CompletedTask;
     }
@@ -159,9 +193,10 @@ public sealed partial class GameHub : IGameHandler
         var p = session.Player;
         var ship = _rules.Ships[Math.Max(0, _rules.ShipIndex(p.ShipType))];
         var colonies = new List<int>();
+        var me = p.Id.ToString("D");
         foreach (var (planet, list) in _colonies)
         {
-            if (list.Exists(c => c.Owner == p.Id.ToString("D")))
+            if (list.Exists(c => c.Owner == me))
             {
                 colonies.Add(planet);
             }

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
 using Sol.Core.Galaxy;
 using Sol.Protocol;
 using ZoneKind = Sol.Core.Galaxy.ZoneKind;
@@ -40,13 +41,18 @@ public sealed partial class GameHub : IZoneStepObserver
         }
         shared.Release();
 
-        // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone).
+        // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone); a
+        // destroyed player ship costs its owner credits, applied on the coordinator.
         foreach (ref readonly var e in snapshot.Events)
         {
             if (e.Kind == ZoneEventKind.Rejected && _byOwner.TryGetValue(e.Owner, out var owner))
             {
                 var code = SnapshotEncoder.RejectCode(e.Reason);
                 owner.Connection.SendReliable(channel.Messages.Error(code, RejectText(code)));
+            }
+            else if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0 && _byOwner.ContainsKey(e.Owner))
+            {
+                _destroyed.Enqueue(e.Owner);
             }
         }
     }
@@ -55,9 +61,15 @@ public sealed partial class GameHub : IZoneStepObserver
     public void OnTickCompleted(long tick)
     {
         ApplyTransfers();
+        ApplyDetaches(tick);
         ApplyLeaves();
+        ApplyResumes();
         ApplyJoins();
         ApplyRoutes();
+        ApplyDestroyed();
+        ApplyColonizeRequests();
+        ApplyColonizeResults();
+        ExpireDetached(tick);
         if (tick % _saveEveryTicks == 0)
         {
             StageAllPlaying();
@@ -72,7 +84,9 @@ public sealed partial class GameHub : IZoneStepObserver
     public void ApplyPendingAfterStop()
     {
         ApplyTransfers();
+        ApplyDetaches(long.MaxValue);
         ApplyLeaves();
+        ExpireDetached(long.MaxValue);
         StageAllPlaying();
     }
 
@@ -105,6 +119,11 @@ public sealed partial class GameHub : IZoneStepObserver
                     case TransferKind.SpawnRejected:
                         session.Connection.Close(WebSocketCloseStatus.InternalServerError, "the ship could not be placed");
                         break;
+                    case TransferKind.Removed when session.Respawning:
+                        // Destroyed away from home: the ship is being moved to its home system (Spawned follows).
+                        Channel(t.From).Subscribers.Remove(session);
+                        session.Respawning = false;
+                        break;
                     case TransferKind.Removed:
                         Channel(t.From).Subscribers.Remove(session);
                         _byOwner.Remove(t.Owner);
@@ -118,6 +137,10 @@ public sealed partial class GameHub : IZoneStepObserver
     private void Enter(GameSession session, ZoneId zone, uint entity)
     {
         session.Zone = zone;
+        if (session.Phase is SessionPhase.Detached or SessionPhase.Leaving or SessionPhase.Left)
+        {
+            return; // no connection to tell; a resume sends a fresh ZoneEnter
+        }
         session.Phase = SessionPhase.Playing;
         Channel(zone).Subscribers.Add(session);
         var explored = false;
@@ -126,28 +149,270 @@ public sealed partial class GameHub : IZoneStepObserver
             session.Player = session.Player with { Explored = [.. session.Player.Explored, zone.Id], Version = session.Player.Version + 1 };
             explored = true;
         }
-        var colonies = zone.Kind == ZoneKind.Planet && _colonies.TryGetValue(zone.Id, out var here) ? here : (IReadOnlyList<ColonyView>)[];
-        var time = _world.GetZone(zone).Time;
-        session.Connection.SendReliable(_coordinatorWriter.ZoneEnter(_galaxy, zone, time, entity, (float)_world.Options.GateRadius, colonies));
+        SendZoneEnter(session, zone, entity);
         if (explored)
         {
             SendPlayerState(session, _coordinatorWriter);
         }
     }
 
-    private void ApplyLeaves()
+    private void SendZoneEnter(GameSession session, ZoneId zone, uint entity)
     {
-        while (_leaves.TryDequeue(out var session))
+        // A planet zone lists its colonies; a system lists the colonies of all its planets.
+        List<ColonyView> colonies = [];
+        if (zone.Kind == ZoneKind.Planet)
         {
-            session.Phase = SessionPhase.Leaving;
+            if (_colonies.TryGetValue(zone.Id, out var here))
+            {
+                colonies.AddRange(here);
+            }
+        }
+        else
+        {
+            foreach (var planet in _galaxy.PlanetsOf(zone.Id))
+            {
+                if (_colonies.TryGetValue(planet.Id, out var there))
+                {
+                    colonies.AddRange(there);
+                }
+            }
+        }
+        var time = _world.GetZone(zone).Time;
+        session.Connection.SendReliable(_coordinatorWriter.ZoneEnter(_galaxy, zone, time, entity, (float)_world.Options.GateRadius, colonies));
+    }
+
+    private void ApplyDetaches(long tick)
+    {
+        var graceTicks = (long)Math.Ceiling(_options.ResumeGrace.TotalSeconds * _options.TickRate);
+        while (_detaches.TryDequeue(out var session))
+        {
+            if (session.Phase is SessionPhase.Leaving or SessionPhase.Left)
+            {
+                continue;
+            }
+            if (session.Kicked)
+            {
+                if (session.Phase == SessionPhase.Detached || session.ConnectionClosed)
+                {
+                    Leave(session);
+                }
+                continue; // a kicked session still connected leaves when its connection closes
+            }
+            if (session.Phase == SessionPhase.Detached)
+            {
+                continue;
+            }
             if (session.Zone != default)
             {
                 Channel(session.Zone).Subscribers.Remove(session);
             }
+            session.Phase = SessionPhase.Detached;
+            session.DetachedUntilTick = tick == long.MaxValue ? tick : tick + graceTicks;
+            // The pilot is gone: engines off while the ship waits.
+            _world.PostInput(new Zones.Input.InputCommand(session.Owner, session.LastSeq, 0, 0, false, Zones.Input.ShipAction.None, 0));
             Stage(session);
-            _world.RemoveShip(session.Owner);
-            _ = FlushThenMarkLeftAsync(session);
+            _detached.Add(session);
         }
+    }
+
+    private void ExpireDetached(long tick)
+    {
+        for (var i = _detached.Count - 1; i >= 0; i--)
+        {
+            var session = _detached[i];
+            if (session.Phase != SessionPhase.Detached)
+            {
+                _detached.RemoveAt(i);
+            }
+            else if (tick > session.DetachedUntilTick)
+            {
+                _detached.RemoveAt(i);
+                _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(session.Connection.Identity.AccountId, session));
+                Leave(session);
+            }
+        }
+    }
+
+    private void ApplyResumes()
+    {
+        while (_resumes.TryDequeue(out var resume))
+        {
+            var (session, connection, done) = resume;
+            if (session.Phase != SessionPhase.Detached)
+            {
+                done.TrySetResult(false);
+                continue;
+            }
+            _detached.Remove(session);
+            session.Connection = connection;
+            session.ConnectionClosed = false;
+            connection.SendReliable(_coordinatorWriter.Welcome(session.ClientId, session.Player.Id.ToString("D"), _clock.UnixNow, _options.TickRate, connection.Protocol));
+            SendPlayerState(session, _coordinatorWriter);
+            if (session.Zone != default && _world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship))
+            {
+                session.Phase = SessionPhase.Playing;
+                Channel(session.Zone).Subscribers.Add(session);
+                SendZoneEnter(session, session.Zone, SnapshotEncoder.WireId(ship.Handle));
+            }
+            else
+            {
+                session.Phase = SessionPhase.Joining; // its spawn is still pending: Enter runs when it applies
+            }
+            done.TrySetResult(true);
+        }
+    }
+
+    private void ApplyDestroyed()
+    {
+        while (_destroyed.TryDequeue(out var owner))
+        {
+            if (!_byOwner.TryGetValue(owner, out var session))
+            {
+                continue;
+            }
+            // The rule: the owner loses rules.destroyedPenalty credits (never below zero) and the ship comes back at
+            // full hull at its home system's respawn point (beside its first gate).
+            var p = session.Player;
+            session.Player = p with { Credits = Math.Max(0, p.Credits - _rules.DestroyedPenalty), Version = p.Version + 1 };
+            if (session.Zone != ZoneId.ForSystem(p.HomeSystemId))
+            {
+                var home = _world.GetZone(ZoneId.ForSystem(p.HomeSystemId));
+                session.Respawning = true;
+                _world.RemoveShip(owner);
+                _world.SpawnShip(owner, home.Id, Math.Max(0, _rules.ShipIndex(p.ShipType)), home.RespawnX, home.RespawnY);
+            }
+            _progress.Stage(session.Player);
+            if (session.Phase == SessionPhase.Playing)
+            {
+                SendPlayerState(session, _coordinatorWriter);
+            }
+        }
+    }
+
+    private void ApplyColonizeRequests()
+    {
+        while (_colonizeRequests.TryDequeue(out var session))
+        {
+            if (session.Phase != SessionPhase.Playing)
+            {
+                continue;
+            }
+            var me = session.Player.Id.ToString("D");
+            ErrorCode refusal;
+            if (session.Zone.Kind != ZoneKind.Planet)
+            {
+                refusal = ErrorCode.NotLanded;
+            }
+            else if (_colonies.TryGetValue(session.Zone.Id, out var here) && here.Exists(c => c.Owner == me))
+            {
+                refusal = ErrorCode.AlreadyColonized;
+            }
+            else if (session.Player.Credits < _rules.ColonizeCost)
+            {
+                refusal = ErrorCode.NotEnoughCredits;
+            }
+            else
+            {
+                Stage(session);
+                _ = ColonizeAsync(session, session.Zone.Id, session.Player.Version);
+                continue;
+            }
+            session.Connection.SendReliable(_coordinatorWriter.Error(refusal, ColonizeText(refusal)));
+        }
+    }
+
+    /// <summary>
+    /// Off the game threads: writes the player's staged state, then takes the credits and founds the colony in one
+    /// database transaction (both or neither), and hands the outcome back to the coordinator.
+    /// </summary>
+    private async Task ColonizeAsync(GameSession session, int planetId, long version)
+    {
+        Persistence.Model.ColonizeOutcome outcome;
+        try
+        {
+            await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            outcome = await _store.ColonizeAsync(session.Player.Id, planetId, _rules.ColonizeCost, DateTimeOffset.UtcNow).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or Persistence.StoreUnavailableException or System.Data.Common.DbException)
+        {
+            _log.LogWarning("colonize of planet {Planet} failed: {Reason}", planetId, e.Message);
+            outcome = (Persistence.Model.ColonizeOutcome)(-1);
+        }
+        _colonizeResults.Enqueue((session, outcome, planetId, version));
+    }
+
+    private void ApplyColonizeResults()
+    {
+        while (_colonizeResults.TryDequeue(out var result))
+        {
+            var (session, outcome, planetId, version) = result;
+            switch (outcome)
+            {
+                case Persistence.Model.ColonizeOutcome.Founded:
+                    var p = session.Player;
+                    // The database row is now at (at least) the version staged before the transaction, plus one.
+                    session.Player = p with { Credits = Math.Max(0, p.Credits - _rules.ColonizeCost), Version = Math.Max(p.Version, version) + 2 };
+                    _progress.Stage(session.Player);
+                    var colony = new ColonyView(planetId, p.Id.ToString("D"), _clock.Now);
+                    if (!_colonies.TryGetValue(planetId, out var list))
+                    {
+                        _colonies[planetId] = list = [];
+                    }
+                    list.Add(colony);
+                    double x = 0, y = 0;
+                    if (_world.TryGetZone(ZoneId.ForPlanet(planetId), out var zone) && zone.TryGetShip(session.Owner, out var ship))
+                    {
+                        (x, y) = (ship.X, ship.Y);
+                    }
+                    _world.SpawnColony(session.Owner, planetId, x, y);
+                    if (session.Phase == SessionPhase.Playing)
+                    {
+                        SendPlayerState(session, _coordinatorWriter);
+                    }
+                    break;
+                case Persistence.Model.ColonizeOutcome.NotEnoughCredits:
+                    session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.NotEnoughCredits, ColonizeText(ErrorCode.NotEnoughCredits)));
+                    break;
+                case Persistence.Model.ColonizeOutcome.AlreadyColonized:
+                    session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.AlreadyColonized, ColonizeText(ErrorCode.AlreadyColonized)));
+                    break;
+                default:
+                    session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.BadRequest, "the colony could not be founded now; try again"));
+                    break;
+            }
+        }
+    }
+
+    private string ColonizeText(ErrorCode code) => code switch
+    {
+        ErrorCode.NotLanded => "land on a planet first",
+        ErrorCode.AlreadyColonized => "you already have a colony here",
+        ErrorCode.NotEnoughCredits => $"a colony costs {_rules.ColonizeCost} credits",
+        _ => "request refused",
+    };
+
+    private void ApplyLeaves()
+    {
+        while (_leaves.TryDequeue(out var session))
+        {
+            Leave(session);
+        }
+    }
+
+    private void Leave(GameSession session)
+    {
+        if (session.Phase is SessionPhase.Leaving or SessionPhase.Left)
+        {
+            return;
+        }
+        session.Phase = SessionPhase.Leaving;
+        if (session.Zone != default)
+        {
+            Channel(session.Zone).Subscribers.Remove(session);
+        }
+        Stage(session);
+        _world.RemoveShip(session.Owner);
+        _ = FlushThenMarkLeftAsync(session);
     }
 
     private async Task FlushThenMarkLeftAsync(GameSession session)

@@ -42,6 +42,7 @@ public sealed partial class GameHub
     private readonly ServerOptions _options;
     private readonly GalaxyClock _clock;
     private readonly ILogger _log;
+    private readonly Persistence.IPlayerStore _store;
 
     // Socket threads.
     private readonly ConcurrentDictionary<long, GameSession> _byConnection = new();
@@ -49,10 +50,18 @@ public sealed partial class GameHub
     private readonly ConcurrentQueue<GameSession> _joins = new();
     private readonly ConcurrentQueue<GameSession> _leaves = new();
     private readonly ConcurrentQueue<(GameSession Session, int[] Route)> _routes = new();
+    private readonly ConcurrentQueue<GameSession> _detaches = new();
+    private readonly ConcurrentQueue<(GameSession Session, IGameConnection Connection, TaskCompletionSource<bool> Done)> _resumes = new();
+    private readonly ConcurrentQueue<GameSession> _colonizeRequests = new();
+    private readonly ConcurrentQueue<(GameSession Session, Persistence.Model.ColonizeOutcome Outcome, int PlanetId, long Version)> _colonizeResults = new();
+
+    // Workers (several at once).
+    private readonly ConcurrentQueue<long> _destroyed = new();
     private long _nextOwner;
 
     // Coordinator (read by workers during a step, changed only between ticks).
     private readonly Dictionary<long, GameSession> _byOwner = [];
+    private readonly List<GameSession> _detached = [];
     private readonly ZoneChannel?[] _channels;
     private readonly ShipTransfer[] _transfers = new ShipTransfer[1024];
     private readonly ServerMessageWriter _coordinatorWriter = new(4096);
@@ -61,7 +70,7 @@ public sealed partial class GameHub
 
     public GameHub(
         ZoneWorld world, GameRules rules, TokenService tokens, PlayerDirectory players, PlayerWriteBehind progress,
-        ServerMetrics metrics, ServerOptions options, GalaxyClock clock, IReadOnlyDictionary<int, List<ColonyView>> colonies, ILogger log)
+        ServerMetrics metrics, ServerOptions options, GalaxyClock clock, IReadOnlyDictionary<int, List<ColonyView>> colonies, Persistence.IPlayerStore store, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(world);
         ArgumentNullException.ThrowIfNull(options);
@@ -75,6 +84,7 @@ public sealed partial class GameHub
         _options = options;
         _clock = clock;
         _log = log;
+        _store = store;
         _channels = new ZoneChannel?[world.Zones.Length];
         _colonies = colonies.ToDictionary(c => c.Key, c => c.Value);
         _saveEveryTicks = Math.Max(1, (long)Math.Round(options.SnapshotInterval.TotalSeconds * options.TickRate));

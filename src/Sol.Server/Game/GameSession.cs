@@ -27,7 +27,20 @@ public sealed class GameSession
         Bucket = new TokenBucket(rate, burst);
     }
 
-    public IGameConnection Connection { get; }
+    /// <summary>The connection now (replaced on resume, by the coordinator).</summary>
+    public IGameConnection Connection { get; set; }
+
+    /// <summary>The ship was destroyed outside its home system and is being moved there.</summary>
+    public bool Respawning { get; set; }
+
+    /// <summary>While <see cref="SessionPhase.Detached"/>: the tick after which the ship is saved and removed.</summary>
+    public long DetachedUntilTick { get; set; }
+
+    /// <summary>The server closed this connection on purpose (replaced, shutting down): no resume.</summary>
+    internal volatile bool Kicked;
+
+    /// <summary>The current connection has closed (set on its socket thread before the game hears of it).</summary>
+    internal volatile bool ConnectionClosed;
 
     /// <summary>The ship's owner id in the zone world (unique per session in this process).</summary>
     public long Owner { get; }

@@ -9,6 +9,9 @@ public enum SessionPhase : byte
     /// <summary>The ship is in a zone and the session receives its snapshots.</summary>
     Playing,
 
+    /// <summary>The connection dropped; the ship stays in its zone for the resume grace period.</summary>
+    Detached,
+
     /// <summary>Disconnected; the ship's removal is queued.</summary>
     Leaving,
 

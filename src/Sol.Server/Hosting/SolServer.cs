@@ -195,7 +195,7 @@ public sealed class SolServer : IAsyncDisposable
             .GroupBy(c => c.PlanetId)
             .ToDictionary(g => g.Key, g => g.Select(c => new ColonyView(c.PlanetId, c.PlayerId.ToString("D"), (c.FoundedAt - clock.Epoch).TotalSeconds)).ToList());
         var progress = new PlayerWriteBehind(store, options.SnapshotInterval, loggers.CreateLogger("sol.progress"));
-        var hub = new GameHub(world, rules, tokens, players, progress, metrics, options, clock, colonies, log);
+        var hub = new GameHub(world, rules, tokens, players, progress, metrics, options, clock, colonies, store, log);
         var scheduler = new ZoneScheduler(world, new SchedulerOptions
         {
             Workers = options.ZoneWorkers,
