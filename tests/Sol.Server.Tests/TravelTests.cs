@@ -1,0 +1,256 @@
+using System.Text;
+using Sol.Core.Galaxy;
+using Sol.Protocol;
+using Sol.Server.Auth;
+using Sol.Testing;
+
+namespace Sol.Server.Tests;
+
+/// <summary>A server per test with one starting system, and helpers that put players where a test needs them.</summary>
+public abstract class TravelFixture : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new();
+    private TestServer _server = null!;
+
+    protected abstract Task<string?> DatabaseAsync(TempDirectory directory);
+
+    protected virtual TimeSpan ResumeGrace => TimeSpan.FromSeconds(30);
+
+    public async Task InitializeAsync()
+    {
+        var database = await DatabaseAsync(_directory);
+        Skip.If(database is null, "no PostgreSQL cluster configured");
+        _server = await TestServer.StartAsync(database, o => o with { StartingSystems = 1, ResumeGrace = ResumeGrace, SnapshotInterval = TimeSpan.FromMilliseconds(200) });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+        _directory.Dispose();
+    }
+
+    protected GalaxyModel Galaxy => Server.Server.Galaxy;
+
+    protected TestServer Server => _server;
+
+    protected async Task<(TokenReply Guest, int Home)> PlayerAsync(string device)
+    {
+        var guest = await Server.GuestAsync(device + Guid.NewGuid().ToString("N")[..6]);
+        var player = await Server.Server.Store.LoadPlayerAsync(AccountOf(guest), Server.Server.GalaxyId);
+        return (guest, player!.HomeSystemId);
+    }
+
+    protected static Guid AccountOf(TokenReply guest)
+    {
+        var tokens = new TokenService(Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromHours(1));
+        return tokens.ValidateAsync(guest.Token).GetAwaiter().GetResult().AccountId;
+    }
+
+    protected async Task PlaceAsync(TokenReply guest, ZoneId zone, double x, double y)
+    {
+        var player = await Server.Server.Store.LoadPlayerAsync(AccountOf(guest), Server.Server.GalaxyId);
+        await Server.Server.Store.SavePlayersAsync([player! with { Zone = zone, X = x, Y = y, Vx = 0, Vy = 0, Version = player.Version + 1 }]);
+    }
+
+    protected async Task PlaceNearPlanetAsync(TokenReply guest, int system, Planet planet)
+    {
+        // Where the planet will be a few ticks from now (the ship spawns within a tick or two of connecting).
+        var time = (Server.Server.World.Tick + 4) / (double)Server.Server.Options.TickRate;
+        var (x, y) = planet.PositionAt(time);
+        await PlaceAsync(guest, ZoneId.ForSystem(system), x, y);
+    }
+}
+
+/// <summary>
+/// Travel and progress end to end: jump, land, colonize, take off, star damage, rejections and resume. Ships are put
+/// where the test needs them by editing the player's saved record before connecting (the server loads it on join).
+/// </summary>
+public abstract class TravelTests : TravelFixture
+{
+    [SkippableFact]
+    public async Task JumpingThroughAGateEntersTheTargetSystemAndNoOldSnapshotFollows()
+    {
+        var (guest, home) = await PlayerAsync("jumper");
+        var gate = Galaxy.GatesOf(home)[0];
+        await PlaceAsync(guest, ZoneId.ForSystem(home), gate.X + 20, gate.Y);
+
+        await using var client = await GameClient.ConnectAsync(Server, guest.Token);
+        var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        Assert.Equal((uint)home, enter.ZoneId);
+        await client.SendAsync(client.Writer.Jump((uint)gate.Id));
+
+        var arrived = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter(), z => z.ZoneId == (uint)gate.TargetSystemId);
+        Assert.Equal(Sol.Protocol.ZoneKind.System, arrived.ZoneKind);
+        var state = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.ExploredLength == 2);
+        Assert.Contains((uint)gate.TargetSystemId, Enumerable.Range(0, state.ExploredLength).Select(i => state.Explored(i)));
+        // Some snapshots of the new system, then: nothing of the old system after its ZoneEnter.
+        await Eventually.TrueAsync(() => SnapshotsAfterLastEnter(client).Count >= 5, TimeSpan.FromSeconds(10), "snapshots of the new system");
+        Assert.All(SnapshotsAfterLastEnter(client), s => Assert.Equal((uint)gate.TargetSystemId, s.ZoneId));
+        // The saved player is in the new system once the write-behind flushed (a transfer flushes at once).
+        await Server.Server.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var saved = await Server.Server.Store.LoadPlayerAsync(AccountOf(guest), Server.Server.GalaxyId);
+        Assert.Equal(ZoneId.ForSystem(gate.TargetSystemId), saved!.Zone);
+    }
+
+    [SkippableFact]
+    public async Task LandColonizeAndTakeOff()
+    {
+        var (guest, home) = await PlayerAsync("settler");
+        var planet = Galaxy.PlanetsOf(home)[0];
+        await PlaceNearPlanetAsync(guest, home, planet);
+
+        await using var client = await GameClient.ConnectAsync(Server, guest.Token);
+        await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        await client.SendAsync(client.Writer.Land((uint)planet.Id));
+        var surface = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter(), z => z.ZoneKind == Sol.Protocol.ZoneKind.Planet);
+        Assert.Equal((uint)planet.Id, surface.ZoneId);
+        Assert.Equal(planet.Name, surface.Planet!.Value.Name);
+
+        await client.SendAsync(client.Writer.Colonize());
+        var paid = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.Credits == 500);
+        Assert.Equal((uint)planet.Id, paid.Colonies(0));
+        var colonies = await Server.Server.Store.ListColoniesAsync(Server.Server.GalaxyId);
+        Assert.Single(colonies, c => c.PlanetId == planet.Id);
+        await Eventually.TrueAsync(() => client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => s.ZoneId == planet.Id && HasKind(s, EntityKind.Colony)), TimeSpan.FromSeconds(10), "the colony in the planet's snapshots");
+
+        // Again on the same planet: refused, nothing taken.
+        await client.SendAsync(client.Writer.Colonize());
+        Assert.Equal(ErrorCode.AlreadyColonized, (await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError())).Code);
+
+        // A second player landing there sees the colony in the planet's description.
+        var (other, _) = await PlayerAsync("visitor");
+        await PlaceNearPlanetAsync(other, home, planet);
+        await using var visitor = await GameClient.ConnectAsync(Server, other.Token);
+        await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        await visitor.SendAsync(visitor.Writer.Land((uint)planet.Id));
+        var seen = await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter(), z => z.ZoneKind == Sol.Protocol.ZoneKind.Planet);
+        Assert.Equal(1, seen.ColoniesLength);
+        Assert.Equal(guest.PlayerId.ToString("D"), seen.Colonies(0)!.Value.Owner);
+
+        await client.SendAsync(client.Writer.TakeOff());
+        await Eventually.TrueAsync(() => client.Of(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter()).Count(z => z.ZoneKind == Sol.Protocol.ZoneKind.System) == 2, TimeSpan.FromSeconds(10), "the ZoneEnter after take-off");
+        var orbit = client.Of(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter()).Last();
+        Assert.Equal((uint)home, orbit.ZoneId);
+        // The system's description lists the colony of its planet.
+        Assert.Equal(1, orbit.ColoniesLength);
+    }
+
+    [SkippableFact]
+    public async Task RequestsThatAreNotAllowedGetAnErrorAndTheConnectionStays()
+    {
+        var (guest, home) = await PlayerAsync("rules");
+        await using var client = await GameClient.ConnectAsync(Server, guest.Token);
+        await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        var far = Galaxy.GatesOf(home)[0];
+
+        await client.SendAsync(client.Writer.Jump((uint)far.Id));
+        Assert.Equal(ErrorCode.TooFar, (await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.TooFar)).Code);
+        await client.SendAsync(client.Writer.Jump(999_999));
+        await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.UnknownTarget);
+        await client.SendAsync(client.Writer.Colonize());
+        await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.NotLanded);
+        await client.SendAsync(client.Writer.SetRoute([], 999_999));
+        await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.NoRoute);
+        Assert.False(client.Closed);
+    }
+
+    [SkippableFact]
+    public async Task ARouteToADestinationIsPlannedKeptAndSent()
+    {
+        var (guest, home) = await PlayerAsync("navigator");
+        await using var client = await GameClient.ConnectAsync(Server, guest.Token);
+        await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        var destination = Galaxy.Systems.Select(s => s.Id).Last(id => id != home);
+        await client.SendAsync(client.Writer.SetRoute([], (uint)destination));
+        var state = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.RouteLength > 0);
+        var route = Enumerable.Range(0, state.RouteLength).Select(i => (int)state.Route(i)).ToArray();
+        Assert.Equal(GalaxyRoutes.ShortestRoute(Galaxy, home, destination), route);
+        await Server.Server.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(route, (await Server.Server.Store.LoadPlayerAsync(AccountOf(guest), Server.Server.GalaxyId))!.Route);
+    }
+
+    [SkippableFact]
+    public async Task AStarBurnsAShipWhichRespawnsAndItsOwnerPaysThePenalty()
+    {
+        var (guest, home) = await PlayerAsync("moth");
+        var star = Galaxy.StarsOf(home)[0];
+        await PlaceAsync(guest, ZoneId.ForSystem(home), star.X + (star.DamageRadius * 0.5), star.Y);
+        await using var client = await GameClient.ConnectAsync(Server, guest.Token);
+        await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        // The ship burns (damage events) and is destroyed (event), then its owner pays 100 credits.
+        var state = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.Credits == 900, seconds: 20);
+        Assert.Equal(900, state.Credits);
+        Assert.Contains(client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()), s => Enumerable.Range(0, s.EventsLength).Any(i => s.Events(i)!.Value.Kind == EventKind.Destroyed));
+    }
+
+    [SkippableFact]
+    public async Task AClientResumingWithinTheGraceGetsItsLivingShipBack()
+    {
+        var (guest, _) = await PlayerAsync("resumer");
+        string clientId;
+        uint entity;
+        await using (var first = await GameClient.ConnectAsync(Server, guest.Token))
+        {
+            clientId = (await first.WaitForAsync(ServerPayload.Welcome, m => m.PayloadAsWelcome())).ClientId;
+            entity = (await first.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter())).Entity;
+            await first.CloseAsync();
+        }
+        await Eventually.TrueAsync(() => Server.Server.Hub.Sessions == 0, TimeSpan.FromSeconds(10), "the first connection to end");
+        Assert.Equal(1, Server.Server.World.ShipCount);
+
+        await using var again = await GameClient.ConnectAsync(Server, guest.Token, clientId);
+        Assert.Equal(clientId, (await again.WaitForAsync(ServerPayload.Welcome, m => m.PayloadAsWelcome())).ClientId);
+        Assert.Equal(entity, (await again.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter())).Entity);
+        await again.WaitForAsync(ServerPayload.Ack, m => m.PayloadAsAck(), a => a.Entity == entity);
+        Assert.Equal(1, Server.Server.World.ShipCount);
+    }
+
+    private static List<Snapshot> SnapshotsAfterLastEnter(GameClient client)
+    {
+        var messages = client.Messages;
+        var last = messages.FindLastIndex(m => m.PayloadType == ServerPayload.ZoneEnter);
+        return [.. messages.Skip(last + 1).Where(m => m.PayloadType == ServerPayload.Snapshot).Select(m => m.PayloadAsSnapshot())];
+    }
+
+    private static bool HasKind(Snapshot s, EntityKind kind) => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Kind == kind);
+}
+
+public sealed class SqliteTravelTests : TravelTests
+{
+    protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
+}
+
+public sealed class PostgresTravelTests : TravelTests
+{
+    protected override Task<string?> DatabaseAsync(TempDirectory directory) => PostgresDatabase.CreateAsync("travel");
+}
+
+/// <summary>After the grace period the detached ship is saved and removed; a late resume starts from the saved state.</summary>
+public sealed class ResumeGraceExpiryTests : TravelFixture
+{
+    protected override TimeSpan ResumeGrace => TimeSpan.FromMilliseconds(500);
+
+    protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
+
+    [Fact]
+    public async Task AfterTheGraceTheShipIsSavedAndRemoved()
+    {
+        var (guest, _) = await PlayerAsync("late");
+        string clientId;
+        uint entity;
+        await using (var first = await GameClient.ConnectAsync(Server, guest.Token))
+        {
+            clientId = (await first.WaitForAsync(ServerPayload.Welcome, m => m.PayloadAsWelcome())).ClientId;
+            entity = (await first.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter())).Entity;
+        }
+        await Eventually.TrueAsync(() => Server.Server.World.ShipCount == 0, TimeSpan.FromSeconds(10), "the ship to be removed after the grace");
+        await using var late = await GameClient.ConnectAsync(Server, guest.Token, clientId);
+        Assert.NotEqual(clientId, (await late.WaitForAsync(ServerPayload.Welcome, m => m.PayloadAsWelcome())).ClientId);
+        await late.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        Assert.Equal(1, Server.Server.World.ShipCount);
+        _ = entity;
+    }
+}
