@@ -16,11 +16,13 @@ public abstract class TravelFixture : IAsyncLifetime
 
     protected virtual TimeSpan ResumeGrace => TimeSpan.FromSeconds(30);
 
+    protected virtual TimeSpan TokenGrace => TimeSpan.FromSeconds(30);
+
     public async Task InitializeAsync()
     {
         var database = await DatabaseAsync(_directory);
         Skip.If(database is null, "no PostgreSQL cluster configured");
-        _server = await TestServer.StartAsync(database, o => o with { StartingSystems = 1, ResumeGrace = ResumeGrace, SnapshotInterval = TimeSpan.FromMilliseconds(200) });
+        _server = await TestServer.StartAsync(database, o => o with { StartingSystems = 1, ResumeGrace = ResumeGrace, TokenGrace = TokenGrace, SnapshotInterval = TimeSpan.FromMilliseconds(200) });
     }
 
     public async Task DisposeAsync()
@@ -252,5 +254,37 @@ public sealed class ResumeGraceExpiryTests : TravelFixture
         await late.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
         Assert.Equal(1, Server.Server.World.ShipCount);
         _ = entity;
+    }
+}
+
+/// <summary>A token that expires during play: refreshed in-band it goes on; not refreshed, the session is closed (4001).</summary>
+public sealed class TokenExpiryTests : TravelFixture
+{
+    protected override TimeSpan TokenGrace => TimeSpan.FromMilliseconds(500);
+
+    protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
+
+    [Fact]
+    public async Task AnExpiredSessionIsClosedWith4001UnlessItReauthenticates()
+    {
+        var (stale, _) = await PlayerAsync("stale");
+        var (fresh, _) = await PlayerAsync("fresh");
+        var shortLived = new TokenService(Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromSeconds(1));
+        await using var forgetful = await GameClient.ConnectAsync(Server, shortLived.Issue(AccountOf(stale), Guid.NewGuid()).Token);
+        await using var careful = await GameClient.ConnectAsync(Server, shortLived.Issue(AccountOf(fresh), Guid.NewGuid()).Token);
+        await forgetful.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        await careful.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        await careful.SendAsync(careful.Writer.Reauth(fresh.Token));
+
+        await forgetful.WaitClosedAsync();
+        Assert.Equal(4001, (int)forgetful.CloseStatus!.Value);
+        // Well past the short token's expiry plus grace, the refreshed session still plays.
+        var ticks = careful.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot().Tick).Count();
+        await Eventually.TrueAsync(() => careful.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot().Tick).Count() > ticks + 20, TimeSpan.FromSeconds(10), "more snapshots after the expiry");
+        Assert.False(careful.Closed);
+
+        // A token of another account is refused in-band.
+        await careful.SendAsync(careful.Writer.Reauth(stale.Token));
+        Assert.Equal(ErrorCode.TokenRejected, (await careful.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError())).Code);
     }
 }

@@ -16,6 +16,9 @@ public sealed partial class GameHub : IGameHandler
     /// <summary>Close code for a connection replaced by a newer one of the same account.</summary>
     public const WebSocketCloseStatus Replaced = (WebSocketCloseStatus)4000;
 
+    /// <summary>Close code for a connection whose token expired and was not refreshed in time.</summary>
+    public const WebSocketCloseStatus SessionExpired = (WebSocketCloseStatus)4001;
+
     public async Task<HandshakeVerdict> AuthenticateAsync(string? token, string? resumeClientId)
     {
         var check = await _tokens.ValidateAsync(token).ConfigureAwait(false);
@@ -49,7 +52,10 @@ public sealed partial class GameHub : IGameHandler
         }
 
         var player = await _players.EnsureAsync(identity.AccountId, CancellationToken.None).ConfigureAwait(false);
-        var session = new GameSession(connection, player, Interlocked.Increment(ref _nextOwner), Guid.NewGuid().ToString("N"), MessageRate, MessageRate * 2);
+        var session = new GameSession(connection, player, Interlocked.Increment(ref _nextOwner), Guid.NewGuid().ToString("N"), MessageRate, MessageRate * 2)
+        {
+            ExpiresAtTicks = identity.ExpiresAt.UtcTicks,
+        };
         _byConnection[connection.Id] = session;
         _byAccount[identity.AccountId] = session;
         _metrics.ConnectionOpened();
@@ -72,6 +78,7 @@ public sealed partial class GameHub : IGameHandler
             return false;
         }
         _byConnection[connection.Id] = session;
+        Interlocked.Exchange(ref session.ExpiresAtTicks, connection.Identity.ExpiresAt.UtcTicks);
         _metrics.ConnectionOpened();
         return true;
     }
@@ -180,7 +187,11 @@ public sealed partial class GameHub : IGameHandler
     private async Task ReauthAsync(GameSession session, string token)
     {
         var check = await _tokens.ValidateAsync(token).ConfigureAwait(false);
-        if (!check.Valid || check.AccountId != session.Connection.Identity.AccountId)
+        if (check.Valid && check.AccountId == session.Connection.Identity.AccountId)
+        {
+            Interlocked.Exchange(ref session.ExpiresAtTicks, check.ExpiresAt.UtcTicks);
+        }
+        else
         {
             // This continuation runs on the pool, not the receive loop, so it does not share the session's writer.
             var writer = new ServerMessageWriter(128);

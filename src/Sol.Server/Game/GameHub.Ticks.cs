@@ -70,6 +70,10 @@ public sealed partial class GameHub : IZoneStepObserver
         ApplyColonizeRequests();
         ApplyColonizeResults();
         ExpireDetached(tick);
+        if (tick % _options.TickRate == 0)
+        {
+            CloseExpiredSessions();
+        }
         if (tick % _saveEveryTicks == 0)
         {
             StageAllPlaying();
@@ -179,6 +183,20 @@ public sealed partial class GameHub : IZoneStepObserver
         }
         var time = _world.GetZone(zone).Time;
         session.Connection.SendReliable(_coordinatorWriter.ZoneEnter(_galaxy, zone, time, entity, (float)_world.Options.GateRadius, colonies));
+    }
+
+    /// <summary>Once a second: connections whose token expired more than the grace ago are closed with 4001.</summary>
+    private void CloseExpiredSessions()
+    {
+        var cutoff = (DateTimeOffset.UtcNow - _options.TokenGrace).UtcTicks;
+        foreach (var session in _byOwner.Values)
+        {
+            if (session.Phase == SessionPhase.Playing && Interlocked.Read(ref session.ExpiresAtTicks) < cutoff)
+            {
+                session.Kicked = true;
+                session.Connection.Close(SessionExpired, "the session's token expired; log in again");
+            }
+        }
     }
 
     private void ApplyDetaches(long tick)

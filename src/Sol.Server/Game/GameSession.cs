@@ -62,6 +62,9 @@ public sealed class GameSession
 
     internal TokenBucket Bucket;
 
+    /// <summary>When the session's token expires (moved on by a successful Reauth); ticks of <see cref="DateTimeOffset.UtcTicks"/>.</summary>
+    internal long ExpiresAtTicks;
+
     /// <summary>The last input sequence number received (requests carry it into the zone).</summary>
     public uint LastSeq { get; set; }
 

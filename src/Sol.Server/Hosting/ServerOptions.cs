@@ -46,6 +46,10 @@ public sealed record ServerOptions
     /// <summary>The game assets folder; default: <c>assets</c> beside the executable.</summary>
     public string AssetsDirectory { get; init; } = Path.Combine(AppContext.BaseDirectory, "assets");
 
+    /// <summary>How long a connection may go on after its token expired before it is closed with 4001 (a client
+    /// refreshes over HTTP and sends <c>Reauth</c> within it).</summary>
+    public TimeSpan TokenGrace { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How many systems (nearest the galaxy's centre) new players start in.</summary>
     public int StartingSystems { get; init; } = 4;
 
