@@ -30,7 +30,10 @@ public sealed class GameClient : IAsyncDisposable
 
     public int InvalidMessages { get; private set; }
 
-    public static async Task<GameClient> ConnectAsync(TestServer server, string token, string? clientId = null, bool tokenInQuery = false)
+    public static Task<GameClient> ConnectAsync(TestServer server, string token, string? clientId = null, bool tokenInQuery = false) =>
+        ConnectAsync(server.Server.GameEndpoint.Port, token, clientId, tokenInQuery);
+
+    public static async Task<GameClient> ConnectAsync(int gamePort, string token, string? clientId = null, bool tokenInQuery = false)
     {
         var client = new GameClient();
         client._socket.Options.AddSubProtocol("sol.v1");
@@ -44,7 +47,7 @@ public sealed class GameClient : IAsyncDisposable
             client._socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Server.GameEndpoint.Port}/ws{query}"), timeout.Token);
+        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{gamePort}/ws{query}"), timeout.Token);
         client._loop = Task.Run(client.ReceiveLoopAsync);
         return client;
     }
