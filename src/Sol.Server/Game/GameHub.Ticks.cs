@@ -76,7 +76,10 @@ public sealed partial class GameHub : IZoneStepObserver
         }
         if (tick % _saveEveryTicks == 0)
         {
+            // Stage and write at the same cadence, so a crash loses at most one interval of movement (staging on a
+            // tick and leaving the write to the writer's own timer could lose almost two).
             StageAllPlaying();
+            _ = _progress.FlushAsync();
         }
         _metrics.SetPlayersOnline(_byOwner.Count);
     }
