@@ -210,6 +210,78 @@ public abstract class TravelTests : TravelFixture
         Assert.Equal(1, Server.Server.World.ShipCount);
     }
 
+    [SkippableFact]
+    public async Task ManyShipsJumpingBackAndForthAreEachInExactlyOneZoneInTheGameAndTheDatabase()
+    {
+        const int Pilots = 24;
+        const int Jumps = 12;
+        var pilots = new List<(TokenReply Guest, GameClient Client, uint Gate)>();
+        for (var i = 0; i < Pilots; i++)
+        {
+            var (guest, home) = await PlayerAsync($"shuttle{i}");
+            var gate = Galaxy.GatesOf(home)[i % Galaxy.GatesOf(home).Length];
+            await PlaceAsync(guest, ZoneId.ForSystem(home), gate.X, gate.Y);
+            pilots.Add((guest, await GameClient.ConnectAsync(Server, guest.Token), (uint)gate.Id));
+        }
+        try
+        {
+            await Task.WhenAll(pilots.Select(p => ShuttleAsync(p.Client, p.Gate, Jumps)));
+            // Every ship is in exactly one zone: the one its client was last told about.
+            var last = pilots.Select(p => p.Client.Of(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter()).Last()).ToList();
+            await Eventually.TrueAsync(() => ShipsInZones() == Pilots, TimeSpan.FromSeconds(10), "every ship in one zone");
+            Assert.Equal(Pilots, Server.Server.World.ShipCount);
+            foreach (var group in last.GroupBy(z => z.ZoneId))
+            {
+                Assert.Equal(group.Count(), Server.Server.World.GetZone(ZoneId.ForSystem((int)group.Key)).PlayerShipCount);
+            }
+            await Server.Server.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            for (var i = 0; i < Pilots; i++)
+            {
+                var saved = await Server.Server.Store.LoadPlayerAsync(AccountOf(pilots[i].Guest), Server.Server.GalaxyId);
+                Assert.Equal(ZoneId.ForSystem((int)last[i].ZoneId), saved!.Zone);
+            }
+        }
+        finally
+        {
+            foreach (var (_, client, _) in pilots)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    private int ShipsInZones()
+    {
+        var total = 0;
+        foreach (var zone in Server.Server.World.Zones)
+        {
+            total += zone.PlayerShipCount;
+        }
+        return total;
+    }
+
+    /// <summary>Jumps through the gate the ship sits on, then back through the partner gate, <paramref name="jumps"/> times.</summary>
+    private static async Task ShuttleAsync(GameClient client, uint firstGate, int jumps)
+    {
+        var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        var entered = 1;
+        uint previous = 0;
+        for (var j = 0; j < jumps; j++)
+        {
+            // The ship stands on the gate it was placed on, then on the gate it arrived through.
+            var gate = previous == 0 ? firstGate : GateTo(enter, previous);
+            previous = enter.ZoneId;
+            await client.SendAsync(client.Writer.Jump(gate));
+            entered++;
+            var want = entered;
+            await Eventually.TrueAsync(() => client.Of(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter()).Count() >= want, TimeSpan.FromSeconds(15), "the jump's ZoneEnter");
+            enter = client.Of(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter()).Last();
+        }
+    }
+
+    private static uint GateTo(ZoneEnter zone, uint system) =>
+        Enumerable.Range(0, zone.GatesLength).Select(i => zone.Gates(i)!.Value).First(g => g.TargetSystemId == system).Id;
+
     private static List<Snapshot> SnapshotsAfterLastEnter(GameClient client)
     {
         var messages = client.Messages;
