@@ -40,13 +40,11 @@ internal sealed class ObjectZone
         foreach (var ship in _ships)
         {
             ship.AngularVelocity = ship.TurnInput * ship.Class.TurnRate;
-            if (ship.ThrustInput != 0)
-            {
-                var (sin, cos) = Math.SinCos((double)ship.Rotation);
-                var a = ship.ThrustInput * ship.Class.Thrust * _dt;
-                ship.VelocityX += cos * a;
-                ship.VelocityY += sin * a;
-            }
+            // The same polynomial sine/cosine as the zone step, so both do the same arithmetic.
+            var (sin, cos) = Trig.SinCos(ship.Rotation);
+            var a = ship.ThrustInput * ship.Class.Thrust * _dt;
+            ship.VelocityX += cos * a;
+            ship.VelocityY += sin * a;
             var speed2 = (ship.VelocityX * ship.VelocityX) + (ship.VelocityY * ship.VelocityY);
             var max = ship.Class.MaxSpeed;
             if (speed2 > max * max)

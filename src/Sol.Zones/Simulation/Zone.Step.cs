@@ -12,8 +12,8 @@ public sealed partial class Zone
     /// Advances the zone to <paramref name="tick"/> (time <c>tick / TickRate</c>). The order is fixed:
     /// 1 drain inbox, 2 control, 3 orbits, 4 gravity, 5 integrate, 6 damage (+ destroyed/respawn), 7 triggers,
     /// 8 NPC patrols, 9 snapshot. Steps 2, 4, 5 and 6 only read and write an entity's own columns plus the fixed stars,
-    /// so they run chunk by chunk (1,024 entities through all four, then the next chunk) while the chunk is in cache;
-    /// per entity the order is exactly 2-4-5-6. Orbits (3) touch only planets, which no per-entity system reads.
+    /// so they run chunk by chunk (1,024 entities through all four, then the next chunk) while the chunk is in cache,
+    /// fused and four entities at a time in <see cref="MotionSystem"/>; per entity the order is exactly 2-4-5-6. Orbits (3) touch only planets, which no per-entity system reads.
     /// Allocates nothing unless a buffer must grow past its largest size so far.
     /// </summary>
     internal void Step(long tick)
@@ -34,10 +34,17 @@ public sealed partial class Zone
             for (var start = 0; start < count; start += Chunk)
             {
                 var end = Math.Min(count, start + Chunk);
-                Run<ControlSystem>(start, end);
-                Run<GravitySystem>(start, end);
-                Run<IntegrateSystem>(start, end);
-                Run<DamageSystem>(start, end);
+                if (ScalarMotion)
+                {
+                    Run<ControlSystem>(start, end);
+                    Run<GravitySystem>(start, end);
+                    Run<IntegrateSystem>(start, end);
+                    Run<DamageSystem>(start, end);
+                }
+                else
+                {
+                    Run<MotionSystem>(start, end);
+                }
             }
             HandleDestroyed();
             RunTriggers();
@@ -49,6 +56,12 @@ public sealed partial class Zone
             Volatile.Write(ref _stepping, 0);
         }
     }
+
+    /// <summary>
+    /// Runs steps 2, 4, 5 and 6 through the scalar reference systems instead of the 4-wide <see cref="MotionSystem"/>
+    /// (same bits either way; tests compare the two).
+    /// </summary>
+    internal bool ScalarMotion { get; set; }
 
     internal void MarkDestroyed(int index)
     {
