@@ -66,7 +66,7 @@ internal sealed class ObjectZone
                 var dy = _starY[k] - ship.Y;
                 var r2 = Math.Max((dx * dx) + (dy * dy), _starMin2[k]);
                 var inv = 1.0 / Math.Sqrt(r2);
-                var a = _starMass[k] / r2 * inv;
+                var a = _starMass[k] * (inv * inv * inv);
                 ship.VelocityX += dx * a * _dt;
                 ship.VelocityY += dy * a * _dt;
             }

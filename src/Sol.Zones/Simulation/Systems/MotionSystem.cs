@@ -138,7 +138,7 @@ internal readonly struct MotionSystem : IZoneSystem
                     var dy = Vector256.Create(starY[k]) - oldPy;
                     var r2 = Vector256.Max((dx * dx) + (dy * dy), Vector256.Create(min2[k]));
                     var inv = Vector256<double>.One / Vector256.Sqrt(r2);
-                    var g = Vector256.Create(mass[k]) / r2 * inv;
+                    var g = Vector256.Create(mass[k]) * (inv * inv * inv);
                     ax += dx * g;
                     ay += dy * g;
                 }
