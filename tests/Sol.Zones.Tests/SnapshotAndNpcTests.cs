@@ -69,6 +69,24 @@ public class SnapshotAndNpcTests
     }
 
     [Fact]
+    public void RightAfterEveryStepTheSnapshotMatchesTheColumnsRowForRow()
+    {
+        // A busy scripted game: jumps, landings, take-offs (Departing flags), ships burning in stars (respawns), NPCs.
+        var options = new ZoneOptions { NpcsPerSystem = 6, GateRadius = 20_000, LandingMargin = 20_000, StarDamagePerSecond = 2_000 };
+        var checker = new SnapshotChecker();
+        using var sim = new Sim(TestGalaxy.Ring(4, planets: 2, damageRadius: 2_500), options, workers: 2, checker);
+        var scenario = new Scenario(sim.World, ships: 200, seed: 21);
+        for (var tick = 0; tick < 120; tick++)
+        {
+            scenario.PostInputs(requestChance: 0.05);
+            sim.Step();
+        }
+        Assert.Null(checker.Failure);
+        Assert.True(checker.Departing > 50, $"departing rows seen: {checker.Departing}");
+        Assert.True(checker.Respawned > 10, $"respawned rows seen: {checker.Respawned}");
+    }
+
+    [Fact]
     public void SpawnEventsAppearInTheFirstSnapshotAfterTheSpawn()
     {
         using var sim = new Sim(TestGalaxy.Ring(2), Sim.Quiet());
@@ -93,6 +111,52 @@ public class SnapshotAndNpcTests
         Assert.Equal(4, colony.Owner);
         Assert.Equal(12, colony.X);
         Assert.Equal(34, colony.Y);
+    }
+
+    private sealed class SnapshotChecker : Scheduling.IZoneStepObserver
+    {
+        private int _departing;
+        private int _respawned;
+
+        public string? Failure { get; private set; }
+
+        public int Departing => _departing;
+
+        public int Respawned => _respawned;
+
+        public void OnZoneStepped(Zone zone)
+        {
+            var snapshot = zone.GetSnapshot();
+            if (snapshot.Entities.Length != zone.EntityCount)
+            {
+                Failure ??= $"{zone.Id}: {snapshot.Entities.Length} rows for {zone.EntityCount} entities";
+            }
+            foreach (var row in snapshot.Entities)
+            {
+                if (!zone.TryGetEntity(row.Handle, out var live))
+                {
+                    Failure ??= $"{zone.Id} tick {snapshot.Tick}: row {row.Handle} is no entity";
+                    continue;
+                }
+                // The one difference allowed: the Respawned flag is already cleared in the columns.
+                if (live != row with { Flags = row.Flags & ~EntityFlags.Respawned })
+                {
+                    Failure ??= $"{zone.Id} tick {snapshot.Tick}: row {row} but columns {live}";
+                }
+                if ((row.Flags & EntityFlags.Departing) != 0)
+                {
+                    Interlocked.Increment(ref _departing);
+                }
+                if ((row.Flags & EntityFlags.Respawned) != 0)
+                {
+                    Interlocked.Increment(ref _respawned);
+                }
+            }
+        }
+
+        public void OnTickCompleted(long tick)
+        {
+        }
     }
 
     private static List<EntityState> Npcs(Zone zone)

@@ -40,13 +40,11 @@ internal sealed class ObjectZone
         foreach (var ship in _ships)
         {
             ship.AngularVelocity = ship.TurnInput * ship.Class.TurnRate;
-            if (ship.ThrustInput != 0)
-            {
-                var (sin, cos) = Math.SinCos((double)ship.Rotation);
-                var a = ship.ThrustInput * ship.Class.Thrust * _dt;
-                ship.VelocityX += cos * a;
-                ship.VelocityY += sin * a;
-            }
+            // The same polynomial sine/cosine as the zone step, so both do the same arithmetic.
+            var (sin, cos) = Trig.SinCos(ship.Rotation);
+            var a = ship.ThrustInput * ship.Class.Thrust * _dt;
+            ship.VelocityX += cos * a;
+            ship.VelocityY += sin * a;
             var speed2 = (ship.VelocityX * ship.VelocityX) + (ship.VelocityY * ship.VelocityY);
             var max = ship.Class.MaxSpeed;
             if (speed2 > max * max)
@@ -68,7 +66,7 @@ internal sealed class ObjectZone
                 var dy = _starY[k] - ship.Y;
                 var r2 = Math.Max((dx * dx) + (dy * dy), _starMin2[k]);
                 var inv = 1.0 / Math.Sqrt(r2);
-                var a = _starMass[k] / r2 * inv;
+                var a = _starMass[k] * (inv * inv * inv);
                 ship.VelocityX += dx * a * _dt;
                 ship.VelocityY += dy * a * _dt;
             }

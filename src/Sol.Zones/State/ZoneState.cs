@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sol.Zones.Input;
+using Sol.Zones.Simulation;
 
 namespace Sol.Zones.State;
 
@@ -181,6 +183,53 @@ internal sealed class ZoneState
         var generation = _slotGeneration[slot] + 1;
         _slotGeneration[slot] = generation == 0 ? 1 : generation;
         _freeSlots[_freeCount++] = slot;
+    }
+
+    /// <summary>
+    /// Copies entities <c>[start, end)</c> into the same places of <paramref name="destination"/> as
+    /// <see cref="EntityState"/>s: one sequential pass over each column, no bounds checks.
+    /// </summary>
+    public void CopyTo(EntityState[] destination, int start, int end)
+    {
+        if ((uint)start > (uint)end || end > Count || destination.Length < end)
+        {
+            ThrowHelper.ThrowArgument("range outside the entities or the destination", nameof(destination));
+        }
+        ref var dst = ref MemoryMarshal.GetArrayDataReference(destination);
+        ref var denseToSlot = ref MemoryMarshal.GetArrayDataReference(DenseToSlot);
+        ref var generation = ref MemoryMarshal.GetArrayDataReference(_slotGeneration);
+        ref var kind = ref MemoryMarshal.GetArrayDataReference(Kind);
+        ref var flags = ref MemoryMarshal.GetArrayDataReference(Flags);
+        ref var shipClass = ref MemoryMarshal.GetArrayDataReference(ShipClass);
+        ref var owner = ref MemoryMarshal.GetArrayDataReference(Owner);
+        ref var reference = ref MemoryMarshal.GetArrayDataReference(Ref);
+        ref var inputSeq = ref MemoryMarshal.GetArrayDataReference(InputSeq);
+        ref var px = ref MemoryMarshal.GetArrayDataReference(PositionX);
+        ref var py = ref MemoryMarshal.GetArrayDataReference(PositionY);
+        ref var vx = ref MemoryMarshal.GetArrayDataReference(VelocityX);
+        ref var vy = ref MemoryMarshal.GetArrayDataReference(VelocityY);
+        ref var rotation = ref MemoryMarshal.GetArrayDataReference(Rotation);
+        ref var angular = ref MemoryMarshal.GetArrayDataReference(AngularVelocity);
+        ref var hull = ref MemoryMarshal.GetArrayDataReference(Hull);
+        for (var i = start; i < end; i++)
+        {
+            var slot = Unsafe.Add(ref denseToSlot, i);
+            Unsafe.Add(ref dst, i) = new EntityState(
+                new EntityHandle(slot, Unsafe.Add(ref generation, slot)),
+                Unsafe.Add(ref kind, i),
+                Unsafe.Add(ref flags, i),
+                Unsafe.Add(ref shipClass, i),
+                Unsafe.Add(ref owner, i),
+                Unsafe.Add(ref reference, i),
+                Unsafe.Add(ref inputSeq, i),
+                Unsafe.Add(ref px, i),
+                Unsafe.Add(ref py, i),
+                Unsafe.Add(ref vx, i),
+                Unsafe.Add(ref vy, i),
+                Unsafe.Add(ref rotation, i),
+                Unsafe.Add(ref angular, i),
+                Unsafe.Add(ref hull, i));
+        }
     }
 
     /// <summary>Makes room for at least <paramref name="capacity"/> entities (allocates; never called per tick).</summary>

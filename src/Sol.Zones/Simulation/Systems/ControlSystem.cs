@@ -8,6 +8,8 @@ namespace Sol.Zones.Simulation;
 /// <summary>
 /// Step 2: turn and thrust from the latest input, with the ship class's turn rate and speed cap. Angular velocity is
 /// <c>turn × TurnRate</c>; thrust accelerates along the heading; the speed is then clamped to <c>MaxSpeed</c>.
+/// The scalar reference of <see cref="MotionSystem"/>: any change here must be made there too (a test compares them bit
+/// for bit).
 /// </summary>
 internal readonly struct ControlSystem : IZoneSystem
 {
@@ -35,14 +37,11 @@ internal readonly struct ControlSystem : IZoneSystem
             Unsafe.Add(ref angular, i) = Unsafe.Add(ref turnIn, i) * cls.TurnRate;
             var x = Unsafe.Add(ref vx, i);
             var y = Unsafe.Add(ref vy, i);
-            var thrust = Unsafe.Add(ref thrustIn, i);
-            if (thrust != 0)
-            {
-                var (sin, cos) = Math.SinCos((double)Unsafe.Add(ref rotation, i));
-                var a = thrust * cls.Thrust * dt;
-                x += cos * a;
-                y += sin * a;
-            }
+            // No branch on zero thrust: the vector path cannot branch per lane, and both must compute the same bits.
+            var (sin, cos) = Trig.SinCos(Unsafe.Add(ref rotation, i));
+            var a = Unsafe.Add(ref thrustIn, i) * cls.Thrust * dt;
+            x += cos * a;
+            y += sin * a;
             var speed2 = (x * x) + (y * y);
             var max = cls.MaxSpeed;
             if (speed2 > max * max)

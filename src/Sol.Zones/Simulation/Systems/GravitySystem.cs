@@ -44,7 +44,7 @@ internal readonly struct GravitySystem : IZoneSystem
                 var dy = starY[k] - y;
                 var r2 = Math.Max((dx * dx) + (dy * dy), min2[k]);
                 var inv = 1.0 / Math.Sqrt(r2);
-                var a = mass[k] / r2 * inv;
+                var a = mass[k] * (inv * inv * inv);
                 ax += dx * a;
                 ay += dy * a;
             }
