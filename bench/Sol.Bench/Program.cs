@@ -2,8 +2,20 @@ using BenchmarkDotNet.Running;
 
 namespace Sol.Bench;
 
-/// <summary>The BenchmarkDotNet switcher: <c>dotnet run -c Release --project bench/Sol.Bench -- --filter '*Frame*'</c>.</summary>
+/// <summary>
+/// The BenchmarkDotNet switcher: <c>dotnet run -c Release --project bench/Sol.Bench -- --filter '*Step*'</c>; and the
+/// end-to-end measurements that are not BenchmarkDotNet runs: <c>-- flush [POSTGRES]</c> (write-behind, see
+/// <see cref="Progress.FlushBench"/>).
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "flush")
+        {
+            return await Progress.FlushBench.RunAsync(args[1..]);
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());
+        return 0;
+    }
 }
