@@ -1,3 +1,9 @@
-// The load generator. Issue 7 fills it; until then it states so and exits non-zero.
-Console.Error.WriteLine("loadgen: not built yet (see issue 7).");
-return 1;
+using Sol.LoadGen;
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+return await LoadGenCli.RunAsync(args, Console.Out, Console.Error, cancel.Token);

@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using Sol.Protocol;
+
+namespace Sol.LoadGen;
+
+/// <summary>What a bot sends: steering by scenario, and the travel state machine (gate → jump, planet → land → take off).</summary>
+internal sealed partial class Bot
+{
+    private const double GateApproach = 0.7; // fraction of the gate radius the bot aims to be inside before jumping
+
+    private uint _zoneId;
+    private ZoneKind _zoneKind;
+    private uint _entity;
+    private float _x, _y, _vx, _vy, _rotation;
+    private bool _hasShip;
+    private double _zoneTime;
+    private long _zoneTimeAt;
+    private (uint Id, float X, float Y, float Radius)[] _gates = [];
+    private (uint Id, float Radius, float Orbit, double Period, double Phase)[] _planets = [];
+
+    private TravelGoal _goal;
+    private uint _target;
+    private long _requestAt;
+    private long _landedAt;
+    private float _wanderThrust, _wanderTurn;
+    private long _wanderUntil;
+
+    private enum TravelGoal
+    {
+        None,
+        Gate,
+        Planet,
+        WaitingForZone,
+        Landed,
+    }
+
+    private Scenario Behaviour => _scenario;
+
+    private void OnZoneEnter(ZoneEnter enter)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (_goal == TravelGoal.WaitingForZone && _requestAt != 0)
+        {
+            Measurements.Record(_m.JumpToZoneEnter, Stopwatch.GetElapsedTime(_requestAt, now));
+            switch (enter.ZoneKind)
+            {
+                case ZoneKind.Planet:
+                    _m.Landed();
+                    break;
+                case ZoneKind.System when _zoneKind == ZoneKind.Planet:
+                    _m.TookOff();
+                    break;
+                default:
+                    _m.Jumped();
+                    break;
+            }
+        }
+        _zoneId = enter.ZoneId;
+        _zoneKind = enter.ZoneKind;
+        _entity = enter.Entity;
+        _zoneTime = enter.Time;
+        _zoneTimeAt = now;
+        _hasShip = false;
+        _gates = new (uint, float, float, float)[enter.GatesLength];
+        for (var i = 0; i < _gates.Length; i++)
+        {
+            var g = enter.Gates(i)!.Value;
+            _gates[i] = (g.Id, g.X, g.Y, g.Radius);
+        }
+        _planets = new (uint, float, float, double, double)[enter.PlanetsLength];
+        for (var i = 0; i < _planets.Length; i++)
+        {
+            var p = enter.Planets(i)!.Value;
+            _planets[i] = (p.Id, p.Radius, p.OrbitRadius, p.Period, p.Phase);
+        }
+        _requestAt = 0;
+        _goal = enter.ZoneKind == ZoneKind.Planet ? TravelGoal.Landed : TravelGoal.None;
+        _landedAt = now;
+    }
+
+    private void OnError(ErrorCode code)
+    {
+        if (_goal == TravelGoal.WaitingForZone)
+        {
+            // The request was refused (too far, most likely): count it and pick a new goal.
+            _m.RequestFailed();
+            _goal = _zoneKind == ZoneKind.Planet ? TravelGoal.Landed : TravelGoal.None;
+            _requestAt = 0;
+        }
+        _m.Error($"game:{code}");
+    }
+
+    private async Task SendLoopAsync(ClientWebSocket socket, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / Math.Max(1, _options.InputRate)));
+        var behaviour = Behaviour;
+        if (behaviour == Scenario.Mixed)
+        {
+            var (idle, wander, travel) = _options.Mix;
+            var roll = _random.NextInt(1, Math.Max(1, idle + wander + travel));
+            behaviour = roll <= idle ? Scenario.Idle : roll <= idle + wander ? Scenario.Wander : Scenario.Travel;
+        }
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                if (!Welcomed || socket.State != WebSocketState.Open)
+                {
+                    continue;
+                }
+                var (thrust, turn) = behaviour switch
+                {
+                    Scenario.Wander => Wander(),
+                    Scenario.Travel => await TravelAsync(socket, stop).ConfigureAwait(false),
+                    _ => (0f, 0f),
+                };
+                var seq = ++_seq;
+                _sentAt[seq % SeqRing] = Stopwatch.GetTimestamp();
+                await SendAsync(socket, _writer.Input(seq, thrust, turn, false), stop).ConfigureAwait(false);
+                _m.Input();
+            }
+        }
+        catch (WebSocketException)
+        {
+            // The connection broke; PlayAsync counts it.
+        }
+    }
+
+    private (float Thrust, float Turn) Wander()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (now >= _wanderUntil)
+        {
+            _wanderThrust = (float)_random.NextDouble(0.2, 1.0);
+            _wanderTurn = (float)_random.NextDouble(-1, 1);
+            _wanderUntil = now + (long)(Stopwatch.Frequency * _random.NextDouble(1, 2));
+        }
+        return (_wanderThrust, _wanderTurn);
+    }
+
+    private async Task<(float Thrust, float Turn)> TravelAsync(ClientWebSocket socket, CancellationToken stop)
+    {
+        var now = Stopwatch.GetTimestamp();
+        switch (_goal)
+        {
+            case TravelGoal.WaitingForZone:
+                if (Stopwatch.GetElapsedTime(_requestAt, now) > TimeSpan.FromSeconds(5))
+                {
+                    _m.RequestFailed();
+                    _goal = TravelGoal.None;
+                }
+                return (0, 0);
+            case TravelGoal.Landed:
+                if (Stopwatch.GetElapsedTime(_landedAt, now) > TimeSpan.FromSeconds(_random.NextDouble(1, 3)))
+                {
+                    _goal = TravelGoal.WaitingForZone;
+                    _requestAt = now;
+                    await SendAsync(socket, _writer.TakeOff(), stop).ConfigureAwait(false);
+                }
+                return (0, 0);
+            case TravelGoal.None:
+                if (!_hasShip || (_gates.Length == 0 && _planets.Length == 0))
+                {
+                    return (0, 0);
+                }
+                if (_planets.Length > 0 && (_gates.Length == 0 || _random.NextDouble() < 0.3))
+                {
+                    _goal = TravelGoal.Planet;
+                    _target = (uint)_random.NextInt(0, _planets.Length - 1);
+                }
+                else
+                {
+                    _goal = TravelGoal.Gate;
+                    _target = (uint)_random.NextInt(0, _gates.Length - 1);
+                }
+                return (0, 0);
+        }
+
+        float tx, ty, reach;
+        if (_goal == TravelGoal.Gate)
+        {
+            var gate = _gates[_target];
+            (tx, ty, reach) = (gate.X, gate.Y, gate.Radius * (float)GateApproach);
+        }
+        else
+        {
+            var planet = _planets[_target];
+            var time = _zoneTime + Stopwatch.GetElapsedTime(_zoneTimeAt, now).TotalSeconds + 0.1;
+            var angle = planet.Phase + (2 * Math.PI * time / planet.Period);
+            (tx, ty, reach) = ((float)(planet.Orbit * Math.Cos(angle)), (float)(planet.Orbit * Math.Sin(angle)), planet.Radius + 60);
+        }
+        var dx = tx - _x;
+        var dy = ty - _y;
+        var distance = MathF.Sqrt((dx * dx) + (dy * dy));
+        if (distance < reach)
+        {
+            var request = _goal == TravelGoal.Gate ? _writer.Jump(_gates[_target].Id) : _writer.Land(_planets[_target].Id);
+            _goal = TravelGoal.WaitingForZone;
+            _requestAt = now;
+            await SendAsync(socket, request, stop).ConfigureAwait(false);
+            return (0, 0);
+        }
+        return Steer(dx, dy, distance);
+    }
+
+    /// <summary>Turn toward the target, and hold a speed that falls with the distance so the ship stops near it.</summary>
+    private (float Thrust, float Turn) Steer(float dx, float dy, float distance)
+    {
+        var desired = MathF.Atan2(dy, dx);
+        var diff = desired - _rotation;
+        while (diff > MathF.PI)
+        {
+            diff -= 2 * MathF.PI;
+        }
+        while (diff < -MathF.PI)
+        {
+            diff += 2 * MathF.PI;
+        }
+        var turn = Math.Clamp(diff * 2, -1f, 1f);
+        var closing = ((_vx * dx) + (_vy * dy)) / Math.Max(distance, 1);
+        var wanted = Math.Min(350f, distance * 0.6f);
+        var thrust = MathF.Abs(diff) < 0.5f ? Math.Clamp((wanted - closing) / 60f, -1f, 1f) : -0.3f;
+        return (thrust, turn);
+    }
+}

@@ -1,0 +1,174 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Sol.LoadGen;
+
+/// <summary>
+/// The <c>loadgen</c> command line. Exit codes: 0 the run passed its thresholds; 1 a threshold was missed or the server
+/// could not be reached; 2 bad arguments (one line on stderr).
+/// </summary>
+public static class LoadGenCli
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var httpOption = new Option<string>("--http") { Description = "The server's HTTP API", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var gameOption = new Option<string>("--game") { Description = "The game WebSocket", DefaultValueFactory = _ => "ws://127.0.0.1:7777/ws" };
+        var botsOption = new Option<int>("--bots") { Description = "How many bots", DefaultValueFactory = _ => 100 };
+        var rampOption = new Option<string>("--ramp") { Description = "Time over which the bots start (e.g. 10s, 500ms, 1m)", DefaultValueFactory = _ => "10s" };
+        var durationOption = new Option<string>("--duration") { Description = "How long the full load runs after the ramp", DefaultValueFactory = _ => "60s" };
+        var scenarioOption = new Option<string>("--scenario") { Description = "idle, wander, travel or mixed", DefaultValueFactory = _ => "mixed" };
+        scenarioOption.AcceptOnlyFromAmong("idle", "wander", "travel", "mixed");
+        var mixOption = new Option<string>("--mix") { Description = "Weights for mixed, e.g. idle=1,wander=2,travel=2", DefaultValueFactory = _ => "idle=1,wander=2,travel=2" };
+        var inputRateOption = new Option<int>("--input-rate") { Description = "Inputs per second per bot", DefaultValueFactory = _ => 20 };
+        var seedOption = new Option<ulong>("--seed") { Description = "Seed for the bots' choices (and their device ids)", DefaultValueFactory = _ => 1 };
+        var reportOption = new Option<string>("--report") { Description = "text or json", DefaultValueFactory = _ => "text" };
+        reportOption.AcceptOnlyFromAmong("text", "json");
+        var outOption = new Option<string?>("--out") { Description = "Write the report to this file (default: stdout)" };
+        var p99Option = new Option<double?>("--assert-p99-ms") { Description = "Exit 1 when input-to-ack p99 is above this" };
+        var errorRateOption = new Option<double?>("--assert-max-error-rate") { Description = "Exit 1 when connection errors per bot are above this" };
+        var timeoutOption = new Option<string>("--connect-timeout") { Description = "Timeout for each login and connection", DefaultValueFactory = _ => "10s" };
+        var quietOption = new Option<bool>("--quiet") { Description = "No live view even on a terminal" };
+
+        var root = new RootCommand("loadgen: bots that play Sol and a report of what players feel and what the server pays.")
+        {
+            httpOption, gameOption, botsOption, rampOption, durationOption, scenarioOption, mixOption, inputRateOption, seedOption,
+            reportOption, outOption, p99Option, errorRateOption, timeoutOption, quietOption,
+        };
+        LoadGenOptions? options = null;
+        string? problem = null;
+        root.SetAction(parse =>
+        {
+            try
+            {
+                options = new LoadGenOptions
+                {
+                    Http = Url(parse.GetValue(httpOption)!, "--http", "http"),
+                    Game = Url(parse.GetValue(gameOption)!, "--game", "ws"),
+                    Bots = Positive(parse.GetValue(botsOption), "--bots", allowZero: false),
+                    Ramp = Duration(parse.GetValue(rampOption)!, "--ramp"),
+                    Duration = Duration(parse.GetValue(durationOption)!, "--duration"),
+                    Scenario = Enum.Parse<Scenario>(parse.GetValue(scenarioOption)!, ignoreCase: true),
+                    Mix = Mix(parse.GetValue(mixOption)!),
+                    InputRate = Positive(parse.GetValue(inputRateOption), "--input-rate", allowZero: false),
+                    Seed = parse.GetValue(seedOption),
+                    Report = parse.GetValue(reportOption)!,
+                    Out = parse.GetValue(outOption),
+                    AssertP99Ms = NonNegative(parse.GetValue(p99Option), "--assert-p99-ms"),
+                    AssertMaxErrorRate = NonNegative(parse.GetValue(errorRateOption), "--assert-max-error-rate"),
+                    ConnectTimeout = Duration(parse.GetValue(timeoutOption)!, "--connect-timeout"),
+                    Live = !parse.GetValue(quietOption) && !Console.IsOutputRedirected,
+                };
+                if (options.InputRate > 120)
+                {
+                    throw new FormatException($"--input-rate must be 1..120 (got {options.InputRate})");
+                }
+            }
+            catch (FormatException e)
+            {
+                problem = e.Message;
+            }
+        });
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            var messages = string.Join("; ", parsed.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' ')));
+            await error.WriteLineAsync($"loadgen: {messages} (see 'loadgen --help')").ConfigureAwait(false);
+            return 2;
+        }
+        var code = await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            await error.WriteLineAsync($"loadgen: {problem}").ConfigureAwait(false);
+            return 2;
+        }
+        if (options is null)
+        {
+            return code; // --help
+        }
+
+        var (exit, report) = await LoadRun.RunAsync(options, output, error, cancellationToken).ConfigureAwait(false);
+        if (report is null)
+        {
+            return exit;
+        }
+        if (options.Live)
+        {
+            await output.WriteLineAsync().ConfigureAwait(false);
+        }
+        var text = options.Report == "json" ? report.ToJson() : report.ToText();
+        if (options.Out is { } file)
+        {
+            await File.WriteAllTextAsync(file, text, cancellationToken).ConfigureAwait(false);
+            if (options.Report == "json")
+            {
+                await output.WriteAsync(report.ToText()).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await output.WriteAsync(text).ConfigureAwait(false);
+        }
+        return exit;
+    }
+
+    internal static TimeSpan Duration(string text, string flag)
+    {
+        text = text.Trim();
+        (string Suffix, double Seconds)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
+        foreach (var (suffix, seconds) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) &&
+                double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0 &&
+                !(suffix == "s" && text.EndsWith("ms", StringComparison.OrdinalIgnoreCase)))
+            {
+                return TimeSpan.FromSeconds(n * seconds);
+            }
+        }
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var plain) && plain >= 0)
+        {
+            return TimeSpan.FromSeconds(plain);
+        }
+        throw new FormatException($"{flag}: '{text}' is not a duration (use e.g. 500ms, 10s, 2m)");
+    }
+
+    internal static (int Idle, int Wander, int Travel) Mix(string text)
+    {
+        int idle = 0, wander = 0, travel = 0;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0 || !int.TryParse(part[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var weight))
+            {
+                throw new FormatException($"--mix: '{part}' is not NAME=WEIGHT");
+            }
+            switch (part[..eq].ToLowerInvariant())
+            {
+                case "idle": idle = weight; break;
+                case "wander": wander = weight; break;
+                case "travel": travel = weight; break;
+                default: throw new FormatException($"--mix: unknown scenario '{part[..eq]}' (idle, wander, travel)");
+            }
+        }
+        if (idle + wander + travel == 0)
+        {
+            throw new FormatException("--mix: the weights add up to zero");
+        }
+        return (idle, wander, travel);
+    }
+
+    private static Uri Url(string text, string flag, string scheme)
+    {
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return uri;
+        }
+        throw new FormatException($"{flag}: '{text}' is not a {scheme}:// URL");
+    }
+
+    private static int Positive(int value, string flag, bool allowZero) =>
+        value > 0 || (allowZero && value == 0) ? value : throw new FormatException($"{flag} must be at least 1 (got {value})");
+
+    private static double? NonNegative(double? value, string flag) =>
+        value is null or >= 0 ? value : throw new FormatException($"{flag} cannot be negative (got {value})");
+}

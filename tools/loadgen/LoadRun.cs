@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Sol.LoadGen;
+
+/// <summary>One load run: checks the server answers, starts the bots over the ramp, shows live progress, stops them
+/// after the duration, scrapes the server's metrics and builds the report.</summary>
+public static class LoadRun
+{
+    public static async Task<(int ExitCode, RunReport? Report)> RunAsync(LoadGenOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = options.ConnectTimeout };
+        using var http = new HttpClient(handler) { Timeout = options.ConnectTimeout + TimeSpan.FromSeconds(20) };
+
+        var before = await ScrapeAsync(http, options, cancellationToken).ConfigureAwait(false);
+        if (before.Error is { } unreachable)
+        {
+            await error.WriteLineAsync($"loadgen: cannot reach the server at {options.Http}: {unreachable}").ConfigureAwait(false);
+            return (1, null);
+        }
+
+        var measurements = new Measurements();
+        var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var bots = new List<Task>(options.Bots);
+        var live = LiveAsync(options, measurements, clock, output, stop.Token);
+        var botSeconds = 0.0;
+        var sampler = Task.Run(async () =>
+        {
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+            while (await tick.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
+            {
+                botSeconds += measurements.Connected * 0.1;
+            }
+        }, stop.Token);
+
+        try
+        {
+            for (var i = 0; i < options.Bots; i++)
+            {
+                var due = options.Bots <= 1 ? TimeSpan.Zero : options.Ramp * i / options.Bots;
+                var wait = due - clock.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, stop.Token).ConfigureAwait(false);
+                }
+                var scenario = options.Scenario;
+                var bot = new Bot(i, scenario, options, http, measurements);
+                bots.Add(Task.Run(() => bot.RunAsync(stop.Token), stop.Token));
+            }
+            var end = options.Ramp + options.Duration - clock.Elapsed;
+            if (end > TimeSpan.Zero)
+            {
+                await Task.Delay(end, stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("loadgen: interrupted; reporting what was measured").ConfigureAwait(false);
+        }
+        var elapsed = clock.Elapsed;
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(bots).WaitAsync(TimeSpan.FromSeconds(15), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+        }
+        await IgnoreCancellation(live).ConfigureAwait(false);
+        await IgnoreCancellation(sampler).ConfigureAwait(false);
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuStart;
+        var after = await ScrapeAsync(http, options, CancellationToken.None).ConfigureAwait(false);
+
+        var report = RunReport.Create(options, measurements, elapsed, botSeconds, cpu, before.Scrape, after.Scrape);
+        var failures = report.Check(options);
+        foreach (var failure in failures)
+        {
+            await error.WriteLineAsync($"loadgen: {failure}").ConfigureAwait(false);
+        }
+        return (failures.Count == 0 ? 0 : 1, report);
+    }
+
+    private static async Task<(ServerScrape? Scrape, string? Error)> ScrapeAsync(HttpClient http, LoadGenOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            using var response = await http.GetAsync(new Uri(options.Http, "/metrics"), timeout.Token).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return (null, $"GET /metrics answered {(int)response.StatusCode}");
+            }
+            return (ServerScrape.Parse(await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false)), null);
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, e.InnerException?.Message ?? e.Message);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"no answer within {options.ConnectTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    private static async Task LiveAsync(LoadGenOptions options, Measurements m, Stopwatch clock, TextWriter output, CancellationToken stop)
+    {
+        if (!options.Live)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        long lastIn = 0;
+        while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+        {
+            var messages = m.MessagesIn;
+            await output.WriteAsync(
+                $"\r{clock.Elapsed.TotalSeconds,5:0}s  bots {m.Connected,5}/{options.Bots}  in {messages - lastIn,7:N0} msg/s  " +
+                $"input->ack p50 {m.InputToAck.GetValueAtPercentile(50) / 1000.0,6:0.0} ms p99 {m.InputToAck.GetValueAtPercentile(99) / 1000.0,6:0.0} ms  errors {m.ErrorCount}   ").ConfigureAwait(false);
+            lastIn = messages;
+        }
+    }
+
+    private static async Task IgnoreCancellation(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

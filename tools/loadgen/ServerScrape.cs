@@ -1,0 +1,73 @@
+using System.Globalization;
+
+namespace Sol.LoadGen;
+
+/// <summary>
+/// What loadgen reads from the server's <c>/metrics</c> (Prometheus text): the tick-duration histogram's buckets, the
+/// overrun counter and the process's CPU seconds. Two scrapes (start, end) give the run's own numbers by difference.
+/// </summary>
+public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count)> TickBuckets, double Overruns, double CpuSeconds, double Connections)
+{
+    public static ServerScrape Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var buckets = new List<(double, double)>();
+        double overruns = 0, cpu = 0, connections = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+            var space = line.LastIndexOf(' ');
+            if (space < 0 || !double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                continue;
+            }
+            var name = line[..space];
+            if (name.StartsWith("sol_tick_duration_seconds_bucket{le=\"", StringComparison.Ordinal))
+            {
+                var bound = name["sol_tick_duration_seconds_bucket{le=\"".Length..].TrimEnd('}', '"');
+                buckets.Add((bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture), value));
+            }
+            else if (name == "sol_tick_overruns_total")
+            {
+                overruns = value;
+            }
+            else if (name == "process_cpu_seconds_total")
+            {
+                cpu = value;
+            }
+            else if (name == "sol_connections")
+            {
+                connections = value;
+            }
+        }
+        return new ServerScrape(buckets, overruns, cpu, connections);
+    }
+
+    /// <summary>
+    /// The tick duration quantile over the ticks between <paramref name="earlier"/> and this scrape, as the upper bound
+    /// of the bucket it falls in (milliseconds); null when no tick was recorded.
+    /// </summary>
+    public double? TickQuantileMs(ServerScrape earlier, double quantile)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var deltas = TickBuckets.Select(b => (b.UpperBound, Count: b.Count - (earlier.TickBuckets.FirstOrDefault(e => e.UpperBound == b.UpperBound).Count))).ToList();
+        var total = deltas.Count == 0 ? 0 : deltas[^1].Count;
+        if (total <= 0)
+        {
+            return null;
+        }
+        var rank = quantile * total;
+        foreach (var (bound, count) in deltas)
+        {
+            if (count >= rank)
+            {
+                return bound * 1000;
+            }
+        }
+        return double.PositiveInfinity;
+    }
+}
