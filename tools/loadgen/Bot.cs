@@ -208,6 +208,21 @@ internal sealed partial class Bot
         }
     }
 
+    /// <summary>Feeds one server message as if received (tests).</summary>
+    internal void Receive(ReadOnlySpan<byte> message)
+    {
+        while (_buffer.Length < message.Length)
+        {
+            Grow();
+        }
+        message.CopyTo(_buffer);
+        _m.MessageIn(message.Length);
+        Handle(message.Length);
+    }
+
+    /// <summary>Marks input <paramref name="seq"/> as sent now (tests).</summary>
+    internal void Sent(uint seq) => _sentAt[seq % SeqRing] = Stopwatch.GetTimestamp();
+
     private void Grow()
     {
         var bigger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using HdrHistogram;
+
+namespace Sol.LoadGen.Tests;
+
+public class ReportTests
+{
+    private const string Metrics = """
+        # HELP sol_connections Open game connections
+        # TYPE sol_connections gauge
+        sol_connections 12
+        # TYPE sol_tick_overruns_total counter
+        sol_tick_overruns_total 3
+        # TYPE sol_tick_duration_seconds histogram
+        sol_tick_duration_seconds_bucket{le="0.001"} 50
+        sol_tick_duration_seconds_bucket{le="0.005"} 90
+        sol_tick_duration_seconds_bucket{le="0.025"} 99
+        sol_tick_duration_seconds_bucket{le="+Inf"} 100
+        sol_tick_duration_seconds_sum 0.25
+        sol_tick_duration_seconds_count 100
+        process_cpu_seconds_total 12.5
+        """;
+
+    [Fact]
+    public void TheScrapeReadsTicksOverrunsAndCpu()
+    {
+        var scrape = ServerScrape.Parse(Metrics);
+        Assert.Equal(3, scrape.Overruns);
+        Assert.Equal(12.5, scrape.CpuSeconds);
+        Assert.Equal(12, scrape.Connections);
+        Assert.Equal(4, scrape.TickBuckets.Count);
+        var empty = ServerScrape.Parse("");
+        Assert.Equal(1, scrape.TickQuantileMs(empty, 0.5));
+        Assert.Equal(25, scrape.TickQuantileMs(empty, 0.99));
+        Assert.Null(scrape.TickQuantileMs(scrape, 0.99)); // no tick between two equal scrapes
+    }
+
+    [Fact]
+    public void QuantilesComeFromTheTicksBetweenTwoScrapes()
+    {
+        var before = ServerScrape.Parse(Metrics);
+        var after = ServerScrape.Parse(Metrics
+            .Replace("le=\"0.001\"} 50", "le=\"0.001\"} 50", StringComparison.Ordinal)
+            .Replace("le=\"0.005\"} 90", "le=\"0.005\"} 90", StringComparison.Ordinal)
+            .Replace("le=\"0.025\"} 99", "le=\"0.025\"} 199", StringComparison.Ordinal)
+            .Replace("le=\"+Inf\"} 100", "le=\"+Inf\"} 200", StringComparison.Ordinal));
+        // The 100 new ticks all fell between 5 and 25 ms.
+        Assert.Equal(25, after.TickQuantileMs(before, 0.5));
+    }
+
+    [Fact]
+    public void PercentilesAreInMillisecondsAndTheJsonHasTheDocumentedShape()
+    {
+        var m = new Measurements();
+        for (var i = 1; i <= 1000; i++)
+        {
+            Measurements.Record(m.InputToAck, TimeSpan.FromMilliseconds(i / 10.0));
+        }
+        m.Error("closed:1008");
+        m.Error("game:TooFar");
+        var options = new LoadGenOptions { Bots = 10, AssertP99Ms = 50, AssertMaxErrorRate = 0 };
+        var report = RunReport.Create(options, m, TimeSpan.FromSeconds(10), 100, TimeSpan.FromSeconds(2), null, null);
+        Assert.Equal(1000, report.InputToAck.Count);
+        Assert.InRange(report.InputToAck.P50, 49.5, 50.5);
+        Assert.InRange(report.InputToAck.P99, 98.5, 99.5);
+        Assert.Equal(0.1, report.ErrorRate); // the game error is not a connection error
+        Assert.Equal(20, report.LoadgenCpuPercent, 3);
+
+        var failures = report.Check(options);
+        Assert.Equal(2, failures.Count);
+        Assert.Contains(failures, f => f.Contains("input-to-ack p99", StringComparison.Ordinal));
+
+        using var json = JsonDocument.Parse(report.ToJson());
+        foreach (var name in new[] { "bots", "inputToAck", "snapshotGap", "jumpToZoneEnter", "errors", "errorRate", "serverTickP99Ms", "loadgenCpuPercent" })
+        {
+            Assert.True(json.RootElement.TryGetProperty(name, out _), name);
+        }
+        Assert.Equal(99, json.RootElement.GetProperty("inputToAck").GetProperty("p99").GetDouble(), 0);
+        Assert.Contains("input -> ack", report.ToText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AHistogramWithNothingInItReportsZeros()
+    {
+        var p = Percentiles.Of(new LongHistogram(1, 1000, 3));
+        Assert.Equal(new Percentiles(0, 0, 0, 0, 0, 0), p);
+    }
+}
