@@ -22,7 +22,7 @@ trap 'sol_stop; rm -rf "$work"' EXIT
 echo "| bots | input->ack p50 (ms) | input->ack p99 (ms) | snapshot gap p99 (ms) | server tick p99 (ms) | overruns | server CPU % | loadgen CPU % | bytes/s in per bot | errors |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for bots in "${sizes[@]}"; do
-    sol_start "$work/server-$bots" --log-level warning
+    sol_start "$work/server-$bots"
     "$loadgen" --http "$SOL_HTTP" --game "$SOL_GAME" --bots "$bots" --ramp "$ramp" --duration "$duration" --scenario mixed \
         --quiet --report json --out "$work/report-$bots.json" >"$work/report-$bots.txt" 2>&1 || true
     sol_stop

@@ -22,7 +22,7 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
     private readonly int _maxMessage;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
-    private readonly LinkedList<Outgoing> _queue = new();
+    private OutgoingQueue<Outgoing> _queue = new(16);
     private readonly SemaphoreSlim _ready = new(0, int.MaxValue);
     private readonly CancellationTokenSource _receive = new();
     private int _reliableQueued;
@@ -65,7 +65,7 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
                 return;
             }
             _reliableQueued++;
-            _queue.AddLast(new Outgoing(copy, message.Length, null, null, 0));
+            _queue.Enqueue(new Outgoing(copy, message.Length, null, null, 0));
         }
         _ready.Release();
     }
@@ -85,14 +85,14 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
                 ArrayPool<byte>.Shared.Return(ackCopy);
                 return;
             }
-            if (_queue.Last is { Value.Snapshot: not null } last)
+            if (_queue.Count > 0 && _queue.Last.Snapshot is not null)
             {
-                replaced = last.Value;
-                last.Value = new Outgoing(null, 0, snapshot, ackCopy, ack.Length);
+                replaced = _queue.Last;
+                _queue.Last = new Outgoing(null, 0, snapshot, ackCopy, ack.Length);
             }
             else
             {
-                _queue.AddLast(new Outgoing(null, 0, snapshot, ackCopy, ack.Length));
+                _queue.Enqueue(new Outgoing(null, 0, snapshot, ackCopy, ack.Length));
             }
         }
         if (replaced is { } old)
@@ -208,7 +208,7 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
                 lock (_gate)
                 {
                     closing = _closing;
-                    if (_queue.First is null)
+                    if (!_queue.TryDequeue(out item))
                     {
                         if (closing)
                         {
@@ -216,8 +216,6 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
                         }
                         continue;
                     }
-                    item = _queue.First.Value;
-                    _queue.RemoveFirst();
                     if (item.Reliable is not null)
                     {
                         _reliableQueued--;
@@ -277,11 +275,10 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
     {
         lock (_gate)
         {
-            foreach (var item in _queue)
+            while (_queue.TryDequeue(out var item))
             {
                 item.Release();
             }
-            _queue.Clear();
         }
     }
 

@@ -119,7 +119,7 @@ public sealed class AspNetGamePort : IGamePort
         return port;
     }
 
-    public SharedMessage Share(ReadOnlySpan<byte> payload) => new PooledSharedMessage(payload);
+    public SharedMessage Share(ReadOnlySpan<byte> payload) => PooledSharedMessage.Rent(payload);
 
     public async Task StopAsync(TimeSpan timeout)
     {

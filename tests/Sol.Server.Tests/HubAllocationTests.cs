@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sol.Core.Galaxy;
+using Sol.Persistence;
+using Sol.Server.Assets;
+using Sol.Server.Auth;
+using Sol.Server.Game;
+using Sol.Server.Game.Port;
+using Sol.Server.Hosting;
+using Sol.Server.Metrics;
+using Sol.Server.Progress;
+using Sol.Testing;
+using Sol.Zones.Scheduling;
+using Sol.Zones.Simulation;
+
+namespace Sol.Server.Tests;
+
+/// <summary>
+/// The per-tick path of the game layer — encode each zone's snapshot once, share it, write every subscriber's ack, and
+/// the coordinator's between-ticks pass — allocates nothing in steady state.
+/// </summary>
+public sealed class HubAllocationTests : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new();
+    private ISolStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await SolStore.OpenAsync(_directory.File("sol.db"));
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task ATickOfSnapshotsAndAcksToTwentyClientsAllocatesNothing()
+    {
+        var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
+        var summary = await _store.SaveGalaxyAsync(galaxy, replace: false);
+        var rules = GameRules.Load(AssetCatalog.Load(Path.Combine(AppContext.BaseDirectory, "assets")));
+        var options = new ServerOptions { SnapshotInterval = TimeSpan.FromHours(1), TickRate = 20 };
+        var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
+        var players = new PlayerDirectory(_store, galaxy, summary.Id, rules, clock, 2);
+        await using var progress = new PlayerWriteBehind(_store, TimeSpan.FromHours(1), NullLogger.Instance);
+        var world = new ZoneWorld(galaxy, new ZoneOptions
+        {
+            ShipClasses = [.. rules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
+        });
+        var hub = new GameHub(
+            world, rules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
+            new Dictionary<int, List<Game.Wire.ColonyView>>(), _store, NullLogger.Instance);
+        var port = new ReusingPort();
+        hub.Port = port;
+        var connections = Enumerable.Range(0, 20).Select(i => new CountingConnection(i)).ToList();
+        foreach (var c in connections)
+        {
+            await hub.OnConnectedAsync(c);
+        }
+        using var scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 1, PinThreads = false });
+        hub.OnTickCompleted(0); // queues the spawns
+        scheduler.StepOnce();   // applies them
+        hub.OnTickCompleted(world.Tick); // subscribes every session to its zone
+        Assert.All(connections, c => Assert.True(c.Reliable >= 3)); // Welcome, PlayerState, ZoneEnter
+
+        var bytes = AllocationBudget.SteadyStateBytes(_ =>
+        {
+            scheduler.StepOnce();
+            foreach (var zone in world.Zones)
+            {
+                if (zone.IsAwake)
+                {
+                    hub.OnZoneStepped(zone);
+                }
+            }
+            hub.OnTickCompleted(world.Tick);
+        }, iterations: 500);
+        Assert.Equal(0, bytes);
+        Assert.All(connections, c => Assert.True(c.Ticks > 500));
+    }
+
+    /// <summary>A port whose shared message is one reused buffer (the test is about the hub's allocations).</summary>
+    private sealed class ReusingPort : IGamePort
+    {
+        private readonly Shared _shared = new();
+
+        public System.Net.IPEndPoint Endpoint { get; } = new(System.Net.IPAddress.Loopback, 0);
+
+        public int Connections => 0;
+
+        public SharedMessage Share(ReadOnlySpan<byte> payload) => _shared.Fill(payload);
+
+        public Task StopAsync(TimeSpan timeout) => Task.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        private sealed class Shared : SharedMessage
+        {
+            private readonly byte[] _bytes = new byte[1 << 16];
+            private int _length;
+
+            public override ReadOnlyMemory<byte> Payload => _bytes.AsMemory(0, _length);
+
+            public Shared Fill(ReadOnlySpan<byte> payload)
+            {
+                Revive();
+                payload.CopyTo(_bytes);
+                _length = payload.Length;
+                return this;
+            }
+
+            protected override void ReturnToPool()
+            {
+            }
+        }
+    }
+
+    private sealed class CountingConnection(long id) : IGameConnection
+    {
+        public long Id { get; } = id;
+
+        public GameIdentity Identity { get; } = new(Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1), null);
+
+        public string Protocol => "sol.v1";
+
+        public int Reliable { get; private set; }
+
+        public int Ticks { get; private set; }
+
+        public void SendReliable(ReadOnlySpan<byte> message) => Reliable++;
+
+        public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack)
+        {
+            snapshot.AddReference();
+            Ticks++;
+            snapshot.Release();
+        }
+
+        public void Close(WebSocketCloseStatus status, string reason)
+        {
+        }
+    }
+}
