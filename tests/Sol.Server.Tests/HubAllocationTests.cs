@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sol.Core.Galaxy;
@@ -76,7 +75,7 @@ public sealed class HubAllocationTests : IAsyncLifetime
             hub.OnTickCompleted(world.Tick);
         }, iterations: 500);
         Assert.Equal(0, bytes);
-        Assert.All(connections, c => Assert.True(c.Ticks > 500));
+        Assert.All(connections, c => Assert.True(c.Ticks >= 500));
     }
 
     /// <summary>A port whose shared message is one reused buffer (the test is about the hub's allocations).</summary>
