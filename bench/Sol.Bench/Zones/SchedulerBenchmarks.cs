@@ -33,6 +33,8 @@ public class SchedulerBenchmarks
             world.SpawnShip(s, ZoneId.ForSystem(s), 0, 0, 5_000);
         }
         _scheduler.RunTicks(50);
+        // What the benchmark process may run on, for the results file (BenchmarkDotNet may restrict it).
+        Console.WriteLine($"// zones-bench: process affinity mask {ThreadAffinity.CurrentMask()}, priority {System.Diagnostics.Process.GetCurrentProcess().PriorityClass}");
     }
 
     [GlobalCleanup]
