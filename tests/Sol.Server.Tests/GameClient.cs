@@ -88,6 +88,24 @@ public sealed class GameClient : IAsyncDisposable
         return found!;
     }
 
+    /// <summary>True once a snapshot has shown the entity <paramref name="entity"/>.</summary>
+    public bool Sees(uint entity) =>
+        Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
+
+    /// <summary>The entity's state in the latest snapshot that shows it.</summary>
+    public EntityState Latest(uint entity)
+    {
+        var snapshot = Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Last(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
+        return Enumerable.Range(0, snapshot.EntitiesLength).Select(i => snapshot.Entities(i)!.Value).First(e => e.Id == entity);
+    }
+
+    /// <summary>Waits until a snapshot shows the entity, then returns its latest state.</summary>
+    public async Task<EntityState> WaitForEntityAsync(uint entity, double seconds = 10)
+    {
+        await Eventually.TrueAsync(() => Sees(entity), TimeSpan.FromSeconds(seconds), $"entity {entity} in a snapshot");
+        return Latest(entity);
+    }
+
     public Task WaitClosedAsync(double seconds = 10) => Eventually.TrueAsync(() => Closed, TimeSpan.FromSeconds(seconds), "the server to close the connection");
 
     public Task SendInputAsync(float thrust, float turn) => SendAsync(_writer.Input(++_seq, thrust, turn, false));

@@ -77,7 +77,7 @@ public abstract class GameSessionTests : IAsyncLifetime
         var guest = await _server.GuestAsync("pilot-2");
         await using var client = await GameClient.ConnectAsync(_server, guest.Token);
         var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-        var start = await ShipAsync(client, enter.Entity);
+        var start = await client.WaitForEntityAsync(enter.Entity);
         for (var i = 0; i < 30; i++)
         {
             await client.SendInputAsync(1, 0);
@@ -86,7 +86,7 @@ public abstract class GameSessionTests : IAsyncLifetime
         var last = client.LastSeq;
         await client.WaitForAsync(ServerPayload.Ack, m => m.PayloadAsAck().LastSeq, seq => seq == last);
         await Eventually.TrueAsync(
-            () => Distance(start, LatestShip(client, enter.Entity)) > 10,
+            () => Distance(start, client.Latest(enter.Entity)) > 10,
             TimeSpan.FromSeconds(10), "the ship to move under thrust");
     }
 
@@ -98,7 +98,7 @@ public abstract class GameSessionTests : IAsyncLifetime
         var enterA = await a.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
         var enterB = await b.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
         Assert.Equal(enterA.ZoneId, enterB.ZoneId);
-        await Eventually.TrueAsync(() => Sees(a, enterB.Entity) && Sees(b, enterA.Entity), TimeSpan.FromSeconds(10), "each to see the other's ship");
+        await Eventually.TrueAsync(() => a.Sees(enterB.Entity) && b.Sees(enterA.Entity), TimeSpan.FromSeconds(10), "each to see the other's ship");
     }
 
     [SkippableFact]
@@ -109,7 +109,7 @@ public abstract class GameSessionTests : IAsyncLifetime
         await using (var client = await GameClient.ConnectAsync(_server, guest.Token))
         {
             var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-            await ShipAsync(client, enter.Entity);
+            await client.WaitForEntityAsync(enter.Entity);
             for (var i = 0; i < 20; i++)
             {
                 await client.SendInputAsync(1, 0.3f);
@@ -117,7 +117,7 @@ public abstract class GameSessionTests : IAsyncLifetime
             var last = client.LastSeq;
             await client.WaitForAsync(ServerPayload.Ack, m => m.PayloadAsAck().LastSeq, seq => seq == last);
             // Let it coast a little, then leave.
-            var atLeave = LatestShip(client, enter.Entity);
+            var atLeave = client.Latest(enter.Entity);
             (x, y) = (atLeave.X, atLeave.Y);
             await client.CloseAsync();
         }
@@ -126,7 +126,7 @@ public abstract class GameSessionTests : IAsyncLifetime
 
         await using var again = await GameClient.ConnectAsync(_server, guest.Token);
         var enter2 = await again.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-        var ship = await ShipAsync(again, enter2.Entity);
+        var ship = await again.WaitForEntityAsync(enter2.Entity);
         // The ship was saved where it was when the client left (it drifted on for at most a tick or two after).
         Assert.True(Math.Abs(ship.X - x) < 200 && Math.Abs(ship.Y - y) < 200, $"saved ({ship.X:F0}, {ship.Y:F0}) vs left at ({x:F0}, {y:F0})");
         Assert.NotEqual((0f, 0f), (ship.X, ship.Y));
@@ -230,21 +230,6 @@ public abstract class GameSessionTests : IAsyncLifetime
         var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         var status = System.Text.Encoding.ASCII.GetString(buffer, 0, read).Split(' ')[1];
         return (HttpStatusCode)int.Parse(status, System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<EntityState> ShipAsync(GameClient client, uint entity)
-    {
-        await Eventually.TrueAsync(() => Sees(client, entity), TimeSpan.FromSeconds(10), "own ship in a snapshot");
-        return LatestShip(client, entity);
-    }
-
-    private static bool Sees(GameClient client, uint entity) =>
-        client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
-
-    private static EntityState LatestShip(GameClient client, uint entity)
-    {
-        var snapshot = client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Last(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
-        return Enumerable.Range(0, snapshot.EntitiesLength).Select(i => snapshot.Entities(i)!.Value).First(e => e.Id == entity);
     }
 
     private static double Distance(EntityState a, EntityState b) => Math.Sqrt(((a.X - b.X) * (a.X - b.X)) + ((a.Y - b.Y) * (a.Y - b.Y)));

@@ -32,7 +32,7 @@ public sealed class ProcessLifecycleTests : IDisposable
             await client.WaitClosedAsync();
             Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.CloseStatus);
             Assert.Equal(0, await server.WaitForExitAsync(20));
-            atStop = LatestShip(client, enter.Entity);
+            atStop = client.Latest(enter.Entity);
             Assert.Contains("stopped", server.Output, StringComparison.Ordinal);
         }
 
@@ -41,8 +41,8 @@ public sealed class ProcessLifecycleTests : IDisposable
         var back = await again.GuestAsync("graceful");
         await using var resumed = await GameClient.ConnectAsync(again.GamePort, back.Token);
         var enter2 = await resumed.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-        await Eventually.TrueAsync(() => HasShip(resumed, enter2.Entity), TimeSpan.FromSeconds(10), "own ship");
-        var restored = LatestShip(resumed, enter2.Entity);
+        await Eventually.TrueAsync(() => resumed.Sees(enter2.Entity), TimeSpan.FromSeconds(10), "own ship");
+        var restored = resumed.Latest(enter2.Entity);
         Assert.True(Math.Abs(restored.X - atStop.X) < 60 && Math.Abs(restored.Y - atStop.Y) < 60, $"restored ({restored.X:F0},{restored.Y:F0}) vs stopped ({atStop.X:F0},{atStop.Y:F0})");
     }
 
@@ -62,8 +62,8 @@ public sealed class ProcessLifecycleTests : IDisposable
             while (DateTime.UtcNow < until)
             {
                 await client.SendInputAsync(1, 0.1f);
-                await Eventually.TrueAsync(() => HasShip(client, enter.Entity), TimeSpan.FromSeconds(5), "own ship");
-                var ship = LatestShip(client, enter.Entity);
+                await Eventually.TrueAsync(() => client.Sees(enter.Entity), TimeSpan.FromSeconds(5), "own ship");
+                var ship = client.Latest(enter.Entity);
                 positions.Add((DateTime.UtcNow, ship.X, ship.Y));
                 // One input per snapshot: wait for the next one rather than for a fixed time.
                 var seen = client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot().Tick).Count();
@@ -78,21 +78,12 @@ public sealed class ProcessLifecycleTests : IDisposable
         var back = await again.GuestAsync("doomed");
         await using var resumed = await GameClient.ConnectAsync(again.GamePort, back.Token);
         var enter2 = await resumed.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-        await Eventually.TrueAsync(() => HasShip(resumed, enter2.Entity), TimeSpan.FromSeconds(10), "own ship");
-        var saved = LatestShip(resumed, enter2.Entity);
+        await Eventually.TrueAsync(() => resumed.Sees(enter2.Entity), TimeSpan.FromSeconds(10), "own ship");
+        var saved = resumed.Latest(enter2.Entity);
         // The saved position is one the ship held within the last interval (plus a tick of slack) before the kill.
         var nearest = positions.MinBy(p => ((p.X - saved.X) * (p.X - saved.X)) + ((p.Y - saved.Y) * (p.Y - saved.Y)));
         Assert.True(Math.Abs(nearest.X - saved.X) < 40 && Math.Abs(nearest.Y - saved.Y) < 40, "the saved position is not on the flown path");
         Assert.True(killedAt - nearest.At <= TimeSpan.FromSeconds(Interval + 0.5), $"saved position is {(killedAt - nearest.At).TotalSeconds:F2} s older than the kill");
-    }
-
-    private static bool HasShip(GameClient client, uint entity) =>
-        client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
-
-    private static EntityState LatestShip(GameClient client, uint entity)
-    {
-        var snapshot = client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Last(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
-        return Enumerable.Range(0, snapshot.EntitiesLength).Select(i => snapshot.Entities(i)!.Value).First(e => e.Id == entity);
     }
 
     public void Dispose() => _directory.Dispose();

@@ -37,26 +37,42 @@ internal sealed class PointIndex
     /// <summary>The nearest point to <paramref name="from"/> that <paramref name="accept"/> takes, or -1.</summary>
     public int Nearest(int from, Func<int, bool> accept)
     {
-        var best = -1;
-        var bestD2 = double.MaxValue;
+        var search = new NearestSearch(accept);
+        Scan(from, ref search);
+        return search.Best;
+    }
+
+    /// <summary>The k nearest points to each point, nearest first (k × N ints, row per point).</summary>
+    public int[] KNearest(int k)
+    {
+        var result = new int[_x.Length * k];
+        var bestD2 = new double[k];
+        for (var p = 0; p < _x.Length; p++)
+        {
+            var search = new KNearestSearch(result.AsMemory(p * k, k), bestD2);
+            Scan(p, ref search);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Visits the points around <paramref name="from"/> ring of cells by ring, outwards, until the visitor says that no
+    /// unvisited ring can hold anything nearer than what it has (a point in ring r is at least (r - 1) cells away).
+    /// </summary>
+    private void Scan<T>(int from, ref T visitor)
+        where T : struct, IRingVisitor
+    {
         int cx = _grid.CellX(_x[from]), cy = _grid.CellY(_y[from]);
         var cells = _grid.CellsPerSide;
         for (var ring = 0; ring < cells; ring++)
         {
-            if (best >= 0)
+            var reach = (ring - 1) * _grid.CellSize;
+            if (reach > 0 && visitor.Complete(reach * reach))
             {
-                var reach = (ring - 1) * _grid.CellSize;
-                if (reach > 0 && reach * reach > bestD2)
-                {
-                    break;
-                }
+                return;
             }
-            for (var gy = cy - ring; gy <= cy + ring; gy++)
+            for (var gy = Math.Max(0, cy - ring); gy <= Math.Min(cells - 1, cy + ring); gy++)
             {
-                if (gy < 0 || gy >= cells)
-                {
-                    continue;
-                }
                 var edgeRow = gy == cy - ring || gy == cy + ring;
                 for (var gx = cx - ring; gx <= cx + ring; gx += edgeRow ? 1 : 2 * Math.Max(ring, 1))
                 {
@@ -66,87 +82,79 @@ internal sealed class PointIndex
                     }
                     for (var i = _grid.First(gx, gy); i >= 0; i = _grid.Next(i))
                     {
-                        if (i == from)
+                        if (i != from)
                         {
-                            continue;
-                        }
-                        var d2 = Distance2(from, i);
-                        if ((d2 < bestD2 || (d2 == bestD2 && i < best)) && accept(i))
-                        {
-                            bestD2 = d2;
-                            best = i;
+                            visitor.Visit(i, Distance2(from, i));
                         }
                     }
                 }
             }
         }
-        return best;
     }
 
-    /// <summary>The k nearest points to each point, nearest first (k × N ints, row per point).</summary>
-    public int[] KNearest(int k)
+    private interface IRingVisitor
     {
-        var count = _x.Length;
-        var result = new int[count * k];
-        var bestD2 = new double[k];
-        var cells = _grid.CellsPerSide;
-        for (var p = 0; p < count; p++)
+        /// <summary>True when nothing at squared distance <paramref name="reach2"/> or more can improve the result.</summary>
+        bool Complete(double reach2);
+
+        void Visit(int index, double distance2);
+    }
+
+    private struct NearestSearch(Func<int, bool> accept) : IRingVisitor
+    {
+        private double _bestD2 = double.MaxValue;
+
+        public int Best { get; private set; } = -1;
+
+        public readonly bool Complete(double reach2) => Best >= 0 && reach2 > _bestD2;
+
+        public void Visit(int i, double d2)
         {
-            var row = result.AsSpan(p * k, k);
-            row.Fill(-1);
-            bestD2.AsSpan().Fill(double.MaxValue);
-            var found = 0;
-            int cx = _grid.CellX(_x[p]), cy = _grid.CellY(_y[p]);
-            for (var ring = 0; ring < cells; ring++)
+            // Ties go to the lower index, so the result does not depend on the grid's visiting order.
+            if ((d2 < _bestD2 || (d2 == _bestD2 && i < Best)) && accept(i))
             {
-                if (found == k)
-                {
-                    var reach = (ring - 1) * _grid.CellSize;
-                    if (reach > 0 && reach * reach > bestD2[k - 1])
-                    {
-                        break;
-                    }
-                }
-                for (var gy = cy - ring; gy <= cy + ring; gy++)
-                {
-                    if (gy < 0 || gy >= cells)
-                    {
-                        continue;
-                    }
-                    var edgeRow = gy == cy - ring || gy == cy + ring;
-                    for (var gx = cx - ring; gx <= cx + ring; gx += edgeRow ? 1 : 2 * Math.Max(ring, 1))
-                    {
-                        if (gx < 0 || gx >= cells)
-                        {
-                            continue;
-                        }
-                        for (var i = _grid.First(gx, gy); i >= 0; i = _grid.Next(i))
-                        {
-                            if (i == p)
-                            {
-                                continue;
-                            }
-                            var d2 = Distance2(p, i);
-                            if (found == k && (d2 > bestD2[k - 1] || (d2 == bestD2[k - 1] && i > row[k - 1])))
-                            {
-                                continue;
-                            }
-                            // Insertion into the sorted best-k list.
-                            var at = Math.Min(found, k - 1);
-                            while (at > 0 && (bestD2[at - 1] > d2 || (bestD2[at - 1] == d2 && row[at - 1] > i)))
-                            {
-                                bestD2[at] = bestD2[at - 1];
-                                row[at] = row[at - 1];
-                                at--;
-                            }
-                            bestD2[at] = d2;
-                            row[at] = i;
-                            found = Math.Min(found + 1, k);
-                        }
-                    }
-                }
+                _bestD2 = d2;
+                Best = i;
             }
         }
-        return result;
+    }
+
+    private struct KNearestSearch : IRingVisitor
+    {
+        private readonly Memory<int> _row;
+        private readonly double[] _bestD2;
+        private readonly int _k;
+        private int _found;
+
+        public KNearestSearch(Memory<int> row, double[] bestD2)
+        {
+            _row = row;
+            _bestD2 = bestD2;
+            _k = row.Length;
+            row.Span.Fill(-1);
+            bestD2.AsSpan().Fill(double.MaxValue);
+        }
+
+        public readonly bool Complete(double reach2) => _found == _k && reach2 > _bestD2[_k - 1];
+
+        public void Visit(int i, double d2)
+        {
+            var row = _row.Span;
+            if (_found == _k && (d2 > _bestD2[_k - 1] || (d2 == _bestD2[_k - 1] && i > row[_k - 1])))
+            {
+                return;
+            }
+            // Insertion into the sorted best-k list (ties by index).
+            var at = Math.Min(_found, _k - 1);
+            while (at > 0 && (_bestD2[at - 1] > d2 || (_bestD2[at - 1] == d2 && row[at - 1] > i)))
+            {
+                _bestD2[at] = _bestD2[at - 1];
+                row[at] = row[at - 1];
+                at--;
+            }
+            _bestD2[at] = d2;
+            row[at] = i;
+            _found = Math.Min(_found + 1, _k);
+        }
     }
 }
