@@ -99,4 +99,21 @@ public class InputRingTests
         Assert.True(inOrder);
         Assert.Equal((long)Producers * PerProducer, drained + ring.Dropped);
     }
+
+    [Fact]
+    public void AnInboxTakesItsCellsOnlyWhenTheFirstInputArrives()
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ring = new InputRing(1024);
+        var empty = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.False(ring.TryDequeue(out _));
+        Assert.Equal(0, ring.Count);
+        ring.TryEnqueue(InputCommand.Steer(1, 1, 0, 0));
+        var used = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(empty < 512, $"an unused inbox took {empty} bytes");
+        Assert.True(used > 1024 * 32, $"the first input should have allocated the cells ({used} bytes)");
+        Assert.True(ring.TryDequeue(out var input));
+        Assert.Equal(1u, input.Seq);
+    }
 }

@@ -17,8 +17,9 @@ namespace Sol.Zones.Input;
 /// </remarks>
 public sealed class InputRing
 {
-    private readonly Cell[] _cells;
+    private readonly int _size;
     private readonly long _mask;
+    private Cell[]? _cells;
     private PaddedLong _head;
     private PaddedLong _tail;
     private long _dropped;
@@ -30,23 +31,18 @@ public sealed class InputRing
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(capacity));
         }
-        var size = (int)Math.Max(2, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity));
-        _cells = new Cell[size];
-        for (var i = 0; i < size; i++)
-        {
-            _cells[i].Sequence = i;
-        }
-        _mask = size - 1;
+        _size = (int)Math.Max(2, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity));
+        _mask = _size - 1;
     }
 
     /// <summary>How many inputs fit.</summary>
-    public int Capacity => _cells.Length;
+    public int Capacity => _size;
 
     /// <summary>Inputs dropped because the ring was full (the oldest go first).</summary>
     public long Dropped => Volatile.Read(ref _dropped);
 
     /// <summary>Inputs waiting (a snapshot; may be stale by the time it is read).</summary>
-    public int Count => (int)Math.Clamp(Volatile.Read(ref _tail.Value) - Volatile.Read(ref _head.Value), 0, _cells.Length);
+    public int Count => (int)Math.Clamp(Volatile.Read(ref _tail.Value) - Volatile.Read(ref _head.Value), 0, _size);
 
     /// <summary>Adds an input; when the ring is full, drops the oldest first. Returns true when something was dropped.</summary>
     public bool TryEnqueue(in InputCommand input)
@@ -66,7 +62,12 @@ public sealed class InputRing
     /// <summary>Takes the oldest input. Only the zone's stepping thread calls this.</summary>
     public bool TryDequeue(out InputCommand input)
     {
-        var cells = _cells;
+        var cells = Volatile.Read(ref _cells);
+        if (cells is null)
+        {
+            input = default;
+            return false;
+        }
         var position = Volatile.Read(ref _head.Value);
         while (true)
         {
@@ -79,7 +80,7 @@ public sealed class InputRing
                 if (seen == position)
                 {
                     input = cell.Value;
-                    Volatile.Write(ref cell.Sequence, position + _cells.Length);
+                    Volatile.Write(ref cell.Sequence, position + _size);
                     return true;
                 }
                 position = seen;
@@ -98,7 +99,7 @@ public sealed class InputRing
 
     private bool TryEnqueueCore(in InputCommand input)
     {
-        var cells = _cells;
+        var cells = Volatile.Read(ref _cells) ?? AllocateCells();
         var position = Volatile.Read(ref _tail.Value);
         while (true)
         {
@@ -125,6 +126,21 @@ public sealed class InputRing
                 position = Volatile.Read(ref _tail.Value);
             }
         }
+    }
+
+    /// <summary>
+    /// The cells are allocated by the first input, not by the constructor: a big galaxy has hundreds of thousands of
+    /// zones (every planet is one) and most never see an input; 1,024 cells are 40 KB. Racing producers each build an
+    /// array; one wins the CAS, the others drop theirs (once per zone, never per tick).
+    /// </summary>
+    private Cell[] AllocateCells()
+    {
+        var cells = new Cell[_size];
+        for (var i = 0; i < cells.Length; i++)
+        {
+            cells[i].Sequence = i;
+        }
+        return Interlocked.CompareExchange(ref _cells, cells, null) ?? cells;
     }
 
     private struct Cell

@@ -47,15 +47,15 @@ public sealed partial class Zone
 
     // Reusable per-tick buffers.
     private EntityState[] _snapshot;
-    private ZoneEvent[] _events = new ZoneEvent[16];
+    private ZoneEvent[] _events = new ZoneEvent[4];
     private int _eventCount;
-    private ZoneEvent[] _pendingEvents = new ZoneEvent[16];
+    private ZoneEvent[] _pendingEvents = new ZoneEvent[4];
     private int _pendingEventCount;
-    private PendingTransfer[] _outbox = new PendingTransfer[8];
+    private PendingTransfer[] _outbox = new PendingTransfer[4];
     private int _outboxCount;
-    private EntityHandle[] _requests = new EntityHandle[8];
+    private EntityHandle[] _requests = new EntityHandle[4];
     private int _requestCount;
-    private int[] _destroyed = new int[8];
+    private int[] _destroyed = new int[4];
     private int _destroyedCount;
 
     private int _stepping;
@@ -144,7 +144,8 @@ public sealed partial class Zone
             _npcWaypointX = _npcWaypointY = [];
             State = new ZoneState(options.InitialShipCapacity);
         }
-        _snapshot = new EntityState[State.Capacity];
+        // Sized on the first step: most zones of a big galaxy never step.
+        _snapshot = [];
     }
 
     /// <summary>The zone's place in <see cref="ZoneWorld.Zones"/>: systems first (id order), then planets (id order).</summary>

@@ -30,8 +30,11 @@ public sealed record ZoneOptions
     /// <summary>Capacity of each zone's input ring (rounded up to a power of two).</summary>
     public int InboxCapacity { get; init; } = 1024;
 
-    /// <summary>Entities a zone has room for before it first grows (beyond its stars, planets, gates and NPCs).</summary>
-    public int InitialShipCapacity { get; init; } = 16;
+    /// <summary>
+    /// Entities a zone has room for before it first grows (beyond its stars, planets, gates and NPCs). Small by default:
+    /// a galaxy has a zone per system and per planet, most of them empty; growth doubles, once.
+    /// </summary>
+    public int InitialShipCapacity { get; init; } = 4;
 
     /// <summary>Where a destroyed ship reappears when its system has no gate: this far from the centre on +x.</summary>
     public double RespawnDistance { get; init; } = 5_000;
