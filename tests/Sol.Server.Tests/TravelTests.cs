@@ -185,7 +185,8 @@ public abstract class TravelTests : TravelFixture
         // The ship burns (damage events) and is destroyed (event), then its owner pays 100 credits.
         var state = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.Credits == 900, seconds: 20);
         Assert.Equal(900, state.Credits);
-        Assert.Contains(client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()), s => Enumerable.Range(0, s.EventsLength).Any(i => s.Events(i)!.Value.Kind == EventKind.Destroyed));
+        // The snapshot says why: a Destroyed event for the ship, carrying the credits lost.
+        Assert.Contains(client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()), s => Enumerable.Range(0, s.EventsLength).Any(i => s.Events(i)!.Value.Kind == EventKind.Destroyed && s.Events(i)!.Value.Value == 100));
     }
 
     [SkippableFact]

@@ -99,6 +99,6 @@ public sealed partial class GameHub
     private ZoneChannel Channel(ZoneId zone)
     {
         var index = _world.IndexOf(zone);
-        return _channels[index] ??= new ZoneChannel();
+        return _channels[index] ??= new ZoneChannel(_rules.DestroyedPenalty);
     }
 }

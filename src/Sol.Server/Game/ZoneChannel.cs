@@ -6,11 +6,11 @@ namespace Sol.Server.Game;
 /// The sessions subscribed to one zone, and that zone's encoders. The list changes only on the coordinator between
 /// ticks; the encoders are used by whichever worker steps the zone (one at a time).
 /// </summary>
-internal sealed class ZoneChannel
+internal sealed class ZoneChannel(float destroyedPenalty)
 {
     public List<GameSession> Subscribers { get; } = [];
 
-    public SnapshotEncoder Snapshots { get; } = new();
+    public SnapshotEncoder Snapshots { get; } = new(destroyedPenalty);
 
     public ServerMessageWriter Messages { get; } = new(128);
 }

@@ -12,7 +12,7 @@ namespace Sol.Server.Game.Wire;
 /// 16-byte <c>ZoneEvent</c>, written straight into the builder's vectors (structs, no tables, no strings), so encoding
 /// allocates nothing. One encoder per zone: a zone is stepped by one worker at a time.
 /// </summary>
-public sealed class SnapshotEncoder(int initialSize = 4096)
+public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize = 4096)
 {
     private readonly FlatBufferBuilder _builder = new(initialSize);
 
@@ -26,7 +26,11 @@ public sealed class SnapshotEncoder(int initialSize = 4096)
         {
             ref readonly var e = ref events[i];
             var (kind, code) = Map(e);
-            Sol.Protocol.ZoneEvent.CreateZoneEvent(b, WireId(e.Entity), (uint)e.Target, 0, kind, (byte)code, 0);
+            // A player ship's Destroyed event carries what its owner paid (the rule's penalty); NPCs pay nothing.
+            var value = kind == EventKind.Destroyed && e.Owner != 0 ? destroyedPenalty : 0;
+            // The zone does not say which star burned a ship, so a Destroyed event names no cause.
+            var other = kind == EventKind.Destroyed ? 0u : (uint)e.Target;
+            Sol.Protocol.ZoneEvent.CreateZoneEvent(b, WireId(e.Entity), other, value, kind, (byte)code, 0);
         }
         var eventVector = b.EndVector();
 
