@@ -17,7 +17,4 @@ public enum TransferKind : byte
 
     /// <summary>Take-off from a planet surface into the planet's orbit in its system.</summary>
     TakeOff = 5,
-
-    /// <summary>A spawn the world refused: the zone does not exist or the class index is invalid.</summary>
-    SpawnRejected = 6,
 }
