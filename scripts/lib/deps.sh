@@ -34,3 +34,10 @@ ensure_flatc() {
     echo "installing flatc (apt flatbuffers-compiler)" >&2
     apt_install flatbuffers-compiler >/dev/null
 }
+
+# Debian's Chromium for browser tests (Playwright drives it with executablePath /usr/bin/chromium; no browser download).
+ensure_chromium() {
+    [ -x /usr/bin/chromium ] && return 0
+    echo "installing chromium (apt)" >&2
+    apt_install chromium >/dev/null && [ -x /usr/bin/chromium ]
+}
