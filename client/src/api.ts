@@ -1,0 +1,45 @@
+// The HTTP API of `sol serve` (same origin as the page): accounts, server config, galaxy map and routes.
+
+export interface Auth { token: string; expiresAt: string; playerId: string }
+export interface ServerConfig { gamePort: number; gamePath: string; tickRate: number; protocols: string[] }
+export interface GalaxySystem { id: number; name: string; x: number; y: number; planets: number; gates: { id: number; to: number }[] }
+export interface GalaxyMap { name: string; contentHash: string; systems: GalaxySystem[] }
+
+async function json<T>(response: Response): Promise<T> {
+  if (!response.ok) {
+    let detail = `HTTP ${response.status}`;
+    try {
+      const body = await response.json();
+      if (body && typeof body.error === 'string') detail = body.error;
+      else if (body && typeof body.message === 'string') detail = body.message;
+    } catch { /* not JSON */ }
+    throw new Error(detail);
+  }
+  return await response.json() as T;
+}
+
+function post<T>(path: string, body: unknown, token?: string): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return fetch(path, { method: 'POST', headers, body: JSON.stringify(body) }).then((r) => json<T>(r));
+}
+
+export const api = {
+  guest: (deviceId: string) => post<Auth>('/api/auth/guest', { deviceId }),
+  login: (username: string, password: string) => post<Auth>('/api/auth/login', { username, password }),
+  register: (username: string, password: string) => post<Auth>('/api/auth/register', { username, password }),
+  refresh: (token: string) => post<Auth>('/api/auth/refresh', {}, token),
+  config: () => fetch('/api/config').then((r) => json<ServerConfig>(r)),
+  galaxy: () => fetch('/api/galaxy').then((r) => json<GalaxyMap>(r)),
+  route: (from: number, to: number) =>
+    fetch(`/api/route?from=${from}&to=${to}`).then((r) => json<{ from: number; to: number; jumps: number; systems: number[] }>(r)),
+};
+
+/** The game WebSocket's address: the page's host name, the game port and path from /api/config. */
+export function gameUrl(config: ServerConfig, token: string, clientId: string | null): string {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const host = location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname;
+  const query = new URLSearchParams({ access_token: token });
+  if (clientId) query.set('client_id', clientId);
+  return `${scheme}://${host}:${config.gamePort}${config.gamePath}?${query}`;
+}

@@ -1,0 +1,280 @@
+// Start-up and the game loop: the login screen, then assets + config + galaxy, the connection, a fixed-rate input
+// loop (one Input per server tick, with prediction), a requestAnimationFrame render loop and the HUD.
+import { api, type GalaxyMap, type ServerConfig } from './api';
+import { assetStats, loadAssets, parseShips } from './assets';
+import { Autopilot, nextRouteSystem } from './autopilot';
+import { encode, type ServerEvent } from './codec';
+import { Controls, type Command } from './controls';
+import { GameState, ZoneKind } from './game';
+import { GameConnection } from './net';
+import { drawMap, drawZone, mapTransform, type View } from './render';
+import { session } from './session';
+import { installTestHook } from './testhook';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function showLogin(message = ''): void {
+  $('login').hidden = false;
+  $('game').hidden = true;
+  $('login-error').textContent = message;
+}
+
+function wireLogin(): void {
+  const form = $<HTMLFormElement>('login-form');
+  const user = $<HTMLInputElement>('username');
+  const pass = $<HTMLInputElement>('password');
+  const run = async (how: 'login' | 'register' | 'guest') => {
+    $('login-error').textContent = '';
+    try {
+      const auth = how === 'guest' ? await api.guest(session.deviceId())
+        : how === 'login' ? await api.login(user.value, pass.value)
+          : await api.register(user.value, pass.value);
+      session.clear();
+      session.setAuth(auth.token, auth.expiresAt);
+      await startGame();
+    } catch (e) {
+      $('login-error').textContent = e instanceof Error ? e.message : String(e);
+    }
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void run('login');
+  });
+  $('register').addEventListener('click', () => void run('register'));
+  $('guest').addEventListener('click', () => void run('guest'));
+}
+
+let started = false;
+
+async function startGame(): Promise<void> {
+  if (started) return;
+  started = true;
+  $('login').hidden = true;
+  $('game').hidden = false;
+  const status = $('status');
+  status.textContent = 'loading…';
+  let config: ServerConfig;
+  let assets: Map<string, string>;
+  try {
+    [config, assets] = await Promise.all([api.config(), loadAssets()]);
+  } catch (e) {
+    started = false;
+    showLogin(`cannot reach the server: ${e instanceof Error ? e.message : e}`);
+    return;
+  }
+  const game = new GameState();
+  game.tickRate = config.tickRate;
+  game.ships = parseShips(assets);
+  const controls = new Controls();
+  controls.attach(window);
+  const pilot = new Autopilot();
+  const view: View = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [] };
+  let galaxy: GalaxyMap | null = null;
+  api.galaxy().then((g) => (galaxy = g)).catch(() => toast('galaxy map unavailable'));
+
+  // Sequence numbers grow across page loads too (a resumed session's acks carry the last page's numbers).
+  let seq = Math.floor(Date.now() / 50) % 0x7fff_0000;
+  let lastSent = 0;
+
+  const onEvent = (e: ServerEvent) => {
+    const now = performance.now() / 1000;
+    switch (e.type) {
+      case 'welcome':
+        game.tickRate = e.tickRate || game.tickRate;
+        status.textContent = '';
+        break;
+      case 'zoneEnter':
+        game.enterZone(e, now);
+        pilot.onZoneEnter(game);
+        toast(e.zoneKind === ZoneKind.Planet ? `landed on ${e.name}` : `entered ${e.name}`);
+        break;
+      case 'snapshot':
+        game.onSnapshot(e, now);
+        for (const ev of e.events) {
+          if (ev.entity === game.zone?.entity && ev.kind === 9) pilot.onRefused();
+        }
+        break;
+      case 'ack':
+        game.onAck(e);
+        break;
+      case 'playerState':
+        game.onPlayerState(e);
+        break;
+      case 'error':
+        toast(e.message || `refused (${e.code})`);
+        pilot.onRefused();
+        break;
+      default:
+        break;
+    }
+  };
+  const connection = new GameConnection(config, onEvent, (reason) => {
+    started = false;
+    session.clear();
+    showLogin(reason);
+  });
+  connection.connect();
+  installTestHook({ game, connection, pilot, assets: assetStats, lastSeqSent: () => lastSent, view });
+
+  const request = (bytes: Uint8Array, what: string) => {
+    if (!connection.send(bytes)) toast(`not connected: ${what} not sent`);
+  };
+
+  const command = (c: Command) => {
+    const now = performance.now() / 1000;
+    const own = game.ownPosition(now);
+    const zone = game.zone;
+    switch (c) {
+      case 'jump': {
+        const gate = zone?.gates.find((g) => own && Math.hypot(g.x - own.x, g.y - own.y) < g.radius);
+        if (gate) request(encode.jump(gate.id), 'jump');
+        else toast('fly into a gate to jump (G: autopilot)');
+        break;
+      }
+      case 'land': {
+        const t = game.zoneTime(now);
+        const planet = zone?.planets.find((p) => {
+          const at = game.planetPosition(p, t);
+          return own && Math.hypot(at.x - own.x, at.y - own.y) < p.radius + 60;
+        });
+        if (planet) request(encode.land(planet.id), 'land');
+        else toast('fly close to a planet to land (P: autopilot)');
+        break;
+      }
+      case 'takeOff':
+        request(encode.takeOff(), 'take-off');
+        break;
+      case 'colonize':
+        request(encode.colonize(), 'colonize');
+        break;
+      case 'autopilotGate':
+        pilot.engage(pilot.mode === 'gate' ? 'off' : 'gate');
+        break;
+      case 'autopilotLand':
+        pilot.engage(pilot.mode === 'land' ? 'off' : 'land');
+        break;
+      case 'map':
+        view.mapOpen = !view.mapOpen;
+        break;
+      case 'zoomIn':
+        view.zoom = Math.min(view.zoom * 1.4, 2);
+        break;
+      case 'zoomOut':
+        view.zoom = Math.max(view.zoom / 1.4, 0.01);
+        break;
+      case 'cancel':
+        pilot.engage('off');
+        view.mapOpen = false;
+        break;
+    }
+  };
+
+  // One Input per server tick: the stick, or the autopilot while no flight key is held.
+  window.setInterval(() => {
+    for (const c of controls.take()) command(c);
+    if (connection.state !== 'open' || !game.zone) return;
+    const now = performance.now();
+    const stick = controls.stick();
+    let { thrust, turn } = stick;
+    if (stick.any && pilot.mode !== 'off') pilot.engage('off');
+    if (pilot.mode !== 'off') {
+      const p = pilot.update(game, now);
+      ({ thrust, turn } = p);
+      if (p.request?.kind === 'jump') request(encode.jump(p.request.gate), 'jump');
+      else if (p.request?.kind === 'land') request(encode.land(p.request.planet), 'land');
+      else if (p.request?.kind === 'takeOff') request(encode.takeOff(), 'take-off');
+    }
+    seq = (seq + 1) >>> 0;
+    if (connection.send(encode.input(seq, thrust, turn, stick.fire))) {
+      lastSent = seq;
+      game.onInputSent({ seq, thrust, turn }, now / 1000);
+    }
+  }, 1000 / config.tickRate);
+  window.setInterval(() => connection.ping(), 2000);
+
+  const canvas = $<HTMLCanvasElement>('view');
+  const ctx = canvas.getContext('2d')!;
+  const resize = () => {
+    canvas.width = window.innerWidth;
+    canvas.height = window.innerHeight;
+  };
+  resize();
+  window.addEventListener('resize', resize);
+  canvas.addEventListener('mousemove', (e) => {
+    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height).pick(e.offsetX, e.offsetY);
+  });
+  canvas.addEventListener('click', (e) => {
+    if (!view.mapOpen || !galaxy || !game.zone) return;
+    const id = mapTransform(galaxy, canvas.width, canvas.height).pick(e.offsetX, e.offsetY);
+    if (id === null) return;
+    void planRoute(id);
+  });
+  const planRoute = async (destination: number) => {
+    const from = game.zone!.systemId;
+    if (destination === from) return;
+    try {
+      const route = await api.route(from, destination);
+      view.plannedRoute = route.systems;
+      request(encode.setRoute(destination), 'route');
+      toast(`route: ${route.jumps} jumps — G to fly it`);
+    } catch (e) {
+      toast(`no route: ${e instanceof Error ? e.message : e}`);
+    }
+  };
+  // The tests and the curious can plan a route without a mouse.
+  (window as unknown as { __solPlanRoute?: (id: number) => Promise<void> }).__solPlanRoute = planRoute;
+
+  let last = performance.now();
+  let hudAt = 0;
+  const frame = (t: number) => {
+    const dt = Math.min((t - last) / 1000, 0.1);
+    last = t;
+    game.decay(dt);
+    frames.count++;
+    frames.fps += ((dt > 0 ? 1 / dt : 60) - frames.fps) * 0.05;
+    if (view.mapOpen && galaxy) drawMap(ctx, galaxy, game, view);
+    else drawZone(ctx, game, view, t / 1000, nextRouteSystem(game));
+    if (t - hudAt > 100) {
+      hudAt = t;
+      updateHud(game, connection, pilot);
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+export const frames = { count: 0, fps: 60 };
+
+function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot): void {
+  const p = game.player;
+  const own = game.serverOwn();
+  const ship = own ? game.ships[own.shipClass] : undefined;
+  const set = (id: string, text: string) => {
+    const el = $(id);
+    if (el.textContent !== text) el.textContent = text;
+  };
+  set('hud-zone', game.zone ? `${game.zone.name}${game.zone.kind === ZoneKind.Planet ? ' (surface)' : ''}` : '—');
+  set('hud-credits', p ? p.credits.toLocaleString('en') : '—');
+  set('hud-hull', own && p ? `${Math.round(own.hull)} / ${Math.round(p.maxHull)}` : p ? `${Math.round(p.hull)} / ${Math.round(p.maxHull)}` : '—');
+  set('hud-ship', ship?.name ?? p?.shipType ?? '—');
+  set('hud-explored', p ? String(p.explored.length) : '—');
+  set('hud-ping', connection.pingMs === null ? '—' : `${Math.round(connection.pingMs)} ms`);
+  set('hud-conn', connection.state === 'open' ? '' : connection.state);
+  set('hud-pilot', pilot.mode === 'off' ? pilot.status : `autopilot: ${pilot.status}`);
+  set('hud-route', p && p.route.length ? `route: ${p.route.length} systems` : '');
+  const now = performance.now();
+  set('hud-events', game.recentEvents.filter((e) => now - e.at < 4000).map((e) => e.text).join(' · '));
+}
+
+let toastTimer = 0;
+function toast(text: string): void {
+  const el = $('toast');
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => (el.hidden = true), 3000);
+}
+
+wireLogin();
+if (session.token()) void startGame();
+else showLogin();

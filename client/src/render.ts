@@ -1,0 +1,264 @@
+// Canvas drawing: the zone view (stars with their damage radius, planets on their orbits, gates labelled with their
+// destination, colonies, ships and NPCs, the own ship, the arrow to the next gate on the route) and the galaxy map.
+// World y points up (angles counter-clockwise), so screen y = −world y.
+import type { GalaxyMap } from './api';
+import type { GameState } from './game';
+import { EntityFlags, EntityKind, ZoneKind } from './game';
+
+export interface View { zoom: number; mapOpen: boolean; mapHover: number | null; plannedRoute: number[] }
+
+const COLORS = {
+  space: '#05070d', orbit: 'rgba(120,140,180,0.18)', star: '#ffd35a', damage: 'rgba(255,80,60,0.55)',
+  planet: '#4f8fd9', gate: '#4fe0c0', own: '#ffffff', ship: '#7fd0ff', npc: '#ff7f6f', label: '#c8d2e8',
+  colony: '#8cff6a', arrow: '#4fe0c0',
+};
+
+export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: View, nowSeconds: number, nextGate: number | null): void {
+  const { width, height } = ctx.canvas;
+  ctx.fillStyle = COLORS.space;
+  ctx.fillRect(0, 0, width, height);
+  const zone = game.zone;
+  const own = game.ownPosition(nowSeconds);
+  const cx = own?.x ?? 0;
+  const cy = own?.y ?? 0;
+  const k = view.zoom;
+  const sx = (x: number) => width / 2 + (x - cx) * k;
+  const sy = (y: number) => height / 2 - (y - cy) * k;
+  drawBackdrop(ctx, cx, cy, k);
+  if (!zone) return;
+  const time = game.zoneTime(nowSeconds);
+  ctx.font = '12px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+
+  if (zone.kind === ZoneKind.Planet && zone.planet) {
+    // The surface: the planet itself at the zone's centre.
+    const r = Math.max(zone.planet.radius * k, 40);
+    const g = ctx.createRadialGradient(sx(0) - r / 3, sy(0) - r / 3, r / 8, sx(0), sy(0), r);
+    g.addColorStop(0, '#7fb6ff');
+    g.addColorStop(1, '#1f3f7a');
+    ctx.fillStyle = g;
+    circle(ctx, sx(0), sy(0), r, true);
+    ctx.fillStyle = COLORS.label;
+    ctx.fillText(`${zone.planet.name} — surface`, sx(0), sy(0) - r - 10);
+    for (const c of zone.colonies) flag(ctx, sx(0), sy(0) - r, c.owner);
+  }
+
+  for (const p of zone.planets) {
+    ctx.strokeStyle = COLORS.orbit;
+    ctx.lineWidth = 1;
+    circle(ctx, sx(0), sy(0), p.orbitRadius * k, false);
+  }
+  for (const s of zone.stars) {
+    ctx.strokeStyle = COLORS.damage;
+    ctx.setLineDash([6, 6]);
+    circle(ctx, sx(s.x), sy(s.y), s.damageRadius * k, false);
+    ctx.setLineDash([]);
+    const r = Math.max(s.radius * k, 4);
+    const g = ctx.createRadialGradient(sx(s.x), sy(s.y), 0, sx(s.x), sy(s.y), r * 1.6);
+    g.addColorStop(0, '#fffbe0');
+    g.addColorStop(0.6, COLORS.star);
+    g.addColorStop(1, 'rgba(255,160,40,0)');
+    ctx.fillStyle = g;
+    circle(ctx, sx(s.x), sy(s.y), r * 1.6, true);
+  }
+  for (const p of zone.planets) {
+    const at = game.planetPosition(p, time);
+    const r = Math.max(p.radius * k, 3);
+    ctx.fillStyle = COLORS.planet;
+    circle(ctx, sx(at.x), sy(at.y), r, true);
+    ctx.fillStyle = COLORS.label;
+    ctx.fillText(p.name, sx(at.x), sy(at.y) + r + 14);
+    const colony = zone.colonies.find((c) => c.planetId === p.id);
+    if (colony || game.player?.colonies.includes(p.id)) flag(ctx, sx(at.x), sy(at.y) - r, colony?.owner ?? 'you');
+  }
+  for (const g of zone.gates) {
+    const r = Math.max(g.radius * k, 6);
+    ctx.strokeStyle = COLORS.gate;
+    ctx.lineWidth = g.targetSystemId === nextGate ? 3 : 1.5;
+    circle(ctx, sx(g.x), sy(g.y), r, false);
+    ctx.lineWidth = 1;
+    ctx.fillStyle = COLORS.gate;
+    ctx.fillText(`⇒ ${g.targetName}`, sx(g.x), sy(g.y) - r - 6);
+  }
+  for (const e of game.interpolated(nowSeconds)) {
+    if (e.kind === EntityKind.Ship || e.kind === EntityKind.Npc) {
+      ship(ctx, sx(e.x), sy(e.y), e.rotation, e.kind === EntityKind.Npc ? COLORS.npc : COLORS.ship, (e.flags & EntityFlags.Thrusting) !== 0);
+    }
+  }
+  if (own) {
+    ship(ctx, sx(own.x), sy(own.y), own.rotation, COLORS.own, (own.flags & EntityFlags.Thrusting) !== 0, 12);
+  }
+  // The arrow to the next gate on the route, at the screen's edge when the gate is off screen.
+  const gate = nextGate === null ? undefined : zone.gates.find((g) => g.targetSystemId === nextGate);
+  if (gate && own) {
+    const dx = gate.x - own.x;
+    const dy = gate.y - own.y;
+    const angle = Math.atan2(dy, dx);
+    const rim = Math.min(width, height) / 2 - 40;
+    const d = Math.min(Math.hypot(dx, dy) * k, rim);
+    const ax = width / 2 + Math.cos(angle) * Math.max(d, 40);
+    const ay = height / 2 - Math.sin(angle) * Math.max(d, 40);
+    ctx.save();
+    ctx.translate(ax, ay);
+    ctx.rotate(-angle);
+    ctx.fillStyle = COLORS.arrow;
+    ctx.beginPath();
+    ctx.moveTo(16, 0);
+    ctx.lineTo(-10, 9);
+    ctx.lineTo(-4, 0);
+    ctx.lineTo(-10, -9);
+    ctx.closePath();
+    ctx.fill();
+    ctx.restore();
+  }
+}
+
+export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: GameState, view: View): void {
+  const { width, height } = ctx.canvas;
+  ctx.fillStyle = 'rgba(3,5,12,0.94)';
+  ctx.fillRect(0, 0, width, height);
+  const t = mapTransform(map, width, height);
+  const byId = new Map(map.systems.map((s) => [s.id, s]));
+  ctx.strokeStyle = 'rgba(120,140,180,0.25)';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const s of map.systems) {
+    for (const g of s.gates) {
+      if (g.to < s.id) continue;
+      const o = byId.get(g.to);
+      if (!o) continue;
+      ctx.moveTo(t.x(s.x), t.y(s.y));
+      ctx.lineTo(t.x(o.x), t.y(o.y));
+    }
+  }
+  ctx.stroke();
+  const route = game.player?.route.length ? game.player.route : view.plannedRoute;
+  const here = game.zone?.systemId;
+  if (route.length > 0) {
+    ctx.strokeStyle = COLORS.arrow;
+    ctx.lineWidth = 3;
+    ctx.beginPath();
+    const start = here !== undefined && !route.includes(here) ? [here, ...route] : route;
+    start.forEach((id, i) => {
+      const s = byId.get(id);
+      if (!s) return;
+      if (i === 0) ctx.moveTo(t.x(s.x), t.y(s.y));
+      else ctx.lineTo(t.x(s.x), t.y(s.y));
+    });
+    ctx.stroke();
+  }
+  const explored = new Set(game.player?.explored ?? []);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  for (const s of map.systems) {
+    const isHere = s.id === here;
+    const known = explored.has(s.id);
+    ctx.fillStyle = isHere ? '#ffffff' : known ? '#ffd35a' : '#4a5670';
+    circle(ctx, t.x(s.x), t.y(s.y), isHere ? 6 : known ? 4 : 2.5, true);
+    if (isHere) {
+      ctx.strokeStyle = '#ffffff';
+      ctx.lineWidth = 2;
+      circle(ctx, t.x(s.x), t.y(s.y), 11, false);
+    }
+    if (isHere || known || s.id === view.mapHover || route.includes(s.id)) {
+      ctx.fillStyle = COLORS.label;
+      ctx.fillText(s.name, t.x(s.x), t.y(s.y) - 9);
+    }
+  }
+  ctx.fillStyle = COLORS.label;
+  ctx.textAlign = 'left';
+  ctx.font = '14px system-ui, sans-serif';
+  ctx.fillText(`${map.name}: ${map.systems.length} systems, ${explored.size} explored — click a system to plan a route, M to close`, 16, height - 16);
+}
+
+/** Screen ↔ map coordinates for the galaxy map (fits every system with a margin). */
+export function mapTransform(map: GalaxyMap, width: number, height: number) {
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const s of map.systems) {
+    minX = Math.min(minX, s.x); maxX = Math.max(maxX, s.x);
+    minY = Math.min(minY, s.y); maxY = Math.max(maxY, s.y);
+  }
+  const margin = 40;
+  const k = Math.min((width - 2 * margin) / Math.max(maxX - minX, 1), (height - 2 * margin - 30) / Math.max(maxY - minY, 1));
+  const ox = (width - (maxX - minX) * k) / 2;
+  const oy = (height - 30 - (maxY - minY) * k) / 2;
+  return {
+    x: (x: number) => ox + (x - minX) * k,
+    y: (y: number) => oy + (maxY - y) * k,
+    pick(px: number, py: number): number | null {
+      let best: number | null = null;
+      let bestD = 14;
+      for (const s of map.systems) {
+        const d = Math.hypot(this.x(s.x) - px, this.y(s.y) - py);
+        if (d < bestD) { bestD = d; best = s.id; }
+      }
+      return best;
+    },
+  };
+}
+
+function drawBackdrop(ctx: CanvasRenderingContext2D, cx: number, cy: number, k: number): void {
+  // A fixed pseudo-random star field with a slight parallax, so motion is visible far from everything.
+  const { width, height } = ctx.canvas;
+  const cell = 160;
+  const px = cx * k * 0.3;
+  const py = -cy * k * 0.3;
+  ctx.fillStyle = 'rgba(200,210,255,0.5)';
+  const x0 = Math.floor(px / cell) - 1;
+  const y0 = Math.floor(py / cell) - 1;
+  for (let i = x0; i < x0 + width / cell + 3; i++) {
+    for (let j = y0; j < y0 + height / cell + 3; j++) {
+      let h = (Math.imul(i, 73856093) ^ Math.imul(j, 19349663)) >>> 0;
+      for (let n = 0; n < 3; n++) {
+        h = Math.imul(h ^ (h >>> 15), 2246822519) >>> 0;
+        const x = i * cell + (h % cell) - px;
+        h = Math.imul(h ^ (h >>> 13), 3266489917) >>> 0;
+        const y = j * cell + (h % cell) - py;
+        ctx.fillRect(x, y, 1.5, 1.5);
+      }
+    }
+  }
+}
+
+function circle(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, fill: boolean): void {
+  ctx.beginPath();
+  ctx.arc(x, y, Math.max(r, 0.5), 0, 2 * Math.PI);
+  if (fill) ctx.fill();
+  else ctx.stroke();
+}
+
+function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: number, color: string, thrusting: boolean, size = 9): void {
+  ctx.save();
+  ctx.translate(x, y);
+  ctx.rotate(-rotation);
+  if (thrusting) {
+    ctx.fillStyle = '#ff9a3c';
+    ctx.beginPath();
+    ctx.moveTo(-size * 0.7, -size * 0.35);
+    ctx.lineTo(-size * 1.5, 0);
+    ctx.lineTo(-size * 0.7, size * 0.35);
+    ctx.fill();
+  }
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  ctx.moveTo(size, 0);
+  ctx.lineTo(-size * 0.7, size * 0.6);
+  ctx.lineTo(-size * 0.4, 0);
+  ctx.lineTo(-size * 0.7, -size * 0.6);
+  ctx.closePath();
+  ctx.fill();
+  ctx.restore();
+}
+
+function flag(ctx: CanvasRenderingContext2D, x: number, y: number, owner: string): void {
+  ctx.strokeStyle = COLORS.colony;
+  ctx.fillStyle = COLORS.colony;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(x, y);
+  ctx.lineTo(x, y - 14);
+  ctx.stroke();
+  ctx.fillRect(x, y - 14, 9, 6);
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.fillText(owner.slice(0, 12), x + 5, y - 18);
+}

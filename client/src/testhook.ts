@@ -1,0 +1,50 @@
+// A small read-only window into the client for the end-to-end tests (window.__sol): every property is a getter
+// over the live modules, nothing can be set through it.
+import type { Autopilot } from './autopilot';
+import type { GameState } from './game';
+import type { GameConnection } from './net';
+import type { View } from './render';
+import { ZoneKind } from './game';
+
+export interface HookParts {
+  game: GameState;
+  connection: GameConnection;
+  pilot: Autopilot;
+  assets: { fromCache: number; downloaded: number };
+  lastSeqSent: () => number;
+  view: View;
+}
+
+export function installTestHook(p: HookParts): void {
+  const hook = {
+    get connection() { return p.connection.state; },
+    get clientId() { return p.connection.clientId; },
+    get connects() { return p.connection.connects; },
+    get resumed() { return p.connection.resumed; },
+    get zoneName() { return p.game.zone?.name ?? null; },
+    get zoneKind() { return p.game.zone ? (p.game.zone.kind === ZoneKind.Planet ? 'planet' : 'system') : null; },
+    get zoneId() { return p.game.zone?.id ?? null; },
+    get systemId() { return p.game.zone?.systemId ?? null; },
+    get entity() { return p.game.zone?.entity ?? null; },
+    get position() {
+      const own = p.game.ownPosition(performance.now() / 1000);
+      return own ? { x: own.x, y: own.y, rotation: own.rotation } : null;
+    },
+    get serverPosition() {
+      const own = p.game.serverOwn();
+      return own ? { x: own.x, y: own.y, vx: own.vx, vy: own.vy, flags: own.flags } : null;
+    },
+    get lastAck() { return { ...p.game.lastAck }; },
+    get lastSeqSent() { return p.lastSeqSent(); },
+    get snapshots() { return p.game.snapshotsSeen; },
+    get zoneEnters() { return p.game.zoneEnters; },
+    get credits() { return p.game.player?.credits ?? null; },
+    get explored() { return [...(p.game.player?.explored ?? [])]; },
+    get route() { return [...(p.game.player?.route ?? [])]; },
+    get autopilot() { return { mode: p.pilot.mode, status: p.pilot.status }; },
+    get assets() { return { ...p.assets }; },
+    get mapOpen() { return p.view.mapOpen; },
+    get gates() { return (p.game.zone?.gates ?? []).map((g) => ({ id: g.id, to: g.targetSystemId, name: g.targetName })); },
+  };
+  Object.defineProperty(window, '__sol', { value: Object.freeze(hook), configurable: false, writable: false });
+}
