@@ -46,6 +46,11 @@ public sealed record ServerOptions
     /// <summary>The game assets folder; default: <c>assets</c> beside the executable.</summary>
     public string AssetsDirectory { get; init; } = Path.Combine(AppContext.BaseDirectory, "assets");
 
+    /// <summary>The built web client served at <c>/</c> (client/dist, copied there by the build); default: <c>wwwroot</c>
+    /// beside the executable, or <c>SOL_CLIENT_DIR</c>.</summary>
+    public string ClientDirectory { get; init; } =
+        Environment.GetEnvironmentVariable("SOL_CLIENT_DIR") is { Length: > 0 } dir ? dir : Path.Combine(AppContext.BaseDirectory, "wwwroot");
+
     /// <summary>How long a connection may go on after its token expired before it is closed with 4001 (a client
     /// refreshes over HTTP and sends <c>Reauth</c> within it).</summary>
     public TimeSpan TokenGrace { get; init; } = TimeSpan.FromSeconds(30);

@@ -115,7 +115,7 @@ public sealed class SolServer : IAsyncDisposable
             var metrics = new ServerMetrics();
 
             var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, cancellationToken).ConfigureAwait(false);
-            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics, game.Port);
+            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics, game.Port, game.Hub);
             var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, loggers);
             try
             {
@@ -255,7 +255,7 @@ public sealed class SolServer : IAsyncDisposable
 
     private static WebApplication BuildHttp(
         ServerOptions options, ILoggerFactory loggers, ISolStore store, string galaxyName, GalaxyModel galaxy, AssetCatalog assets,
-        TokenService tokens, PlayerDirectory players, ServerMetrics metrics, IGamePort port)
+        TokenService tokens, PlayerDirectory players, ServerMetrics metrics, IGamePort port, GameHub hub)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sol" });
         builder.Logging.ClearProviders();
@@ -275,6 +275,8 @@ public sealed class SolServer : IAsyncDisposable
         app.MapGet("/api/config", () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));
         app.MapGet("/healthz", () => Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen }));
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        MeEndpoints.Map(app, tokens, hub);
+        ClientEndpoints.Map(app, options.ClientDirectory);
         return app;
     }
 }

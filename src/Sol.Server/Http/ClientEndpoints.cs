@@ -1,0 +1,88 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.StaticFiles;
+
+namespace Sol.Server.Http;
+
+/// <summary>
+/// The web client (the esbuild bundle of <c>client/</c>) at <c>/</c>: <c>index.html</c> for <c>/</c>, every other file
+/// of the folder by its name. The files are read into memory at start-up, each with a strong ETag (SHA-256) that
+/// answers If-None-Match with 304. <c>index.html</c> must always be revalidated; files whose name carries a content
+/// hash (<c>app-0123456789ab.js</c>) are immutable. Without a built client, <c>/</c> says so in a page of its own.
+/// </summary>
+internal static class ClientEndpoints
+{
+    private static readonly System.Buffers.SearchValues<char> s_hex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    private const string NotBuilt =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sol: web client not built</title></head>" +
+        "<body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\"><h1>The web client was not built</h1>" +
+        "<p>This server has no web client to serve. Building the server builds it when Node.js and npm are installed " +
+        "(<code>dotnet build src/Sol.Server</code> runs <code>npm ci</code> and <code>npm run build</code> in " +
+        "<code>client/</code>); install them and build again, or point <code>SOL_CLIENT_DIR</code> at a built " +
+        "<code>client/dist</code>.</p><p>The HTTP API (<code>/api/...</code>) and the game port work without it.</p></body></html>";
+
+    public static void Map(IEndpointRouteBuilder app, string directory)
+    {
+        var files = Load(directory);
+        app.MapGet("/", (HttpContext http) => files.TryGetValue("index.html", out var index)
+            ? Serve(http, index, immutable: false)
+            : Results.Content(NotBuilt, "text/html; charset=utf-8", Encoding.UTF8, StatusCodes.Status503ServiceUnavailable));
+        // A catch-all is the lowest route precedence: /api/*, /assets/*, /healthz and /metrics still win.
+        app.MapGet("/{**path}", (string path, HttpContext http) => files.TryGetValue(path, out var file)
+            ? Serve(http, file, immutable: IsHashed(path))
+            : AuthEndpoints.Error(StatusCodes.Status404NotFound, $"no file '{path}'"));
+    }
+
+    private static FrozenDictionary<string, (byte[] Bytes, string ContentType, string ETag)> Load(string directory)
+    {
+        var types = new FileExtensionContentTypeProvider();
+        var files = new Dictionary<string, (byte[], string, string)>(StringComparer.Ordinal);
+        if (Directory.Exists(directory))
+        {
+            foreach (var path in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+            {
+                var name = Path.GetRelativePath(directory, path).Replace('\\', '/');
+                var bytes = File.ReadAllBytes(path);
+                var type = types.TryGetContentType(name, out var t) ? t : "application/octet-stream";
+                if (type.StartsWith("text/", StringComparison.Ordinal) || type is "application/javascript" or "text/javascript" or "application/json")
+                {
+                    type += "; charset=utf-8";
+                }
+                files[name] = (bytes, type, $"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))}\"");
+            }
+        }
+        return files.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    private static IResult Serve(HttpContext http, (byte[] Bytes, string ContentType, string ETag) file, bool immutable)
+    {
+        var headers = http.Response.Headers;
+        headers.ETag = file.ETag;
+        headers.CacheControl = immutable ? "public, max-age=31536000, immutable" : "no-cache";
+        headers.XContentTypeOptions = "nosniff";
+        var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString();
+        if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || ifNoneMatch.Split(',').Any(t => t.Trim() == file.ETag)))
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+        return Results.Bytes(file.Bytes, file.ContentType);
+    }
+
+    /// <summary>True for names like <c>app-0123456789ab.js</c>: a content hash of at least 8 hex digits before the extension.</summary>
+    private static bool IsHashed(string name)
+    {
+        var file = Path.GetFileName(name);
+        var dot = file.IndexOf('.', StringComparison.Ordinal);
+        var dash = file.LastIndexOf('-', dot < 0 ? file.Length - 1 : dot);
+        if (dash < 0 || dot < 0 || dot - dash - 1 < 8)
+        {
+            return false;
+        }
+        return file.AsSpan(dash + 1, dot - dash - 1).ContainsAnyExcept(s_hex) is false;
+    }
+}
