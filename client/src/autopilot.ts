@@ -1,6 +1,6 @@
 // The autopilot, ported from the load generator's bot (tools/loadgen/Bot.Pilot.cs): turn toward the target, hold a
 // speed that falls with the distance so the ship stops near it, and ask to jump (gate) or land (planet) once within
-// reach. Gate mode follows the player's route (the next system on it) or else takes the nearest gate, and keeps
+// reach (the steering itself differs, see steer). Gate mode follows the player's route (the next system on it) or else takes the nearest gate, and keeps
 // going while the route goes on; land mode flies to the nearest planet.
 import type { GameState } from './game';
 import { angleDiff } from './physics';
@@ -19,6 +19,8 @@ export class Autopilot {
   mode: AutopilotMode = 'off';
   target: { kind: 'gate' | 'planet'; id: number; label: string } | null = null;
   status = '';
+  /** The last steering: the offset to the target and the stick (HUD and tests). */
+  last = { dx: 0, dy: 0, thrust: 0, turn: 0 };
   private waitingSince = 0;
 
   engage(mode: AutopilotMode): void {
@@ -103,7 +105,9 @@ export class Autopilot {
         request: this.target.kind === 'gate' ? { kind: 'jump', gate: this.target.id } : { kind: 'land', planet: this.target.id },
       };
     }
-    return { ...steer(own, dx, dy, distance), request: null };
+    const stick = steer(own, dx, dy, distance);
+    this.last = { dx, dy, ...stick };
+    return { ...stick, request: null };
   }
 
   private stop(why: string): { thrust: number; turn: number; request: null } {
@@ -113,13 +117,21 @@ export class Autopilot {
   }
 }
 
-/** Turn toward the target, and hold a speed that falls with the distance so the ship stops near it. */
+/**
+ * Turn toward the target, and hold a speed that falls with the distance so the ship stops near it. Unlike the bot's
+ * steering (which points at the target and brakes along its heading, and so can circle a target it reached with
+ * sideways speed), this points the ship along the difference between the wanted velocity and the actual one, so
+ * sideways drift is burned off too.
+ */
 export function steer(own: { rotation: number; vx: number; vy: number }, dx: number, dy: number, distance: number): { thrust: number; turn: number } {
-  const diff = angleDiff(own.rotation, Math.atan2(dy, dx));
-  const turn = Math.max(-1, Math.min(1, diff * 2));
-  const closing = (own.vx * dx + own.vy * dy) / Math.max(distance, 1);
-  const wanted = Math.min(350, distance * 0.6);
-  const thrust = Math.abs(diff) < 0.5 ? Math.max(-1, Math.min(1, (wanted - closing) / 60)) : -0.3;
+  const wanted = Math.min(400, distance * 0.7);
+  const ex = (dx / Math.max(distance, 1)) * wanted - own.vx;
+  const ey = (dy / Math.max(distance, 1)) * wanted - own.vy;
+  const error = Math.hypot(ex, ey);
+  const heading = error < 8 ? Math.atan2(dy, dx) : Math.atan2(ey, ex);
+  const diff = angleDiff(own.rotation, heading);
+  const turn = Math.max(-1, Math.min(1, diff * 2.5));
+  const thrust = error >= 8 && Math.abs(diff) < 0.35 ? Math.min(1, error / 60) : 0;
   return { thrust, turn };
 }
 

@@ -82,6 +82,7 @@ async function startGame(): Promise<void> {
       case 'welcome':
         game.tickRate = e.tickRate || game.tickRate;
         status.textContent = '';
+        window.setTimeout(() => connection.ping(), 0);
         break;
       case 'zoneEnter':
         game.enterZone(e, now);
@@ -248,7 +249,7 @@ export const frames = { count: 0, fps: 60 };
 function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot): void {
   const p = game.player;
   const own = game.serverOwn();
-  const ship = own ? game.ships[own.shipClass] : undefined;
+  const ship = game.ships.find((s) => s.id === p?.shipType) ?? (own ? game.ships[own.shipClass] : undefined);
   const set = (id: string, text: string) => {
     const el = $(id);
     if (el.textContent !== text) el.textContent = text;

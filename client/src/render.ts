@@ -166,9 +166,9 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
     }
   }
   ctx.fillStyle = COLORS.label;
-  ctx.textAlign = 'left';
+  ctx.textAlign = 'center';
   ctx.font = '14px system-ui, sans-serif';
-  ctx.fillText(`${map.name}: ${map.systems.length} systems, ${explored.size} explored — click a system to plan a route, M to close`, 16, height - 16);
+  ctx.fillText(`${map.name}: ${map.systems.length} systems, ${explored.size} explored — click a system to plan a route, M to close`, width / 2, 24);
 }
 
 /** Screen ↔ map coordinates for the galaxy map (fits every system with a margin). */
@@ -179,9 +179,9 @@ export function mapTransform(map: GalaxyMap, width: number, height: number) {
     minY = Math.min(minY, s.y); maxY = Math.max(maxY, s.y);
   }
   const margin = 40;
-  const k = Math.min((width - 2 * margin) / Math.max(maxX - minX, 1), (height - 2 * margin - 30) / Math.max(maxY - minY, 1));
+  const k = Math.min((width - 2 * margin) / Math.max(maxX - minX, 1), (height - 2 * margin - 60) / Math.max(maxY - minY, 1));
   const ox = (width - (maxX - minX) * k) / 2;
-  const oy = (height - 30 - (maxY - minY) * k) / 2;
+  const oy = 30 + (height - 60 - (maxY - minY) * k) / 2;
   return {
     x: (x: number) => ox + (x - minX) * k,
     y: (y: number) => oy + (maxY - y) * k,

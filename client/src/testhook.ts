@@ -41,10 +41,10 @@ export function installTestHook(p: HookParts): void {
     get credits() { return p.game.player?.credits ?? null; },
     get explored() { return [...(p.game.player?.explored ?? [])]; },
     get route() { return [...(p.game.player?.route ?? [])]; },
-    get autopilot() { return { mode: p.pilot.mode, status: p.pilot.status }; },
+    get autopilot() { return { mode: p.pilot.mode, status: p.pilot.status, last: { ...p.pilot.last } }; },
     get assets() { return { ...p.assets }; },
     get mapOpen() { return p.view.mapOpen; },
-    get gates() { return (p.game.zone?.gates ?? []).map((g) => ({ id: g.id, to: g.targetSystemId, name: g.targetName })); },
+    get gates() { return (p.game.zone?.gates ?? []).map((g) => ({ id: g.id, to: g.targetSystemId, name: g.targetName, x: g.x, y: g.y, radius: g.radius })); },
   };
   Object.defineProperty(window, '__sol', { value: Object.freeze(hook), configurable: false, writable: false });
 }

@@ -1,0 +1,241 @@
+// End-to-end tests of the web client in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core),
+// against a running `sol serve`. Usage: node test/e2e.mjs HTTP_BASE [SCREENSHOT_DIR]
+// Each test gets a fresh browser context (its own storage, so its own guest). Waits are conditions with deadlines,
+// never fixed sleeps. Prints one line per test and, last, "N passed, N failed"; exits 1 when any failed.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, shotsArg] = process.argv.slice(2);
+if (!base) {
+  console.error('usage: node test/e2e.mjs HTTP_BASE [SCREENSHOT_DIR]');
+  process.exit(2);
+}
+const shots = shotsArg ?? join(process.env.TMPDIR ?? '/tmp', `sol-web-client-${process.pid}`);
+await mkdir(shots, { recursive: true });
+console.log(`screenshots: ${shots}`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+let passed = 0;
+let failed = 0;
+const tests = [];
+const test = (name, body) => tests.push({ name, body });
+
+class Failure extends Error {}
+function expect(ok, message) {
+  if (!ok) throw new Failure(message);
+}
+
+/** Polls fn (in Node) until it returns a truthy value or the deadline passes; returns the value. */
+async function until(what, fn, ms = 10_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Failure(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** Reads window.__sol (a plain copy of its getters). */
+const sol = (page) => page.evaluate(() => {
+  const h = window.__sol;
+  if (!h) return null;
+  const out = {};
+  for (const k of Object.keys(h)) out[k] = h[k];
+  return out;
+});
+
+async function me(page) {
+  const token = await page.evaluate(() => sessionStorage.getItem('sol.token'));
+  const r = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+  return r.ok ? r.json() : null;
+}
+
+async function playAsGuest(page) {
+  await page.goto(base);
+  await page.click('#guest');
+  return until('the game to start (Welcome, ZoneEnter, snapshots)', async () => {
+    const s = await sol(page);
+    return s?.connection === 'open' && s.zoneName && s.snapshots > 5 && s.lastAck.tick > 0 ? s : null;
+  }, 15_000);
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+const hud = (page, id) => page.textContent(`#hud-${id}`);
+
+test('a guest sees the zone drawn', async (page) => {
+  const s = await playAsGuest(page);
+  expect(s.zoneKind === 'system', `starts in a system, got ${s.zoneKind}`);
+  await until('the HUD to name the zone', async () => (await hud(page, 'zone')) === s.zoneName);
+  await until('the HUD to show credits and a ship', async () => /\d/.test(await hud(page, 'credits')) && (await hud(page, 'ship')) !== '—');
+  const pixels = await page.evaluate(() => {
+    const c = document.getElementById('view');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let lit = 0;
+    const colors = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] + d[i + 1] + d[i + 2] > 90) {
+        lit++;
+        colors.add(((d[i] >> 5) << 6) | ((d[i + 1] >> 5) << 3) | (d[i + 2] >> 5));
+      }
+    }
+    return { lit, colors: colors.size, total: d.length / 4 };
+  });
+  expect(pixels.lit > pixels.total * 0.001 && pixels.colors >= 4, `canvas nearly blank: ${JSON.stringify(pixels)}`);
+  const frames = await page.evaluate(async () => {
+    const start = performance.now();
+    let n = 0;
+    await new Promise((resolve) => {
+      const f = () => (++n >= 30 ? resolve() : requestAnimationFrame(f));
+      requestAnimationFrame(f);
+    });
+    return n / ((performance.now() - start) / 1000);
+  });
+  expect(frames > 20, `animation frames run (${frames.toFixed(0)} fps)`);
+  await shoot(page, '1-zone');
+  return `${s.zoneName}, ${pixels.lit} lit pixels in ${pixels.colors} colours, ${frames.toFixed(0)} fps`;
+});
+
+test('thrust moves the ship in the server\'s state', async (page) => {
+  await playAsGuest(page);
+  const before = await until('/api/me to answer the live player', () => me(page));
+  await page.keyboard.down('KeyW');
+  try {
+    await until('the predicted ship to move 150 units', async () => {
+      const s = await sol(page);
+      return s.position && Math.hypot(s.position.x - before.x, s.position.y - before.y) > 150;
+    });
+  } finally {
+    await page.keyboard.up('KeyW');
+  }
+  const after = await until('the server to report the ship moved', async () => {
+    const m = await me(page);
+    return m && Math.hypot(m.x - before.x, m.y - before.y) > 100 ? m : null;
+  });
+  const s = await until('inputs to be acknowledged', async () => {
+    const h = await sol(page);
+    return h.lastAck.lastSeq > 0 && h.lastSeqSent - h.lastAck.lastSeq < 10 ? h : null;
+  });
+  const gap = Math.hypot(s.position.x - s.serverPosition.x, s.position.y - s.serverPosition.y);
+  expect(gap < 200, `the prediction stays near the server's ship (${gap.toFixed(0)} units apart)`);
+  await shoot(page, '2-flying');
+  return `moved ${Math.hypot(after.x - before.x, after.y - before.y).toFixed(0)} units on the server; prediction ${gap.toFixed(0)} units from the last snapshot`;
+});
+
+test('the autopilot lands on a planet, and T takes off', async (page) => {
+  const s = await playAsGuest(page);
+  await page.keyboard.press('KeyP');
+  const landed = await until('landing on a planet', async () => {
+    const h = await sol(page);
+    return h.zoneKind === 'planet' ? h : null;
+  }, 60_000);
+  await until('the HUD to show the surface', async () => (await hud(page, 'zone')).includes(landed.zoneName));
+  await until('/api/me to report the planet zone', async () => (await me(page))?.zone === `planet:${landed.zoneId}`);
+  await shoot(page, '3-landed');
+  await page.keyboard.press('KeyT');
+  const up = await until('taking off into the system', async () => {
+    const h = await sol(page);
+    return h.zoneKind === 'system' ? h : null;
+  }, 10_000);
+  expect(up.systemId === s.systemId, `back in the same system (${up.systemId} vs ${s.systemId})`);
+  return `landed on ${landed.zoneName}, took off into ${up.zoneName}`;
+});
+
+test('a planned route and the autopilot jump through a gate', async (page) => {
+  const s = await playAsGuest(page);
+  const gate = s.gates[0];
+  expect(gate, 'the start system has a gate');
+  await page.keyboard.press('KeyM');
+  await until('the galaxy map to open', async () => (await sol(page)).mapOpen);
+  await page.evaluate((id) => window.__solPlanRoute(id), gate.to);
+  await until('the server to set the route', async () => (await sol(page)).route.includes(gate.to));
+  await shoot(page, '4-map');
+  await page.keyboard.press('KeyM');
+  await page.keyboard.press('KeyG');
+  const there = await until('the jump to the next system', async () => {
+    const h = await sol(page);
+    return h.systemId === gate.to && h.zoneKind === 'system' ? h : null;
+  }, 90_000);
+  await until('the HUD to name the new system', async () => (await hud(page, 'zone')) === there.zoneName);
+  expect(there.zoneName !== s.zoneName, 'the zone name changed');
+  expect(there.explored.includes(gate.to), 'the new system counts as explored');
+  await shoot(page, '5-jumped');
+  return `${s.zoneName} -> ${there.zoneName}`;
+});
+
+test('a reload resumes the same session and ship', async (page) => {
+  const s = await playAsGuest(page);
+  const before = await until('/api/me', () => me(page));
+  await page.reload();
+  const after = await until('the resumed game', async () => {
+    const h = await sol(page);
+    return h?.connection === 'open' && h.snapshots > 3 ? h : null;
+  }, 15_000);
+  expect(after.clientId === s.clientId, `same client id (${after.clientId} vs ${s.clientId})`);
+  expect(after.resumed === 1, `the Welcome resumed the session (resumed=${after.resumed})`);
+  expect(after.entity === s.entity && after.zoneId === s.zoneId, `same ship (entity ${after.entity} vs ${s.entity})`);
+  const m = await until('/api/me', () => me(page));
+  expect(m.playerId === before.playerId && m.clientId === s.clientId, 'the server has the same player and client id');
+  expect(after.assets.fromCache > 0 && after.assets.downloaded === 0, `assets came from the cache (${JSON.stringify(after.assets)})`);
+  return `client ${s.clientId.slice(0, 8)}…, entity ${s.entity}`;
+});
+
+test('a dropped connection resumes by itself', async (page) => {
+  const s = await playAsGuest(page);
+  // Drop the socket the way a network failure would: the page's own WebSocket, closed from inside.
+  const dropped = await page.evaluate(() => {
+    const ws = [...(window.__solSockets ?? [])].at(-1);
+    return ws ? (ws.close(4100, 'test drop'), true) : false;
+  });
+  expect(dropped, 'found the game socket');
+  const after = await until('the client to reconnect', async () => {
+    const h = await sol(page);
+    return h.connects >= 2 && h.connection === 'open' ? h : null;
+  }, 15_000);
+  expect(after.clientId === s.clientId && after.resumed === 1, `resumed with the same client id (resumed=${after.resumed})`);
+  return `reconnected after ${after.connects - 1} drop`;
+});
+
+for (const { name, body } of tests) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Record the game sockets so a test can drop one (read-only otherwise).
+  await context.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.__solSockets = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.__solSockets.push(this);
+      }
+    };
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const started = Date.now();
+  try {
+    const detail = await body(page);
+    expect(errors.length === 0, `page errors: ${errors.join('; ')}`);
+    passed++;
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s${detail ? `; ${detail}` : ''})`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name} (${((Date.now() - started) / 1000).toFixed(1)} s): ${e instanceof Failure ? e.message : e.stack ?? e}`);
+    await page.screenshot({ path: join(shots, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+  } finally {
+    await context.close();
+  }
+}
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The web client in headless Chromium against a real `sol serve` (client/test/e2e.mjs): type check, build, then play
+# as a guest, fly, land and take off, jump through a gate, reload and resume. Screenshots go to
+# $SOL_TEST_RESULTS/web-client (or a temp folder named in the log). Prints its tests and, last, "N passed, N failed".
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+source scripts/lib/sol-server.sh
+work=$(mktemp -d /tmp/sol-web-client.XXXXXX)
+trap 'sol_stop; rm -rf "$work"' EXIT
+# Screenshots outlive the run: under SOL_TEST_RESULTS, else in a temp folder of their own (its path is printed).
+shots=${SOL_TEST_RESULTS:+$SOL_TEST_RESULTS/web-client}
+[ -n "$shots" ] || shots=$(mktemp -d /tmp/sol-web-client-shots.XXXXXX)
+
+fail() {
+    echo "web-client: $1"
+    echo "0 passed, 1 failed"
+    exit 0
+}
+[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium (scripts/setup/web-client.sh installs it)"
+(cd client && npm ci --no-audit --no-fund --silent >/dev/null 2>&1) || fail "npm ci failed in client/"
+(cd client && npx tsc --noEmit -p . >"$work/tsc.log" 2>&1) || { cat "$work/tsc.log"; fail "the client does not type-check"; }
+(cd client && npm run --silent build >/dev/null) || fail "the client build failed"
+# Serve the bundle just built (not a copy an older server build left beside the binary); save player state every
+# 0.2 s so GET /api/me shows the ship's movement quickly.
+export SOL_CLIENT_DIR="$root/client/dist"
+sol_start "$work/server" --snapshot-interval 0.2 || fail "sol serve did not start"
+node client/test/e2e.mjs "$SOL_HTTP" "$shots" | tail -n 30
