@@ -162,6 +162,13 @@ test('a planned route and the autopilot jump through a gate', async (page) => {
   await shoot(page, '4-map');
   await page.keyboard.press('KeyM');
   await page.keyboard.press('KeyG');
+  await page.keyboard.press('Minus');
+  // On the way: the route arrow points at the gate (the README's screenshot is this one).
+  await until('the autopilot to be on its way', async () => {
+    const h = await sol(page);
+    return h.autopilot.mode === 'gate' && Math.hypot(h.position.x - s.position.x, h.position.y - s.position.y) > 1500;
+  }, 30_000);
+  await shoot(page, '4b-on-route');
   const there = await until('the jump to the next system', async () => {
     const h = await sol(page);
     return h.systemId === gate.to && h.zoneKind === 'system' ? h : null;
