@@ -110,9 +110,10 @@ async function startGame(): Promise<void> {
     }
   };
   const connection = new GameConnection(config, onEvent, (reason) => {
-    started = false;
+    // Start over from a clean page (no loops or listeners of this game left running), with the reason on the login screen.
     session.clear();
-    showLogin(reason);
+    sessionStorage.setItem('sol.goneReason', reason);
+    location.reload();
   });
   connection.connect();
   installTestHook({ game, connection, pilot, assets: assetStats, lastSeqSent: () => lastSent, view });
@@ -237,7 +238,7 @@ async function startGame(): Promise<void> {
     else drawZone(ctx, game, view, t / 1000, nextRouteSystem(game));
     if (t - hudAt > 100) {
       hudAt = t;
-      updateHud(game, connection, pilot);
+      updateHud(game, connection, pilot, galaxy);
     }
     requestAnimationFrame(frame);
   };
@@ -246,7 +247,7 @@ async function startGame(): Promise<void> {
 
 export const frames = { count: 0, fps: 60 };
 
-function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot): void {
+function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot, galaxy: GalaxyMap | null): void {
   const p = game.player;
   const own = game.serverOwn();
   const ship = game.ships.find((s) => s.id === p?.shipType) ?? (own ? game.ships[own.shipClass] : undefined);
@@ -262,7 +263,11 @@ function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot
   set('hud-ping', connection.pingMs === null ? '—' : `${Math.round(connection.pingMs)} ms`);
   set('hud-conn', connection.state === 'open' ? '' : connection.state);
   set('hud-pilot', pilot.mode === 'off' ? pilot.status : `autopilot: ${pilot.status}`);
-  set('hud-route', p && p.route.length ? `route: ${p.route.length} systems` : '');
+  const destination = p?.route.at(-1);
+  const at = p ? p.route.indexOf(game.zone?.systemId ?? -1) : -1;
+  const destinationName = galaxy?.systems.find((s) => s.id === destination)?.name ?? `system ${destination}`;
+  set('hud-route', p && destination !== undefined && destination !== game.zone?.systemId
+    ? `route → ${destinationName} (${at >= 0 ? p.route.length - at - 1 : p.route.length} jumps)` : '');
   const now = performance.now();
   set('hud-events', game.recentEvents.filter((e) => now - e.at < 4000).map((e) => e.text).join(' · '));
 }
@@ -277,5 +282,7 @@ function toast(text: string): void {
 }
 
 wireLogin();
+const gone = sessionStorage.getItem('sol.goneReason');
+sessionStorage.removeItem('sol.goneReason');
 if (session.token()) void startGame();
-else showLogin();
+else showLogin(gone ?? '');

@@ -24,12 +24,17 @@ export class GameConnection {
     private readonly config: ServerConfig,
     private readonly onEvent: (e: ServerEvent) => void,
     private readonly onGone: (reason: string) => void,
-  ) {}
+  ) {
+    // Leaving or reloading the page: close at once, so the server detaches the session before the next page asks
+    // to resume it.
+    window.addEventListener('pagehide', () => this.socket?.close(1001, 'page closed'));
+  }
 
   connect(): void {
     const token = session.token();
     if (!token) {
-      this.finish('your session expired: log in again');
+      // Expired while away (a long sleep, a late reconnect): a refreshed token, or back to the login screen.
+      void this.refresh().then((ok) => (ok && session.token() ? this.connect() : this.finish('your session expired: log in again')));
       return;
     }
     this.state = this.connects === 0 ? 'connecting' : 'reconnecting';

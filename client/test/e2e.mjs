@@ -153,7 +153,9 @@ test('the autopilot lands on a planet, and T takes off', async (page) => {
 
 test('a planned route and the autopilot jump through a gate', async (page) => {
   const s = await playAsGuest(page);
-  const gate = s.gates[0];
+  // The nearest gate keeps the flight short (gates stand beyond the outermost orbit, thousands of units out).
+  const gate = [...s.gates].sort((a, b) =>
+    Math.hypot(a.x - s.position.x, a.y - s.position.y) - Math.hypot(b.x - s.position.x, b.y - s.position.y))[0];
   expect(gate, 'the start system has a gate');
   await page.keyboard.press('KeyM');
   await until('the galaxy map to open', async () => (await sol(page)).mapOpen);
@@ -195,6 +197,30 @@ test('a reload resumes the same session and ship', async (page) => {
   expect(m.playerId === before.playerId && m.clientId === s.clientId, 'the server has the same player and client id');
   expect(after.assets.fromCache > 0 && after.assets.downloaded === 0, `assets came from the cache (${JSON.stringify(after.assets)})`);
   return `client ${s.clientId.slice(0, 8)}…, entity ${s.entity}`;
+});
+
+test('an account registers, and logs in again from the login screen', async (page) => {
+  const name = `pilot${Date.now() % 1_000_000}`;
+  await page.goto(base);
+  await page.fill('#username', name);
+  await page.fill('#password', 'correct horse battery');
+  await page.click('#register');
+  await until('the game to start', async () => (await sol(page))?.connection === 'open');
+  const first = await until('/api/me', () => me(page));
+  // A fresh tab: a wrong password is refused on the login screen, the right one plays the same player.
+  const other = await page.context().newPage();
+  await other.goto(base);
+  await other.fill('#username', name);
+  await other.fill('#password', 'wrong password!');
+  await other.click('#login-button');
+  await until('the login error', async () => (await other.textContent('#login-error')).length > 0);
+  await other.fill('#password', 'correct horse battery');
+  await other.click('#login-button');
+  await until('the game to start again', async () => (await sol(other))?.connection === 'open');
+  const second = await until('/api/me', () => me(other));
+  expect(second.playerId === first.playerId, 'the same player');
+  await until('the first tab to be told it was replaced', async () => (await page.textContent('#login-error')).includes('elsewhere'));
+  return `${name}: one player, the older tab sent to the login screen`;
 });
 
 test('a dropped connection resumes by itself', async (page) => {
