@@ -116,7 +116,15 @@ async function startGame(): Promise<void> {
     location.reload();
   });
   connection.connect();
-  installTestHook({ game, connection, pilot, assets: assetStats, lastSeqSent: () => lastSent, view });
+  installTestHook({
+    game, connection, pilot, assets: assetStats, lastSeqSent: () => lastSent, view,
+    mapPoint: (id) => {
+      const s = galaxy?.systems.find((g) => g.id === id);
+      if (!s || !galaxy) return null;
+      const t = mapTransform(galaxy, canvas.width, canvas.height);
+      return { x: t.x(s.x), y: t.y(s.y) };
+    },
+  });
 
   const request = (bytes: Uint8Array, what: string) => {
     if (!connection.send(bytes)) toast(`not connected: ${what} not sent`);
@@ -223,8 +231,6 @@ async function startGame(): Promise<void> {
       toast(`no route: ${e instanceof Error ? e.message : e}`);
     }
   };
-  // The tests and the curious can plan a route without a mouse.
-  (window as unknown as { __solPlanRoute?: (id: number) => Promise<void> }).__solPlanRoute = planRoute;
 
   let last = performance.now();
   let hudAt = 0;

@@ -13,6 +13,8 @@ export interface HookParts {
   assets: { fromCache: number; downloaded: number };
   lastSeqSent: () => number;
   view: View;
+  /** Where a system is drawn on the galaxy map (canvas pixels), so a test can click it. */
+  mapPoint: (systemId: number) => { x: number; y: number } | null;
 }
 
 export function installTestHook(p: HookParts): void {
@@ -44,6 +46,7 @@ export function installTestHook(p: HookParts): void {
     get autopilot() { return { mode: p.pilot.mode, status: p.pilot.status, last: { ...p.pilot.last } }; },
     get assets() { return { ...p.assets }; },
     get mapOpen() { return p.view.mapOpen; },
+    mapPoint: (systemId: number) => p.mapPoint(systemId),
     get gates() { return (p.game.zone?.gates ?? []).map((g) => ({ id: g.id, to: g.targetSystemId, name: g.targetName, x: g.x, y: g.y, radius: g.radius })); },
   };
   Object.defineProperty(window, '__sol', { value: Object.freeze(hook), configurable: false, writable: false });

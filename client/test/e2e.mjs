@@ -159,7 +159,9 @@ test('a planned route and the autopilot jump through a gate', async (page) => {
   expect(gate, 'the start system has a gate');
   await page.keyboard.press('KeyM');
   await until('the galaxy map to open', async () => (await sol(page)).mapOpen);
-  await page.evaluate((id) => window.__solPlanRoute(id), gate.to);
+  // Click the destination on the map, as a player would.
+  const point = await until('the map to be drawn', () => page.evaluate((id) => window.__sol.mapPoint(id), gate.to));
+  await page.mouse.click(point.x, point.y);
   await until('the server to set the route', async () => (await sol(page)).route.includes(gate.to));
   await shoot(page, '4-map');
   await page.keyboard.press('KeyM');
