@@ -41,6 +41,8 @@ export class GameState {
   private pending: PendingInput[] = [];
   private lastInputAt = 0;
   recentEvents: { at: number; text: string }[] = [];
+  /** How far each reconciliation moved the drawn own ship: a running mean and the largest (units). */
+  corrections = { count: 0, mean: 0, max: 0 };
 
   get dt(): number {
     return 1 / this.tickRate;
@@ -89,6 +91,10 @@ export class GameState {
     this.predicted = s;
     if (before) {
       const after = this.ownPosition(performance.now() / 1000)!;
+      const jump = Math.hypot(before.x - after.x, before.y - after.y);
+      this.corrections.count++;
+      this.corrections.mean += (jump - this.corrections.mean) / this.corrections.count;
+      this.corrections.max = Math.max(this.corrections.max, jump);
       this.correction.x += before.x - after.x;
       this.correction.y += before.y - after.y;
       // A teleport (respawn, big disagreement) is shown as one, not glided over.

@@ -82,11 +82,13 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
   }
   for (const e of game.interpolated(nowSeconds)) {
     if (e.kind === EntityKind.Ship || e.kind === EntityKind.Npc) {
-      ship(ctx, sx(e.x), sy(e.y), e.rotation, e.kind === EntityKind.Npc ? COLORS.npc : COLORS.ship, (e.flags & EntityFlags.Thrusting) !== 0);
+      ship(ctx, sx(e.x), sy(e.y), e.rotation, e.kind === EntityKind.Npc ? COLORS.npc : COLORS.ship,
+        (e.flags & EntityFlags.Thrusting) !== 0, 9, (e.flags & EntityFlags.Firing) !== 0);
     }
   }
   if (own) {
-    ship(ctx, sx(own.x), sy(own.y), own.rotation, COLORS.own, (own.flags & EntityFlags.Thrusting) !== 0, 12);
+    ship(ctx, sx(own.x), sy(own.y), own.rotation, COLORS.own, (own.flags & EntityFlags.Thrusting) !== 0, 12,
+      (own.flags & EntityFlags.Firing) !== 0);
   }
   // The arrow to the next gate on the route, at the screen's edge when the gate is off screen.
   const gate = nextGate === null ? undefined : zone.gates.find((g) => g.targetSystemId === nextGate);
@@ -227,10 +229,18 @@ function circle(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, 
   else ctx.stroke();
 }
 
-function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: number, color: string, thrusting: boolean, size = 9): void {
+function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: number, color: string, thrusting: boolean, size = 9, firing = false): void {
   ctx.save();
   ctx.translate(x, y);
   ctx.rotate(-rotation);
+  if (firing) {
+    ctx.strokeStyle = 'rgba(255,90,90,0.9)';
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(size, 0);
+    ctx.lineTo(size * 8, 0);
+    ctx.stroke();
+  }
   if (thrusting) {
     ctx.fillStyle = '#ff9a3c';
     ctx.beginPath();

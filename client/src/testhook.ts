@@ -36,6 +36,8 @@ export function installTestHook(p: HookParts): void {
       const own = p.game.serverOwn();
       return own ? { x: own.x, y: own.y, vx: own.vx, vy: own.vy, flags: own.flags } : null;
     },
+    get corrections() { return { ...p.game.corrections }; },
+    get colonies() { return [...(p.game.player?.colonies ?? [])]; },
     get lastAck() { return { ...p.game.lastAck }; },
     get lastSeqSent() { return p.lastSeqSent(); },
     get snapshots() { return p.game.snapshotsSeen; },

@@ -109,13 +109,16 @@ test('a guest sees the zone drawn', async (page) => {
 test('thrust moves the ship in the server\'s state', async (page) => {
   await playAsGuest(page);
   const before = await until('/api/me to answer the live player', () => me(page));
+  // Thrust and turn together, so the prediction has a curve to get right.
   await page.keyboard.down('KeyW');
+  await page.keyboard.down('KeyA');
   try {
     await until('the predicted ship to move 150 units', async () => {
       const s = await sol(page);
       return s.position && Math.hypot(s.position.x - before.x, s.position.y - before.y) > 150;
     });
   } finally {
+    await page.keyboard.up('KeyA');
     await page.keyboard.up('KeyW');
   }
   const after = await until('the server to report the ship moved', async () => {
@@ -128,11 +131,14 @@ test('thrust moves the ship in the server\'s state', async (page) => {
   });
   const gap = Math.hypot(s.position.x - s.serverPosition.x, s.position.y - s.serverPosition.y);
   expect(gap < 200, `the prediction stays near the server's ship (${gap.toFixed(0)} units apart)`);
+  const c = s.corrections;
+  expect(c.count > 10 && c.mean < 25, `reconciliation corrections stay small (${JSON.stringify(c)})`);
   await shoot(page, '2-flying');
-  return `moved ${Math.hypot(after.x - before.x, after.y - before.y).toFixed(0)} units on the server; prediction ${gap.toFixed(0)} units from the last snapshot`;
+  return `moved ${Math.hypot(after.x - before.x, after.y - before.y).toFixed(0)} units on the server; ` +
+    `prediction ${gap.toFixed(0)} units ahead of the last snapshot; corrections mean ${c.mean.toFixed(1)}, max ${c.max.toFixed(1)} units over ${c.count} acks`;
 });
 
-test('the autopilot lands on a planet, and T takes off', async (page) => {
+test('the autopilot lands on a planet, C founds a colony, T takes off', async (page) => {
   const s = await playAsGuest(page);
   await page.keyboard.press('KeyP');
   const landed = await until('landing on a planet', async () => {
@@ -141,6 +147,12 @@ test('the autopilot lands on a planet, and T takes off', async (page) => {
   }, 60_000);
   await until('the HUD to show the surface', async () => (await hud(page, 'zone')).includes(landed.zoneName));
   await until('/api/me to report the planet zone', async () => (await me(page))?.zone === `planet:${landed.zoneId}`);
+  const credits = landed.credits;
+  await page.keyboard.press('KeyC');
+  const colonized = await until('a colony (credits spent, planet listed)', async () => {
+    const h = await sol(page);
+    return h.colonies.includes(landed.zoneId) && h.credits < credits ? h : null;
+  }, 10_000);
   await shoot(page, '3-landed');
   await page.keyboard.press('KeyT');
   const up = await until('taking off into the system', async () => {
@@ -148,7 +160,7 @@ test('the autopilot lands on a planet, and T takes off', async (page) => {
     return h.zoneKind === 'system' ? h : null;
   }, 10_000);
   expect(up.systemId === s.systemId, `back in the same system (${up.systemId} vs ${s.systemId})`);
-  return `landed on ${landed.zoneName}, took off into ${up.zoneName}`;
+  return `landed on ${landed.zoneName}, colonized it for ${credits - colonized.credits} credits, took off into ${up.zoneName}`;
 });
 
 test('a planned route and the autopilot jump through a gate', async (page) => {
