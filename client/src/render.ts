@@ -39,8 +39,9 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
     ctx.fillStyle = g;
     circle(ctx, sx(0), sy(0), r, true);
     ctx.fillStyle = COLORS.label;
-    ctx.fillText(`${zone.planet.name} — surface`, sx(0), sy(0) - r - 10);
-    for (const c of zone.colonies) flag(ctx, sx(0), sy(0) - r, c.owner);
+    ctx.fillText(`${zone.planet.name} — surface (T to take off)`, sx(0), sy(0) + r + 18);
+    const colony = zone.colonies.find((c) => c.planetId === zone.planet!.id);
+    if (colony || game.player?.colonies.includes(zone.planet.id)) flag(ctx, sx(0), sy(0) - r, colony?.owner ?? 'your colony');
   }
 
   for (const p of zone.planets) {

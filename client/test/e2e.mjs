@@ -153,6 +153,7 @@ test('the autopilot lands on a planet, C founds a colony, T takes off', async (p
     const h = await sol(page);
     return h.colonies.includes(landed.zoneId) && h.credits < credits ? h : null;
   }, 10_000);
+  await until('the HUD to show the credits spent', async () => (await hud(page, 'credits')) === colonized.credits.toLocaleString('en'));
   await shoot(page, '3-landed');
   await page.keyboard.press('KeyT');
   const up = await until('taking off into the system', async () => {
