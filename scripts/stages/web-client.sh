@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The web client in headless Chromium against a real `sol serve` (client/test/e2e.mjs): type check, build, then play
-# as a guest, fly, land and take off, jump through a gate, reload and resume. Screenshots go to
+# The web client: type check, unit tests of its pure parts (client/test/unit.ts), build, then headless Chromium
+# against a real `sol serve` (client/test/e2e.mjs): play as a guest, fly, land and take off, jump through a gate,
+# reload and resume. Screenshots go to
 # $SOL_TEST_RESULTS/web-client (or a temp folder named in the log). Prints its tests and, last, "N passed, N failed".
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -24,4 +25,25 @@ fail() {
 # 0.2 s so GET /api/me shows the ship's movement quickly.
 export SOL_CLIENT_DIR="$root/client/dist"
 sol_start "$work/server" --snapshot-interval 0.2 || fail "sol serve did not start"
-node client/test/e2e.mjs "$SOL_HTTP" "$shots" | tail -n 30
+
+passed=0
+failed=0
+# Runs one suite, shows its lines, and adds its closing "N passed, N failed" to the totals.
+suite() {
+    local out last p f
+    out=$("$@" 2>&1)
+    last=$(printf '%s\n' "$out" | tail -n 1)
+    printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 40
+    p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<<"$last")
+    f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<<"$last")
+    if [ -z "$p" ]; then
+        echo "web-client: $* ended without a count"
+        p=0
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+suite node client/test/unit.mjs
+suite node client/test/e2e.mjs "$SOL_HTTP" "$shots"
+echo "$passed passed, $failed failed"
