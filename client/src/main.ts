@@ -226,7 +226,7 @@ async function startGame(): Promise<void> {
       const route = await api.route(from, destination);
       view.plannedRoute = route.systems;
       request(encode.setRoute(destination), 'route');
-      toast(`route: ${route.jumps} jumps — G to fly it`);
+      toast(`route: ${jumps(route.jumps)} — G to fly it`);
     } catch (e) {
       toast(`no route: ${e instanceof Error ? e.message : e}`);
     }
@@ -273,10 +273,12 @@ function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot
   const at = p ? p.route.indexOf(game.zone?.systemId ?? -1) : -1;
   const destinationName = galaxy?.systems.find((s) => s.id === destination)?.name ?? `system ${destination}`;
   set('hud-route', p && destination !== undefined && destination !== game.zone?.systemId
-    ? `route → ${destinationName} (${at >= 0 ? p.route.length - at - 1 : p.route.length} jumps)` : '');
+    ? `route → ${destinationName} (${jumps(at >= 0 ? p.route.length - at - 1 : p.route.length)})` : '');
   const now = performance.now();
   set('hud-events', game.recentEvents.filter((e) => now - e.at < 4000).map((e) => e.text).join(' · '));
 }
+
+const jumps = (n: number) => `${n} jump${n === 1 ? '' : 's'}`;
 
 let toastTimer = 0;
 function toast(text: string): void {

@@ -91,16 +91,12 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
     ship(ctx, sx(own.x), sy(own.y), own.rotation, COLORS.own, (own.flags & EntityFlags.Thrusting) !== 0, 12,
       (own.flags & EntityFlags.Firing) !== 0);
   }
-  // The arrow to the next gate on the route, at the screen's edge when the gate is off screen.
+  // The arrow to the next gate on the route: beside the own ship, pointing at the gate (hidden once the gate is near).
   const gate = nextGate === null ? undefined : zone.gates.find((g) => g.targetSystemId === nextGate);
-  if (gate && own) {
-    const dx = gate.x - own.x;
-    const dy = gate.y - own.y;
-    const angle = Math.atan2(dy, dx);
-    const rim = Math.min(width, height) / 2 - 40;
-    const d = Math.min(Math.hypot(dx, dy) * k, rim);
-    const ax = width / 2 + Math.cos(angle) * Math.max(d, 40);
-    const ay = height / 2 - Math.sin(angle) * Math.max(d, 40);
+  if (gate && own && Math.hypot(gate.x - own.x, gate.y - own.y) * k > 110) {
+    const angle = Math.atan2(gate.y - own.y, gate.x - own.x);
+    const ax = width / 2 + Math.cos(angle) * 60;
+    const ay = height / 2 - Math.sin(angle) * 60;
     ctx.save();
     ctx.translate(ax, ay);
     ctx.rotate(-angle);
