@@ -19,6 +19,7 @@ export class GameConnection {
   private socket: WebSocket | null = null;
   private attempts = 0;
   private timers: number[] = [];
+  private refreshTimer = 0;
 
   constructor(
     private readonly config: ServerConfig,
@@ -100,6 +101,7 @@ export class GameConnection {
   close(): void {
     this.state = 'closed';
     for (const t of this.timers) clearTimeout(t);
+    clearTimeout(this.refreshTimer);
     this.socket?.close(1000, 'bye');
   }
 
@@ -117,15 +119,17 @@ export class GameConnection {
   }
 
   private scheduleRefresh(): void {
+    // One refresh timer, whatever the number of (re)connections.
+    clearTimeout(this.refreshTimer);
     const left = session.expiresAt() - Date.now();
     if (left <= 0) return;
-    this.timers.push(window.setTimeout(async () => {
+    this.refreshTimer = window.setTimeout(async () => {
       if (await this.refresh()) {
         const token = session.token();
         if (token) this.send(encode.reauth(token));
         this.scheduleRefresh();
       }
-    }, Math.max(left - 60_000, left / 2)));
+    }, Math.max(left - 60_000, left / 2));
   }
 
   private async refresh(): Promise<boolean> {
