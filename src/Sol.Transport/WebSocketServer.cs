@@ -189,6 +189,14 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             _logger.LogDebug(e, "Connection failed");
             transport.Abort();
+            try
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception disposeError)
+            {
+                _logger.LogDebug(disposeError, "Releasing a failed connection failed");
+            }
         }
         finally
         {

@@ -57,7 +57,8 @@ internal sealed class PipelinesSocketListener : ISocketListener
                 continue; // the peer went away between SYN and accept
             }
             SocketConnection.SetRecommendedServerOptions(accepted);
-            return new Connection(accepted, SocketConnection.Create(accepted));
+            // Zero-length reads: an idle connection waits without holding a receive buffer (memory per idle connection).
+            return new Connection(accepted, SocketConnection.Create(accepted, socketConnectionOptions: SocketConnectionOptions.ZeroLengthReads));
         }
     }
 
