@@ -299,8 +299,16 @@ public sealed class WebSocketServer : IAsyncDisposable
             return null;
         }
 
-        HandshakeResponses.WriteSwitchingProtocols(output, head!["Sec-WebSocket-Key"]!.Trim(), subProtocol);
-        await output.FlushAsync().ConfigureAwait(false);
+        try
+        {
+            HandshakeResponses.WriteSwitchingProtocols(output, head!["Sec-WebSocket-Key"]!.Trim(), subProtocol);
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _reserved); // the slot was taken for this handshake
+            throw;
+        }
         return (state, subProtocol);
     }
 
