@@ -27,7 +27,8 @@ public sealed partial class WebSocketConnection
     private byte[]? _latestTrailer;
     private int _latestTrailerLength;
     private int _latestIndex = -1;
-    private bool _closeQueued;
+    private bool _closeQueued;      // no more sends (a close frame was queued, or the writer stopped)
+    private bool _closeFrameQueued; // a close frame was queued (its status is _closeSentStatus)
     private WebSocketCloseStatus _closeSentStatus;
 
     // Owned by the writer (one batch at a time).
@@ -168,7 +169,11 @@ public sealed partial class WebSocketConnection
         }
     }
 
-    internal bool CloseQueued => Volatile.Read(ref _closeQueued);
+    /// <summary>Whether the writer has stopped for good (close frame flushed, or the peer's side of the pipe is gone).</summary>
+    internal bool WriterStopped => _sendDone.Task.IsCompleted;
+
+    /// <summary>Whether this side queued a close frame (then <see cref="CloseSentStatus"/> is its status).</summary>
+    internal bool CloseQueued => Volatile.Read(ref _closeFrameQueued);
 
     /// <summary>Queues a ping or pong (control payload of at most 125 bytes).</summary>
     private void QueueControl(SendEntryKind kind, ReadOnlySpan<byte> payload)
@@ -197,6 +202,7 @@ public sealed partial class WebSocketConnection
     {
         _closeQueued = true;
         _closeSentStatus = status;
+        Volatile.Write(ref _closeFrameQueued, true);
         byte[]? buffer = null;
         var length = 0;
         if (status != WebSocketCloseStatus.Empty)

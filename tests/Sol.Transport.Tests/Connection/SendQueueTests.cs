@@ -92,6 +92,24 @@ public sealed class SendQueueTests
         pool.AssertNoLeaks();
     }
 
+    [Fact]
+    public async Task AClientThatStopsReadingAndGoesAwayEndsWithAbnormalClosure()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport();
+        var (connection, run) = Open(transport, pool, out var handler);
+
+        await transport.ClientInput.CompleteAsync(); // the socket's send side is gone: the writer's flush says so
+        connection.Send(new byte[100]);
+        await Eventually.TrueAsync(() => connection.WriterStopped, s_timeout, "the writer stopped");
+        connection.Send("dropped"u8);
+        await transport.ClientOutput.CompleteAsync(); // and the client's bytes end without a close frame
+        await run.WaitAsync(s_timeout);
+
+        Assert.Equal((WebSocketCloseStatus)1006, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
     internal static (WebSocketConnection Connection, Task Run) Open(PipeTransport transport, ArrayPool<byte> pool, out RecordingHandler handler, int maxQueuedBytes = 1 << 20)
     {
         var options = new WebSocketServerOptions { MaxQueuedBytes = maxQueuedBytes, BufferPool = pool, CloseTimeout = TimeSpan.FromSeconds(5) };
