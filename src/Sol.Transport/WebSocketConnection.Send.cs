@@ -143,7 +143,11 @@ public sealed partial class WebSocketConnection
         Schedule();
     }
 
-    /// <summary>Starts the close handshake with <paramref name="status"/>; later sends are dropped.</summary>
+    /// <summary>
+    /// Starts the close handshake with <paramref name="status"/> (a status that may not be sent, such as 1005 or 1006,
+    /// goes as a close frame without a code) and <paramref name="reason"/> (cut to 123 UTF-8 bytes); later sends are
+    /// dropped. Only the first call counts.
+    /// </summary>
     public void Close(WebSocketCloseStatus status, string? reason = null)
     {
         lock (_sendLock)
@@ -205,7 +209,8 @@ public sealed partial class WebSocketConnection
         Volatile.Write(ref _closeFrameQueued, true);
         byte[]? buffer = null;
         var length = 0;
-        if (status != WebSocketCloseStatus.Empty)
+        // A status that may not go on the wire (1005, 1006, 1015, unassigned ranges) is sent as a close without a code.
+        if (FrameParser.IsValidCloseCode((int)status))
         {
             buffer = _pool.Rent(125);
             BinaryPrimitives.WriteUInt16BigEndian(buffer, (ushort)status);
