@@ -204,23 +204,33 @@ internal sealed partial class Bot
         return Steer(dx, dy, distance);
     }
 
-    /// <summary>Turn toward the target, and hold a speed that falls with the distance so the ship stops near it.</summary>
-    private (float Thrust, float Turn) Steer(float dx, float dy, float distance)
+    private (float Thrust, float Turn) Steer(float dx, float dy, float distance) => Steer(_rotation, _vx, _vy, dx, dy, distance);
+
+    /// <summary>
+    /// Steering toward a target at (<paramref name="dx"/>, <paramref name="dy"/>): the wanted velocity points at it
+    /// with a speed that falls with the distance; the ship turns along the difference between the wanted and the actual
+    /// velocity and thrusts when roughly aligned with it, so sideways drift is burned off too. (Pointing at the target
+    /// and braking along the heading, as the first version did, circles a target reached with sideways speed.)
+    /// </summary>
+    internal static (float Thrust, float Turn) Steer(float rotation, float vx, float vy, float dx, float dy, float distance)
     {
-        var desired = MathF.Atan2(dy, dx);
-        var diff = desired - _rotation;
+        var wanted = Math.Min(400f, distance * 0.7f);
+        var along = Math.Max(distance, 1f);
+        var ex = (dx / along * wanted) - vx;
+        var ey = (dy / along * wanted) - vy;
+        var error = MathF.Sqrt((ex * ex) + (ey * ey));
+        var heading = error < 8f ? MathF.Atan2(dy, dx) : MathF.Atan2(ey, ex);
+        var diff = heading - rotation;
         while (diff > MathF.PI)
         {
             diff -= 2 * MathF.PI;
         }
-        while (diff < -MathF.PI)
+        while (diff <= -MathF.PI)
         {
             diff += 2 * MathF.PI;
         }
-        var turn = Math.Clamp(diff * 2, -1f, 1f);
-        var closing = ((_vx * dx) + (_vy * dy)) / Math.Max(distance, 1);
-        var wanted = Math.Min(350f, distance * 0.6f);
-        var thrust = MathF.Abs(diff) < 0.5f ? Math.Clamp((wanted - closing) / 60f, -1f, 1f) : -0.3f;
+        var turn = Math.Clamp(diff * 2.5f, -1f, 1f);
+        var thrust = error >= 8f && MathF.Abs(diff) < 0.35f ? Math.Min(1f, error / 60f) : 0f;
         return (thrust, turn);
     }
 }
