@@ -32,13 +32,15 @@ public sealed class HubAllocationTests : IAsyncLifetime
         _directory.Dispose();
     }
 
-    [Fact]
-    public async Task ATickOfSnapshotsAndAcksToTwentyClientsAllocatesNothing()
+    [Theory]
+    [InlineData(96)] // few ships per zone: one shared snapshot per zone
+    [InlineData(2)]  // crowded zones: a snapshot of the nearest ships encoded per client
+    public async Task ATickOfSnapshotsAndAcksToTwentyClientsAllocatesNothing(int viewShips)
     {
         var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
         var summary = await _store.SaveGalaxyAsync(galaxy, replace: false);
         var rules = GameRules.Load(AssetCatalog.Load(Path.Combine(AppContext.BaseDirectory, "assets")));
-        var options = new ServerOptions { SnapshotInterval = TimeSpan.FromHours(1), TickRate = 20 };
+        var options = new ServerOptions { SnapshotInterval = TimeSpan.FromHours(1), TickRate = 20, ViewShips = viewShips };
         var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
         var players = new PlayerDirectory(_store, galaxy, summary.Id, rules, clock, 2);
         await using var progress = new PlayerWriteBehind(_store, TimeSpan.FromHours(1), NullLogger.Instance);

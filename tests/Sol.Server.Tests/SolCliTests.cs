@@ -19,6 +19,7 @@ public class SolCliTests
     [InlineData("unknown scheme", "--db", "mysql://x@y/z")]
     [InlineData("Unrecognized command or argument '--frobnicate'", "--frobnicate")]
     [InlineData("--snapshot-interval must be between", "serve", "--snapshot-interval", "0")]
+    [InlineData("--view-ships must be 0..100000", "--view-ships", "-1")]
     public async Task ABadFlagIsOneLineAndExitCode2(string expected, params string[] args)
     {
         var (code, error) = await RunAsync(args);

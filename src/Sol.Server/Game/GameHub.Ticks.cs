@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Sol.Core.Galaxy;
 using Sol.Protocol;
 using ZoneKind = Sol.Core.Galaxy.ZoneKind;
+using Sol.Server.Game.Port;
 using Sol.Server.Game.Wire;
 using Sol.Zones.Scheduling;
 using Sol.Zones.Simulation;
@@ -13,7 +14,8 @@ namespace Sol.Server.Game;
 /// <summary>The tick hooks: snapshots on the workers, subscriptions and progress on the coordinator.</summary>
 public sealed partial class GameHub : IZoneStepObserver
 {
-    /// <summary>On a worker, right after <paramref name="zone"/> stepped: encode once, send to every subscriber.</summary>
+    /// <summary>On a worker, right after <paramref name="zone"/> stepped: send the snapshot to every subscriber (encoded
+    /// once for all, or per subscriber when the zone holds more ships than <see cref="Hosting.ServerOptions.ViewShips"/>).</summary>
     public void OnZoneStepped(Zone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
@@ -24,22 +26,16 @@ public sealed partial class GameHub : IZoneStepObserver
             return;
         }
         var snapshot = zone.GetSnapshot();
-        var bytes = channel.Snapshots.Encode(snapshot);
-        var shared = port.Share(bytes);
         var tick = (ulong)snapshot.Tick;
-        foreach (var session in channel.Subscribers)
+        var viewShips = _options.ViewShips;
+        if (viewShips > 0 && ViewSelection.CountMoving(snapshot.Entities) > viewShips)
         {
-            uint entity = 0, seq = 0;
-            if (zone.TryGetShip(session.Owner, out var ship))
-            {
-                entity = SnapshotEncoder.WireId(ship.Handle);
-                seq = ship.InputSeq;
-            }
-            var ack = channel.Messages.Ack(tick, entity, seq);
-            session.Connection.SendTick(shared, ack);
-            _metrics.MessageOut(bytes.Count + ack.Count);
+            SendNearest(channel, snapshot, zone, port, viewShips, tick);
         }
-        shared.Release();
+        else
+        {
+            SendShared(channel, snapshot, zone, port, tick);
+        }
 
         // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone); a
         // destroyed player ship costs its owner credits, applied on the coordinator.
@@ -54,6 +50,52 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 _destroyed.Enqueue(e.Owner);
             }
+        }
+    }
+
+    /// <summary>A zone with few ships: one snapshot, encoded and framed once, the same bytes to every subscriber.</summary>
+    private void SendShared(ZoneChannel channel, ZoneSnapshot snapshot, Zone zone, IGamePort port, ulong tick)
+    {
+        var bytes = channel.Snapshots.Encode(snapshot);
+        var shared = port.Share(bytes);
+        foreach (var session in channel.Subscribers)
+        {
+            uint entity = 0, seq = 0;
+            if (zone.TryGetShip(session.Owner, out var ship))
+            {
+                entity = SnapshotEncoder.WireId(ship.Handle);
+                seq = ship.InputSeq;
+            }
+            var ack = channel.Messages.Ack(tick, entity, seq);
+            session.Connection.SendTick(shared, ack);
+            _metrics.MessageOut(bytes.Count + ack.Count);
+        }
+        shared.Release();
+    }
+
+    /// <summary>A crowded zone: each subscriber gets the fixed bodies, its ship and the nearest ships, encoded for it.
+    /// A subscriber without a ship here (between a jump and its arrival) gets the whole snapshot.</summary>
+    private void SendNearest(ZoneChannel channel, ZoneSnapshot snapshot, Zone zone, IGamePort port, int viewShips, ulong tick)
+    {
+        foreach (var session in channel.Subscribers)
+        {
+            uint entity = 0, seq = 0;
+            ArraySegment<byte> bytes;
+            if (zone.TryGetShip(session.Owner, out var ship))
+            {
+                entity = SnapshotEncoder.WireId(ship.Handle);
+                seq = ship.InputSeq;
+                bytes = channel.Snapshots.Encode(snapshot, channel.View.Select(snapshot.Entities, ship, viewShips));
+            }
+            else
+            {
+                bytes = channel.Snapshots.Encode(snapshot);
+            }
+            var shared = port.Share(bytes);
+            var ack = channel.Messages.Ack(tick, entity, seq);
+            session.Connection.SendTick(shared, ack);
+            shared.Release();
+            _metrics.MessageOut(bytes.Count + ack.Count);
         }
     }
 

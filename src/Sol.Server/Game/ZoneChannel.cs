@@ -13,4 +13,7 @@ internal sealed class ZoneChannel(float destroyedPenalty)
     public SnapshotEncoder Snapshots { get; } = new(destroyedPenalty);
 
     public ServerMessageWriter Messages { get; } = new(128);
+
+    /// <summary>Per-client selection of what a client sees when the zone is crowded.</summary>
+    public ViewSelection View { get; } = new();
 }

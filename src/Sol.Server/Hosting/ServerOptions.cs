@@ -60,6 +60,11 @@ public sealed record ServerOptions
     /// refreshes over HTTP and sends <c>Reauth</c> within it).</summary>
     public TimeSpan TokenGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Interest management: in a zone with more moving ships (players and NPCs) than this, each client is
+    /// sent only the nearest this many (with every fixed body and its own ship), encoded for it; in smaller zones every
+    /// client gets the one shared snapshot. 0 = always everything.</summary>
+    public int ViewShips { get; init; } = 96;
+
     /// <summary>How many systems (nearest the galaxy's centre) new players start in.</summary>
     public int StartingSystems { get; init; } = 4;
 

@@ -16,7 +16,14 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
 {
     private readonly FlatBufferBuilder _builder = new(initialSize);
 
-    public ArraySegment<byte> Encode(ZoneSnapshot snapshot)
+    /// <summary>The whole snapshot: every entity and event.</summary>
+    public ArraySegment<byte> Encode(ZoneSnapshot snapshot) => Encode(snapshot, default, all: true);
+
+    /// <summary>The snapshot as one client sees it: only the entities at <paramref name="only"/> (indices into the
+    /// snapshot's entities, ascending), and every event.</summary>
+    public ArraySegment<byte> Encode(ZoneSnapshot snapshot, ReadOnlySpan<int> only) => Encode(snapshot, only, all: false);
+
+    private ArraySegment<byte> Encode(ZoneSnapshot snapshot, ReadOnlySpan<int> only, bool all)
     {
         var b = _builder;
         b.Clear();
@@ -35,10 +42,11 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         var eventVector = b.EndVector();
 
         var entities = snapshot.Entities;
-        Sol.Protocol.Snapshot.StartEntitiesVector(b, entities.Length);
-        for (var i = entities.Length - 1; i >= 0; i--)
+        var count = all ? entities.Length : only.Length;
+        Sol.Protocol.Snapshot.StartEntitiesVector(b, count);
+        for (var n = count - 1; n >= 0; n--)
         {
-            ref readonly var s = ref entities[i];
+            ref readonly var s = ref entities[all ? n : only[n]];
             var flags = (s.Flags & ZoneFlags.Firing) != 0 ? (byte)Sol.Protocol.EntityFlags.Firing : (byte)0;
             Sol.Protocol.EntityState.CreateEntityState(
                 b, (float)s.X, (float)s.Y, (float)s.VelocityX, (float)s.VelocityY, s.Rotation, s.Hull,
