@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.FlatBuffers;
 using Sol.Protocol;
 using Sol.Zones.Simulation;
@@ -8,13 +9,19 @@ using ZoneEventStruct = Sol.Zones.Simulation.ZoneEvent;
 namespace Sol.Server.Game.Wire;
 
 /// <summary>
-/// Encodes a zone's snapshot once per tick: every entity as a 32-byte <c>EntityState</c> struct and every event as a
-/// 16-byte <c>ZoneEvent</c>, written straight into the builder's vectors (structs, no tables, no strings), so encoding
-/// allocates nothing. One encoder per zone: a zone is stepped by one worker at a time.
+/// Encodes a zone's snapshot: every entity as a 32-byte <c>EntityState</c> struct and every event as a 16-byte
+/// <c>ZoneEvent</c>, written straight into the builder's vectors (structs, no tables, no strings), so encoding
+/// allocates nothing once the buffers have grown. The entities' wire rows are written once per tick and copied into the
+/// vector as one block (the whole zone) or row by row (one client's view), so encoding a view per client costs a copy
+/// of the rows it holds, not a re-encoding. One encoder per zone: a zone is stepped by one worker at a time.
 /// </summary>
 public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize = 4096)
 {
     private readonly FlatBufferBuilder _builder = new(initialSize);
+    private byte[] _rows = new byte[64 * WireEntityRow.Size];
+    private byte[] _view = new byte[64 * WireEntityRow.Size];
+    private long _rowsTick = -1;
+    private int _rowsCount = -1;
 
     /// <summary>The whole snapshot: every entity and event.</summary>
     public ArraySegment<byte> Encode(ZoneSnapshot snapshot) => Encode(snapshot, default, all: true);
@@ -41,16 +48,29 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         }
         var eventVector = b.EndVector();
 
-        var entities = snapshot.Entities;
-        var count = all ? entities.Length : only.Length;
-        Sol.Protocol.Snapshot.StartEntitiesVector(b, count);
-        for (var n = count - 1; n >= 0; n--)
+        var rows = Rows(snapshot);
+        ArraySegment<byte> block;
+        if (all)
         {
-            ref readonly var s = ref entities[all ? n : only[n]];
-            var flags = (s.Flags & ZoneFlags.Firing) != 0 ? (byte)Sol.Protocol.EntityFlags.Firing : (byte)0;
-            Sol.Protocol.EntityState.CreateEntityState(
-                b, (float)s.X, (float)s.Y, (float)s.VelocityX, (float)s.VelocityY, s.Rotation, s.Hull,
-                WireId(s.Handle), (Sol.Protocol.EntityKind)(byte)s.Kind, flags, s.ShipClass, 0);
+            block = new ArraySegment<byte>(_rows, 0, rows.Length);
+        }
+        else
+        {
+            var needed = only.Length * WireEntityRow.Size;
+            if (_view.Length < needed)
+            {
+                _view = new byte[Math.Max(needed, _view.Length * 2)];
+            }
+            for (var n = 0; n < only.Length; n++)
+            {
+                rows.Slice(only[n] * WireEntityRow.Size, WireEntityRow.Size).CopyTo(_view.AsSpan(n * WireEntityRow.Size));
+            }
+            block = new ArraySegment<byte>(_view, 0, needed);
+        }
+        Sol.Protocol.Snapshot.StartEntitiesVector(b, block.Count / WireEntityRow.Size);
+        if (block.Count > 0)
+        {
+            b.Put(block); // StartEntitiesVector has aligned and made room for the rows
         }
         var entityVector = b.EndVector();
 
@@ -59,6 +79,33 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         b.Finish(ServerMessage.CreateServerMessage(b, ServerPayload.Snapshot, table.Value).Value);
         var buffer = b.DataBuffer;
         return buffer.ToArraySegment(buffer.Position, buffer.Length - buffer.Position);
+    }
+
+    /// <summary>This tick's wire rows of every entity, written on the first encode of the tick.</summary>
+    private ReadOnlySpan<byte> Rows(ZoneSnapshot snapshot)
+    {
+        var entities = snapshot.Entities;
+        var length = entities.Length * WireEntityRow.Size;
+        if (_rowsTick == snapshot.Tick && _rowsCount == entities.Length)
+        {
+            return _rows.AsSpan(0, length);
+        }
+        if (_rows.Length < length)
+        {
+            _rows = new byte[Math.Max(length, _rows.Length * 2)];
+        }
+        var rows = MemoryMarshal.Cast<byte, WireEntityRow>(_rows.AsSpan(0, length));
+        for (var i = 0; i < entities.Length; i++)
+        {
+            ref readonly var s = ref entities[i];
+            var flags = (s.Flags & ZoneFlags.Firing) != 0 ? (byte)Sol.Protocol.EntityFlags.Firing : (byte)0;
+            rows[i] = new WireEntityRow(
+                (float)s.X, (float)s.Y, (float)s.VelocityX, (float)s.VelocityY, s.Rotation, s.Hull,
+                WireId(s.Handle), (byte)s.Kind, flags, s.ShipClass, 0);
+        }
+        _rowsTick = snapshot.Tick;
+        _rowsCount = entities.Length;
+        return _rows.AsSpan(0, length);
     }
 
     /// <summary>An entity handle on the wire: the slot in the low 20 bits, the generation's low 12 bits above.</summary>
