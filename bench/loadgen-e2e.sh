@@ -30,7 +30,7 @@ for bots in "${sizes[@]}"; do
 import json, sys
 r = json.load(open(sys.argv[1]))
 errors = sum(v for k, v in r["errors"].items() if not k.startswith("game:"))
-f = lambda v: "n/a" if v is None else f"{v:.1f}"
+f = lambda v: "n/a" if v is None else (">last bucket" if isinstance(v, str) else f"{v:.1f}")
 print(f"| {sys.argv[2]} | {r['inputToAck']['p50']:.1f} | {r['inputToAck']['p99']:.1f} | {r['snapshotGap']['p99']:.1f} | "
       f"{f(r.get('serverTickP99Ms'))} | {f(r.get('serverOverruns'))} | {f(r.get('serverCpuPercent'))} | {r['loadgenCpuPercent']:.0f} | "
       f"{r['bytesInPerBotSecond']:,.0f} | {errors} |")

@@ -80,6 +80,18 @@ public class ReportTests
     }
 
     [Fact]
+    public void ATickQuantileBeyondTheLastBucketStillMakesAReport()
+    {
+        var before = ServerScrape.Parse(Metrics);
+        var after = ServerScrape.Parse(Metrics.Replace("le=\"+Inf\"} 100", "le=\"+Inf\"} 200", StringComparison.Ordinal));
+        Assert.Equal(double.PositiveInfinity, after.TickQuantileMs(before, 0.99)); // the 100 new ticks all took over 25 ms
+        var report = RunReport.Create(new LoadGenOptions { Bots = 1 }, new Measurements(), TimeSpan.FromSeconds(1), 1, TimeSpan.Zero, before, after);
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal("Infinity", json.RootElement.GetProperty("serverTickP99Ms").GetString());
+        Assert.Contains("p99 beyond the last bucket", report.ToText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AHistogramWithNothingInItReportsZeros()
     {
         var p = Percentiles.Of(new LongHistogram(1, 1000, 3));

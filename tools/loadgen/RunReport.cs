@@ -142,12 +142,23 @@ public sealed record RunReport
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    // A tick quantile beyond the server's last histogram bucket is +Infinity, written as the string "Infinity".
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     private static void Line(StringBuilder t, string name, Percentiles p) =>
         t.AppendLine(CultureInfo.InvariantCulture, $"{name,-22} {p.Count,7} {p.P50,8:0.0} {p.P90,8:0.0} {p.P99,8:0.0} {p.P999,8:0.0} {p.Max,8:0.0}");
 
-    private static string Fmt(double? value) => value is { } v ? v.ToString("0.##", CultureInfo.InvariantCulture) : "n/a";
+    private static string Fmt(double? value) => value switch
+    {
+        null => "n/a",
+        double.PositiveInfinity => "beyond the last bucket",
+        { } v => v.ToString("0.##", CultureInfo.InvariantCulture),
+    };
 }
 
 /// <summary>Latency percentiles in milliseconds.</summary>
