@@ -2,7 +2,8 @@
 # End-to-end load benchmark: starts `sol serve` (SQLite, fresh data folder, free 127.0.0.1 ports) once per size, runs
 # loadgen (mixed) at each size and prints a markdown table.
 # Usage: bench/loadgen-e2e.sh [BOTS ...]   (default 100 500 1000 2000). DURATION (default 30s) and RAMP (default 10s)
-# may be set in the environment for shorter runs.
+# may be set in the environment for shorter runs; any SOL_* variable reaches the server (e.g. SOL_GAME_TRANSPORT=aspnet,
+# SOL_VIEW_SHIPS=0) to compare configurations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
