@@ -42,8 +42,13 @@ public sealed class SharedFrame
     public static SharedFrame Create(ReadOnlySpan<byte> payload, WebSocketMessageKind kind = WebSocketMessageKind.Binary) =>
         Create(payload, kind, ArrayPool<byte>.Shared);
 
-    /// <summary>As <see cref="Create(ReadOnlySpan{byte}, WebSocketMessageKind)"/> with the bytes from <paramref name="pool"/> (leak tests).</summary>
-    internal static SharedFrame Create(ReadOnlySpan<byte> payload, WebSocketMessageKind kind, ArrayPool<byte> pool)
+    /// <summary>
+    /// As <see cref="Create(ReadOnlySpan{byte}, WebSocketMessageKind)"/> with the bytes from <paramref name="pool"/>.
+    /// For frames created on one thread and released on others at a high rate (a snapshot per client per tick): the
+    /// shared pool keeps arrays per thread and per core, so such traffic misses it and allocates; a pool made with
+    /// <see cref="ArrayPool{T}.Create(int, int)"/> has no thread affinity. Also used by the leak tests.
+    /// </summary>
+    public static SharedFrame Create(ReadOnlySpan<byte> payload, WebSocketMessageKind kind, ArrayPool<byte> pool)
     {
         var frame = Rent();
         var headerLength = FrameWriter.HeaderLength(payload.Length);
