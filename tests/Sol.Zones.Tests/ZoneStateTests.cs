@@ -1,3 +1,4 @@
+using Sol.Zones.Simulation;
 using Sol.Zones.State;
 
 namespace Sol.Zones.Tests;
@@ -99,5 +100,54 @@ public class ZoneStateTests
     {
         var state = new ZoneState(4);
         Assert.Throws<ArgumentOutOfRangeException>(() => state.RemoveAt(0));
+    }
+    [Theory]
+    [InlineData(0, 37)]
+    [InlineData(3, 30)]
+    [InlineData(5, 6)]
+    [InlineData(8, 8)]
+    public void CopyToWritesEveryRowExactlyAsTheColumnsHoldIt(int start, int end)
+    {
+        var state = new ZoneState(8);
+        var kinds = Enum.GetValues<EntityKind>();
+        for (var i = 0; i < 48; i++)
+        {
+            state.Add(kinds[i % kinds.Length], (EntityFlags)(i % 16), (long)i << 40 | (uint)i, -i, i * 1.5, i * -2.5);
+        }
+        // Reused slots get new generations and the dense order no longer follows the slots.
+        for (var i = 0; i < 11; i++)
+        {
+            state.RemoveAt((i * 7) % state.Count);
+        }
+        while (state.Count < 37)
+        {
+            state.Add(EntityKind.Npc, EntityFlags.Dynamic, -state.Count, state.Count, 1, 2);
+        }
+        for (var i = 0; i < state.Count; i++)
+        {
+            state.ShipClass[i] = (byte)(200 + i);
+            state.InputSeq[i] = uint.MaxValue - (uint)i;
+            state.VelocityX[i] = Math.PI * i;
+            state.VelocityY[i] = -Math.E * i;
+            state.Rotation[i] = 0.25f * i;
+            state.AngularVelocity[i] = -0.5f * i;
+            state.Hull[i] = 100f - i;
+        }
+        var rows = new EntityState[state.Capacity];
+        state.CopyTo(rows, start, end);
+
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (i < start || i >= end)
+            {
+                Assert.Equal(default, rows[i]);
+                continue;
+            }
+            var expected = new EntityState(
+                state.HandleAt(i), state.Kind[i], state.Flags[i], state.ShipClass[i], state.Owner[i], state.Ref[i], state.InputSeq[i],
+                state.PositionX[i], state.PositionY[i], state.VelocityX[i], state.VelocityY[i],
+                state.Rotation[i], state.AngularVelocity[i], state.Hull[i]);
+            Assert.Equal(expected, rows[i]);
+        }
     }
 }
