@@ -102,11 +102,14 @@ public class ZoneStateTests
         Assert.Throws<ArgumentOutOfRangeException>(() => state.RemoveAt(0));
     }
     [Theory]
-    [InlineData(0, 37)]
-    [InlineData(3, 30)]
-    [InlineData(5, 6)]
-    [InlineData(8, 8)]
-    public void CopyToWritesEveryRowExactlyAsTheColumnsHoldIt(int start, int end)
+    [InlineData(0, 37, false)]
+    [InlineData(3, 30, false)]
+    [InlineData(5, 6, false)]
+    [InlineData(8, 8, false)]
+    [InlineData(0, 37, true)]
+    [InlineData(3, 30, true)]
+    [InlineData(5, 6, true)]
+    public void CopyToWritesEveryRowExactlyAsTheColumnsHoldIt(int start, int end, bool streaming)
     {
         var state = new ZoneState(8);
         var kinds = Enum.GetValues<EntityKind>();
@@ -134,7 +137,7 @@ public class ZoneStateTests
             state.Hull[i] = 100f - i;
         }
         var rows = new EntityState[state.Capacity];
-        state.CopyTo(rows, start, end);
+        state.CopyTo(rows, start, end, streaming);
 
         for (var i = 0; i < rows.Length; i++)
         {
@@ -148,6 +151,32 @@ public class ZoneStateTests
                 state.PositionX[i], state.PositionY[i], state.VelocityX[i], state.VelocityY[i],
                 state.Rotation[i], state.AngularVelocity[i], state.Hull[i]);
             Assert.Equal(expected, rows[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(8)]
+    public unsafe void StreamingFourRowsWritesAll320BytesAtEitherAlignment(int offset)
+    {
+        var staging = new double[40];
+        for (var k = 0; k < staging.Length; k++)
+        {
+            staging[k] = k + 0.5;
+        }
+        var buffer = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(400, 64);
+        try
+        {
+            new Span<byte>(buffer, 400).Fill(0xAB);
+            ZoneState.StreamFourRows(ref staging[0], buffer + offset);
+            var written = new Span<double>(buffer + offset, 40).ToArray();
+            Assert.Equal(staging, written);
+            Assert.True(new Span<byte>(buffer, offset).IndexOfAnyExcept((byte)0xAB) < 0);
+            Assert.True(new Span<byte>(buffer + offset + 320, 400 - offset - 320).IndexOfAnyExcept((byte)0xAB) < 0);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(buffer);
         }
     }
 }

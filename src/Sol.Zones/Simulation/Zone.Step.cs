@@ -50,7 +50,7 @@ public sealed partial class Zone
                     Run<MotionSystem>(start, end);
                 }
                 // Step 9, first part: the chunk's snapshot rows while the chunk is in cache (see EmitSnapshot).
-                State.CopyTo(_snapshot, start, end);
+                State.CopyTo(_snapshot, start, end, streaming: count >= ZoneState.StreamingRows);
             }
             HandleDestroyed();
             RunTriggers();
