@@ -10,7 +10,7 @@ public class MotionSystemTests
     [Fact]
     public void TheVectorStepGivesTheSameBitsAsTheScalarSystems()
     {
-        // Two ship classes mixed within groups of four, NPCs, statics interleaved with ships, ships inside the damage
+        // Two ship classes mixed within groups of four and eight, NPCs, statics interleaved with ships, ships inside the damage
         // radius (destroyed and respawned), odd counts so the scalar tail runs too.
         var options = new ZoneOptions
         {
@@ -18,11 +18,12 @@ public class MotionSystemTests
             StarDamagePerSecond = 400,
             ShipClasses = [new ShipClass("a", 300, 150, 3f, 100f), new ShipClass("b", 120, 400, 1.5f, 60f)],
         };
-        ulong Run(bool scalar)
+        ulong Run(bool scalar, bool narrow)
         {
             var world = new ZoneWorld(TestGalaxy.Ring(2, planets: 3, starMass: 5e6, damageRadius: 900), options);
             var zone = world.GetZone(ZoneId.ForSystem(1));
             zone.ScalarMotion = scalar;
+            zone.NarrowMotion = narrow;
             var random = new DeterministicRandom(3);
             for (var owner = 1; owner <= 203; owner++)
             {
@@ -41,7 +42,10 @@ public class MotionSystemTests
             return zone.ComputeStateHash();
         }
 
-        Assert.Equal(Run(scalar: true), Run(scalar: false));
+        // Scalar reference, four entities at a time, and eight at a time where the machine has AVX-512.
+        var reference = Run(scalar: true, narrow: false);
+        Assert.Equal(reference, Run(scalar: false, narrow: true));
+        Assert.Equal(reference, Run(scalar: false, narrow: false));
     }
 
     [Fact]

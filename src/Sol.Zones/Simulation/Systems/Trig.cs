@@ -40,6 +40,17 @@ internal static class Trig
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SinCos(Vector512<double> x, out Vector512<double> sin, out Vector512<double> cos)
+    {
+        var ax = Vector512.Abs(x);
+        var r = Vector512.Min(ax, Vector512.Create(Math.PI) - ax);
+        var ys = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<double>.Zero), -r, r);
+        var yc = Vector512.Create(HalfPi) - ax;
+        sin = Poly(ys);
+        cos = Poly(yc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Poly(double y)
     {
         var y2 = y * y;
@@ -52,6 +63,14 @@ internal static class Trig
     {
         var y2 = y * y;
         var p = (((((((((Vector256.Create(C11) * y2) + Vector256.Create(C9)) * y2) + Vector256.Create(C7)) * y2) + Vector256.Create(C5)) * y2) + Vector256.Create(C3)) * y2) + Vector256<double>.One;
+        return y * p;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> Poly(Vector512<double> y)
+    {
+        var y2 = y * y;
+        var p = (((((((((Vector512.Create(C11) * y2) + Vector512.Create(C9)) * y2) + Vector512.Create(C7)) * y2) + Vector512.Create(C5)) * y2) + Vector512.Create(C3)) * y2) + Vector512<double>.One;
         return y * p;
     }
 }
