@@ -37,7 +37,17 @@ public static class TransportEchoHost
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        await using var server = await IBenchServer.StartAsync(kind, port, requireSubProtocol: true);
+        IBenchServer server;
+        try
+        {
+            server = await IBenchServer.StartAsync(kind, port, requireSubProtocol: true);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or NotSupportedException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"transport-echo: could not start: {e.Message}");
+            return 1;
+        }
+        await using var running = server;
         Console.WriteLine($"listening on ws://127.0.0.1:{server.Port}/ws");
         await Console.Out.FlushAsync();
         await stopped.Task;
