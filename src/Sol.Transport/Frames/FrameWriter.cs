@@ -1,0 +1,37 @@
+using System.Buffers.Binary;
+
+namespace Sol.Transport.Frames;
+
+/// <summary>
+/// Writes the header of a server frame (never masked, RFC 6455 §5.1): FIN set, no RSV bits, the opcode, and the
+/// shortest length encoding (§5.2: 7 bits up to 125, 16 bits up to 65,535, else 64 bits).
+/// </summary>
+internal static class FrameWriter
+{
+    /// <summary>The longest server frame header: 2 bytes + a 64-bit length (no mask).</summary>
+    public const int MaxHeaderLength = 10;
+
+    public static int HeaderLength(int payloadLength) => payloadLength <= 125 ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
+
+    /// <summary>Writes a final frame's header for <paramref name="payloadLength"/> bytes and returns its length.</summary>
+    public static int WriteHeader(Span<byte> destination, Opcode opcode, int payloadLength, bool fin = true)
+    {
+        destination[0] = (byte)((fin ? 0x80 : 0) | (int)opcode);
+        if (payloadLength <= 125)
+        {
+            destination[1] = (byte)payloadLength;
+            return 2;
+        }
+        if (payloadLength <= ushort.MaxValue)
+        {
+            destination[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payloadLength);
+            return 4;
+        }
+        destination[1] = 127;
+        BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payloadLength);
+        return 10;
+    }
+
+    public static Opcode OpcodeOf(WebSocketMessageKind kind) => kind == WebSocketMessageKind.Text ? Opcode.Text : Opcode.Binary;
+}

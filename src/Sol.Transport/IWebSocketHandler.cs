@@ -1,0 +1,23 @@
+using System.Buffers;
+using System.Net.WebSockets;
+
+namespace Sol.Transport;
+
+/// <summary>The application's side of the server: decides upgrades and receives messages and lifecycle events.</summary>
+public interface IWebSocketHandler
+{
+    /// <summary>Called before <c>101</c>, after the protocol checks passed: accept or reject (e.g. 401 for a bad token).</summary>
+    ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request);
+
+    /// <summary>Called after <c>101</c> was sent, before the first message is read.</summary>
+    ValueTask OnOpenAsync(WebSocketConnection connection);
+
+    /// <summary>
+    /// One complete message (fragments joined), on the connection's receive loop, one at a time per connection. The
+    /// sequence is only valid during the call (it is the pipe's own memory when the payload arrived contiguous).
+    /// </summary>
+    void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload);
+
+    /// <summary>Called exactly once per opened connection, when it is gone, with the close status it ended with.</summary>
+    ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status);
+}

@@ -1,0 +1,117 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using Sol.Transport.Frames;
+
+namespace Sol.Transport;
+
+/// <summary>
+/// A message framed ONCE into pooled bytes and shared by reference count, so a broadcast writes the same bytes to
+/// every connection. <see cref="Create(ReadOnlySpan{byte}, WebSocketMessageKind)"/> hands out one reference; every <see cref="WebSocketConnection.Send(SharedFrame)"/>
+/// takes its own, so the creator releases its reference once it has handed the frame to everyone.
+/// </summary>
+/// <remarks>
+/// Thread-safe. The objects are pooled too: after the last <see cref="Release"/> the frame must not be touched (a
+/// release too many throws).
+/// </remarks>
+public sealed class SharedFrame
+{
+    private const int PoolCapacity = 1024;
+    private static readonly SharedFrame?[] s_pool = new SharedFrame?[PoolCapacity];
+    private static readonly Lock s_poolLock = new();
+    private static int s_pooled;
+
+    private byte[] _buffer = [];
+    private int _frameLength;
+    private int _references;
+    private ArrayPool<byte> _bufferPool = ArrayPool<byte>.Shared;
+
+    private SharedFrame()
+    {
+    }
+
+    /// <summary>The payload length (without the frame header).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>The whole frame (header and payload) as it goes on the wire.</summary>
+    internal ReadOnlySpan<byte> Frame => _buffer.AsSpan(0, _frameLength);
+
+    /// <summary>The live reference count (tests).</summary>
+    internal int References => Volatile.Read(ref _references);
+
+    /// <summary>Frames <paramref name="payload"/> into pooled bytes; the caller holds 1 reference.</summary>
+    public static SharedFrame Create(ReadOnlySpan<byte> payload, WebSocketMessageKind kind = WebSocketMessageKind.Binary) =>
+        Create(payload, kind, ArrayPool<byte>.Shared);
+
+    /// <summary>As <see cref="Create(ReadOnlySpan{byte}, WebSocketMessageKind)"/> with the bytes from <paramref name="pool"/> (leak tests).</summary>
+    internal static SharedFrame Create(ReadOnlySpan<byte> payload, WebSocketMessageKind kind, ArrayPool<byte> pool)
+    {
+        var frame = Rent();
+        var headerLength = FrameWriter.HeaderLength(payload.Length);
+        var buffer = pool.Rent(headerLength + payload.Length);
+        FrameWriter.WriteHeader(buffer, FrameWriter.OpcodeOf(kind), payload.Length);
+        payload.CopyTo(buffer.AsSpan(headerLength));
+        frame._buffer = buffer;
+        frame._bufferPool = pool;
+        frame._frameLength = headerLength + payload.Length;
+        frame.Length = payload.Length;
+        Volatile.Write(ref frame._references, 1);
+        return frame;
+    }
+
+    /// <summary>Takes one more reference (released with <see cref="Release"/>).</summary>
+    public void AddReference()
+    {
+        if (Interlocked.Increment(ref _references) <= 1)
+        {
+            ThrowReleased();
+        }
+    }
+
+    /// <summary>Gives one reference back; the last one returns the bytes (and this object) to the pool.</summary>
+    public void Release()
+    {
+        var left = Interlocked.Decrement(ref _references);
+        if (left > 0)
+        {
+            return;
+        }
+        if (left < 0)
+        {
+            ThrowReleased();
+        }
+        var buffer = _buffer;
+        _buffer = [];
+        _frameLength = 0;
+        Length = 0;
+        _bufferPool.Return(buffer);
+        Return(this);
+    }
+
+    private static SharedFrame Rent()
+    {
+        lock (s_poolLock)
+        {
+            if (s_pooled > 0)
+            {
+                var frame = s_pool[--s_pooled]!;
+                s_pool[s_pooled] = null;
+                return frame;
+            }
+        }
+        return new SharedFrame();
+    }
+
+    private static void Return(SharedFrame frame)
+    {
+        lock (s_poolLock)
+        {
+            if (s_pooled < PoolCapacity)
+            {
+                s_pool[s_pooled++] = frame;
+            }
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowReleased() => throw new InvalidOperationException("The shared frame was already released.");
+}

@@ -1,0 +1,84 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Pipelines.Sockets.Unofficial;
+
+namespace Sol.Transport.Sockets;
+
+/// <summary>Accepts with a plain listening <see cref="Socket"/> and wraps each accepted socket in Pipelines.Sockets.Unofficial's <see cref="SocketConnection"/>.</summary>
+internal sealed class PipelinesSocketListener : ISocketListener
+{
+    private readonly Socket _socket;
+
+    private PipelinesSocketListener(Socket socket)
+    {
+        _socket = socket;
+        Endpoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    public IPEndPoint Endpoint { get; }
+
+    public static PipelinesSocketListener Bind(IPEndPoint endpoint)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.Bind(endpoint);
+            socket.Listen(512);
+            return new PipelinesSocketListener(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask<TransportConnection?> AcceptAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException
+                || e is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
+            {
+                return null;
+            }
+            catch (SocketException)
+            {
+                continue; // the peer went away between SYN and accept
+            }
+            SocketConnection.SetRecommendedServerOptions(accepted);
+            return new Connection(accepted, SocketConnection.Create(accepted));
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class Connection(Socket socket, SocketConnection connection) : TransportConnection
+    {
+        public override IDuplexPipe Pipe => connection;
+
+        public override EndPoint? RemoteEndPoint { get; } = socket.RemoteEndPoint;
+
+        public override void Abort() => connection.Dispose();
+
+        public override ValueTask DisposeAsync()
+        {
+            connection.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

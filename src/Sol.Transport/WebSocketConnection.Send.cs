@@ -1,0 +1,477 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Sol.Transport.Connections;
+using Sol.Transport.Frames;
+
+namespace Sol.Transport;
+
+public sealed partial class WebSocketConnection
+{
+    private const int InitialQueueCapacity = 8;
+    private const int MaxTrailerLength = 256;
+    private const int InlineCopyLimit = 4096;
+
+    private readonly Lock _sendLock = new();
+    private readonly SendWorkItem _sender;
+    private readonly Action _onFlushed;
+    private readonly TaskCompletionSource _sendDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Guarded by _sendLock.
+    private SendEntry[] _queue;
+    private int _queued;
+    private int _queuedBytes;
+    private SharedFrame? _latest;
+    private byte[]? _latestTrailer;
+    private int _latestTrailerLength;
+    private int _latestIndex = -1;
+    private bool _closeQueued;
+    private WebSocketCloseStatus _closeSentStatus;
+
+    // Owned by the writer (one batch at a time).
+    private SendEntry[] _batch;
+    private SharedFrame? _batchLatest;
+    private byte[]? _batchTrailer;
+    private int _batchTrailerLength;
+    private bool _closeInBatch;
+    private ValueTask<FlushResult> _pendingFlush;
+
+    private int _scheduled;
+    private bool _writerStopped;
+    private long _closeDeadline;
+
+    /// <summary>Reliable and ordered: the payload is copied into pooled memory; the header is written straight into the pipe when sent.</summary>
+    public void Send(ReadOnlySpan<byte> payload, WebSocketMessageKind kind = WebSocketMessageKind.Binary)
+    {
+        if (Volatile.Read(ref _closeQueued))
+        {
+            return;
+        }
+        lock (_sendLock)
+        {
+            if (_closeQueued)
+            {
+                return;
+            }
+            if (_queuedBytes + payload.Length > _options.MaxQueuedBytes)
+            {
+                OverflowLocked();
+            }
+            else
+            {
+                var buffer = _pool.Rent(Math.Max(payload.Length, 1));
+                payload.CopyTo(buffer);
+                ref var entry = ref AppendLocked();
+                entry.Kind = SendEntryKind.Payload;
+                entry.Opcode = FrameWriter.OpcodeOf(kind);
+                entry.Buffer = buffer;
+                entry.Length = payload.Length;
+                _queuedBytes += payload.Length;
+            }
+        }
+        Schedule();
+    }
+
+    /// <summary>Reliable and ordered: the already framed bytes are written as they are; the connection takes its own reference.</summary>
+    public void Send(SharedFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        if (Volatile.Read(ref _closeQueued))
+        {
+            return;
+        }
+        lock (_sendLock)
+        {
+            if (_closeQueued)
+            {
+                return;
+            }
+            if (_queuedBytes + frame.Length > _options.MaxQueuedBytes)
+            {
+                OverflowLocked();
+            }
+            else
+            {
+                frame.AddReference();
+                ref var entry = ref AppendLocked();
+                entry.Kind = SendEntryKind.Shared;
+                entry.Frame = frame;
+                _queuedBytes += frame.Length;
+            }
+        }
+        Schedule();
+    }
+
+    /// <summary>
+    /// Replaceable state (e.g. a snapshot): if the previous latest entry is still unsent, this one replaces it (the older
+    /// frame is released and its trailer dropped) and takes the queue position of this call. <paramref name="trailer"/>
+    /// (at most 256 bytes; empty for none) is sent as its own binary message right after the frame.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The trailer is longer than 256 bytes (a programming error).</exception>
+    public void SendLatest(SharedFrame frame, ReadOnlySpan<byte> trailer = default)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(trailer.Length, MaxTrailerLength, nameof(trailer));
+        if (Volatile.Read(ref _closeQueued))
+        {
+            return;
+        }
+        SharedFrame? replaced = null;
+        lock (_sendLock)
+        {
+            if (_closeQueued)
+            {
+                return;
+            }
+            if (_latestIndex >= 0)
+            {
+                _queue[_latestIndex].Kind = SendEntryKind.Dead;
+                replaced = _latest;
+            }
+            frame.AddReference();
+            _latest = frame;
+            _latestTrailer ??= new byte[MaxTrailerLength];
+            trailer.CopyTo(_latestTrailer);
+            _latestTrailerLength = trailer.Length;
+            _latestIndex = _queued;
+            AppendLocked().Kind = SendEntryKind.Latest;
+        }
+        replaced?.Release();
+        Schedule();
+    }
+
+    /// <summary>Starts the close handshake with <paramref name="status"/>; later sends are dropped.</summary>
+    public void Close(WebSocketCloseStatus status, string? reason = null)
+    {
+        lock (_sendLock)
+        {
+            if (_closeQueued)
+            {
+                return;
+            }
+            QueueCloseLocked(status, reason);
+        }
+        Schedule();
+    }
+
+    /// <summary>The status this side sent in its close frame (valid once a close was queued).</summary>
+    internal WebSocketCloseStatus CloseSentStatus
+    {
+        get
+        {
+            lock (_sendLock)
+            {
+                return _closeSentStatus;
+            }
+        }
+    }
+
+    internal bool CloseQueued => Volatile.Read(ref _closeQueued);
+
+    /// <summary>Queues a ping or pong (control payload of at most 125 bytes).</summary>
+    private void QueueControl(SendEntryKind kind, ReadOnlySpan<byte> payload)
+    {
+        lock (_sendLock)
+        {
+            if (_closeQueued)
+            {
+                return;
+            }
+            byte[]? buffer = null;
+            if (!payload.IsEmpty)
+            {
+                buffer = _pool.Rent(payload.Length);
+                payload.CopyTo(buffer);
+            }
+            ref var entry = ref AppendLocked();
+            entry.Kind = kind;
+            entry.Buffer = buffer;
+            entry.Length = payload.Length;
+        }
+        Schedule();
+    }
+
+    private void QueueCloseLocked(WebSocketCloseStatus status, string? reason)
+    {
+        _closeQueued = true;
+        _closeSentStatus = status;
+        byte[]? buffer = null;
+        var length = 0;
+        if (status != WebSocketCloseStatus.Empty)
+        {
+            buffer = _pool.Rent(125);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer, (ushort)status);
+            length = 2;
+            if (!string.IsNullOrEmpty(reason))
+            {
+                length += Utf8Prefix(reason, buffer.AsSpan(2, 123));
+            }
+        }
+        ref var entry = ref AppendLocked();
+        entry.Kind = SendEntryKind.Close;
+        entry.Buffer = buffer;
+        entry.Length = length;
+        Volatile.Write(ref _closeDeadline, Environment.TickCount64 + (long)_options.CloseTimeout.TotalMilliseconds);
+    }
+
+    /// <summary>The reliable backlog went over <see cref="WebSocketServerOptions.MaxQueuedBytes"/>: drop it and close with 1008.</summary>
+    private void OverflowLocked()
+    {
+        ReleaseEntries(_queue, _queued);
+        _queued = 0;
+        _queuedBytes = 0;
+        _latestIndex = -1;
+        _latest?.Release();
+        _latest = null;
+        _logger.LogDebug("Connection {Id}: send backlog over {Limit} bytes, closing with 1008", Id, _options.MaxQueuedBytes);
+        QueueCloseLocked(WebSocketCloseStatus.PolicyViolation, "send backlog too large");
+    }
+
+    private ref SendEntry AppendLocked()
+    {
+        if (_queued == _queue.Length)
+        {
+            Array.Resize(ref _queue, _queue.Length * 2);
+        }
+        ref var entry = ref _queue[_queued++];
+        entry = default;
+        return ref entry;
+    }
+
+    private void Schedule()
+    {
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_sender, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// The writer: takes everything queued, writes it into the pipe, flushes once, and repeats until the queue is empty.
+    /// A flush that has to wait continues through a cached callback, so steady-state sending allocates nothing.
+    /// </summary>
+    private void Pump()
+    {
+        try
+        {
+            while (true)
+            {
+                int count;
+                lock (_sendLock)
+                {
+                    if (_writerStopped)
+                    {
+                        _sendDone.TrySetResult();
+                        return; // stays scheduled: no writer runs again
+                    }
+                    if (_queued == 0)
+                    {
+                        Volatile.Write(ref _scheduled, 0);
+                        return;
+                    }
+                    (_queue, _batch) = (_batch, _queue);
+                    count = _queued;
+                    _queued = 0;
+                    _queuedBytes = 0;
+                    if (_latestIndex >= 0)
+                    {
+                        _batchLatest = _latest;
+                        _latest = null;
+                        _latestIndex = -1;
+                        _batchTrailer ??= new byte[MaxTrailerLength];
+                        _latestTrailer.AsSpan(0, _latestTrailerLength).CopyTo(_batchTrailer);
+                        _batchTrailerLength = _latestTrailerLength;
+                    }
+                }
+                WriteBatch(count);
+#pragma warning disable CA2012 // the flush is either completed (result read once) or continued once through _onFlushed.
+                var flush = _output.FlushAsync();
+#pragma warning restore CA2012
+                if (!flush.IsCompleted)
+                {
+                    _pendingFlush = flush;
+                    flush.GetAwaiter().UnsafeOnCompleted(_onFlushed);
+                    return;
+                }
+                if (!AfterFlush(flush.GetAwaiter().GetResult()))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            StopWriter(e);
+        }
+    }
+
+    private void OnFlushed()
+    {
+        try
+        {
+#pragma warning disable CA2012 // called by the flush's own completion: the ValueTask has completed.
+            var result = _pendingFlush.GetAwaiter().GetResult();
+#pragma warning restore CA2012
+            _pendingFlush = default;
+            if (AfterFlush(result))
+            {
+                Pump();
+            }
+        }
+        catch (Exception e)
+        {
+            StopWriter(e);
+        }
+    }
+
+    /// <summary>False when the writer is done (close frame flushed, or the peer's side of the pipe is gone).</summary>
+    private bool AfterFlush(FlushResult result)
+    {
+        if (_closeInBatch || result.IsCompleted || result.IsCanceled)
+        {
+            StopWriter(null);
+            return false;
+        }
+        return true;
+    }
+
+    private void StopWriter(Exception? error)
+    {
+        if (error is not null)
+        {
+            _logger.LogDebug(error, "Connection {Id}: send failed", Id);
+        }
+        lock (_sendLock)
+        {
+            _writerStopped = true;
+            _closeQueued = true;
+        }
+        _sendDone.TrySetResult();
+    }
+
+    private void WriteBatch(int count)
+    {
+        var batch = _batch;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                ref var entry = ref batch[i];
+                switch (entry.Kind)
+                {
+                    case SendEntryKind.Payload:
+                        WriteFrame(entry.Opcode, entry.Buffer.AsSpan(0, entry.Length));
+                        break;
+                    case SendEntryKind.Shared:
+                        _output.Write(entry.Frame!.Frame);
+                        break;
+                    case SendEntryKind.Latest:
+                        if (_batchLatest is not null)
+                        {
+                            _output.Write(_batchLatest.Frame);
+                            if (_batchTrailerLength > 0)
+                            {
+                                WriteFrame(Opcode.Binary, _batchTrailer.AsSpan(0, _batchTrailerLength));
+                            }
+                        }
+                        break;
+                    case SendEntryKind.Ping:
+                        WriteFrame(Opcode.Ping, default);
+                        break;
+                    case SendEntryKind.Pong:
+                        WriteFrame(Opcode.Pong, entry.Buffer.AsSpan(0, entry.Length));
+                        break;
+                    case SendEntryKind.Close:
+                        WriteFrame(Opcode.Close, entry.Buffer.AsSpan(0, entry.Length));
+                        _closeInBatch = true;
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            ReleaseEntries(batch, count);
+            _batchLatest?.Release();
+            _batchLatest = null;
+        }
+    }
+
+    /// <summary>Writes header and payload straight into the pipe (one span when it fits).</summary>
+    private void WriteFrame(Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length <= InlineCopyLimit)
+        {
+            var span = _output.GetSpan(FrameWriter.MaxHeaderLength + payload.Length);
+            var header = FrameWriter.WriteHeader(span, opcode, payload.Length);
+            payload.CopyTo(span[header..]);
+            _output.Advance(header + payload.Length);
+            return;
+        }
+        WriteLargeFrame(opcode, payload);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteLargeFrame(Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        var span = _output.GetSpan(FrameWriter.MaxHeaderLength);
+        _output.Advance(FrameWriter.WriteHeader(span, opcode, payload.Length));
+        _output.Write(payload);
+    }
+
+    private void ReleaseEntries(SendEntry[] entries, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            ref var entry = ref entries[i];
+            if (entry.Buffer is not null)
+            {
+                _pool.Return(entry.Buffer);
+            }
+            entry.Frame?.Release();
+            entry = default;
+        }
+    }
+
+    /// <summary>Releases whatever is still queued once the connection is gone (no leaked pooled buffer or frame reference).</summary>
+    private void ReleaseQueued()
+    {
+        lock (_sendLock)
+        {
+            _closeQueued = true;
+            _writerStopped = true;
+            ReleaseEntries(_queue, _queued);
+            _queued = 0;
+            _queuedBytes = 0;
+            _latestIndex = -1;
+            _latest?.Release();
+            _latest = null;
+        }
+    }
+
+    /// <summary>Encodes as much of <paramref name="text"/> as fits without splitting a character.</summary>
+    private static int Utf8Prefix(string text, Span<byte> destination)
+    {
+        var encoder = Encoding.UTF8;
+        var length = Math.Min(text.Length, destination.Length);
+        while (length > 0 && encoder.GetByteCount(text.AsSpan(0, length)) > destination.Length)
+        {
+            length--;
+        }
+        if (length > 0 && char.IsHighSurrogate(text[length - 1]))
+        {
+            length--;
+        }
+        return encoder.GetBytes(text.AsSpan(0, length), destination);
+    }
+
+    private sealed class SendWorkItem(WebSocketConnection connection) : IThreadPoolWorkItem
+    {
+        public void Execute() => connection.Pump();
+    }
+}

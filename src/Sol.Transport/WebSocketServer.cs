@@ -1,0 +1,354 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sol.Transport.Handshake;
+using Sol.Transport.Sockets;
+
+namespace Sol.Transport;
+
+/// <summary>
+/// A WebSocket server on raw sockets: accepts TCP connections (Pipelines.Sockets.Unofficial or Kestrel's socket
+/// transport), checks the HTTP/1.1 upgrade strictly, asks the handler, and runs each accepted connection.
+/// </summary>
+public sealed class WebSocketServer : IAsyncDisposable
+{
+    private readonly WebSocketServerOptions _options;
+    private readonly IWebSocketHandler _handler;
+    private readonly ILogger _logger;
+    private readonly ArrayPool<byte> _pool;
+    private readonly ISocketListener _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
+    private readonly ConcurrentDictionary<TransportConnection, Task> _running = new();
+    private readonly Timer _timer;
+    private readonly Lock _stopLock = new();
+    private Task? _acceptLoop;
+    private Task? _stopTask;
+    private int _reserved;
+    private int _open;
+
+    private WebSocketServer(WebSocketServerOptions options, IWebSocketHandler handler, ILogger logger, ISocketListener listener)
+    {
+        _options = options;
+        _handler = handler;
+        _logger = logger;
+        _listener = listener;
+        _pool = options.BufferPool ?? ArrayPool<byte>.Shared;
+        var smallest = Math.Min(options.IdleTimeout.TotalMilliseconds / 4, options.CloseTimeout.TotalMilliseconds / 4);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(smallest, 10, 1000));
+        _timer = new Timer(static state => ((WebSocketServer)state!).OnTimer(), this, period, period);
+    }
+
+    /// <summary>The bound address, with the real port when port 0 was asked for.</summary>
+    public System.Net.IPEndPoint Endpoint => _listener.Endpoint;
+
+    /// <summary>Open WebSocket connections (after <c>101</c>, until gone).</summary>
+    public int Connections => Volatile.Read(ref _open);
+
+    /// <summary>Binds and starts accepting. An address in use fails with an <see cref="IOException"/> that names it.</summary>
+    public static async Task<WebSocketServer> StartAsync(WebSocketServerOptions options, IWebSocketHandler handler,
+        ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(handler);
+        loggers ??= NullLoggerFactory.Instance;
+        ISocketListener listener;
+        try
+        {
+            listener = options.Sockets == SocketTransportKind.Kestrel
+                ? await KestrelSocketListener.BindAsync(options.Endpoint, loggers, cancellationToken).ConfigureAwait(false)
+                : PipelinesSocketListener.Bind(options.Endpoint);
+        }
+        catch (Exception e) when (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } or AddressInUseException)
+        {
+            throw new IOException($"Cannot listen on {options.Endpoint}: the address is already in use.", e);
+        }
+        var server = new WebSocketServer(options, handler, loggers.CreateLogger("Sol.Transport"), listener);
+        server._acceptLoop = Task.Run(server.AcceptLoopAsync, CancellationToken.None);
+        return server;
+    }
+
+    /// <summary>Stops accepting, sends close 1001 to every client, waits up to <paramref name="timeout"/>, then aborts the rest.</summary>
+    public Task StopAsync(TimeSpan timeout)
+    {
+        lock (_stopLock)
+        {
+            return _stopTask ??= StopCoreAsync(timeout);
+        }
+    }
+
+    /// <summary>Stops with a 5 second grace period.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    private async Task StopCoreAsync(TimeSpan timeout)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _listener.DisposeAsync().ConfigureAwait(false);
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        foreach (var pair in _connections)
+        {
+            pair.Value.Close(WebSocketCloseStatus.EndpointUnavailable, "server stopping");
+        }
+        var all = Task.WhenAll(_running.Values);
+        try
+        {
+            await all.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var pair in _connections)
+            {
+                pair.Value.Abort();
+            }
+            foreach (var pair in _running)
+            {
+                pair.Key.Abort();
+            }
+            try
+            {
+                await all.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _logger.LogWarning("{Count} connections did not end after being aborted", _running.Count);
+            }
+        }
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            TransportConnection? accepted;
+            try
+            {
+                accepted = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _logger.LogDebug(e, "Accept failed");
+                continue;
+            }
+            if (accepted is null)
+            {
+                return;
+            }
+            var task = RunConnectionAsync(accepted);
+            _running[accepted] = task;
+            _ = task.ContinueWith(static (_, state) =>
+            {
+                var (server, connection) = ((WebSocketServer, TransportConnection))state!;
+                server._running.TryRemove(connection, out var _);
+            }, (this, accepted), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private async Task RunConnectionAsync(TransportConnection transport)
+    {
+        await Task.Yield();
+        var reserved = false;
+        try
+        {
+            var outcome = await HandshakeAsync(transport).ConfigureAwait(false);
+            if (outcome is null)
+            {
+                return; // handshake failed and was answered (or timed out)
+            }
+            reserved = true;
+            var (state, subProtocol) = outcome.Value;
+            var connection = new WebSocketConnection(transport, state, subProtocol, _options, _pool, _logger);
+            _connections[connection.Id] = connection;
+            Interlocked.Increment(ref _open);
+            try
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    connection.Close(WebSocketCloseStatus.EndpointUnavailable, "server stopping");
+                }
+                await connection.RunAsync(_handler).ConfigureAwait(false);
+            }
+            finally
+            {
+                _connections.TryRemove(connection.Id, out _);
+                Interlocked.Decrement(ref _open);
+            }
+        }
+        catch (Exception e)
+        {
+            _logger.LogDebug(e, "Connection failed");
+            transport.Abort();
+        }
+        finally
+        {
+            if (reserved)
+            {
+                Interlocked.Decrement(ref _reserved);
+            }
+        }
+    }
+
+    /// <summary>Reads and checks the upgrade request; answers 101 (returning the verdict's state) or a rejection (returning null).</summary>
+    private async Task<(object? State, string? SubProtocol)?> HandshakeAsync(TransportConnection transport)
+    {
+        var input = transport.Pipe.Input;
+        var output = transport.Pipe.Output;
+        RequestHead? head = null;
+        HandshakeRejection? rejection = null;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        {
+            timeout.CancelAfter(_options.HandshakeTimeout);
+            try
+            {
+                while (head is null && rejection is null)
+                {
+                    var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                    var buffer = result.Buffer;
+                    switch (RequestHeadReader.Scan(buffer, _options.MaxHeaderBytes, out var end))
+                    {
+                        case HeadScan.Complete:
+                            var bytes = buffer.Slice(0, end).ToArray();
+                            head = new RequestHeadReader(bytes).Read();
+                            input.AdvanceTo(end);
+                            rejection = head is null ? new HandshakeRejection(400, "Malformed HTTP request.") : null;
+                            break;
+                        case HeadScan.TooLarge:
+                            input.AdvanceTo(buffer.Start, buffer.End);
+                            rejection = new HandshakeRejection(431, "Request header fields too large.");
+                            break;
+                        default:
+                            input.AdvanceTo(buffer.Start, buffer.End);
+                            if (result.IsCompleted)
+                            {
+                                await CloseTransportAsync(transport, graceful: false).ConfigureAwait(false);
+                                return null;
+                            }
+                            break;
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                _logger.LogDebug(e, "Handshake did not complete in time, or the socket failed");
+                await CloseTransportAsync(transport, graceful: false).ConfigureAwait(false);
+                return null;
+            }
+        }
+
+        string? subProtocol = null;
+        object? state = null;
+        if (rejection is null)
+        {
+            rejection = UpgradeChecks.Check(head!, _options, out var path, out var query, out subProtocol);
+            if (rejection is null)
+            {
+                if (Interlocked.Increment(ref _reserved) > _options.MaxConnections)
+                {
+                    Interlocked.Decrement(ref _reserved);
+                    rejection = new HandshakeRejection(503, "The server is full.");
+                }
+                else
+                {
+                    var verdict = await AskHandlerAsync(new UpgradeRequest(path, query, head!.Headers, subProtocol, transport.RemoteEndPoint)).ConfigureAwait(false);
+                    if (verdict.Accepted)
+                    {
+                        state = verdict.State;
+                    }
+                    else
+                    {
+                        Interlocked.Decrement(ref _reserved);
+                        rejection = new HandshakeRejection(verdict.Status is >= 400 and <= 599 ? verdict.Status : 403, verdict.Reason ?? "Rejected.");
+                    }
+                }
+            }
+        }
+
+        if (rejection is { } refused)
+        {
+            _logger.LogDebug("Upgrade refused: {Status} {Reason}", refused.Status, refused.Reason);
+            try
+            {
+                HandshakeResponses.WriteRejection(output, refused.Status, refused.Reason);
+                await output.FlushAsync().ConfigureAwait(false);
+                await CloseTransportAsync(transport, graceful: true).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _logger.LogDebug(e, "Writing the rejection failed");
+                await CloseTransportAsync(transport, graceful: false).ConfigureAwait(false);
+            }
+            return null;
+        }
+
+        HandshakeResponses.WriteSwitchingProtocols(output, head!["Sec-WebSocket-Key"]!.Trim(), subProtocol);
+        await output.FlushAsync().ConfigureAwait(false);
+        return (state, subProtocol);
+    }
+
+    private async ValueTask<UpgradeVerdict> AskHandlerAsync(UpgradeRequest request)
+    {
+        try
+        {
+            return await _handler.OnUpgradeAsync(request).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogDebug(e, "OnUpgradeAsync failed");
+            return UpgradeVerdict.Reject(500, "Internal server error.");
+        }
+    }
+
+    /// <summary>Closes a connection that never became a WebSocket: FIN after what was written (graceful), or abort.</summary>
+    private async Task CloseTransportAsync(TransportConnection transport, bool graceful)
+    {
+        var pipe = transport.Pipe;
+        if (!graceful)
+        {
+            transport.Abort();
+        }
+        await pipe.Output.CompleteAsync().ConfigureAwait(false);
+        if (graceful)
+        {
+            // Wait (bounded) for the client to close its side, so the response is not cut off by a reset.
+            using var linger = new CancellationTokenSource(_options.CloseTimeout);
+            try
+            {
+                while (true)
+                {
+                    var result = await pipe.Input.ReadAsync(linger.Token).ConfigureAwait(false);
+                    pipe.Input.AdvanceTo(result.Buffer.End);
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or ConnectionAbortedException)
+            {
+                transport.Abort();
+            }
+        }
+        await pipe.Input.CompleteAsync().ConfigureAwait(false);
+        await transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void OnTimer()
+    {
+        var now = Environment.TickCount64;
+        foreach (var pair in _connections)
+        {
+            pair.Value.OnTimer(now);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+
+namespace Sol.Transport.Tests.Support;
+
+/// <summary>A handler that echoes every message (unless told not to) and records what happened.</summary>
+public sealed class RecordingHandler : IWebSocketHandler
+{
+    public bool Echo { get; init; } = true;
+
+    public Func<UpgradeRequest, UpgradeVerdict>? Upgrade { get; init; }
+
+    public ConcurrentQueue<UpgradeRequest> Upgrades { get; } = new();
+
+    public ConcurrentQueue<WebSocketConnection> Opened { get; } = new();
+
+    public ConcurrentQueue<(WebSocketMessageKind Kind, byte[] Payload)> Messages { get; } = new();
+
+    public ConcurrentQueue<(WebSocketConnection Connection, WebSocketCloseStatus Status)> Closed { get; } = new();
+
+    public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request)
+    {
+        Upgrades.Enqueue(request);
+        return ValueTask.FromResult(Upgrade?.Invoke(request) ?? UpgradeVerdict.Accept("state"));
+    }
+
+    public ValueTask OnOpenAsync(WebSocketConnection connection)
+    {
+        Opened.Enqueue(connection);
+        return ValueTask.CompletedTask;
+    }
+
+    public void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload)
+    {
+        var bytes = payload.ToArray();
+        Messages.Enqueue((kind, bytes));
+        if (Echo)
+        {
+            connection.Send(bytes, kind);
+        }
+    }
+
+    public ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status)
+    {
+        Closed.Enqueue((connection, status));
+        return ValueTask.CompletedTask;
+    }
+}
