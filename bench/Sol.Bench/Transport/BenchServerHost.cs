@@ -7,7 +7,9 @@ namespace Sol.Bench.Transport;
 /// on a free port, prints <c>listening PORT</c>, then answers one line per command read from standard input:
 /// <c>cpu</c> -> <c>cpu MICROSECONDS ALLOCATED_BYTES</c> (this process's user + system CPU, precise to the
 /// microsecond, and bytes allocated by all threads); <c>conns</c> -> <c>conns N</c>; <c>stats</c> -> after a full
-/// blocking, compacting GC, <c>stats CONNECTIONS RSS_BYTES MANAGED_HEAP_BYTES</c>. End of input stops the server.
+/// blocking, compacting GC, <c>stats CONNECTIONS RSS_BYTES MANAGED_HEAP_BYTES</c>; <c>alloc-top</c> (only with
+/// <c>SOL_BENCH_ALLOC_TYPES=1</c>, see <see cref="AllocationSampler"/>) -> <c>alloc-top TYPE=KB;...</c> since the last
+/// call. End of input stops the server.
 /// </summary>
 public static class BenchServerHost
 {
@@ -18,6 +20,7 @@ public static class BenchServerHost
             await Console.Error.WriteLineAsync("usage: transport-e2e-server pipelines|kestrel|aspnet");
             return 2;
         }
+        using var sampler = Environment.GetEnvironmentVariable("SOL_BENCH_ALLOC_TYPES") == "1" ? new AllocationSampler() : null;
         await using var server = await IBenchServer.StartAsync(kind, 0);
         var output = Console.Out;
         await output.WriteLineAsync($"listening {server.Port}");
@@ -29,6 +32,7 @@ public static class BenchServerHost
                 "cpu" => $"cpu {(long)Environment.CpuUsage.TotalTime.TotalMicroseconds} {GC.GetTotalAllocatedBytes(precise: true)}",
                 "conns" => $"conns {server.Connections}",
                 "stats" => Stats(server),
+                "alloc-top" => $"alloc-top {sampler?.TakeTop(6) ?? "-"}",
                 _ => $"error unknown command {command}",
             };
             await output.WriteLineAsync(answer);

@@ -22,7 +22,7 @@ public sealed class BenchServerProcess : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
-    public static async Task<BenchServerProcess> StartAsync(BenchServerKind kind)
+    public static async Task<BenchServerProcess> StartAsync(BenchServerKind kind, bool sampleAllocations = false)
     {
         var start = new ProcessStartInfo
         {
@@ -34,6 +34,10 @@ public sealed class BenchServerProcess : IAsyncDisposable
         if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
         {
             start.ArgumentList.Add(typeof(BenchServerProcess).Assembly.Location);
+        }
+        if (sampleAllocations)
+        {
+            start.Environment["SOL_BENCH_ALLOC_TYPES"] = "1";
         }
         start.ArgumentList.Add("transport-e2e-server");
         start.ArgumentList.Add(BenchServerHost.Name(kind));
@@ -65,6 +69,9 @@ public sealed class BenchServerProcess : IAsyncDisposable
         return (TimeSpan.FromMicroseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)),
             long.Parse(parts[2], CultureInfo.InvariantCulture));
     }
+
+    /// <summary>The types the server allocated most since the last call (sampled; see <see cref="AllocationSampler"/>).</summary>
+    public async Task<string> AllocationTypesAsync() => (await AskAsync("alloc-top"))[1];
 
     /// <summary>Open WebSocket connections as the server counts them.</summary>
     public async Task<int> ConnectionsAsync() => int.Parse((await AskAsync("conns"))[1], CultureInfo.InvariantCulture);

@@ -33,7 +33,7 @@ public static class EndToEndBench
         var memory = new List<IdleMemoryRow>();
         foreach (var server in options.Servers)
         {
-            await using (var process = await BenchServerProcess.StartAsync(server))
+            await using (var process = await BenchServerProcess.StartAsync(server, options.AllocationTypes))
             {
                 await WarmUpAsync(process, server, options);
                 rows.Add(Report(await EchoAsync(process, server, options)));
@@ -114,7 +114,8 @@ public static class EndToEndBench
         await using var load = await EchoLoad.StartAsync(process.Endpoint, options.EchoClients, options.EchoPayload,
             options.EchoWindow);
         await Task.Delay(options.Warmup);
-        return await MeasureAsync(scenario, server, process, () => load.Delivered, options.Duration);
+        return await MeasureAsync(scenario, server, process, () => load.Delivered, options.Duration,
+            options.AllocationTypes);
     }
 
     private static async Task<EndToEndRow> FanOutAsync(BenchServerProcess process, BenchServerKind server,
@@ -124,7 +125,8 @@ public static class EndToEndBench
         using var stop = new CancellationTokenSource();
         var publishing = Task.Run(() => load.PublishAsync(size, rate, options.Window, stop.Token));
         await Task.Delay(options.Warmup);
-        var row = await MeasureAsync(scenario, server, process, () => load.Delivered, options.Duration);
+        var row = await MeasureAsync(scenario, server, process, () => load.Delivered, options.Duration,
+            options.AllocationTypes);
         await stop.CancelAsync();
         try
         {
@@ -138,16 +140,21 @@ public static class EndToEndBench
     }
 
     private static async Task<EndToEndRow> MeasureAsync(string scenario, BenchServerKind server,
-        BenchServerProcess process, Func<long> delivered, TimeSpan duration)
+        BenchServerProcess process, Func<long> delivered, TimeSpan duration, bool sampleTypes)
     {
+        if (sampleTypes)
+        {
+            await process.AllocationTypesAsync();
+        }
         var (cpuBefore, allocatedBefore) = await process.CpuAsync();
         var before = delivered();
         var clock = Stopwatch.StartNew();
         await Task.Delay(duration);
         var (cpuAfter, allocatedAfter) = await process.CpuAsync();
         var after = delivered();
+        var types = sampleTypes ? await process.AllocationTypesAsync() : null;
         return new EndToEndRow(scenario, server, clock.Elapsed.TotalSeconds, after - before, cpuAfter - cpuBefore,
-            allocatedAfter - allocatedBefore);
+            allocatedAfter - allocatedBefore) { AllocationTypes = types };
     }
 
     private static async Task<IdleMemoryRow> IdleAsync(BenchServerProcess process, BenchServerKind server, int target)
@@ -197,6 +204,10 @@ public static class EndToEndBench
         Console.Error.WriteLine(row.Error is null
             ? $"  {row.Scenario} on {Name(row.Server)}: {row.MessagesPerSecond:N0} msgs/s, {row.CpuMicrosecondsPerMessage:F2} us/msg"
             : $"  {row.Scenario} on {Name(row.Server)}: FAILED {row.Error}");
+        if (row.AllocationTypes is { } types)
+        {
+            Console.Error.WriteLine($"    allocated most (sampled): {types.Replace(";", ", ", StringComparison.Ordinal)}");
+        }
         return row;
     }
 

@@ -6,7 +6,8 @@ namespace Sol.Bench.Transport;
 /// What <c>transport-e2e</c> runs. Options: <c>--quick</c> (a smoke run in well under 30 s), <c>--duration S</c> and
 /// <c>--warmup S</c> per row, <c>--servers pipelines,kestrel,aspnet</c>, <c>--clients 16,256,2000</c>,
 /// <c>--sizes 200,2048</c>, <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
-/// (broadcasts in flight flat out), <c>--echo-window N</c> (messages in flight per echo client).
+/// (broadcasts in flight flat out), <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
+/// (sample which types each server allocates in each row and print them; costs the servers a little).
 /// </summary>
 public sealed record EndToEndOptions
 {
@@ -36,6 +37,8 @@ public sealed record EndToEndOptions
 
     public bool Quick { get; init; }
 
+    public bool AllocationTypes { get; init; }
+
     public static EndToEndOptions Parse(string[] args)
     {
         var options = new EndToEndOptions();
@@ -57,6 +60,9 @@ public sealed record EndToEndOptions
             switch (args[i])
             {
                 case "--quick":
+                    continue;
+                case "--alloc-types":
+                    options = options with { AllocationTypes = true };
                     continue;
                 case "--duration":
                     options = options with { Duration = TimeSpan.FromSeconds(Number(args[i], value)) };

@@ -11,6 +11,9 @@ namespace Sol.Bench.Transport;
 public sealed record EndToEndRow(string Scenario, BenchServerKind Server, double Seconds, long Messages, TimeSpan ServerCpu,
     long Allocated, string? Error = null)
 {
+    /// <summary>With <c>--alloc-types</c>: the types the server allocated most in the window (sampled).</summary>
+    public string? AllocationTypes { get; init; }
+
     public double MessagesPerSecond => Messages / Seconds;
 
     public double CpuMicrosecondsPerMessage => Messages == 0 ? double.NaN : ServerCpu.TotalMicroseconds / Messages;
