@@ -39,7 +39,7 @@ public sealed class WebSocketServerOptions
     /// <summary>The most reliable bytes queued but unsent per connection; going over closes that client with 1008.</summary>
     public int MaxQueuedBytes { get; init; } = 1 << 20;
 
-    /// <summary>The Origin allow-list hook: null accepts any origin; returning false answers 403.</summary>
+    /// <summary>The Origin allow-list hook: null accepts any origin; returning false answers 403. Requests without an Origin (non-browser clients) are not asked about.</summary>
     public Func<string, bool>? AllowOrigin { get; init; }
 
     /// <summary>Where buffers come from (tests pass a counting pool to catch leaks); null is <see cref="ArrayPool{T}.Shared"/>.</summary>

@@ -4,7 +4,7 @@ namespace Sol.Transport.Handshake;
 /// The protocol checks of an upgrade request (RFC 6455 §4.2.1), in order: method GET (405), HTTP/1.1 (505), Host
 /// (400), path (404), <c>Upgrade: websocket</c> (400), <c>Connection</c> listing <c>upgrade</c> (400),
 /// <c>Sec-WebSocket-Version: 13</c> (426 with the supported version), <c>Sec-WebSocket-Key</c> (400), Origin hook
-/// (403), subprotocol (400). Capacity (503) and the handler's verdict come after, in the server.
+/// (403; only consulted when the request has an Origin, as non-browser clients send none), subprotocol (400). Capacity (503) and the handler's verdict come after, in the server.
 /// </summary>
 internal static class UpgradeChecks
 {
@@ -48,7 +48,7 @@ internal static class UpgradeChecks
             return new HandshakeRejection(400, "Sec-WebSocket-Key must be the base64 of 16 bytes.");
         }
         var origin = head["Origin"];
-        if (options.AllowOrigin is { } allow && (origin is null || !allow(origin)))
+        if (options.AllowOrigin is { } allow && origin is not null && !allow(origin))
         {
             return new HandshakeRejection(403, "Origin not allowed.");
         }

@@ -1,0 +1,84 @@
+using System.Buffers;
+using System.Text;
+using Sol.Transport.Handshake;
+using Sol.Transport.Tests.Support;
+
+namespace Sol.Transport.Tests.Handshake;
+
+public sealed class RequestHeadReaderTests
+{
+    private static readonly byte[] s_valid = Encoding.ASCII.GetBytes(
+        "GET /ws?access_token=a%20b&x=1 HTTP/1.1\r\nHost: example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Twice: a\r\nx-twice: b\r\n\r\n");
+
+    [Fact]
+    public void EveryPrefixOfAValidHeadIsIncompleteAndTheWholeHeadParses()
+    {
+        for (var prefix = 0; prefix < s_valid.Length; prefix++)
+        {
+            var scan = RequestHeadReader.Scan(new ReadOnlySequence<byte>(s_valid, 0, prefix), 8192, out _);
+            Assert.Equal(HeadScan.Incomplete, scan);
+        }
+        foreach (var segmentSize in new[] { 1, 2, 3, 7, s_valid.Length })
+        {
+            var withFrameAfter = s_valid.Concat(new byte[] { 0x81, 0x80 }).ToArray();
+            var buffer = Segments.Split(withFrameAfter, segmentSize);
+            Assert.Equal(HeadScan.Complete, RequestHeadReader.Scan(buffer, 8192, out var end));
+            Assert.Equal(s_valid.Length, buffer.Slice(0, end).Length); // the bytes after the head stay in the pipe
+        }
+
+        var head = new RequestHeadReader(s_valid).Read();
+
+        Assert.NotNull(head);
+        Assert.Equal("GET", head.Method);
+        Assert.Equal("/ws?access_token=a%20b&x=1", head.Target);
+        Assert.Equal("HTTP/1.1", head.Version);
+        Assert.Equal("websocket", head["upgrade"]);
+        Assert.Equal("a, b", head["X-TWICE"]);
+    }
+
+    [Fact]
+    public void ScanReportsTooLargeBeforeParsingWhenNoBlankLineFitsTheLimit()
+    {
+        var big = Encoding.ASCII.GetBytes("GET /ws HTTP/1.1\r\nX: " + new string('a', 9000));
+        Assert.Equal(HeadScan.TooLarge, RequestHeadReader.Scan(new ReadOnlySequence<byte>(big), 8192, out _));
+        var justOver = Encoding.ASCII.GetBytes("GET /ws HTTP/1.1\r\nX: " + new string('a', 8192) + "\r\n\r\n");
+        Assert.Equal(HeadScan.TooLarge, RequestHeadReader.Scan(new ReadOnlySequence<byte>(justOver), 8192, out _));
+    }
+
+    [Theory]
+    [InlineData("GET /ws HTTP/1.1\nHost: a\r\n\r\n")]                 // bare LF
+    [InlineData("GET /ws HTTP/1.1\r\nHost : a\r\n\r\n")]              // space before the colon
+    [InlineData("GET /ws HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n")]    // obs-fold
+    [InlineData("GET /ws HTTP/1.1\r\nHo(st: a\r\n\r\n")]              // not a token
+    [InlineData("GET /ws HTTP/1.1\r\n: a\r\n\r\n")]                   // empty name
+    [InlineData("GET /ws HTTP/1.1\r\nHost: a\0b\r\n\r\n")]            // control character
+    [InlineData("GET  /ws HTTP/1.1\r\nHost: a\r\n\r\n")]              // two spaces
+    [InlineData("GET /ws HTTP/1.1 \r\nHost: a\r\n\r\n")]              // trailing space
+    [InlineData("GET /ws HTTX/1.1\r\nHost: a\r\n\r\n")]               // not a version
+    [InlineData("G@T /ws HTTP/1.1\r\nHost: a\r\n\r\n")]               // method not a token
+    [InlineData("GET /w\rs HTTP/1.1\r\nHost: a\r\n\r\n")]             // CR in the target
+    public void ReadRejectsAMalformedHead(string text)
+    {
+        Assert.Null(new RequestHeadReader(Encoding.ASCII.GetBytes(text)).Read());
+    }
+
+    [Fact]
+    public void AcceptKeyMatchesTheRfcExample()
+    {
+        Span<byte> accept = stackalloc byte[WebSocketAccept.Length];
+        WebSocketAccept.Compute("dGhlIHNhbXBsZSBub25jZQ==", accept);
+        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", Encoding.ASCII.GetString(accept));
+    }
+
+    [Theory]
+    [InlineData("Upgrade", true)]
+    [InlineData("keep-alive, Upgrade", true)]
+    [InlineData("keep-alive,upgrade ", true)]
+    [InlineData("keep-alive", false)]
+    [InlineData("upgraded", false)]
+    public void ConnectionIsReadAsATokenList(string value, bool upgrade)
+    {
+        Assert.Equal(upgrade, UpgradeChecks.ListContains(value, "upgrade"));
+    }
+}

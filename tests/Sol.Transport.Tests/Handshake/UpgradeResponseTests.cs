@@ -1,0 +1,152 @@
+using System.Text;
+using Sol.Testing;
+using Sol.Transport.Tests.Support;
+
+namespace Sol.Transport.Tests.Handshake;
+
+/// <summary>Real sockets: each refused upgrade is a real HTTP/1.1 response (text/plain, Connection: close), then the server closes.</summary>
+public sealed class UpgradeResponseTests
+{
+    public static TheoryData<SocketTransportKind, string, string, int> Refusals()
+    {
+        var cases = new (string What, string Request, int Status)[]
+        {
+            ("garbage", "HELLO\r\n\r\n", 400),
+            ("POST", RawClient.Upgrade().Replace("GET", "POST", StringComparison.Ordinal), 405),
+            ("HTTP/1.0", RawClient.Upgrade().Replace("HTTP/1.1", "HTTP/1.0", StringComparison.Ordinal), 505),
+            ("no Host", RawClient.Upgrade().Replace("Host: localhost\r\n", "", StringComparison.Ordinal), 400),
+            ("other path", RawClient.Upgrade("/other"), 404),
+            ("no Upgrade", RawClient.Upgrade().Replace("Upgrade: websocket\r\n", "", StringComparison.Ordinal), 400),
+            ("Upgrade: h2c", RawClient.Upgrade().Replace("Upgrade: websocket", "Upgrade: h2c", StringComparison.Ordinal), 400),
+            ("no Connection: upgrade", RawClient.Upgrade().Replace("keep-alive, Upgrade", "keep-alive", StringComparison.Ordinal), 400),
+            ("version 8", RawClient.Upgrade(version: "8"), 426),
+            ("no key", RawClient.Upgrade(key: ""), 400),
+            ("short key", RawClient.Upgrade(key: "c2hvcnQ="), 400),
+            ("not base64", RawClient.Upgrade(key: "!!!!!!!!!!!!!!!!!!!!!!=="), 400),
+            ("header too large", RawClient.Upgrade(extraHeaders: "X-Big: " + new string('a', 9000) + "\r\n"), 431),
+            ("bad origin", RawClient.Upgrade(extraHeaders: "Origin: http://evil.example\r\n"), 403),
+            ("handler refuses", RawClient.Upgrade(extraHeaders: "Authorization: Bearer wrong\r\n"), 401),
+            ("handler refuses the query token", RawClient.Upgrade("/ws?access_token=wrong"), 401),
+        };
+        var data = new TheoryData<SocketTransportKind, string, string, int>();
+        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel })
+        {
+            foreach (var (what, request, status) in cases)
+            {
+                data.Add(kind, what, request, status);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task ARefusedUpgradeIsAnsweredWithItsStatusAndClosed(SocketTransportKind sockets, string what, string request, int status)
+    {
+        var handler = TokenHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions
+        {
+            Sockets = sockets,
+            AllowOrigin = origin => origin == "http://good.example",
+        }, handler);
+        using var client = await RawClient.ConnectAsync(server.Endpoint);
+
+        await client.WriteAsync(request);
+        var response = Encoding.UTF8.GetString(await client.ReadToEndAsync());
+
+        Assert.True(RawClient.StatusOf(response) == status, $"{what}: {response}");
+        Assert.Contains("Connection: close\r\n", response, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/plain", response, StringComparison.Ordinal);
+        if (status == 426)
+        {
+            Assert.Contains("Sec-WebSocket-Version: 13\r\n", response, StringComparison.Ordinal);
+        }
+        Assert.Empty(handler.Opened);
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    public async Task AnAcceptedUpgradeAnswers101WithTheAcceptKeyAndTheTokenReachesTheHandler(SocketTransportKind sockets)
+    {
+        var handler = TokenHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions
+        {
+            Sockets = sockets,
+            AllowOrigin = origin => origin == "http://good.example",
+        }, handler);
+        using var client = await RawClient.ConnectAsync(server.Endpoint);
+
+        await client.WriteAsync(RawClient.Upgrade("/ws?x=%C3%A9", "Origin: http://good.example\r\nAuthorization: Bearer good\r\n"));
+        var head = await client.ReadHeadAsync();
+
+        Assert.StartsWith("HTTP/1.1 101 Switching Protocols\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", head, StringComparison.Ordinal);
+        var request = Assert.Single(handler.Upgrades);
+        Assert.Equal("good", request.Token);
+        Assert.Equal("/ws", request.Path);
+        Assert.Equal("é", request.Query("x"));
+        Assert.Equal("http://good.example", request.Origin);
+        Assert.Equal("localhost", request.Header("HOST"));
+        Assert.NotNull(request.RemoteEndPoint);
+        await Eventually.TrueAsync(() => handler.Opened.Count == 1, TimeSpan.FromSeconds(10), "opened");
+        Assert.Equal("good-user", handler.Opened.Single().State);
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    public async Task AConnectionOverTheLimitIsAnswered503(SocketTransportKind sockets)
+    {
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets, MaxConnections = 1 }, handler);
+        using var first = await RawClient.ConnectAsync(server.Endpoint);
+        await first.WriteAsync(RawClient.Upgrade());
+        Assert.Equal(101, RawClient.StatusOf(await first.ReadHeadAsync()));
+
+        using var second = await RawClient.ConnectAsync(server.Endpoint);
+        await second.WriteAsync(RawClient.Upgrade());
+
+        Assert.Equal(503, RawClient.StatusOf(Encoding.ASCII.GetString(await second.ReadToEndAsync())));
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    public async Task ASlowHandshakeIsCutOffAtTheTimeout(SocketTransportKind sockets)
+    {
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions
+        {
+            Sockets = sockets,
+            HandshakeTimeout = TimeSpan.FromMilliseconds(300),
+        }, handler);
+        using var client = await RawClient.ConnectAsync(server.Endpoint);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        await client.WriteAsync("GET /ws HTTP/1.1\r\nHost: a\r\n"); // and never the rest
+        var rest = await client.ReadToEndAsync();
+
+        Assert.Empty(rest);
+        Assert.InRange(started.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10));
+        Assert.Empty(handler.Upgrades);
+    }
+
+    [Fact]
+    public async Task StartingOnAPortInUseFailsWithAClearMessage()
+    {
+        await using var first = await WebSocketServer.StartAsync(new WebSocketServerOptions(), new RecordingHandler());
+        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel })
+        {
+            var error = await Assert.ThrowsAsync<IOException>(() => WebSocketServer.StartAsync(
+                new WebSocketServerOptions { Endpoint = first.Endpoint, Sockets = kind }, new RecordingHandler()));
+            Assert.Contains("already in use", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static RecordingHandler TokenHandler() => new()
+    {
+        Upgrade = request => request.Token == "good" ? UpgradeVerdict.Accept("good-user") : UpgradeVerdict.Reject(401, "bad token"),
+    };
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sol.Transport.Tests.Support;
+
+/// <summary>A raw TCP client: writes exactly the bytes a test wants and reads what comes back until the server closes.</summary>
+public sealed class RawClient : IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
+    private readonly TcpClient _client = new();
+    private NetworkStream _stream = null!;
+
+    public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint)
+    {
+        var raw = new RawClient();
+        await raw._client.ConnectAsync(endpoint);
+        raw._stream = raw._client.GetStream();
+        return raw;
+    }
+
+    public static string Upgrade(string path = "/ws", string? extraHeaders = null, string key = "dGhlIHNhbXBsZSBub25jZQ==", string version = "13") =>
+        $"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n" +
+        $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n{extraHeaders}\r\n";
+
+    public Task WriteAsync(string text) => WriteAsync(Encoding.ASCII.GetBytes(text));
+
+    public async Task WriteAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>Reads the HTTP response head (through the blank line) and returns it.</summary>
+    public async Task<string> ReadHeadAsync()
+    {
+        using var timeout = new CancellationTokenSource(s_timeout);
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (!(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+        {
+            if (await _stream.ReadAsync(one, timeout.Token) == 0)
+            {
+                break;
+            }
+            head.Add(one[0]);
+        }
+        return Encoding.ASCII.GetString([.. head]);
+    }
+
+    /// <summary>Reads everything until the server closes the connection (bounded).</summary>
+    public async Task<byte[]> ReadToEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(s_timeout);
+        using var all = new MemoryStream();
+        var buffer = new byte[8192];
+        try
+        {
+            int n;
+            while ((n = await _stream.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                all.Write(buffer, 0, n);
+            }
+        }
+        catch (IOException)
+        {
+            // a reset after the bytes we got
+        }
+        return all.ToArray();
+    }
+
+    public static int StatusOf(string head) => head.Length >= 12 && int.TryParse(head.AsSpan(9, 3), out var status) ? status : -1;
+
+    public void Dispose() => _client.Dispose();
+}
