@@ -11,8 +11,9 @@ namespace Sol.Bench.Transport;
 /// CPU time and allocations are read before and after each measured window; the clients are cheap raw sockets in
 /// this process (<see cref="RawWebSocketClient"/>). Rows: echo (100 connections, 20 B, flat out), broadcast fan-out
 /// (16/256/2,000 subscribers x 200 B/2 KiB, at 20 Hz and flat out), and memory per idle connection (10,000 idle
-/// connections, server RSS and managed heap growth divided by the count). Prints markdown tables on standard output,
-/// progress on standard error.
+/// connections, server RSS and managed heap growth divided by the count, one fresh server process at a time). The
+/// three servers run side by side and every scenario runs on each of them back to back. Prints markdown tables on
+/// standard output, progress on standard error.
 /// </summary>
 public static class EndToEndBench
 {
@@ -31,28 +32,59 @@ public static class EndToEndBench
         var clock = Stopwatch.StartNew();
         var rows = new List<EndToEndRow>();
         var memory = new List<IdleMemoryRow>();
-        foreach (var server in options.Servers)
+        // All servers run side by side and each scenario runs on every server back to back, so that the rows compared
+        // with each other are seconds apart on this shared machine, not minutes.
+        var processes = new List<(BenchServerKind Server, BenchServerProcess Process)>();
+        try
         {
-            await using (var process = await BenchServerProcess.StartAsync(server, options.AllocationTypes))
+            foreach (var server in options.Servers)
             {
+                var process = await BenchServerProcess.StartAsync(server, options.AllocationTypes);
+                processes.Add((server, process));
                 await WarmUpAsync(process, server, options);
-                rows.Add(Report(await EchoAsync(process, server, options)));
-                foreach (var clients in options.Clients)
+            }
+            await AddScenarioAsync(rows, processes.Count, options.Rounds,
+                i => EchoAsync(processes[i].Process, processes[i].Server, options));
+            foreach (var clients in options.Clients)
+            {
+                var loads = new List<BroadcastLoad>();
+                try
                 {
-                    await using var load = await BroadcastLoad.ConnectAsync(process.Endpoint, clients);
-                    if (!await process.WaitForConnectionsAsync(clients + 1, TimeSpan.FromSeconds(30)))
+                    foreach (var (server, process) in processes)
                     {
-                        throw new InvalidOperationException($"the {server} server never counted {clients + 1} connections");
+                        loads.Add(await BroadcastLoad.ConnectAsync(process.Endpoint, clients));
+                        if (!await process.WaitForConnectionsAsync(clients + 1, TimeSpan.FromSeconds(30)))
+                        {
+                            throw new InvalidOperationException($"the {server} server never counted {clients + 1} connections");
+                        }
                     }
                     foreach (var size in options.Sizes)
                     {
                         foreach (var rate in options.Rates)
                         {
-                            rows.Add(Report(await FanOutAsync(process, server, load, size, rate, options)));
+                            await AddScenarioAsync(rows, processes.Count, options.Rounds,
+                                i => FanOutAsync(processes[i].Process, processes[i].Server, loads[i], size, rate, options));
                         }
                     }
                 }
+                finally
+                {
+                    foreach (var load in loads)
+                    {
+                        await load.DisposeAsync();
+                    }
+                }
             }
+        }
+        finally
+        {
+            foreach (var (_, process) in processes)
+            {
+                await process.DisposeAsync();
+            }
+        }
+        foreach (var server in options.Servers)
+        {
             if (options.IdleConnections > 0)
             {
                 await using var process = await BenchServerProcess.StartAsync(server);
@@ -65,6 +97,39 @@ public static class EndToEndBench
         }
         Print(rows, memory, options, clock.Elapsed);
         return rows.Any(r => r.Error is not null) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Runs one scenario <paramref name="rounds"/> times on every server, the servers in turn within each round, and
+    /// keeps per server the round with the median messages per server CPU second (with the spread of all rounds).
+    /// </summary>
+    private static async Task AddScenarioAsync(List<EndToEndRow> rows, int servers, int rounds,
+        Func<int, Task<EndToEndRow>> run)
+    {
+        var results = Enumerable.Range(0, servers).Select(_ => new List<EndToEndRow>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < servers; i++)
+            {
+                results[i].Add(Report(await run(i)));
+            }
+        }
+        foreach (var measured in results)
+        {
+            var failed = measured.FirstOrDefault(r => r.Error is not null);
+            if (failed is not null)
+            {
+                rows.Add(failed);
+                continue;
+            }
+            var ordered = measured.OrderBy(r => r.MessagesPerCpuSecond).ToList();
+            rows.Add(ordered[ordered.Count / 2] with
+            {
+                Rounds = ordered.Count,
+                MinPerCpuSecond = ordered[0].MessagesPerCpuSecond,
+                MaxPerCpuSecond = ordered[^1].MessagesPerCpuSecond,
+            });
+        }
     }
 
     /// <summary>Opens <paramref name="count"/> upgraded connections, 64 handshakes at a time.</summary>
@@ -216,11 +281,12 @@ public static class EndToEndBench
     {
         var output = Console.Out;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Rows measured for {options.Duration.TotalSeconds:0.##} s each after {options.Warmup.TotalSeconds:0.##} s of warm-up; " +
+            $"Each row: the median of {options.Rounds} rounds (the servers take turns within a round), each measured for " +
+            $"{options.Duration.TotalSeconds:0.##} s after {options.Warmup.TotalSeconds:0.##} s of warm-up; " +
             $"flat-out fan-out keeps {options.Window} broadcasts in flight; whole run {elapsed.TotalSeconds:F0} s."));
         output.WriteLine();
-        output.WriteLine("| scenario | server | msgs/s delivered | server CPU (s) | server CPU µs/msg | msgs per server CPU s | server alloc B/msg | ours/ASP.NET (msgs per CPU s) |");
-        output.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| scenario | server | msgs/s delivered | server CPU (s) | server CPU µs/msg | msgs per server CPU s | (min–max of rounds) | server alloc B/msg | ours/ASP.NET (msgs per CPU s) |");
+        output.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         var ratios = new List<(string Scenario, BenchServerKind Server, double Ratio)>();
         foreach (var scenario in rows.Select(r => r.Scenario).Distinct())
         {
@@ -229,7 +295,7 @@ public static class EndToEndBench
             {
                 if (row.Error is not null)
                 {
-                    output.WriteLine($"| {scenario} | {Name(row.Server)} | failed: {row.Error} | | | | | |");
+                    output.WriteLine($"| {scenario} | {Name(row.Server)} | failed: {row.Error} | | | | | | |");
                     continue;
                 }
                 var ratio = "";
@@ -241,7 +307,8 @@ public static class EndToEndBench
                 }
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {scenario} | {Name(row.Server)} | {row.MessagesPerSecond:N0} | {row.ServerCpu.TotalSeconds:F3} | " +
-                    $"{row.CpuMicrosecondsPerMessage:F2} | {row.MessagesPerCpuSecond:N0} | {row.AllocatedPerMessage:F1} | {ratio} |"));
+                    $"{row.CpuMicrosecondsPerMessage:F2} | {row.MessagesPerCpuSecond:N0} | {row.MinPerCpuSecond:N0}–{row.MaxPerCpuSecond:N0} | " +
+                    $"{row.AllocatedPerMessage:F1} | {ratio} |"));
             }
         }
         foreach (var server in ratios.Select(r => r.Server).Distinct())

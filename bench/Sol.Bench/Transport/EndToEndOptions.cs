@@ -4,16 +4,19 @@ namespace Sol.Bench.Transport;
 
 /// <summary>
 /// What <c>transport-e2e</c> runs. Options: <c>--quick</c> (a smoke run in well under 30 s), <c>--duration S</c> and
-/// <c>--warmup S</c> per row, <c>--servers pipelines,kestrel,aspnet</c>, <c>--clients 16,256,2000</c>,
+/// <c>--warmup S</c> per round, <c>--rounds N</c> per row (the median is shown), <c>--servers pipelines,kestrel,aspnet</c>, <c>--clients 16,256,2000</c>,
 /// <c>--sizes 200,2048</c>, <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
 /// (broadcasts in flight flat out), <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
 /// (sample which types each server allocates in each row and print them; costs the servers a little).
 /// </summary>
 public sealed record EndToEndOptions
 {
-    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(1);
 
-    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>Rounds per row; the row shows the median round.</summary>
+    public int Rounds { get; init; } = 3;
 
     public IReadOnlyList<BenchServerKind> Servers { get; init; } =
         [BenchServerKind.Pipelines, BenchServerKind.Kestrel, BenchServerKind.AspNet];
@@ -49,6 +52,7 @@ public sealed record EndToEndOptions
                 Quick = true,
                 Duration = TimeSpan.FromSeconds(0.6),
                 Warmup = TimeSpan.FromSeconds(0.3),
+                Rounds = 1,
                 Clients = [16, 256],
                 Sizes = [200],
                 IdleConnections = 1000,
@@ -78,6 +82,9 @@ public sealed record EndToEndOptions
                     break;
                 case "--sizes":
                     options = options with { Sizes = List(args[i], value, v => (int)Number("--sizes", v)) };
+                    break;
+                case "--rounds":
+                    options = options with { Rounds = Math.Max(1, (int)Number(args[i], value)) };
                     break;
                 case "--idle":
                     options = options with { IdleConnections = (int)Number(args[i], value) };

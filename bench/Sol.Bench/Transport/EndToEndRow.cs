@@ -14,6 +14,15 @@ public sealed record EndToEndRow(string Scenario, BenchServerKind Server, double
     /// <summary>With <c>--alloc-types</c>: the types the server allocated most in the window (sampled).</summary>
     public string? AllocationTypes { get; init; }
 
+    /// <summary>How many rounds this row is the median of (see <see cref="EndToEndBench"/>).</summary>
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>The lowest <see cref="MessagesPerCpuSecond"/> of the rounds.</summary>
+    public double MinPerCpuSecond { get; init; }
+
+    /// <summary>The highest <see cref="MessagesPerCpuSecond"/> of the rounds.</summary>
+    public double MaxPerCpuSecond { get; init; }
+
     public double MessagesPerSecond => Messages / Seconds;
 
     public double CpuMicrosecondsPerMessage => Messages == 0 ? double.NaN : ServerCpu.TotalMicroseconds / Messages;
