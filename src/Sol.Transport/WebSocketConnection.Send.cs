@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sol.Transport.Connections;
@@ -14,7 +13,6 @@ public sealed partial class WebSocketConnection
 {
     private const int InitialQueueCapacity = 8;
     private const int MaxTrailerLength = 256;
-    private const int InlineCopyLimit = 4096;
 
     private readonly Lock _sendLock = new();
     private readonly SendWorkItem _sender;
@@ -402,27 +400,8 @@ public sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>Writes header and payload straight into the pipe (one span when it fits).</summary>
-    private void WriteFrame(Opcode opcode, ReadOnlySpan<byte> payload)
-    {
-        if (payload.Length <= InlineCopyLimit)
-        {
-            var span = _output.GetSpan(FrameWriter.MaxHeaderLength + payload.Length);
-            var header = FrameWriter.WriteHeader(span, opcode, payload.Length);
-            payload.CopyTo(span[header..]);
-            _output.Advance(header + payload.Length);
-            return;
-        }
-        WriteLargeFrame(opcode, payload);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WriteLargeFrame(Opcode opcode, ReadOnlySpan<byte> payload)
-    {
-        var span = _output.GetSpan(FrameWriter.MaxHeaderLength);
-        _output.Advance(FrameWriter.WriteHeader(span, opcode, payload.Length));
-        _output.Write(payload);
-    }
+    /// <summary>Writes header and payload straight into the pipe.</summary>
+    private void WriteFrame(Opcode opcode, ReadOnlySpan<byte> payload) => FrameWriter.Write(_output, opcode, payload);
 
     private void ReleaseEntries(SendEntry[] entries, int count)
     {

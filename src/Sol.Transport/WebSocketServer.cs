@@ -189,6 +189,14 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             _logger.LogDebug(e, "Connection failed");
             transport.Abort();
+            try
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception disposeError)
+            {
+                _logger.LogDebug(disposeError, "Releasing a failed connection failed");
+            }
         }
         finally
         {
@@ -291,8 +299,16 @@ public sealed class WebSocketServer : IAsyncDisposable
             return null;
         }
 
-        HandshakeResponses.WriteSwitchingProtocols(output, head!["Sec-WebSocket-Key"]!.Trim(), subProtocol);
-        await output.FlushAsync().ConfigureAwait(false);
+        try
+        {
+            HandshakeResponses.WriteSwitchingProtocols(output, head!["Sec-WebSocket-Key"]!.Trim(), subProtocol);
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _reserved); // the slot was taken for this handshake
+            throw;
+        }
         return (state, subProtocol);
     }
 

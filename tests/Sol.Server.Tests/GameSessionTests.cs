@@ -14,6 +14,9 @@ public abstract class GameSessionTests : IAsyncLifetime
 
     protected abstract Task<string?> DatabaseAsync(TempDirectory directory);
 
+    /// <summary>What carries the game socket in this run of the tests.</summary>
+    protected virtual Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.Pipelines;
+
     private readonly TempDirectory _directory = new();
 
     public async Task InitializeAsync()
@@ -21,7 +24,7 @@ public abstract class GameSessionTests : IAsyncLifetime
         var database = await DatabaseAsync(_directory);
         Skip.If(database is null, "no PostgreSQL cluster configured");
         // One starting system, so that every test player starts in the same zone.
-        _server = await TestServer.StartAsync(database, o => o with { StartingSystems = 1, SnapshotInterval = TimeSpan.FromMilliseconds(200) }, Environment.GetEnvironmentVariable("SOL_TEST_LOG") is null ? null : Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)));
+        _server = await TestServer.StartAsync(database, o => o with { StartingSystems = 1, SnapshotInterval = TimeSpan.FromMilliseconds(200), GameTransport = Transport }, Environment.GetEnvironmentVariable("SOL_TEST_LOG") is null ? null : Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)));
     }
 
     public async Task DisposeAsync()
@@ -243,4 +246,20 @@ public sealed class SqliteGameSessionTests : GameSessionTests
 public sealed class PostgresGameSessionTests : GameSessionTests
 {
     protected override Task<string?> DatabaseAsync(TempDirectory directory) => PostgresDatabase.CreateAsync("game");
+}
+
+/// <summary>The same play over Sol.Transport on Kestrel's socket transport.</summary>
+public sealed class KestrelSocketsGameSessionTests : GameSessionTests
+{
+    protected override Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.Kestrel;
+
+    protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
+}
+
+/// <summary>The same play over the ASP.NET Core WebSockets baseline port.</summary>
+public sealed class AspNetPortGameSessionTests : GameSessionTests
+{
+    protected override Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.AspNet;
+
+    protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
 }

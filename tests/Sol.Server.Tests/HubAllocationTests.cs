@@ -96,15 +96,11 @@ public sealed class HubAllocationTests : IAsyncLifetime
         private sealed class Shared : SharedMessage
         {
             private readonly byte[] _bytes = new byte[1 << 16];
-            private int _length;
-
-            public override ReadOnlyMemory<byte> Payload => _bytes.AsMemory(0, _length);
 
             public Shared Fill(ReadOnlySpan<byte> payload)
             {
                 Revive();
                 payload.CopyTo(_bytes);
-                _length = payload.Length;
                 return this;
             }
 

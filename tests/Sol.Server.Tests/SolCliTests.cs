@@ -14,6 +14,7 @@ public class SolCliTests
     [InlineData("--http: 'nowhere' is not an address", "--http", "nowhere")]
     [InlineData("--game: '127.0.0.1' is not an address", "--game", "127.0.0.1")]
     [InlineData("'loud' not recognized", "--log-level", "loud")]
+    [InlineData("'carrier' not recognized", "--game-transport", "carrier")]
     [InlineData("--jwt-secret-file: no such file", "--jwt-secret-file", "/nonexistent/secret")]
     [InlineData("unknown scheme", "--db", "mysql://x@y/z")]
     [InlineData("Unrecognized command or argument '--frobnicate'", "--frobnicate")]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Sol.Server.Game.Port;
 using Sol.Server.Hosting;
 
 namespace Sol.Server.Cli;
@@ -116,12 +117,14 @@ public static class SolCli
         private readonly Option<string?> _allowedOrigins = new("--allowed-origins") { Description = "Comma-separated origins allowed to open the game socket (default: any)" };
         private readonly Option<string> _logLevel = new("--log-level") { Description = "trace, debug, information, warning, error, critical or none", DefaultValueFactory = _ => "information" };
         private readonly Option<double> _snapshotInterval = new("--snapshot-interval") { Description = "Seconds between write-behind flushes of player state", DefaultValueFactory = _ => s_defaults.SnapshotInterval.TotalSeconds };
+        private readonly Option<string> _gameTransport = new("--game-transport") { Description = "What carries the game socket: pipelines or kestrel (Sol.Transport on that socket library), or aspnet (ASP.NET Core WebSockets)", DefaultValueFactory = _ => s_defaults.GameTransport.ToString().ToLowerInvariant() };
         private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
 
         public ServeFlags()
         {
             _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
-            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace];
+            _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "aspnet");
+            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace];
         }
 
         public Option[] All { get; }
@@ -167,6 +170,7 @@ public static class SolCli
                 ZoneWorkers = workers,
                 PinThreads = parse.GetValue(_pinThreads),
                 MaxConnections = maxConnections,
+                GameTransport = Enum.Parse<GameTransportKind>(parse.GetValue(_gameTransport)!, ignoreCase: true),
                 JwtSecretFile = secretFile,
                 JwtSecret = Environment.GetEnvironmentVariable("SOL_JWT_SECRET") is { Length: > 0 } secret ? secret : null,
                 AllowedOrigins = (parse.GetValue(_allowedOrigins) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),

@@ -123,9 +123,6 @@ public sealed partial class GameHub : IZoneStepObserver
                         Stage(session);
                         _ = _progress.FlushAsync();
                         break;
-                    case TransferKind.SpawnRejected:
-                        session.Connection.Close(WebSocketCloseStatus.InternalServerError, "the ship could not be placed");
-                        break;
                     case TransferKind.Removed when session.Respawning:
                         // Destroyed away from home: the ship is being moved to its home system (Spawned follows).
                         Channel(t.From).Subscribers.Remove(session);

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Sol.Persistence;
+using Sol.Server.Game.Port;
 
 namespace Sol.Server.Hosting;
 
@@ -22,6 +23,10 @@ public sealed record ServerOptions
     public bool PinThreads { get; init; } = true;
 
     public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>What carries the game port: Sol.Transport on Pipelines.Sockets.Unofficial or on Kestrel's sockets, or
+    /// ASP.NET Core's WebSockets (the baseline).</summary>
+    public GameTransportKind GameTransport { get; init; } = GameTransportKind.Pipelines;
 
     /// <summary>A file holding the JWT signing secret; null: <see cref="JwtSecret"/>, else a generated one in the data folder.</summary>
     public string? JwtSecretFile { get; init; }

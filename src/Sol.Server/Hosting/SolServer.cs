@@ -207,7 +207,9 @@ public sealed class SolServer : IAsyncDisposable
         IGamePort port;
         try
         {
-            port = await AspNetGamePort.StartAsync(options, hub, loggers, cancellationToken).ConfigureAwait(false);
+            port = options.GameTransport == GameTransportKind.AspNet
+                ? await AspNetGamePort.StartAsync(options, hub, loggers, cancellationToken).ConfigureAwait(false)
+                : await TransportGamePort.StartAsync(options, hub, loggers, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Sol.Transport.Frames;
 
@@ -10,6 +12,9 @@ internal static class FrameWriter
 {
     /// <summary>The longest server frame header: 2 bytes + a 64-bit length (no mask).</summary>
     public const int MaxHeaderLength = 10;
+
+    /// <summary>Payloads up to this size are copied into the same span as their header (one GetSpan/Advance).</summary>
+    private const int InlineCopyLimit = 4096;
 
     public static int HeaderLength(int payloadLength) => payloadLength <= 125 ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
 
@@ -31,6 +36,28 @@ internal static class FrameWriter
         destination[1] = 127;
         BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payloadLength);
         return 10;
+    }
+
+    /// <summary>Writes a whole final frame straight into <paramref name="output"/>: header and payload in one span when it fits.</summary>
+    public static void Write(IBufferWriter<byte> output, Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length <= InlineCopyLimit)
+        {
+            var span = output.GetSpan(MaxHeaderLength + payload.Length);
+            var header = WriteHeader(span, opcode, payload.Length);
+            payload.CopyTo(span[header..]);
+            output.Advance(header + payload.Length);
+            return;
+        }
+        WriteLarge(output, opcode, payload);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void WriteLarge(IBufferWriter<byte> output, Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        var span = output.GetSpan(MaxHeaderLength);
+        output.Advance(WriteHeader(span, opcode, payload.Length));
+        output.Write(payload);
     }
 
     public static Opcode OpcodeOf(WebSocketMessageKind kind) => kind == WebSocketMessageKind.Text ? Opcode.Text : Opcode.Binary;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -7,7 +8,8 @@ namespace Sol.Transport.Frames;
 
 /// <summary>
 /// Client-to-server masking (RFC 6455 §5.3): <c>data[i] ^= mask[(offset + i) % 4]</c>. Vectorised over a repeated
-/// mask; resumable across segments and fragments by carrying the mask offset.
+/// mask (the widest of Vector512/256/128 the CPU has, then 4 bytes, then single bytes); resumable across segments and
+/// fragments by carrying the mask offset.
 /// </summary>
 internal static class Masking
 {
@@ -26,15 +28,35 @@ internal static class Masking
         ref var start = ref MemoryMarshal.GetReference(data);
         var length = data.Length;
         var i = 0;
-        if (Vector.IsHardwareAccelerated && length >= Vector<byte>.Count)
+        // Every vector width is a multiple of 4, so every vector starts at the same mask phase.
+        if (Vector512.IsHardwareAccelerated && length >= Vector512<byte>.Count)
         {
-            // Vector<byte>.Count is a multiple of 4, so every vector starts at the same mask phase.
-            var maskVector = Vector.AsVectorByte(new Vector<uint>(rotated));
-            var last = length - Vector<byte>.Count;
-            for (; i <= last; i += Vector<byte>.Count)
+            var maskVector = Vector512.Create(rotated).AsByte();
+            var last = length - Vector512<byte>.Count;
+            for (; i <= last; i += Vector512<byte>.Count)
             {
                 ref var at = ref Unsafe.Add(ref start, i);
-                Unsafe.WriteUnaligned(ref at, Unsafe.ReadUnaligned<Vector<byte>>(ref at) ^ maskVector);
+                Vector512.StoreUnsafe(Vector512.LoadUnsafe(ref at) ^ maskVector, ref at);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated && length - i >= Vector256<byte>.Count)
+        {
+            var maskVector = Vector256.Create(rotated).AsByte();
+            var last = length - Vector256<byte>.Count;
+            for (; i <= last; i += Vector256<byte>.Count)
+            {
+                ref var at = ref Unsafe.Add(ref start, i);
+                Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref at) ^ maskVector, ref at);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated && length - i >= Vector128<byte>.Count)
+        {
+            var maskVector = Vector128.Create(rotated).AsByte();
+            var last = length - Vector128<byte>.Count;
+            for (; i <= last; i += Vector128<byte>.Count)
+            {
+                ref var at = ref Unsafe.Add(ref start, i);
+                Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref at) ^ maskVector, ref at);
             }
         }
         for (; i <= length - 4; i += 4)

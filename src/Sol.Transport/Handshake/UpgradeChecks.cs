@@ -2,7 +2,7 @@ namespace Sol.Transport.Handshake;
 
 /// <summary>
 /// The protocol checks of an upgrade request (RFC 6455 §4.2.1), in order: method GET (405), HTTP/1.1 (505), Host
-/// (400), path (404), <c>Upgrade: websocket</c> (400), <c>Connection</c> listing <c>upgrade</c> (400),
+/// (400), path (404), <c>Upgrade</c> (missing: 426; not <c>websocket</c>: 400), <c>Connection</c> listing <c>upgrade</c> (400),
 /// <c>Sec-WebSocket-Version: 13</c> (426 with the supported version), <c>Sec-WebSocket-Key</c> (400), Origin hook
 /// (403; only consulted when the request has an Origin, as non-browser clients send none), subprotocol (400). Capacity (503) and the handler's verdict come after, in the server.
 /// </summary>
@@ -30,6 +30,11 @@ internal static class UpgradeChecks
         if (path != options.Path)
         {
             return new HandshakeRejection(404, "Not found.");
+        }
+        if (head["Upgrade"] is null)
+        {
+            // A plain HTTP request (a browser tab, curl): say what this endpoint speaks (RFC 9110 §15.5.22).
+            return new HandshakeRejection(426, "This endpoint speaks WebSocket only.");
         }
         if (!string.Equals(head["Upgrade"]?.Trim(), "websocket", StringComparison.OrdinalIgnoreCase))
         {

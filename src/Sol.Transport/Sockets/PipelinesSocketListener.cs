@@ -57,7 +57,12 @@ internal sealed class PipelinesSocketListener : ISocketListener
                 continue; // the peer went away between SYN and accept
             }
             SocketConnection.SetRecommendedServerOptions(accepted);
-            return new Connection(accepted, SocketConnection.Create(accepted));
+            // Zero-length reads: an idle connection waits without holding a receive buffer (memory per idle connection).
+            // Inline reads/writes: the library's own socket loops continue on the IO thread (they only move bytes
+            // between socket and pipe; our code still runs on the pipe's scheduler). Without them every received
+            // message allocated 32 bytes (SocketAllocationTests measured it).
+            const SocketConnectionOptions Options = SocketConnectionOptions.ZeroLengthReads | SocketConnectionOptions.InlineReads | SocketConnectionOptions.InlineWrites;
+            return new Connection(accepted, SocketConnection.Create(accepted, PipeOptions.Default, Options));
         }
     }
 

@@ -30,18 +30,22 @@ public sealed class ClientWebSocketInteropTests
     public async Task EchoesAMessageOfEachSizeAndKind(SocketTransportKind sockets, WebSocketMessageType type, int size)
     {
         var handler = new RecordingHandler();
-        await using var server = await StartAsync(sockets, handler);
-        using var client = await ConnectAsync(server);
-        var payload = Payload(type, size);
+        var pool = new CountingArrayPool();
+        await using (var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets, BufferPool = pool }, handler))
+        {
+            using var client = await ConnectAsync(server);
+            var payload = Payload(type, size);
 
-        await client.SendAsync(payload, type, endOfMessage: true, CancellationToken.None);
-        var (echoType, echo) = await ReceiveMessageAsync(client);
+            await client.SendAsync(payload, type, endOfMessage: true, CancellationToken.None);
+            var (echoType, echo) = await ReceiveMessageAsync(client);
 
-        Assert.Equal(type, echoType);
-        Assert.Equal(payload, echo);
-        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-        Assert.Equal(WebSocketState.Closed, client.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+            Assert.Equal(type, echoType);
+            Assert.Equal(payload, echo);
+            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            Assert.Equal(WebSocketState.Closed, client.State);
+            Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        }
+        pool.AssertNoLeaks(); // assembly buffers (large messages arrive in pieces) and queued sends all went back
     }
 
     [Theory]

@@ -16,7 +16,7 @@ public sealed class UpgradeResponseTests
             ("HTTP/1.0", RawClient.Upgrade().Replace("HTTP/1.1", "HTTP/1.0", StringComparison.Ordinal), 505),
             ("no Host", RawClient.Upgrade().Replace("Host: localhost\r\n", "", StringComparison.Ordinal), 400),
             ("other path", RawClient.Upgrade("/other"), 404),
-            ("no Upgrade", RawClient.Upgrade().Replace("Upgrade: websocket\r\n", "", StringComparison.Ordinal), 400),
+            ("no Upgrade", RawClient.Upgrade().Replace("Upgrade: websocket\r\n", "", StringComparison.Ordinal), 426),
             ("Upgrade: h2c", RawClient.Upgrade().Replace("Upgrade: websocket", "Upgrade: h2c", StringComparison.Ordinal), 400),
             ("no Connection: upgrade", RawClient.Upgrade().Replace("keep-alive, Upgrade", "keep-alive", StringComparison.Ordinal), 400),
             ("version 8", RawClient.Upgrade(version: "8"), 426),

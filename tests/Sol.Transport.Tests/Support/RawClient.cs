@@ -66,6 +66,8 @@ public sealed class RawClient : IDisposable
         {
             // a reset after the bytes we got
         }
+        // As a well-behaved client: the server closed, so close our side too (the server waits for it, bounded).
+        _client.Client.Shutdown(SocketShutdown.Send);
         return all.ToArray();
     }
 

@@ -72,8 +72,11 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
 
     public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack)
     {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        snapshot.AddReference();
+        if (snapshot is not PooledSharedMessage pooled)
+        {
+            throw new ArgumentException("the snapshot was not shared by this port", nameof(snapshot));
+        }
+        pooled.AddReference();
         var ackCopy = ArrayPool<byte>.Shared.Rent(ack.Length);
         ack.CopyTo(ackCopy);
         Outgoing? replaced = null;
@@ -81,18 +84,18 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
         {
             if (_closing)
             {
-                snapshot.Release();
+                pooled.Release();
                 ArrayPool<byte>.Shared.Return(ackCopy);
                 return;
             }
             if (_queue.Count > 0 && _queue.Last.Snapshot is not null)
             {
                 replaced = _queue.Last;
-                _queue.Last = new Outgoing(null, 0, snapshot, ackCopy, ack.Length);
+                _queue.Last = new Outgoing(null, 0, pooled, ackCopy, ack.Length);
             }
             else
             {
-                _queue.Enqueue(new Outgoing(null, 0, snapshot, ackCopy, ack.Length));
+                _queue.Enqueue(new Outgoing(null, 0, pooled, ackCopy, ack.Length));
             }
         }
         if (replaced is { } old)
@@ -282,7 +285,7 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
         }
     }
 
-    private readonly record struct Outgoing(byte[]? Reliable, int Length, SharedMessage? Snapshot, byte[]? Ack, int AckLength)
+    private readonly record struct Outgoing(byte[]? Reliable, int Length, PooledSharedMessage? Snapshot, byte[]? Ack, int AckLength)
     {
         public void Release()
         {

@@ -20,7 +20,8 @@ internal sealed class PooledSharedMessage : SharedMessage
     {
     }
 
-    public override ReadOnlyMemory<byte> Payload => _buffer.AsMemory(0, _length);
+    /// <summary>The message's payload bytes (as encoded, before WebSocket framing).</summary>
+    public ReadOnlyMemory<byte> Payload => _buffer.AsMemory(0, _length);
 
     public static PooledSharedMessage Rent(ReadOnlySpan<byte> payload)
     {

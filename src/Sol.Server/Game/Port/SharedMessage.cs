@@ -9,9 +9,6 @@ public abstract class SharedMessage
 {
     private int _references = 1;
 
-    /// <summary>The message's payload bytes (as encoded, before WebSocket framing).</summary>
-    public abstract ReadOnlyMemory<byte> Payload { get; }
-
     public void AddReference()
     {
         if (Interlocked.Increment(ref _references) <= 1)

@@ -1,0 +1,151 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sol.Testing;
+using Sol.Transport.Tests.Support;
+
+namespace Sol.Transport.Tests.Connection;
+
+/// <summary>The outbound queue: ordering, the replaceable latest slot with its trailer, the 1008 backlog limit, no leaked buffers.</summary>
+public sealed class SendQueueTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task AnUnsentLatestIsReplacedAndTheNewestTakesItsQueuePositionWithItsTrailer()
+    {
+        var pool = new CountingArrayPool();
+        // A writer that stalls on its first flush until the test reads: what is queued meanwhile is one batch.
+        var transport = new PipeTransport(toClient: new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var (connection, run) = Open(transport, pool, out var handler);
+        var a = SharedFrame.Create("A"u8, WebSocketMessageKind.Binary, pool);
+        var b = SharedFrame.Create("B"u8, WebSocketMessageKind.Binary, pool);
+
+        connection.Send("r0"u8);
+        await Eventually.TrueAsync(() => transport.ClientInput.TryRead(out var r) && Peek(transport, r), s_timeout, "the first flush");
+        connection.Send("r1"u8);
+        connection.SendLatest(a, "ack-a"u8);
+        connection.Send("r2"u8);
+        connection.SendLatest(b, "ack-b"u8);
+        connection.Send(a);
+        connection.Send("r3"u8, WebSocketMessageKind.Text);
+
+        var frames = await ReadFramesAsync(transport, 7);
+
+        Assert.Equal(["r0", "r1", "r2", "B", "ack-b", "A", "r3"], frames.Select(f => System.Text.Encoding.UTF8.GetString(f.Payload)));
+        Assert.Equal(0x1, frames[^1].Opcode);
+        Assert.Equal(1, a.References); // the connection's references were released
+        Assert.Equal(1, b.References);
+        a.Release();
+        b.Release();
+        await CloseAsync(connection, transport, run);
+        pool.AssertNoLeaks();
+        Assert.Single(handler.Closed);
+    }
+
+    [Fact]
+    public async Task AReliableBacklogOverTheLimitClosesWith1008AndDropsTheBacklog()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport(toClient: new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var (connection, run) = Open(transport, pool, out var handler, maxQueuedBytes: 100);
+        var shared = SharedFrame.Create(new byte[30], WebSocketMessageKind.Binary, pool);
+
+        connection.Send("first"u8);
+        await Eventually.TrueAsync(() => transport.ClientInput.TryRead(out var r) && Peek(transport, r), s_timeout, "the first flush");
+        connection.Send(new byte[60]);
+        connection.Send(shared);
+        connection.Send(new byte[20]); // 110 > 100
+        connection.Send("dropped after close"u8);
+
+        var frames = await ReadFramesAsync(transport, 2);
+
+        Assert.Equal("first"u8.ToArray(), frames[0].Payload);
+        Assert.Equal(0x8, frames[1].Opcode);
+        Assert.Equal(1008, ServerFrames.CloseCode(frames[1].Payload));
+        Assert.Equal(1, shared.References);
+        shared.Release();
+        await CloseAsync(connection, transport, run, answer: true);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
+    public async Task QueuedSendsOfAConnectionThatDiesAreReleased()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport(toClient: new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var (connection, run) = Open(transport, pool, out _);
+        var shared = SharedFrame.Create(new byte[30], WebSocketMessageKind.Binary, pool);
+
+        connection.Send("first"u8);
+        await Eventually.TrueAsync(() => transport.ClientInput.TryRead(out var r) && Peek(transport, r), s_timeout, "the first flush");
+        connection.Send(new byte[60]);
+        connection.Send(shared);
+        connection.SendLatest(shared, "t"u8);
+        transport.Abort();
+        await run.WaitAsync(s_timeout);
+
+        Assert.Equal(1, shared.References);
+        shared.Release();
+        pool.AssertNoLeaks();
+    }
+
+    internal static (WebSocketConnection Connection, Task Run) Open(PipeTransport transport, ArrayPool<byte> pool, out RecordingHandler handler, int maxQueuedBytes = 1 << 20)
+    {
+        var options = new WebSocketServerOptions { MaxQueuedBytes = maxQueuedBytes, BufferPool = pool, CloseTimeout = TimeSpan.FromSeconds(5) };
+        var connection = new WebSocketConnection(transport, null, null, options, pool, NullLogger.Instance);
+        handler = new RecordingHandler { Echo = false };
+        return (connection, connection.RunAsync(handler));
+    }
+
+    /// <summary>Leaves what was read in the pipe (examined, not consumed) and says whether anything was there.</summary>
+    private static bool Peek(PipeTransport transport, ReadResult result)
+    {
+        var any = !result.Buffer.IsEmpty;
+        transport.ClientInput.AdvanceTo(result.Buffer.Start);
+        return any;
+    }
+
+    internal static async Task<List<(int Opcode, bool Fin, byte[] Payload)>> ReadFramesAsync(PipeTransport transport, int count)
+    {
+        using var timeout = new CancellationTokenSource(s_timeout);
+        var bytes = new List<byte>();
+        while (true)
+        {
+            var result = await transport.ClientInput.ReadAsync(timeout.Token);
+            bytes.AddRange(result.Buffer.ToArray());
+            transport.ClientInput.AdvanceTo(result.Buffer.End);
+            var frames = ServerFrames.Parse([.. bytes]);
+            if (frames.Count >= count || result.IsCompleted)
+            {
+                return frames;
+            }
+        }
+    }
+
+    internal static async Task CloseAsync(WebSocketConnection connection, PipeTransport transport, Task run, bool answer = false)
+    {
+        if (!answer)
+        {
+            connection.Close(WebSocketCloseStatus.NormalClosure);
+        }
+        await transport.ClientOutput.WriteAsync(ClientFrames.Close(1000));
+        await transport.ClientOutput.CompleteAsync();
+        // Drain what the server still writes (its close frame) so its writer is never stuck.
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                var result = await transport.ClientInput.ReadAsync();
+                transport.ClientInput.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        });
+        await run.WaitAsync(s_timeout);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using Sol.Testing;
+using Sol.Transport.Tests.Support;
+
+namespace Sol.Transport.Tests.Connection;
+
+public sealed class ShutdownTests
+{
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    public async Task StopAsyncAbortsClientsThatNeverAnswerTheCloseAfterTheTimeout(SocketTransportKind sockets)
+    {
+        var handler = new RecordingHandler();
+        var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets }, handler);
+        var clients = new List<RawClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            var client = await RawClient.ConnectAsync(server.Endpoint);
+            await client.WriteAsync(RawClient.Upgrade());
+            Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
+            clients.Add(client);
+        }
+        await Eventually.TrueAsync(() => server.Connections == 3, TimeSpan.FromSeconds(10), "three open");
+        var stopwatch = Stopwatch.StartNew();
+
+        await server.StopAsync(TimeSpan.FromMilliseconds(300)); // the raw clients never answer
+
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(8));
+        Assert.Equal(0, server.Connections);
+        Assert.Equal(3, handler.Closed.Count);
+        Assert.All(handler.Opened, c => Assert.True(c.Completion.IsCompleted));
+        foreach (var client in clients)
+        {
+            var frames = ServerFrames.Parse(await client.ReadToEndAsync());
+            Assert.Equal(1001, ServerFrames.CloseCode(Assert.Single(frames).Payload)); // they did get the close frame
+            client.Dispose();
+        }
+        await server.DisposeAsync(); // a second stop is harmless
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    public async Task AClientThatVanishesEndsItsConnectionOnceWithAbnormalClosureAndSendsAfterwardsAreDropped(SocketTransportKind sockets)
+    {
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets }, handler);
+        var client = await RawClient.ConnectAsync(server.Endpoint);
+        await client.WriteAsync(RawClient.Upgrade());
+        Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
+        await Eventually.TrueAsync(() => handler.Opened.Count == 1, TimeSpan.FromSeconds(10), "opened");
+        var connection = handler.Opened.Single();
+
+        client.Dispose();
+        await connection.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        connection.Send("late"u8);
+        using var frame = new SharedFrameHolder();
+        connection.Send(frame.Frame);
+        connection.SendLatest(frame.Frame, "t"u8);
+        connection.Close(WebSocketCloseStatus.NormalClosure);
+
+        Assert.Equal((WebSocketCloseStatus)1006, Assert.Single(handler.Closed).Status);
+        Assert.Equal(1, frame.Frame.References); // nothing kept a reference
+        Assert.Equal(0, server.Connections);
+    }
+
+    private sealed class SharedFrameHolder : IDisposable
+    {
+        public SharedFrame Frame { get; } = SharedFrame.Create("x"u8);
+
+        public void Dispose() => Frame.Release();
+    }
+}

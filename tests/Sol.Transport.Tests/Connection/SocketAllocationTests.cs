@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Sol.Transport.Tests.Support;
+
+namespace Sol.Transport.Tests.Connection;
+
+/// <summary>
+/// The same budget over real loopback sockets, for both socket libraries: a blocking raw client (synchronous socket
+/// calls allocate nothing) sends masked frames, the server receives, echoes, broadcasts and sends a latest entry.
+/// Counted over the whole process (the server's work runs on pool and socket threads).
+/// </summary>
+[Collection(AllocationCollection.Name)]
+public sealed class SocketAllocationTests
+{
+    private const int Rounds = 2_000;
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    public async Task MessagesOverSocketsAllocateNothingPerMessage(SocketTransportKind sockets)
+    {
+        using var handler = new BroadcastHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets }, handler);
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.Connect(server.Endpoint);
+        client.Send(System.Text.Encoding.ASCII.GetBytes(RawClient.Upgrade()));
+        var buffer = new byte[64 * 1024];
+        var head = ReadHead(client, buffer);
+        Assert.StartsWith("HTTP/1.1 101", head, StringComparison.Ordinal);
+        var frame = ClientFrames.Binary(ClientFrames.Pattern(20));
+        var perRound = (2 + 20) + 2 * (4 + 200) + (2 + BroadcastHandler.Trailer.Length);
+
+        var perMessage = await Task.Factory.StartNew(() =>
+        {
+            var best = long.MaxValue;
+            for (var attempt = 0; attempt < 6 && best > 0; attempt++)
+            {
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                for (var i = 0; i < Rounds; i++)
+                {
+                    client.Send(frame);
+                    var received = 0;
+                    while (received < perRound)
+                    {
+                        received += client.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
+                    }
+                }
+                best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
+            }
+            return (double)best / Rounds;
+        }, TaskCreationOptions.LongRunning);
+
+        // Under 1 byte per round trip (of 4 messages) means nothing is allocated per message; what remains is the
+        // runtime's and the server timer's background noise.
+        Assert.True(perMessage < 1, $"{perMessage:0.###} bytes allocated per round trip over {sockets}");
+    }
+
+    private static string ReadHead(Socket client, byte[] buffer)
+    {
+        var length = 0;
+        while (true)
+        {
+            length += client.Receive(buffer, length, 1, SocketFlags.None);
+            if (length >= 4 && buffer.AsSpan(length - 4, 4).SequenceEqual("\r\n\r\n"u8))
+            {
+                return System.Text.Encoding.ASCII.GetString(buffer, 0, length);
+            }
+        }
+    }
+
+    private sealed class BroadcastHandler : IWebSocketHandler, IDisposable
+    {
+        public static readonly byte[] Trailer = [1, 2, 3, 4, 5, 6, 7, 8];
+
+        private readonly SharedFrame _frame = SharedFrame.Create(ClientFrames.Pattern(200));
+
+        public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request) => ValueTask.FromResult(UpgradeVerdict.Accept());
+
+        public ValueTask OnOpenAsync(WebSocketConnection connection) => ValueTask.CompletedTask;
+
+        public void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload)
+        {
+            connection.Send(payload.FirstSpan, kind);
+            connection.Send(_frame);
+            connection.SendLatest(_frame, Trailer);
+        }
+
+        public ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status) => ValueTask.CompletedTask;
+
+        public void Dispose() => _frame.Release();
+    }
+}
