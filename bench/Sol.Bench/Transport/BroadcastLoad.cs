@@ -47,12 +47,13 @@ public sealed class BroadcastLoad : IAsyncDisposable
     }
 
     /// <summary>
-    /// Publishes <paramref name="payloadLength"/>-byte messages at <paramref name="hertz"/> (0 = flat out) until
+    /// Publishes <paramref name="burst"/> <paramref name="payloadLength"/>-byte messages (in one socket write) at a time,
+    /// at <paramref name="hertz"/> (0 = flat out) until
     /// <paramref name="stop"/>; throws <see cref="TimeoutException"/> when deliveries stop.
     /// </summary>
-    public async Task PublishAsync(int payloadLength, double hertz, int window, CancellationToken stop)
+    public async Task PublishAsync(int payloadLength, int burst, double hertz, int window, CancellationToken stop)
     {
-        var frame = RawWebSocketClient.MaskedFrames(payloadLength, text: false, 1);
+        var frame = RawWebSocketClient.MaskedFrames(payloadLength, text: false, burst);
         try
         {
             if (hertz > 0)
@@ -61,17 +62,20 @@ public sealed class BroadcastLoad : IAsyncDisposable
                 while (await timer.WaitForNextTickAsync(stop))
                 {
                     await _publisher.SendAsync(frame, stop);
-                    Interlocked.Increment(ref _sent);
+                    Interlocked.Add(ref _sent, burst);
                 }
                 return;
             }
             var clients = _subscribers.Length;
             while (!stop.IsCancellationRequested)
             {
+                // At most `limit` messages per subscriber undelivered after this write; once blocked, wait until at
+                // least half of that has drained (and enough for the next write).
                 var sent = _sent;
-                if ((sent - window) * clients >= Delivered)
+                var limit = Math.Max(window, burst);
+                if ((sent + burst - limit) * clients > Delivered)
                 {
-                    Volatile.Write(ref _wakeAt, (sent - window / 2) * clients);
+                    Volatile.Write(ref _wakeAt, Math.Max(sent + burst - limit, sent - limit / 2) * clients);
                     Volatile.Write(ref _waiting, 1);
                     if (Delivered >= Volatile.Read(ref _wakeAt) && Interlocked.Exchange(ref _waiting, 0) == 1)
                     {
@@ -84,7 +88,7 @@ public sealed class BroadcastLoad : IAsyncDisposable
                     continue;
                 }
                 await _publisher.SendAsync(frame, stop);
-                Interlocked.Increment(ref _sent);
+                Interlocked.Add(ref _sent, burst);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

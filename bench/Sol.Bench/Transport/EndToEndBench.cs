@@ -186,9 +186,10 @@ public static class EndToEndBench
     private static async Task<EndToEndRow> FanOutAsync(BenchServerProcess process, BenchServerKind server,
         BroadcastLoad load, int size, double rate, EndToEndOptions options)
     {
-        var scenario = $"fan-out {load.Clients:N0} x {Size(size)} {(rate > 0 ? $"@ {rate:0.#} Hz" : "flat out")}";
+        var scenario = $"fan-out {load.Clients:N0} x {Size(size)} {(rate > 0 ? $"@ {rate:0.#} Hz" : "flat out")}" +
+            (options.Burst > 1 ? $", {options.Burst} per publish" : "");
         using var stop = new CancellationTokenSource();
-        var publishing = Task.Run(() => load.PublishAsync(size, rate, options.Window, stop.Token));
+        var publishing = Task.Run(() => load.PublishAsync(size, options.Burst, rate, options.Window, stop.Token));
         await Task.Delay(options.Warmup);
         var row = await MeasureAsync(scenario, server, process, () => load.Delivered, options.Duration,
             options.AllocationTypes);

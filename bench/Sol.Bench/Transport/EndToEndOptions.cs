@@ -6,7 +6,8 @@ namespace Sol.Bench.Transport;
 /// What <c>transport-e2e</c> runs. Options: <c>--quick</c> (a smoke run in well under 30 s), <c>--duration S</c> and
 /// <c>--warmup S</c> per round, <c>--rounds N</c> per row (the median is shown), <c>--servers pipelines,kestrel,aspnet</c>, <c>--clients 16,256,2000</c>,
 /// <c>--sizes 200,2048</c>, <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
-/// (broadcasts in flight flat out), <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
+/// (broadcasts in flight flat out), <c>--burst N</c> (messages per publish, one write; 1 by default),
+/// <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
 /// (sample which types each server allocates in each row and print them; costs the servers a little).
 /// </summary>
 public sealed record EndToEndOptions
@@ -35,6 +36,9 @@ public sealed record EndToEndOptions
     public IReadOnlyList<double> Rates { get; init; } = [20, 0];
 
     public int Window { get; init; } = 8;
+
+    /// <summary>Messages the publisher sends at a time (in one write), as a game tick sends a snapshot and events.</summary>
+    public int Burst { get; init; } = 1;
 
     public int IdleConnections { get; init; } = 10_000;
 
@@ -91,6 +95,9 @@ public sealed record EndToEndOptions
                     break;
                 case "--window":
                     options = options with { Window = Math.Max(2, (int)Number(args[i], value)) };
+                    break;
+                case "--burst":
+                    options = options with { Burst = Math.Max(1, (int)Number(args[i], value)) };
                     break;
                 case "--echo-window":
                     options = options with { EchoWindow = Math.Max(1, (int)Number(args[i], value)) };
