@@ -23,9 +23,13 @@ bin="$root/bench/Sol.Bench/bin/Release/net10.0/Sol.Bench"
 tables=$(mktemp /tmp/sol-transport-e2e.XXXXXX)
 trap 'rm -f "$tables"' EXIT
 start=$(date -u +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+set +e
 "$bin" transport-e2e "$@" | tee "$tables"
-echo "(run took $(( $(date -u +%s) - start )) s)" >&2
-[ -n "$out" ] || exit 0
+rc=${PIPESTATUS[0]}
+set -e
+echo "(run took $(( $(date -u +%s) - start )) s; harness exit code $rc)" >&2
+[ -n "$out" ] || exit "$rc"
 
 commit=$(git rev-parse --short HEAD)
 dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with uncommitted changes)" || true)
@@ -40,7 +44,8 @@ dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with 
     echo
     echo "Command: \`bench/transport-e2e.sh $*\`  "
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), .NET $(dotnet --version)  "
-    echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty"
+    echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty  "
+    echo "Load average (1/5/15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     echo "**The machine is shared and noisy** (2 cores; server and clients run on the same cores; other people build"
     echo "here). Absolute numbers move from run to run; compare the servers by the ratios within one run."
@@ -48,3 +53,4 @@ dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with 
     cat "$tables"
 } >"$out"
 echo "wrote ${out#$root/}" >&2
+exit "$rc"
