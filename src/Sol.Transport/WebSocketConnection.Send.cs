@@ -27,7 +27,8 @@ public sealed partial class WebSocketConnection
     private byte[]? _latestTrailer;
     private int _latestTrailerLength;
     private int _latestIndex = -1;
-    private bool _closeQueued;
+    private bool _closeQueued;      // no more sends (a close frame was queued, or the writer stopped)
+    private bool _closeFrameQueued; // a close frame was queued (its status is _closeSentStatus)
     private WebSocketCloseStatus _closeSentStatus;
 
     // Owned by the writer (one batch at a time).
@@ -142,7 +143,11 @@ public sealed partial class WebSocketConnection
         Schedule();
     }
 
-    /// <summary>Starts the close handshake with <paramref name="status"/>; later sends are dropped.</summary>
+    /// <summary>
+    /// Starts the close handshake with <paramref name="status"/> (a status that may not be sent, such as 1005 or 1006,
+    /// goes as a close frame without a code) and <paramref name="reason"/> (cut to 123 UTF-8 bytes); later sends are
+    /// dropped. Only the first call counts.
+    /// </summary>
     public void Close(WebSocketCloseStatus status, string? reason = null)
     {
         lock (_sendLock)
@@ -168,7 +173,11 @@ public sealed partial class WebSocketConnection
         }
     }
 
-    internal bool CloseQueued => Volatile.Read(ref _closeQueued);
+    /// <summary>Whether the writer has stopped for good (close frame flushed, or the peer's side of the pipe is gone).</summary>
+    internal bool WriterStopped => _sendDone.Task.IsCompleted;
+
+    /// <summary>Whether this side queued a close frame (then <see cref="CloseSentStatus"/> is its status).</summary>
+    internal bool CloseQueued => Volatile.Read(ref _closeFrameQueued);
 
     /// <summary>Queues a ping or pong (control payload of at most 125 bytes).</summary>
     private void QueueControl(SendEntryKind kind, ReadOnlySpan<byte> payload)
@@ -197,9 +206,11 @@ public sealed partial class WebSocketConnection
     {
         _closeQueued = true;
         _closeSentStatus = status;
+        Volatile.Write(ref _closeFrameQueued, true);
         byte[]? buffer = null;
         var length = 0;
-        if (status != WebSocketCloseStatus.Empty)
+        // A status that may not go on the wire (1005, 1006, 1015, unassigned ranges) is sent as a close without a code.
+        if (FrameParser.IsValidCloseCode((int)status))
         {
             buffer = _pool.Rent(125);
             BinaryPrimitives.WriteUInt16BigEndian(buffer, (ushort)status);

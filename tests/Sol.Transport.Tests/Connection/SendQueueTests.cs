@@ -92,6 +92,54 @@ public sealed class SendQueueTests
         pool.AssertNoLeaks();
     }
 
+    [Fact]
+    public async Task AClientThatStopsReadingAndGoesAwayEndsWithAbnormalClosure()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport();
+        var (connection, run) = Open(transport, pool, out var handler);
+
+        await transport.ClientInput.CompleteAsync(); // the socket's send side is gone: the writer's flush says so
+        connection.Send(new byte[100]);
+        await Eventually.TrueAsync(() => connection.WriterStopped, s_timeout, "the writer stopped");
+        connection.Send("dropped"u8);
+        await transport.ClientOutput.CompleteAsync(); // and the client's bytes end without a close frame
+        await run.WaitAsync(s_timeout);
+
+        Assert.Equal((WebSocketCloseStatus)1006, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
+    [Theory]
+    [InlineData(1000, 1000)]
+    [InlineData(4999, 4999)]
+    [InlineData(1005, -1)]
+    [InlineData(1006, -1)]
+    [InlineData(1015, -1)]
+    public async Task CloseSendsItsCodeAndAReasonCutToTheFrameLimitOrNoCodeWhenTheStatusMayNotBeSent(int status, int onTheWire)
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport();
+        var (connection, run) = Open(transport, pool, out _);
+
+        connection.Close((WebSocketCloseStatus)status, new string('é', 100)); // 200 UTF-8 bytes
+        connection.Close(WebSocketCloseStatus.InternalServerError, "ignored: only the first close counts");
+        var close = Assert.Single(await ReadFramesAsync(transport, 1));
+
+        Assert.Equal(0x8, close.Opcode);
+        Assert.Equal(onTheWire, ServerFrames.CloseCode(close.Payload));
+        if (onTheWire > 0)
+        {
+            Assert.Equal(new string('é', 61), System.Text.Encoding.UTF8.GetString(close.Payload.AsSpan(2))); // 122 of 123 bytes
+        }
+        else
+        {
+            Assert.Empty(close.Payload);
+        }
+        await CloseAsync(connection, transport, run, answer: true);
+        pool.AssertNoLeaks();
+    }
+
     internal static (WebSocketConnection Connection, Task Run) Open(PipeTransport transport, ArrayPool<byte> pool, out RecordingHandler handler, int maxQueuedBytes = 1 << 20)
     {
         var options = new WebSocketServerOptions { MaxQueuedBytes = maxQueuedBytes, BufferPool = pool, CloseTimeout = TimeSpan.FromSeconds(5) };
