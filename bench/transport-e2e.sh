@@ -42,7 +42,7 @@ dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with 
     echo "all threads) and allocated bytes are read right before and after each measured window. Clients are raw sockets"
     echo "in the harness process (masked frames prepared once, a reader that only counts messages)."
     echo
-    echo "Command: \`bench/transport-e2e.sh $*\`  "
+    echo "Command: \`bench/transport-e2e.sh${*:+ $*}\`  "
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), .NET $(dotnet --version)  "
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty  "
     echo "Load average (1/5/15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
