@@ -1,0 +1,351 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+
+namespace Sol.Bench.Transport;
+
+/// <summary>
+/// End to end on loopback, every server in one run: <c>dotnet run -c Release --project bench/Sol.Bench --
+/// transport-e2e [--quick] [options]</c> (options: <see cref="EndToEndOptions"/>; the script is
+/// <c>bench/transport-e2e.sh</c>). Each server runs in a child process (<see cref="BenchServerProcess"/>), whose own
+/// CPU time and allocations are read before and after each measured window; the clients are cheap raw sockets in
+/// this process (<see cref="RawWebSocketClient"/>). Rows: echo (100 connections, 20 B, flat out), broadcast fan-out
+/// (16/256/2,000 subscribers x 200 B/2 KiB, at 20 Hz and flat out), and memory per idle connection (10,000 idle
+/// connections, server RSS and managed heap growth divided by the count, one fresh server process at a time). The
+/// three servers run side by side and every scenario runs on each of them back to back. Prints markdown tables on
+/// standard output, progress on standard error.
+/// </summary>
+public static class EndToEndBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        EndToEndOptions options;
+        try
+        {
+            options = EndToEndOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"transport-e2e: {e.Message}");
+            return 2;
+        }
+        var clock = Stopwatch.StartNew();
+        var rows = new List<EndToEndRow>();
+        var memory = new List<IdleMemoryRow>();
+        // All servers run side by side and each scenario runs on every server back to back, so that the rows compared
+        // with each other are seconds apart on this shared machine, not minutes.
+        var processes = new List<(BenchServerKind Server, BenchServerProcess Process)>();
+        try
+        {
+            foreach (var server in options.Servers)
+            {
+                var process = await BenchServerProcess.StartAsync(server, options.AllocationTypes);
+                processes.Add((server, process));
+                await WarmUpAsync(process, server, options);
+            }
+            await AddScenarioAsync(rows, processes.Count, options.Rounds,
+                i => EchoAsync(processes[i].Process, processes[i].Server, options));
+            foreach (var clients in options.Clients)
+            {
+                var loads = new List<BroadcastLoad>();
+                try
+                {
+                    foreach (var (server, process) in processes)
+                    {
+                        loads.Add(await BroadcastLoad.ConnectAsync(process.Endpoint, clients));
+                        if (!await process.WaitForConnectionsAsync(clients + 1, TimeSpan.FromSeconds(30)))
+                        {
+                            throw new InvalidOperationException($"the {server} server never counted {clients + 1} connections");
+                        }
+                    }
+                    foreach (var size in options.Sizes)
+                    {
+                        foreach (var rate in options.Rates)
+                        {
+                            await AddScenarioAsync(rows, processes.Count, options.Rounds,
+                                i => FanOutAsync(processes[i].Process, processes[i].Server, loads[i], size, rate, options));
+                        }
+                    }
+                }
+                finally
+                {
+                    foreach (var load in loads)
+                    {
+                        await load.DisposeAsync();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var (_, process) in processes)
+            {
+                await process.DisposeAsync();
+            }
+        }
+        foreach (var server in options.Servers)
+        {
+            if (options.IdleConnections > 0)
+            {
+                await using var process = await BenchServerProcess.StartAsync(server);
+                var row = await IdleAsync(process, server, options.IdleConnections);
+                await Console.Error.WriteLineAsync(
+                    $"  idle x {row.Connections:N0} on {Name(server)}: {row.ResidentPerConnection / 1024:F2} KiB RSS, " +
+                    $"{row.HeapPerConnection / 1024:F2} KiB heap per connection {row.Note}");
+                memory.Add(row);
+            }
+        }
+        Print(rows, memory, options, clock.Elapsed);
+        return rows.Any(r => r.Error is not null) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Runs one scenario <paramref name="rounds"/> times on every server, the servers in turn within each round, and
+    /// keeps per server the round with the median messages per server CPU second (with the spread of all rounds).
+    /// </summary>
+    private static async Task AddScenarioAsync(List<EndToEndRow> rows, int servers, int rounds,
+        Func<int, Task<EndToEndRow>> run)
+    {
+        var results = Enumerable.Range(0, servers).Select(_ => new List<EndToEndRow>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < servers; i++)
+            {
+                results[i].Add(Report(await run(i)));
+            }
+        }
+        foreach (var measured in results)
+        {
+            var failed = measured.FirstOrDefault(r => r.Error is not null);
+            if (failed is not null)
+            {
+                rows.Add(failed);
+                continue;
+            }
+            var ordered = measured.OrderBy(r => r.MessagesPerCpuSecond).ToList();
+            rows.Add(ordered[ordered.Count / 2] with
+            {
+                Rounds = ordered.Count,
+                MinPerCpuSecond = ordered[0].MessagesPerCpuSecond,
+                MaxPerCpuSecond = ordered[^1].MessagesPerCpuSecond,
+            });
+        }
+    }
+
+    /// <summary>Opens <paramref name="count"/> upgraded connections, 64 handshakes at a time.</summary>
+    public static async Task<RawWebSocketClient[]> ConnectAsync(IPEndPoint server, string pathAndQuery, int count,
+        int bufferSize)
+    {
+        var clients = new RawWebSocketClient?[count];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = deadline.Token };
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (i, cancellationToken) =>
+                clients[i] = await RawWebSocketClient.ConnectAsync(server, pathAndQuery, bufferSize, cancellationToken));
+        }
+        catch
+        {
+            foreach (var client in clients)
+            {
+                client?.Dispose();
+            }
+            throw;
+        }
+        return clients!;
+    }
+
+    /// <summary>
+    /// Runs echo and flat-out fan-out once, unmeasured, so that the rows that follow see code the JIT has finished
+    /// tiering up (a 20 Hz row uses little CPU, so a background compilation would dominate it).
+    /// </summary>
+    private static async Task WarmUpAsync(BenchServerProcess process, BenchServerKind server, EndToEndOptions options)
+    {
+        var warmup = options with { Warmup = options.Warmup * 2, Duration = TimeSpan.FromMilliseconds(100) };
+        await EchoAsync(process, server, warmup);
+        await using var load = await BroadcastLoad.ConnectAsync(process.Endpoint, 64);
+        await process.WaitForConnectionsAsync(65, TimeSpan.FromSeconds(30));
+        foreach (var size in options.Sizes)
+        {
+            await FanOutAsync(process, server, load, size, 0, warmup);
+        }
+    }
+
+    private static async Task<EndToEndRow> EchoAsync(BenchServerProcess process, BenchServerKind server,
+        EndToEndOptions options)
+    {
+        var scenario = $"echo {options.EchoClients} x {options.EchoPayload} B" +
+            (options.EchoWindow > 1 ? $" ({options.EchoWindow} in flight)" : "");
+        await using var load = await EchoLoad.StartAsync(process.Endpoint, options.EchoClients, options.EchoPayload,
+            options.EchoWindow);
+        await Task.Delay(options.Warmup);
+        return await MeasureAsync(scenario, server, process, () => load.Delivered, options.Duration,
+            options.AllocationTypes);
+    }
+
+    private static async Task<EndToEndRow> FanOutAsync(BenchServerProcess process, BenchServerKind server,
+        BroadcastLoad load, int size, double rate, EndToEndOptions options)
+    {
+        var scenario = $"fan-out {load.Clients:N0} x {Size(size)} {(rate > 0 ? $"@ {rate:0.#} Hz" : "flat out")}" +
+            (options.Burst > 1 ? $", {options.Burst} per publish" : "");
+        using var stop = new CancellationTokenSource();
+        var publishing = Task.Run(() => load.PublishAsync(size, options.Burst, rate, options.Window, stop.Token));
+        await Task.Delay(options.Warmup);
+        var row = await MeasureAsync(scenario, server, process, () => load.Delivered, options.Duration,
+            options.AllocationTypes);
+        await stop.CancelAsync();
+        try
+        {
+            await publishing;
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or System.Net.Sockets.SocketException)
+        {
+            return row with { Error = e.Message };
+        }
+        return await load.DrainAsync() ? row : row with { Error = "not every broadcast was delivered" };
+    }
+
+    private static async Task<EndToEndRow> MeasureAsync(string scenario, BenchServerKind server,
+        BenchServerProcess process, Func<long> delivered, TimeSpan duration, bool sampleTypes)
+    {
+        if (sampleTypes)
+        {
+            await process.AllocationTypesAsync();
+        }
+        var (cpuBefore, allocatedBefore) = await process.CpuAsync();
+        var before = delivered();
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(duration);
+        var (cpuAfter, allocatedAfter) = await process.CpuAsync();
+        var after = delivered();
+        var types = sampleTypes ? await process.AllocationTypesAsync() : null;
+        return new EndToEndRow(scenario, server, clock.Elapsed.TotalSeconds, after - before, cpuAfter - cpuBefore,
+            allocatedAfter - allocatedBefore) { AllocationTypes = types };
+    }
+
+    private static async Task<IdleMemoryRow> IdleAsync(BenchServerProcess process, BenchServerKind server, int target)
+    {
+        // Warm the accept path first, so that code and pools it touches once are not charged to the connections.
+        foreach (var client in await ConnectAsync(process.Endpoint, "/ws?role=idle", 200, 1024))
+        {
+            client.Dispose();
+        }
+        await process.WaitForConnectionsAsync(0, TimeSpan.FromSeconds(30));
+        var before = await process.StatsAsync();
+        var clients = new List<RawWebSocketClient>(target);
+        string? note = null;
+        try
+        {
+            while (clients.Count < target)
+            {
+                clients.AddRange(await ConnectAsync(process.Endpoint, "/ws?role=idle", Math.Min(500, target - clients.Count), 1024));
+            }
+        }
+        catch (Exception e)
+        {
+            note = $"stopped at {clients.Count:N0} connections: {e.GetType().Name}: {e.Message}";
+        }
+        try
+        {
+            if (!await process.WaitForConnectionsAsync(clients.Count, TimeSpan.FromSeconds(30)))
+            {
+                note = (note is null ? "" : note + "; ") + "the server never counted them all";
+            }
+            var after = await process.StatsAsync();
+            var count = Math.Max(1, clients.Count);
+            return new IdleMemoryRow(server, clients.Count, (double)(after.Resident - before.Resident) / count,
+                (double)(after.Heap - before.Heap) / count, note);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private static EndToEndRow Report(EndToEndRow row)
+    {
+        Console.Error.WriteLine(row.Error is null
+            ? $"  {row.Scenario} on {Name(row.Server)}: {row.MessagesPerSecond:N0} msgs/s, {row.CpuMicrosecondsPerMessage:F2} us/msg"
+            : $"  {row.Scenario} on {Name(row.Server)}: FAILED {row.Error}");
+        if (row.AllocationTypes is { } types)
+        {
+            Console.Error.WriteLine($"    allocated most (sampled): {types.Replace(";", ", ", StringComparison.Ordinal)}");
+        }
+        return row;
+    }
+
+    private static void Print(List<EndToEndRow> rows, List<IdleMemoryRow> memory, EndToEndOptions options,
+        TimeSpan elapsed)
+    {
+        var output = Console.Out;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Each row: the median of {options.Rounds} rounds (the servers take turns within a round), each measured for " +
+            $"{options.Duration.TotalSeconds:0.##} s after {options.Warmup.TotalSeconds:0.##} s of warm-up; " +
+            $"flat-out fan-out keeps {options.Window} broadcasts in flight; whole run {elapsed.TotalSeconds:F0} s."));
+        output.WriteLine();
+        output.WriteLine("| scenario | server | msgs/s delivered | server CPU (s) | server CPU µs/msg | msgs per server CPU s | (min–max of rounds) | server alloc B/msg | ours/ASP.NET (msgs per CPU s) |");
+        output.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        var ratios = new List<(string Scenario, BenchServerKind Server, double Ratio)>();
+        foreach (var scenario in rows.Select(r => r.Scenario).Distinct())
+        {
+            var baseline = rows.FirstOrDefault(r => r.Scenario == scenario && r.Server == BenchServerKind.AspNet && r.Error is null);
+            foreach (var row in rows.Where(r => r.Scenario == scenario))
+            {
+                if (row.Error is not null)
+                {
+                    output.WriteLine($"| {scenario} | {Name(row.Server)} | failed: {row.Error} | | | | | | |");
+                    continue;
+                }
+                var ratio = "";
+                if (row.Server != BenchServerKind.AspNet && baseline is not null)
+                {
+                    var value = row.MessagesPerCpuSecond / baseline.MessagesPerCpuSecond;
+                    ratios.Add((scenario, row.Server, value));
+                    ratio = string.Create(CultureInfo.InvariantCulture, $"{value:F2}x");
+                }
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {scenario} | {Name(row.Server)} | {row.MessagesPerSecond:N0} | {row.ServerCpu.TotalSeconds:F3} | " +
+                    $"{row.CpuMicrosecondsPerMessage:F2} | {row.MessagesPerCpuSecond:N0} | {row.MinPerCpuSecond:N0}–{row.MaxPerCpuSecond:N0} | " +
+                    $"{row.AllocatedPerMessage:F1} | {ratio} |"));
+            }
+        }
+        foreach (var server in ratios.Select(r => r.Server).Distinct())
+        {
+            var fanOut = ratios.Where(r => r.Server == server && r.Scenario.StartsWith("fan-out", StringComparison.Ordinal))
+                .Select(r => r.Ratio).ToList();
+            if (fanOut.Count > 0)
+            {
+                output.WriteLine();
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Fan-out, {Name(server)} / ASP.NET Core in msgs per server CPU second: min {fanOut.Min():F2}x, " +
+                    $"median {fanOut.Order().ElementAt(fanOut.Count / 2):F2}x, max {fanOut.Max():F2}x over {fanOut.Count} rows (goal: at least 2x)."));
+            }
+        }
+        if (memory.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("| server | idle connections | server RSS growth per connection | managed heap growth per connection | note |");
+            output.WriteLine("|---|---:|---:|---:|---|");
+            foreach (var row in memory)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {Name(row.Server)} | {row.Connections:N0} | {row.ResidentPerConnection / 1024:F2} KiB | " +
+                    $"{row.HeapPerConnection / 1024:F2} KiB | {row.Note} |"));
+            }
+            output.WriteLine();
+            output.WriteLine("Goal: under 8 KiB per idle connection.");
+        }
+    }
+
+    private static string Name(BenchServerKind server) => server switch
+    {
+        BenchServerKind.Pipelines => "Sol.Transport (Pipelines sockets)",
+        BenchServerKind.Kestrel => "Sol.Transport (Kestrel sockets)",
+        _ => "ASP.NET Core WebSockets",
+    };
+
+    private static string Size(int bytes) => bytes % 1024 == 0 ? $"{bytes / 1024} KiB" : $"{bytes} B";
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using Sol.Transport;
+
+namespace Sol.Bench.Transport;
+
+/// <summary>
+/// Sol.Transport's <see cref="WebSocketServer"/> with <see cref="SolBenchHandler"/>. No idle pings within a benchmark
+/// (the harness's idle clients do not answer them); room for 10,000 idle connections plus the harness's others.
+/// </summary>
+public sealed class SolBenchServer : IBenchServer
+{
+    private readonly WebSocketServer _server;
+
+    private SolBenchServer(WebSocketServer server) => _server = server;
+
+    public int Port => _server.Endpoint.Port;
+
+    public int Connections => _server.Connections;
+
+    public static async Task<IBenchServer> StartAsync(BenchServerKind kind, int port, bool requireSubProtocol)
+    {
+        var options = new WebSocketServerOptions
+        {
+            Endpoint = new IPEndPoint(IPAddress.Loopback, port),
+            Sockets = kind == BenchServerKind.Kestrel ? SocketTransportKind.Kestrel : SocketTransportKind.Pipelines,
+            SubProtocols = requireSubProtocol ? [IBenchServer.SubProtocol] : [],
+            MaxConnections = 20_000,
+            IdleTimeout = requireSubProtocol ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10),
+            // An echoed 1 MiB message is more than the default backlog of 1 MiB once framed.
+            MaxQueuedBytes = 4 << 20,
+        };
+        return new SolBenchServer(await WebSocketServer.StartAsync(options, new SolBenchHandler()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.StopAsync(TimeSpan.FromSeconds(2));
+        await _server.DisposeAsync();
+    }
+}
