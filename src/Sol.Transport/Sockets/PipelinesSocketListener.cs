@@ -8,6 +8,9 @@ namespace Sol.Transport.Sockets;
 /// <summary>Accepts with a plain listening <see cref="Socket"/> and wraps each accepted socket in Pipelines.Sockets.Unofficial's <see cref="SocketConnection"/>.</summary>
 internal sealed class PipelinesSocketListener : ISocketListener
 {
+    // The pipes take their blocks from BlockMemoryPool, not MemoryPool<byte>.Shared (see there why).
+    private static readonly PipeOptions s_pipeOptions = new(pool: BlockMemoryPool.Instance, minimumSegmentSize: BlockMemoryPool.BlockSize, useSynchronizationContext: false);
+
     private readonly Socket _socket;
 
     private PipelinesSocketListener(Socket socket)
@@ -62,7 +65,7 @@ internal sealed class PipelinesSocketListener : ISocketListener
             // between socket and pipe; our code still runs on the pipe's scheduler). Without them every received
             // message allocated 32 bytes (SocketAllocationTests measured it).
             const SocketConnectionOptions Options = SocketConnectionOptions.ZeroLengthReads | SocketConnectionOptions.InlineReads | SocketConnectionOptions.InlineWrites;
-            return new Connection(accepted, SocketConnection.Create(accepted, PipeOptions.Default, Options));
+            return new Connection(accepted, SocketConnection.Create(accepted, s_pipeOptions, Options));
         }
     }
 
