@@ -28,7 +28,7 @@ public sealed partial class GameHub : IZoneStepObserver
         var snapshot = zone.GetSnapshot();
         var tick = (ulong)snapshot.Tick;
         var viewShips = _options.ViewShips;
-        if (viewShips > 0 && ViewSelection.CountMoving(snapshot.Entities) > viewShips)
+        if (viewShips > 0 && channel.View.Prepare(snapshot.Entities) > viewShips)
         {
             SendNearest(channel, snapshot, zone, port, viewShips, tick);
         }
@@ -85,7 +85,7 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 entity = SnapshotEncoder.WireId(ship.Handle);
                 seq = ship.InputSeq;
-                bytes = channel.Snapshots.Encode(snapshot, channel.View.Select(snapshot.Entities, ship, viewShips));
+                bytes = channel.Snapshots.Encode(snapshot, channel.View.Select(ship, viewShips));
             }
             else
             {

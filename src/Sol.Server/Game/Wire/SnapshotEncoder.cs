@@ -27,7 +27,7 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
     public ArraySegment<byte> Encode(ZoneSnapshot snapshot) => Encode(snapshot, default, all: true);
 
     /// <summary>The snapshot as one client sees it: only the entities at <paramref name="only"/> (indices into the
-    /// snapshot's entities, ascending), and every event.</summary>
+    /// snapshot's entities, in any order), and every event.</summary>
     public ArraySegment<byte> Encode(ZoneSnapshot snapshot, ReadOnlySpan<int> only) => Encode(snapshot, only, all: false);
 
     private ArraySegment<byte> Encode(ZoneSnapshot snapshot, ReadOnlySpan<int> only, bool all)

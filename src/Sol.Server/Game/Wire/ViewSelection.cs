@@ -6,68 +6,97 @@ namespace Sol.Server.Game.Wire;
 /// <summary>
 /// Interest management for crowded zones: which entities of a snapshot one client is sent. Every fixed body (star,
 /// planet, gate, colony) and the client's own ship always; of the moving ships (players and NPCs) only the
-/// <c>limit</c> nearest to the client's ship. Scratch arrays are reused, so a selection allocates nothing once they
+/// <c>limit</c> nearest to the client's ship. <see cref="Prepare"/> once per tick, then <see cref="Select"/> per
+/// client. Scratch arrays are reused, so a selection allocates nothing once they
 /// have grown to the zone's size. One instance per zone: a zone is stepped by one worker at a time.
 /// </summary>
 internal sealed class ViewSelection
 {
-    private int[] _indices = new int[64];
+    private int[] _fixed = new int[64];
     private int[] _moving = new int[64];
-    private double[] _distance = new double[64];
-
-    /// <summary>How many moving ships (players and NPCs) <paramref name="entities"/> holds.</summary>
-    public static int CountMoving(ReadOnlySpan<EntityState> entities)
-    {
-        var count = 0;
-        foreach (ref readonly var e in entities)
-        {
-            if (IsMoving(e.Kind))
-            {
-                count++;
-            }
-        }
-        return count;
-    }
+    private EntityHandle[] _handles = new EntityHandle[64];
+    private float[] _x = new float[64];
+    private float[] _y = new float[64];
+    private int[] _order = new int[64];
+    private float[] _distance = new float[64];
+    private int[] _selected = new int[64];
+    private int _fixedCount;
+    private int _movingCount;
 
     /// <summary>
-    /// The indices (into <paramref name="entities"/>, in ascending order) of what a client whose ship is
-    /// <paramref name="own"/> sees: fixed bodies, its own ship, and the <paramref name="limit"/> moving ships nearest
-    /// to it. Valid until the next call.
+    /// Sorts this tick's entities into fixed bodies and moving ships, with the ships' positions in flat arrays so each
+    /// client's selection is a pass over two float arrays instead of the 80-byte snapshot rows. Returns how many
+    /// moving ships (players and NPCs) there are.
     /// </summary>
-    public ReadOnlySpan<int> Select(ReadOnlySpan<EntityState> entities, in EntityState own, int limit)
+    public int Prepare(ReadOnlySpan<EntityState> entities)
     {
         Grow(entities.Length);
-        var fixedCount = 0;
-        var movingCount = 0;
+        _fixedCount = 0;
+        _movingCount = 0;
         for (var i = 0; i < entities.Length; i++)
         {
             ref readonly var e = ref entities[i];
-            if (!IsMoving(e.Kind) || e.Handle == own.Handle)
+            if (e.Kind is EntityKind.Ship or EntityKind.Npc)
             {
-                _indices[fixedCount++] = i;
-                continue;
+                _moving[_movingCount] = i;
+                _handles[_movingCount] = e.Handle;
+                _x[_movingCount] = (float)e.X;
+                _y[_movingCount] = (float)e.Y;
+                _movingCount++;
             }
-            var dx = e.X - own.X;
-            var dy = e.Y - own.Y;
-            _moving[movingCount] = i;
-            _distance[movingCount] = (dx * dx) + (dy * dy);
-            movingCount++;
+            else
+            {
+                _fixed[_fixedCount++] = i;
+            }
         }
-        if (movingCount > limit)
+        return _movingCount;
+    }
+
+    /// <summary>
+    /// The indices (into the entities given to <see cref="Prepare"/>) of what a client whose ship is
+    /// <paramref name="own"/> sees: every fixed body, its own ship, and the <paramref name="limit"/> other moving ships
+    /// nearest to it (in no particular order). Valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<int> Select(in EntityState own, int limit)
+    {
+        var count = _movingCount;
+        float ox = (float)own.X, oy = (float)own.Y;
+        var x = _x.AsSpan(0, count);
+        var y = _y.AsSpan(0, count);
+        var distance = _distance.AsSpan(0, count);
+        var order = _order.AsSpan(0, count);
+        for (var i = 0; i < x.Length; i++)
         {
-            SelectNearest(_moving.AsSpan(0, movingCount), _distance.AsSpan(0, movingCount), limit);
-            movingCount = limit;
+            var dx = x[i] - ox;
+            var dy = y[i] - oy;
+            distance[i] = (dx * dx) + (dy * dy);
+            order[i] = i;
         }
-        _moving.AsSpan(0, movingCount).CopyTo(_indices.AsSpan(fixedCount));
-        var selected = _indices.AsSpan(0, fixedCount + movingCount);
-        selected.Sort();
+        var handles = _handles.AsSpan(0, count);
+        for (var i = 0; i < handles.Length; i++)
+        {
+            if (handles[i] == own.Handle)
+            {
+                distance[i] = -1; // the client's own ship is always in its view
+                break;
+            }
+        }
+        var take = Math.Min(count, limit + 1);
+        if (take < count)
+        {
+            SelectNearest(order, distance, take);
+        }
+        var selected = _selected.AsSpan(0, _fixedCount + take);
+        _fixed.AsSpan(0, _fixedCount).CopyTo(selected);
+        for (var n = 0; n < take; n++)
+        {
+            selected[_fixedCount + n] = _moving[order[n]];
+        }
         return selected;
     }
 
-    private static bool IsMoving(EntityKind kind) => kind is EntityKind.Ship or EntityKind.Npc;
-
     /// <summary>Quickselect: afterwards the first <paramref name="k"/> items are the k nearest (in no order).</summary>
-    private static void SelectNearest(Span<int> items, Span<double> distance, int k)
+    private static void SelectNearest(Span<int> items, Span<float> distance, int k)
     {
         int left = 0, right = items.Length - 1;
         while (left < right)
@@ -109,12 +138,17 @@ internal sealed class ViewSelection
 
     private void Grow(int count)
     {
-        if (_indices.Length < count)
+        if (_fixed.Length < count)
         {
-            var size = Math.Max(count, _indices.Length * 2);
-            _indices = new int[size];
+            var size = Math.Max(count, _fixed.Length * 2);
+            _fixed = new int[size];
             _moving = new int[size];
-            _distance = new double[size];
+            _handles = new EntityHandle[size];
+            _x = new float[size];
+            _y = new float[size];
+            _order = new int[size];
+            _distance = new float[size];
+            _selected = new int[size];
         }
     }
 }
