@@ -20,6 +20,7 @@ public class SolCliTests
     [InlineData("Unrecognized command or argument '--frobnicate'", "--frobnicate")]
     [InlineData("--snapshot-interval must be between", "serve", "--snapshot-interval", "0")]
     [InlineData("--view-ships must be 0..100000", "--view-ships", "-1")]
+    [InlineData("--starting-systems must be 1..100000", "--starting-systems", "0")]
     public async Task ABadFlagIsOneLineAndExitCode2(string expected, params string[] args)
     {
         var (code, error) = await RunAsync(args);
@@ -47,6 +48,22 @@ public class SolCliTests
         var (code, error) = await RunAsync("--db", directory.File("sol.db"), "--http", $"127.0.0.1:{port}", "--game", "127.0.0.1:0", "--log-level", "none");
         Assert.Equal(1, code);
         Assert.Equal($"sol: cannot listen for HTTP on 127.0.0.1:{port}: address already in use", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("pipelines")]
+    [InlineData("kestrel")]
+    [InlineData("aspnet")]
+    public async Task AGamePortInUseIsOneLineAndExitCode1(string transport)
+    {
+        using var directory = new TempDirectory();
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        var (code, error) = await RunAsync("--db", directory.File("sol.db"), "--http", "127.0.0.1:0", "--game", $"127.0.0.1:{port}", "--game-transport", transport, "--log-level", "none");
+        Assert.Equal(1, code);
+        Assert.Equal($"sol: cannot listen for the game on 127.0.0.1:{port}: address already in use", error.Trim());
     }
 
     private static async Task<(int Code, string Error)> RunAsync(params string[] args)
