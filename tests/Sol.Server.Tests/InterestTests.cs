@@ -38,17 +38,15 @@ public sealed class InterestTests
                 Assert.Equal(enters[i].PlanetsLength, entities.Count(e => e.Kind == Sol.Protocol.EntityKind.Planet));
                 Assert.Contains(entities, e => e.Kind == Sol.Protocol.EntityKind.Star);
 
-                // The others it is sent are the nearest: a player left out is no nearer than the farthest ship sent
-                // (its position as its own client last saw it; the players do not move).
+                // The others it is sent are the nearest: a player left out is no nearer than the farthest ship sent,
+                // both measured at this snapshot's tick (the left-out player's position from its own snapshot of it).
                 var me = moving.Single(e => e.Id == own);
-                var others = moving.Where(e => e.Id != own).Select(e => Distance(e, me)).Max();
-                foreach (var j in Enumerable.Range(0, clients.Count).Where(j => j != i))
+                var farthestSent = moving.Where(e => e.Id != own).Select(e => Distance(e, me)).Max();
+                foreach (var j in Enumerable.Range(0, clients.Count).Where(j => j != i && !moving.Any(e => e.Id == enters[j].Entity)))
                 {
-                    var them = clients[j].Latest(enters[j].Entity);
-                    if (!moving.Any(e => e.Id == enters[j].Entity))
-                    {
-                        Assert.True(Distance(them, me) >= others - 50, $"player {j} at {Distance(them, me):F0} was left out, but a ship at {others:F0} was sent");
-                    }
+                    var theirs = await clients[j].WaitForAsync(ServerPayload.Snapshot, m => m.PayloadAsSnapshot(), s => s.Tick == snapshot.Tick);
+                    var them = Enumerable.Range(0, theirs.EntitiesLength).Select(n => theirs.Entities(n)!.Value).Single(e => e.Id == enters[j].Entity);
+                    Assert.True(Distance(them, me) >= farthestSent - 0.01, $"player {j} at {Distance(them, me):F1} was left out, but a ship at {farthestSent:F1} was sent");
                 }
             }
         }
