@@ -54,8 +54,11 @@ done
 # Test stages outside the .NET suite (scripts/stages/*.sh) print their own 'N passed, N failed' last; added here.
 for stage in "$root"/scripts/stages/*.sh; do
     [ -f "$stage" ] || continue
-    # tee -a: appending, so a log file behind stderr is not truncated by each stage.
-    out=$(bash "$stage" 2>&1 | tee -a /dev/stderr | tail -n 1)
+    # Through a file and our own stderr descriptor (not `tee /dev/stderr`, which reopens the file behind stderr: with
+    # O_TRUNC it wiped a log, with O_APPEND its writes and ours overwrote each other).
+    bash "$stage" >"$work/stage.out" 2>&1
+    cat "$work/stage.out" >&2
+    out=$(tail -n 1 "$work/stage.out")
     p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' <<<"$out")
     fl=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' <<<"$out")
     if [ -z "$p" ]; then p=0; fl=1; echo "stage $(basename "$stage") printed no count" >&2; fi
