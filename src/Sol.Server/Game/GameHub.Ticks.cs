@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Sol.Core.Galaxy;
 using Sol.Protocol;
 using ZoneKind = Sol.Core.Galaxy.ZoneKind;
-using Sol.Server.Game.Port;
 using Sol.Server.Game.Wire;
 using Sol.Zones.Scheduling;
 using Sol.Zones.Simulation;
@@ -28,14 +27,34 @@ public sealed partial class GameHub : IZoneStepObserver
         var snapshot = zone.GetSnapshot();
         var tick = (ulong)snapshot.Tick;
         var viewShips = _options.ViewShips;
-        if (viewShips > 0 && channel.View.Prepare(snapshot.Entities) > viewShips)
+        // A zone with few ships: one snapshot, encoded and framed once, the same bytes to every subscriber. A crowded
+        // zone: each subscriber gets the fixed bodies, its ship and the nearest ships, encoded for it (a subscriber
+        // without a ship here, between a jump and its arrival, gets the whole zone).
+        var crowded = viewShips > 0 && channel.View.Prepare(snapshot.Entities) > viewShips;
+        var whole = crowded ? default : channel.Snapshots.Encode(snapshot);
+        var everyone = crowded ? null : port.Share(whole);
+        foreach (var session in channel.Subscribers)
         {
-            SendNearest(channel, snapshot, zone, port, viewShips, tick);
+            uint entity = 0, seq = 0;
+            var hasShip = zone.TryGetShip(session.Owner, out var ship);
+            if (hasShip)
+            {
+                entity = SnapshotEncoder.WireId(ship.Handle);
+                seq = ship.InputSeq;
+            }
+            var bytes = !crowded ? whole
+                : hasShip ? channel.Snapshots.Encode(snapshot, channel.View.Select(ship, viewShips))
+                : channel.Snapshots.Encode(snapshot);
+            var message = everyone ?? port.Share(bytes);
+            var ack = channel.Messages.Ack(tick, entity, seq);
+            session.Connection.SendTick(message, ack);
+            if (everyone is null)
+            {
+                message.Release();
+            }
+            _metrics.MessageOut(bytes.Count + ack.Count);
         }
-        else
-        {
-            SendShared(channel, snapshot, zone, port, tick);
-        }
+        everyone?.Release();
 
         // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone); a
         // destroyed player ship costs its owner credits, applied on the coordinator.
@@ -50,52 +69,6 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 _destroyed.Enqueue(e.Owner);
             }
-        }
-    }
-
-    /// <summary>A zone with few ships: one snapshot, encoded and framed once, the same bytes to every subscriber.</summary>
-    private void SendShared(ZoneChannel channel, ZoneSnapshot snapshot, Zone zone, IGamePort port, ulong tick)
-    {
-        var bytes = channel.Snapshots.Encode(snapshot);
-        var shared = port.Share(bytes);
-        foreach (var session in channel.Subscribers)
-        {
-            uint entity = 0, seq = 0;
-            if (zone.TryGetShip(session.Owner, out var ship))
-            {
-                entity = SnapshotEncoder.WireId(ship.Handle);
-                seq = ship.InputSeq;
-            }
-            var ack = channel.Messages.Ack(tick, entity, seq);
-            session.Connection.SendTick(shared, ack);
-            _metrics.MessageOut(bytes.Count + ack.Count);
-        }
-        shared.Release();
-    }
-
-    /// <summary>A crowded zone: each subscriber gets the fixed bodies, its ship and the nearest ships, encoded for it.
-    /// A subscriber without a ship here (between a jump and its arrival) gets the whole snapshot.</summary>
-    private void SendNearest(ZoneChannel channel, ZoneSnapshot snapshot, Zone zone, IGamePort port, int viewShips, ulong tick)
-    {
-        foreach (var session in channel.Subscribers)
-        {
-            uint entity = 0, seq = 0;
-            ArraySegment<byte> bytes;
-            if (zone.TryGetShip(session.Owner, out var ship))
-            {
-                entity = SnapshotEncoder.WireId(ship.Handle);
-                seq = ship.InputSeq;
-                bytes = channel.Snapshots.Encode(snapshot, channel.View.Select(ship, viewShips));
-            }
-            else
-            {
-                bytes = channel.Snapshots.Encode(snapshot);
-            }
-            var shared = port.Share(bytes);
-            var ack = channel.Messages.Ack(tick, entity, seq);
-            session.Connection.SendTick(shared, ack);
-            shared.Release();
-            _metrics.MessageOut(bytes.Count + ack.Count);
         }
     }
 

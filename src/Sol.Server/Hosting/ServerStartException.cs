@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace Sol.Server.Hosting;
 
 /// <summary>The server cannot start; the message is one line for the operator (exit code 1).</summary>
@@ -16,4 +18,13 @@ public sealed class ServerStartException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>Whether binding a listener failed because the address is taken: a socket error, as is or wrapped (an
+    /// IOException from Kestrel), or Kestrel's own AddressInUseException (known by its message).</summary>
+    public static bool IsAddressInUse(Exception e) => e switch
+    {
+        SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => true,
+        { InnerException: { } inner } when IsAddressInUse(inner) => true,
+        _ => e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase),
+    };
 }

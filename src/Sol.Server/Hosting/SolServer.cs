@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -121,7 +120,7 @@ public sealed class SolServer : IAsyncDisposable
             {
                 await http.StartAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            catch (IOException e) when (ServerStartException.IsAddressInUse(e))
             {
                 await http.DisposeAsync().ConfigureAwait(false);
                 await game.DisposeAsync().ConfigureAwait(false);

@@ -22,18 +22,8 @@ internal static class AssetEndpoints
             {
                 return AuthEndpoints.Error(StatusCodes.Status404NotFound, $"no asset '{name}'");
             }
-            var headers = http.Response.Headers;
-            headers.ETag = asset.ETag;
             var version = http.Request.Query["v"].ToString();
-            headers.CacheControl = version.Length > 0 && asset.Sha256.StartsWith(version, StringComparison.Ordinal)
-                ? "public, max-age=31536000, immutable"
-                : "no-cache";
-            var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString();
-            if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || ifNoneMatch.Split(',').Any(t => t.Trim() == asset.ETag)))
-            {
-                return Results.StatusCode(StatusCodes.Status304NotModified);
-            }
-            return Results.Bytes(asset.Bytes, asset.ContentType);
+            return CachedFileResult.Serve(http, asset, immutable: version.Length > 0 && asset.Sha256.StartsWith(version, StringComparison.Ordinal));
         });
     }
 }

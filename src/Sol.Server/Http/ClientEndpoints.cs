@@ -1,17 +1,16 @@
-using System.Collections.Frozen;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.StaticFiles;
+using Sol.Server.Assets;
 
 namespace Sol.Server.Http;
 
 /// <summary>
 /// The web client (the esbuild bundle of <c>client/</c>) at <c>/</c>: <c>index.html</c> for <c>/</c>, every other file
-/// of the folder by its name. The files are read into memory at start-up, each with a strong ETag (SHA-256) that
-/// answers If-None-Match with 304. <c>index.html</c> must always be revalidated; files whose name carries a content
+/// of the folder by its name. The files are read into memory at start-up as an <see cref="AssetCatalog"/> (each with
+/// a strong ETag, its SHA-256, that answers If-None-Match with 304). <c>index.html</c> must always be revalidated;
+/// files whose name carries a content
 /// hash (<c>app-0123456789ab.js</c>) are immutable. Without a built client, <c>/</c> says so in a page of its own.
 /// </summary>
 internal static class ClientEndpoints
@@ -28,49 +27,14 @@ internal static class ClientEndpoints
 
     public static void Map(IEndpointRouteBuilder app, string directory)
     {
-        var files = Load(directory);
-        app.MapGet("/", (HttpContext http) => files.TryGetValue("index.html", out var index)
-            ? Serve(http, index, immutable: false)
+        var files = Directory.Exists(directory) ? AssetCatalog.Load(directory) : null;
+        app.MapGet("/", (HttpContext http) => files is not null && files.TryGet("index.html", out var index)
+            ? CachedFileResult.Serve(http, index, immutable: false)
             : Results.Content(NotBuilt, "text/html; charset=utf-8", Encoding.UTF8, StatusCodes.Status503ServiceUnavailable));
         // A catch-all is the lowest route precedence: /api/*, /assets/*, /healthz and /metrics still win.
-        app.MapGet("/{**path}", (string path, HttpContext http) => files.TryGetValue(path, out var file)
-            ? Serve(http, file, immutable: IsHashed(path))
+        app.MapGet("/{**path}", (string path, HttpContext http) => files is not null && files.TryGet(path, out var file)
+            ? CachedFileResult.Serve(http, file, immutable: IsHashed(path))
             : AuthEndpoints.Error(StatusCodes.Status404NotFound, $"no file '{path}'"));
-    }
-
-    private static FrozenDictionary<string, (byte[] Bytes, string ContentType, string ETag)> Load(string directory)
-    {
-        var types = new FileExtensionContentTypeProvider();
-        var files = new Dictionary<string, (byte[], string, string)>(StringComparer.Ordinal);
-        if (Directory.Exists(directory))
-        {
-            foreach (var path in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
-            {
-                var name = Path.GetRelativePath(directory, path).Replace('\\', '/');
-                var bytes = File.ReadAllBytes(path);
-                var type = types.TryGetContentType(name, out var t) ? t : "application/octet-stream";
-                if (type.StartsWith("text/", StringComparison.Ordinal) || type is "application/javascript" or "text/javascript" or "application/json")
-                {
-                    type += "; charset=utf-8";
-                }
-                files[name] = (bytes, type, $"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))}\"");
-            }
-        }
-        return files.ToFrozenDictionary(StringComparer.Ordinal);
-    }
-
-    private static IResult Serve(HttpContext http, (byte[] Bytes, string ContentType, string ETag) file, bool immutable)
-    {
-        var headers = http.Response.Headers;
-        headers.ETag = file.ETag;
-        headers.CacheControl = immutable ? "public, max-age=31536000, immutable" : "no-cache";
-        headers.XContentTypeOptions = "nosniff";
-        var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString();
-        if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || ifNoneMatch.Split(',').Any(t => t.Trim() == file.ETag)))
-        {
-            return Results.StatusCode(StatusCodes.Status304NotModified);
-        }
-        return Results.Bytes(file.Bytes, file.ContentType);
     }
 
     /// <summary>True for names like <c>app-0123456789ab.js</c>: a content hash of at least 8 hex digits before the extension.</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -109,7 +108,7 @@ public sealed class AspNetGamePort : IGamePort
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        catch (IOException e) when (ServerStartException.IsAddressInUse(e))
         {
             await app.DisposeAsync().ConfigureAwait(false);
             throw new ServerStartException($"cannot listen for the game on {options.Game}: address already in use", e);

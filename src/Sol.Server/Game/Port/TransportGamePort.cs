@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Sol.Core.Protocol;
@@ -47,7 +46,7 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
         {
             port._server = await WebSocketServer.StartAsync(transport, port, loggers, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsAddressInUse(e))
+        catch (Exception e) when (ServerStartException.IsAddressInUse(e))
         {
             throw new ServerStartException($"cannot listen for the game on {options.Game}: address already in use", e);
         }
@@ -88,11 +87,4 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
 
     ValueTask IWebSocketHandler.OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status) =>
         connection.State is TransportGameConnection game ? new ValueTask(_game.OnClosedAsync(game)) : ValueTask.CompletedTask;
-
-    private static bool IsAddressInUse(Exception e) => e switch
-    {
-        SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => true,
-        IOException io when io.InnerException is not null => IsAddressInUse(io.InnerException),
-        _ => e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase),
-    };
 }
