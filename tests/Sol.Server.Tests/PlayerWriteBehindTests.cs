@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Sol.Core.Galaxy;
 using Sol.Persistence;
@@ -88,6 +89,124 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task AFlushWritesInChunksAndEachPlayerOnce()
+    {
+        var recording = new RecordingStore(_store);
+        await using var writer = new PlayerWriteBehind(recording, TimeSpan.FromMinutes(10), new ListLogger(), chunkPlayers: 500);
+        var players = Enumerable.Range(0, 1200).Select(Player).ToList();
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal([500, 500, 200], recording.Saved.Select(s => s.Count));
+        Assert.Equal(1200, recording.Saved.SelectMany(s => s.Ids).Distinct().Count());
+        Assert.Equal((1200L, 3L), (writer.Written, writer.ChunksWritten));
+        Assert.NotNull(await _store.LoadPlayerAsync(players[^1].AccountId, _galaxyId));
+    }
+
+    [Fact]
+    public async Task AFailedChunkPutsBackOnlyWhatWasNotWritten()
+    {
+        var recording = new RecordingStore(_store) { FailCall = 2 };
+        await using var writer = new PlayerWriteBehind(recording, TimeSpan.FromMilliseconds(50), new ListLogger(), chunkPlayers: 500);
+        var players = Enumerable.Range(0, 1200).Select(Player).ToList();
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // completes with the retry that succeeds
+        Assert.Equal(1, writer.Failures);
+        Assert.Equal(1200, writer.Written);
+        // The first chunk was not written again: every player reached the database exactly once.
+        var ids = recording.Saved.SelectMany(s => s.Ids).ToList();
+        Assert.Equal(1200, ids.Count);
+        Assert.Equal(1200, ids.Distinct().Count());
+        foreach (var p in players)
+        {
+            Assert.NotNull(await _store.LoadPlayerAsync(p.AccountId, _galaxyId));
+        }
+    }
+
+    [Fact]
+    public async Task PacedChunksEachStartAfterTheirOwnTick()
+    {
+        var time = new ManualTime();
+        var pacer = new TickPacer(tickRate: 1, time); // ticks one (manual) second apart: a clock running at its rate
+        var recording = new RecordingStore(_store) { Pacer = pacer };
+        await using var writer = new PlayerWriteBehind(recording, TimeSpan.FromMinutes(10), new ListLogger(), pacer, chunkPlayers: 2);
+        writer.OnTickCompleted();
+        Enumerable.Range(0, 6).Select(Player).ToList().ForEach(writer.Stage);
+        var flushed = writer.FlushAsync();
+        // The test is the clock: a tick every 20 ms of real time until the flush is done.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!flushed.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            writer.OnTickCompleted();
+            await Task.WhenAny(flushed, Task.Delay(20));
+        }
+        await flushed;
+        var ticks = recording.Saved.Select(s => s.TicksSeen).ToList();
+        Assert.Equal(3, ticks.Count);
+        Assert.True(ticks[0] >= 2 && ticks[1] > ticks[0] && ticks[2] > ticks[1], $"chunks started at ticks {string.Join(", ", ticks)}");
+    }
+
+    [Fact]
+    public async Task APacerWithoutARunningClockDoesNotHoldTheFlush()
+    {
+        var pacer = new TickPacer(tickRate: 1000);
+        Assert.True(pacer.WaitAsync().IsCompleted); // never ticked
+        pacer.OnTickCompleted();
+        await Eventually.TrueAsync(() => pacer.WaitAsync().IsCompleted, TimeSpan.FromSeconds(10), "a clock that stopped ticking is not waited for");
+
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), new ListLogger(), pacer, chunkPlayers: 1);
+        var players = Enumerable.Range(0, 3).Select(Player).ToList();
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(3, writer.Written);
+    }
+
+    [Fact]
+    public async Task ThePacerWaitsForTheNextTickOnlyWhenTheClockRunsAtItsRate()
+    {
+        var time = new ManualTime();
+        var pacer = new TickPacer(tickRate: 1, time); // a period of one (manual) second; at most two real seconds of waiting
+        pacer.OnTickCompleted();
+        time.Advance(TimeSpan.FromSeconds(1));
+        pacer.OnTickCompleted();
+        time.Advance(TimeSpan.FromSeconds(0.2));
+        var waiting = pacer.WaitAsync();
+        Assert.False(waiting.IsCompleted); // at the rate: wait for the end of the next tick
+        time.Advance(TimeSpan.FromSeconds(0.8));
+        var released = Stopwatch.StartNew();
+        pacer.OnTickCompleted();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(released.Elapsed < TimeSpan.FromSeconds(1.5), $"released by the tick, not by the 2 s limit ({released.Elapsed.TotalMilliseconds:F0} ms)");
+
+        time.Advance(TimeSpan.FromSeconds(0.01)); // ticks stepped back to back: no quiet part to wait for
+        pacer.OnTickCompleted();
+        Assert.True(pacer.WaitAsync().IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        pacer.OnTickCompleted();
+        time.Advance(TimeSpan.FromSeconds(2.01)); // no tick for two periods: the clock stopped
+        Assert.True(pacer.WaitAsync().IsCompleted);
+    }
+
+    [Fact]
+    public async Task DisposingWhilePacedStillWritesEverything()
+    {
+        var time = new ManualTime();
+        var pacer = new TickPacer(tickRate: 1, time);
+        var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), new ListLogger(), pacer, chunkPlayers: 1);
+        writer.OnTickCompleted(); // the clock "runs" (manual time stands still) and no further tick comes: chunks would wait up to 2 s each
+        var players = Enumerable.Range(0, 5).Select(Player).ToList();
+        players.ForEach(writer.Stage);
+        _ = writer.FlushAsync();
+        await writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(5, writer.Written);
+        foreach (var p in players)
+        {
+            Assert.NotNull(await _store.LoadPlayerAsync(p.AccountId, _galaxyId));
+        }
+    }
+
     private PlayerRecord Player(int n) => new()
     {
         Id = Guid.NewGuid(),
@@ -101,6 +220,68 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         Version = 1,
         UpdatedAt = DateTimeOffset.UtcNow,
     };
+
+    /// <summary>Timestamps that move only when told (timers are the system's).</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        private long _now = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _now);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _now, by.Ticks);
+    }
+
+    /// <summary>Records each save (ids, and the pacer's tick count when it started); <see cref="FailCall"/> fails that call once.</summary>
+    private sealed class RecordingStore(IPlayerStore inner) : IPlayerStore
+    {
+        private readonly List<(int Count, Guid[] Ids, long TicksSeen)> _saved = [];
+        private int _calls;
+
+        public int FailCall { get; init; }
+
+        public TickPacer? Pacer { get; init; }
+
+        public IReadOnlyList<(int Count, Guid[] Ids, long TicksSeen)> Saved
+        {
+            get
+            {
+                lock (_saved)
+                {
+                    return [.. _saved];
+                }
+            }
+        }
+
+        public async Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _calls) == FailCall)
+            {
+                throw new StoreUnavailableException("cannot reach the database (test)");
+            }
+            var ticks = Pacer?.TicksSeen ?? 0;
+            await inner.SavePlayersAsync(players, cancellationToken);
+            lock (_saved)
+            {
+                _saved.Add((players.Count, [.. players.Select(p => p.Id)], ticks));
+            }
+        }
+
+        public Task<bool> CreateAccountAsync(Account account, CancellationToken cancellationToken = default) => inner.CreateAccountAsync(account, cancellationToken);
+
+        public Task<Account?> FindAccountByUsernameAsync(string username, CancellationToken cancellationToken = default) => inner.FindAccountByUsernameAsync(username, cancellationToken);
+
+        public Task<Account?> GetAccountAsync(Guid id, CancellationToken cancellationToken = default) => inner.GetAccountAsync(id, cancellationToken);
+
+        public Task<Account> FindOrCreateDeviceAccountAsync(string deviceId, CancellationToken cancellationToken = default) => inner.FindOrCreateDeviceAccountAsync(deviceId, cancellationToken);
+
+        public Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default) => inner.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
+
+        public Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ColonizeAsync(playerId, planetId, cost, now, cancellationToken);
+
+        public Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default) => inner.ListColoniesAsync(galaxyId, planetIds, cancellationToken);
+    }
 
     private sealed class FlakyStore(IPlayerStore inner) : IPlayerStore
     {

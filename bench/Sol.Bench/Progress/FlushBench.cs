@@ -11,28 +11,43 @@ namespace Sol.Bench.Progress;
 
 /// <summary>
 /// The write-behind flush, end to end (not a BenchmarkDotNet benchmark: it measures a tick distribution while a flush
-/// runs beside it). <c>dotnet run -c Release --project bench/Sol.Bench -- flush [POSTGRES_CONNECTION_STRING]</c>.
+/// runs beside it). <c>dotnet run -c Release --project bench/Sol.Bench -- flush [POSTGRES_CONNECTION_STRING] [--rounds N]
+/// [--window SECONDS]</c>.
 /// Part 1: flush 10,000 changed players into each store (batch time, rows/s; median of 5). Part 2: tick duration
-/// p50/p99 of a busy world (2,000 ships in 50 awake zones, 2 workers, stepped back to back for 4 s) with no flush,
-/// and with flushes of 10,000 players running continuously beside it; each run is compared with a baseline window
-/// taken right before it. Part 3: the same world on the scheduler's real-time loop (20 Hz, pinned workers), its
-/// per-worker tick durations with no flush, and with a flush of 10,000 players every second.
+/// p50/p99 of a busy world (2,000 ships in 50 awake zones, 2 workers) stepped back to back (windows of at most 5 s), and part 3: the same world
+/// on the scheduler's real-time loop (20 Hz, pinned workers). In each round, three windows of the same length one
+/// after the other: no flush (the baseline), the flush as one transaction of 10,000 players started at any time
+/// ("unpaced"), and the flush as the server runs it: chunks of 500 players, each started right after a tick completed
+/// (<see cref="TickPacer"/>, "paced"). Each flush window is compared with its round's baseline; the summary gives the
+/// median ratio over the rounds.
 /// </summary>
 public static class FlushBench
 {
     private const int Players = 10_000;
 
-    /// <summary>How long each tick distribution is sampled (ticks stepped back to back).</summary>
-    private static readonly TimeSpan Window = TimeSpan.FromSeconds(4);
-
-    /// <summary>How long each real-time (20 Hz) tick distribution is sampled.</summary>
-    private static readonly TimeSpan RealTimeWindow = TimeSpan.FromSeconds(10);
-
     public static async Task<int> RunAsync(string[] args)
     {
-        var postgres = args.Length > 0 ? args[0] : null;
+        string? postgres = null;
+        var rounds = 3;
+        var window = TimeSpan.FromSeconds(15);
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--rounds" when i + 1 < args.Length:
+                    rounds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "--window" when i + 1 < args.Length:
+                    window = TimeSpan.FromSeconds(double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    postgres = args[i];
+                    break;
+            }
+        }
         var galaxy = GalaxyGenerator.Generate("bench", GalaxyParameters.Default(200, 7));
         var folder = Directory.CreateTempSubdirectory("sol-flush-bench-").FullName;
+        var writers = new List<PlayerWriteBehind>();
         try
         {
             var stores = new List<(string Name, ISolStore Store)> { ("sqlite", await SolStore.OpenAsync(Path.Combine(folder, "sol.db"))) };
@@ -43,7 +58,8 @@ public static class FlushBench
 
             Console.WriteLine("| store | players per flush | flush median (ms) | rows/s |");
             Console.WriteLine("|---|---:|---:|---:|");
-            var batches = new Dictionary<string, Func<Task>>();
+            var pacer = new TickPacer(20);
+            var variants = new List<(string Store, string Mode, Func<Task> Flush)>();
             foreach (var (name, store) in stores)
             {
                 var galaxyId = (await store.SaveGalaxyAsync(galaxy, replace: true)).Id;
@@ -62,42 +78,91 @@ public static class FlushBench
                 times.Sort();
                 Console.WriteLine($"| {name} | {Players:N0} | {times[2]:F0} | {Players / (times[2] / 1000):N0} |");
 
-                var writer = new PlayerWriteBehind(store, TimeSpan.FromHours(1), NullLogger.Instance);
-                batches[name] = async () =>
+                // Unpaced: the whole flush in one transaction, started whenever (the write-behind before pacing).
+                // Paced: what the server runs (500 players a chunk, each chunk right after a tick).
+                var unpaced = new PlayerWriteBehind(store, TimeSpan.FromHours(1), NullLogger.Instance, pacer: null, chunkPlayers: Players);
+                var paced = new PlayerWriteBehind(store, TimeSpan.FromHours(1), NullLogger.Instance, pacer);
+                writers.Add(unpaced);
+                writers.Add(paced);
+                foreach (var (mode, writer) in new[] { ("unpaced (one transaction)", unpaced), ("paced (500 a chunk, after a tick)", paced) })
                 {
-                    version++;
-                    foreach (var p in players)
+                    variants.Add((name, mode, async () =>
                     {
-                        writer.Stage(p with { Version = version, X = p.X + version });
-                    }
-                    await writer.FlushAsync();
-                };
+                        var v = Interlocked.Increment(ref version);
+                        foreach (var p in players)
+                        {
+                            writer.Stage(p with { Version = v, X = p.X + v });
+                        }
+                        await writer.FlushAsync();
+                    }));
+                }
             }
 
+            var observer = new PacerObserver(pacer);
+            var ratios = new List<(string Part, string Store, string Mode, double Ratio)>();
             Console.WriteLine();
-            Console.WriteLine("| tick load | flush beside it | ticks | tick p50 (ms) | tick p99 (ms) | p99 vs no flush |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|");
+            // Back to back, a few seconds give tens of thousands of ticks; the real-time windows need the length.
+            var backToBack = TimeSpan.FromSeconds(Math.Min(window.TotalSeconds, 5));
+            Console.WriteLine($"Part 2, back to back ({backToBack.TotalSeconds:0} s windows; flushes run continuously beside the flush windows):");
+            Console.WriteLine();
+            Console.WriteLine("| round | flush beside it | ticks | tick p50 (ms) | tick p99 (ms) | p99 vs no flush |");
+            Console.WriteLine("|---:|---|---:|---:|---:|---:|");
             var world = BusyWorld(galaxy);
-            using var scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 2, PinThreads = false });
-            scheduler.RunTicks(400); // warm up
-            // Alternating windows of the same length, each baseline right before the run it is compared with.
-            foreach (var (name, flush) in batches)
+            using (var scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 2, PinThreads = false, Observer = observer }))
             {
-                var baseline = MeasureTicks(scheduler, Window, null);
-                Console.WriteLine($"| 2,000 ships, 50 zones, 2 workers | none | {baseline.Count} | {P(baseline, 0.5):F3} | {P(baseline, 0.99):F3} | 1.00 |");
-                var withFlush = MeasureTicks(scheduler, Window, flush);
-                Console.WriteLine($"| 2,000 ships, 50 zones, 2 workers | {name}, {Players:N0} players, back to back | {withFlush.Count} | {P(withFlush, 0.5):F3} | {P(withFlush, 0.99):F3} | {P(withFlush, 0.99) / P(baseline, 0.99):F2} |");
+                scheduler.RunTicks(400); // warm up
+                foreach (var store in stores)
+                {
+                    for (var round = 1; round <= rounds; round++)
+                    {
+                        var baseline = MeasureTicks(scheduler, backToBack, null);
+                        Console.WriteLine($"| {round} | none | {baseline.Count} | {P(baseline, 0.5):F3} | {P(baseline, 0.99):F3} | 1.00 |");
+                        foreach (var (storeName, mode, flush) in variants.Where(v => v.Store == store.Name))
+                        {
+                            var with = MeasureTicks(scheduler, backToBack, flush);
+                            var ratio = P(with, 0.99) / P(baseline, 0.99);
+                            ratios.Add(("back to back", storeName, mode, ratio));
+                            Console.WriteLine($"| {round} | {storeName}, {mode} | {with.Count} | {P(with, 0.5):F3} | {P(with, 0.99):F3} | {ratio:F2} |");
+                        }
+                    }
+                }
             }
             Console.WriteLine();
-            Console.WriteLine("| tick load (real time, 20 Hz) | flush beside it | worker ticks | tick p50 (ms) | tick p99 (ms) | p99 vs no flush |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|");
-            foreach (var (name, flush) in batches)
+            Console.WriteLine($"Part 3, real time at 20 Hz ({window.TotalSeconds:0} s windows; a flush of {Players:N0} players every second in the flush windows):");
+            Console.WriteLine();
+            Console.WriteLine("| round | flush beside it | worker ticks | tick p50 (ms) | tick p99 (ms) | p99 vs no flush |");
+            Console.WriteLine("|---:|---|---:|---:|---:|---:|");
+            foreach (var store in stores)
             {
-                var baseline = await MeasureRealTimeAsync(galaxy, RealTimeWindow, null);
-                Console.WriteLine($"| 2,000 ships, 50 zones, 2 workers | none | {baseline.Count} | {P(baseline, 0.5):F3} | {P(baseline, 0.99):F3} | 1.00 |");
-                var withFlush = await MeasureRealTimeAsync(galaxy, RealTimeWindow, flush);
-                Console.WriteLine($"| 2,000 ships, 50 zones, 2 workers | {name}, {Players:N0} players every second | {withFlush.Count} | {P(withFlush, 0.5):F3} | {P(withFlush, 0.99):F3} | {P(withFlush, 0.99) / P(baseline, 0.99):F2} |");
+                for (var round = 1; round <= rounds; round++)
+                {
+                    var baseline = await MeasureRealTimeAsync(galaxy, window, null, observer);
+                    Console.WriteLine($"| {round} | none | {baseline.Count} | {P(baseline, 0.5):F3} | {P(baseline, 0.99):F3} | 1.00 |");
+                    foreach (var (storeName, mode, flush) in variants.Where(v => v.Store == store.Name))
+                    {
+                        var with = await MeasureRealTimeAsync(galaxy, window, flush, observer);
+                        var ratio = P(with, 0.99) / P(baseline, 0.99);
+                        ratios.Add(("real time", storeName, mode, ratio));
+                        Console.WriteLine($"| {round} | {storeName}, {mode} | {with.Count} | {P(with, 0.5):F3} | {P(with, 0.99):F3} | {ratio:F2} |");
+                    }
+                }
             }
+            Console.WriteLine();
+            Console.WriteLine($"Summary: tick p99 with the flush / without, median (min-max) over {rounds} rounds; goal at most 1.10.");
+            Console.WriteLine();
+            Console.WriteLine("| part | store | flush | median | min-max |");
+            Console.WriteLine("|---|---|---|---:|---:|");
+            foreach (var group in ratios.GroupBy(r => (r.Part, r.Store, r.Mode)))
+            {
+                var sorted = group.Select(r => r.Ratio).Order().ToList();
+                var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+                Console.WriteLine($"| {group.Key.Part} | {group.Key.Store} | {group.Key.Mode} | {median:F2} | {sorted[0]:F2}-{sorted[^1]:F2} |");
+            }
+            foreach (var writer in writers)
+            {
+                await writer.DisposeAsync();
+            }
+            writers.Clear();
             foreach (var (_, store) in stores)
             {
                 await store.DisposeAsync();
@@ -106,6 +171,10 @@ public static class FlushBench
         }
         finally
         {
+            foreach (var writer in writers)
+            {
+                await writer.DisposeAsync();
+            }
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
         }
@@ -116,10 +185,10 @@ public static class FlushBench
     /// from its meter; with <paramref name="flush"/>, one flush of 10,000 players every second (five times the default
     /// rate) runs beside it.
     /// </summary>
-    private static async Task<List<double>> MeasureRealTimeAsync(GalaxyModel galaxy, TimeSpan window, Func<Task>? flush)
+    private static async Task<List<double>> MeasureRealTimeAsync(GalaxyModel galaxy, TimeSpan window, Func<Task>? flush, IZoneStepObserver observer)
     {
         var world = BusyWorld(galaxy);
-        using var scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 2, PinThreads = true });
+        using var scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 2, PinThreads = true, Observer = observer });
         var durations = new List<double>();
         var recording = false;
         using var listener = new System.Diagnostics.Metrics.MeterListener
@@ -233,4 +302,14 @@ public static class FlushBench
         Explored = [1, 2, 3],
         Inventory = [new InventoryItem("ore", i), new InventoryItem("water", 3)],
     };
+
+    /// <summary>Tells the pacer about each completed tick, as the game hub does in the server.</summary>
+    private sealed class PacerObserver(TickPacer pacer) : IZoneStepObserver
+    {
+        public void OnZoneStepped(Zone zone)
+        {
+        }
+
+        public void OnTickCompleted(long tick) => pacer.OnTickCompleted();
+    }
 }

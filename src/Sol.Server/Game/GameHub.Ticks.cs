@@ -97,6 +97,8 @@ public sealed partial class GameHub : IZoneStepObserver
             _ = _progress.FlushAsync();
         }
         _metrics.SetPlayersOnline(_byOwner.Count);
+        // Last: the write-behind's paced chunks start now, in the idle part of the tick period.
+        _progress.OnTickCompleted();
     }
 
     /// <summary>

@@ -193,7 +193,7 @@ public sealed class SolServer : IAsyncDisposable
         var colonies = (await store.ListColoniesAsync(galaxyId, null, cancellationToken).ConfigureAwait(false))
             .GroupBy(c => c.PlanetId)
             .ToDictionary(g => g.Key, g => g.Select(c => new ColonyView(c.PlanetId, c.PlayerId.ToString("D"), (c.FoundedAt - clock.Epoch).TotalSeconds)).ToList());
-        var progress = new PlayerWriteBehind(store, options.SnapshotInterval, loggers.CreateLogger("sol.progress"));
+        var progress = new PlayerWriteBehind(store, options.SnapshotInterval, loggers.CreateLogger("sol.progress"), new TickPacer(options.TickRate));
         var hub = new GameHub(world, rules, tokens, players, progress, metrics, options, clock, colonies, store, log);
         var scheduler = new ZoneScheduler(world, new SchedulerOptions
         {
