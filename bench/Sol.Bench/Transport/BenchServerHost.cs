@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Sol.Bench.Transport;
 
 /// <summary>
-/// The child process of the end-to-end harness: <c>transport-e2e-server pipelines|kestrel|aspnet</c>. Starts the server
+/// The child process of the end-to-end harness: <c>transport-e2e-server pipelines|kestrel|aspnet|direct</c>. Starts the server
 /// on a free port, prints <c>listening PORT</c>, then answers one line per command read from standard input:
 /// <c>cpu</c> -> <c>cpu MICROSECONDS ALLOCATED_BYTES</c> (this process's user + system CPU, precise to the
 /// microsecond, and bytes allocated by all threads); <c>conns</c> -> <c>conns N</c>; <c>stats</c> -> after a full
@@ -17,7 +17,7 @@ public static class BenchServerHost
     {
         if (args.Length != 1 || !TryParseKind(args[0], out var kind))
         {
-            await Console.Error.WriteLineAsync("usage: transport-e2e-server pipelines|kestrel|aspnet");
+            await Console.Error.WriteLineAsync("usage: transport-e2e-server pipelines|kestrel|aspnet|direct");
             return 2;
         }
         using var sampler = Environment.GetEnvironmentVariable("SOL_BENCH_ALLOC_TYPES") == "1" ? new AllocationSampler() : null;
@@ -48,6 +48,7 @@ public static class BenchServerHost
             "pipelines" => BenchServerKind.Pipelines,
             "kestrel" => BenchServerKind.Kestrel,
             "aspnet" => BenchServerKind.AspNet,
+            "direct" => BenchServerKind.Direct,
             _ => (BenchServerKind)(-1),
         };
         return Enum.IsDefined(kind);
@@ -57,6 +58,7 @@ public static class BenchServerHost
     {
         BenchServerKind.Pipelines => "pipelines",
         BenchServerKind.Kestrel => "kestrel",
+        BenchServerKind.Direct => "direct",
         _ => "aspnet",
     };
 

@@ -11,9 +11,11 @@ namespace Sol.Bench.Transport;
 /// CPU time and allocations are read before and after each measured window; the clients are cheap raw sockets in
 /// this process (<see cref="RawWebSocketClient"/>). Rows: echo (100 connections, 20 B, flat out), broadcast fan-out
 /// (16/256/2,000 subscribers x 200 B/2 KiB, at 20 Hz and flat out), and memory per idle connection (10,000 idle
-/// connections, server RSS and managed heap growth divided by the count, one fresh server process at a time). The
-/// three servers run side by side and every scenario runs on each of them back to back. Prints markdown tables on
-/// standard output, progress on standard error.
+/// connections, server RSS and managed heap growth divided by the count, one fresh server process at a time; not for
+/// the reference). The servers run side by side and every scenario runs on each of them back to back. The fourth
+/// server, <see cref="BenchServerKind.Direct"/>, is a reference row, not a product (<see cref="DirectBenchServer"/>):
+/// its ratio to ASP.NET Core is printed in a column and a summary line of its own. Prints markdown tables on standard
+/// output, progress on standard error.
 /// </summary>
 public static class EndToEndBench
 {
@@ -83,7 +85,8 @@ public static class EndToEndBench
                 await process.DisposeAsync();
             }
         }
-        foreach (var server in options.Servers)
+        // The reference's memory per connection is the buffer size it was given, a choice rather than a floor: not measured.
+        foreach (var server in options.Servers.Where(s => s != BenchServerKind.Direct))
         {
             if (options.IdleConnections > 0)
             {
@@ -281,13 +284,31 @@ public static class EndToEndBench
         TimeSpan elapsed)
     {
         var output = Console.Out;
+        var reference = rows.Any(r => r.Server == BenchServerKind.Direct);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Each row: the median of {options.Rounds} rounds (the servers take turns within a round), each measured for " +
             $"{options.Duration.TotalSeconds:0.##} s after {options.Warmup.TotalSeconds:0.##} s of warm-up; " +
             $"flat-out fan-out keeps {options.Window} broadcasts in flight; whole run {elapsed.TotalSeconds:F0} s."));
+        if (reference)
+        {
+            output.WriteLine();
+            output.WriteLine(
+                $"{Name(BenchServerKind.Direct)} (`direct`) is a reference row, not a product and not a full WebSocket " +
+                "server: plain System.Net.Sockets, each message framed once (in place, in its receive buffer) and sent with " +
+                "blocking `Socket.Send` to every receiver in turn on the thread that read it. No queue, no pipe, no thread " +
+                "hop, no coalescing, no backpressure (a slow subscriber would stall the publisher and every other subscriber), " +
+                "no idle timeouts, no UTF-8 validation. It shows about the least server CPU per message when every message " +
+                "is its own `send` system call, so at a rate (each broadcast goes out alone, nothing waits to be coalesced) " +
+                "its column \"direct / ASP.NET\" is about the highest ratio to ASP.NET Core that a server sending each " +
+                "message as it is produced could reach in this run. Flat out it is no ceiling: the other servers queue " +
+                "broadcasts per connection and write what has piled up with one `send`, which the reference by design " +
+                "does not. \"ours / ASP.NET\" is Sol.Transport's alone.");
+        }
         output.WriteLine();
-        output.WriteLine("| scenario | server | msgs/s delivered | server CPU (s) | server CPU µs/msg | msgs per server CPU s | (min–max of rounds) | server alloc B/msg | ours/ASP.NET (msgs per CPU s) |");
-        output.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        const string Header = "| scenario | server | msgs/s delivered | server CPU (s) | server CPU µs/msg | msgs per server CPU s | (min–max of rounds) | server alloc B/msg | ours/ASP.NET (msgs per CPU s) |";
+        const string Rule = "|---|---|---:|---:|---:|---:|---:|---:|---:|";
+        output.WriteLine(reference ? Header + " direct / ASP.NET (msgs per CPU s) |" : Header);
+        output.WriteLine(reference ? Rule + "---:|" : Rule);
         var ratios = new List<(string Scenario, BenchServerKind Server, double Ratio)>();
         foreach (var scenario in rows.Select(r => r.Scenario).Distinct())
         {
@@ -296,33 +317,51 @@ public static class EndToEndBench
             {
                 if (row.Error is not null)
                 {
-                    output.WriteLine($"| {scenario} | {Name(row.Server)} | failed: {row.Error} | | | | | | |");
+                    output.WriteLine($"| {scenario} | {Name(row.Server)} | failed: {row.Error} | | | | | | |{(reference ? " |" : "")}");
                     continue;
                 }
-                var ratio = "";
+                var ours = "";
+                var direct = "";
                 if (row.Server != BenchServerKind.AspNet && baseline is not null)
                 {
                     var value = row.MessagesPerCpuSecond / baseline.MessagesPerCpuSecond;
                     ratios.Add((scenario, row.Server, value));
-                    ratio = string.Create(CultureInfo.InvariantCulture, $"{value:F2}x");
+                    var ratio = string.Create(CultureInfo.InvariantCulture, $"{value:F2}x");
+                    if (row.Server == BenchServerKind.Direct)
+                    {
+                        direct = ratio;
+                    }
+                    else
+                    {
+                        ours = ratio;
+                    }
                 }
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {scenario} | {Name(row.Server)} | {row.MessagesPerSecond:N0} | {row.ServerCpu.TotalSeconds:F3} | " +
                     $"{row.CpuMicrosecondsPerMessage:F2} | {row.MessagesPerCpuSecond:N0} | {row.MinPerCpuSecond:N0}–{row.MaxPerCpuSecond:N0} | " +
-                    $"{row.AllocatedPerMessage:F1} | {ratio} |"));
+                    $"{row.AllocatedPerMessage:F1} | {ours} |{(reference ? $" {direct} |" : "")}"));
             }
         }
         foreach (var server in ratios.Select(r => r.Server).Distinct())
         {
             var fanOut = ratios.Where(r => r.Server == server && r.Scenario.StartsWith("fan-out", StringComparison.Ordinal))
-                .Select(r => r.Ratio).ToList();
-            if (fanOut.Count > 0)
+                .ToList();
+            if (fanOut.Count == 0)
             {
-                output.WriteLine();
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"Fan-out, {Name(server)} / ASP.NET Core in msgs per server CPU second: min {fanOut.Min():F2}x, " +
-                    $"median {fanOut.Order().ElementAt(fanOut.Count / 2):F2}x, max {fanOut.Max():F2}x over {fanOut.Count} rows (goal: at least 2x)."));
+                continue;
             }
+            output.WriteLine();
+            if (server != BenchServerKind.Direct)
+            {
+                output.WriteLine($"Fan-out, {Name(server)} / ASP.NET Core in msgs per server CPU second: {Spread(fanOut)} (goal: at least 2x).");
+                continue;
+            }
+            var paced = fanOut.Where(r => r.Scenario.Contains(" Hz", StringComparison.Ordinal)).ToList();
+            output.WriteLine(
+                $"Fan-out, reference (direct socket sends) / ASP.NET Core in msgs per server CPU second: {Spread(fanOut)}" +
+                (paced.Count > 0 ? $"; at a rate alone: {Spread(paced)}" : "") +
+                ". At a rate this is about the highest ratio a server that sends each message as it is produced could reach " +
+                "in this run (a reference, not a goal); flat out the reference does not coalesce and is no ceiling.");
         }
         if (memory.Count > 0)
         {
@@ -337,13 +376,28 @@ public static class EndToEndBench
             }
             output.WriteLine();
             output.WriteLine("Goal: under 8 KiB per idle connection.");
+            if (options.Servers.Contains(BenchServerKind.Direct))
+            {
+                output.WriteLine();
+                output.WriteLine($"{Name(BenchServerKind.Direct)} is not in this table: its memory per connection is the " +
+                    $"receive buffer it was given ({DirectConnection.BufferSize / 1024} KiB), a choice rather than a floor, so it is not measured.");
+            }
         }
+    }
+
+    /// <summary>Min, median and max of the ratios, as the summary lines print them.</summary>
+    private static string Spread(List<(string Scenario, BenchServerKind Server, double Ratio)> ratios)
+    {
+        var ordered = ratios.Select(r => r.Ratio).Order().ToList();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"min {ordered[0]:F2}x, median {ordered[ordered.Count / 2]:F2}x, max {ordered[^1]:F2}x over {ordered.Count} rows");
     }
 
     private static string Name(BenchServerKind server) => server switch
     {
         BenchServerKind.Pipelines => "Sol.Transport (Pipelines sockets)",
         BenchServerKind.Kestrel => "Sol.Transport (Kestrel sockets)",
+        BenchServerKind.Direct => "Reference: direct socket sends",
         _ => "ASP.NET Core WebSockets",
     };
 

@@ -20,6 +20,7 @@ public interface IBenchServer : IAsyncDisposable
     static Task<IBenchServer> StartAsync(BenchServerKind kind, int port, bool requireSubProtocol = false) => kind switch
     {
         BenchServerKind.AspNet => AspNetBenchServer.StartAsync(port),
+        BenchServerKind.Direct => DirectBenchServer.StartAsync(port),
         _ => SolBenchServer.StartAsync(kind, port, requireSubProtocol),
     };
 }
