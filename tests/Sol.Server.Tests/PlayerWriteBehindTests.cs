@@ -126,12 +126,29 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     [Fact]
     public async Task PacedChunksEachStartAfterTheirOwnTick()
     {
+        var saved = await PacedFlushAsync(players: 6, chunkPlayers: 2, interval: TimeSpan.FromMinutes(10));
+        var ticks = saved.Select(s => s.TicksSeen).ToList();
+        Assert.Equal(3, ticks.Count);
+        Assert.True(ticks[0] >= 2 && ticks[1] > ticks[0] && ticks[2] > ticks[1], $"chunks started at ticks {string.Join(", ", ticks)}");
+    }
+
+    [Fact]
+    public async Task PacedChunksGrowWhenOneATickWouldTakeMoreThanHalfTheInterval()
+    {
+        // One tick a second and an interval of 4 s: at most 2 paced chunks, so 6 players go as 3 + 3, not 2 + 2 + 2.
+        var saved = await PacedFlushAsync(players: 6, chunkPlayers: 2, interval: TimeSpan.FromSeconds(4));
+        Assert.Equal([3, 3], saved.Select(s => s.Count));
+    }
+
+    /// <summary>Stages <paramref name="players"/> and flushes them with a pacer the test ticks (one manual second a tick, every 20 ms).</summary>
+    private async Task<IReadOnlyList<(int Count, Guid[] Ids, long TicksSeen)>> PacedFlushAsync(int players, int chunkPlayers, TimeSpan interval)
+    {
         var time = new ManualTime();
         var pacer = new TickPacer(tickRate: 1, time); // ticks one (manual) second apart: a clock running at its rate
         var recording = new RecordingStore(_store) { Pacer = pacer };
-        await using var writer = new PlayerWriteBehind(recording, TimeSpan.FromMinutes(10), new ListLogger(), pacer, chunkPlayers: 2);
+        await using var writer = new PlayerWriteBehind(recording, interval, new ListLogger(), pacer, chunkPlayers);
         writer.OnTickCompleted();
-        Enumerable.Range(0, 6).Select(Player).ToList().ForEach(writer.Stage);
+        Enumerable.Range(0, players).Select(Player).ToList().ForEach(writer.Stage);
         var flushed = writer.FlushAsync();
         // The test is the clock: a tick every 20 ms of real time until the flush is done.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -142,9 +159,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
             await Task.WhenAny(flushed, Task.Delay(20));
         }
         await flushed;
-        var ticks = recording.Saved.Select(s => s.TicksSeen).ToList();
-        Assert.Equal(3, ticks.Count);
-        Assert.True(ticks[0] >= 2 && ticks[1] > ticks[0] && ticks[2] > ticks[1], $"chunks started at ticks {string.Join(", ", ticks)}");
+        return recording.Saved;
     }
 
     [Fact]

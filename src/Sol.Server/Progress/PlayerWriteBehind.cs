@@ -176,6 +176,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             PlayerRecord[] players = [.. batch.Values];
             batch.Clear();
             var done = 0;
+            var chunk = ChunkSize(players.Length, paced);
             try
             {
                 while (done < players.Length)
@@ -184,7 +185,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                     {
                         await _pacer.WaitAsync(_stop.Token).ConfigureAwait(false);
                     }
-                    var count = Math.Min(ChunkPlayers, players.Length - done);
+                    var count = Math.Min(chunk, players.Length - done);
                     await _store.SavePlayersAsync(new ArraySegment<PlayerRecord>(players, done, count), CancellationToken.None).ConfigureAwait(false);
                     done += count;
                     Interlocked.Add(ref _written, count);
@@ -220,6 +221,21 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             waiting.TrySetResult();
         }
         return true;
+    }
+
+    /// <summary>
+    /// Players per chunk for a flush of <paramref name="players"/>: <see cref="ChunkPlayers"/>, unless paced chunks (one
+    /// a tick) would take more than half the interval; then larger chunks, so that the flush still ends within half an
+    /// interval and a crash still loses at most about one interval (a full chunk then may reach into a tick).
+    /// </summary>
+    private int ChunkSize(int players, bool paced)
+    {
+        if (!paced || _pacer is null)
+        {
+            return ChunkPlayers;
+        }
+        var ticks = Math.Max(1, (int)(_interval.TotalSeconds * _pacer.TickRate / 2));
+        return Math.Max(ChunkPlayers, (players + ticks - 1) / ticks);
     }
 
     /// <summary>

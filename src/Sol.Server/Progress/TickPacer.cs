@@ -28,9 +28,13 @@ public sealed class TickPacer
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tickRate, 1);
         _time = time ?? TimeProvider.System;
+        TickRate = tickRate;
         _period = _time.TimestampFrequency / tickRate;
         _maxWait = TimeSpan.FromSeconds(2.0 / tickRate);
     }
+
+    /// <summary>Ticks per second of the clock that feeds it.</summary>
+    public int TickRate { get; }
 
     /// <summary>Ticks seen so far (for tests and diagnostics).</summary>
     public long TicksSeen => Interlocked.Read(ref _ticksSeen);
