@@ -14,7 +14,7 @@ public sealed partial class WebSocketConnection : IFrameSink
     private readonly MessageReader _reader;
     private IWebSocketHandler _handler = null!;
     private long _lastReceived;
-    private volatile bool _pingOutstanding;
+    private long _pingSentAt; // Environment.TickCount64 of the unanswered idle ping; 0 when none is outstanding
     private bool _peerGone;
     private WebSocketCloseStatus _peerCloseStatus;
 
@@ -74,7 +74,7 @@ public sealed partial class WebSocketConnection : IFrameSink
                 return CloseQueued ? CloseSentStatus : AbnormalClosure;
             }
             Volatile.Write(ref _lastReceived, Environment.TickCount64);
-            _pingOutstanding = false;
+            Volatile.Write(ref _pingSentAt, 0);
             var outcome = _reader.Read(result.Buffer, this, out var consumed, out var examined, out var error);
             input.AdvanceTo(consumed, examined);
             if (outcome == ReadOutcome.Failed)

@@ -93,14 +93,20 @@ public sealed partial class WebSocketConnection
         }
         var idle = now - Volatile.Read(ref _lastReceived);
         var idleLimit = (long)_options.IdleTimeout.TotalMilliseconds;
-        if (idle >= idleLimit)
+        if (idle < idleLimit / 2)
+        {
+            return;
+        }
+        var pingSentAt = Volatile.Read(ref _pingSentAt);
+        if (pingSentAt == 0)
+        {
+            // Also when the whole timeout has passed already (a timer that ran late): the client gets its ping first.
+            Volatile.Write(ref _pingSentAt, now);
+            QueueControl(Connections.SendEntryKind.Ping, default);
+        }
+        else if (idle >= idleLimit && now - pingSentAt >= idleLimit / 2)
         {
             Close(WebSocketCloseStatus.EndpointUnavailable, "idle");
-        }
-        else if (idle >= idleLimit / 2 && !_pingOutstanding)
-        {
-            _pingOutstanding = true;
-            QueueControl(Connections.SendEntryKind.Ping, default);
         }
     }
 }

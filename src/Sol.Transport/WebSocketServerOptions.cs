@@ -27,7 +27,10 @@ public sealed class WebSocketServerOptions
     /// <summary>How long a client may take to send its whole upgrade request (slowloris guard); then the socket is closed.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>A ping is sent after half of this without traffic from the client, and the connection is closed (1001) after all of it.</summary>
+    /// <summary>
+    /// A ping is sent after half of this without traffic from the client, and the connection is closed (1001) after all of
+    /// it, once that ping has gone unanswered for at least half of it (a timer that runs late still pings first).
+    /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The largest request head (request line and headers); a larger one is answered with 431 and closed.</summary>
