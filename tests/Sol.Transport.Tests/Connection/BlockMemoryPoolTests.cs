@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
 using Sol.Transport.Sockets;
 
 namespace Sol.Transport.Tests.Connection;
@@ -33,4 +37,20 @@ public sealed class BlockMemoryPoolTests
     [Fact]
     public void ARequestLargerThanABlockIsRefused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new BlockMemoryPool().Rent(BlockMemoryPool.BlockSize + 1));
+
+    [Fact]
+    public async Task KestrelSocketsTakeTheirPipeMemoryFromThePool()
+    {
+        await using var listener = await KestrelSocketListener.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), NullLoggerFactory.Instance, CancellationToken.None);
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.Endpoint);
+        await using var connection = (await listener.AcceptAsync(CancellationToken.None))!;
+        await client.SendAsync("ping"u8.ToArray());
+        var read = await connection.Pipe.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("ping"u8.ToArray(), read.Buffer.ToArray());
+        connection.Pipe.Input.AdvanceTo(read.Buffer.End);
+        // Kestrel asked this listener's factory for its pool (the factory hands out BlockMemoryPool.Instance); before,
+        // it used MemoryPool<byte>.Shared.
+        Assert.True(listener.Pools.Created >= 1, "Kestrel's transport did not take the pool it was given");
+    }
 }
