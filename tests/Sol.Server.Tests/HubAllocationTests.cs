@@ -126,7 +126,7 @@ public sealed class HubAllocationTests : IAsyncLifetime
 
         public void SendReliable(ReadOnlySpan<byte> message) => Reliable++;
 
-        public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack)
+        public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false)
         {
             snapshot.AddReference();
             Ticks++;

@@ -152,7 +152,7 @@ public class SnapshotFanOutBenchmarks
         {
         }
 
-        public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack)
+        public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false)
         {
         }
 

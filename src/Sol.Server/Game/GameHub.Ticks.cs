@@ -33,6 +33,9 @@ public sealed partial class GameHub : IZoneStepObserver
         var crowded = viewShips > 0 && channel.View.Prepare(snapshot.Entities) > viewShips;
         var whole = crowded ? default : channel.Snapshots.Encode(snapshot);
         var everyone = crowded ? null : port.Share(whole);
+        // A tick that destroys a player's ship is not replaceable: its Destroyed event tells the owner why (and what it
+        // cost); a later snapshot would not carry it.
+        var keep = DestroysAPlayerShip(snapshot.Events);
         foreach (var session in channel.Subscribers)
         {
             uint entity = 0, seq = 0;
@@ -47,7 +50,7 @@ public sealed partial class GameHub : IZoneStepObserver
                 : channel.Snapshots.Encode(snapshot);
             var message = everyone ?? port.Share(bytes);
             var ack = channel.Messages.Ack(tick, entity, seq);
-            session.Connection.SendTick(message, ack);
+            session.Connection.SendTick(message, ack, keep);
             if (everyone is null)
             {
                 message.Release();
@@ -70,6 +73,18 @@ public sealed partial class GameHub : IZoneStepObserver
                 _destroyed.Enqueue(e.Owner);
             }
         }
+    }
+
+    private static bool DestroysAPlayerShip(ReadOnlySpan<Sol.Zones.Simulation.ZoneEvent> events)
+    {
+        foreach (ref readonly var e in events)
+        {
+            if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>On the coordinator, between ticks: apply transfers, disconnects, joins and player updates.</summary>

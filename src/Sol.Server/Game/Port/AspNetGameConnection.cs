@@ -7,7 +7,7 @@ namespace Sol.Server.Game.Port;
 /// <summary>
 /// A game connection over ASP.NET Core's WebSocket: a receive loop that hands whole binary messages to the game, and
 /// a send loop that drains an ordered queue. A tick (snapshot + ack) replaces the previous tick if that one is still
-/// the last thing queued (a slow client skips ticks instead of buffering them); reliable messages over
+/// the last thing queued and was not sent as kept (a slow client skips ticks instead of buffering them); reliable messages over
 /// <see cref="MaxReliableQueue"/> close the connection with 1008.
 /// </summary>
 internal sealed class AspNetGameConnection : IGameConnection, IDisposable
@@ -70,7 +70,7 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
         _ready.Release();
     }
 
-    public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack)
+    public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false)
     {
         if (snapshot is not PooledSharedMessage pooled)
         {
@@ -88,14 +88,14 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
                 ArrayPool<byte>.Shared.Return(ackCopy);
                 return;
             }
-            if (_queue.Count > 0 && _queue.Last.Snapshot is not null)
+            if (_queue.Count > 0 && _queue.Last.Snapshot is not null && !_queue.Last.Kept)
             {
                 replaced = _queue.Last;
-                _queue.Last = new Outgoing(null, 0, pooled, ackCopy, ack.Length);
+                _queue.Last = new Outgoing(null, 0, pooled, ackCopy, ack.Length, keep);
             }
             else
             {
-                _queue.Enqueue(new Outgoing(null, 0, pooled, ackCopy, ack.Length));
+                _queue.Enqueue(new Outgoing(null, 0, pooled, ackCopy, ack.Length, keep));
             }
         }
         if (replaced is { } old)
@@ -285,7 +285,8 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
         }
     }
 
-    private readonly record struct Outgoing(byte[]? Reliable, int Length, PooledSharedMessage? Snapshot, byte[]? Ack, int AckLength)
+    /// <summary>A reliable message, or a tick (snapshot + ack) that a later tick may replace unless <see cref="Kept"/>.</summary>
+    private readonly record struct Outgoing(byte[]? Reliable, int Length, PooledSharedMessage? Snapshot, byte[]? Ack, int AckLength, bool Kept = false)
     {
         public void Release()
         {

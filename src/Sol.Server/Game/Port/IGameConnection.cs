@@ -21,8 +21,12 @@ public interface IGameConnection
     /// <summary>Queues a message that must arrive, in order (Welcome, ZoneEnter, PlayerState, Pong, Error).</summary>
     void SendReliable(ReadOnlySpan<byte> message);
 
-    /// <summary>Queues this tick's shared snapshot and the client's own ack, written together in one flush.</summary>
-    void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack);
+    /// <summary>
+    /// Queues this tick's shared snapshot and the client's own ack, written together in one flush. A later tick replaces
+    /// it while it is unsent, unless <paramref name="keep"/>: the tick carries an event the client must not miss (a ship
+    /// destroyed), so it stays in the queue in order, as a reliable message does.
+    /// </summary>
+    void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false);
 
     /// <summary>Starts the close handshake with <paramref name="status"/>; further sends are dropped.</summary>
     void Close(WebSocketCloseStatus status, string reason);

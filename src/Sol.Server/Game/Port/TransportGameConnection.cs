@@ -17,13 +17,22 @@ internal sealed class TransportGameConnection(WebSocketConnection connection, Ga
 
     public void SendReliable(ReadOnlySpan<byte> message) => connection.Send(message);
 
-    public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack)
+    public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false)
     {
         if (snapshot is not TransportSharedMessage shared)
         {
             throw new ArgumentException("the snapshot was not shared by this port", nameof(snapshot));
         }
-        connection.SendLatest(shared.Frame, ack);
+        if (keep)
+        {
+            // Reliable entries are never replaced; a later SendLatest queues after them.
+            connection.Send(shared.Frame);
+            connection.Send(ack);
+        }
+        else
+        {
+            connection.SendLatest(shared.Frame, ack);
+        }
     }
 
     public void Close(WebSocketCloseStatus status, string reason) => connection.Close(status, reason);
