@@ -17,7 +17,8 @@ namespace Sol.Server.Tests;
 
 /// <summary>
 /// The per-tick path of the game layer — encode each zone's snapshot once, share it, write every subscriber's ack, and
-/// the coordinator's between-ticks pass — allocates nothing in steady state.
+/// the coordinator's between-ticks pass — allocates nothing in steady state; and only a tick that destroys a player's
+/// ship is sent as kept (not replaceable).
 /// </summary>
 public sealed class HubAllocationTests : IAsyncLifetime
 {
@@ -37,20 +38,8 @@ public sealed class HubAllocationTests : IAsyncLifetime
     [InlineData(2)]  // crowded zones: a snapshot of the nearest ships encoded per client
     public async Task ATickOfSnapshotsAndAcksToTwentyClientsAllocatesNothing(int viewShips)
     {
-        var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
-        var summary = await _store.SaveGalaxyAsync(galaxy, replace: false);
-        var rules = GameRules.Load(AssetCatalog.Load(Path.Combine(AppContext.BaseDirectory, "assets")));
-        var options = new ServerOptions { SnapshotInterval = TimeSpan.FromHours(1), TickRate = 20, ViewShips = viewShips };
-        var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
-        var players = new PlayerDirectory(_store, galaxy, summary.Id, rules, clock, 2);
-        await using var progress = new PlayerWriteBehind(_store, TimeSpan.FromHours(1), NullLogger.Instance);
-        var world = new ZoneWorld(galaxy, new ZoneOptions
-        {
-            ShipClasses = [.. rules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
-        });
-        var hub = new GameHub(
-            world, rules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
-            new Dictionary<int, List<Game.Wire.ColonyView>>(), _store, NullLogger.Instance);
+        var (_, _, _, world, hub, progress) = await NewHubAsync(viewShips);
+        await using var _ = progress;
         var port = new ReusingPort();
         hub.Port = port;
         var connections = Enumerable.Range(0, 20).Select(i => new CountingConnection(i)).ToList();
@@ -78,6 +67,74 @@ public sealed class HubAllocationTests : IAsyncLifetime
         }, iterations: 500);
         Assert.Equal(0, bytes);
         Assert.All(connections, c => Assert.True(c.Ticks >= 500));
+    }
+
+    [Fact]
+    public async Task TheTickThatDestroysAPlayersShipIsKeptAndNoOtherIs()
+    {
+        var (galaxy, galaxyId, rules, world, hub, progress) = await NewHubAsync(viewShips: 96);
+        await using var _ = progress;
+        hub.Port = new ReusingPort();
+        // A player whose saved ship sits inside a star's damage radius (the server loads it on join).
+        var connection = new CountingConnection(1);
+        var accountId = connection.Identity.AccountId;
+        await _store.CreateAccountAsync(new Persistence.Model.Account(accountId, "moth", null, DateTimeOffset.UtcNow));
+        var star = galaxy.StarsOf(1)[0];
+        await _store.SavePlayersAsync([new Persistence.Model.PlayerRecord
+        {
+            Id = Guid.NewGuid(),
+            AccountId = accountId,
+            GalaxyId = galaxyId,
+            Zone = ZoneId.ForSystem(1),
+            X = star.X + (star.DamageRadius * 0.5),
+            Y = star.Y,
+            Credits = 1000,
+            ShipType = rules.Ships[0].Id,
+            Hull = 100,
+            HomeSystemId = 1,
+            Version = 1,
+            UpdatedAt = DateTimeOffset.UtcNow,
+        }]);
+        await hub.OnConnectedAsync(connection);
+        using var scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 1, PinThreads = false });
+        hub.OnTickCompleted(0);
+        scheduler.StepOnce();
+        hub.OnTickCompleted(world.Tick);
+
+        for (var tick = 0; tick < 2_000 && connection.Kept == 0; tick++)
+        {
+            scheduler.StepOnce();
+            foreach (var zone in world.Zones)
+            {
+                if (zone.IsAwake)
+                {
+                    hub.OnZoneStepped(zone);
+                }
+            }
+            hub.OnTickCompleted(world.Tick);
+        }
+        Assert.Equal(1, connection.Kept);
+        Assert.True(connection.Ticks > 10, $"{connection.Ticks} ticks: the ship burned for a while in replaceable ticks first");
+    }
+
+    /// <summary>A hub over a 6-system galaxy in this test's store, with no port and no clock of its own.</summary>
+    private async Task<(GalaxyModel Galaxy, Guid GalaxyId, GameRules Rules, ZoneWorld World, GameHub Hub, PlayerWriteBehind Progress)> NewHubAsync(int viewShips)
+    {
+        var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
+        var summary = await _store.SaveGalaxyAsync(galaxy, replace: false);
+        var rules = GameRules.Load(AssetCatalog.Load(Path.Combine(AppContext.BaseDirectory, "assets")));
+        var options = new ServerOptions { SnapshotInterval = TimeSpan.FromHours(1), TickRate = 20, ViewShips = viewShips };
+        var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
+        var players = new PlayerDirectory(_store, galaxy, summary.Id, rules, clock, 2);
+        var progress = new PlayerWriteBehind(_store, TimeSpan.FromHours(1), NullLogger.Instance);
+        var world = new ZoneWorld(galaxy, new ZoneOptions
+        {
+            ShipClasses = [.. rules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
+        });
+        var hub = new GameHub(
+            world, rules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
+            new Dictionary<int, List<Game.Wire.ColonyView>>(), _store, NullLogger.Instance);
+        return (galaxy, summary.Id, rules, world, hub, progress);
     }
 
     /// <summary>A port whose shared message is one reused buffer (the test is about the hub's allocations).</summary>
@@ -124,12 +181,15 @@ public sealed class HubAllocationTests : IAsyncLifetime
 
         public int Ticks { get; private set; }
 
+        public int Kept { get; private set; }
+
         public void SendReliable(ReadOnlySpan<byte> message) => Reliable++;
 
         public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false)
         {
             snapshot.AddReference();
             Ticks++;
+            Kept += keep ? 1 : 0;
             snapshot.Release();
         }
 
