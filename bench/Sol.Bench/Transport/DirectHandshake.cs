@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text;
+using Sol.Transport.Handshake;
 
 namespace Sol.Bench.Transport;
 
@@ -10,14 +10,11 @@ namespace Sol.Bench.Transport;
 /// (RFC 6455 §4.2.1). <c>Upgrade</c>, <c>Connection</c> and <c>Sec-WebSocket-Version</c> are not checked.
 /// </summary>
 /// <param name="Status">101 when the upgrade is accepted; 400 or 404 when it is refused.</param>
-/// <param name="Key">The client's <c>Sec-WebSocket-Key</c> (accepted requests only).</param>
+/// <param name="Key">The client's <c>Sec-WebSocket-Key</c> (accepted requests only; a valid key: 16 bytes in base64).</param>
 /// <param name="Role">From the <c>role</c> query parameter.</param>
 /// <param name="OffersSubProtocol">Whether the client offered <see cref="IBenchServer.SubProtocol"/>.</param>
 internal readonly record struct DirectHandshake(int Status, string? Key, DirectRole Role, bool OffersSubProtocol)
 {
-    /// <summary>The GUID a server appends to the key before hashing (RFC 6455 §1.3).</summary>
-    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
     private static readonly DirectHandshake s_badRequest = new(400, null, DirectRole.Echo, false);
 
     /// <summary>Reads a request head, <paramref name="head"/> being everything before the blank line.</summary>
@@ -60,7 +57,7 @@ internal readonly record struct DirectHandshake(int Status, string? Key, DirectR
                 offersSubProtocol |= Offers(value);
             }
         }
-        return key is null ? s_badRequest : new DirectHandshake(101, key, role, offersSubProtocol);
+        return WebSocketAccept.IsValidKey(key) ? new DirectHandshake(101, key, role, offersSubProtocol) : s_badRequest;
     }
 
     /// <summary>The whole answer: <c>101 Switching Protocols</c> with the accept hash, or the refusal.</summary>
@@ -78,8 +75,13 @@ internal readonly record struct DirectHandshake(int Status, string? Key, DirectR
     /// <summary>The refusal of a head that does not fit the connection's buffer.</summary>
     public static byte[] TooLarge() => s_badRequest.Response();
 
-    /// <summary>Base64 of the SHA-1 of the key and <see cref="AcceptGuid"/> (RFC 6455 §4.2.2).</summary>
-    private static string Accept(string key) => Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
+    /// <summary>The <c>Sec-WebSocket-Accept</c> value, computed as Sol.Transport does.</summary>
+    private static string Accept(string key)
+    {
+        Span<byte> accept = stackalloc byte[WebSocketAccept.Length];
+        WebSocketAccept.Compute(key, accept);
+        return Encoding.ASCII.GetString(accept);
+    }
 
     private static DirectRole RoleOf(ReadOnlySpan<byte> query)
     {
