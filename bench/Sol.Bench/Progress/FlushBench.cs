@@ -117,29 +117,14 @@ public static class FlushBench
             Console.WriteLine($"Tick load: {load}.");
             if (backToBackPart)
             {
-                BackToBack(galaxy, ships, window, stores.Select(st => st.Name), rounds, variants, observer, windows);
+                await BackToBackAsync(galaxy, ships, window, stores.Select(st => st.Name), rounds, variants, observer, windows);
             }
             Console.WriteLine();
             Console.WriteLine($"Part 3, real time at 20 Hz ({window.TotalSeconds:0} s windows; a flush of {Players:N0} players every second in the flush windows):");
             Console.WriteLine();
             Console.WriteLine("| round | flush beside it | worker ticks | tick p50 (ms) | tick p99 (ms) | p99 vs no flush |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|");
-            foreach (var store in stores)
-            {
-                for (var round = 1; round <= rounds; round++)
-                {
-                    var baseline = await MeasureRealTimeAsync(galaxy, ships, window, null, observer);
-                    windows.Add(new Window("real time", store.Name, "none", baseline));
-                    Console.WriteLine($"| {round} | none | {baseline.Count} | {P(baseline, 0.5):F3} | {P(baseline, 0.99):F3} | 1.00 |");
-                    foreach (var (storeName, mode, flush) in variants.Where(v => v.Store == store.Name))
-                    {
-                        var with = await MeasureRealTimeAsync(galaxy, ships, window, flush, observer);
-                        var ratio = P(with, 0.99) / P(baseline, 0.99);
-                        windows.Add(new Window("real time", storeName, mode, with, ratio));
-                        Console.WriteLine($"| {round} | {storeName}, {mode} | {with.Count} | {P(with, 0.5):F3} | {P(with, 0.99):F3} | {ratio:F2} |");
-                    }
-                }
-            }
+            await RoundsAsync("real time", stores.Select(st => st.Name), rounds, variants, flush => MeasureRealTimeAsync(galaxy, ships, window, flush, observer), windows);
             Console.WriteLine();
             Console.WriteLine($"Summary: tick p99 with the flush / without. Per round: median (min-max) over {rounds} rounds, each flush window");
             Console.WriteLine("against the baseline window right before it. Pooled: p99 of all the flush windows' ticks against p99 of all the");
@@ -179,8 +164,34 @@ public static class FlushBench
         }
     }
 
+    /// <summary>
+    /// Per store and round: a baseline window, then one window per variant of that store, each printed as a row and kept
+    /// (with its p99 over the round's baseline) for the summary.
+    /// </summary>
+    private static async Task RoundsAsync(
+        string part, IEnumerable<string> stores, int rounds, List<(string Store, string Mode, Func<Task>? Flush)> variants,
+        Func<Func<Task>?, Task<List<double>>> measure, List<Window> windows)
+    {
+        foreach (var store in stores)
+        {
+            for (var round = 1; round <= rounds; round++)
+            {
+                var baseline = await measure(null);
+                windows.Add(new Window(part, store, "none", baseline));
+                Console.WriteLine($"| {round} | none | {baseline.Count} | {P(baseline, 0.5):F3} | {P(baseline, 0.99):F3} | 1.00 |");
+                foreach (var (storeName, mode, flush) in variants.Where(v => v.Store == store))
+                {
+                    var with = await measure(flush);
+                    var ratio = P(with, 0.99) / P(baseline, 0.99);
+                    windows.Add(new Window(part, storeName, mode, with, ratio));
+                    Console.WriteLine($"| {round} | {storeName}, {mode} | {with.Count} | {P(with, 0.5):F3} | {P(with, 0.99):F3} | {ratio:F2} |");
+                }
+            }
+        }
+    }
+
     /// <summary>Part 2: the world stepped back to back, windows of at most 5 s.</summary>
-    private static void BackToBack(
+    private static async Task BackToBackAsync(
         GalaxyModel galaxy, int ships, TimeSpan window, IEnumerable<string> stores, int rounds,
         List<(string Store, string Mode, Func<Task>? Flush)> variants, IZoneStepObserver observer,
         List<Window> windows)
@@ -194,22 +205,7 @@ public static class FlushBench
         Console.WriteLine("|---:|---|---:|---:|---:|---:|");
         using var scheduler = new ZoneScheduler(BusyWorld(galaxy, ships), new SchedulerOptions { Workers = 2, PinThreads = false, Observer = observer });
         scheduler.RunTicks(400); // warm up
-        foreach (var store in stores)
-        {
-            for (var round = 1; round <= rounds; round++)
-            {
-                var baseline = MeasureTicks(scheduler, backToBack, null);
-                windows.Add(new Window("back to back", store, "none", baseline));
-                Console.WriteLine($"| {round} | none | {baseline.Count} | {P(baseline, 0.5):F3} | {P(baseline, 0.99):F3} | 1.00 |");
-                foreach (var (storeName, mode, flush) in variants.Where(v => v.Store == store))
-                {
-                    var with = MeasureTicks(scheduler, backToBack, flush);
-                    var ratio = P(with, 0.99) / P(baseline, 0.99);
-                    windows.Add(new Window("back to back", storeName, mode, with, ratio));
-                    Console.WriteLine($"| {round} | {storeName}, {mode} | {with.Count} | {P(with, 0.5):F3} | {P(with, 0.99):F3} | {ratio:F2} |");
-                }
-            }
-        }
+        await RoundsAsync("back to back", stores, rounds, variants, flush => Task.FromResult(MeasureTicks(scheduler, backToBack, flush)), windows);
     }
 
     /// <summary>
