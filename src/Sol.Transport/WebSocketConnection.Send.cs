@@ -15,7 +15,6 @@ public sealed partial class WebSocketConnection
     private const int MaxTrailerLength = 256;
 
     private readonly Lock _sendLock = new();
-    private readonly SendWorkItem _sender;
     private readonly Action _onFlushed;
     private readonly TaskCompletionSource _sendDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -255,7 +254,7 @@ public sealed partial class WebSocketConnection
     {
         if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(_sender, preferLocal: false);
+            SendScheduler.Shared.Schedule(this);
         }
     }
 
@@ -263,6 +262,8 @@ public sealed partial class WebSocketConnection
     /// The writer: takes everything queued, writes it into the pipe, flushes once, and repeats until the queue is empty.
     /// A flush that has to wait continues through a cached callback, so steady-state sending allocates nothing.
     /// </summary>
+    void IScheduledWriter.RunWriter() => Pump();
+
     private void Pump()
     {
         try
@@ -458,10 +459,5 @@ public sealed partial class WebSocketConnection
             length--;
         }
         return encoder.GetBytes(text.AsSpan(0, length), destination);
-    }
-
-    private sealed class SendWorkItem(WebSocketConnection connection) : IThreadPoolWorkItem
-    {
-        public void Execute() => connection.Pump();
     }
 }

@@ -17,7 +17,7 @@ namespace Sol.Transport;
 /// Split by concern: this file holds identity and lifetime, <c>WebSocketConnection.Send.cs</c> the outbound queue and
 /// its writer, <c>WebSocketConnection.Receive.cs</c> the receive loop and the close handshake.
 /// </remarks>
-public sealed partial class WebSocketConnection
+public sealed partial class WebSocketConnection : Connections.IScheduledWriter
 {
     private static long s_nextId;
 
@@ -44,7 +44,6 @@ public sealed partial class WebSocketConnection
         _queue = new Connections.SendEntry[InitialQueueCapacity];
         _batch = new Connections.SendEntry[InitialQueueCapacity];
         _onFlushed = OnFlushed;
-        _sender = new SendWorkItem(this);
         _lastReceived = Environment.TickCount64;
     }
 
