@@ -5,7 +5,7 @@ namespace Sol.Bench.Transport;
 /// <summary>
 /// What <c>transport-e2e</c> runs. Options: <c>--quick</c> (a smoke run of about 30 s), <c>--duration S</c> and
 /// <c>--warmup S</c> per round, <c>--rounds N</c> per row (the median is shown), <c>--servers pipelines,kestrel,aspnet,direct</c>, <c>--clients 16,256,2000</c>,
-/// <c>--sizes 200,2048</c>, <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
+/// <c>--sizes 200,2048</c>, <c>--rates 20,0</c> (broadcasts per second; 0 is flat out), <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
 /// (broadcasts in flight flat out), <c>--burst N</c> (messages per publish, one write; 1 by default),
 /// <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
 /// (sample which types each server allocates in each row and print them; costs the servers a little).
@@ -89,6 +89,9 @@ public sealed record EndToEndOptions
                     break;
                 case "--rounds":
                     options = options with { Rounds = Math.Max(1, (int)Number(args[i], value)) };
+                    break;
+                case "--rates":
+                    options = options with { Rates = List(args[i], value, v => Number("--rates", v)) };
                     break;
                 case "--idle":
                     options = options with { IdleConnections = (int)Number(args[i], value) };
