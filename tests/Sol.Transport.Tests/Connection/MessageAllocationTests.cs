@@ -62,6 +62,75 @@ public sealed class MessageAllocationTests
         await run.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task ReliableSendsToManyConnectionsAtOnceAllocateNothingPerMessage()
+    {
+        // Each of 256 connections echoes one message per round, all received before any writer runs: 256 payload copies
+        // are queued at once (as when a tick sends every player a reliable message), rented on this thread and given
+        // back on the writers' threads.
+        const int Connections = 256;
+        const int ManyRounds = 200;
+        var inline = new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
+        var options = new WebSocketServerOptions { IdleTimeout = TimeSpan.FromMinutes(5) };
+        var echo = new EchoHandler();
+        var transports = new PipeTransport[Connections];
+        var connections = new WebSocketConnection[Connections];
+        var runs = new Task[Connections];
+        for (var c = 0; c < Connections; c++)
+        {
+            transports[c] = new PipeTransport(inline, inline);
+            connections[c] = new WebSocketConnection(transports[c], null, null, options, ArrayPool<byte>.Shared, NullLogger.Instance);
+            runs[c] = connections[c].RunAsync(echo);
+        }
+        var frame = ClientFrames.Binary(ClientFrames.Pattern(20));
+        const int ExpectedPerRound = 2 + 20;
+
+        long best = long.MaxValue;
+        for (var attempt = 0; attempt < 6 && best > 0; attempt++)
+        {
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < ManyRounds; i++)
+            {
+                foreach (var transport in transports)
+                {
+                    await transport.ClientOutput.WriteAsync(frame);
+                }
+                foreach (var transport in transports)
+                {
+                    var received = 0;
+                    while (received < ExpectedPerRound)
+                    {
+                        var result = await transport.ClientInput.ReadAsync();
+                        received += (int)result.Buffer.Length;
+                        transport.ClientInput.AdvanceTo(result.Buffer.End);
+                    }
+                }
+            }
+            best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
+        Assert.True(best < 1024, $"{best} bytes allocated for {ManyRounds} rounds of {Connections} echoes ({(double)best / (ManyRounds * Connections):0.##} per message)");
+        for (var c = 0; c < Connections; c++)
+        {
+            connections[c].Close(WebSocketCloseStatus.NormalClosure);
+            await transports[c].ClientOutput.WriteAsync(ClientFrames.Close(1000));
+            await transports[c].ClientOutput.CompleteAsync();
+        }
+        await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private sealed class EchoHandler : IWebSocketHandler
+    {
+        public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request) => ValueTask.FromResult(UpgradeVerdict.Accept());
+
+        public ValueTask OnOpenAsync(WebSocketConnection connection) => ValueTask.CompletedTask;
+
+        public void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload) =>
+            connection.Send(payload.FirstSpan, kind);
+
+        public ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status) => ValueTask.CompletedTask;
+    }
+
     private sealed class BroadcastHandler(int size) : IWebSocketHandler, IDisposable
     {
         public static readonly byte[] Trailer = [1, 2, 3, 4, 5, 6, 7, 8];
