@@ -16,7 +16,7 @@ public sealed partial class WebSocketConnection
     private const int MaxTrailerLength = 256;
 
     /// <summary>Payload buffers up to this size go back to the connection's spares instead of the pool.</summary>
-    internal const int MaxSpareLength = 1024;
+    private const int MaxSpareLength = 1024;
 
     private readonly Lock _sendLock = new();
     private readonly Action _onFlushed;
@@ -264,12 +264,12 @@ public sealed partial class WebSocketConnection
         }
     }
 
+    void IScheduledWriter.RunWriter() => Pump();
+
     /// <summary>
     /// The writer: takes everything queued, writes it into the pipe, flushes once, and repeats until the queue is empty.
     /// A flush that has to wait continues through a cached callback, so steady-state sending allocates nothing.
     /// </summary>
-    void IScheduledWriter.RunWriter() => Pump();
-
     private void Pump()
     {
         try
