@@ -425,7 +425,7 @@ public sealed partial class WebSocketConnection
     /// Why spares: the buffer is rented on the sending thread and given back on the writer's. When many connections
     /// send at once (a tick sends every player a reliable message), the shared pool's per-thread and per-core caches
     /// run dry on one side and overflow on the other, and about three of four such sends allocated a new array
-    /// (<c>MessageAllocationTests</c>: 42 B per message at 256 connections). A connection reusing its own buffers
+    /// (<c>MessageAllocationTests</c>: 21 B per message with 256 connections' copies out at once). A connection reusing its own buffers
     /// keeps that traffic off the pool: at most four of at most 1 KiB each, given back when the connection ends.
     /// </remarks>
     private byte[] RentLocked(int length)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sol.Transport.Sockets;
 using Sol.Transport.Tests.Support;
 
 namespace Sol.Transport.Tests.Connection;
@@ -65,12 +66,21 @@ public sealed class MessageAllocationTests
     [Fact]
     public async Task ReliableSendsToManyConnectionsAtOnceAllocateNothingPerMessage()
     {
-        // Each of 256 connections echoes one message per round, all received before any writer runs: 256 payload copies
-        // are queued at once (as when a tick sends every player a reliable message), rented on this thread and given
-        // back on the writers' threads.
+        // 256 connections echo two messages a round. The first echo stays unread, so each writer's flush waits (the
+        // pipe pauses at 1 byte); the second echo's payload copy then stays queued on every connection at once — 256
+        // buffers out at the same time, as when a tick sends every player a reliable message — until this test reads.
+        // More buffers out at once than the shared ArrayPool caches per thread and core: taken from it, about three of
+        // four would be new arrays every round.
         const int Connections = 256;
-        const int ManyRounds = 200;
-        var inline = new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
+        const int ManyRounds = 100;
+        const int EchoLength = 2 + 20;
+        // The pipes stand in for sockets, so they take their blocks where both socket kinds do: from BlockMemoryPool
+        // (MemoryPool<byte>.Shared would allocate 4 KiB blocks for 512 pipes, the same problem).
+        var toServer = new PipeOptions(pool: BlockMemoryPool.Instance, readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline, minimumSegmentSize: BlockMemoryPool.BlockSize, useSynchronizationContext: false);
+        var toClient = new PipeOptions(pool: BlockMemoryPool.Instance, readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline, pauseWriterThreshold: 1, resumeWriterThreshold: 1,
+            minimumSegmentSize: BlockMemoryPool.BlockSize, useSynchronizationContext: false);
         var options = new WebSocketServerOptions { IdleTimeout = TimeSpan.FromMinutes(5) };
         var echo = new EchoHandler();
         var transports = new PipeTransport[Connections];
@@ -78,12 +88,11 @@ public sealed class MessageAllocationTests
         var runs = new Task[Connections];
         for (var c = 0; c < Connections; c++)
         {
-            transports[c] = new PipeTransport(inline, inline);
+            transports[c] = new PipeTransport(toServer, toClient);
             connections[c] = new WebSocketConnection(transports[c], null, null, options, ArrayPool<byte>.Shared, NullLogger.Instance);
             runs[c] = connections[c].RunAsync(echo);
         }
         var frame = ClientFrames.Binary(ClientFrames.Pattern(20));
-        const int ExpectedPerRound = 2 + 20;
 
         long best = long.MaxValue;
         for (var attempt = 0; attempt < 6 && best > 0; attempt++)
@@ -97,8 +106,16 @@ public sealed class MessageAllocationTests
                 }
                 foreach (var transport in transports)
                 {
+                    WaitForBytes(transport.ClientInput, EchoLength); // this writer now waits on its flush
+                }
+                foreach (var transport in transports)
+                {
+                    await transport.ClientOutput.WriteAsync(frame); // queued behind the waiting flush
+                }
+                foreach (var transport in transports)
+                {
                     var received = 0;
-                    while (received < ExpectedPerRound)
+                    while (received < 2 * EchoLength)
                     {
                         var result = await transport.ClientInput.ReadAsync();
                         received += (int)result.Buffer.Length;
@@ -109,7 +126,7 @@ public sealed class MessageAllocationTests
             best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
         }
 
-        Assert.True(best < 1024, $"{best} bytes allocated for {ManyRounds} rounds of {Connections} echoes ({(double)best / (ManyRounds * Connections):0.##} per message)");
+        Assert.True(best < 1024, $"{best} bytes allocated for {ManyRounds} rounds of {2 * Connections} echoes ({(double)best / (ManyRounds * 2 * Connections):0.##} per message)");
         for (var c = 0; c < Connections; c++)
         {
             connections[c].Close(WebSocketCloseStatus.NormalClosure);
@@ -117,6 +134,29 @@ public sealed class MessageAllocationTests
             await transports[c].ClientOutput.CompleteAsync();
         }
         await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Spins (allocating nothing) until <paramref name="length"/> bytes are readable, leaving them unread.</summary>
+    private static void WaitForBytes(PipeReader reader, int length)
+    {
+        var deadline = Environment.TickCount64 + 10_000;
+        while (true)
+        {
+            if (reader.TryRead(out var result))
+            {
+                var enough = result.Buffer.Length >= length;
+                reader.AdvanceTo(result.Buffer.Start);
+                if (enough)
+                {
+                    return;
+                }
+            }
+            if (Environment.TickCount64 > deadline)
+            {
+                Assert.Fail($"the echo did not arrive within 10 s");
+            }
+            Thread.Yield();
+        }
     }
 
     private sealed class EchoHandler : IWebSocketHandler
