@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Sol.Zones.Simulation;
 using Sol.Zones.State;
 
@@ -19,7 +21,12 @@ internal sealed class ViewSelection
     private float[] _y = new float[64];
     private int[] _order = new int[64];
     private float[] _distance = new float[64];
+    private float[] _candidateDistance = new float[64];
+    private int[] _ties = new int[64];
+    private int[] _bySlot = new int[64];
     private int[] _selected = new int[64];
+    private const int SampleSize = 64;
+    private const int MaxSlotLookup = 1 << 20; // ships in slots beyond this are found by a scan
     private int _fixedCount;
     private int _movingCount;
 
@@ -40,6 +47,14 @@ internal sealed class ViewSelection
             {
                 _moving[_movingCount] = i;
                 _handles[_movingCount] = e.Handle;
+                if ((uint)e.Handle.Slot < MaxSlotLookup)
+                {
+                    if (e.Handle.Slot >= _bySlot.Length)
+                    {
+                        Array.Resize(ref _bySlot, Math.Min(MaxSlotLookup, Math.Max(e.Handle.Slot + 1, _bySlot.Length * 2)));
+                    }
+                    _bySlot[e.Handle.Slot] = _movingCount;
+                }
                 _x[_movingCount] = (float)e.X;
                 _y[_movingCount] = (float)e.Y;
                 _movingCount++;
@@ -60,31 +75,29 @@ internal sealed class ViewSelection
     public ReadOnlySpan<int> Select(in EntityState own, int limit)
     {
         var count = _movingCount;
-        float ox = (float)own.X, oy = (float)own.Y;
-        var x = _x.AsSpan(0, count);
-        var y = _y.AsSpan(0, count);
         var distance = _distance.AsSpan(0, count);
-        var order = _order.AsSpan(0, count);
-        for (var i = 0; i < x.Length; i++)
+        Distances(_x.AsSpan(0, count), _y.AsSpan(0, count), (float)own.X, (float)own.Y, distance);
+        var ownIndex = IndexOf(own.Handle, count);
+        if (ownIndex >= 0)
         {
-            var dx = x[i] - ox;
-            var dy = y[i] - oy;
-            distance[i] = (dx * dx) + (dy * dy);
-            order[i] = i;
-        }
-        var handles = _handles.AsSpan(0, count);
-        for (var i = 0; i < handles.Length; i++)
-        {
-            if (handles[i] == own.Handle)
-            {
-                distance[i] = -1; // the client's own ship is always in its view
-                break;
-            }
+            distance[ownIndex] = -1; // the client's own ship is always in its view
         }
         var take = Math.Min(count, limit + 1);
+        var order = _order.AsSpan(0, count);
         if (take < count)
         {
-            SelectNearest(order, distance, take);
+            // Only ships no farther than a threshold can be among the nearest `take`: keep those (with their distances)
+            // and select among them — usually a third of the zone instead of all of it.
+            var candidateDistance = _candidateDistance.AsSpan(0, count);
+            var candidates = Candidates(distance, take, order, candidateDistance);
+            SelectNearest(order[..candidates], candidateDistance[..candidates], take);
+        }
+        else
+        {
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
         }
         var selected = _selected.AsSpan(0, _fixedCount + take);
         _fixed.AsSpan(0, _fixedCount).CopyTo(selected);
@@ -93,6 +106,145 @@ internal sealed class ViewSelection
             selected[_fixedCount + n] = _moving[order[n]];
         }
         return selected;
+    }
+
+    /// <summary>The moving index of the ship with <paramref name="handle"/> (-1 when it is not in this tick).</summary>
+    private int IndexOf(EntityHandle handle, int count)
+    {
+        // The slot remembers where the ship was put this tick; an entry from an earlier tick fails the handle check.
+        if ((uint)handle.Slot < (uint)_bySlot.Length)
+        {
+            var index = _bySlot[handle.Slot];
+            if ((uint)index < (uint)count && _handles[index] == handle)
+            {
+                return index;
+            }
+        }
+        return _handles.AsSpan(0, count).IndexOf(handle);
+    }
+
+    /// <summary>Squared distances from (ox, oy), a vector of floats at a time.</summary>
+    private static void Distances(ReadOnlySpan<float> x, ReadOnlySpan<float> y, float ox, float oy, Span<float> distance)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var vd = MemoryMarshal.Cast<float, Vector<float>>(distance);
+            Vector<float> cx = new(ox), cy = new(oy);
+            for (var v = 0; v < vd.Length; v++)
+            {
+                var dx = vx[v] - cx;
+                var dy = vy[v] - cy;
+                vd[v] = (dx * dx) + (dy * dy);
+            }
+            i = vd.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++)
+        {
+            var dx = x[i] - ox;
+            var dy = y[i] - oy;
+            distance[i] = (dx * dx) + (dy * dy);
+        }
+    }
+
+    /// <summary>
+    /// Puts into <paramref name="order"/> (with their distances) ships among which the nearest <paramref name="take"/>
+    /// are, and returns how many: every ship nearer than a threshold taken from an evenly spaced sample (chosen so that
+    /// usually a little more than <paramref name="take"/> pass). When fewer pass, ships exactly at the threshold fill
+    /// up to <paramref name="take"/> (ties: many ships on one spot, as at a spawn point), and only when that is not
+    /// enough either (an unlucky sample) all ships are returned.
+    /// </summary>
+    private int Candidates(ReadOnlySpan<float> distance, int take, Span<int> order, Span<float> candidateDistance)
+    {
+        var count = distance.Length;
+        var sampleSize = Math.Min(count, SampleSize);
+        Span<float> sample = stackalloc float[SampleSize];
+        sample = sample[..sampleSize];
+        var stride = count / sampleSize;
+        for (var s = 0; s < sample.Length; s++)
+        {
+            sample[s] = distance[s * stride];
+        }
+        // The sample's rank for `take` of `count`, with a margin: a threshold a little above the true one.
+        var rank = Math.Min(sampleSize - 1, (int)((long)take * sampleSize / count) + (sampleSize / 8) + 1);
+        var threshold = KthSmallest(sample, rank);
+        var ties = _ties.AsSpan(0, take);
+        var tieCount = 0;
+        var passed = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var d = distance[i];
+            order[passed] = i;
+            candidateDistance[passed] = d;
+            passed += d < threshold ? 1 : 0; // no branch: the comparison is a coin flip per ship
+            if (d == threshold && tieCount < ties.Length)
+            {
+                ties[tieCount++] = i;
+            }
+        }
+        if (passed >= take)
+        {
+            return passed;
+        }
+        if (passed + tieCount >= take)
+        {
+            // Everything nearer than the threshold, then as many as needed of the ships exactly at it.
+            for (var t = 0; passed < take; t++, passed++)
+            {
+                order[passed] = ties[t];
+                candidateDistance[passed] = threshold;
+            }
+            return passed;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+        distance.CopyTo(candidateDistance);
+        return count;
+    }
+
+    /// <summary>The value of rank <paramref name="k"/> (0-based) in <paramref name="values"/>, which it reorders.</summary>
+    private static float KthSmallest(Span<float> values, int k)
+    {
+        int left = 0, right = values.Length - 1;
+        while (left < right)
+        {
+            var pivot = values[left + ((right - left) / 2)];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                {
+                    i++;
+                }
+                while (values[j] > pivot)
+                {
+                    j--;
+                }
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j)
+            {
+                right = j;
+            }
+            else if (k >= i)
+            {
+                left = i;
+            }
+            else
+            {
+                break;
+            }
+        }
+        return values[k];
     }
 
     /// <summary>Quickselect: afterwards the first <paramref name="k"/> items are the k nearest (in no order).</summary>
@@ -148,6 +300,8 @@ internal sealed class ViewSelection
             _y = new float[size];
             _order = new int[size];
             _distance = new float[size];
+            _candidateDistance = new float[size];
+            _ties = new int[size];
             _selected = new int[size];
         }
     }

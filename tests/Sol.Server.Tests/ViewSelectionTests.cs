@@ -1,0 +1,66 @@
+using Sol.Server.Game.Wire;
+using Sol.Zones.Simulation;
+using Sol.Zones.State;
+
+namespace Sol.Server.Tests;
+
+/// <summary><see cref="ViewSelection"/> against a sort of every ship by distance, on random zones.</summary>
+public sealed class ViewSelectionTests
+{
+    [Fact]
+    public void SelectsEveryFixedBodyTheOwnShipAndExactlyTheNearestShips()
+    {
+        var random = new Random(7);
+        var selection = new ViewSelection();
+        for (var zone = 0; zone < 300; zone++)
+        {
+            var ships = random.Next(1, 900);
+            var bodies = random.Next(0, 20);
+            // Every third zone has ships on a few spots only (a spawn point full of idle players): many equal distances.
+            var spots = zone % 3 == 0 ? random.Next(1, 6) : 0;
+            var entities = new List<EntityState>();
+            for (var i = 0; i < ships + bodies; i++)
+            {
+                var kind = i < bodies ? EntityKind.Planet : random.Next(4) == 0 ? EntityKind.Npc : EntityKind.Ship;
+                // Clustered as in a starting system, with some far away.
+                var spread = random.Next(3) == 0 ? 1e6 : 2e3;
+                var (x, y) = spots > 0 && kind != EntityKind.Planet
+                    ? (random.Next(spots) * 500.0, 0.0)
+                    : ((random.NextDouble() - 0.5) * spread, (random.NextDouble() - 0.5) * spread);
+                entities.Add(new EntityState(new EntityHandle(i, 1 + zone), kind, default, 0, 0, 0, 0, x, y, 0, 0, 0, 0, 1));
+            }
+            random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entities));
+            var array = entities.ToArray();
+            Assert.Equal(ships, selection.Prepare(array));
+
+            for (var client = 0; client < 5; client++)
+            {
+                var moving = array.Where(e => e.Kind != EntityKind.Planet).ToArray();
+                var own = moving[random.Next(moving.Length)];
+                var limit = random.Next(0, 200);
+
+                var selected = selection.Select(own, limit).ToArray();
+
+                Assert.Equal(selected.Length, selected.Distinct().Count());
+                var chosen = selected.Select(i => array[i]).ToArray();
+                Assert.Equal(bodies, chosen.Count(e => e.Kind == EntityKind.Planet));
+                Assert.Contains(own, chosen);
+                var others = chosen.Where(e => e.Kind != EntityKind.Planet && e != own).ToArray();
+                Assert.Equal(Math.Min(limit, ships - 1), others.Length);
+                if (others.Length > 0 && others.Length < ships - 1)
+                {
+                    // Nothing left out is nearer than the farthest one taken (distances as the selection computes them).
+                    var farthestTaken = others.Max(e => Distance(own, e));
+                    var nearestLeft = moving.Where(e => e != own && !others.Contains(e)).Min(e => Distance(own, e));
+                    Assert.True(nearestLeft >= farthestTaken, $"zone {zone}: a ship at {nearestLeft} was left out for one at {farthestTaken}");
+                }
+            }
+        }
+    }
+
+    private static float Distance(in EntityState own, in EntityState other)
+    {
+        float dx = (float)other.X - (float)own.X, dy = (float)other.Y - (float)own.Y;
+        return (dx * dx) + (dy * dy);
+    }
+}
