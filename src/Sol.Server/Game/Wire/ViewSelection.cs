@@ -90,7 +90,7 @@ internal sealed class ViewSelection
             // and select among them — usually a third of the zone instead of all of it.
             var candidateDistance = _candidateDistance.AsSpan(0, count);
             var candidates = Candidates(distance, take, order, candidateDistance);
-            SelectNearest(order[..candidates], candidateDistance[..candidates], take);
+            SelectSmallest(candidateDistance[..candidates], new Items(order[..candidates]), take);
         }
         else
         {
@@ -209,48 +209,18 @@ internal sealed class ViewSelection
     /// <summary>The value of rank <paramref name="k"/> (0-based) in <paramref name="values"/>, which it reorders.</summary>
     private static float KthSmallest(Span<float> values, int k)
     {
-        int left = 0, right = values.Length - 1;
-        while (left < right)
-        {
-            var pivot = values[left + ((right - left) / 2)];
-            int i = left, j = right;
-            while (i <= j)
-            {
-                while (values[i] < pivot)
-                {
-                    i++;
-                }
-                while (values[j] > pivot)
-                {
-                    j--;
-                }
-                if (i <= j)
-                {
-                    (values[i], values[j]) = (values[j], values[i]);
-                    i++;
-                    j--;
-                }
-            }
-            if (k <= j)
-            {
-                right = j;
-            }
-            else if (k >= i)
-            {
-                left = i;
-            }
-            else
-            {
-                break;
-            }
-        }
+        SelectSmallest(values, default(NoItems), k + 1);
         return values[k];
     }
 
-    /// <summary>Quickselect: afterwards the first <paramref name="k"/> items are the k nearest (in no order).</summary>
-    private static void SelectNearest(Span<int> items, Span<float> distance, int k)
+    /// <summary>
+    /// Quickselect: afterwards the first <paramref name="k"/> keys are the k smallest (in no order) and the key at
+    /// k - 1 is the k-th smallest; <paramref name="items"/> move with their keys (a struct: no cost when there are none).
+    /// </summary>
+    private static void SelectSmallest<TItems>(Span<float> distance, TItems items, int k)
+        where TItems : IItems, allows ref struct
     {
-        int left = 0, right = items.Length - 1;
+        int left = 0, right = distance.Length - 1;
         while (left < right)
         {
             var pivot = distance[left + ((right - left) / 2)];
@@ -268,7 +238,7 @@ internal sealed class ViewSelection
                 if (i <= j)
                 {
                     (distance[i], distance[j]) = (distance[j], distance[i]);
-                    (items[i], items[j]) = (items[j], items[i]);
+                    items.Swap(i, j);
                     i++;
                     j--;
                 }
@@ -286,6 +256,25 @@ internal sealed class ViewSelection
                 return;
             }
         }
+    }
+
+    private interface IItems
+    {
+        void Swap(int i, int j);
+    }
+
+    private readonly ref struct NoItems : IItems
+    {
+        public void Swap(int i, int j)
+        {
+        }
+    }
+
+    private readonly ref struct Items(Span<int> items) : IItems
+    {
+        private readonly Span<int> _items = items;
+
+        public void Swap(int i, int j) => (_items[i], _items[j]) = (_items[j], _items[i]);
     }
 
     private void Grow(int count)
