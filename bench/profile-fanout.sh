@@ -3,7 +3,7 @@
 # in the server's child process while the end-to-end harness runs one fan-out row (2,000 clients x 200 B at 20 Hz by
 # default) for each server in turn. Prints a table: the harness's µs per message and the share of the samples in the
 # kernel, in JIT-compiled .NET code and in native runtime libraries, with the kernel's part in µs per message.
-# Needs `perf` (Debian: apt-get install linux-perf) and permission to profile the child (root, or
+# Needs `perf` (installed through apt as root on Debian: linux-perf) and permission to profile the child (root, or
 # kernel.perf_event_paranoid <= 1).
 # Usage: bench/profile-fanout.sh [--servers pipelines,kestrel,aspnet,direct] [--clients N] [--size B] [--rate HZ] [--seconds S]
 # Writes the table to stdout; perf data and logs stay in a temporary folder (printed).
@@ -21,7 +21,9 @@ while [ $# -gt 0 ]; do
     esac
     shift 2
 done
-command -v perf >/dev/null || { echo "perf is not installed (Debian: apt-get install linux-perf)" >&2; exit 1; }
+# shellcheck source=scripts/lib/deps.sh
+source scripts/lib/deps.sh
+ensure_perf || { echo "perf is needed (Debian: apt-get install linux-perf)" >&2; exit 1; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 dotnet build bench/Sol.Bench -c Release --nologo -v q >/dev/null
 bin=bench/Sol.Bench/bin/Release/net10.0/Sol.Bench

@@ -41,3 +41,10 @@ ensure_chromium() {
     echo "installing chromium (apt)" >&2
     apt_install chromium >/dev/null && [ -x /usr/bin/chromium ]
 }
+
+# perf for bench/profile-fanout.sh (not needed by the tests).
+ensure_perf() {
+    command -v perf >/dev/null 2>&1 && return 0
+    echo "installing perf (apt linux-perf)" >&2
+    apt_install linux-perf >/dev/null && command -v perf >/dev/null 2>&1
+}
