@@ -14,6 +14,8 @@ namespace Sol.Server.Game.Wire;
 /// </summary>
 internal sealed class ViewSelection
 {
+    private const int SampleSize = 64;
+
     private int[] _fixed = new int[64];
     private int[] _moving = new int[64];
     private EntityHandle[] _handles = new EntityHandle[64];
@@ -23,10 +25,7 @@ internal sealed class ViewSelection
     private float[] _distance = new float[64];
     private float[] _candidateDistance = new float[64];
     private int[] _ties = new int[64];
-    private int[] _bySlot = new int[64];
     private int[] _selected = new int[64];
-    private const int SampleSize = 64;
-    private const int MaxSlotLookup = 1 << 20; // ships in slots beyond this are found by a scan
     private int _fixedCount;
     private int _movingCount;
 
@@ -47,14 +46,6 @@ internal sealed class ViewSelection
             {
                 _moving[_movingCount] = i;
                 _handles[_movingCount] = e.Handle;
-                if ((uint)e.Handle.Slot < MaxSlotLookup)
-                {
-                    if (e.Handle.Slot >= _bySlot.Length)
-                    {
-                        Array.Resize(ref _bySlot, Math.Min(MaxSlotLookup, Math.Max(e.Handle.Slot + 1, _bySlot.Length * 2)));
-                    }
-                    _bySlot[e.Handle.Slot] = _movingCount;
-                }
                 _x[_movingCount] = (float)e.X;
                 _y[_movingCount] = (float)e.Y;
                 _movingCount++;
@@ -77,7 +68,7 @@ internal sealed class ViewSelection
         var count = _movingCount;
         var distance = _distance.AsSpan(0, count);
         Distances(_x.AsSpan(0, count), _y.AsSpan(0, count), (float)own.X, (float)own.Y, distance);
-        var ownIndex = IndexOf(own.Handle, count);
+        var ownIndex = _handles.AsSpan(0, count).IndexOf(own.Handle);
         if (ownIndex >= 0)
         {
             distance[ownIndex] = -1; // the client's own ship is always in its view
@@ -94,10 +85,7 @@ internal sealed class ViewSelection
         }
         else
         {
-            for (var i = 0; i < order.Length; i++)
-            {
-                order[i] = i;
-            }
+            Identity(order);
         }
         var selected = _selected.AsSpan(0, _fixedCount + take);
         _fixed.AsSpan(0, _fixedCount).CopyTo(selected);
@@ -106,21 +94,6 @@ internal sealed class ViewSelection
             selected[_fixedCount + n] = _moving[order[n]];
         }
         return selected;
-    }
-
-    /// <summary>The moving index of the ship with <paramref name="handle"/> (-1 when it is not in this tick).</summary>
-    private int IndexOf(EntityHandle handle, int count)
-    {
-        // The slot remembers where the ship was put this tick; an entry from an earlier tick fails the handle check.
-        if ((uint)handle.Slot < (uint)_bySlot.Length)
-        {
-            var index = _bySlot[handle.Slot];
-            if ((uint)index < (uint)count && _handles[index] == handle)
-            {
-                return index;
-            }
-        }
-        return _handles.AsSpan(0, count).IndexOf(handle);
     }
 
     /// <summary>Squared distances from (ox, oy), a vector of floats at a time.</summary>
@@ -198,12 +171,17 @@ internal sealed class ViewSelection
             }
             return passed;
         }
-        for (var i = 0; i < count; i++)
+        Identity(order);
+        distance.CopyTo(candidateDistance);
+        return count;
+    }
+
+    private static void Identity(Span<int> order)
+    {
+        for (var i = 0; i < order.Length; i++)
         {
             order[i] = i;
         }
-        distance.CopyTo(candidateDistance);
-        return count;
     }
 
     /// <summary>The value of rank <paramref name="k"/> (0-based) in <paramref name="values"/>, which it reorders.</summary>
