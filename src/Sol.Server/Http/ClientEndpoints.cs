@@ -10,8 +10,8 @@ namespace Sol.Server.Http;
 /// The web client (the esbuild bundle of <c>client/</c>) at <c>/</c>: <c>index.html</c> for <c>/</c>, every other file
 /// of the folder by its name. The files are read into memory at start-up as an <see cref="AssetCatalog"/> (each with
 /// a strong ETag, its SHA-256, that answers If-None-Match with 304). <c>index.html</c> must always be revalidated;
-/// files whose name carries a content
-/// hash (<c>app-0123456789ab.js</c>) are immutable. Without a built client, <c>/</c> says so in a page of its own.
+/// files whose name carries a content hash (<c>app-0123456789ab.js</c>) are immutable. Without a built client, <c>/</c>
+/// says so in a page of its own.
 /// </summary>
 internal static class ClientEndpoints
 {
