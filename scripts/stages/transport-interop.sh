@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sol.Transport against clients nobody here wrote, for BOTH socket libraries (pipelines, kestrel): the echo host
+# Sol.Transport against clients nobody here wrote, for every socket kind (pipelines, kestrel, raw): the echo host
 # (`Sol.Bench transport-echo --port 0 --sockets KIND`, bench/Sol.Bench/Transport/TransportEchoHost.cs) is started, then
 #   - tests/transport-interop/ws-check.mjs: Node's `ws` package: subprotocol, text and binary of 0 B / 125 B / 126 B /
 #     64 KiB / 1 MiB, fragmented messages, ping/pong, close 1000;
@@ -11,7 +11,7 @@
 # The end-to-end benchmark of the same servers is bench/transport-e2e.sh (results: bench/results/transport-e2e.md).
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-kinds=(${ECHO_KINDS:-pipelines kestrel})
+kinds=(${ECHO_KINDS:-pipelines kestrel raw})
 start_deadline=30
 passed=0
 failed=0

@@ -8,4 +8,10 @@ public enum SocketTransportKind
 
     /// <summary>Kestrel's socket transport (<c>SocketTransportFactory</c> from the ASP.NET Core shared framework).</summary>
     Kestrel,
+
+    /// <summary>
+    /// Sol.Transport's own loop on plain sockets: a receive loop into the input pipe, and sends made on the flushing
+    /// thread with non-blocking <c>send</c> (asynchronous only while the kernel's buffer is full).
+    /// </summary>
+    Raw,
 }

@@ -59,9 +59,12 @@ public sealed class WebSocketServer : IAsyncDisposable
         ISocketListener listener;
         try
         {
-            listener = options.Sockets == SocketTransportKind.Kestrel
-                ? await KestrelSocketListener.BindAsync(options.Endpoint, loggers, cancellationToken).ConfigureAwait(false)
-                : PipelinesSocketListener.Bind(options.Endpoint);
+            listener = options.Sockets switch
+            {
+                SocketTransportKind.Kestrel => await KestrelSocketListener.BindAsync(options.Endpoint, loggers, cancellationToken).ConfigureAwait(false),
+                SocketTransportKind.Raw => RawSocketListener.Bind(options.Endpoint),
+                _ => PipelinesSocketListener.Bind(options.Endpoint),
+            };
         }
         catch (Exception e) when (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } or AddressInUseException)
         {

@@ -256,6 +256,14 @@ public sealed class KestrelSocketsGameSessionTests : GameSessionTests
     protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
 }
 
+/// <summary>The same play over Sol.Transport on its own raw socket loop.</summary>
+public sealed class RawSocketsGameSessionTests : GameSessionTests
+{
+    protected override Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.Raw;
+
+    protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
+}
+
 /// <summary>The same play over the ASP.NET Core WebSockets baseline port.</summary>
 public sealed class AspNetPortGameSessionTests : GameSessionTests
 {

@@ -53,6 +53,7 @@ public class SolCliTests
     [Theory]
     [InlineData("pipelines")]
     [InlineData("kestrel")]
+    [InlineData("raw")]
     [InlineData("aspnet")]
     public async Task AGamePortInUseIsOneLineAndExitCode1(string transport)
     {

@@ -47,6 +47,7 @@ public static class BenchServerHost
         {
             "pipelines" => BenchServerKind.Pipelines,
             "kestrel" => BenchServerKind.Kestrel,
+            "raw" => BenchServerKind.Raw,
             "aspnet" => BenchServerKind.AspNet,
             "direct" => BenchServerKind.Direct,
             _ => (BenchServerKind)(-1),
@@ -58,6 +59,7 @@ public static class BenchServerHost
     {
         BenchServerKind.Pipelines => "pipelines",
         BenchServerKind.Kestrel => "kestrel",
+        BenchServerKind.Raw => "raw",
         BenchServerKind.Direct => "direct",
         _ => "aspnet",
     };

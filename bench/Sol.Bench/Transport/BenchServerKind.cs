@@ -1,6 +1,6 @@
 namespace Sol.Bench.Transport;
 
-/// <summary>The servers the end-to-end harness compares (command-line names: pipelines, kestrel, aspnet, direct).</summary>
+/// <summary>The servers the end-to-end harness compares (command-line names: pipelines, kestrel, raw, aspnet, direct).</summary>
 public enum BenchServerKind
 {
     /// <summary>Sol.Transport on Pipelines.Sockets.Unofficial.</summary>
@@ -8,6 +8,9 @@ public enum BenchServerKind
 
     /// <summary>Sol.Transport on Kestrel's socket transport.</summary>
     Kestrel,
+
+    /// <summary>Sol.Transport on its own raw socket loop (sends on the flushing thread).</summary>
+    Raw,
 
     /// <summary>The baseline: a minimal ASP.NET Core app with <c>UseWebSockets</c> (Kestrel, HTTP/1.1 upgrade).</summary>
     AspNet,

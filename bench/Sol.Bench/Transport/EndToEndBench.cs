@@ -397,6 +397,7 @@ public static class EndToEndBench
     {
         BenchServerKind.Pipelines => "Sol.Transport (Pipelines sockets)",
         BenchServerKind.Kestrel => "Sol.Transport (Kestrel sockets)",
+        BenchServerKind.Raw => "Sol.Transport (raw sockets)",
         BenchServerKind.Direct => "Reference: direct socket sends",
         _ => "ASP.NET Core WebSockets",
     };

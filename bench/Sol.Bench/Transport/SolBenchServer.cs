@@ -22,7 +22,12 @@ public sealed class SolBenchServer : IBenchServer
         var options = new WebSocketServerOptions
         {
             Endpoint = new IPEndPoint(IPAddress.Loopback, port),
-            Sockets = kind == BenchServerKind.Kestrel ? SocketTransportKind.Kestrel : SocketTransportKind.Pipelines,
+            Sockets = kind switch
+            {
+                BenchServerKind.Kestrel => SocketTransportKind.Kestrel,
+                BenchServerKind.Raw => SocketTransportKind.Raw,
+                _ => SocketTransportKind.Pipelines,
+            },
             SubProtocols = requireSubProtocol ? [IBenchServer.SubProtocol] : [],
             MaxConnections = 20_000,
             IdleTimeout = requireSubProtocol ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10),

@@ -5,7 +5,7 @@ namespace Sol.Bench.Transport;
 
 /// <summary>
 /// The echo host of the interop stage (scripts/stages/transport-interop.sh): <c>transport-echo [--port N]
-/// [--sockets pipelines|kestrel|aspnet|direct]</c>. Echoes text as text and binary as binary on <c>/ws</c>, asks for the
+/// [--sockets pipelines|kestrel|raw|aspnet|direct]</c>. Echoes text as text and binary as binary on <c>/ws</c>, asks for the
 /// subprotocol <c>echo.v1</c> (aspnet and direct: accept it when offered; they are there to check the tests themselves,
 /// and direct does not validate UTF-8), prints
 /// <c>listening on ws://127.0.0.1:PORT/ws</c> and runs until SIGTERM or SIGINT.
@@ -26,13 +26,13 @@ public static class TransportEchoHost
             };
             if (!ok)
             {
-                await Console.Error.WriteLineAsync("usage: transport-echo [--port N] [--sockets pipelines|kestrel|aspnet|direct]");
+                await Console.Error.WriteLineAsync("usage: transport-echo [--port N] [--sockets pipelines|kestrel|raw|aspnet|direct]");
                 return 2;
             }
         }
         if (args.Length % 2 != 0)
         {
-            await Console.Error.WriteLineAsync("usage: transport-echo [--port N] [--sockets pipelines|kestrel|aspnet|direct]");
+            await Console.Error.WriteLineAsync("usage: transport-echo [--port N] [--sockets pipelines|kestrel|raw|aspnet|direct]");
             return 2;
         }
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

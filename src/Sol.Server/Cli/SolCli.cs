@@ -117,7 +117,7 @@ public static class SolCli
         private readonly Option<string?> _allowedOrigins = new("--allowed-origins") { Description = "Comma-separated origins allowed to open the game socket (default: any)" };
         private readonly Option<string> _logLevel = new("--log-level") { Description = "trace, debug, information, warning, error, critical or none", DefaultValueFactory = _ => "information" };
         private readonly Option<double> _snapshotInterval = new("--snapshot-interval") { Description = "Seconds between write-behind flushes of player state", DefaultValueFactory = _ => s_defaults.SnapshotInterval.TotalSeconds };
-        private readonly Option<string> _gameTransport = new("--game-transport") { Description = "What carries the game socket: pipelines or kestrel (Sol.Transport on that socket library), or aspnet (ASP.NET Core WebSockets)", DefaultValueFactory = _ => s_defaults.GameTransport.ToString().ToLowerInvariant() };
+        private readonly Option<string> _gameTransport = new("--game-transport") { Description = "What carries the game socket: pipelines, kestrel or raw (Sol.Transport on that socket kind), or aspnet (ASP.NET Core WebSockets)", DefaultValueFactory = _ => s_defaults.GameTransport.ToString().ToLowerInvariant() };
         private readonly Option<int> _viewShips = new("--view-ships") { Description = "Interest management: in a zone with more ships than this, each client is sent only the nearest this many (0: everything)", DefaultValueFactory = _ => s_defaults.ViewShips };
         private readonly Option<int> _startingSystems = new("--starting-systems") { Description = "How many systems (nearest the galaxy's centre) new players start in", DefaultValueFactory = _ => s_defaults.StartingSystems };
         private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
@@ -125,7 +125,7 @@ public static class SolCli
         public ServeFlags()
         {
             _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
-            _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "aspnet");
+            _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "raw", "aspnet");
             All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems];
         }
 

@@ -12,7 +12,7 @@ public sealed class ClientWebSocketInteropTests
     public static TheoryData<SocketTransportKind, WebSocketMessageType, int> Messages()
     {
         var data = new TheoryData<SocketTransportKind, WebSocketMessageType, int>();
-        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel })
+        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel, SocketTransportKind.Raw })
         {
             foreach (var type in new[] { WebSocketMessageType.Text, WebSocketMessageType.Binary })
             {
@@ -51,6 +51,7 @@ public sealed class ClientWebSocketInteropTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task JoinsFragmentsSentWithEndOfMessageFalse(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -72,6 +73,7 @@ public sealed class ClientWebSocketInteropTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AnswersTheClientsKeepAlivePings(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -95,6 +97,7 @@ public sealed class ClientWebSocketInteropTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task ClosesCleanlyWhenTheClientCloses(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -113,6 +116,7 @@ public sealed class ClientWebSocketInteropTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task ClosesCleanlyWhenTheServerCloses(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -136,6 +140,7 @@ public sealed class ClientWebSocketInteropTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task NegotiatesTheFirstSubprotocolOfTheServersListThatTheClientOffered(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -159,6 +164,7 @@ public sealed class ClientWebSocketInteropTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task StopAsyncClosesEveryClientWithGoingAway(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();

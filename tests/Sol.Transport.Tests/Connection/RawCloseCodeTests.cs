@@ -21,7 +21,7 @@ public sealed class RawCloseCodeTests
             ("too big", ClientFrames.Frame(0x2, new byte[2000]), 1009),
         };
         var data = new TheoryData<SocketTransportKind, string, byte[], int>();
-        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel })
+        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel, SocketTransportKind.Raw })
         {
             foreach (var (what, bytes, code) in cases)
             {
@@ -65,6 +65,7 @@ public sealed class RawCloseCodeTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AClientCloseIsEchoedWithItsCodeAndAPingIsAnsweredWithItsPayload(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -88,6 +89,7 @@ public sealed class RawCloseCodeTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AnIdleClientIsPingedThenClosedWithGoingAway(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -112,6 +114,7 @@ public sealed class RawCloseCodeTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AHandlerThatThrowsClosesItsConnectionWith1011AndTheServerKeepsServing(SocketTransportKind sockets)
     {
         var handler = new ThrowingHandler();

@@ -10,6 +10,7 @@ public sealed class ShutdownTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task StopAsyncAbortsClientsThatNeverAnswerTheCloseAfterTheTimeout(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -43,6 +44,7 @@ public sealed class ShutdownTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AClientThatVanishesEndsItsConnectionOnceWithAbnormalClosureAndSendsAfterwardsAreDropped(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();

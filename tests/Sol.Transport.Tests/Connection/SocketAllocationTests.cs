@@ -18,6 +18,7 @@ public sealed class SocketAllocationTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task MessagesOverSocketsAllocateNothingPerMessage(SocketTransportKind sockets)
     {
         using var handler = new BroadcastHandler();

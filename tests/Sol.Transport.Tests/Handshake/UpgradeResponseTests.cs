@@ -29,7 +29,7 @@ public sealed class UpgradeResponseTests
             ("handler refuses the query token", RawClient.Upgrade("/ws?access_token=wrong"), 401),
         };
         var data = new TheoryData<SocketTransportKind, string, string, int>();
-        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel })
+        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel, SocketTransportKind.Raw })
         {
             foreach (var (what, request, status) in cases)
             {
@@ -67,6 +67,7 @@ public sealed class UpgradeResponseTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AnAcceptedUpgradeAnswers101WithTheAcceptKeyAndTheTokenReachesTheHandler(SocketTransportKind sockets)
     {
         var handler = TokenHandler();
@@ -96,6 +97,7 @@ public sealed class UpgradeResponseTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AConnectionOverTheLimitIsAnswered503(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -114,6 +116,7 @@ public sealed class UpgradeResponseTests
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task ASlowHandshakeIsCutOffAtTheTimeout(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
@@ -137,7 +140,7 @@ public sealed class UpgradeResponseTests
     public async Task StartingOnAPortInUseFailsWithAClearMessage()
     {
         await using var first = await WebSocketServer.StartAsync(new WebSocketServerOptions(), new RecordingHandler());
-        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel })
+        foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel, SocketTransportKind.Raw })
         {
             var error = await Assert.ThrowsAsync<IOException>(() => WebSocketServer.StartAsync(
                 new WebSocketServerOptions { Endpoint = first.Endpoint, Sockets = kind }, new RecordingHandler()));

@@ -35,7 +35,12 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
         var transport = new WebSocketServerOptions
         {
             Endpoint = options.Game,
-            Sockets = options.GameTransport == GameTransportKind.Kestrel ? SocketTransportKind.Kestrel : SocketTransportKind.Pipelines,
+            Sockets = options.GameTransport switch
+            {
+                GameTransportKind.Kestrel => SocketTransportKind.Kestrel,
+                GameTransportKind.Raw => SocketTransportKind.Raw,
+                _ => SocketTransportKind.Pipelines,
+            },
             Path = "/ws",
             SubProtocols = ProtocolVersion.Supported,
             MaxConnections = options.MaxConnections,

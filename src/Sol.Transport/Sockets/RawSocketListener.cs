@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Sol.Transport.Sockets;
+
+/// <summary>
+/// Sol.Transport's own socket kind on plain <see cref="System.Net.Sockets"/>: a receive loop fills the input pipe, and
+/// the output is a <see cref="SocketSender"/> that sends on the flushing thread, so a broadcast goes from the send
+/// scheduler's drainer to the kernel with no pipe, send loop or thread hop in between.
+/// </summary>
+internal sealed class RawSocketListener : ISocketListener
+{
+    private readonly Socket _socket;
+
+    private RawSocketListener(Socket socket)
+    {
+        _socket = socket;
+        Endpoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    public IPEndPoint Endpoint { get; }
+
+    public static RawSocketListener Bind(IPEndPoint endpoint)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.Bind(endpoint);
+            socket.Listen(512);
+            return new RawSocketListener(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask<TransportConnection?> AcceptAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException
+                || e is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
+            {
+                return null;
+            }
+            catch (SocketException)
+            {
+                continue; // the peer went away between SYN and accept
+            }
+            try
+            {
+                accepted.NoDelay = true;
+                accepted.Blocking = false; // synchronous sends return WouldBlock instead of waiting (SocketSender)
+            }
+            catch (SocketException)
+            {
+                accepted.Dispose();
+                continue; // reset before we got to it
+            }
+            return new RawSocketConnection(accepted);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
