@@ -9,8 +9,8 @@ public sealed class WebSocketServerOptions
     /// <summary>The address to listen on (port 0 picks a free port; <see cref="WebSocketServer.Endpoint"/> tells it).</summary>
     public IPEndPoint Endpoint { get; init; } = new(IPAddress.Loopback, 0);
 
-    /// <summary>The socket library that accepts connections.</summary>
-    public SocketTransportKind Sockets { get; init; } = SocketTransportKind.Pipelines;
+    /// <summary>The socket kind that accepts connections and moves their bytes (raw by default: the least CPU per message).</summary>
+    public SocketTransportKind Sockets { get; init; } = SocketTransportKind.Raw;
 
     /// <summary>The only path that upgrades; any other path is answered with 404.</summary>
     public string Path { get; init; } = "/ws";

@@ -15,7 +15,7 @@ public abstract class GameSessionTests : IAsyncLifetime
     protected abstract Task<string?> DatabaseAsync(TempDirectory directory);
 
     /// <summary>What carries the game socket in this run of the tests.</summary>
-    protected virtual Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.Pipelines;
+    protected virtual Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.Raw;
 
     private readonly TempDirectory _directory = new();
 
@@ -256,10 +256,10 @@ public sealed class KestrelSocketsGameSessionTests : GameSessionTests
     protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
 }
 
-/// <summary>The same play over Sol.Transport on its own raw socket loop.</summary>
-public sealed class RawSocketsGameSessionTests : GameSessionTests
+/// <summary>The same play over Sol.Transport on Pipelines.Sockets.Unofficial.</summary>
+public sealed class PipelinesSocketsGameSessionTests : GameSessionTests
 {
-    protected override Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.Raw;
+    protected override Sol.Server.Game.Port.GameTransportKind Transport => Sol.Server.Game.Port.GameTransportKind.Pipelines;
 
     protected override Task<string?> DatabaseAsync(TempDirectory directory) => Task.FromResult<string?>(directory.File("data/sol.db"));
 }

@@ -15,7 +15,7 @@ public static class TransportEchoHost
     public static async Task<int> RunAsync(string[] args)
     {
         var port = 0;
-        var kind = BenchServerKind.Pipelines;
+        var kind = BenchServerKind.Raw;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var ok = args[i] switch

@@ -24,9 +24,9 @@ public sealed record ServerOptions
 
     public int MaxConnections { get; init; } = 10_000;
 
-    /// <summary>What carries the game port: Sol.Transport on Pipelines.Sockets.Unofficial or on Kestrel's sockets, or
-    /// ASP.NET Core's WebSockets (the baseline).</summary>
-    public GameTransportKind GameTransport { get; init; } = GameTransportKind.Pipelines;
+    /// <summary>What carries the game port: Sol.Transport on its own raw socket loop (default), on
+    /// Pipelines.Sockets.Unofficial or on Kestrel's sockets, or ASP.NET Core's WebSockets (the baseline).</summary>
+    public GameTransportKind GameTransport { get; init; } = GameTransportKind.Raw;
 
     /// <summary>A file holding the JWT signing secret; null: <see cref="JwtSecret"/>, else a generated one in the data folder.</summary>
     public string? JwtSecretFile { get; init; }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Sol.Transport.Sockets;
 
@@ -31,6 +32,9 @@ internal sealed class SocketSender(Socket socket) : PipeWriter
 
     /// <summary>Bytes handed to the kernel so far (tests).</summary>
     internal long BytesSent { get; private set; }
+
+    /// <summary>Blocks (or arrays) held for unsent or unflushed bytes (tests: none once everything went out).</summary>
+    internal int HeldSegments => _count - _head;
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
@@ -119,44 +123,85 @@ internal sealed class SocketSender(Socket socket) : PipeWriter
     {
         while (_head < _count)
         {
-            ref var segment = ref _segments[_head];
-            while (segment.Start < segment.End)
+            var sent = SendSome(out var error);
+            if (error != SocketError.Success)
             {
-                var sent = socket.Send(segment.Memory.Span[segment.Start..segment.End], SocketFlags.None, out var error);
-                if (error != SocketError.Success)
+                if (error != SocketError.WouldBlock)
                 {
-                    if (error != SocketError.WouldBlock)
-                    {
-                        _failed = true;
-                    }
-                    return false;
+                    _failed = true;
                 }
-                segment.Start += sent;
-                BytesSent += sent;
+                return false;
             }
-            ReleaseHead();
+            Consume(sent);
         }
         return true;
     }
 
-    /// <summary>The slow path: the kernel's buffer was full; send the rest asynchronously (pooled state machine).</summary>
+    /// <summary>
+    /// One non-blocking send from the head: on Linux the consecutive blocks in one <c>sendmsg</c>, else (or for a
+    /// pooled array) the head segment alone.
+    /// </summary>
+    private unsafe int SendSome(out SocketError error)
+    {
+        if (LinuxSend.IsSupported && _segments[_head].Block is not null)
+        {
+            var vectors = stackalloc LinuxSend.IoVector[LinuxSend.MaxVectors];
+            var count = 0;
+            for (var i = _head; i < _count && count < LinuxSend.MaxVectors && _segments[i].Block is not null; i++)
+            {
+                ref var segment = ref _segments[i];
+                // Blocks live on the pinned object heap: their address does not move.
+                vectors[count].Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(segment.Memory.Span)) + segment.Start;
+                vectors[count].Length = (nuint)(segment.End - segment.Start);
+                count++;
+            }
+            return LinuxSend.Send(socket.SafeHandle, vectors, count, out error);
+        }
+        ref var head = ref _segments[_head];
+        return socket.Send(head.Memory.Span[head.Start..head.End], SocketFlags.None, out error);
+    }
+
+    /// <summary>Marks <paramref name="sent"/> bytes from the head as gone, giving back the segments sent whole.</summary>
+    private void Consume(int sent)
+    {
+        BytesSent += sent;
+        while (_head < _count)
+        {
+            ref var segment = ref _segments[_head];
+            var take = Math.Min(sent, segment.End - segment.Start);
+            segment.Start += take;
+            sent -= take;
+            if (segment.Start < segment.End)
+            {
+                return;
+            }
+            ReleaseHead();
+        }
+    }
+
+    /// <summary>
+    /// The slow path: the kernel's buffer was full. Waits for room by sending the head segment asynchronously, then
+    /// goes on with non-blocking sends; the state machine is pooled (no allocation per slow flush).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<FlushResult> SendRestAsync(CancellationToken cancellationToken)
     {
         try
         {
-            while (_head < _count)
+            while (true)
             {
-                var segment = _segments[_head];
-                var sent = await socket.SendAsync(segment.Memory[segment.Start..segment.End], SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                _segments[_head].Start += sent;
-                BytesSent += sent;
-                if (_segments[_head].Start == _segments[_head].End)
+                var head = _segments[_head];
+                var sent = await socket.SendAsync(head.Memory[head.Start..head.End], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                Consume(sent);
+                if (TrySendNow())
                 {
-                    ReleaseHead();
+                    return new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false);
+                }
+                if (_failed)
+                {
+                    return new FlushResult(isCanceled: false, isCompleted: true);
                 }
             }
-            return new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
