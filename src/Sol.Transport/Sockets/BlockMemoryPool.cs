@@ -18,6 +18,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     private readonly Block?[] _free = new Block?[MaxPooled];
     private int _count;
     private long _created;
+    private long _outstanding;
 
     public static BlockMemoryPool Instance { get; } = new();
 
@@ -26,9 +27,13 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     /// <summary>Blocks ever created (tests: steady-state traffic creates none).</summary>
     public long Created => Volatile.Read(ref _created);
 
+    /// <summary>Blocks rented and not given back (tests: none left once a connection is done).</summary>
+    public long Outstanding => Interlocked.Read(ref _outstanding);
+
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
+        Interlocked.Increment(ref _outstanding);
         lock (_gate)
         {
             if (_count > 0)
@@ -57,6 +62,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
                 return; // disposed twice: ignore, as MemoryPool owners may be
             }
             block.Rented = false;
+            Interlocked.Decrement(ref _outstanding);
             if (_count < MaxPooled)
             {
                 _free[_count++] = block;

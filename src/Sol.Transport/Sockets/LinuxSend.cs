@@ -19,7 +19,8 @@ internal static unsafe partial class LinuxSend
     private const int EAgain = 11;
     private const int EIntr = 4;
 
-    public static bool IsSupported { get; } = OperatingSystem.IsLinux();
+    /// <summary>Linux with a loadable <c>sendmsg</c> (probed once with an invalid descriptor; else sends go through <see cref="Socket"/>).</summary>
+    public static bool IsSupported { get; } = Probe();
 
     /// <summary>Sends what it can of <paramref name="count"/> buffers; the bytes sent, or 0 with the error (WouldBlock when the kernel is full).</summary>
     /// <remarks>The buffers must stay pinned for the call (they are <see cref="BlockMemoryPool"/> blocks, on the pinned heap).</remarks>
@@ -58,6 +59,23 @@ internal static unsafe partial class LinuxSend
             {
                 handle.DangerousRelease();
             }
+        }
+    }
+
+    private static bool Probe()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        try
+        {
+            var header = default(MessageHeader);
+            return SendMsg(-1, &header, MsgDontWait | MsgNoSignal) == -1; // EBADF: the call is there
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
         }
     }
 

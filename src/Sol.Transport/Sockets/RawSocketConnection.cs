@@ -22,10 +22,10 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe
     private readonly Task _receiving;
     private int _aborted;
 
-    public RawSocketConnection(Socket socket)
+    public RawSocketConnection(Socket socket, BlockMemoryPool sendBlocks)
     {
         _socket = socket;
-        _output = new SocketSender(socket);
+        _output = new SocketSender(socket, sendBlocks);
         RemoteEndPoint = socket.RemoteEndPoint;
         _receiving = ReceiveLoopAsync();
     }
@@ -44,13 +44,16 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe
         {
             _output.Fail();
             _socket.Dispose();
+            _input.Writer.CancelPendingFlush(); // a receive loop waiting for the reader to make room ends too
         }
     }
 
+    /// <summary>Tears the socket down, waits for the receive loop to end and gives the send blocks back.</summary>
     public override async ValueTask DisposeAsync()
     {
         Abort();
         await _receiving.ConfigureAwait(false);
+        _output.Complete();
     }
 
     /// <summary>
@@ -90,6 +93,13 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe
         {
             error = new IOException($"Receive failed: {e.SocketErrorCode}.", e);
         }
-        await writer.CompleteAsync(error).ConfigureAwait(false);
+        catch (Exception e)
+        {
+            error = e;
+        }
+        finally
+        {
+            await writer.CompleteAsync(error).ConfigureAwait(false);
+        }
     }
 }

@@ -11,16 +11,20 @@ namespace Sol.Transport.Sockets;
 internal sealed class RawSocketListener : ISocketListener
 {
     private readonly Socket _socket;
+    private readonly BlockMemoryPool _sendBlocks;
 
-    private RawSocketListener(Socket socket)
+    private RawSocketListener(Socket socket, BlockMemoryPool sendBlocks)
     {
         _socket = socket;
+        _sendBlocks = sendBlocks;
         Endpoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
     public IPEndPoint Endpoint { get; }
 
-    public static RawSocketListener Bind(IPEndPoint endpoint)
+    /// <param name="endpoint">Where to listen.</param>
+    /// <param name="sendBlocks">Where the senders take their blocks (tests pass their own to count them); <see cref="BlockMemoryPool.Instance"/> by default.</param>
+    public static RawSocketListener Bind(IPEndPoint endpoint, BlockMemoryPool? sendBlocks = null)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -31,7 +35,7 @@ internal sealed class RawSocketListener : ISocketListener
             }
             socket.Bind(endpoint);
             socket.Listen(512);
-            return new RawSocketListener(socket);
+            return new RawSocketListener(socket, sendBlocks ?? BlockMemoryPool.Instance);
         }
         catch
         {
@@ -68,7 +72,7 @@ internal sealed class RawSocketListener : ISocketListener
                 accepted.Dispose();
                 continue; // reset before we got to it
             }
-            return new RawSocketConnection(accepted);
+            return new RawSocketConnection(accepted, _sendBlocks);
         }
     }
 

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
 
 namespace Sol.Transport.Sockets;
 
@@ -13,22 +14,43 @@ namespace Sol.Transport.Sockets;
 /// the kernel's send buffer is full continues asynchronously, completing the flush once everything has gone out.
 /// </summary>
 /// <remarks>
-/// A flush therefore waits exactly while the kernel cannot take more: the connection's own queue (where a newer
+/// <para>A flush therefore waits exactly while the kernel cannot take more: the connection's own queue (where a newer
 /// snapshot replaces an unsent one) is the only buffer in user space, and nothing is kept between flushes (an idle
-/// connection holds no block). Single writer, as for any <see cref="PipeWriter"/>: writes and flushes come one after
-/// another, never during a pending flush; <see cref="Complete"/> and <see cref="CancelPendingFlush"/> may come from
-/// any thread.
+/// connection holds no block).</para>
+/// <para>Single writer, as for any <see cref="PipeWriter"/>: writes and flushes come one after another, never during
+/// a pending flush. <see cref="Complete"/> may also come from another thread while a flush is under way (a connection
+/// torn down while the kernel is full): it only marks the writer, and the flush gives the blocks back when it ends.</para>
+/// <para>Where it differs from <see cref="Pipe"/>: bytes written but not flushed when the writer completes are dropped
+/// (only flushed bytes count); <see cref="Complete"/> with an exception sends no FIN (the owner tears the socket
+/// down); and a send under way cannot be taken back half done, so cancellation (<see cref="CancelPendingFlush"/> or
+/// the token) ends a waiting flush with <see cref="FlushResult.IsCanceled"/> only once the kernel took that send.
+/// The unsent rest stays and goes out with the next flush.</para>
 /// </remarks>
-internal sealed class SocketSender(Socket socket) : PipeWriter
+internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 {
-    private readonly Lock _gate = new();
+    private const int Flushing = 1;
+    private const int Completed = 2;
+    private const int CompletedWithError = 4;
+
+    private readonly Socket _socket;
+    private readonly BlockMemoryPool _pool;
+    private readonly Action _onSent;
+    private ManualResetValueTaskSourceCore<FlushResult> _flush; // the pending flush (one at a time)
+    private ValueTask<int> _pendingSend;
+    private CancellationToken _flushToken;
     private Segment[] _segments = new Segment[4];
     private int _head;      // first segment with unsent bytes
     private int _count;     // segments in use (the last one is written into)
-    private bool _failed;   // the socket failed or was torn down: nothing more goes out
-    private bool _sending;  // an asynchronous flush is under way (guarded by _gate)
-    private bool _completed; // guarded by _gate
-    private bool _cancelFlush;
+    private int _state;     // Flushing | Completed | CompletedWithError (Interlocked)
+    private volatile bool _failed; // the socket failed or was torn down: nothing more goes out
+    private volatile bool _cancelFlush;
+
+    public SocketSender(Socket socket, BlockMemoryPool pool)
+    {
+        _socket = socket;
+        _pool = pool;
+        _onSent = OnSent;
+    }
 
     /// <summary>Bytes handed to the kernel so far (tests).</summary>
     internal long BytesSent { get; private set; }
@@ -38,7 +60,10 @@ internal sealed class SocketSender(Socket socket) : PipeWriter
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _completed), this);
+        if ((Volatile.Read(ref _state) & Completed) != 0)
+        {
+            throw new InvalidOperationException("Writing is not allowed after the writer was completed.");
+        }
         var needed = Math.Max(sizeHint, 1);
         if (_count > 0)
         {
@@ -55,68 +80,78 @@ internal sealed class SocketSender(Socket socket) : PipeWriter
 
     public override void Advance(int bytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         if (_count == 0)
         {
             ArgumentOutOfRangeException.ThrowIfNotEqual(bytes, 0);
             return;
         }
         ref var tail = ref _segments[_count - 1];
-        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, tail.Memory.Length - tail.End);
         tail.End += bytes;
     }
 
     /// <summary>
     /// Sends everything written so far. Completes at once when the kernel took it all; otherwise when the rest has
-    /// gone out. A failed or torn-down socket gives <see cref="FlushResult.IsCompleted"/> (as a pipe whose reader is
-    /// gone does); <see cref="CancelPendingFlush"/> gives <see cref="FlushResult.IsCanceled"/>.
+    /// gone out. A failed or torn-down socket, or a completed writer, gives <see cref="FlushResult.IsCompleted"/> (as a
+    /// pipe whose reader is gone does).
     /// </summary>
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _completed) || _failed)
+        var state = Interlocked.CompareExchange(ref _state, Flushing, 0);
+        if (state != 0)
         {
-            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: true));
-        }
-        if (TrySendNow())
-        {
-            return new ValueTask<FlushResult>(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
+            if ((state & Completed) != 0)
+            {
+                return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: true));
+            }
+            throw new InvalidOperationException("A flush is already under way.");
         }
         if (_failed)
         {
-            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: true));
+            return new ValueTask<FlushResult>(EndFlush(new FlushResult(isCanceled: false, isCompleted: true)));
         }
-        lock (_gate)
+        if (TrySendNow())
         {
-            _sending = true;
+            return new ValueTask<FlushResult>(EndFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false)));
         }
-        return SendRestAsync(cancellationToken);
+        if (_failed)
+        {
+            return new ValueTask<FlushResult>(EndFlush(new FlushResult(isCanceled: false, isCompleted: true)));
+        }
+        // The kernel's buffer is full: wait for room by sending the head segment asynchronously.
+        _flush.Reset();
+        _flushToken = cancellationToken;
+        var version = _flush.Version;
+        StartWaitingSend();
+        return new ValueTask<FlushResult>(this, version);
     }
 
-    public override void CancelPendingFlush() => Volatile.Write(ref _cancelFlush, true);
+    public override void CancelPendingFlush() => _cancelFlush = true;
 
     /// <summary>
     /// No more writes. When no flush is under way, unsent bytes are dropped (only flushed bytes count), the blocks go
-    /// back and the send side is shut down (FIN); otherwise the flush does that when it ends.
+    /// back and the send side is shut down (FIN; not after an <paramref name="exception"/>); otherwise the flush does
+    /// that when it ends.
     /// </summary>
     public override void Complete(Exception? exception = null)
     {
-        lock (_gate)
+        var previous = Interlocked.Or(ref _state, Completed | (exception is null ? 0 : CompletedWithError));
+        if ((previous & (Completed | Flushing)) == 0)
         {
-            if (_completed)
-            {
-                return;
-            }
-            _completed = true;
-            if (_sending)
-            {
-                return;
-            }
+            Finish();
         }
-        Finish();
     }
 
     /// <summary>Marks the socket as gone (it is being torn down): flushes report completed from now on.</summary>
     internal void Fail() => _failed = true;
+
+    FlushResult IValueTaskSource<FlushResult>.GetResult(short token) => _flush.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<FlushResult>.GetStatus(short token) => _flush.GetStatus(token);
+
+    void IValueTaskSource<FlushResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _flush.OnCompleted(continuation, state, token, flags);
 
     /// <summary>Non-blocking sends of everything written; true when all of it went out.</summary>
     private bool TrySendNow()
@@ -155,10 +190,10 @@ internal sealed class SocketSender(Socket socket) : PipeWriter
                 vectors[count].Length = (nuint)(segment.End - segment.Start);
                 count++;
             }
-            return LinuxSend.Send(socket.SafeHandle, vectors, count, out error);
+            return LinuxSend.Send(_socket.SafeHandle, vectors, count, out error);
         }
         ref var head = ref _segments[_head];
-        return socket.Send(head.Memory.Span[head.Start..head.End], SocketFlags.None, out error);
+        return _socket.Send(head.Memory.Span[head.Start..head.End], SocketFlags.None, out error);
     }
 
     /// <summary>Marks <paramref name="sent"/> bytes from the head as gone, giving back the segments sent whole.</summary>
@@ -180,67 +215,124 @@ internal sealed class SocketSender(Socket socket) : PipeWriter
     }
 
     /// <summary>
-    /// The slow path: the kernel's buffer was full. Waits for room by sending the head segment asynchronously, then
-    /// goes on with non-blocking sends; the state machine is pooled (no allocation per slow flush).
+    /// The slow path: sends the head segment asynchronously (the runtime waits for room), then goes on with
+    /// non-blocking sends; repeats until everything went out. Continues through a cached callback and completes the
+    /// flush through this object (an <see cref="IValueTaskSource{TResult}"/>), so a slow flush allocates nothing.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<FlushResult> SendRestAsync(CancellationToken cancellationToken)
+    private void StartWaitingSend()
     {
-        try
+        while (true)
         {
-            while (true)
+            ValueTask<int> send;
+            try
             {
                 var head = _segments[_head];
-                var sent = await socket.SendAsync(head.Memory[head.Start..head.End], SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                Consume(sent);
-                if (TrySendNow())
-                {
-                    return new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false);
-                }
-                if (_failed)
-                {
-                    return new FlushResult(isCanceled: false, isCompleted: true);
-                }
+#pragma warning disable CA2012 // read once: at once when completed, else from its completion callback (OnSent)
+                send = _socket.SendAsync(head.Memory[head.Start..head.End], SocketFlags.None);
+#pragma warning restore CA2012
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return new FlushResult(isCanceled: true, isCompleted: false);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            _failed = true;
-            return new FlushResult(isCanceled: false, isCompleted: true);
-        }
-        finally
-        {
-            bool finish;
-            lock (_gate)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                _sending = false;
-                finish = _completed;
+                _failed = true;
+                CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
+                return;
             }
-            if (finish)
+            if (!send.IsCompleted)
             {
-                Finish();
+                _pendingSend = send;
+                send.GetAwaiter().UnsafeOnCompleted(_onSent);
+                return;
+            }
+            if (!AfterSend(send))
+            {
+                return;
             }
         }
     }
 
-    private bool ConsumeCancel() => Volatile.Read(ref _cancelFlush) && Interlocked.Exchange(ref _cancelFlush, false);
+    private void OnSent()
+    {
+        var send = _pendingSend;
+        _pendingSend = default;
+        if (AfterSend(send))
+        {
+            StartWaitingSend();
+        }
+    }
 
-    /// <summary>Gives every block back and, when the socket is still fine, sends FIN.</summary>
+    /// <summary>Takes a finished asynchronous send's result and sends on; true when the kernel is full again.</summary>
+    private bool AfterSend(ValueTask<int> send)
+    {
+        try
+        {
+#pragma warning disable CA2012 // called once the send has completed (IsCompleted, or from its completion callback)
+            Consume(send.GetAwaiter().GetResult());
+#pragma warning restore CA2012
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            _failed = true;
+        }
+        if (!_failed && TrySendNow())
+        {
+            CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
+            return false;
+        }
+        if (_failed)
+        {
+            CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
+            return false;
+        }
+        if (_cancelFlush || _flushToken.IsCancellationRequested)
+        {
+            // Between sends: the rest stays for the next flush.
+            _cancelFlush = false;
+            CompleteFlush(new FlushResult(isCanceled: true, isCompleted: false));
+            return false;
+        }
+        return true;
+    }
+
+    private void CompleteFlush(FlushResult result)
+    {
+        _flushToken = default;
+        _flush.SetResult(EndFlush(result));
+    }
+
+    /// <summary>Ends the flush; when the writer was completed meanwhile, finishes it now.</summary>
+    private FlushResult EndFlush(FlushResult result)
+    {
+        var previous = Interlocked.And(ref _state, ~Flushing);
+        if ((previous & Completed) != 0)
+        {
+            Finish();
+            return new FlushResult(result.IsCanceled, isCompleted: true);
+        }
+        return result;
+    }
+
+    private bool ConsumeCancel()
+    {
+        if (!_cancelFlush)
+        {
+            return false;
+        }
+        _cancelFlush = false;
+        return true;
+    }
+
+    /// <summary>Gives every block back and, when the socket is still fine and no error completed the writer, sends FIN.</summary>
     private void Finish()
     {
         while (_head < _count)
         {
             ReleaseHead();
         }
-        if (!_failed)
+        if (!_failed && (Volatile.Read(ref _state) & CompletedWithError) == 0)
         {
             try
             {
-                socket.Shutdown(SocketShutdown.Send);
+                _socket.Shutdown(SocketShutdown.Send);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -268,7 +360,7 @@ internal sealed class SocketSender(Socket socket) : PipeWriter
         ref var segment = ref _segments[_count++];
         if (size <= BlockMemoryPool.BlockSize)
         {
-            var block = BlockMemoryPool.Instance.Rent();
+            var block = _pool.Rent();
             segment = new Segment { Block = block, Memory = block.Memory };
         }
         else

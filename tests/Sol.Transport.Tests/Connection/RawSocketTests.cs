@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using Sol.Testing;
 using Sol.Transport.Sockets;
 
 namespace Sol.Transport.Tests.Connection;
@@ -49,6 +50,7 @@ public sealed class RawSocketTests
         Assert.True(pendingFlushes > 0, "the kernel never pushed back; the asynchronous path was not exercised");
         Assert.NotNull(reading);
         Assert.Equal(0, output.HeldSegments);
+        Assert.Equal(0, pair.Blocks.Outstanding);
         Assert.Equal(Total, output.BytesSent);
         await output.CompleteAsync(); // FIN after the data
         Assert.Equal(Total, await reading.WaitAsync(s_deadline));
@@ -84,7 +86,8 @@ public sealed class RawSocketTests
         var result = await flush.AsTask().WaitAsync(s_deadline);
         Assert.True(result.IsCompleted);
         await output.CompleteAsync();
-        Assert.Equal(0, output.HeldSegments); // the blocks went back once the send ended
+        Assert.Equal(0, output.HeldSegments);
+        Assert.Equal(0, pair.Blocks.Outstanding); // the blocks went back once the send ended
         Assert.True((await output.FlushAsync()).IsCompleted);
     }
 
@@ -98,6 +101,7 @@ public sealed class RawSocketTests
         output.Write("never flushed"u8);
         await output.CompleteAsync();
         Assert.Equal(0, ((SocketSender)output).HeldSegments);
+        Assert.Equal(0, pair.Blocks.Outstanding);
         var received = new byte[64];
         var total = 0;
         while (true)
@@ -113,7 +117,7 @@ public sealed class RawSocketTests
     }
 
     [Fact]
-    public async Task AWriteBiggerThanABlockGoesOutInOnePiece()
+    public async Task AWriteBiggerThanABlockIsTakenWholeAndSent()
     {
         await using var pair = await Pair.ConnectAsync();
         var output = (SocketSender)pair.Server.Pipe.Output;
@@ -123,8 +127,102 @@ public sealed class RawSocketTests
         output.Advance(3 * BlockMemoryPool.BlockSize);
         Assert.False((await output.FlushAsync()).IsCompleted);
         Assert.Equal(0, output.HeldSegments);
+        Assert.Equal(0, pair.Blocks.Outstanding);
         await output.CompleteAsync();
         Assert.Equal(3 * BlockMemoryPool.BlockSize, await ReadAndCheckAsync(pair.Client, 3 * BlockMemoryPool.BlockSize));
+    }
+
+    [Fact]
+    public async Task OneFlushOfMoreBlocksThanOneSendmsgTakesGoesOutWhole()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        const int Total = 2 * 1024 * 1024; // 512 blocks: several sendmsg calls of at most 32, and kernel push-back
+        for (var written = 0; written < Total;)
+        {
+            var span = output.GetSpan();
+            var n = Math.Min(span.Length, Total - written);
+            Fill(span[..n], written);
+            output.Advance(n);
+            written += n;
+        }
+        var reading = Task.Run(() => ReadAndCheckAsync(pair.Client, Total));
+        var result = await output.FlushAsync().AsTask().WaitAsync(s_deadline);
+        Assert.False(result.IsCompleted);
+        Assert.Equal(Total, output.BytesSent);
+        Assert.Equal(0, pair.Blocks.Outstanding);
+        await output.CompleteAsync();
+        Assert.Equal(Total, await reading.WaitAsync(s_deadline));
+    }
+
+    [Fact]
+    public async Task CompletingDuringAPendingFlushLetsItFinishThenSendsFinAndGivesTheBlocksBack()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        long written = 0;
+        ValueTask<FlushResult> flush;
+        do
+        {
+            var span = output.GetSpan(4096)[..4096];
+            Fill(span, written);
+            output.Advance(4096);
+            written += 4096;
+            flush = output.FlushAsync();
+            Assert.True(written < 1L << 30, "the kernel never pushed back");
+        }
+        while (flush.IsCompleted);
+        output.Complete(); // from this thread while the flush waits for the kernel
+        Assert.True(pair.Blocks.Outstanding > 0);
+        var reading = Task.Run(() => ReadAndCheckAsync(pair.Client, written));
+        var result = await flush.AsTask().WaitAsync(s_deadline);
+        Assert.True(result.IsCompleted); // the writer is done
+        Assert.Equal(written, await reading.WaitAsync(s_deadline)); // everything flushed, then FIN
+        Assert.Equal(0, pair.Blocks.Outstanding);
+    }
+
+    [Fact]
+    public async Task CancelPendingFlushEndsTheWaitAfterTheSendUnderWayAndTheRestGoesWithTheNextFlush()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        long written = 0;
+        ValueTask<FlushResult> flush;
+        do
+        {
+            var span = output.GetSpan(4096)[..4096];
+            Fill(span, written);
+            output.Advance(4096);
+            written += 4096;
+            flush = output.FlushAsync();
+            Assert.True(written < 1L << 30, "the kernel never pushed back");
+        }
+        while (flush.IsCompleted);
+        output.CancelPendingFlush();
+        var reading = Task.Run(() => ReadAndCheckAsync(pair.Client, written));
+        var result = await flush.AsTask().WaitAsync(s_deadline);
+        Assert.True(result.IsCanceled || output.HeldSegments == 0, "canceled, unless everything went out in the same send");
+        Assert.False(result.IsCompleted);
+        var next = await output.FlushAsync().AsTask().WaitAsync(s_deadline);
+        Assert.False(next.IsCanceled); // the request was used up
+        Assert.Equal(written, output.BytesSent);
+        await output.CompleteAsync();
+        Assert.Equal(written, await reading.WaitAsync(s_deadline)); // in order, nothing lost or sent twice
+        Assert.Equal(0, pair.Blocks.Outstanding);
+    }
+
+    [Fact]
+    public async Task DisposingEndsAReceiveLoopThatWaitsForTheReaderToMakeRoom()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var input = pair.Server.Pipe.Input;
+        var payload = new byte[1024 * 1024]; // more than the input pipe takes before it pushes back (64 KiB)
+        var sending = pair.Client.SendAsync(payload);
+        var first = await input.ReadAsync().AsTask().WaitAsync(s_deadline);
+        input.AdvanceTo(first.Buffer.Start, first.Buffer.End); // nothing consumed: the pipe fills and the loop waits
+        await Eventually.TrueAsync(() => TryReadMore(input) >= 64 * 1024, s_deadline, "the input pipe filled");
+        await pair.Server.DisposeAsync().AsTask().WaitAsync(s_deadline); // the input reader was never completed
+        _ = sending;
     }
 
     [Fact]
@@ -167,6 +265,17 @@ public sealed class RawSocketTests
         Assert.True((await pair.Server.Pipe.Output.FlushAsync()).IsCompleted);
     }
 
+    private static long TryReadMore(PipeReader input)
+    {
+        if (!input.TryRead(out var result))
+        {
+            return 0;
+        }
+        var length = result.Buffer.Length;
+        input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        return length;
+    }
+
     private static void Fill(Span<byte> span, long position)
     {
         for (var i = 0; i < span.Length; i++)
@@ -203,24 +312,29 @@ public sealed class RawSocketTests
     {
         private readonly RawSocketListener _listener;
 
-        private Pair(RawSocketListener listener, Socket client, TransportConnection server)
+        private Pair(RawSocketListener listener, Socket client, TransportConnection server, BlockMemoryPool blocks)
         {
             _listener = listener;
             Client = client;
             Server = server;
+            Blocks = blocks;
         }
 
         public Socket Client { get; }
+
+        /// <summary>The pool the server's sender takes its blocks from (its own: counts are exact).</summary>
+        public BlockMemoryPool Blocks { get; }
 
         public TransportConnection Server { get; }
 
         public static async Task<Pair> ConnectAsync()
         {
-            var listener = RawSocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var blocks = new BlockMemoryPool();
+            var listener = RawSocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0), blocks);
             var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
             await client.ConnectAsync(listener.Endpoint);
             var server = await listener.AcceptAsync(CancellationToken.None).AsTask().WaitAsync(s_deadline);
-            return new Pair(listener, client, server!);
+            return new Pair(listener, client, server!, blocks);
         }
 
         public async ValueTask DisposeAsync()
