@@ -11,6 +11,8 @@ internal sealed class PipelinesSocketListener : ISocketListener
     // The pipes take their blocks from BlockMemoryPool, not MemoryPool<byte>.Shared (see there why).
     private static readonly PipeOptions s_pipeOptions = new(pool: BlockMemoryPool.Instance, minimumSegmentSize: BlockMemoryPool.BlockSize, useSynchronizationContext: false);
 
+    private static readonly TimeSpan s_acceptBackoff = TimeSpan.FromMilliseconds(10);
+
     private readonly Socket _socket;
 
     private PipelinesSocketListener(Socket socket)
@@ -54,6 +56,20 @@ internal sealed class PipelinesSocketListener : ISocketListener
                 || e is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
             {
                 return null;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors or kernel memory: the pending connection stays queued and accepting again at once
+                // would spin a core; wait a little for connections to close.
+                try
+                {
+                    await Task.Delay(s_acceptBackoff, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+                continue;
             }
             catch (SocketException)
             {

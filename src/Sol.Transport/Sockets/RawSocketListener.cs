@@ -10,6 +10,8 @@ namespace Sol.Transport.Sockets;
 /// </summary>
 internal sealed class RawSocketListener : ISocketListener
 {
+    private static readonly TimeSpan s_acceptBackoff = TimeSpan.FromMilliseconds(10);
+
     private readonly Socket _socket;
     private readonly BlockMemoryPool _sendBlocks;
 
@@ -57,6 +59,20 @@ internal sealed class RawSocketListener : ISocketListener
                 || e is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
             {
                 return null;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors or kernel memory: the pending connection stays queued and accepting again at once
+                // would spin a core; wait a little for connections to close.
+                try
+                {
+                    await Task.Delay(s_acceptBackoff, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+                continue;
             }
             catch (SocketException)
             {
