@@ -5,11 +5,11 @@
 # kernel, in JIT-compiled .NET code and in native runtime libraries, with the kernel's part in µs per message.
 # Needs `perf` (installed through apt as root on Debian: linux-perf) and permission to profile the child (root, or
 # kernel.perf_event_paranoid <= 1).
-# Usage: bench/profile-fanout.sh [--servers pipelines,kestrel,aspnet,direct] [--clients N] [--size B] [--rate HZ] [--seconds S]
+# Usage: bench/profile-fanout.sh [--servers raw,pipelines,kestrel,aspnet,direct] [--clients N] [--size B] [--rate HZ] [--seconds S]
 # Writes the table to stdout; perf data and logs stay in a temporary folder (printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-servers=pipelines,kestrel,aspnet,direct clients=2000 size=200 rate=20 seconds=12
+servers=raw,pipelines,kestrel,aspnet,direct clients=2000 size=200 rate=20 seconds=12
 while [ $# -gt 0 ]; do
     case "$1" in
         --servers) servers=$2 ;;
