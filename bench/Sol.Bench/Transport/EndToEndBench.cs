@@ -45,8 +45,11 @@ public static class EndToEndBench
                 processes.Add((server, process));
                 await WarmUpAsync(process, server, options);
             }
-            await AddScenarioAsync(rows, processes.Count, options.Rounds,
-                i => EchoAsync(processes[i].Process, processes[i].Server, options));
+            if (options.EchoClients > 0)
+            {
+                await AddScenarioAsync(rows, processes.Count, options.Rounds,
+                    i => EchoAsync(processes[i].Process, processes[i].Server, options));
+            }
             foreach (var clients in options.Clients)
             {
                 var loads = new List<BroadcastLoad>();
@@ -165,7 +168,10 @@ public static class EndToEndBench
     private static async Task WarmUpAsync(BenchServerProcess process, BenchServerKind server, EndToEndOptions options)
     {
         var warmup = options with { Warmup = options.Warmup * 2, Duration = TimeSpan.FromMilliseconds(100) };
-        await EchoAsync(process, server, warmup);
+        if (options.EchoClients > 0)
+        {
+            await EchoAsync(process, server, warmup);
+        }
         await using var load = await BroadcastLoad.ConnectAsync(process.Endpoint, 64);
         await process.WaitForConnectionsAsync(65, TimeSpan.FromSeconds(30));
         foreach (var size in options.Sizes)

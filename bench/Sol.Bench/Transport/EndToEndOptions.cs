@@ -7,7 +7,7 @@ namespace Sol.Bench.Transport;
 /// <c>--warmup S</c> per round, <c>--rounds N</c> per row (the median is shown), <c>--servers pipelines,kestrel,raw,aspnet,direct</c>, <c>--clients 16,256,2000</c>,
 /// <c>--sizes 200,2048</c>, <c>--rates 20,0</c> (broadcasts per second; 0 is flat out), <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
 /// (broadcasts in flight flat out), <c>--burst N</c> (messages per publish, one write; 1 by default),
-/// <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
+/// <c>--echo-clients N</c> (0 leaves the echo row out), <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
 /// (sample which types each server allocates in each row and print them; costs the servers a little).
 /// </summary>
 public sealed record EndToEndOptions
@@ -101,6 +101,9 @@ public sealed record EndToEndOptions
                     break;
                 case "--burst":
                     options = options with { Burst = Math.Max(1, (int)Number(args[i], value)) };
+                    break;
+                case "--echo-clients":
+                    options = options with { EchoClients = Math.Max(0, (int)Number(args[i], value)) };
                     break;
                 case "--echo-window":
                     options = options with { EchoWindow = Math.Max(1, (int)Number(args[i], value)) };
