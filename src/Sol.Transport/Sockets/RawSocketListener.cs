@@ -10,73 +10,30 @@ namespace Sol.Transport.Sockets;
 /// </summary>
 internal sealed class RawSocketListener : ISocketListener
 {
-    private static readonly TimeSpan s_acceptBackoff = TimeSpan.FromMilliseconds(10);
-
-    private readonly Socket _socket;
+    private readonly ListeningSocket _listening;
     private readonly BlockMemoryPool _sendBlocks;
 
-    private RawSocketListener(Socket socket, BlockMemoryPool sendBlocks)
+    private RawSocketListener(ListeningSocket listening, BlockMemoryPool sendBlocks)
     {
-        _socket = socket;
+        _listening = listening;
         _sendBlocks = sendBlocks;
-        Endpoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
-    public IPEndPoint Endpoint { get; }
+    public IPEndPoint Endpoint => _listening.Endpoint;
 
     /// <param name="endpoint">Where to listen.</param>
     /// <param name="sendBlocks">Where the senders take their blocks (tests pass their own to count them); <see cref="BlockMemoryPool.Instance"/> by default.</param>
-    public static RawSocketListener Bind(IPEndPoint endpoint, BlockMemoryPool? sendBlocks = null)
-    {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
-            {
-                socket.DualMode = true;
-            }
-            socket.Bind(endpoint);
-            socket.Listen(512);
-            return new RawSocketListener(socket, sendBlocks ?? BlockMemoryPool.Instance);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    public static RawSocketListener Bind(IPEndPoint endpoint, BlockMemoryPool? sendBlocks = null) =>
+        new(ListeningSocket.Bind(endpoint), sendBlocks ?? BlockMemoryPool.Instance);
 
     public async ValueTask<TransportConnection?> AcceptAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            Socket accepted;
-            try
-            {
-                accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException
-                || e is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
+            var accepted = await _listening.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            if (accepted is null)
             {
                 return null;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
-            {
-                // Out of descriptors or kernel memory: the pending connection stays queued and accepting again at once
-                // would spin a core; wait a little for connections to close.
-                try
-                {
-                    await Task.Delay(s_acceptBackoff, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-                continue;
-            }
-            catch (SocketException)
-            {
-                continue; // the peer went away between SYN and accept
             }
             try
             {
@@ -94,7 +51,7 @@ internal sealed class RawSocketListener : ISocketListener
 
     public ValueTask DisposeAsync()
     {
-        _socket.Dispose();
+        _listening.Dispose();
         return ValueTask.CompletedTask;
     }
 }

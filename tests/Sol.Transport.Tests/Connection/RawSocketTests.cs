@@ -63,16 +63,7 @@ public sealed class RawSocketTests
     {
         await using var pair = await Pair.ConnectAsync();
         var output = (SocketSender)pair.Server.Pipe.Output;
-        ValueTask<FlushResult> flush;
-        var guard = 0;
-        do
-        {
-            output.GetSpan(4096)[..4096].Fill(7);
-            output.Advance(4096);
-            flush = output.FlushAsync();
-            Assert.True(++guard < 100_000, "the kernel never pushed back");
-        }
-        while (flush.IsCompleted);
+        var (flush, _) = WriteUntilTheKernelPushesBack(output);
         Assert.True(output.HeldSegments > 0);
         if (abort)
         {
@@ -160,18 +151,7 @@ public sealed class RawSocketTests
     {
         await using var pair = await Pair.ConnectAsync();
         var output = (SocketSender)pair.Server.Pipe.Output;
-        long written = 0;
-        ValueTask<FlushResult> flush;
-        do
-        {
-            var span = output.GetSpan(4096)[..4096];
-            Fill(span, written);
-            output.Advance(4096);
-            written += 4096;
-            flush = output.FlushAsync();
-            Assert.True(written < 1L << 30, "the kernel never pushed back");
-        }
-        while (flush.IsCompleted);
+        var (flush, written) = WriteUntilTheKernelPushesBack(output);
         output.Complete(); // from this thread while the flush waits for the kernel
         Assert.True(pair.Blocks.Outstanding > 0);
         var reading = Task.Run(() => ReadAndCheckAsync(pair.Client, written));
@@ -186,18 +166,7 @@ public sealed class RawSocketTests
     {
         await using var pair = await Pair.ConnectAsync();
         var output = (SocketSender)pair.Server.Pipe.Output;
-        long written = 0;
-        ValueTask<FlushResult> flush;
-        do
-        {
-            var span = output.GetSpan(4096)[..4096];
-            Fill(span, written);
-            output.Advance(4096);
-            written += 4096;
-            flush = output.FlushAsync();
-            Assert.True(written < 1L << 30, "the kernel never pushed back");
-        }
-        while (flush.IsCompleted);
+        var (flush, written) = WriteUntilTheKernelPushesBack(output);
         output.CancelPendingFlush();
         var reading = Task.Run(() => ReadAndCheckAsync(pair.Client, written));
         var result = await flush.AsTask().WaitAsync(s_deadline);
@@ -263,6 +232,24 @@ public sealed class RawSocketTests
         var result = await read.AsTask().WaitAsync(s_deadline);
         Assert.True(result.IsCompleted);
         Assert.True((await pair.Server.Pipe.Output.FlushAsync()).IsCompleted);
+    }
+
+    /// <summary>Writes 4 KiB blocks of <see cref="Fill"/>'s pattern and flushes each, until a flush has to wait.</summary>
+    private static (ValueTask<FlushResult> Flush, long Written) WriteUntilTheKernelPushesBack(SocketSender output)
+    {
+        long written = 0;
+        while (true)
+        {
+            Fill(output.GetSpan(4096)[..4096], written);
+            output.Advance(4096);
+            written += 4096;
+            var flush = output.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                return (flush, written);
+            }
+            Assert.True(written < 1L << 30, "the kernel never pushed back");
+        }
     }
 
     private static long TryReadMore(PipeReader input)
