@@ -142,7 +142,12 @@ public sealed partial class WebSocketConnection : IFrameSink
         else
         {
             Abort();
-            await _output.CompleteAsync().ConfigureAwait(false);
+            if (_sendDone.Task.IsCompleted)
+            {
+                await _output.CompleteAsync().ConfigureAwait(false);
+            }
+            // Else the writer is still inside a write or flush even after the abort (logged by WaitForWriterAsync):
+            // completing the output under it would race with it; the torn-down transport is released below anyway.
         }
         await input.CompleteAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);

@@ -310,7 +310,7 @@ public sealed partial class WebSocketConnection
                 if (!flush.IsCompleted)
                 {
                     _pendingFlush = flush;
-                    flush.GetAwaiter().UnsafeOnCompleted(_onFlushed);
+                    flush.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onFlushed);
                     return;
                 }
                 if (!AfterFlush(flush.GetAwaiter().GetResult()))

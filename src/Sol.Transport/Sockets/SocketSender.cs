@@ -23,8 +23,10 @@ namespace Sol.Transport.Sockets;
 /// <para>Where it differs from <see cref="Pipe"/>: bytes written but not flushed when the writer completes are dropped
 /// (only flushed bytes count); <see cref="Complete"/> with an exception sends no FIN (the owner tears the socket
 /// down); and a send under way cannot be taken back half done, so cancellation (<see cref="CancelPendingFlush"/> or
-/// the token) ends a waiting flush with <see cref="FlushResult.IsCanceled"/> only once the kernel took that send.
-/// The unsent rest stays and goes out with the next flush.</para>
+/// the token, which is only looked at, never registered) ends a waiting flush with <see cref="FlushResult.IsCanceled"/>
+/// only between sends, once the kernel took the one under way — a peer that reads nothing keeps it waiting, and a flush
+/// that completes at once ignores the token. The unsent rest stays and goes out with the next flush (completing the
+/// writer before then sends no FIN). Nothing here uses cancellation today.</para>
 /// </remarks>
 internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 {
@@ -44,6 +46,8 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private int _state;     // Flushing | Completed | CompletedWithError (Interlocked)
     private volatile bool _failed; // the socket failed or was torn down: nothing more goes out
     private volatile bool _cancelFlush;
+    private bool _flushCompleted;  // the pending flush's result was set (OnSent's last-resort catch must not set it twice)
+    private bool _unsentFlushed;   // a canceled flush left flushed bytes unsent: no clean FIN after them
 
     public SocketSender(Socket socket, BlockMemoryPool pool)
     {
@@ -113,6 +117,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         }
         if (TrySendNow())
         {
+            _unsentFlushed = false;
             return new ValueTask<FlushResult>(EndFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false)));
         }
         if (_failed)
@@ -121,6 +126,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         }
         // The kernel's buffer is full: wait for room by sending the head segment asynchronously.
         _flush.Reset();
+        _flushCompleted = false;
         _flushToken = cancellationToken;
         var version = _flush.Version;
         StartWaitingSend();
@@ -177,7 +183,21 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// pooled array) the head segment alone.
     /// </summary>
     [SkipLocalsInit] // the vectors are written before they are read; no 512-byte zeroing per send
-    private unsafe int SendSome(out SocketError error)
+    private int SendSome(out SocketError error)
+    {
+        try
+        {
+            return SendSomeUnguarded(out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            error = SocketError.OperationAborted; // torn down under us (Abort on another thread)
+            return 0;
+        }
+    }
+
+    [SkipLocalsInit]
+    private unsafe int SendSomeUnguarded(out SocketError error)
     {
         if (LinuxSend.IsSupported && _segments[_head].Block is not null)
         {
@@ -241,7 +261,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             if (!send.IsCompleted)
             {
                 _pendingSend = send;
-                send.GetAwaiter().UnsafeOnCompleted(_onSent);
+                send.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onSent); // no captured context
                 return;
             }
             if (!AfterSend(send))
@@ -255,9 +275,18 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     {
         var send = _pendingSend;
         _pendingSend = default;
-        if (AfterSend(send))
+        try
         {
-            StartWaitingSend();
+            if (AfterSend(send))
+            {
+                StartWaitingSend();
+            }
+        }
+        catch (Exception) when (!_flushCompleted)
+        {
+            // Nothing may escape a socket completion callback; the flush ends as if the socket had failed.
+            _failed = true;
+            CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
         }
     }
 
@@ -276,6 +305,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         }
         if (!_failed && TrySendNow())
         {
+            _unsentFlushed = false;
             CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
             return false;
         }
@@ -288,6 +318,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         {
             // Between sends: the rest stays for the next flush.
             _cancelFlush = false;
+            _unsentFlushed = true;
             CompleteFlush(new FlushResult(isCanceled: true, isCompleted: false));
             return false;
         }
@@ -297,6 +328,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private void CompleteFlush(FlushResult result)
     {
         _flushToken = default;
+        _flushCompleted = true;
         _flush.SetResult(EndFlush(result));
     }
 
@@ -322,14 +354,17 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         return true;
     }
 
-    /// <summary>Gives every block back and, when the socket is still fine and no error completed the writer, sends FIN.</summary>
+    /// <summary>
+    /// Gives every block back and, when the socket is still fine, no error completed the writer and no flushed bytes are
+    /// left unsent (a canceled flush: the peer would see a clean end in the middle of a message), sends FIN.
+    /// </summary>
     private void Finish()
     {
         while (_head < _count)
         {
             ReleaseHead();
         }
-        if (!_failed && (Volatile.Read(ref _state) & CompletedWithError) == 0)
+        if (!_failed && !_unsentFlushed && (Volatile.Read(ref _state) & CompletedWithError) == 0)
         {
             try
             {

@@ -194,6 +194,76 @@ public sealed class RawSocketTests
         _ = sending;
     }
 
+    [Theory]
+    [InlineData(100)]   // a pool block: one sendmsg
+    [InlineData(5_000)] // bigger than a block: a pooled array, sent through Socket.Send
+    public async Task AFlushOnASocketDisposedUnderItEndsAsCompletedWithoutThrowing(int size)
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var blocks = new BlockMemoryPool();
+        pair.Client.Blocking = false;
+        var output = new SocketSender(pair.Client, blocks);
+        pair.Client.Dispose(); // as Abort does on another thread, but without telling the sender first
+        output.GetSpan(size)[..size].Fill(1);
+        output.Advance(size);
+        var result = await output.FlushAsync().AsTask().WaitAsync(s_deadline);
+        Assert.True(result.IsCompleted);
+        await output.CompleteAsync();
+        Assert.Equal(0, blocks.Outstanding);
+        Assert.Equal(0, output.HeldSegments);
+    }
+
+    [Fact]
+    public async Task CompletingAfterACanceledFlushLeftBytesSendsNoFin()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        const int Written = 16 * 1024 * 1024; // far more than the kernel's buffers: the flush waits with most of it
+        for (var offset = 0; offset < Written;)
+        {
+            var span = output.GetSpan();
+            var n = Math.Min(span.Length, Written - offset);
+            Fill(span[..n], offset);
+            output.Advance(n);
+            offset += n;
+        }
+        var flush = output.FlushAsync();
+        Assert.False(flush.IsCompleted);
+        output.CancelPendingFlush();
+        var reading = Task.Run(() => ReadUntilTheEndAsync(pair.Client)); // makes room, so the send under way ends
+        var result = await flush.AsTask().WaitAsync(s_deadline);
+        Assert.True(result.IsCanceled);
+        Assert.True(output.HeldSegments > 0);
+        await output.CompleteAsync(); // flushed bytes are still unsent: a FIN now would end the stream mid-message
+        await pair.Server.DisposeAsync();
+        var (total, error) = await reading.WaitAsync(s_deadline);
+        Assert.Equal(SocketError.ConnectionReset, error); // not a clean end of stream
+        Assert.True(total < Written);
+    }
+
+    /// <summary>Reads until the end of the stream; the bytes read and how it ended (Success: a clean FIN).</summary>
+    private static async Task<(long Total, SocketError Error)> ReadUntilTheEndAsync(Socket client)
+    {
+        var buffer = new byte[256 * 1024];
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var n = await client.ReceiveAsync(buffer.AsMemory());
+                if (n == 0)
+                {
+                    return (total, SocketError.Success);
+                }
+                total += n;
+            }
+        }
+        catch (SocketException e)
+        {
+            return (total, e.SocketErrorCode);
+        }
+    }
+
     [Fact]
     public async Task TheInputCarriesWhatArrivedAndEndsAtThePeersFin()
     {
