@@ -27,16 +27,7 @@ public sealed class RawSocketTests
         var pendingFlushes = 0;
         for (var offset = 0; offset < Total; offset += Chunk)
         {
-            var span = output.GetSpan(); // block by block, as the frame writer does
-            var written = 0;
-            while (written < Chunk)
-            {
-                span = output.GetSpan();
-                var n = Math.Min(span.Length, Chunk - written);
-                Fill(span[..n], offset + written);
-                output.Advance(n);
-                written += n;
-            }
+            WritePattern(output, offset, Chunk);
             var flush = output.FlushAsync();
             if (!flush.IsCompleted)
             {
@@ -129,14 +120,7 @@ public sealed class RawSocketTests
         await using var pair = await Pair.ConnectAsync();
         var output = (SocketSender)pair.Server.Pipe.Output;
         const int Total = 2 * 1024 * 1024; // 512 blocks: several sendmsg calls of at most 32, and kernel push-back
-        for (var written = 0; written < Total;)
-        {
-            var span = output.GetSpan();
-            var n = Math.Min(span.Length, Total - written);
-            Fill(span[..n], written);
-            output.Advance(n);
-            written += n;
-        }
+        WritePattern(output, 0, Total);
         var reading = Task.Run(() => ReadAndCheckAsync(pair.Client, Total));
         var result = await output.FlushAsync().AsTask().WaitAsync(s_deadline);
         Assert.False(result.IsCompleted);
@@ -219,14 +203,7 @@ public sealed class RawSocketTests
         await using var pair = await Pair.ConnectAsync();
         var output = (SocketSender)pair.Server.Pipe.Output;
         const int Written = 16 * 1024 * 1024; // far more than the kernel's buffers: the flush waits with most of it
-        for (var offset = 0; offset < Written;)
-        {
-            var span = output.GetSpan();
-            var n = Math.Min(span.Length, Written - offset);
-            Fill(span[..n], offset);
-            output.Advance(n);
-            offset += n;
-        }
+        WritePattern(output, 0, Written);
         var flush = output.FlushAsync();
         Assert.False(flush.IsCompleted);
         output.CancelPendingFlush();
@@ -304,6 +281,19 @@ public sealed class RawSocketTests
         Assert.True((await pair.Server.Pipe.Output.FlushAsync()).IsCompleted);
     }
 
+    /// <summary>Writes <paramref name="count"/> bytes of <see cref="Fill"/>'s pattern from <paramref name="position"/>, span by span as the frame writer does.</summary>
+    private static void WritePattern(SocketSender output, long position, int count)
+    {
+        for (var written = 0; written < count;)
+        {
+            var span = output.GetSpan();
+            var n = Math.Min(span.Length, count - written);
+            Fill(span[..n], position + written);
+            output.Advance(n);
+            written += n;
+        }
+    }
+
     /// <summary>Writes 4 KiB blocks of <see cref="Fill"/>'s pattern and flushes each, until a flush has to wait.</summary>
     private static (ValueTask<FlushResult> Flush, long Written) WriteUntilTheKernelPushesBack(SocketSender output)
     {
@@ -365,33 +355,23 @@ public sealed class RawSocketTests
     }
 
     /// <summary>A raw listener on 127.0.0.1:0, one client socket, and the accepted connection.</summary>
-    private sealed class Pair : IAsyncDisposable
+    private sealed class Pair(RawSocketListener listener, Socket client, TransportConnection server, BlockMemoryPool blocks) : IAsyncDisposable
     {
-        private readonly RawSocketListener _listener;
-
-        private Pair(RawSocketListener listener, Socket client, TransportConnection server, BlockMemoryPool blocks)
-        {
-            _listener = listener;
-            Client = client;
-            Server = server;
-            Blocks = blocks;
-        }
-
-        public Socket Client { get; }
+        public Socket Client => client;
 
         /// <summary>The pool the server's sender takes its blocks from (its own: counts are exact).</summary>
-        public BlockMemoryPool Blocks { get; }
+        public BlockMemoryPool Blocks => blocks;
 
-        public TransportConnection Server { get; }
+        public TransportConnection Server => server;
 
         public static async Task<Pair> ConnectAsync()
         {
             var blocks = new BlockMemoryPool();
-            var listener = RawSocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0), blocks);
-            var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
-            await client.ConnectAsync(listener.Endpoint);
-            var server = await listener.AcceptAsync(CancellationToken.None).AsTask().WaitAsync(s_deadline);
-            return new Pair(listener, client, server!, blocks);
+            var bound = RawSocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0), blocks);
+            var connecting = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
+            await connecting.ConnectAsync(bound.Endpoint);
+            var accepted = await bound.AcceptAsync(CancellationToken.None).AsTask().WaitAsync(s_deadline);
+            return new Pair(bound, connecting, accepted!, blocks);
         }
 
         public async ValueTask DisposeAsync()
@@ -400,7 +380,7 @@ public sealed class RawSocketTests
             await Server.Pipe.Output.CompleteAsync();
             await Server.Pipe.Input.CompleteAsync();
             await Server.DisposeAsync();
-            await _listener.DisposeAsync();
+            await listener.DisposeAsync();
         }
     }
 }
