@@ -1,6 +1,6 @@
 namespace Sol.Transport;
 
-/// <summary>Which socket library accepts connections and turns them into pipes.</summary>
+/// <summary>Which socket code accepts connections and moves their bytes (<see cref="Raw"/>, our own, is the default).</summary>
 public enum SocketTransportKind
 {
     /// <summary>Pipelines.Sockets.Unofficial 2.2.16 (<c>SocketConnection.Create</c> on accepted sockets).</summary>
@@ -10,8 +10,8 @@ public enum SocketTransportKind
     Kestrel,
 
     /// <summary>
-    /// Sol.Transport's own loop on plain sockets: a receive loop into the input pipe, and sends made on the flushing
-    /// thread with non-blocking <c>send</c> (asynchronous only while the kernel's buffer is full).
+    /// Sol.Transport's own loop on plain sockets (the default): a receive loop into the input pipe, and sends made on the
+    /// flushing thread with one non-blocking <c>sendmsg</c> per flush (asynchronous only while the kernel's buffer is full).
     /// </summary>
     Raw,
 }

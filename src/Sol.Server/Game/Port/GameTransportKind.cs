@@ -9,7 +9,7 @@ public enum GameTransportKind
     /// <summary>Sol.Transport's WebSocket server on Kestrel's socket transport.</summary>
     Kestrel,
 
-    /// <summary>Sol.Transport's WebSocket server on its own raw socket loop (sends made on the flushing thread).</summary>
+    /// <summary>Sol.Transport's WebSocket server on its own raw socket loop (the default; sends made on the flushing thread).</summary>
     Raw,
 
     /// <summary>ASP.NET Core's WebSockets middleware (the first port; kept as a baseline to measure against).</summary>
