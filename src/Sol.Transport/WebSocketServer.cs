@@ -63,7 +63,8 @@ public sealed class WebSocketServer : IAsyncDisposable
             {
                 SocketTransportKind.Kestrel => await KestrelSocketListener.BindAsync(options.Endpoint, loggers, cancellationToken).ConfigureAwait(false),
                 SocketTransportKind.Raw => RawSocketListener.Bind(options.Endpoint),
-                _ => PipelinesSocketListener.Bind(options.Endpoint),
+                SocketTransportKind.Pipelines => PipelinesSocketListener.Bind(options.Endpoint),
+                _ => throw new ArgumentOutOfRangeException(nameof(options), options.Sockets, "Unknown socket kind."),
             };
         }
         catch (Exception e) when (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } or AddressInUseException)

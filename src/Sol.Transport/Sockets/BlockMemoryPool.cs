@@ -18,7 +18,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     private readonly Block?[] _free = new Block?[MaxPooled];
     private int _count;
     private long _created;
-    private long _outstanding;
+    private long _outstanding; // guarded by _gate
 
     public static BlockMemoryPool Instance { get; } = new();
 
@@ -28,14 +28,23 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     public long Created => Volatile.Read(ref _created);
 
     /// <summary>Blocks rented and not given back (tests: none left once a connection is done).</summary>
-    public long Outstanding => Interlocked.Read(ref _outstanding);
+    public long Outstanding
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outstanding;
+            }
+        }
+    }
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
-        Interlocked.Increment(ref _outstanding);
         lock (_gate)
         {
+            _outstanding++; // counted under the lock the rent takes anyway (no extra atomic per block)
             if (_count > 0)
             {
                 var block = _free[--_count]!;
@@ -62,7 +71,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
                 return; // disposed twice: ignore, as MemoryPool owners may be
             }
             block.Rented = false;
-            Interlocked.Decrement(ref _outstanding);
+            _outstanding--;
             if (_count < MaxPooled)
             {
                 _free[_count++] = block;

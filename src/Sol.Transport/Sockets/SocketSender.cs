@@ -46,7 +46,6 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private int _state;     // Flushing | Completed | CompletedWithError (Interlocked)
     private volatile bool _failed; // the socket failed or was torn down: nothing more goes out
     private volatile bool _cancelFlush;
-    private bool _flushCompleted;  // the pending flush's result was set (OnSent's last-resort catch must not set it twice)
     private bool _unsentFlushed;   // a canceled flush left flushed bytes unsent: no clean FIN after them
 
     public SocketSender(Socket socket, BlockMemoryPool pool)
@@ -126,7 +125,6 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         }
         // The kernel's buffer is full: wait for room by sending the head segment asynchronously.
         _flush.Reset();
-        _flushCompleted = false;
         _flushToken = cancellationToken;
         var version = _flush.Version;
         StartWaitingSend();
@@ -282,7 +280,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
                 StartWaitingSend();
             }
         }
-        catch (Exception) when (!_flushCompleted)
+        catch (Exception) when (_flush.GetStatus(_flush.Version) == ValueTaskSourceStatus.Pending) // its result was not set yet
         {
             // Nothing may escape a socket completion callback; the flush ends as if the socket had failed.
             _failed = true;
@@ -328,7 +326,6 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private void CompleteFlush(FlushResult result)
     {
         _flushToken = default;
-        _flushCompleted = true;
         _flush.SetResult(EndFlush(result));
     }
 
