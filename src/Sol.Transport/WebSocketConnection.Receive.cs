@@ -25,6 +25,10 @@ public sealed partial class WebSocketConnection : IFrameSink
         var status = AbnormalClosure;
         try
         {
+            if (Sockets.IoLoop.Current is not null)
+            {
+                await Task.Yield(); // the open hook may wait (a database): off the I/O loop (see IoLoop)
+            }
             await handler.OnOpenAsync(this).ConfigureAwait(false);
             status = await ReceiveAsync().ConfigureAwait(false);
         }

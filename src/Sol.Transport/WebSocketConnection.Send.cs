@@ -260,7 +260,7 @@ public sealed partial class WebSocketConnection
     {
         if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
         {
-            SendScheduler.Shared.Schedule(this);
+            _transport.Scheduler.Schedule(this);
         }
     }
 

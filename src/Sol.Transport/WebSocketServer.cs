@@ -318,6 +318,12 @@ public sealed class WebSocketServer : IAsyncDisposable
 
     private async ValueTask<UpgradeVerdict> AskHandlerAsync(UpgradeRequest request)
     {
+        if (IoLoop.Current is not null)
+        {
+            // The upgrade and open hooks may wait on a database or a lock: not on an I/O loop, which serves every socket
+            // on it. Once per connection; its messages come back to the loop.
+            await Task.Yield();
+        }
         try
         {
             return await _handler.OnUpgradeAsync(request).ConfigureAwait(false);

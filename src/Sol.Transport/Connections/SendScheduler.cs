@@ -3,38 +3,54 @@ using System.Collections.Concurrent;
 namespace Sol.Transport.Connections;
 
 /// <summary>
-/// Runs connection writers in batches: a connection with something to send is put in one queue, and a few drainers
-/// (thread-pool work items, at most one per core) write one connection after another. A broadcast to 2,000 clients
-/// is then a handful of work items instead of 2,000 — each of which would go through the thread pool's queue and could
-/// wake a sleeping worker.
+/// Runs connection writers in batches: a connection with something to send is put in one queue, and drainers write one
+/// connection after another. A broadcast to 2,000 clients is then a handful of work items instead of 2,000 — each of
+/// which would go through a queue and could wake a sleeping thread.
 /// </summary>
 /// <remarks>
-/// A writer never blocks (a flush that would wait continues through its own callback, outside this queue), so one
-/// connection cannot hold a drainer. A drainer gives its thread back after <see cref="Budget"/> writers and queues
-/// itself again, so the receive loops and the game's other work get the thread pool between batches even when
-/// sends never stop.
+/// <para>One drainer runs while there is anything to write; it calls in a helper (up to one drainer per core or I/O
+/// loop) only when more than <see cref="HelpBacklog"/> writers are waiting, so a small broadcast at a tick rate wakes
+/// one thread, not one per core, while a large one is written by several cores at once.</para>
+/// <para>A writer never blocks (a flush that would wait continues through its own callback, outside this queue), so
+/// one connection cannot hold a drainer. A drainer gives its thread back after <see cref="Budget"/> writers and queues
+/// itself again, so the receive loops and the game's other work get the thread between batches even when sends never
+/// stop.</para>
 /// </remarks>
 internal sealed class SendScheduler : IThreadPoolWorkItem
 {
-    /// <summary>Writers a drainer runs before it goes to the back of the thread pool's queue.</summary>
+    /// <summary>Writers a drainer runs before it goes to the back of its queue.</summary>
     internal const int Budget = 512;
+
+    /// <summary>Writers waiting beyond which a running drainer calls in another one.</summary>
+    internal const int HelpBacklog = 64;
+
+    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere));
 
     private readonly ConcurrentQueue<IScheduledWriter> _ready = new();
     private readonly int _maxDrainers;
     private readonly Action<IThreadPoolWorkItem> _queueWorkItem;
+    private readonly Action<IThreadPoolWorkItem> _queueHelper;
     private int _drainers;
 
     /// <param name="maxDrainers">Drainers running at once.</param>
     /// <param name="queueWorkItem">Where a drainer goes to run (the thread pool; tests run them by hand).</param>
-    public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null)
+    /// <param name="queueHelper">Where a helper goes to run (another thread than the caller's); <paramref name="queueWorkItem"/> by default.</param>
+    public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDrainers, 1);
         _maxDrainers = maxDrainers;
         _queueWorkItem = queueWorkItem ?? (static item => ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false));
+        _queueHelper = queueHelper ?? _queueWorkItem;
     }
 
-    /// <summary>One drainer per core, shared by every server in the process.</summary>
+    /// <summary>Drainers on the thread pool, one per core, shared by every server in the process.</summary>
     public static SendScheduler Shared { get; } = new(Environment.ProcessorCount);
+
+    /// <summary>
+    /// Drainers on the I/O loops, one per loop (the raw kind on Linux): a broadcast from a message just read runs on
+    /// the same thread after it without a wake-up; from elsewhere (a game tick) it wakes one loop.
+    /// </summary>
+    public static SendScheduler IoLoops => s_ioLoops.Value;
 
     /// <summary>Drainers running or queued now (tests).</summary>
     internal int Drainers => Volatile.Read(ref _drainers);
@@ -43,9 +59,9 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     public void Schedule(IScheduledWriter writer)
     {
         _ready.Enqueue(writer);
-        // Enqueue is a full fence; so is the drainer's decrement before it looks at the queue once more, so either it
-        // sees this writer or this sees its slot free.
-        if (TryTakeSlot())
+        // Enqueue is a full fence; so is a drainer's decrement before it looks at the queue once more, so either a
+        // running drainer sees this writer or this sees none running and starts one.
+        if (Volatile.Read(ref _drainers) == 0 && TryTakeSlot())
         {
             _queueWorkItem(this);
         }
@@ -55,6 +71,10 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     {
         while (true)
         {
+            if (_ready.Count > HelpBacklog && TryTakeSlot())
+            {
+                _queueHelper(this);
+            }
             for (var i = 0; i < Budget; i++)
             {
                 if (!_ready.TryDequeue(out var writer))

@@ -1,11 +1,16 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Sol.Transport.Connections;
 
 namespace Sol.Transport.Sockets;
 
-/// <summary>One accepted socket of the raw kind: input pipe filled by <see cref="ReceiveLoopAsync"/>, output <see cref="SocketSender"/>.</summary>
-internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe
+/// <summary>
+/// One accepted socket of the raw kind: output <see cref="SocketSender"/>; input pipe filled on an <see cref="IoLoop"/>
+/// (Linux) or, elsewhere, by <see cref="ReceiveLoopAsync"/>.
+/// </summary>
+internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, IIoLoopSocket, IThreadPoolWorkItem
 {
     // The input pipe continues its reader inline on the receiving thread (the connection's read loop only parses and
     // hands messages on), as the other kinds' inline reads do; its blocks come from BlockMemoryPool.
@@ -22,12 +27,32 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe
     private readonly Task _receiving;
     private int _aborted;
 
+    // The loop's side (touched on the loop's thread only, but for the token's allocation).
+    private readonly IoLoop? _loop;
+    private readonly TaskCompletionSource? _inputEnded;
+    private readonly Action? _onFlushed;
+    private GCHandle _token;
+    private ValueTask<FlushResult> _pendingFlush;
+    private bool _paused;     // the input pipe is full: reading waits for _pendingFlush
+    private bool _ended;      // the input pipe was completed
+    private bool _hangUp;     // the peer's FIN (or an error) was reported: read until the end
+
     public RawSocketConnection(Socket socket, BlockMemoryPool sendBlocks)
     {
         _socket = socket;
         _output = new SocketSender(socket, sendBlocks);
         RemoteEndPoint = socket.RemoteEndPoint;
-        _receiving = ReceiveLoopAsync();
+        if (!IoLoop.IsSupported)
+        {
+            _receiving = ReceiveLoopAsync();
+            return;
+        }
+        _loop = IoLoop.Next();
+        _inputEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _receiving = _inputEnded.Task;
+        _onFlushed = () => _loop.Post(this);
+        _token = GCHandle.Alloc(this);
+        _loop.Watch(socket.SafeHandle, GCHandle.ToIntPtr(_token));
     }
 
     public override IDuplexPipe Pipe => this;
@@ -38,13 +63,22 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe
 
     public override EndPoint? RemoteEndPoint { get; }
 
+    /// <summary>Broadcast drainers run on the I/O loops when the input does (no thread pool hand-off either way).</summary>
+    internal override SendScheduler Scheduler => _loop is null ? SendScheduler.Shared : SendScheduler.IoLoops;
+
     public override void Abort()
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
             _output.Fail();
+            _loop?.Unwatch(_socket.SafeHandle); // before the descriptor can be reused
+            if (!_output.SentFin)
+            {
+                AbortiveClose();
+            }
             _socket.Dispose();
             _input.Writer.CancelPendingFlush(); // a receive loop waiting for the reader to make room ends too
+            _loop?.Post(this); // ends the input and frees the token there
         }
     }
 
@@ -56,8 +90,147 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe
         _output.Complete();
     }
 
+    void IIoLoopSocket.OnReady(uint events)
+    {
+        if ((events & (Epoll.ReadHangUp | Epoll.Hup | Epoll.Err)) != 0)
+        {
+            _hangUp = true; // read on to the end even past a short read (the edge that said so is gone)
+        }
+        if (!_paused && !_ended)
+        {
+            ReceiveAvailable();
+        }
+    }
+
     /// <summary>
-    /// Socket to input pipe. An idle connection waits with a zero-byte receive, holding no buffer; then reads what
+    /// Torn down before the send side ended cleanly (a failure, or flushed bytes left unsent): the peer sees a reset,
+    /// not a clean end of stream in the middle of a message — as it does when the runtime closes a socket with a receive
+    /// still pending.
+    /// </summary>
+    private void AbortiveClose()
+    {
+        try
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed.
+        }
+    }
+
+    /// <summary>On the loop: after a full pipe's flush completed, or after <see cref="Abort"/>.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (_paused)
+        {
+            if (!_pendingFlush.IsCompleted)
+            {
+                return; // its callback posts again
+            }
+            _paused = false;
+            var result = _pendingFlush.GetAwaiter().GetResult();
+            _pendingFlush = default;
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                EndInput(null);
+            }
+        }
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            EndInput(null);
+            if (_token.IsAllocated)
+            {
+                _token.Free(); // unwatched before this was posted, and this loop's earlier events are handled
+            }
+            return;
+        }
+        if (!_ended)
+        {
+            ReceiveAvailable();
+        }
+    }
+
+    /// <summary>
+    /// On the loop: reads what the socket holds into the input pipe, whose reader runs inline. Stops at a short read
+    /// (edge-triggered: more input is a new event), when the pipe is full (reading goes on once the reader made room),
+    /// or at the input's end.
+    /// </summary>
+    private void ReceiveAvailable()
+    {
+        var writer = _input.Writer;
+        while (true)
+        {
+            if (Volatile.Read(ref _aborted) != 0)
+            {
+                EndInput(null);
+                return;
+            }
+            var memory = writer.GetMemory(1);
+            int received;
+            SocketError error;
+            try
+            {
+                received = _socket.Receive(memory.Span, SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                EndInput(null); // torn down under us
+                return;
+            }
+            if (error == SocketError.WouldBlock)
+            {
+                return;
+            }
+            if (error != SocketError.Success || received == 0)
+            {
+                // Reset, or the peer's FIN; nothing to report when the teardown was ours.
+                EndInput(error == SocketError.Success || Volatile.Read(ref _aborted) != 0
+                    ? null
+                    : new IOException($"Receive failed: {error}.", new SocketException((int)error)));
+                return;
+            }
+            writer.Advance(received);
+            var flush = writer.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                _paused = true;
+                _pendingFlush = flush;
+                flush.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onFlushed!);
+                return;
+            }
+            var result = flush.GetAwaiter().GetResult();
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                EndInput(null);
+                return;
+            }
+            if (received < memory.Length && !_hangUp)
+            {
+                return; // the socket is drained; what arrives later raises a new event
+            }
+        }
+    }
+
+    private void EndInput(Exception? error)
+    {
+        if (_ended)
+        {
+            return;
+        }
+        _ended = true;
+        try
+        {
+            _input.Writer.Complete(error);
+        }
+        finally
+        {
+            _inputEnded!.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Socket to input pipe (where there are no I/O loops). An idle connection waits with a zero-byte receive, holding no buffer; then reads what
     /// arrived into the pipe's block. Ends at the peer's FIN, a socket error, teardown, or when the reader completes.
     /// </summary>
     private async Task ReceiveLoopAsync()

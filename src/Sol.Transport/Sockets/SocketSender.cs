@@ -58,6 +58,9 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// <summary>Bytes handed to the kernel so far (tests).</summary>
     internal long BytesSent { get; private set; }
 
+    /// <summary>The send side was shut down cleanly (FIN after everything flushed).</summary>
+    internal bool SentFin { get; private set; }
+
     /// <summary>Blocks (or arrays) held for unsent or unflushed bytes (tests: none once everything went out).</summary>
     internal int HeldSegments => _count - _head;
 
@@ -366,6 +369,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             try
             {
                 _socket.Shutdown(SocketShutdown.Send);
+                SentFin = true;
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {

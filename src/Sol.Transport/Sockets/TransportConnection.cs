@@ -10,6 +10,9 @@ internal abstract class TransportConnection : IAsyncDisposable
 
     public abstract EndPoint? RemoteEndPoint { get; }
 
+    /// <summary>Where the connection's writer runs when it has something to send.</summary>
+    internal virtual Connections.SendScheduler Scheduler => Connections.SendScheduler.Shared;
+
     /// <summary>Tears the socket down now (pending reads end); safe to call more than once and from any thread.</summary>
     public abstract void Abort();
 

@@ -56,7 +56,7 @@ public sealed class SendSchedulerTests
     }
 
     [Fact]
-    public void AtMostMaxDrainersAreStartedAndAWriterQueuedWhileOneRunsIsPickedUp()
+    public void ASmallBurstStartsOneDrainerEvenWithSlotsFreeAndAWriterQueuedWhileItRunsIsPickedUp()
     {
         var queued = new Queue<IThreadPoolWorkItem>();
         var scheduler = new SendScheduler(maxDrainers: 2, queued.Enqueue);
@@ -73,11 +73,40 @@ public sealed class SendSchedulerTests
         scheduler.Schedule(new Writer(() => ran.Add("second")));
         scheduler.Schedule(new Writer(() => ran.Add("third")));
 
-        Assert.Equal(2, queued.Count);
-        queued.Dequeue().Execute(); // runs all three and the late one: the second drainer finds nothing
+        Assert.Single(queued); // no helper for three writers: one thread is woken, not one per core
         queued.Dequeue().Execute();
         Assert.Equal(["first", "second", "third", "late"], ran);
         Assert.Equal(0, scheduler.Drainers);
+        Assert.Empty(queued);
+    }
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(1, 0)]
+    public void ABacklogOverTheLimitCallsInOneHelperElsewhereWhenASlotIsFree(int maxDrainers, int helpers)
+    {
+        var queued = new Queue<IThreadPoolWorkItem>();
+        var helped = new Queue<IThreadPoolWorkItem>();
+        var scheduler = new SendScheduler(maxDrainers, queued.Enqueue, helped.Enqueue);
+        var ran = 0;
+        for (var i = 0; i < SendScheduler.HelpBacklog + 1; i++)
+        {
+            scheduler.Schedule(new Writer(() => ran++));
+        }
+        Assert.Single(queued);
+        Assert.Empty(helped);
+
+        queued.Dequeue().Execute(); // sees the backlog before it starts writing
+
+        Assert.Equal(helpers, helped.Count);
+        Assert.Equal(SendScheduler.HelpBacklog + 1, ran);
+        Assert.Equal(helpers, scheduler.Drainers); // the helper holds its slot until it ran
+        while (helped.TryDequeue(out var helper))
+        {
+            helper.Execute(); // finds nothing left and gives its slot back
+        }
+        Assert.Equal(0, scheduler.Drainers);
+        Assert.Empty(queued);
     }
 
     [Fact]

@@ -1,0 +1,209 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Sol.Transport.Sockets;
+
+/// <summary>A socket watched by an <see cref="IoLoop"/>: told on the loop's thread when it is readable or hung up.</summary>
+internal interface IIoLoopSocket
+{
+    void OnReady(uint events);
+}
+
+/// <summary>
+/// One I/O thread of the raw socket kind (Linux): an epoll instance watching its sockets for input, edge-triggered, and
+/// a queue of work posted to it. The thread reads a readable socket itself and runs what comes after inline — the
+/// connection's read loop and, when that broadcasts, the send scheduler's drainer — so a message in and the sends it
+/// causes cost one wake-up of one thread.
+/// </summary>
+/// <remarks>
+/// <para>Why not the runtime's engine: it reads on its epoll thread and hands every completion to the thread pool,
+/// whose workers spin before they sleep. At 20 Hz with few clients that hand-off and spin was most of the CPU per
+/// message (bench/results/transport-e2e.md).</para>
+/// <para>Whatever runs on a loop must not block: the loop serves every socket on it. The transport itself leaves the
+/// loop before it calls the application's upgrade and open hooks (which may reach a database); messages reach
+/// <see cref="IWebSocketHandler.OnMessage"/> on it.</para>
+/// <para>The loops are per process, like the runtime's own engine, one per core, started on first use and never
+/// stopped (background threads).</para>
+/// </remarks>
+internal sealed unsafe class IoLoop
+{
+    private const int EventCapacity = 256;
+
+    /// <summary>Posted items run per turn before the loop looks at its sockets again.</summary>
+    private const int PostedPerTurn = 64;
+
+    private static readonly Lazy<IoLoop[]> s_loops = new(StartLoops);
+    private static int s_next;
+
+    [ThreadStatic]
+    private static IoLoop? t_current;
+
+    private readonly int _epoll;
+    private readonly int _wake;
+    private readonly ConcurrentQueue<IThreadPoolWorkItem> _posted = new();
+    private int _wakePending; // 1 while the eventfd holds a wake-up the loop has not taken
+
+    private IoLoop(int index)
+    {
+        _epoll = Epoll.Create();
+        _wake = Epoll.CreateEventFd();
+        Epoll.Add(_epoll, _wake, Epoll.In, 0); // level-triggered: it stays ready until drained
+        var thread = new Thread(Run) { IsBackground = true, Name = $"Sol I/O {index}" };
+        thread.UnsafeStart();
+    }
+
+    /// <summary>
+    /// Loops to start: <c>SOL_IO_THREADS</c> when set (0 turns them off: the raw kind then reads through the runtime's
+    /// engine and drains sends on the thread pool), else one per core.
+    /// </summary>
+    public static int Configured { get; } = ReadConfigured();
+
+    /// <summary>The raw kind uses loops here (Linux on x64 or Arm64, and not turned off).</summary>
+    public static bool IsSupported { get; } = Configured > 0 && Epoll.IsSupported;
+
+    /// <summary>Loops in the process.</summary>
+    public static int Count => s_loops.Value.Length;
+
+    /// <summary>The loop whose thread this is, if any.</summary>
+    public static IoLoop? Current => t_current;
+
+    /// <summary>The next loop, round robin (where a new connection goes).</summary>
+    public static IoLoop Next()
+    {
+        var loops = s_loops.Value;
+        return loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
+    }
+
+    /// <summary>Runs <paramref name="item"/> on this thread's loop if it is one (after what it is doing; no wake-up), else on the next loop.</summary>
+    public static void PostHereOrAnywhere(IThreadPoolWorkItem item) => (t_current ?? Next()).Post(item);
+
+    /// <summary>Runs <paramref name="item"/> on another loop than this thread's (a helper), if there is another.</summary>
+    public static void PostElsewhere(IThreadPoolWorkItem item)
+    {
+        var loop = Next();
+        if (loop == t_current)
+        {
+            loop = Next();
+        }
+        loop.Post(item);
+    }
+
+    /// <summary>Runs <paramref name="item"/> on this loop's thread soon (from any thread).</summary>
+    public void Post(IThreadPoolWorkItem item)
+    {
+        _posted.Enqueue(item);
+        // Enqueue is a full fence; the loop clears the flag before it drains the queue, so either it sees this item or
+        // this sees the flag clear and wakes it.
+        if (t_current != this && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            Epoll.Signal(_wake);
+        }
+    }
+
+    /// <summary>Watches <paramref name="socket"/> for input (edge-triggered) until <see cref="Unwatch"/>.</summary>
+    /// <param name="token">A <see cref="GCHandle"/> to the <see cref="IIoLoopSocket"/>; freed by the caller, on this loop, after <see cref="Unwatch"/>.</param>
+    public void Watch(SafeSocketHandle socket, nint token)
+    {
+        var added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            Epoll.Add(_epoll, (int)socket.DangerousGetHandle(), Epoll.In | Epoll.ReadHangUp | Epoll.EdgeTriggered, token);
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops watching <paramref name="socket"/> (call before closing it, so a reused descriptor is never taken for it).
+    /// Events already taken by the loop may still be delivered, up to the end of its turn: free the token from an item
+    /// posted to the loop after this.
+    /// </summary>
+    public void Unwatch(SafeSocketHandle socket)
+    {
+        var added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            Epoll.Remove(_epoll, (int)socket.DangerousGetHandle());
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed: closing removed it from the epoll set.
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    private static int ReadConfigured()
+    {
+        var text = Environment.GetEnvironmentVariable("SOL_IO_THREADS");
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return Environment.ProcessorCount;
+        }
+        return int.TryParse(text, out var count) && count >= 0 && count <= 1024
+            ? count
+            : throw new InvalidOperationException($"SOL_IO_THREADS must be a whole number from 0 to 1024 (0: no I/O loops), not '{text}'.");
+    }
+
+    private static IoLoop[] StartLoops()
+    {
+        var loops = new IoLoop[Math.Max(1, Configured)];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = new IoLoop(i);
+        }
+        return loops;
+    }
+
+    private void Run()
+    {
+        t_current = this;
+        var events = (byte*)NativeMemory.Alloc((nuint)(EventCapacity * Epoll.EventSize));
+        while (true)
+        {
+            var count = Epoll.Wait(_epoll, events, EventCapacity, _posted.IsEmpty ? -1 : 0);
+            for (var i = 0; i < count; i++)
+            {
+                var data = Epoll.DataAt(events, i);
+                if (data == 0)
+                {
+                    Epoll.Drain(_wake);
+                    Volatile.Write(ref _wakePending, 0);
+                    continue;
+                }
+                try
+                {
+                    ((IIoLoopSocket)GCHandle.FromIntPtr(data).Target!).OnReady(Epoll.EventsAt(events, i));
+                }
+                catch (Exception)
+                {
+                    // A socket handles its own failures; nothing may take the loop (and every socket on it) down.
+                }
+            }
+            for (var i = 0; i < PostedPerTurn && _posted.TryDequeue(out var item); i++)
+            {
+                try
+                {
+                    item.Execute();
+                }
+                catch (Exception)
+                {
+                    // As above.
+                }
+            }
+        }
+    }
+}
