@@ -37,17 +37,18 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
     private bool _ended;      // the input pipe was completed
     private bool _hangUp;     // the peer's FIN (or an error) was reported: read until the end
 
-    public RawSocketConnection(Socket socket, BlockMemoryPool sendBlocks)
+    /// <param name="loop">The I/O loop that reads it; null: a receive loop through the runtime's socket engine.</param>
+    public RawSocketConnection(Socket socket, BlockMemoryPool sendBlocks, IoLoop? loop)
     {
         _socket = socket;
         _output = new SocketSender(socket, sendBlocks);
         RemoteEndPoint = socket.RemoteEndPoint;
-        if (!IoLoop.IsSupported)
+        if (loop is null)
         {
             _receiving = ReceiveLoopAsync();
             return;
         }
-        _loop = IoLoop.Next();
+        _loop = loop;
         _inputEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _receiving = _inputEnded.Task;
         _onFlushed = () => _loop.Post(this);

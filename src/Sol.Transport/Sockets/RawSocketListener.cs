@@ -12,19 +12,22 @@ internal sealed class RawSocketListener : ISocketListener
 {
     private readonly ListeningSocket _listening;
     private readonly BlockMemoryPool _sendBlocks;
+    private readonly bool _ioLoops;
 
-    private RawSocketListener(ListeningSocket listening, BlockMemoryPool sendBlocks)
+    private RawSocketListener(ListeningSocket listening, BlockMemoryPool sendBlocks, bool ioLoops)
     {
         _listening = listening;
         _sendBlocks = sendBlocks;
+        _ioLoops = ioLoops;
     }
 
     public IPEndPoint Endpoint => _listening.Endpoint;
 
     /// <param name="endpoint">Where to listen.</param>
     /// <param name="sendBlocks">Where the senders take their blocks (tests pass their own to count them); <see cref="BlockMemoryPool.Instance"/> by default.</param>
-    public static RawSocketListener Bind(IPEndPoint endpoint, BlockMemoryPool? sendBlocks = null) =>
-        new(ListeningSocket.Bind(endpoint), sendBlocks ?? BlockMemoryPool.Instance);
+    /// <param name="ioLoops">Read on the <see cref="IoLoop"/>s where they run (tests turn them off to cover the other path).</param>
+    public static RawSocketListener Bind(IPEndPoint endpoint, BlockMemoryPool? sendBlocks = null, bool ioLoops = true) =>
+        new(ListeningSocket.Bind(endpoint), sendBlocks ?? BlockMemoryPool.Instance, ioLoops && IoLoop.IsSupported);
 
     public async ValueTask<TransportConnection?> AcceptAsync(CancellationToken cancellationToken)
     {
@@ -45,7 +48,7 @@ internal sealed class RawSocketListener : ISocketListener
                 accepted.Dispose();
                 continue; // reset before we got to it
             }
-            return new RawSocketConnection(accepted, _sendBlocks);
+            return new RawSocketConnection(accepted, _sendBlocks, _ioLoops ? IoLoop.Next() : null);
         }
     }
 

@@ -48,6 +48,21 @@ public sealed class ClientWebSocketInteropTests
         pool.AssertNoLeaks(); // assembly buffers (large messages arrive in pieces) and queued sends all went back
     }
 
+    [Fact]
+    public async Task OnTheRawKindMessagesReachTheHandlerOnAnIoLoopButTheUpgradeAndOpenHooksDoNot()
+    {
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
+        using var client = await ConnectAsync(server);
+        await client.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+        await ReceiveMessageAsync(client);
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+
+        // The hooks may wait on a database: never on a loop that serves other sockets. Messages are read on the loop
+        // (where there are loops: Linux on x64 or Arm64, unless SOL_IO_THREADS=0).
+        Assert.Equal([("upgrade", false), ("open", false), ("message", Sockets.IoLoop.IsSupported)], handler.Threads.ToArray());
+    }
+
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]

@@ -164,10 +164,12 @@ public sealed class RawSocketTests
         Assert.Equal(0, pair.Blocks.Outstanding);
     }
 
-    [Fact]
-    public async Task DisposingEndsAReceiveLoopThatWaitsForTheReaderToMakeRoom()
+    [Theory]
+    [InlineData(true)]  // read on an I/O loop (Linux)
+    [InlineData(false)] // read by a receive loop through the runtime's engine (elsewhere, or SOL_IO_THREADS=0)
+    public async Task DisposingEndsAReceiveLoopThatWaitsForTheReaderToMakeRoom(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var input = pair.Server.Pipe.Input;
         var payload = new byte[1024 * 1024]; // more than the input pipe takes before it pushes back (64 KiB)
         var sending = pair.Client.SendAsync(payload);
@@ -241,10 +243,12 @@ public sealed class RawSocketTests
         }
     }
 
-    [Fact]
-    public async Task TheInputCarriesWhatArrivedAndEndsAtThePeersFin()
+    [Theory]
+    [InlineData(true)]  // read on an I/O loop (Linux)
+    [InlineData(false)] // read by a receive loop through the runtime's engine (elsewhere, or SOL_IO_THREADS=0)
+    public async Task TheInputCarriesWhatArrivedAndEndsAtThePeersFin(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var payload = new byte[100_000];
         Fill(payload, 0);
         await pair.Client.SendAsync(payload);
@@ -268,10 +272,12 @@ public sealed class RawSocketTests
         await input.CompleteAsync();
     }
 
-    [Fact]
-    public async Task AbortEndsAWaitingReadWithoutAnError()
+    [Theory]
+    [InlineData(true)]  // read on an I/O loop (Linux)
+    [InlineData(false)] // read by a receive loop through the runtime's engine (elsewhere, or SOL_IO_THREADS=0)
+    public async Task AbortEndsAWaitingReadWithoutAnError(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var input = pair.Server.Pipe.Input;
         var read = input.ReadAsync();
         Assert.False(read.IsCompleted);
@@ -364,10 +370,10 @@ public sealed class RawSocketTests
 
         public TransportConnection Server => server;
 
-        public static async Task<Pair> ConnectAsync()
+        public static async Task<Pair> ConnectAsync(bool ioLoops = true)
         {
             var blocks = new BlockMemoryPool();
-            var bound = RawSocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0), blocks);
+            var bound = RawSocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0), blocks, ioLoops);
             var connecting = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
             await connecting.ConnectAsync(bound.Endpoint);
             var accepted = await bound.AcceptAsync(CancellationToken.None).AsTask().WaitAsync(s_deadline);

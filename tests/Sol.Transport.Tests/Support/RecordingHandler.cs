@@ -19,20 +19,26 @@ public sealed class RecordingHandler : IWebSocketHandler
 
     public ConcurrentQueue<(WebSocketConnection Connection, WebSocketCloseStatus Status)> Closed { get; } = new();
 
+    /// <summary>Each hook call in order, with whether it ran on one of the raw kind's I/O loops.</summary>
+    public ConcurrentQueue<(string Hook, bool OnIoLoop)> Threads { get; } = new();
+
     public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request)
     {
+        Threads.Enqueue(("upgrade", Sockets.IoLoop.Current is not null));
         Upgrades.Enqueue(request);
         return ValueTask.FromResult(Upgrade?.Invoke(request) ?? UpgradeVerdict.Accept("state"));
     }
 
     public ValueTask OnOpenAsync(WebSocketConnection connection)
     {
+        Threads.Enqueue(("open", Sockets.IoLoop.Current is not null));
         Opened.Enqueue(connection);
         return ValueTask.CompletedTask;
     }
 
     public void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload)
     {
+        Threads.Enqueue(("message", Sockets.IoLoop.Current is not null));
         var bytes = payload.ToArray();
         Messages.Enqueue((kind, bytes));
         if (Echo)
