@@ -49,6 +49,13 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>Open WebSocket connections (after <c>101</c>, until gone).</summary>
     public int Connections => Volatile.Read(ref _open);
 
+    /// <summary>
+    /// Threads that read raw-kind sockets and drain their sends (Linux; one per core unless set here or by
+    /// <c>SOL_IO_THREADS</c>; 0: the runtime's socket engine and the thread pool instead). Process-wide: set it before
+    /// the first raw-kind server starts; afterwards only the same number is accepted.
+    /// </summary>
+    public static void SetIoThreads(int count) => IoLoop.Configure(count);
+
     /// <summary>Binds and starts accepting. An address in use fails with an <see cref="IOException"/> that names it.</summary>
     public static async Task<WebSocketServer> StartAsync(WebSocketServerOptions options, IWebSocketHandler handler,
         ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)

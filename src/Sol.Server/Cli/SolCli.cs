@@ -118,6 +118,7 @@ public static class SolCli
         private readonly Option<string> _logLevel = new("--log-level") { Description = "trace, debug, information, warning, error, critical or none", DefaultValueFactory = _ => "information" };
         private readonly Option<double> _snapshotInterval = new("--snapshot-interval") { Description = "Seconds between write-behind flushes of player state", DefaultValueFactory = _ => s_defaults.SnapshotInterval.TotalSeconds };
         private readonly Option<string> _gameTransport = new("--game-transport") { Description = "What carries the game socket: pipelines, kestrel or raw (Sol.Transport on that socket kind), or aspnet (ASP.NET Core WebSockets)", DefaultValueFactory = _ => s_defaults.GameTransport.ToString().ToLowerInvariant() };
+        private readonly Option<int> _ioThreads = new("--io-threads") { Description = "Raw game transport on Linux: threads that read the game sockets and write their sends (0: the runtime's socket engine and the thread pool instead)", DefaultValueFactory = _ => s_defaults.IoThreads };
         private readonly Option<int> _viewShips = new("--view-ships") { Description = "Interest management: in a zone with more ships than this, each client is sent only the nearest this many (0: everything)", DefaultValueFactory = _ => s_defaults.ViewShips };
         private readonly Option<int> _startingSystems = new("--starting-systems") { Description = "How many systems (nearest the galaxy's centre) new players start in", DefaultValueFactory = _ => s_defaults.StartingSystems };
         private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
@@ -126,7 +127,7 @@ public static class SolCli
         {
             _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
             _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "raw", "aspnet");
-            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems];
+            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems];
         }
 
         public Option[] All { get; }
@@ -153,6 +154,8 @@ public static class SolCli
             Check(grace is >= 0 and <= 3600, $"--resume-grace must be between 0 and 3600 seconds (got {grace.ToString(CultureInfo.InvariantCulture)})");
             var startingSystems = parse.GetValue(_startingSystems);
             Check(startingSystems is >= 1 and <= 100_000, $"--starting-systems must be 1..100000 (got {startingSystems})");
+            var ioThreads = parse.GetValue(_ioThreads);
+            Check(ioThreads is >= 0 and <= 1024, $"--io-threads must be 0..1024 (got {ioThreads})");
             var viewShips = parse.GetValue(_viewShips);
             Check(viewShips is >= 0 and <= 100_000, $"--view-ships must be 0..100000 (got {viewShips})");
             var db = parse.GetValue(_db)!;
@@ -184,6 +187,7 @@ public static class SolCli
                 SnapshotInterval = TimeSpan.FromSeconds(interval),
                 ResumeGrace = TimeSpan.FromSeconds(grace),
                 ViewShips = viewShips,
+                IoThreads = ioThreads,
                 StartingSystems = startingSystems,
             };
         }

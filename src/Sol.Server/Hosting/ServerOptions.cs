@@ -28,6 +28,10 @@ public sealed record ServerOptions
     /// Pipelines.Sockets.Unofficial or on Kestrel's sockets, or ASP.NET Core's WebSockets (the baseline).</summary>
     public GameTransportKind GameTransport { get; init; } = GameTransportKind.Raw;
 
+    /// <summary>With the raw game transport on Linux: threads that read the game sockets and write their sends (epoll
+    /// loops; 0 = the runtime's socket engine and the thread pool instead). Default: one per core.</summary>
+    public int IoThreads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>A file holding the JWT signing secret; null: <see cref="JwtSecret"/>, else a generated one in the data folder.</summary>
     public string? JwtSecretFile { get; init; }
 

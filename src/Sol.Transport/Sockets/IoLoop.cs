@@ -28,6 +28,9 @@ internal interface IIoLoopSocket
 /// </remarks>
 internal sealed unsafe class IoLoop
 {
+    /// <summary>Loops at most (<c>--io-threads</c>).</summary>
+    public const int MaxLoops = 1024;
+
     private const int EventCapacity = 256;
 
     /// <summary>Posted items run per turn before the loop looks at its sockets again.</summary>
@@ -53,14 +56,43 @@ internal sealed unsafe class IoLoop
         thread.UnsafeStart();
     }
 
+    private static int s_configured = -1; // not yet decided
+
     /// <summary>
-    /// Loops to start: <c>SOL_IO_THREADS</c> when set (0 turns them off: the raw kind then reads through the runtime's
-    /// engine and drains sends on the thread pool), else one per core.
+    /// Loops to start: what <see cref="Configure"/> said, else <c>SOL_IO_THREADS</c> when set, else one per core. 0 turns
+    /// them off: the raw kind then reads through the runtime's engine and drains sends on the thread pool.
     /// </summary>
-    public static int Configured { get; } = ReadConfigured();
+    public static int Configured
+    {
+        get
+        {
+            if (Volatile.Read(ref s_configured) < 0)
+            {
+                Interlocked.CompareExchange(ref s_configured, ReadConfigured(), -1);
+            }
+            return s_configured;
+        }
+    }
 
     /// <summary>The raw kind uses loops here (Linux on x64 or Arm64, and not turned off).</summary>
-    public static bool IsSupported { get; } = Configured > 0 && Epoll.IsSupported;
+    public static bool IsSupported => Configured > 0 && Epoll.IsSupported;
+
+    /// <summary>Sets the number of loops before the first one starts; once they run, only the same number is accepted.</summary>
+    public static void Configure(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxLoops);
+        var previous = Interlocked.CompareExchange(ref s_configured, count, -1);
+        if (previous >= 0 && previous != count)
+        {
+            if (!s_loops.IsValueCreated)
+            {
+                Volatile.Write(ref s_configured, count);
+                return;
+            }
+            throw new InvalidOperationException($"The I/O loops already run with {previous} threads; {count} cannot be set now.");
+        }
+    }
 
     /// <summary>Loops in the process.</summary>
     public static int Count => s_loops.Value.Length;
@@ -153,7 +185,7 @@ internal sealed unsafe class IoLoop
         {
             return Environment.ProcessorCount;
         }
-        return int.TryParse(text, out var count) && count >= 0 && count <= 1024
+        return int.TryParse(text, out var count) && count >= 0 && count <= MaxLoops
             ? count
             : throw new InvalidOperationException($"SOL_IO_THREADS must be a whole number from 0 to 1024 (0: no I/O loops), not '{text}'.");
     }

@@ -32,6 +32,10 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
         ArgumentNullException.ThrowIfNull(options);
         var origins = options.AllowedOrigins.Count == 0 ? null : new HashSet<string>(options.AllowedOrigins, StringComparer.OrdinalIgnoreCase);
         var port = new TransportGamePort(game);
+        if (options.GameTransport == GameTransportKind.Raw)
+        {
+            WebSocketServer.SetIoThreads(options.IoThreads);
+        }
         var transport = new WebSocketServerOptions
         {
             Endpoint = options.Game,
