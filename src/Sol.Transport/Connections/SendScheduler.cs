@@ -59,8 +59,9 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     public void Schedule(IScheduledWriter writer)
     {
         _ready.Enqueue(writer);
-        // Enqueue is a full fence; so is a drainer's decrement before it looks at the queue once more, so either a
-        // running drainer sees this writer or this sees none running and starts one.
+        // Enqueue reserves the writer's slot with an interlocked exchange (a full fence) before it publishes it, and a
+        // reader that meets a reserved slot waits for it; a drainer's decrement is a full fence before it looks at the
+        // queue once more. So either a running drainer sees this writer or this sees none running and starts one.
         if (Volatile.Read(ref _drainers) == 0 && TryTakeSlot())
         {
             _queueWorkItem(this);

@@ -38,6 +38,7 @@ internal sealed unsafe class IoLoop
 
     private static readonly Lazy<IoLoop[]> s_loops = new(StartLoops);
     private static int s_next;
+    private static long s_swallowed;
 
     [ThreadStatic]
     private static IoLoop? t_current;
@@ -97,6 +98,9 @@ internal sealed unsafe class IoLoop
     /// <summary>Loops in the process.</summary>
     public static int Count => s_loops.Value.Length;
 
+    /// <summary>Exceptions that reached a loop from a socket or a posted item (a bug where they came from; tests assert 0).</summary>
+    internal static long Swallowed => Interlocked.Read(ref s_swallowed);
+
     /// <summary>The loop whose thread this is, if any.</summary>
     public static IoLoop? Current => t_current;
 
@@ -110,7 +114,7 @@ internal sealed unsafe class IoLoop
     /// <summary>Runs <paramref name="item"/> on this thread's loop if it is one (after what it is doing; no wake-up), else on the next loop.</summary>
     public static void PostHereOrAnywhere(IThreadPoolWorkItem item) => (t_current ?? Next()).Post(item);
 
-    /// <summary>Runs <paramref name="item"/> on another loop than this thread's (a helper), if there is another.</summary>
+    /// <summary>Runs <paramref name="item"/> on another loop than this thread's (a helper); with one loop, on it.</summary>
     public static void PostElsewhere(IThreadPoolWorkItem item)
     {
         var loop = Next();
@@ -206,6 +210,7 @@ internal sealed unsafe class IoLoop
         var events = (byte*)NativeMemory.Alloc((nuint)(EventCapacity * Epoll.EventSize));
         while (true)
         {
+            // Throws only for a broken epoll instance or buffer (EBADF, EFAULT, EINVAL): a bug, and fatal on purpose.
             var count = Epoll.Wait(_epoll, events, EventCapacity, _posted.IsEmpty ? -1 : 0);
             for (var i = 0; i < count; i++)
             {
@@ -213,7 +218,9 @@ internal sealed unsafe class IoLoop
                 if (data == 0)
                 {
                     Epoll.Drain(_wake);
-                    Volatile.Write(ref _wakePending, 0);
+                    // A full fence, as Post's exchange is: the queue is read after this, so an item whose poster still
+                    // saw the flag set is found below (a plain store could be passed by that read).
+                    Interlocked.Exchange(ref _wakePending, 0);
                     continue;
                 }
                 try
@@ -222,10 +229,15 @@ internal sealed unsafe class IoLoop
                 }
                 catch (Exception)
                 {
-                    // A socket handles its own failures; nothing may take the loop (and every socket on it) down.
+                    // A socket handles its own failures (RawSocketConnection ends its input on any receive error), so
+                    // this is a bug there; still, nothing may take the loop (and every socket on it) down.
+                    Interlocked.Increment(ref s_swallowed);
                 }
             }
-            for (var i = 0; i < PostedPerTurn && _posted.TryDequeue(out var item); i++)
+            // Only what was queued when this phase began (at most PostedPerTurn): a drainer that queues itself again
+            // after its budget runs next turn, after the sockets had their look.
+            var posted = Math.Min(_posted.Count, PostedPerTurn);
+            for (var i = 0; i < posted && _posted.TryDequeue(out var item); i++)
             {
                 try
                 {
@@ -233,7 +245,8 @@ internal sealed unsafe class IoLoop
                 }
                 catch (Exception)
                 {
-                    // As above.
+                    // As above (the send scheduler and the connections catch their own).
+                    Interlocked.Increment(ref s_swallowed);
                 }
             }
         }

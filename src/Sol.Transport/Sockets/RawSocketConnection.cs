@@ -53,7 +53,17 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
         _receiving = _inputEnded.Task;
         _onFlushed = () => _loop.Post(this);
         _token = GCHandle.Alloc(this);
-        _loop.Watch(socket.SafeHandle, GCHandle.ToIntPtr(_token));
+        try
+        {
+            // Last: from here the loop may call OnReady on its thread.
+            _loop.Watch(socket.SafeHandle, GCHandle.ToIntPtr(_token));
+        }
+        catch
+        {
+            _token.Free(); // out of epoll watches or memory: the accept loop logs it; nothing is left behind
+            socket.Dispose();
+            throw;
+        }
     }
 
     public override IDuplexPipe Pipe => this;
@@ -120,7 +130,11 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
         }
     }
 
-    /// <summary>On the loop: after a full pipe's flush completed, or after <see cref="Abort"/>.</summary>
+    /// <summary>
+    /// On the loop: after a full pipe's flush completed, or after <see cref="Abort"/>. Posted more than once for one
+    /// connection at times (Abort while a flush is pending posts, and so does that flush's completion): every run looks
+    /// at the state afresh, and what was done is not done again.
+    /// </summary>
     void IThreadPoolWorkItem.Execute()
     {
         if (_paused)

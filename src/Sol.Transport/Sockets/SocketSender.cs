@@ -46,6 +46,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private int _state;     // Flushing | Completed | CompletedWithError (Interlocked)
     private volatile bool _failed; // the socket failed or was torn down: nothing more goes out
     private volatile bool _cancelFlush;
+    private volatile bool _sentFin;
     private bool _unsentFlushed;   // a canceled flush left flushed bytes unsent: no clean FIN after them
 
     public SocketSender(Socket socket, BlockMemoryPool pool)
@@ -58,8 +59,16 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// <summary>Bytes handed to the kernel so far (tests).</summary>
     internal long BytesSent { get; private set; }
 
-    /// <summary>The send side was shut down cleanly (FIN after everything flushed).</summary>
-    internal bool SentFin { get; private set; }
+    /// <summary>
+    /// The send side was shut down cleanly (FIN after everything flushed). Read by a teardown on another thread: one that
+    /// races the end of a slow flush may see it unset just before the FIN and reset the connection instead — the same
+    /// outcome as a teardown a moment earlier.
+    /// </summary>
+    internal bool SentFin
+    {
+        get => _sentFin;
+        private set => _sentFin = value;
+    }
 
     /// <summary>Blocks (or arrays) held for unsent or unflushed bytes (tests: none once everything went out).</summary>
     internal int HeldSegments => _count - _head;
