@@ -10,6 +10,7 @@ namespace Sol.Transport.Sockets;
 internal static unsafe partial class Epoll
 {
     public const uint In = 0x001;
+    public const uint Out = 0x004;
     public const uint Err = 0x008;
     public const uint Hup = 0x010;
     public const uint ReadHangUp = 0x2000;

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace Sol.Transport.Sockets;
 
-/// <summary>A socket watched by an <see cref="IoLoop"/>: told on the loop's thread when it is readable or hung up.</summary>
+/// <summary>A socket watched by an <see cref="IoLoop"/>: told on the loop's thread when it is readable, writable again, or hung up.</summary>
 internal interface IIoLoopSocket
 {
     void OnReady(uint events);
@@ -137,7 +137,10 @@ internal sealed unsafe class IoLoop
         }
     }
 
-    /// <summary>Watches <paramref name="socket"/> for input (edge-triggered) until <see cref="Unwatch"/>.</summary>
+    /// <summary>
+    /// Watches <paramref name="socket"/> for input and for room to send (edge-triggered: the kernel reports room again
+    /// only after a send found it full) until <see cref="Unwatch"/>.
+    /// </summary>
     /// <param name="token">A <see cref="GCHandle"/> to the <see cref="IIoLoopSocket"/>; freed by the caller, on this loop, after <see cref="Unwatch"/>.</param>
     public void Watch(SafeSocketHandle socket, nint token)
     {
@@ -145,7 +148,7 @@ internal sealed unsafe class IoLoop
         try
         {
             socket.DangerousAddRef(ref added);
-            Epoll.Add(_epoll, (int)socket.DangerousGetHandle(), Epoll.In | Epoll.ReadHangUp | Epoll.EdgeTriggered, token);
+            Epoll.Add(_epoll, (int)socket.DangerousGetHandle(), Epoll.In | Epoll.Out | Epoll.ReadHangUp | Epoll.EdgeTriggered, token);
         }
         finally
         {

@@ -41,7 +41,7 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
     public RawSocketConnection(Socket socket, BlockMemoryPool sendBlocks, IoLoop? loop)
     {
         _socket = socket;
-        _output = new SocketSender(socket, sendBlocks);
+        _output = new SocketSender(socket, sendBlocks, roomFromLoop: loop is not null);
         RemoteEndPoint = socket.RemoteEndPoint;
         if (loop is null)
         {
@@ -107,6 +107,10 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
         {
             _hangUp = true; // read on to the end even past a short read (the edge that said so is gone)
         }
+        if ((events & (Epoll.Out | Epoll.Hup | Epoll.Err)) != 0)
+        {
+            _output.OnWritable(); // a flush waiting for room goes on (or finds the socket failed)
+        }
         if (!_paused && !_ended)
         {
             ReceiveAvailable();
@@ -154,6 +158,7 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
         if (Volatile.Read(ref _aborted) != 0)
         {
             EndInput(null);
+            _output.OnWritable(); // unwatched: a flush still waiting for room ends here (the sender is failed)
             if (_token.IsAllocated)
             {
                 _token.Free(); // unwatched before this was posted, and this loop's earlier events are handled

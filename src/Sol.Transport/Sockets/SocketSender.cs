@@ -34,6 +34,10 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private const int Completed = 2;
     private const int CompletedWithError = 4;
 
+    private const int RoomNone = 0;    // nobody waits for room, none seen since the last look
+    private const int RoomWaiting = 1; // a flush waits: OnWritable takes it over
+    private const int RoomSeen = 2;    // room came while nobody waited: the next waiter looks again first
+
     private readonly Socket _socket;
     private readonly BlockMemoryPool _pool;
     private readonly Action _onSent;
@@ -47,12 +51,22 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private volatile bool _failed; // the socket failed or was torn down: nothing more goes out
     private volatile bool _cancelFlush;
     private volatile bool _sentFin;
+    private readonly bool _roomFromLoop;
+    private int _room;             // RoomNone | RoomWaiting | RoomSeen (Interlocked; loop mode)
     private bool _unsentFlushed;   // a canceled flush left flushed bytes unsent: no clean FIN after them
 
-    public SocketSender(Socket socket, BlockMemoryPool pool)
+    /// <param name="socket">A non-blocking socket.</param>
+    /// <param name="pool">Where the blocks come from.</param>
+    /// <param name="roomFromLoop">
+    /// The owner's I/O loop watches the socket for room (edge-triggered <c>EPOLLOUT</c>) and calls <see cref="OnWritable"/>:
+    /// a flush that finds the kernel full then waits for that instead of a <see cref="Socket.SendAsync(ReadOnlyMemory{byte}, SocketFlags, CancellationToken)"/>,
+    /// which would register the socket with the runtime's own engine too (and wake its thread on every later arrival).
+    /// </param>
+    public SocketSender(Socket socket, BlockMemoryPool pool, bool roomFromLoop = false)
     {
         _socket = socket;
         _pool = pool;
+        _roomFromLoop = roomFromLoop;
         _onSent = OnSent;
     }
 
@@ -135,12 +149,66 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         {
             return new ValueTask<FlushResult>(EndFlush(new FlushResult(isCanceled: false, isCompleted: true)));
         }
-        // The kernel's buffer is full: wait for room by sending the head segment asynchronously.
+        // The kernel's buffer is full: wait for room (the loop says when), or send the head segment asynchronously.
         _flush.Reset();
         _flushToken = cancellationToken;
         var version = _flush.Version;
-        StartWaitingSend();
+        if (_roomFromLoop)
+        {
+            WaitForRoom();
+        }
+        else
+        {
+            StartWaitingSend();
+        }
         return new ValueTask<FlushResult>(this, version);
+    }
+
+    /// <summary>
+    /// The loop saw room in the socket's send buffer (or an error or hang-up, or the owner is tearing it down): a flush
+    /// waiting for room goes on sending here, on the loop's thread; otherwise the next flush to find the kernel full
+    /// looks once more before it waits (the edge may have come between its send and its wait).
+    /// </summary>
+    internal void OnWritable()
+    {
+        if (Interlocked.CompareExchange(ref _room, RoomNone, RoomWaiting) == RoomWaiting)
+        {
+            SendWhileRoom();
+            return;
+        }
+        Interlocked.CompareExchange(ref _room, RoomSeen, RoomNone);
+    }
+
+    /// <summary>The flushing thread, the kernel full: waits for <see cref="OnWritable"/>, or sends on if room came meanwhile.</summary>
+    private void WaitForRoom()
+    {
+        while (Interlocked.CompareExchange(ref _room, RoomWaiting, RoomNone) != RoomNone)
+        {
+            // Room was seen since (maybe before this flush: then one send more finds the kernel still full).
+            Volatile.Write(ref _room, RoomNone);
+            if (!SendOn())
+            {
+                return; // the flush is over
+            }
+        }
+    }
+
+    /// <summary>On the loop: sends until the flush is over or the kernel is full again (then waits once more).</summary>
+    private void SendWhileRoom()
+    {
+        try
+        {
+            if (SendOn())
+            {
+                WaitForRoom();
+            }
+        }
+        catch (Exception) when (_flush.GetStatus(_flush.Version) == ValueTaskSourceStatus.Pending) // its result was not set yet
+        {
+            // Nothing may escape onto the loop; the flush ends as if the socket had failed.
+            _failed = true;
+            CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
+        }
     }
 
     public override void CancelPendingFlush() => _cancelFlush = true;
@@ -313,6 +381,16 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         {
             _failed = true;
         }
+        return SendOn();
+    }
+
+    /// <summary>
+    /// A waiting flush goes on: non-blocking sends until everything went out (completes the flush), the socket failed
+    /// (completes it as completed), a cancellation came (completes it as canceled, between sends), or the kernel is full
+    /// again (true: wait once more).
+    /// </summary>
+    private bool SendOn()
+    {
         if (!_failed && TrySendNow())
         {
             _unsentFlushed = false;

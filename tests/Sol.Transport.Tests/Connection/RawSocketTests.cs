@@ -16,10 +16,12 @@ public sealed class RawSocketTests
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(20);
 
-    [Fact]
-    public async Task AFlushThatFindsTheKernelBufferFullCompletesOnceTheClientReadsAndEveryByteArrivesInOrder()
+    [Theory]
+    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
+    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    public async Task AFlushThatFindsTheKernelBufferFullCompletesOnceTheClientReadsAndEveryByteArrivesInOrder(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
         const int Chunk = 64 * 1024;
         const int Total = 48 * 1024 * 1024; // more than loopback's send and receive buffers hold together
@@ -48,11 +50,13 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task APendingFlushEndsAsCompletedWhenThePeerResetsOrTheConnectionIsAborted(bool abort)
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    public async Task APendingFlushEndsAsCompletedWhenThePeerResetsOrTheConnectionIsAborted(bool abort, bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
         var (flush, _) = WriteUntilTheKernelPushesBack(output);
         Assert.True(output.HeldSegments > 0);
@@ -73,10 +77,12 @@ public sealed class RawSocketTests
         Assert.True((await output.FlushAsync()).IsCompleted);
     }
 
-    [Fact]
-    public async Task CompletingWithUnflushedBytesDropsThemAndSendsFin()
+    [Theory]
+    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
+    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    public async Task CompletingWithUnflushedBytesDropsThemAndSendsFin(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = pair.Server.Pipe.Output;
         output.Write("sent"u8);
         await output.FlushAsync();
@@ -98,10 +104,12 @@ public sealed class RawSocketTests
         Assert.Equal("sent"u8.ToArray(), received[..total]);
     }
 
-    [Fact]
-    public async Task AWriteBiggerThanABlockIsTakenWholeAndSent()
+    [Theory]
+    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
+    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    public async Task AWriteBiggerThanABlockIsTakenWholeAndSent(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
         var memory = output.GetMemory(3 * BlockMemoryPool.BlockSize);
         Assert.True(memory.Length >= 3 * BlockMemoryPool.BlockSize);
@@ -114,10 +122,12 @@ public sealed class RawSocketTests
         Assert.Equal(3 * BlockMemoryPool.BlockSize, await ReadAndCheckAsync(pair.Client, 3 * BlockMemoryPool.BlockSize));
     }
 
-    [Fact]
-    public async Task OneFlushOfMoreBlocksThanOneSendmsgTakesGoesOutWhole()
+    [Theory]
+    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
+    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    public async Task OneFlushOfMoreBlocksThanOneSendmsgTakesGoesOutWhole(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
         const int Total = 2 * 1024 * 1024; // 512 blocks: several sendmsg calls of at most 32, and kernel push-back
         WritePattern(output, 0, Total);
@@ -130,10 +140,12 @@ public sealed class RawSocketTests
         Assert.Equal(Total, await reading.WaitAsync(s_deadline));
     }
 
-    [Fact]
-    public async Task CompletingDuringAPendingFlushLetsItFinishThenSendsFinAndGivesTheBlocksBack()
+    [Theory]
+    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
+    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    public async Task CompletingDuringAPendingFlushLetsItFinishThenSendsFinAndGivesTheBlocksBack(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
         var (flush, written) = WriteUntilTheKernelPushesBack(output);
         output.Complete(); // from this thread while the flush waits for the kernel
@@ -145,10 +157,12 @@ public sealed class RawSocketTests
         Assert.Equal(0, pair.Blocks.Outstanding);
     }
 
-    [Fact]
-    public async Task CancelPendingFlushEndsTheWaitAfterTheSendUnderWayAndTheRestGoesWithTheNextFlush()
+    [Theory]
+    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
+    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    public async Task CancelPendingFlushEndsTheWaitAfterTheSendUnderWayAndTheRestGoesWithTheNextFlush(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
         var (flush, written) = WriteUntilTheKernelPushesBack(output);
         output.CancelPendingFlush();
@@ -199,10 +213,12 @@ public sealed class RawSocketTests
         Assert.Equal(0, output.HeldSegments);
     }
 
-    [Fact]
-    public async Task CompletingAfterACanceledFlushLeftBytesSendsNoFin()
+    [Theory]
+    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
+    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    public async Task CompletingAfterACanceledFlushLeftBytesSendsNoFin(bool ioLoops)
     {
-        await using var pair = await Pair.ConnectAsync();
+        await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
         const int Written = 16 * 1024 * 1024; // far more than the kernel's buffers: the flush waits with most of it
         WritePattern(output, 0, Written);
