@@ -12,22 +12,32 @@ namespace Sol.Transport.Connections;
 /// loop) only when more than <see cref="HelpBacklog"/> writers are waiting, so a small broadcast at a tick rate wakes
 /// one thread, not one per core, while a large one is written by several cores at once.</para>
 /// <para>A writer never blocks (a flush that would wait continues through its own callback, outside this queue), so
-/// one connection cannot hold a drainer. A drainer gives its thread back after <see cref="Budget"/> writers and queues
+/// one connection cannot hold a drainer. A drainer gives its thread back after a budget of writers (<see cref="Budget"/>,
+/// <see cref="LoopBudget"/> on the I/O loops) and queues
 /// itself again, so the receive loops and the game's other work get the thread between batches even when sends never
 /// stop.</para>
 /// </remarks>
 internal sealed class SendScheduler : IThreadPoolWorkItem
 {
-    /// <summary>Writers a drainer runs before it goes to the back of its queue.</summary>
+    /// <summary>Writers a drainer runs before it goes to the back of its queue (thread pool).</summary>
     internal const int Budget = 512;
+
+    /// <summary>
+    /// The same on an I/O loop: small, so the loop reads its sockets between batches. Flat out, a publisher's next
+    /// messages then reach the connections' queues while a broadcast is still being written, and coalesce into the same
+    /// sends; with 512, 256 clients × 200 B flat out cost 1.09–1.22 µs per message against 0.76–0.94 with 16
+    /// (bench/results/transport-e2e.md).
+    /// </summary>
+    internal const int LoopBudget = 16;
 
     /// <summary>Writers waiting beyond which a running drainer calls in another one.</summary>
     internal const int HelpBacklog = 64;
 
-    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere));
+    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere, LoopBudget));
 
     private readonly ConcurrentQueue<IScheduledWriter> _ready = new();
     private readonly int _maxDrainers;
+    private readonly int _budget;
     private readonly Action<IThreadPoolWorkItem> _queueWorkItem;
     private readonly Action<IThreadPoolWorkItem> _queueHelper;
     private int _drainers;
@@ -35,10 +45,13 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// <param name="maxDrainers">Drainers running at once.</param>
     /// <param name="queueWorkItem">Where a drainer goes to run (the thread pool; tests run them by hand).</param>
     /// <param name="queueHelper">Where a helper goes to run (another thread than the caller's); <paramref name="queueWorkItem"/> by default.</param>
-    public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null)
+    /// <param name="budget">Writers a drainer runs before it queues itself again.</param>
+    public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null, int budget = Budget)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDrainers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         _maxDrainers = maxDrainers;
+        _budget = budget;
         _queueWorkItem = queueWorkItem ?? (static item => ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false));
         _queueHelper = queueHelper ?? _queueWorkItem;
     }
@@ -76,7 +89,7 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
             {
                 _queueHelper(this);
             }
-            for (var i = 0; i < Budget; i++)
+            for (var i = 0; i < _budget; i++)
             {
                 if (!_ready.TryDequeue(out var writer))
                 {

@@ -33,24 +33,26 @@ public sealed class SendSchedulerTests
         Assert.Single(queued); // a new burst starts a new drainer
     }
 
-    [Fact]
-    public void ADrainerGoesBackToTheThreadPoolAfterItsBudget()
+    [Theory]
+    [InlineData(SendScheduler.Budget)]     // the thread pool's
+    [InlineData(SendScheduler.LoopBudget)] // an I/O loop's: it reads its sockets between batches
+    public void ADrainerGoesBackToItsQueueAfterItsBudget(int budget)
     {
         var queued = new Queue<IThreadPoolWorkItem>();
-        var scheduler = new SendScheduler(maxDrainers: 1, queued.Enqueue);
+        var scheduler = new SendScheduler(maxDrainers: 1, queued.Enqueue, budget: budget);
         var ran = 0;
-        for (var i = 0; i < SendScheduler.Budget + 5; i++)
+        for (var i = 0; i < budget + 5; i++)
         {
             scheduler.Schedule(new Writer(() => ran++));
         }
 
         queued.Dequeue().Execute();
 
-        Assert.Equal(SendScheduler.Budget, ran);
+        Assert.Equal(budget, ran);
         Assert.Single(queued); // the same drainer, queued again with its slot
         Assert.Equal(1, scheduler.Drainers);
         queued.Dequeue().Execute();
-        Assert.Equal(SendScheduler.Budget + 5, ran);
+        Assert.Equal(budget + 5, ran);
         Assert.Empty(queued);
         Assert.Equal(0, scheduler.Drainers);
     }
