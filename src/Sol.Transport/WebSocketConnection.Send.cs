@@ -333,9 +333,20 @@ public sealed partial class WebSocketConnection
             var result = _pendingFlush.GetAwaiter().GetResult();
 #pragma warning restore CA2012
             _pendingFlush = default;
-            if (AfterFlush(result))
+            if (!AfterFlush(result))
             {
-                Pump();
+                return;
+            }
+            if (_transport.ResumeWriterThroughScheduler)
+            {
+                // On an I/O loop this runs inside a socket's event; a writer with a long queue must not hold the loop
+                // outside the drainers' budget. It is still marked scheduled (it owns _scheduled while its flush
+                // waits), so it goes in exactly once.
+                _transport.Scheduler.Schedule(this);
+            }
+            else
+            {
+                Pump(); // where the flush completed (a socket library's thread): as cheap as it gets
             }
         }
         catch (Exception e)

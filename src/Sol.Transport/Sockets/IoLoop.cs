@@ -138,8 +138,9 @@ internal sealed unsafe class IoLoop
     }
 
     /// <summary>
-    /// Watches <paramref name="socket"/> for input and for room to send (edge-triggered: the kernel reports room again
-    /// only after a send found it full) until <see cref="Unwatch"/>.
+    /// Watches <paramref name="socket"/> for input and for room to send, edge-triggered, until <see cref="Unwatch"/>.
+    /// Each wake-up of the socket reports its whole state, so OUT comes with nearly every input event (and the first
+    /// event after this); a wake-up for room alone comes only after a send found the kernel full.
     /// </summary>
     /// <param name="token">A <see cref="GCHandle"/> to the <see cref="IIoLoopSocket"/>; freed by the caller, on this loop, after <see cref="Unwatch"/>.</param>
     public void Watch(SafeSocketHandle socket, nint token)

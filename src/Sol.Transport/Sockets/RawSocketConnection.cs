@@ -77,6 +77,9 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
     /// <summary>Broadcast drainers run on the I/O loops when the input does (no thread pool hand-off either way).</summary>
     internal override SendScheduler Scheduler => _loop is null ? SendScheduler.Shared : SendScheduler.IoLoops;
 
+    /// <summary>On a loop a waiting flush completes inside a socket event: the writer goes on through the drainers.</summary>
+    internal override bool ResumeWriterThroughScheduler => _loop is not null;
+
     public override void Abort()
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
@@ -107,13 +110,20 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
         {
             _hangUp = true; // read on to the end even past a short read (the edge that said so is gone)
         }
-        if ((events & (Epoll.Out | Epoll.Hup | Epoll.Err)) != 0)
+        try
         {
-            _output.OnWritable(); // a flush waiting for room goes on (or finds the socket failed)
+            if ((events & (Epoll.Out | Epoll.Hup | Epoll.Err)) != 0)
+            {
+                _output.OnWritable(); // a flush waiting for room goes on (or finds the socket failed)
+            }
         }
-        if (!_paused && !_ended)
+        finally
         {
-            ReceiveAvailable();
+            // OUT alone (room after a full send buffer) brings no input.
+            if ((events & (Epoll.In | Epoll.ReadHangUp | Epoll.Hup | Epoll.Err)) != 0 && !_paused && !_ended)
+            {
+                ReceiveAvailable();
+            }
         }
     }
 
@@ -157,11 +167,17 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
         }
         if (Volatile.Read(ref _aborted) != 0)
         {
-            EndInput(null);
-            _output.OnWritable(); // unwatched: a flush still waiting for room ends here (the sender is failed)
-            if (_token.IsAllocated)
+            try
             {
-                _token.Free(); // unwatched before this was posted, and this loop's earlier events are handled
+                EndInput(null);
+                _output.OnWritable(); // unwatched: a flush still waiting for room ends here (the sender is failed)
+            }
+            finally
+            {
+                if (_token.IsAllocated)
+                {
+                    _token.Free(); // unwatched before this was posted, and this loop's earlier events are handled
+                }
             }
             return;
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
@@ -34,9 +35,11 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private const int Completed = 2;
     private const int CompletedWithError = 4;
 
+    // The loop's hand-off (loop mode): only the loop thread calls OnWritable; a flusher that finds the kernel full sets
+    // Waiting and stops sending, and OnWritable sends only after taking Waiting back, so one thread sends at a time.
     private const int RoomNone = 0;    // nobody waits for room, none seen since the last look
     private const int RoomWaiting = 1; // a flush waits: OnWritable takes it over
-    private const int RoomSeen = 2;    // room came while nobody waited: the next waiter looks again first
+    private const int RoomSeen = 2;    // room (or an OUT event) came while nobody waited: the next waiter looks again first
 
     private readonly Socket _socket;
     private readonly BlockMemoryPool _pool;
@@ -140,6 +143,12 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         {
             return new ValueTask<FlushResult>(EndFlush(new FlushResult(isCanceled: false, isCompleted: true)));
         }
+        if (_roomFromLoop && Volatile.Read(ref _room) == RoomSeen)
+        {
+            // Forget room seen before this send (the loop reports OUT with nearly every input event): only an edge
+            // after it should save a wait. No waiter exists now, so this cannot take a hand-off away.
+            Interlocked.CompareExchange(ref _room, RoomNone, RoomSeen);
+        }
         if (TrySendNow())
         {
             _unsentFlushed = false;
@@ -179,13 +188,19 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         Interlocked.CompareExchange(ref _room, RoomSeen, RoomNone);
     }
 
-    /// <summary>The flushing thread, the kernel full: waits for <see cref="OnWritable"/>, or sends on if room came meanwhile.</summary>
+    /// <summary>
+    /// The thread that holds the flush (the flusher, or the loop after a hand-off), the kernel full: hands the flush to
+    /// <see cref="OnWritable"/>, or sends on if room came meanwhile. Never entered with a waiter registered
+    /// (<c>_room</c> is None or Seen), so the thread calling it is the only one sending.
+    /// </summary>
     private void WaitForRoom()
     {
-        while (Interlocked.CompareExchange(ref _room, RoomWaiting, RoomNone) != RoomNone)
+        int room;
+        while ((room = Interlocked.CompareExchange(ref _room, RoomWaiting, RoomNone)) != RoomNone)
         {
-            // Room was seen since (maybe before this flush: then one send more finds the kernel still full).
-            Volatile.Write(ref _room, RoomNone);
+            Debug.Assert(room == RoomSeen, "a second waiter");
+            // Room was seen since the last send: look again (the kernel may still be full: then one send more).
+            Interlocked.CompareExchange(ref _room, RoomNone, RoomSeen);
             if (!SendOn())
             {
                 return; // the flush is over
@@ -193,9 +208,10 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         }
     }
 
-    /// <summary>On the loop: sends until the flush is over or the kernel is full again (then waits once more).</summary>
+    /// <summary>On the loop, after a hand-off: sends until the flush is over or the kernel is full again (then waits once more).</summary>
     private void SendWhileRoom()
     {
+        var version = _flush.Version;
         try
         {
             if (SendOn())
@@ -203,10 +219,12 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
                 WaitForRoom();
             }
         }
-        catch (Exception) when (_flush.GetStatus(_flush.Version) == ValueTaskSourceStatus.Pending) // its result was not set yet
+        catch (Exception) when (_flush.Version == version && _flush.GetStatus(version) == ValueTaskSourceStatus.Pending)
         {
-            // Nothing may escape onto the loop; the flush ends as if the socket had failed.
+            // This flush's result was not set yet. Nothing may escape onto the loop; it ends as if the socket had
+            // failed, and no hand-off is left behind.
             _failed = true;
+            Interlocked.Exchange(ref _room, RoomNone);
             CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
         }
     }
