@@ -64,6 +64,28 @@ public sealed class ClientWebSocketInteropTests
         Assert.Equal(0, Sockets.IoLoop.Swallowed); // no exception reached a loop, in this test or any before it
     }
 
+    [Fact]
+    public async Task OnTheRawKindAnUpgradeRequestArrivingByteByByteStillReachesTheUpgradeHookOffTheLoop()
+    {
+        // A request that trickles in completes while the handshake is already waiting for input, so its last bytes
+        // are read (and the handshake goes on) on the I/O loop: the hook must still be called off it.
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            using var client = await Support.RawClient.ConnectAsync(server.Endpoint);
+            foreach (var b in System.Text.Encoding.ASCII.GetBytes(Support.RawClient.Upgrade()))
+            {
+                await client.WriteAsync([b]);
+            }
+            Assert.Equal(101, Support.RawClient.StatusOf(await client.ReadHeadAsync()));
+        }
+
+        Assert.Equal(3, handler.Threads.Count(t => t.Hook == "upgrade"));
+        Assert.DoesNotContain(("upgrade", true), handler.Threads);
+        Assert.DoesNotContain(("open", true), handler.Threads);
+    }
+
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
