@@ -39,6 +39,7 @@ internal sealed unsafe class IoLoop
     private static readonly Lazy<IoLoop[]> s_loops = new(StartLoops);
     private static int s_next;
     private static long s_swallowed;
+    private static int s_configured = -1; // not yet decided
 
     [ThreadStatic]
     private static IoLoop? t_current;
@@ -56,8 +57,6 @@ internal sealed unsafe class IoLoop
         var thread = new Thread(Run) { IsBackground = true, Name = $"Sol I/O {index}" };
         thread.UnsafeStart();
     }
-
-    private static int s_configured = -1; // not yet decided
 
     /// <summary>
     /// Loops to start: what <see cref="Configure"/> said, else <c>SOL_IO_THREADS</c> when set, else one per core. 0 turns
