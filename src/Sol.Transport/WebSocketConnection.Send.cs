@@ -337,16 +337,15 @@ public sealed partial class WebSocketConnection
             {
                 return;
             }
-            if (_transport.ResumeWriterThroughScheduler)
+            var scheduler = _transport.Scheduler;
+            if (scheduler.ResumesWaitedWriters)
             {
-                // On an I/O loop this runs inside a socket's event; a writer with a long queue must not hold the loop
-                // outside the drainers' budget. It is still marked scheduled (it owns _scheduled while its flush
-                // waits), so it goes in exactly once.
-                _transport.Scheduler.Schedule(this);
+                // Still marked scheduled (it owns _scheduled while its flush waits), so it goes in exactly once.
+                scheduler.Schedule(this);
             }
             else
             {
-                Pump(); // where the flush completed (a socket library's thread): as cheap as it gets
+                Pump(); // where the flush completed: as cheap as it gets
             }
         }
         catch (Exception e)

@@ -33,7 +33,7 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// <summary>Writers waiting beyond which a running drainer calls in another one.</summary>
     internal const int HelpBacklog = 64;
 
-    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere, LoopBudget));
+    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere, LoopBudget, resumesWaitedWriters: true));
 
     private readonly ConcurrentQueue<IScheduledWriter> _ready = new();
     private readonly int _maxDrainers;
@@ -46,8 +46,11 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// <param name="queueWorkItem">Where a drainer goes to run (the thread pool; tests run them by hand).</param>
     /// <param name="queueHelper">Where a helper goes to run (another thread than the caller's); <paramref name="queueWorkItem"/> by default.</param>
     /// <param name="budget">Writers a drainer runs before it queues itself again.</param>
-    public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null, int budget = Budget)
+    /// <param name="resumesWaitedWriters">See <see cref="ResumesWaitedWriters"/>.</param>
+    public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null,
+        int budget = Budget, bool resumesWaitedWriters = false)
     {
+        ResumesWaitedWriters = resumesWaitedWriters;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDrainers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         _maxDrainers = maxDrainers;
@@ -64,6 +67,13 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// the same thread after it without a wake-up; from elsewhere (a game tick) it wakes one loop.
     /// </summary>
     public static SendScheduler IoLoops => s_ioLoops.Value;
+
+    /// <summary>
+    /// A writer whose flush had to wait comes back through this scheduler, not on where the flush completed: on an I/O
+    /// loop that is inside another socket's event, and a writer with a long queue must not hold the loop outside the
+    /// drainers' budget. (Elsewhere it writes on at once, on the socket library's thread.)
+    /// </summary>
+    public bool ResumesWaitedWriters { get; }
 
     /// <summary>Drainers running or queued now (tests).</summary>
     internal int Drainers => Volatile.Read(ref _drainers);

@@ -77,9 +77,6 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
     /// <summary>Broadcast drainers run on the I/O loops when the input does (no thread pool hand-off either way).</summary>
     internal override SendScheduler Scheduler => _loop is null ? SendScheduler.Shared : SendScheduler.IoLoops;
 
-    /// <summary>On a loop a waiting flush completes inside a socket event: the writer goes on through the drainers.</summary>
-    internal override bool ResumeWriterThroughScheduler => _loop is not null;
-
     public override void Abort()
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -44,6 +44,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private readonly Socket _socket;
     private readonly BlockMemoryPool _pool;
     private readonly Action _onSent;
+    private readonly bool _roomFromLoop;
     private ManualResetValueTaskSourceCore<FlushResult> _flush; // the pending flush (one at a time)
     private ValueTask<int> _pendingSend;
     private CancellationToken _flushToken;
@@ -54,7 +55,6 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private volatile bool _failed; // the socket failed or was torn down: nothing more goes out
     private volatile bool _cancelFlush;
     private volatile bool _sentFin;
-    private readonly bool _roomFromLoop;
     private int _room;             // RoomNone | RoomWaiting | RoomSeen (Interlocked; loop mode)
     private bool _unsentFlushed;   // a canceled flush left flushed bytes unsent: no clean FIN after them
 
@@ -81,11 +81,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// races the end of a slow flush may see it unset just before the FIN and reset the connection instead — the same
     /// outcome as a teardown a moment earlier.
     /// </summary>
-    internal bool SentFin
-    {
-        get => _sentFin;
-        private set => _sentFin = value;
-    }
+    internal bool SentFin => _sentFin;
 
     /// <summary>Blocks (or arrays) held for unsent or unflushed bytes (tests: none once everything went out).</summary>
     internal int HeldSegments => _count - _head;
@@ -474,7 +470,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             try
             {
                 _socket.Shutdown(SocketShutdown.Send);
-                SentFin = true;
+                _sentFin = true;
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {

@@ -13,9 +13,6 @@ internal abstract class TransportConnection : IAsyncDisposable
     /// <summary>Where the connection's writer runs when it has something to send.</summary>
     internal virtual Connections.SendScheduler Scheduler => Connections.SendScheduler.Shared;
 
-    /// <summary>A writer whose flush waited goes back through <see cref="Scheduler"/> instead of writing on where the flush completed.</summary>
-    internal virtual bool ResumeWriterThroughScheduler => false;
-
     /// <summary>Tears the socket down now (pending reads end); safe to call more than once and from any thread.</summary>
     public abstract void Abort();
 

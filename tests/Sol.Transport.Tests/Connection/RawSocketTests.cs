@@ -16,9 +16,15 @@ public sealed class RawSocketTests
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Each connection test runs both ways: on an I/O loop (Linux: input read on the loop, room to send reported by
+    /// <c>EPOLLOUT</c>) and through the runtime's engine (a receive loop, a waiting flush sent with <c>SendAsync</c>;
+    /// elsewhere, or with <c>SOL_IO_THREADS=0</c>).
+    /// </summary>
+    public static TheoryData<bool> BothPaths => new() { true, false };
+
     [Theory]
-    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
-    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    [MemberData(nameof(BothPaths))]
     public async Task AFlushThatFindsTheKernelBufferFullCompletesOnceTheClientReadsAndEveryByteArrivesInOrder(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -78,8 +84,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
-    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    [MemberData(nameof(BothPaths))]
     public async Task CompletingWithUnflushedBytesDropsThemAndSendsFin(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -105,8 +110,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
-    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    [MemberData(nameof(BothPaths))]
     public async Task AWriteBiggerThanABlockIsTakenWholeAndSent(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -123,8 +127,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
-    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    [MemberData(nameof(BothPaths))]
     public async Task OneFlushOfMoreBlocksThanOneSendmsgTakesGoesOutWhole(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -141,8 +144,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
-    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    [MemberData(nameof(BothPaths))]
     public async Task CompletingDuringAPendingFlushLetsItFinishThenSendsFinAndGivesTheBlocksBack(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -158,8 +160,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
-    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    [MemberData(nameof(BothPaths))]
     public async Task CancelPendingFlushEndsTheWaitAfterTheSendUnderWayAndTheRestGoesWithTheNextFlush(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -179,8 +180,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // read on an I/O loop (Linux)
-    [InlineData(false)] // read by a receive loop through the runtime's engine (elsewhere, or SOL_IO_THREADS=0)
+    [MemberData(nameof(BothPaths))]
     public async Task DisposingEndsAReceiveLoopThatWaitsForTheReaderToMakeRoom(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -214,8 +214,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // on an I/O loop: room to send is reported by EPOLLOUT
-    [InlineData(false)] // through the runtime's engine: a waiting flush sends asynchronously
+    [MemberData(nameof(BothPaths))]
     public async Task CompletingAfterACanceledFlushLeftBytesSendsNoFin(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -260,8 +259,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // read on an I/O loop (Linux)
-    [InlineData(false)] // read by a receive loop through the runtime's engine (elsewhere, or SOL_IO_THREADS=0)
+    [MemberData(nameof(BothPaths))]
     public async Task TheInputCarriesWhatArrivedAndEndsAtThePeersFin(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -289,8 +287,7 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(true)]  // read on an I/O loop (Linux)
-    [InlineData(false)] // read by a receive loop through the runtime's engine (elsewhere, or SOL_IO_THREADS=0)
+    [MemberData(nameof(BothPaths))]
     public async Task AbortEndsAWaitingReadWithoutAnError(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
