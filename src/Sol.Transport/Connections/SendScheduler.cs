@@ -50,11 +50,11 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null,
         int budget = Budget, bool resumesWaitedWriters = false)
     {
-        ResumesWaitedWriters = resumesWaitedWriters;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDrainers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         _maxDrainers = maxDrainers;
         _budget = budget;
+        ResumesWaitedWriters = resumesWaitedWriters;
         _queueWorkItem = queueWorkItem ?? (static item => ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false));
         _queueHelper = queueHelper ?? _queueWorkItem;
     }

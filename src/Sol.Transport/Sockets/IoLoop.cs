@@ -82,16 +82,16 @@ internal sealed unsafe class IoLoop
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxLoops);
-        var previous = Interlocked.CompareExchange(ref s_configured, count, -1);
-        if (previous >= 0 && previous != count)
+        if (s_loops.IsValueCreated)
         {
-            if (!s_loops.IsValueCreated)
+            var running = Configured;
+            if (running != count)
             {
-                Volatile.Write(ref s_configured, count);
-                return;
+                throw new InvalidOperationException($"The I/O loops already run with {running} threads; {count} cannot be set now.");
             }
-            throw new InvalidOperationException($"The I/O loops already run with {previous} threads; {count} cannot be set now.");
+            return;
         }
+        Volatile.Write(ref s_configured, count);
     }
 
     /// <summary>Loops in the process.</summary>
@@ -194,7 +194,7 @@ internal sealed unsafe class IoLoop
         }
         return int.TryParse(text, out var count) && count >= 0 && count <= MaxLoops
             ? count
-            : throw new InvalidOperationException($"SOL_IO_THREADS must be a whole number from 0 to 1024 (0: no I/O loops), not '{text}'.");
+            : throw new InvalidOperationException($"SOL_IO_THREADS must be a whole number from 0 to {MaxLoops} (0: no I/O loops), not '{text}'.");
     }
 
     private static IoLoop[] StartLoops()
