@@ -78,6 +78,10 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             throw new IOException($"Cannot listen on {options.Endpoint}: the address is already in use.", e);
         }
+        if (options.Sockets == SocketTransportKind.Raw && loggers is not NullLoggerFactory)
+        {
+            IoLoop.UseLogger(loggers.CreateLogger("Sol.Transport.IoLoop")); // process-wide loops: the latest server's log
+        }
         var server = new WebSocketServer(options, handler, loggers.CreateLogger("Sol.Transport"), listener);
         server._acceptLoop = Task.Run(server.AcceptLoopAsync, CancellationToken.None);
         return server;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 
 namespace Sol.Transport.Sockets;
 
@@ -38,8 +39,8 @@ internal sealed unsafe class IoLoop
 
     private static readonly Lazy<IoLoop[]> s_loops = new(StartLoops);
     private static int s_next;
-    private static long s_swallowed;
     private static int s_configured = -1; // not yet decided
+    private static readonly LoopFaults s_faults = new();
 
     [ThreadStatic]
     private static IoLoop? t_current;
@@ -98,7 +99,13 @@ internal sealed unsafe class IoLoop
     public static int Count => s_loops.Value.Length;
 
     /// <summary>Exceptions that reached a loop from a socket or a posted item (a bug where they came from; tests assert 0).</summary>
-    internal static long Swallowed => Interlocked.Read(ref s_swallowed);
+    internal static long Swallowed => s_faults.Count;
+
+    /// <summary>Where the loops count and log what they swallowed.</summary>
+    internal static LoopFaults Faults => s_faults;
+
+    /// <summary>Where the loops report an exception that reached them (the latest raw-kind server's logger; see <see cref="LoopFaults"/>).</summary>
+    public static void UseLogger(ILogger logger) => s_faults.Logger = logger;
 
     /// <summary>The loop whose thread this is, if any.</summary>
     public static IoLoop? Current => t_current;
@@ -230,11 +237,11 @@ internal sealed unsafe class IoLoop
                 {
                     ((IIoLoopSocket)GCHandle.FromIntPtr(data).Target!).OnReady(Epoll.EventsAt(events, i));
                 }
-                catch (Exception)
+                catch (Exception e)
                 {
                     // A socket handles its own failures (RawSocketConnection ends its input on any receive error), so
                     // this is a bug there; still, nothing may take the loop (and every socket on it) down.
-                    Interlocked.Increment(ref s_swallowed);
+                    s_faults.Report(e, "a socket's event");
                 }
             }
             // Only what was queued when this phase began (at most PostedPerTurn): a drainer that queues itself again
@@ -246,10 +253,10 @@ internal sealed unsafe class IoLoop
                 {
                     item.Execute();
                 }
-                catch (Exception)
+                catch (Exception e)
                 {
                     // As above (the send scheduler and the connections catch their own).
-                    Interlocked.Increment(ref s_swallowed);
+                    s_faults.Report(e, "a posted item");
                 }
             }
         }
