@@ -25,8 +25,8 @@ namespace Sol.Transport.Sockets;
 /// (only flushed bytes count); <see cref="Complete"/> with an exception sends no FIN (the owner tears the socket
 /// down); and a send under way cannot be taken back half done, so cancellation (<see cref="CancelPendingFlush"/> or
 /// the token, which is only looked at, never registered) ends a waiting flush with <see cref="FlushResult.IsCanceled"/>
-/// only between sends, once the kernel took the one under way — a peer that reads nothing keeps it waiting, and a flush
-/// that completes at once ignores the token. The unsent rest stays and goes out with the next flush (completing the
+/// only between sends, once the kernel took the one under way (no further send after that, so the rest is exactly what
+/// that send left) — a peer that reads nothing keeps it waiting, and a flush that completes at once ignores the token. The unsent rest stays and goes out with the next flush (completing the
 /// writer before then sends no FIN). Nothing here uses cancellation today.</para>
 /// </remarks>
 internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
@@ -405,7 +405,9 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// </summary>
     private bool SendOn()
     {
-        if (!_failed && TrySendNow())
+        // A cancellation that came while the flush waited ends it here, before any further send: the send that was
+        // under way is the last one (sending on first would make how much stays unsent a race with the peer's reads).
+        if (!_failed && !CancelRequested && TrySendNow())
         {
             _unsentFlushed = false;
             CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
@@ -416,16 +418,18 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
             return false;
         }
-        if (_cancelFlush || _flushToken.IsCancellationRequested)
+        if (CancelRequested)
         {
             // Between sends: the rest stays for the next flush.
             _cancelFlush = false;
-            _unsentFlushed = true;
+            _unsentFlushed = _head < _count;
             CompleteFlush(new FlushResult(isCanceled: true, isCompleted: false));
             return false;
         }
         return true;
     }
+
+    private bool CancelRequested => _cancelFlush || _flushToken.IsCancellationRequested;
 
     private void CompleteFlush(FlushResult result)
     {
