@@ -30,6 +30,7 @@ public sealed partial class WebSocketConnection
     private byte[]? _latestTrailer;
     private int _latestTrailerLength;
     private int _latestIndex = -1;
+    private int _pongIndex = -1;    // the unsent pong in _queue, if any: a newer ping's answer replaces its payload
     private bool _closeQueued;      // no more sends (a close frame was queued, or the writer stopped)
     private bool _closeFrameQueued; // a close frame was queued (its status is _closeSentStatus)
     private WebSocketCloseStatus _closeSentStatus;
@@ -181,6 +182,18 @@ public sealed partial class WebSocketConnection
     /// <summary>Whether the writer has stopped for good (close frame flushed, or the peer's side of the pipe is gone).</summary>
     internal bool WriterStopped => _sendDone.Task.IsCompleted;
 
+    /// <summary>Entries queued and not yet taken by the writer (tests).</summary>
+    internal int QueuedEntries
+    {
+        get
+        {
+            lock (_sendLock)
+            {
+                return _queued;
+            }
+        }
+    }
+
     /// <summary>Whether this side queued a close frame (then <see cref="CloseSentStatus"/> is its status).</summary>
     internal bool CloseQueued => Volatile.Read(ref _closeFrameQueued);
 
@@ -192,6 +205,17 @@ public sealed partial class WebSocketConnection
             if (_closeQueued)
             {
                 return;
+            }
+            if (kind == SendEntryKind.Pong && _pongIndex >= 0)
+            {
+                // A pong not sent yet answers only the newest ping (RFC 6455 §5.5.3), so a client that pings and never
+                // reads holds at most one queued pong here instead of one per ping.
+                ReplacePongLocked(ref _queue[_pongIndex], payload);
+                return;
+            }
+            if (kind == SendEntryKind.Pong)
+            {
+                _pongIndex = _queued;
             }
             byte[]? buffer = null;
             if (!payload.IsEmpty)
@@ -205,6 +229,21 @@ public sealed partial class WebSocketConnection
             entry.Length = payload.Length;
         }
         Schedule();
+    }
+
+    private void ReplacePongLocked(ref SendEntry pong, ReadOnlySpan<byte> payload)
+    {
+        if (pong.Buffer is { } held && held.Length < payload.Length)
+        {
+            _pool.Return(held);
+            pong.Buffer = null;
+        }
+        if (!payload.IsEmpty)
+        {
+            pong.Buffer ??= RentLocked(payload.Length);
+            payload.CopyTo(pong.Buffer);
+        }
+        pong.Length = payload.Length;
     }
 
     private void QueueCloseLocked(WebSocketCloseStatus status, string? reason)
@@ -239,6 +278,7 @@ public sealed partial class WebSocketConnection
         _queued = 0;
         _queuedBytes = 0;
         _latestIndex = -1;
+        _pongIndex = -1;
         _latest?.Release();
         _latest = null;
         _logger.LogDebug("Connection {Id}: send backlog over {Limit} bytes, closing with 1008", Id, _options.MaxQueuedBytes);
@@ -293,6 +333,7 @@ public sealed partial class WebSocketConnection
                     count = _queued;
                     _queued = 0;
                     _queuedBytes = 0;
+                    _pongIndex = -1;
                     if (_latestIndex >= 0)
                     {
                         _batchLatest = _latest;
@@ -514,6 +555,7 @@ public sealed partial class WebSocketConnection
             _queued = 0;
             _queuedBytes = 0;
             _latestIndex = -1;
+            _pongIndex = -1;
             _latest?.Release();
             _latest = null;
             _sparesClosed = true;

@@ -72,6 +72,36 @@ public sealed class SendQueueTests
     }
 
     [Fact]
+    public async Task PingsWhileTheClientReadsNothingLeaveOnlyTheNewestPongQueued()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport(toClient: new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var (connection, run) = Open(transport, pool, out var handler);
+
+        connection.Send("first"u8);
+        await Eventually.TrueAsync(() => transport.ClientInput.TryRead(out var r) && Peek(transport, r), s_timeout, "the first flush");
+        // The writer now waits on the client: 1,000 pings arrive meanwhile (the last with a longer payload), then a message.
+        for (var i = 0; i < 1000; i++)
+        {
+            var payload = System.Text.Encoding.ASCII.GetBytes(i == 999 ? "ping 999, the newest one" : $"ping {i}");
+            await transport.ClientOutput.WriteAsync(ClientFrames.Frame(0x9, payload));
+        }
+        await transport.ClientOutput.WriteAsync(ClientFrames.Text("read"));
+        await Eventually.TrueAsync(() => !handler.Messages.IsEmpty, s_timeout, "every ping was read");
+        Assert.Equal(1, connection.QueuedEntries); // one pong, not 1,000
+        connection.Send("after"u8);
+
+        var frames = await ReadFramesAsync(transport, 3);
+
+        Assert.Equal("first", System.Text.Encoding.ASCII.GetString(frames[0].Payload));
+        Assert.Equal(0xA, frames[1].Opcode);
+        Assert.Equal("ping 999, the newest one", System.Text.Encoding.ASCII.GetString(frames[1].Payload));
+        Assert.Equal("after", System.Text.Encoding.ASCII.GetString(frames[2].Payload));
+        await CloseAsync(connection, transport, run);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
     public async Task QueuedSendsOfAConnectionThatDiesAreReleased()
     {
         var pool = new CountingArrayPool();
