@@ -298,11 +298,14 @@ public sealed partial class WebSocketConnection
 
     private void Schedule()
     {
-        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0 && !SendBatch.TryHold(this))
         {
             _transport.Scheduler.Schedule(this);
         }
     }
+
+    /// <summary>The <see cref="SendBatch"/> that held this writer ended: it runs now (it is still marked scheduled).</summary>
+    internal void ReleaseHeld() => _transport.Scheduler.Schedule(this);
 
     void IScheduledWriter.RunWriter() => Pump();
 

@@ -4,6 +4,7 @@ using Sol.Core.Galaxy;
 using Sol.Protocol;
 using ZoneKind = Sol.Core.Galaxy.ZoneKind;
 using Sol.Server.Game.Wire;
+using Sol.Transport;
 using Sol.Zones.Scheduling;
 using Sol.Zones.Simulation;
 using Sol.Zones.Transfers;
@@ -24,6 +25,9 @@ public sealed partial class GameHub : IZoneStepObserver
         {
             return;
         }
+        // Everything this tick sends to a client (snapshot, ack, an error) goes out in one flush: no writer runs before
+        // the tick's sends are all queued (Sol.Transport's SendBatch; the ASP.NET port ignores it).
+        using var sends = SendBatch.Begin();
         var snapshot = zone.GetSnapshot();
         var tick = (ulong)snapshot.Tick;
         var viewShips = _options.ViewShips;

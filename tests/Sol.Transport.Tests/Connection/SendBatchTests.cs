@@ -1,0 +1,126 @@
+using System.Net.WebSockets;
+using Sol.Transport.Connections;
+using Sol.Transport.Tests.Support;
+
+namespace Sol.Transport.Tests.Connection;
+
+/// <summary>
+/// A tick's sends to one connection go out in one flush: while a <see cref="SendBatch"/> is open no writer is scheduled,
+/// so no drainer can run between two of them. Drainers are captured and run by hand, so what runs when is exact.
+/// </summary>
+public sealed class SendBatchTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task EverythingSentToAConnectionInABatchIsWrittenAndFlushedOnce()
+    {
+        var pool = new CountingArrayPool();
+        var drainers = new Queue<IThreadPoolWorkItem>();
+        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
+        var (connection, run) = SendQueueTests.Open(transport, pool, out _);
+        var snapshot = SharedFrame.Create("snapshot"u8, WebSocketMessageKind.Binary, pool);
+        var flushesBefore = transport.Flushes;
+
+        using (SendBatch.Begin())
+        {
+            connection.SendLatest(snapshot, "ack"u8);
+            Assert.Empty(drainers); // held: nothing can write this connection before the batch ends
+            connection.Send("error"u8);
+            Assert.Empty(drainers);
+            Assert.Equal(2, connection.QueuedEntries);
+        }
+
+        var drainer = Assert.Single(drainers);
+        drainers.Clear();
+        drainer.Execute();
+        Assert.Equal(flushesBefore + 1, transport.Flushes);
+        var frames = await SendQueueTests.ReadFramesAsync(transport, 3);
+        Assert.Equal(["snapshot", "ack", "error"], frames.Select(f => System.Text.Encoding.ASCII.GetString(f.Payload)));
+        snapshot.Release();
+        connection.Close(WebSocketCloseStatus.NormalClosure);
+        RunAll(drainers);
+        await SendQueueTests.CloseAsync(connection, transport, run, answer: true);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
+    public async Task WithoutABatchADrainerCanRunBetweenTwoSendsAndFlushesTwice()
+    {
+        // The case the batch is for: a drainer that runs between two sends (here by hand) writes the first alone.
+        var pool = new CountingArrayPool();
+        var drainers = new Queue<IThreadPoolWorkItem>();
+        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
+        var (connection, run) = SendQueueTests.Open(transport, pool, out _);
+        var flushesBefore = transport.Flushes;
+
+        connection.Send("first"u8);
+        RunAll(drainers);
+        connection.Send("second"u8);
+        RunAll(drainers);
+
+        Assert.Equal(flushesBefore + 2, transport.Flushes);
+        Assert.Equal(2, (await SendQueueTests.ReadFramesAsync(transport, 2)).Count);
+        connection.Close(WebSocketCloseStatus.NormalClosure);
+        RunAll(drainers);
+        await SendQueueTests.CloseAsync(connection, transport, run, answer: true);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
+    public void NestedBatchesReleaseAtTheOutermostEndAndADefaultOneHoldsNothing()
+    {
+        var pool = new CountingArrayPool();
+        var drainers = new Queue<IThreadPoolWorkItem>();
+        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
+        var (connection, _) = SendQueueTests.Open(transport, pool, out _);
+
+        using (SendBatch.Begin())
+        {
+            using (SendBatch.Begin())
+            {
+                connection.Send("a"u8);
+            }
+            Assert.True(SendBatch.IsOpen);
+            Assert.Empty(drainers);
+        }
+        Assert.False(SendBatch.IsOpen);
+        Assert.Single(drainers);
+
+        default(SendBatch).Dispose(); // not begun: ends nothing
+        Assert.False(SendBatch.IsOpen);
+        RunAll(drainers);
+        connection.Close(WebSocketCloseStatus.NormalClosure);
+        RunAll(drainers);
+    }
+
+    [Fact]
+    public void EndingABatchOnAnotherThreadThrowsAndTheBatchStaysOpenOnItsOwn()
+    {
+        var batch = SendBatch.Begin();
+        try
+        {
+            // A thread of its own, joined: this test's thread must be the one that ends the batch below (an await could
+            // resume elsewhere).
+            Exception? error = null;
+            var other = new Thread(() => error = Record.Exception(batch.Dispose));
+            other.Start();
+            Assert.True(other.Join(s_timeout));
+            Assert.IsType<InvalidOperationException>(error);
+            Assert.True(SendBatch.IsOpen);
+        }
+        finally
+        {
+            batch.Dispose();
+        }
+        Assert.False(SendBatch.IsOpen);
+    }
+
+    private static void RunAll(Queue<IThreadPoolWorkItem> drainers)
+    {
+        while (drainers.TryDequeue(out var drainer))
+        {
+            drainer.Execute();
+        }
+    }
+}
