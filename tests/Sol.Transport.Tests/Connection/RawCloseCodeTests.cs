@@ -115,6 +115,39 @@ public sealed class RawCloseCodeTests
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
     [InlineData(SocketTransportKind.Raw)]
+    public async Task AnIdleClientThatAnswersThePingsStaysOpen(SocketTransportKind sockets)
+    {
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions
+        {
+            Sockets = sockets,
+            IdleTimeout = TimeSpan.FromMilliseconds(300),
+            CloseTimeout = TimeSpan.FromMilliseconds(300),
+        }, handler);
+        using var client = await RawClient.ConnectAsync(server.Endpoint);
+        await client.WriteAsync(RawClient.Upgrade());
+        Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
+
+        // Sends nothing but pongs: three pings answered span three idle timeouts, each more than the close timeout.
+        for (var ping = 0; ping < 3; ping++)
+        {
+            var (opcode, payload) = await client.ReadFrameAsync();
+            Assert.Equal(0x9, opcode); // a ping, not a close
+            await client.WriteAsync(ClientFrames.Frame(0xA, payload));
+        }
+
+        Assert.Empty(handler.Closed);
+        await client.WriteAsync(ClientFrames.Close(1000));
+        var frames = ServerFrames.Parse(await client.ReadToEndAsync());
+        Assert.Equal(1000, ServerFrames.CloseCode(frames.Last(f => f.Opcode == 0x8).Payload));
+        await Eventually.TrueAsync(() => handler.Closed.Count == 1, TimeSpan.FromSeconds(10), "closed");
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, handler.Closed.Single().Status);
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AHandlerThatThrowsClosesItsConnectionWith1011AndTheServerKeepsServing(SocketTransportKind sockets)
     {
         var handler = new ThrowingHandler();

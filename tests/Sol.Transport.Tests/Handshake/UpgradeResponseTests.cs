@@ -95,6 +95,22 @@ public sealed class UpgradeResponseTests
     }
 
     [Theory]
+    [InlineData("/ws?access_token=good", "", "good")]                                 // a browser cannot set headers
+    [InlineData("/ws?a=1&access_token=go%6Fd", "", "good")]                          // percent-decoded, not first
+    [InlineData("/ws?access_token=query", "Authorization: Bearer good\r\n", "good")] // the header wins
+    public async Task TheTokenComesFromTheBearerHeaderElseTheAccessTokenQuery(string path, string headers, string token)
+    {
+        var handler = TokenHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
+        using var client = await RawClient.ConnectAsync(server.Endpoint);
+
+        await client.WriteAsync(RawClient.Upgrade(path, headers));
+
+        Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
+        Assert.Equal(token, Assert.Single(handler.Upgrades).Token);
+    }
+
+    [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
     [InlineData(SocketTransportKind.Raw)]

@@ -71,6 +71,25 @@ public sealed class RawClient : IDisposable
         return all.ToArray();
     }
 
+    /// <summary>Reads one frame from the server (never masked): its opcode and payload.</summary>
+    public async Task<(int Opcode, byte[] Payload)> ReadFrameAsync()
+    {
+        using var timeout = new CancellationTokenSource(s_timeout);
+        var header = new byte[2];
+        await _stream.ReadExactlyAsync(header, timeout.Token);
+        long length = header[1] & 0x7F;
+        if (length >= 126)
+        {
+            var extended = new byte[length == 126 ? 2 : 8];
+            await _stream.ReadExactlyAsync(extended, timeout.Token);
+            length = extended.Length == 2 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(extended)
+                : (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(extended);
+        }
+        var payload = new byte[length];
+        await _stream.ReadExactlyAsync(payload, timeout.Token);
+        return (header[0] & 0x0F, payload);
+    }
+
     public static int StatusOf(string head) => head.Length >= 12 && int.TryParse(head.AsSpan(9, 3), out var status) ? status : -1;
 
     public void Dispose() => _client.Dispose();
