@@ -14,7 +14,8 @@ public sealed class ShutdownTests
     public async Task StopAsyncAbortsClientsThatNeverAnswerTheCloseAfterTheTimeout(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
-        var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets }, handler);
+        var pool = new CountingArrayPool();
+        var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets, BufferPool = pool }, handler);
         var clients = new List<RawClient>();
         for (var i = 0; i < 3; i++)
         {
@@ -23,7 +24,11 @@ public sealed class ShutdownTests
             Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
             clients.Add(client);
         }
-        await Eventually.TrueAsync(() => server.Connections == 3, TimeSpan.FromSeconds(10), "three open");
+        await Eventually.TrueAsync(() => server.Connections == 3 && handler.Opened.Count == 3, TimeSpan.FromSeconds(10), "three open");
+        foreach (var connection in handler.Opened)
+        {
+            connection.Send(new byte[100]); // a pooled payload copy each, in flight or queued when the stop comes
+        }
         var stopwatch = Stopwatch.StartNew();
 
         await server.StopAsync(TimeSpan.FromMilliseconds(300)); // the raw clients never answer
@@ -35,10 +40,12 @@ public sealed class ShutdownTests
         foreach (var client in clients)
         {
             var frames = ServerFrames.Parse(await client.ReadToEndAsync());
-            Assert.Equal(1001, ServerFrames.CloseCode(Assert.Single(frames).Payload)); // they did get the close frame
+            Assert.Equal(0x8, frames[^1].Opcode);
+            Assert.Equal(1001, ServerFrames.CloseCode(frames[^1].Payload)); // they did get the close frame
             client.Dispose();
         }
         await server.DisposeAsync(); // a second stop is harmless
+        pool.AssertNoLeaks(); // every payload copy went back, sent or not
     }
 
     [Theory]
