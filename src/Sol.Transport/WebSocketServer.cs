@@ -30,6 +30,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     private Task? _stopTask;
     private int _reserved;
     private int _open;
+    private int _handshaking;
 
     private WebSocketServer(WebSocketServerOptions options, IWebSocketHandler handler, ILogger logger, ISocketListener listener)
     {
@@ -48,6 +49,9 @@ public sealed class WebSocketServer : IAsyncDisposable
 
     /// <summary>Open WebSocket connections (after <c>101</c>, until gone).</summary>
     public int Connections => Volatile.Read(ref _open);
+
+    /// <summary>Accepted sockets whose handshake is under way.</summary>
+    public int PendingHandshakes => Volatile.Read(ref _handshaking);
 
     /// <summary>
     /// Threads that read raw-kind sockets and drain their sends (Linux; one per core unless set here or by
@@ -174,9 +178,18 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         await Task.Yield();
         var reserved = false;
+        var handshaking = true; // counted in _handshaking until the handshake is over
         try
         {
+            if (Interlocked.Increment(ref _handshaking) > _options.MaxPendingHandshakes)
+            {
+                _logger.LogDebug("Over {Limit} pending handshakes: closing a new socket at once", _options.MaxPendingHandshakes);
+                await CloseTransportAsync(transport, graceful: false).ConfigureAwait(false);
+                return;
+            }
             var outcome = await HandshakeAsync(transport).ConfigureAwait(false);
+            Interlocked.Decrement(ref _handshaking);
+            handshaking = false;
             if (outcome is null)
             {
                 return; // handshake failed and was answered (or timed out)
@@ -218,6 +231,10 @@ public sealed class WebSocketServer : IAsyncDisposable
             if (reserved)
             {
                 Interlocked.Decrement(ref _reserved);
+            }
+            if (handshaking)
+            {
+                Interlocked.Decrement(ref _handshaking); // refused, or the handshake threw
             }
         }
     }

@@ -24,6 +24,13 @@ public sealed class WebSocketServerOptions
     /// <summary>Open connections at most; one more is answered with 503 before <c>101</c>.</summary>
     public int MaxConnections { get; init; } = 10_000;
 
+    /// <summary>
+    /// Accepted sockets still in their handshake at most; one more is closed at once (no response: it sent nothing we
+    /// read yet). Each holds a socket and its buffers for up to <see cref="HandshakeTimeout"/>, so without this a flood
+    /// of connects that never speak could take every descriptor before any of them times out.
+    /// </summary>
+    public int MaxPendingHandshakes { get; init; } = 1024;
+
     /// <summary>How long a client may take to send its whole upgrade request (slowloris guard); then the socket is closed.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

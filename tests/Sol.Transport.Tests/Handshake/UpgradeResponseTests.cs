@@ -133,6 +133,36 @@ public sealed class UpgradeResponseTests
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
     [InlineData(SocketTransportKind.Raw)]
+    public async Task ASocketOverThePendingHandshakeLimitIsClosedAtOnceAndTheSlotsComeBack(SocketTransportKind sockets)
+    {
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions
+        {
+            Sockets = sockets,
+            MaxPendingHandshakes = 2,
+            HandshakeTimeout = TimeSpan.FromMinutes(1), // longer than the test: only the limit can close the third
+        }, handler);
+        using var silent1 = await RawClient.ConnectAsync(server.Endpoint);
+        using var silent2 = await RawClient.ConnectAsync(server.Endpoint);
+        await Eventually.TrueAsync(() => server.PendingHandshakes == 2, TimeSpan.FromSeconds(10), "two handshakes pending");
+
+        using (var third = await RawClient.ConnectAsync(server.Endpoint))
+        {
+            Assert.Empty(await third.ReadToEndAsync()); // closed without a word, long before the handshake timeout
+        }
+        await silent1.WriteAsync(RawClient.Upgrade());
+        Assert.Equal(101, RawClient.StatusOf(await silent1.ReadHeadAsync()));
+        await Eventually.TrueAsync(() => server.PendingHandshakes == 1, TimeSpan.FromSeconds(10), "a slot came back");
+        using var fourth = await RawClient.ConnectAsync(server.Endpoint);
+        await fourth.WriteAsync(RawClient.Upgrade());
+
+        Assert.Equal(101, RawClient.StatusOf(await fourth.ReadHeadAsync()));
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task ASlowHandshakeIsCutOffAtTheTimeout(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
