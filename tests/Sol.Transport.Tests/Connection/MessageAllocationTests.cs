@@ -136,6 +136,68 @@ public sealed class MessageAllocationTests
         await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task ABroadcastFramedPerMessageToManyConnectionsInASendBatchAllocatesNothing()
+    {
+        // As a game tick does: each message from the publisher is framed once (SharedFrame.Create, pooled), sent to
+        // every subscriber inside a SendBatch, and released.
+        const int Subscribers = 64;
+        const int FanOutRounds = 300;
+        const int Size = 200;
+        var inline = new PipeOptions(pool: BlockMemoryPool.Instance, readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline, minimumSegmentSize: BlockMemoryPool.BlockSize, useSynchronizationContext: false);
+        var options = new WebSocketServerOptions { IdleTimeout = TimeSpan.FromMinutes(5) };
+        var fanOut = new FanOutHandler();
+        var transports = new PipeTransport[Subscribers];
+        var runs = new List<Task>();
+        var connections = new List<WebSocketConnection>();
+        for (var c = 0; c < Subscribers; c++)
+        {
+            transports[c] = new PipeTransport(inline, inline);
+            var subscriber = new WebSocketConnection(transports[c], null, null, options, ArrayPool<byte>.Shared, NullLogger.Instance);
+            fanOut.Subscribers.Add(subscriber);
+            connections.Add(subscriber);
+            runs.Add(subscriber.RunAsync(fanOut));
+        }
+        var publisherTransport = new PipeTransport(inline, inline);
+        var publisher = new WebSocketConnection(publisherTransport, null, null, options, ArrayPool<byte>.Shared, NullLogger.Instance);
+        connections.Add(publisher);
+        runs.Add(publisher.RunAsync(fanOut));
+        var frame = ClientFrames.Binary(ClientFrames.Pattern(Size));
+        const int Expected = 4 + Size; // a 200-byte binary frame from the server: 2 + 2 bytes of header
+
+        long best = long.MaxValue;
+        for (var attempt = 0; attempt < 6 && best > 0; attempt++)
+        {
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < FanOutRounds; i++)
+            {
+                await publisherTransport.ClientOutput.WriteAsync(frame);
+                foreach (var transport in transports)
+                {
+                    var received = 0;
+                    while (received < Expected)
+                    {
+                        var result = await transport.ClientInput.ReadAsync();
+                        received += (int)result.Buffer.Length;
+                        transport.ClientInput.AdvanceTo(result.Buffer.End);
+                    }
+                }
+            }
+            best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
+        Assert.True(best < 1024, $"{best} bytes allocated for {FanOutRounds} broadcasts to {Subscribers} connections");
+        for (var c = 0; c < connections.Count; c++)
+        {
+            connections[c].Close(WebSocketCloseStatus.NormalClosure);
+            var transport = c < Subscribers ? transports[c] : publisherTransport;
+            await transport.ClientOutput.WriteAsync(ClientFrames.Close(1000));
+            await transport.ClientOutput.CompleteAsync();
+        }
+        await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>Spins (allocating nothing) until <paramref name="length"/> bytes are readable, leaving them unread.</summary>
     private static void WaitForBytes(PipeReader reader, int length)
     {
@@ -167,6 +229,30 @@ public sealed class MessageAllocationTests
 
         public void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload) =>
             connection.Send(payload.FirstSpan, kind);
+
+        public ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status) => ValueTask.CompletedTask;
+    }
+
+    private sealed class FanOutHandler : IWebSocketHandler
+    {
+        public List<WebSocketConnection> Subscribers { get; } = [];
+
+        public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request) => ValueTask.FromResult(UpgradeVerdict.Accept());
+
+        public ValueTask OnOpenAsync(WebSocketConnection connection) => ValueTask.CompletedTask;
+
+        public void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload)
+        {
+            var frame = SharedFrame.Create(payload.FirstSpan, kind);
+            using (SendBatch.Begin())
+            {
+                foreach (var subscriber in Subscribers)
+                {
+                    subscriber.Send(frame);
+                }
+            }
+            frame.Release();
+        }
 
         public ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status) => ValueTask.CompletedTask;
     }
