@@ -8,12 +8,14 @@ namespace Sol.Transport;
 /// </summary>
 /// <remarks>
 /// <para>Only scheduling waits: every send is queued at once, as always (so <c>SendLatest</c> replacement and the
-/// backlog limit behave as without a batch), and a connection already being written is not held. A batch costs the
-/// first connections the time the rest of the batch takes, so keep it to one tick's sends.</para>
-/// <para>Batches nest (the outermost one releases) and belong to the thread that began them; dispose each exactly once,
-/// on that thread. Allocation-free once this thread's list of held writers has grown to the largest batch.</para>
+/// backlog limit behave as without a batch), and a connection whose writer is already running or waiting on a slow
+/// client is not held. A batch costs the first connections the time the rest of the batch takes, so keep it to one
+/// tick's sends.</para>
+/// <para>Batches nest (the outermost one releases) and belong to the thread that began them: a <c>ref struct</c>, so
+/// one cannot be kept across an <c>await</c>. A batch left open on an I/O loop is closed by the loop and reported as
+/// a fault. Allocation-free once this thread's list of held writers has grown to the largest batch.</para>
 /// </remarks>
-public readonly struct SendBatch : IDisposable
+public readonly ref struct SendBatch
 {
     [ThreadStatic]
     private static int t_depth;
@@ -21,51 +23,44 @@ public readonly struct SendBatch : IDisposable
     [ThreadStatic]
     private static List<WebSocketConnection>? t_held;
 
-    private readonly int _thread; // 0: default(SendBatch), which holds nothing
+    private readonly bool _begun; // false: default(SendBatch), which holds nothing
 
-    private SendBatch(int thread) => _thread = thread;
+    private SendBatch(bool begun) => _begun = begun;
 
     /// <summary>Starts holding this thread's sends (or nests in the batch already open).</summary>
     public static SendBatch Begin()
     {
         t_depth++;
-        return new SendBatch(Environment.CurrentManagedThreadId);
+        return new SendBatch(begun: true);
     }
 
     /// <summary>A batch is open on this thread.</summary>
     public static bool IsOpen => t_depth > 0;
 
     /// <summary>Ends this batch; the outermost one hands every held writer to its scheduler.</summary>
-    /// <exception cref="InvalidOperationException">Another thread than the one that began it (an await in between).</exception>
     public void Dispose()
     {
-        if (_thread == 0)
+        if (!_begun || t_depth == 0)
         {
-            return; // default(SendBatch)
+            return; // default(SendBatch), or more ends than begins
         }
-        if (_thread != Environment.CurrentManagedThreadId)
+        if (--t_depth == 0)
         {
-            throw new InvalidOperationException("A SendBatch must end on the thread that began it; its held writers are still waiting there.");
+            ReleaseHeld();
         }
+    }
+
+    /// <summary>Closes every batch open on this thread and releases what they held (an I/O loop's safety net).</summary>
+    /// <returns>True when a batch was open.</returns>
+    internal static bool CloseAll()
+    {
         if (t_depth == 0)
         {
-            return; // more ends than begins
+            return false;
         }
-        if (--t_depth > 0 || t_held is not { Count: > 0 } held)
-        {
-            return;
-        }
-        try
-        {
-            foreach (var connection in held)
-            {
-                connection.ReleaseHeld();
-            }
-        }
-        finally
-        {
-            held.Clear();
-        }
+        t_depth = 0;
+        ReleaseHeld();
+        return true;
     }
 
     /// <summary>Keeps a writer that was just marked scheduled until the batch ends; false when no batch is open.</summary>
@@ -77,5 +72,30 @@ public readonly struct SendBatch : IDisposable
         }
         (t_held ??= []).Add(connection);
         return true;
+    }
+
+    private static void ReleaseHeld()
+    {
+        if (t_held is not { Count: > 0 } held)
+        {
+            return;
+        }
+        Exception? first = null;
+        foreach (var connection in held)
+        {
+            try
+            {
+                connection.ReleaseHeld();
+            }
+            catch (Exception e)
+            {
+                first ??= e; // the others still go (each is marked scheduled: left here, it would never write again)
+            }
+        }
+        held.Clear();
+        if (first is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
     }
 }

@@ -31,6 +31,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     private int _reserved;
     private int _open;
     private int _handshaking;
+    private ILogger? _loopLogger;
 
     private WebSocketServer(WebSocketServerOptions options, IWebSocketHandler handler, ILogger logger, ISocketListener listener)
     {
@@ -66,6 +67,10 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(handler);
+        if (options.MaxPendingHandshakes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxPendingHandshakes, "MaxPendingHandshakes must be at least 1.");
+        }
         loggers ??= NullLoggerFactory.Instance;
         ISocketListener listener;
         try
@@ -82,11 +87,13 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             throw new IOException($"Cannot listen on {options.Endpoint}: the address is already in use.", e);
         }
+        var server = new WebSocketServer(options, handler, loggers.CreateLogger("Sol.Transport"), listener);
         if (options.Sockets == SocketTransportKind.Raw && loggers is not NullLoggerFactory)
         {
-            IoLoop.UseLogger(loggers.CreateLogger("Sol.Transport.IoLoop")); // process-wide loops: the latest server's log
+            // The loops are per process: they log through the latest raw-kind server's logger, until it stops.
+            server._loopLogger = loggers.CreateLogger("Sol.Transport.IoLoop");
+            IoLoop.UseLogger(server._loopLogger);
         }
-        var server = new WebSocketServer(options, handler, loggers.CreateLogger("Sol.Transport"), listener);
         server._acceptLoop = Task.Run(server.AcceptLoopAsync, CancellationToken.None);
         return server;
     }
@@ -144,6 +151,10 @@ public sealed class WebSocketServer : IAsyncDisposable
         }
         await _timer.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        if (_loopLogger is not null)
+        {
+            IoLoop.ForgetLogger(_loopLogger);
+        }
     }
 
     private async Task AcceptLoopAsync()

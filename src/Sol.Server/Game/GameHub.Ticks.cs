@@ -25,8 +25,9 @@ public sealed partial class GameHub : IZoneStepObserver
         {
             return;
         }
-        // Everything this tick sends to a client (snapshot, ack, an error) goes out in one flush: no writer runs before
-        // the tick's sends are all queued (Sol.Transport's SendBatch; the ASP.NET port ignores it).
+        // What this tick sends to a client (snapshot, ack, an error) goes out in one flush: a writer scheduled by these
+        // sends starts only once they are all queued (Sol.Transport's SendBatch; a writer already busy with a slow client
+        // is not held, and the ASP.NET port ignores it).
         using var sends = SendBatch.Begin();
         var snapshot = zone.GetSnapshot();
         var tick = (ulong)snapshot.Tick;

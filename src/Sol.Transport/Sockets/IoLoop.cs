@@ -107,6 +107,9 @@ internal sealed unsafe class IoLoop
     /// <summary>Where the loops report an exception that reached them (the latest raw-kind server's logger; see <see cref="LoopFaults"/>).</summary>
     public static void UseLogger(ILogger logger) => s_faults.Logger = logger;
 
+    /// <summary>A stopping server takes its logger back, unless a later server's has replaced it.</summary>
+    public static void ForgetLogger(ILogger logger) => s_faults.ForgetLogger(logger);
+
     /// <summary>The loop whose thread this is, if any.</summary>
     public static IoLoop? Current => t_current;
 
@@ -243,6 +246,7 @@ internal sealed unsafe class IoLoop
                     // this is a bug there; still, nothing may take the loop (and every socket on it) down.
                     s_faults.Report(e, "a socket's event");
                 }
+                CloseForgottenBatch("a socket's event");
             }
             // Only what was queued when this phase began (at most PostedPerTurn): a drainer that queues itself again
             // after its budget runs next turn, after the sockets had their look.
@@ -258,7 +262,29 @@ internal sealed unsafe class IoLoop
                     // As above (the send scheduler and the connections catch their own).
                     s_faults.Report(e, "a posted item");
                 }
+                CloseForgottenBatch("a posted item");
             }
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="SendBatch"/> that a handler began on this loop and never ended would hold every writer first
+    /// scheduled here from then on: close it, release what it held, and report it.
+    /// </summary>
+    private static void CloseForgottenBatch(string where)
+    {
+        if (!SendBatch.IsOpen)
+        {
+            return;
+        }
+        s_faults.Report(new InvalidOperationException("A SendBatch was left open on an I/O loop; the loop closed it."), where);
+        try
+        {
+            SendBatch.CloseAll();
+        }
+        catch (Exception e)
+        {
+            s_faults.Report(e, "releasing a forgotten SendBatch");
         }
     }
 }

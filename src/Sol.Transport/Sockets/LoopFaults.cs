@@ -23,6 +23,9 @@ internal sealed class LoopFaults
 
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>Drops <paramref name="logger"/> if it is still the one in use.</summary>
+    public void ForgetLogger(ILogger logger) => Interlocked.CompareExchange(ref _logger, null, logger);
+
     /// <summary>Counts and maybe logs <paramref name="e"/>; never throws (it runs inside the loop's last catch).</summary>
     public void Report(Exception e, string where)
     {

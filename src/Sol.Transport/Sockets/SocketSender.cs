@@ -25,8 +25,9 @@ namespace Sol.Transport.Sockets;
 /// (only flushed bytes count); <see cref="Complete"/> with an exception sends no FIN (the owner tears the socket
 /// down); and a send under way cannot be taken back half done, so cancellation (<see cref="CancelPendingFlush"/> or
 /// the token, which is only looked at, never registered) ends a waiting flush with <see cref="FlushResult.IsCanceled"/>
-/// only between sends, once the kernel took the one under way (no further send after that, so the rest is exactly what
-/// that send left) — a peer that reads nothing keeps it waiting, and a flush that completes at once ignores the token. The unsent rest stays and goes out with the next flush (completing the
+/// only between sends, once the kernel took the one under way (a cancellation that came while the flush waited ends it
+/// before any further send; one that comes while it sends on stops it at the next wait) — a peer that reads nothing
+/// keeps it waiting, and a flush that completes at once ignores the token. The unsent rest stays and goes out with the next flush (completing the
 /// writer before then sends no FIN). Nothing here uses cancellation today.</para>
 /// </remarks>
 internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>

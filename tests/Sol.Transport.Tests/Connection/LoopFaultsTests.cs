@@ -8,7 +8,7 @@ namespace Sol.Transport.Tests.Connection;
 public sealed class LoopFaultsTests
 {
     [Fact]
-    public void LogsTheFirstInFullThenOneInEveryThousandsWithTheCount()
+    public void LogsTheFirstInFullThenOneInTenThousandWithTheCount()
     {
         var log = new RecordingLoggerFactory();
         var faults = new LoopFaults { Logger = log.CreateLogger("loop") };
@@ -42,10 +42,10 @@ public sealed class LoopFaultsTests
     }
 
     [Fact]
-    public async Task ARawKindServerGivesTheLoopsItsLogger()
+    public async Task ARawKindServerGivesTheLoopsItsLoggerUntilItStops()
     {
         var log = new RecordingLoggerFactory();
-        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw },
+        var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw },
             new RecordingHandler(), log);
 
         // The loops are per process; no other test here gives a raw-kind server a logger factory, so this one is ours.
@@ -53,6 +53,9 @@ public sealed class LoopFaultsTests
         Assert.NotNull(logger);
         logger.LogError("probe {Id}", 42);
         Assert.Contains(log.Entries, e => e.Category == "Sol.Transport.IoLoop" && e.Message == "probe 42");
+
+        await server.DisposeAsync();
+        Assert.Null(IoLoop.Faults.Logger); // a stopped server's log is not kept alive or written to
     }
 
     private sealed class ThrowingLogger : ILogger

@@ -121,14 +121,14 @@ public sealed class RawCloseCodeTests
         await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions
         {
             Sockets = sockets,
-            IdleTimeout = TimeSpan.FromMilliseconds(300),
-            CloseTimeout = TimeSpan.FromMilliseconds(300),
+            IdleTimeout = TimeSpan.FromSeconds(1), // a ping after 0.5 s of silence, a close 0.5 s after an unanswered one
+            CloseTimeout = TimeSpan.FromSeconds(1),
         }, handler);
         using var client = await RawClient.ConnectAsync(server.Endpoint);
         await client.WriteAsync(RawClient.Upgrade());
         Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
 
-        // Sends nothing but pongs: three pings answered span three idle timeouts, each more than the close timeout.
+        // Sends nothing but pongs: three answered pings take at least 1.5 s, longer than an unanswered ping lasts.
         for (var ping = 0; ping < 3; ping++)
         {
             var (opcode, payload) = await client.ReadFrameAsync();

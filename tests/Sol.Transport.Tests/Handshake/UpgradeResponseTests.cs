@@ -159,6 +159,14 @@ public sealed class UpgradeResponseTests
         Assert.Equal(101, RawClient.StatusOf(await fourth.ReadHeadAsync()));
     }
 
+    [Fact]
+    public async Task ZeroPendingHandshakesIsRefusedAtStart()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            WebSocketServer.StartAsync(new WebSocketServerOptions { MaxPendingHandshakes = 0 }, new RecordingHandler()));
+        Assert.Contains("MaxPendingHandshakes", error.Message);
+    }
+
     [Theory]
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
