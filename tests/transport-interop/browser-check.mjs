@@ -2,8 +2,9 @@
 // transport's echo host. Usage: node browser-check.mjs ws://127.0.0.1:PORT/ws [LABEL]
 // This script serves page.html and payloads.mjs over http on 127.0.0.1 (so the page has a real http Origin), opens the
 // page, and the page uses the browser's own WebSocket: subprotocol echo.v1; text and binary messages of 0 B, 125 B,
-// 126 B, 64 KiB and 1 MiB echoed byte for byte and as the same kind; a clean close with 1000. (A page cannot send
-// pings or fragments; ws-check.mjs covers those.) The page reports each case back; this script prints one line per
+// 126 B, 64 KiB and 1 MiB echoed byte for byte and as the same kind; 3 s of silence through the server's idle pings
+// (the browser answers them itself); a clean close with 1000. (A page cannot send pings or fragments; ws-check.mjs
+// covers those.) The page reports each case back; this script prints one line per
 // case and ends with "N passed, N failed"; exits 1 when any check failed.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
