@@ -49,7 +49,12 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private ManualResetValueTaskSourceCore<FlushResult> _flush; // the pending flush (one at a time)
     private ValueTask<int> _pendingSend;
     private CancellationToken _flushToken;
-    private Segment[] _segments = new Segment[4];
+    private const int InitialSegments = 4;
+
+    /// <summary>Once everything is sent, a segment array grown past this (a backlog of 256 KiB or more) is given up.</summary>
+    private const int KeptSegments = 64;
+
+    private Segment[] _segments = new Segment[InitialSegments];
     private int _head;      // first segment with unsent bytes
     private int _count;     // segments in use (the last one is written into)
     private int _state;     // Flushing | Completed | CompletedWithError (Interlocked)
@@ -86,6 +91,9 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 
     /// <summary>Blocks (or arrays) held for unsent or unflushed bytes (tests: none once everything went out).</summary>
     internal int HeldSegments => _count - _head;
+
+    /// <summary>Room in the segment array (tests: it shrinks back after a large backlog went out).</summary>
+    internal int SegmentCapacity => _segments.Length;
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
@@ -528,6 +536,12 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         {
             _head = 0;
             _count = 0;
+            if (_segments.Length > KeptSegments)
+            {
+                // A slow client's burst grew it (40 B a segment: up to ~10 KiB at the 1 MiB backlog limit); a
+                // connection should not keep that for the rest of its life. Rare, so the new small array is cheap.
+                _segments = new Segment[InitialSegments];
+            }
         }
     }
 

@@ -181,6 +181,27 @@ public sealed class RawSocketTests
 
     [Theory]
     [MemberData(nameof(BothPaths))]
+    public async Task ALargeBacklogsSegmentArrayIsGivenUpOnceItWentOut(bool ioLoops)
+    {
+        await using var pair = await Pair.ConnectAsync(ioLoops);
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        const int Written = 2 * 1024 * 1024; // 512 blocks: more than the kernel takes at once
+        WritePattern(output, 0, Written);
+        Assert.True(output.SegmentCapacity > 64);
+        var flush = output.FlushAsync();
+        var reading = Task.Run(() => ReadAndCheckAsync(pair.Client, Written));
+
+        await flush.AsTask().WaitAsync(s_deadline);
+
+        Assert.Equal(0, output.HeldSegments);
+        Assert.Equal(4, output.SegmentCapacity); // not ~20 KiB of segment slots kept for the connection's life
+        await output.CompleteAsync();
+        Assert.Equal(Written, await reading.WaitAsync(s_deadline));
+        Assert.Equal(0, pair.Blocks.Outstanding);
+    }
+
+    [Theory]
+    [MemberData(nameof(BothPaths))]
     public async Task DisposingEndsAReceiveLoopThatWaitsForTheReaderToMakeRoom(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
