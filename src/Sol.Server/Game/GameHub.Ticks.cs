@@ -95,6 +95,8 @@ public sealed partial class GameHub : IZoneStepObserver
     /// <summary>On the coordinator, between ticks: apply transfers, disconnects, joins and player updates.</summary>
     public void OnTickCompleted(long tick)
     {
+        // A join's welcome, player state and zone entry (and the like) reach their client in one flush.
+        using var sends = SendBatch.Begin();
         ApplyTransfers();
         ApplyDetaches(tick);
         ApplyLeaves();
