@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sol.Transport.Connections;
 using Sol.Transport.Sockets;
 using Sol.Transport.Tests.Support;
 
@@ -61,6 +62,55 @@ public sealed class MessageAllocationTests
         await transport.ClientOutput.WriteAsync(ClientFrames.Close(1000));
         await transport.ClientOutput.CompleteAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task OnOneThreadReceiveSendAndBroadcastAllocateExactlyZeroBytes()
+    {
+        // Everything inline on this thread: the pipes run their continuations where they complete, and the connection's
+        // drainer runs where it is scheduled. So this thread's own allocation counter sees all of the work and none of
+        // the runtime's (timers, tiering on other threads): the budget is exactly 0.
+        var inline = new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
+        var transport = new PipeTransport(inline, inline, new SendScheduler(maxDrainers: 1, static item => item.Execute()));
+        var options = new WebSocketServerOptions { IdleTimeout = TimeSpan.FromMinutes(5) };
+        var connection = new WebSocketConnection(transport, null, null, options, ArrayPool<byte>.Shared, NullLogger.Instance);
+        using var broadcast = new BroadcastHandler(200);
+        var run = connection.RunAsync(broadcast);
+        var frame = ClientFrames.Binary(ClientFrames.Pattern(20));
+        var expectedPerRound = (2 + 20) + 2 * (4 + 200) + (2 + BroadcastHandler.Trailer.Length);
+        var thread = Environment.CurrentManagedThreadId;
+
+        long best = long.MaxValue;
+        for (var attempt = 0; attempt < 3 && best > 0; attempt++)
+        {
+            var wrong = 0; // rounds that did not complete inline with the whole answer (no Assert in the loop: it allocates)
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Rounds; i++)
+            {
+                // The server reads, handles and writes back on this thread before the write returns.
+                if (!transport.ClientOutput.WriteAsync(frame).IsCompletedSuccessfully
+                    || !transport.ClientInput.TryRead(out var result))
+                {
+                    wrong++;
+                    continue;
+                }
+                if (result.Buffer.Length != expectedPerRound)
+                {
+                    wrong++;
+                }
+                transport.ClientInput.AdvanceTo(result.Buffer.End);
+            }
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, wrong);
+        }
+
+        Assert.Equal(thread, Environment.CurrentManagedThreadId);
+        Assert.True(broadcast.Messages >= Rounds);
+        Assert.Equal(0, best);
+        connection.Close(WebSocketCloseStatus.NormalClosure);
+        Assert.True(transport.ClientOutput.WriteAsync(ClientFrames.Close(1000)).IsCompletedSuccessfully);
+        transport.ClientOutput.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10)); // the only await: everything measured ran before it, on this thread
     }
 
     [Fact]
