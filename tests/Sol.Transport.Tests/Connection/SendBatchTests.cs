@@ -66,6 +66,51 @@ public sealed class SendBatchTests
     }
 
     [Fact]
+    public async Task AConnectionClosedWhileItsWriterIsHeldSendsItsMessagesThenTheCloseWhenTheBatchEnds()
+    {
+        var pool = new CountingArrayPool();
+        var drainers = new Queue<IThreadPoolWorkItem>();
+        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
+        var (connection, run) = SendQueueTests.Open(transport, pool, out var handler);
+
+        using (SendBatch.Begin())
+        {
+            connection.Send("last words"u8);
+            connection.Close(WebSocketCloseStatus.NormalClosure);
+            Assert.Empty(drainers);
+        }
+        RunAll(drainers);
+
+        var frames = await SendQueueTests.ReadFramesAsync(transport, 2);
+        Assert.Equal("last words", System.Text.Encoding.ASCII.GetString(frames[0].Payload));
+        Assert.Equal(1000, ServerFrames.CloseCode(frames[1].Payload));
+        await SendQueueTests.CloseAsync(connection, transport, run, answer: true);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
+    public async Task AConnectionAbortedWhileItsWriterIsHeldEndsAndGivesItsBuffersBackWhenTheBatchEnds()
+    {
+        var pool = new CountingArrayPool();
+        var drainers = new Queue<IThreadPoolWorkItem>();
+        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
+        var (connection, run) = SendQueueTests.Open(transport, pool, out var handler);
+
+        using (SendBatch.Begin())
+        {
+            connection.Send(new byte[100]);
+            transport.Abort(); // the socket is gone while the writer waits for the batch
+        }
+        RunAll(drainers);
+
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        RunAll(drainers);
+        Assert.Equal((WebSocketCloseStatus)1006, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
     public void NestedBatchesReleaseAtTheOutermostEndAndADefaultOneHoldsNothing()
     {
         var pool = new CountingArrayPool();
