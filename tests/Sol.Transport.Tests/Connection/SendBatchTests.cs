@@ -13,10 +13,7 @@ public sealed class SendBatchTests
     [Fact]
     public async Task EverythingSentToAConnectionInABatchIsWrittenAndFlushedOnce()
     {
-        var pool = new CountingArrayPool();
-        var drainers = new Queue<IThreadPoolWorkItem>();
-        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
-        var (connection, run) = SendQueueTests.Open(transport, pool, out _);
+        var (pool, drainers, transport, connection, run, _) = OpenWithDrainersByHand();
         var snapshot = SharedFrame.Create("snapshot"u8, WebSocketMessageKind.Binary, pool);
         var flushesBefore = transport.Flushes;
 
@@ -46,10 +43,7 @@ public sealed class SendBatchTests
     public async Task WithoutABatchADrainerCanRunBetweenTwoSendsAndFlushesTwice()
     {
         // The case the batch is for: a drainer that runs between two sends (here by hand) writes the first alone.
-        var pool = new CountingArrayPool();
-        var drainers = new Queue<IThreadPoolWorkItem>();
-        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
-        var (connection, run) = SendQueueTests.Open(transport, pool, out _);
+        var (pool, drainers, transport, connection, run, _) = OpenWithDrainersByHand();
         var flushesBefore = transport.Flushes;
 
         connection.Send("first"u8);
@@ -68,10 +62,7 @@ public sealed class SendBatchTests
     [Fact]
     public async Task AConnectionClosedWhileItsWriterIsHeldSendsItsMessagesThenTheCloseWhenTheBatchEnds()
     {
-        var pool = new CountingArrayPool();
-        var drainers = new Queue<IThreadPoolWorkItem>();
-        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
-        var (connection, run) = SendQueueTests.Open(transport, pool, out var handler);
+        var (pool, drainers, transport, connection, run, handler) = OpenWithDrainersByHand();
 
         using (SendBatch.Begin())
         {
@@ -92,10 +83,7 @@ public sealed class SendBatchTests
     [Fact]
     public async Task AConnectionAbortedWhileItsWriterIsHeldEndsAndGivesItsBuffersBackWhenTheBatchEnds()
     {
-        var pool = new CountingArrayPool();
-        var drainers = new Queue<IThreadPoolWorkItem>();
-        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
-        var (connection, run) = SendQueueTests.Open(transport, pool, out var handler);
+        var (pool, drainers, transport, connection, run, handler) = OpenWithDrainersByHand();
 
         using (SendBatch.Begin())
         {
@@ -113,10 +101,7 @@ public sealed class SendBatchTests
     [Fact]
     public void NestedBatchesReleaseAtTheOutermostEndAndADefaultOneHoldsNothing()
     {
-        var pool = new CountingArrayPool();
-        var drainers = new Queue<IThreadPoolWorkItem>();
-        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
-        var (connection, _) = SendQueueTests.Open(transport, pool, out _);
+        var (_, drainers, _, connection, _, _) = OpenWithDrainersByHand();
 
         using (SendBatch.Begin())
         {
@@ -141,10 +126,7 @@ public sealed class SendBatchTests
     public void CloseAllEndsABatchLeftOpenAndReleasesWhatItHeld()
     {
         // What an I/O loop does after each event or posted item when a handler began a batch and never ended it.
-        var pool = new CountingArrayPool();
-        var drainers = new Queue<IThreadPoolWorkItem>();
-        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
-        var (connection, _) = SendQueueTests.Open(transport, pool, out _);
+        var (_, drainers, _, connection, _, _) = OpenWithDrainersByHand();
 
         _ = SendBatch.Begin();
         _ = SendBatch.Begin();
@@ -158,6 +140,17 @@ public sealed class SendBatchTests
         RunAll(drainers);
         connection.Close(WebSocketCloseStatus.NormalClosure);
         RunAll(drainers);
+    }
+
+    /// <summary>A connection whose drainers are queued here instead of running: the test runs them when it says.</summary>
+    private static (CountingArrayPool Pool, Queue<IThreadPoolWorkItem> Drainers, PipeTransport Transport,
+        WebSocketConnection Connection, Task Run, RecordingHandler Handler) OpenWithDrainersByHand()
+    {
+        var pool = new CountingArrayPool();
+        var drainers = new Queue<IThreadPoolWorkItem>();
+        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
+        var (connection, run) = SendQueueTests.Open(transport, pool, out var handler);
+        return (pool, drainers, transport, connection, run, handler);
     }
 
     private static void RunAll(Queue<IThreadPoolWorkItem> drainers)
