@@ -227,7 +227,7 @@ public sealed class MessageReaderTests
         var outcomes = new Dictionary<(ReadOutcome, WebSocketCloseStatus), int>();
         for (var run = 0; run < 20_000; run++)
         {
-            var wire = Mutate(valid, random);
+            var wire = Damage.Mutate(valid, random);
             var sink = new RecordingSink();
             var limit = run % 2 == 0 ? 1024 : 4096; // the 2,000-byte message is over the first: 1009 is reachable too
             var reader = new MessageReader(limit, _pool);
@@ -262,35 +262,6 @@ public sealed class MessageReaderTests
         Assert.True(outcomes.ContainsKey((ReadOutcome.Failed, WebSocketCloseStatus.ProtocolError)), "no 1002");
         Assert.True(outcomes.ContainsKey((ReadOutcome.Failed, WebSocketCloseStatus.InvalidPayloadData)), "no 1007");
         Assert.True(outcomes.ContainsKey((ReadOutcome.Failed, WebSocketCloseStatus.MessageTooBig)), "no 1009");
-    }
-
-    /// <summary>One to three of: a flipped bit, a byte set at random, bytes cut out, bytes put in, the end cut off.</summary>
-    private static byte[] Mutate(byte[] valid, Random random)
-    {
-        var bytes = new List<byte>(valid);
-        for (var n = random.Next(1, 4); n > 0 && bytes.Count > 0; n--)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(5))
-            {
-                case 0:
-                    bytes[at] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 2:
-                    bytes.RemoveRange(at, Math.Min(random.Next(1, 5), bytes.Count - at));
-                    break;
-                case 3:
-                    bytes.InsertRange(at, Enumerable.Range(0, random.Next(1, 5)).Select(_ => (byte)random.Next(256)));
-                    break;
-                default:
-                    bytes.RemoveRange(at, bytes.Count - at);
-                    break;
-            }
-        }
-        return [.. bytes];
     }
 
     /// <summary>
