@@ -206,15 +206,15 @@ public sealed partial class WebSocketConnection
             {
                 return;
             }
-            if (kind == SendEntryKind.Pong && _pongIndex >= 0)
-            {
-                // A pong not sent yet answers only the newest ping (RFC 6455 §5.5.3), so a client that pings and never
-                // reads holds at most one queued pong here instead of one per ping.
-                ReplacePongLocked(ref _queue[_pongIndex], payload);
-                return;
-            }
             if (kind == SendEntryKind.Pong)
             {
+                if (_pongIndex >= 0)
+                {
+                    // A pong not sent yet answers only the newest ping (RFC 6455 §5.5.3), so a client that pings and
+                    // never reads holds at most one queued pong here instead of one per ping.
+                    ReplacePongLocked(ref _queue[_pongIndex], payload);
+                    return;
+                }
                 _pongIndex = _queued;
             }
             byte[]? buffer = null;

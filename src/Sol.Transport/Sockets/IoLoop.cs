@@ -246,8 +246,8 @@ internal sealed unsafe class IoLoop
                     // this is a bug there; still, nothing may take the loop (and every socket on it) down.
                     s_faults.Report(e, "a socket's event");
                 }
-                CloseForgottenBatch("a socket's event");
             }
+            CloseForgottenBatch("a socket's event");
             // Only what was queued when this phase began (at most PostedPerTurn): a drainer that queues itself again
             // after its budget runs next turn, after the sockets had their look.
             var posted = Math.Min(_posted.Count, PostedPerTurn);
@@ -262,14 +262,15 @@ internal sealed unsafe class IoLoop
                     // As above (the send scheduler and the connections catch their own).
                     s_faults.Report(e, "a posted item");
                 }
-                CloseForgottenBatch("a posted item");
             }
+            CloseForgottenBatch("a posted item");
         }
     }
 
     /// <summary>
     /// A <see cref="SendBatch"/> that a handler began on this loop and never ended would hold every writer first
-    /// scheduled here from then on: close it, release what it held, and report it.
+    /// scheduled here from then on: after each phase of a turn (the sockets' events, the posted items), close it,
+    /// release what it held, and report it.
     /// </summary>
     private static void CloseForgottenBatch(string where)
     {

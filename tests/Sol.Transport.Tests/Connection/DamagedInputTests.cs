@@ -16,13 +16,7 @@ public sealed class DamagedInputTests
     [Fact]
     public async Task AConnectionFedDamagedFramesEndsOnceWithAProperStatusAndLeaksNothing()
     {
-        var valid = ClientFrames.Concat(
-            ClientFrames.Text("hello"),
-            ClientFrames.Frame(0x9, "ping"u8),
-            ClientFrames.Binary(ClientFrames.Pattern(300)),
-            ClientFrames.Text("héllo ", fin: false),
-            ClientFrames.Frame(0x0, "wörld"u8.ToArray()),
-            ClientFrames.Close(1000, "bye"));
+        var valid = ClientFrames.Conversation();
         var random = new Random(20261130);
         var pool = new CountingArrayPool();
         var inline = new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);

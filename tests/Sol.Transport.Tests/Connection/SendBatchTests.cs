@@ -33,10 +33,7 @@ public sealed class SendBatchTests
         var frames = await SendQueueTests.ReadFramesAsync(transport, 3);
         Assert.Equal(["snapshot", "ack", "error"], frames.Select(f => System.Text.Encoding.ASCII.GetString(f.Payload)));
         snapshot.Release();
-        connection.Close(WebSocketCloseStatus.NormalClosure);
-        RunAll(drainers);
-        await SendQueueTests.CloseAsync(connection, transport, run, answer: true);
-        pool.AssertNoLeaks();
+        await CloseAndCheckAsync(connection, drainers, transport, run, pool);
     }
 
     [Fact]
@@ -53,10 +50,7 @@ public sealed class SendBatchTests
 
         Assert.Equal(flushesBefore + 2, transport.Flushes);
         Assert.Equal(2, (await SendQueueTests.ReadFramesAsync(transport, 2)).Count);
-        connection.Close(WebSocketCloseStatus.NormalClosure);
-        RunAll(drainers);
-        await SendQueueTests.CloseAsync(connection, transport, run, answer: true);
-        pool.AssertNoLeaks();
+        await CloseAndCheckAsync(connection, drainers, transport, run, pool);
     }
 
     [Fact]
@@ -151,6 +145,16 @@ public sealed class SendBatchTests
         var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
         var (connection, run) = SendQueueTests.Open(transport, pool, out var handler);
         return (pool, drainers, transport, connection, run, handler);
+    }
+
+    /// <summary>Closes from our side, lets the drainers write the close, finishes the handshake and checks for leaks.</summary>
+    private static async Task CloseAndCheckAsync(WebSocketConnection connection, Queue<IThreadPoolWorkItem> drainers,
+        PipeTransport transport, Task run, CountingArrayPool pool)
+    {
+        connection.Close(WebSocketCloseStatus.NormalClosure);
+        RunAll(drainers);
+        await SendQueueTests.CloseAsync(connection, transport, run, answer: true);
+        pool.AssertNoLeaks();
     }
 
     private static void RunAll(Queue<IThreadPoolWorkItem> drainers)

@@ -87,14 +87,7 @@ public sealed class MessageReaderTests
     [Fact]
     public void EveryPrefixOfAValidSequenceOfFramesIsIncompleteAndConsumesNothingPartial()
     {
-        var bytes = ClientFrames.Concat(
-            ClientFrames.Text("hello"),
-            ClientFrames.Frame(0x9, "ping"u8),
-            ClientFrames.Binary(ClientFrames.Pattern(300)),
-            ClientFrames.Text("héllo ", fin: false),
-            ClientFrames.Frame(0xA, []),
-            ClientFrames.Frame(0x0, "wörld"u8.ToArray()),
-            ClientFrames.Close(1000, "bye"));
+        var bytes = ClientFrames.Conversation();
 
         for (var prefix = 0; prefix < bytes.Length; prefix++)
         {
@@ -124,15 +117,7 @@ public sealed class MessageReaderTests
     public void ReadHandlesFramesSplitAcrossManySegments(int segmentSize)
     {
         var big = ClientFrames.Pattern(70_000);
-        var bytes = ClientFrames.Concat(
-            ClientFrames.Text("hello"),
-            ClientFrames.Frame(0x9, "ping"u8),
-            ClientFrames.Binary(ClientFrames.Pattern(300)),
-            ClientFrames.Text("héllo ", fin: false),
-            ClientFrames.Frame(0xA, []),
-            ClientFrames.Frame(0x0, "wörld"u8.ToArray()),
-            ClientFrames.Binary(big),
-            ClientFrames.Close(1000, "bye"));
+        var bytes = ClientFrames.Conversation(ClientFrames.Binary(big));
         var sink = new RecordingSink();
         var reader = new MessageReader(1 << 20, _pool);
 
@@ -214,15 +199,7 @@ public sealed class MessageReaderTests
     public void MutatedFrameSequencesEndInMessagesACloseOrAProtocolErrorNeverAnException()
     {
         // A fixed seed: the same 20,000 damaged inputs every time (a failing run's index is in the message).
-        var valid = ClientFrames.Concat(
-            ClientFrames.Text("hello"),
-            ClientFrames.Frame(0x9, "ping"u8),
-            ClientFrames.Binary(ClientFrames.Pattern(300)),
-            ClientFrames.Text("héllo ", fin: false),
-            ClientFrames.Frame(0xA, []),
-            ClientFrames.Frame(0x0, "wörld"u8.ToArray()),
-            ClientFrames.Binary(ClientFrames.Pattern(2000)),
-            ClientFrames.Close(1000, "bye"));
+        var valid = ClientFrames.Conversation(ClientFrames.Binary(ClientFrames.Pattern(2000)));
         var random = new Random(20261130);
         var outcomes = new Dictionary<(ReadOutcome, WebSocketCloseStatus), int>();
         for (var run = 0; run < 20_000; run++)

@@ -59,6 +59,20 @@ public static class ClientFrames
 
     public static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
 
+    /// <summary>
+    /// A valid exchange: text "hello", a ping, 300 binary bytes, "héllo wörld" in two fragments with a pong between
+    /// them, then <paramref name="beforeClose"/>, then a close 1000 "bye".
+    /// </summary>
+    public static byte[] Conversation(params byte[][] beforeClose) => Concat([
+        Text("hello"),
+        Frame(0x9, "ping"u8),
+        Binary(Pattern(300)),
+        Text("héllo ", fin: false),
+        Frame(0xA, []),
+        Frame(0x0, "wörld"u8.ToArray()),
+        .. beforeClose,
+        Close(1000, "bye")]);
+
     public static byte[] Pattern(int length)
     {
         var bytes = new byte[length];
