@@ -99,6 +99,27 @@ public sealed class GameClient : IAsyncDisposable
         return Enumerable.Range(0, snapshot.EntitiesLength).Select(i => snapshot.Entities(i)!.Value).First(e => e.Id == entity);
     }
 
+    /// <summary>The tick of the newest snapshot received (0 before the first).</summary>
+    public ulong LastTick => Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot().Tick).DefaultIfEmpty().Max();
+
+    /// <summary>The entity's position in every snapshot that shows it, oldest first.</summary>
+    public List<(ulong Tick, float X, float Y)> Track(uint entity)
+    {
+        var track = new List<(ulong, float, float)>();
+        foreach (var s in Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()))
+        {
+            for (var i = 0; i < s.EntitiesLength; i++)
+            {
+                var e = s.Entities(i)!.Value;
+                if (e.Id == entity)
+                {
+                    track.Add((s.Tick, e.X, e.Y));
+                }
+            }
+        }
+        return track;
+    }
+
     /// <summary>Waits until a snapshot shows the entity, then returns its latest state.</summary>
     public async Task<EntityState> WaitForEntityAsync(uint entity, double seconds = 10)
     {
