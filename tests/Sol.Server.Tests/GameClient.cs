@@ -102,18 +102,17 @@ public sealed class GameClient : IAsyncDisposable
     /// <summary>The tick of the newest snapshot received (0 before the first).</summary>
     public ulong LastTick => Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot().Tick).DefaultIfEmpty().Max();
 
-    /// <summary>The entity's position in every snapshot that shows it, oldest first.</summary>
-    public List<(ulong Tick, float X, float Y)> Track(uint entity)
+    /// <summary>The entity's state in every snapshot that shows it, oldest first, with the snapshot's tick.</summary>
+    public List<(ulong Tick, EntityState State)> Track(uint entity)
     {
-        var track = new List<(ulong, float, float)>();
+        var track = new List<(ulong, EntityState)>();
         foreach (var s in Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()))
         {
             for (var i = 0; i < s.EntitiesLength; i++)
             {
-                var e = s.Entities(i)!.Value;
-                if (e.Id == entity)
+                if (s.Entities(i)!.Value.Id == entity)
                 {
-                    track.Add((s.Tick, e.X, e.Y));
+                    track.Add((s.Tick, s.Entities(i)!.Value));
                 }
             }
         }

@@ -136,6 +136,27 @@ public abstract class GameSessionTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task ASavedShipComesBackWithItsDamageAndHeading()
+    {
+        // The login creates the record; damage it in the database before the first connection, as if a star had
+        // burned the ship before the player left (no session exists yet, so nothing in memory can overwrite it).
+        var guest = await _server.GuestAsync("pilot-damaged");
+        var account = await _server.Server.Store.FindOrCreateDeviceAccountAsync("pilot-damaged");
+        var saved = (await _server.Server.Store.LoadPlayerAsync(account.Id, _server.Server.GalaxyId))!;
+        Assert.Equal(guest.PlayerId, saved.Id);
+        await _server.Server.Store.SavePlayersAsync([saved with { Hull = 42.5, Rotation = 1.25, Version = saved.Version + 1 }]);
+
+        await using var client = await GameClient.ConnectAsync(_server, guest.Token);
+        var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        await client.WaitForEntityAsync(enter.Entity);
+        var first = client.Track(enter.Entity)[0].State;
+        Assert.Equal(42.5f, first.Hull);
+        Assert.Equal(1.25f, first.Rotation, 1e-4f);
+        var state = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState());
+        Assert.Equal(42.5f, state.Hull);
+    }
+
+    [SkippableFact]
     public async Task ASecondConnectionOfTheSameAccountReplacesTheFirst()
     {
         var guest = await _server.GuestAsync("pilot-4");

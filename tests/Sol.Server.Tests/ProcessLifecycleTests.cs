@@ -71,7 +71,7 @@ public sealed class ProcessLifecycleTests : IDisposable
             await client.WaitClosedAsync();
             // Every tick's position the client received, not a sample of them: under load the loop above can fall
             // several ticks behind, and a saved position would then lie between two far-apart samples.
-            path = client.Track(enter.Entity);
+            path = [.. client.Track(enter.Entity).Select(t => (t.Tick, t.State.X, t.State.Y))];
         }
 
         await using var again = await ServerProcess.StartAsync(_directory.Path);
@@ -80,7 +80,8 @@ public sealed class ProcessLifecycleTests : IDisposable
         var enter2 = await resumed.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
         await resumed.WaitForEntityAsync(enter2.Entity);
         // The ship comes back at rest where it was saved; the first snapshot that shows it is the closest to that.
-        var (_, x, y) = resumed.Track(enter2.Entity)[0];
+        var restored = resumed.Track(enter2.Entity)[0].State;
+        var (x, y) = (restored.X, restored.Y);
         // The saved position is one the ship held within the last interval (plus half an interval of slack for the
         // write) before the last tick the client saw; a tick of flight at top speed is 21 units.
         var nearest = path.MinBy(p => ((p.X - x) * (p.X - x)) + ((p.Y - y) * (p.Y - y)));

@@ -497,7 +497,10 @@ public sealed partial class GameHub : IZoneStepObserver
             var zone = _world.IndexOf(p.Zone) >= 0 ? p.Zone : ZoneId.ForSystem(p.HomeSystemId);
             var shipClass = Math.Max(0, _rules.ShipIndex(p.ShipType));
             _byOwner[session.Owner] = session;
-            if (!_world.SpawnShip(session.Owner, zone, shipClass, p.X, p.Y))
+            // The ship comes back where it was saved, at rest, with the hull and heading it had: reconnecting is no
+            // repair. (A rotation that is not finite would make the spawn fail; it is not worth refusing the player.)
+            var rotation = double.IsFinite(p.Rotation) ? (float)p.Rotation : 0;
+            if (!_world.SpawnShip(session.Owner, zone, shipClass, p.X, p.Y, (float)p.Hull, rotation))
             {
                 _byOwner.Remove(session.Owner);
                 session.Connection.Close(WebSocketCloseStatus.InternalServerError, "the ship could not be placed");

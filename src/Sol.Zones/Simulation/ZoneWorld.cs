@@ -93,15 +93,21 @@ public sealed class ZoneWorld
 
     /// <summary>
     /// Queues a new ship for <paramref name="owner"/> in <paramref name="zone"/> at (<paramref name="x"/>,
-    /// <paramref name="y"/>) with a full hull of class <paramref name="shipClass"/>. False when the owner already has a
+    /// <paramref name="y"/>), at rest, of class <paramref name="shipClass"/>. False when the owner already has a
     /// ship (one ship per player), the owner is 0, or the zone or class does not exist. Inputs posted from now on are
     /// routed to that zone and applied from the first tick the ship exists. A <see cref="TransferKind.Spawned"/>
     /// outcome follows.
     /// </summary>
-    public bool SpawnShip(long owner, ZoneId zone, int shipClass, double x, double y)
+    /// <param name="hull">
+    /// The hull it comes back with (a saved ship keeps its damage); capped at the class's full hull, and a value that is
+    /// not above 0 (none saved, or not finite) means a full hull.
+    /// </param>
+    /// <param name="rotation">Its heading in radians (any finite value; kept in (-π, π]).</param>
+    public bool SpawnShip(long owner, ZoneId zone, int shipClass, double x, double y, float hull = 0, float rotation = 0)
     {
         var index = IndexOf(zone);
-        if (owner == 0 || index < 0 || (uint)shipClass >= (uint)Options.ShipClasses.Count || !double.IsFinite(x) || !double.IsFinite(y))
+        if (owner == 0 || index < 0 || (uint)shipClass >= (uint)Options.ShipClasses.Count || !double.IsFinite(x) || !double.IsFinite(y) ||
+            !float.IsFinite(rotation))
         {
             return false;
         }
@@ -111,7 +117,7 @@ public sealed class ZoneWorld
             {
                 return false;
             }
-            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnShip, owner, index, (byte)shipClass, x, y));
+            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnShip, owner, index, (byte)shipClass, x, y, hull, rotation));
         }
         return true;
     }
@@ -125,7 +131,7 @@ public sealed class ZoneWorld
             {
                 return false;
             }
-            _commands.Add(new ZoneCommand(ZoneCommandKind.RemoveShip, owner, index, 0, 0, 0));
+            _commands.Add(new ZoneCommand(ZoneCommandKind.RemoveShip, owner, index, 0, 0, 0, 0, 0));
         }
         return true;
     }
@@ -140,7 +146,7 @@ public sealed class ZoneWorld
         }
         lock (_commandLock)
         {
-            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnColony, owner, index, 0, x, y));
+            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnColony, owner, index, 0, x, y, 0, 0));
         }
         return true;
     }
@@ -321,7 +327,10 @@ public sealed class ZoneWorld
                     return;
                 }
                 var zone = _zones[command.ZoneIndex];
-                var carry = new ShipCarry(command.Owner, command.ShipClass, Options.ShipClasses[command.ShipClass].Hull, 0f, 0);
+                var full = Options.ShipClasses[command.ShipClass].Hull;
+                var hull = command.Hull > 0 ? Math.Min(command.Hull, full) : full; // NaN is not > 0: full
+                var rotation = (float)Math.IEEERemainder(command.Rotation, 2 * Math.PI); // [-π, π]
+                var carry = new ShipCarry(command.Owner, command.ShipClass, hull, rotation <= -MathF.PI ? MathF.PI : rotation, 0);
                 var handle = zone.AddShip(carry, command.X, command.Y, ZoneEventKind.Spawned, ShipAction.None, 0);
                 _location.Add(command.Owner, command.ZoneIndex);
                 _membershipChanged = true;

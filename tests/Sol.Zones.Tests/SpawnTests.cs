@@ -1,0 +1,69 @@
+using Sol.Core.Galaxy;
+using Sol.Zones.Simulation;
+
+namespace Sol.Zones.Tests;
+
+/// <summary>A ship placed by the server (a join, a resume, a respawn): what it comes with.</summary>
+public class SpawnTests
+{
+    private static readonly ShipClass s_scout = new("scout", MaxSpeed: 200, Thrust: 400, TurnRate: 2f, Hull: 100f);
+
+    private static ZoneOptions Options => Sim.Quiet() with { ShipClasses = [s_scout] };
+
+    [Fact]
+    public void ASavedShipComesBackAtRestWithItsHullAndHeading()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Options);
+        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, hull: 37.5f, rotation: 1.25f));
+        sim.Step();
+
+        Assert.True(sim.System(1).TryGetShip(1, out var ship));
+        Assert.Equal(37.5f, ship.Hull);
+        Assert.Equal(1.25f, ship.Rotation);
+        Assert.Equal(0, ship.VelocityX, 0.5);
+        Assert.Equal(0, ship.VelocityY, 0.5);
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(-5f)]
+    [InlineData(float.NaN)]
+    [InlineData(float.NegativeInfinity)]
+    [InlineData(250f)]
+    [InlineData(float.PositiveInfinity)]
+    public void AHullThatIsNotAboveZeroMeansFullAndMoreThanTheClassHasIsCapped(float saved)
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Options);
+        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, hull: saved));
+        sim.Step();
+
+        Assert.True(sim.System(1).TryGetShip(1, out var ship));
+        Assert.Equal(100f, ship.Hull);
+    }
+
+    [Theory]
+    [InlineData(0.5 + (4 * Math.PI), 0.5)]
+    [InlineData(-0.5 - (6 * Math.PI), -0.5)]
+    [InlineData(-Math.PI, Math.PI)]
+    [InlineData(3 * Math.PI, Math.PI)]
+    public void AHeadingIsKeptWithinMinusPiToPi(double saved, double expected)
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Options);
+        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, rotation: (float)saved));
+        sim.Step();
+
+        Assert.True(sim.System(1).TryGetShip(1, out var ship));
+        Assert.Equal(expected, ship.Rotation, 1e-5);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void AHeadingThatIsNotFiniteIsRefused(float rotation)
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Options);
+        Assert.False(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, rotation: rotation));
+        sim.Step();
+        Assert.False(sim.System(1).TryGetShip(1, out _));
+    }
+}
