@@ -57,6 +57,46 @@ public sealed class SocketAllocationTests
         Assert.True(perMessage < 1, $"{perMessage:0.###} bytes allocated per round trip over {sockets}");
     }
 
+    [Fact]
+    public async Task OnTheRawKindsIoLoopAMessageAllocatesExactlyNothing()
+    {
+        // The raw kind reads, calls the handler, and runs the connection's drainer (the sendmsg) on one I/O loop
+        // thread. The handler reads that thread's own allocation counter at two messages 2,000 round trips apart, so
+        // everything between (epoll waits, receive, parse, unmask, three sends, the drainer's sendmsg) is counted
+        // exactly, with no runtime noise from other threads.
+        const int Warmup = 200;
+        var handler = new BroadcastHandler { MarkAt = [Warmup, Warmup + Rounds] };
+        using (handler)
+        {
+            await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
+            using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            client.Connect(server.Endpoint);
+            client.Send(System.Text.Encoding.ASCII.GetBytes(RawClient.Upgrade()));
+            var buffer = new byte[64 * 1024];
+            Assert.StartsWith("HTTP/1.1 101", ReadHead(client, buffer), StringComparison.Ordinal);
+            var frame = ClientFrames.Binary(ClientFrames.Pattern(20));
+            var perRound = (2 + 20) + 2 * (4 + 200) + (2 + BroadcastHandler.Trailer.Length);
+
+            await Task.Factory.StartNew(() =>
+            {
+                for (var i = 0; i <= Warmup + Rounds; i++)
+                {
+                    client.Send(frame);
+                    var received = 0;
+                    while (received < perRound)
+                    {
+                        received += client.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
+                    }
+                }
+            }, TaskCreationOptions.LongRunning);
+        }
+
+        var (first, last) = (handler.Marks[0], handler.Marks[1]);
+        Assert.Equal(first.Thread, last.Thread);
+        Assert.StartsWith("Sol I/O", first.ThreadName, StringComparison.Ordinal);
+        Assert.Equal(0, last.Bytes - first.Bytes);
+    }
+
     private static string ReadHead(Socket client, byte[] buffer)
     {
         var length = 0;
@@ -75,6 +115,12 @@ public sealed class SocketAllocationTests
         public static readonly byte[] Trailer = [1, 2, 3, 4, 5, 6, 7, 8];
 
         private readonly SharedFrame _frame = SharedFrame.Create(ClientFrames.Pattern(200));
+        private int _messages;
+
+        /// <summary>Message numbers (from 0) at which to read the handling thread's allocation counter.</summary>
+        public int[] MarkAt { get; init; } = [];
+
+        public (int Thread, string? ThreadName, long Bytes)[] Marks { get; } = new (int, string?, long)[2];
 
         public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request) => ValueTask.FromResult(UpgradeVerdict.Accept());
 
@@ -85,6 +131,11 @@ public sealed class SocketAllocationTests
             connection.Send(payload.FirstSpan, kind);
             connection.Send(_frame);
             connection.SendLatest(_frame, Trailer);
+            var index = Array.IndexOf(MarkAt, _messages++);
+            if (index >= 0)
+            {
+                Marks[index] = (Environment.CurrentManagedThreadId, Thread.CurrentThread.Name, GC.GetAllocatedBytesForCurrentThread());
+            }
         }
 
         public ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status) => ValueTask.CompletedTask;
