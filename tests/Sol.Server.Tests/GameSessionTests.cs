@@ -67,6 +67,9 @@ public abstract class GameSessionTests : IAsyncLifetime
         var own = snapshots[^1];
         Assert.Contains(Enumerable.Range(0, own.EntitiesLength), i => own.Entities(i)!.Value.Id == enter.Entity && own.Entities(i)!.Value.Kind == EntityKind.Ship);
         Assert.Contains(Enumerable.Range(0, own.EntitiesLength), i => own.Entities(i)!.Value.Kind == EntityKind.Planet);
+        // A new ship starts at rest, facing outward from the star at the system's centre.
+        var ship = client.Track(enter.Entity)[0].State;
+        Assert.Equal(Math.Atan2(ship.Y, ship.X), ship.Rotation, 0.01);
         // Every snapshot comes with this client's Ack naming its ship.
         var acks = client.Of(ServerPayload.Ack, m => m.PayloadAsAck()).ToList();
         Assert.True(acks.Count >= snapshots.Count - 1);
@@ -135,25 +138,30 @@ public abstract class GameSessionTests : IAsyncLifetime
         Assert.NotEqual((0f, 0f), (ship.X, ship.Y));
     }
 
-    [SkippableFact]
-    public async Task ASavedShipComesBackWithItsDamageAndHeading()
+    [SkippableTheory]
+    [InlineData(42.5, 42.5)]
+    [InlineData(0, 100)] // none saved: full
+    [InlineData(500, 100)] // more than a scout has: capped
+    public async Task ASavedShipComesBackWithItsDamageAndHeading(double saved, float expected)
     {
         // The login creates the record; damage it in the database before the first connection, as if a star had
         // burned the ship before the player left (no session exists yet, so nothing in memory can overwrite it).
-        var guest = await _server.GuestAsync("pilot-damaged");
-        var account = await _server.Server.Store.FindOrCreateDeviceAccountAsync("pilot-damaged");
-        var saved = (await _server.Server.Store.LoadPlayerAsync(account.Id, _server.Server.GalaxyId))!;
-        Assert.Equal(guest.PlayerId, saved.Id);
-        await _server.Server.Store.SavePlayersAsync([saved with { Hull = 42.5, Rotation = 1.25, Version = saved.Version + 1 }]);
+        var device = $"pilot-hull-{saved}";
+        var guest = await _server.GuestAsync(device);
+        var account = await _server.Server.Store.FindOrCreateDeviceAccountAsync(device);
+        var record = (await _server.Server.Store.LoadPlayerAsync(account.Id, _server.Server.GalaxyId))!;
+        Assert.Equal(guest.PlayerId, record.Id);
+        await _server.Server.Store.SavePlayersAsync([record with { Hull = saved, Rotation = 1.25, Version = record.Version + 1 }]);
 
         await using var client = await GameClient.ConnectAsync(_server, guest.Token);
         var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
         await client.WaitForEntityAsync(enter.Entity);
         var first = client.Track(enter.Entity)[0].State;
-        Assert.Equal(42.5f, first.Hull);
+        Assert.Equal(expected, first.Hull);
         Assert.Equal(1.25f, first.Rotation, 1e-4f);
+        // PlayerState (sent before the ship is placed) says the same hull.
         var state = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState());
-        Assert.Equal(42.5f, state.Hull);
+        Assert.Equal(expected, state.Hull);
     }
 
     [SkippableFact]

@@ -51,10 +51,10 @@ public abstract class TravelFixture : IAsyncLifetime
         return tokens.ValidateAsync(guest.Token).GetAwaiter().GetResult().AccountId;
     }
 
-    protected async Task PlaceAsync(TokenReply guest, ZoneId zone, double x, double y)
+    protected async Task PlaceAsync(TokenReply guest, ZoneId zone, double x, double y, double? hull = null)
     {
         var player = await Server.Server.Store.LoadPlayerAsync(AccountOf(guest), Server.Server.GalaxyId);
-        await Server.Server.Store.SavePlayersAsync([player! with { Zone = zone, X = x, Y = y, Vx = 0, Vy = 0, Version = player.Version + 1 }]);
+        await Server.Server.Store.SavePlayersAsync([player! with { Zone = zone, X = x, Y = y, Vx = 0, Vy = 0, Hull = hull ?? player.Hull, Version = player.Version + 1 }]);
     }
 
     protected async Task PlaceNearPlanetAsync(TokenReply guest, int system, Planet planet)
@@ -179,12 +179,16 @@ public abstract class TravelTests : TravelFixture
     {
         var (guest, home) = await PlayerAsync("moth");
         var star = Galaxy.StarsOf(home)[0];
-        await PlaceAsync(guest, ZoneId.ForSystem(home), star.X + (star.DamageRadius * 0.5), star.Y);
+        // Already damaged: it comes back with 30 of its 100 hull points, and burns from there.
+        await PlaceAsync(guest, ZoneId.ForSystem(home), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30);
         await using var client = await GameClient.ConnectAsync(Server, guest.Token);
+        Assert.Equal(30, (await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState())).Hull);
         await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-        // The ship burns (damage events) and is destroyed (event), then its owner pays 100 credits.
+        // The ship burns (damage events) and is destroyed (event), then its owner pays 100 credits, and the record the
+        // PlayerState comes from is the respawned ship's at once: full hull.
         var state = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.Credits == 900, seconds: 20);
         Assert.Equal(900, state.Credits);
+        Assert.Equal(state.MaxHull, state.Hull);
         // The snapshot says why: a Destroyed event for the ship, carrying the credits lost.
         Assert.Contains(client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()), s => Enumerable.Range(0, s.EventsLength).Any(i => s.Events(i)!.Value.Kind == EventKind.Destroyed && s.Events(i)!.Value.Value == 100));
     }

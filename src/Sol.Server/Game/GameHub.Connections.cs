@@ -52,6 +52,9 @@ public sealed partial class GameHub : IGameHandler
         }
 
         var player = await _players.EnsureAsync(identity.AccountId, CancellationToken.None).ConfigureAwait(false);
+        // The hull the ship will be placed with, so that PlayerState and the ship agree from the first message.
+        var shipClass = _world.Options.ShipClasses[Math.Max(0, _rules.ShipIndex(player.ShipType))];
+        player = player with { Hull = shipClass.HullOnSpawn((float)player.Hull) };
         var session = new GameSession(connection, player, Interlocked.Increment(ref _nextOwner), Guid.NewGuid().ToString("N"), MessageRate, MessageRate * 2)
         {
             ExpiresAtTicks = identity.ExpiresAt.UtcTicks,

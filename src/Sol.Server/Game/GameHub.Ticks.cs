@@ -329,11 +329,23 @@ public sealed partial class GameHub : IZoneStepObserver
             }
             // The rule: the owner loses rules.destroyedPenalty credits (never below zero) and the ship comes back at
             // full hull at its home system's respawn point (beside its first gate).
+            // The record says so at once (home zone, respawn point, at rest, full hull): a player who leaves before the
+            // respawn is applied, while no ship can be staged, comes back there, not where the ship burned.
             var p = session.Player;
-            session.Player = p with { Credits = Math.Max(0, p.Credits - _rules.DestroyedPenalty), Version = p.Version + 1 };
-            if (session.Zone != ZoneId.ForSystem(p.HomeSystemId))
+            var home = _world.GetZone(ZoneId.ForSystem(p.HomeSystemId));
+            session.Player = p with
             {
-                var home = _world.GetZone(ZoneId.ForSystem(p.HomeSystemId));
+                Credits = Math.Max(0, p.Credits - _rules.DestroyedPenalty),
+                Zone = home.Id,
+                X = home.RespawnX,
+                Y = home.RespawnY,
+                Vx = 0,
+                Vy = 0,
+                Hull = _rules.Ships[Math.Max(0, _rules.ShipIndex(p.ShipType))].Hull,
+                Version = p.Version + 1,
+            };
+            if (session.Zone != home.Id)
+            {
                 session.Respawning = true;
                 _world.RemoveShip(owner);
                 _world.SpawnShip(owner, home.Id, Math.Max(0, _rules.ShipIndex(p.ShipType)), home.RespawnX, home.RespawnY);
@@ -498,8 +510,9 @@ public sealed partial class GameHub : IZoneStepObserver
             var shipClass = Math.Max(0, _rules.ShipIndex(p.ShipType));
             _byOwner[session.Owner] = session;
             // The ship comes back where it was saved, at rest, with the hull and heading it had: reconnecting is no
-            // repair. (A rotation that is not finite would make the spawn fail; it is not worth refusing the player.)
-            var rotation = double.IsFinite(p.Rotation) ? (float)p.Rotation : 0;
+            // repair. (A heading that is not finite as a float would make the spawn fail; not worth refusing the player.)
+            var rotation = (float)p.Rotation;
+            rotation = float.IsFinite(rotation) ? rotation : 0;
             if (!_world.SpawnShip(session.Owner, zone, shipClass, p.X, p.Y, (float)p.Hull, rotation))
             {
                 _byOwner.Remove(session.Owner);

@@ -8,8 +8,9 @@ namespace Sol.Server.Game;
 
 /// <summary>
 /// Finds a player's record in the served galaxy, creating it on first login: one of the starting systems (the few
-/// nearest the galaxy's centre, chosen by account), parked just outside the orbit of that system's first planet,
-/// starting credits, the starter ship at full hull, explored = the starting system, nothing else.
+/// nearest the galaxy's centre, chosen by account), parked just outside the orbit of that system's first planet and
+/// facing outward (away from the star), starting credits, the starter ship at full hull, explored = the starting system,
+/// nothing else.
 /// </summary>
 public sealed class PlayerDirectory
 {
@@ -87,7 +88,7 @@ public sealed class PlayerDirectory
             Zone = ZoneId.ForSystem(system),
             X = x,
             Y = y,
-            Rotation = Math.Atan2(-y, -x),
+            Rotation = Math.Atan2(y, x), // outward from the centre, where the stars are: a first thrust does not fly into one
             Credits = _rules.StartingCredits,
             ShipType = ship.Id,
             Hull = ship.Hull,

@@ -94,13 +94,13 @@ public sealed class ZoneWorld
     /// <summary>
     /// Queues a new ship for <paramref name="owner"/> in <paramref name="zone"/> at (<paramref name="x"/>,
     /// <paramref name="y"/>), at rest, of class <paramref name="shipClass"/>. False when the owner already has a
-    /// ship (one ship per player), the owner is 0, or the zone or class does not exist. Inputs posted from now on are
-    /// routed to that zone and applied from the first tick the ship exists. A <see cref="TransferKind.Spawned"/>
-    /// outcome follows.
+    /// ship (one ship per player), the owner is 0, the zone or class does not exist, or a coordinate or the heading is
+    /// not finite. Inputs posted from now on are routed to that zone and applied from the first tick the ship exists.
+    /// A <see cref="TransferKind.Spawned"/> outcome follows.
     /// </summary>
     /// <param name="hull">
-    /// The hull it comes back with (a saved ship keeps its damage); capped at the class's full hull, and a value that is
-    /// not above 0 (none saved, or not finite) means a full hull.
+    /// The hull it comes back with (a saved ship keeps its damage), as <see cref="ShipClass.HullOnSpawn"/> says: capped
+    /// at the class's full hull; a value that is not above 0 (none saved, or NaN) means a full hull.
     /// </param>
     /// <param name="rotation">Its heading in radians (any finite value; kept in (-π, π]).</param>
     public bool SpawnShip(long owner, ZoneId zone, int shipClass, double x, double y, float hull = 0, float rotation = 0)
@@ -327,8 +327,7 @@ public sealed class ZoneWorld
                     return;
                 }
                 var zone = _zones[command.ZoneIndex];
-                var full = Options.ShipClasses[command.ShipClass].Hull;
-                var hull = command.Hull > 0 ? Math.Min(command.Hull, full) : full; // NaN is not > 0: full
+                var hull = Options.ShipClasses[command.ShipClass].HullOnSpawn(command.Hull);
                 var rotation = (float)Math.IEEERemainder(command.Rotation, 2 * Math.PI); // [-π, π]
                 var carry = new ShipCarry(command.Owner, command.ShipClass, hull, rotation <= -MathF.PI ? MathF.PI : rotation, 0);
                 var handle = zone.AddShip(carry, command.X, command.Y, ZoneEventKind.Spawned, ShipAction.None, 0);

@@ -52,24 +52,29 @@ public sealed class SocketAllocationTests
             return (double)best / Rounds;
         }, TaskCreationOptions.LongRunning);
 
-        // Under 1 byte per round trip (of 4 messages) means nothing is allocated per message; what remains is the
-        // runtime's and the server timer's background noise.
-        Assert.True(perMessage < 1, $"{perMessage:0.###} bytes allocated per round trip over {sockets}");
+        // Under 4 bytes per round trip (of 4 messages), best of 6 windows of 2,000: what remains is the runtime's and
+        // the server timer's background noise, which reached 1.24 B once with three busy loops on the machine. The
+        // smallest object is 24 B, so this still fails if one round trip in six allocates anything. (Exact 0, with no
+        // noise, is asserted for the raw kind's loop thread below and for the whole path in MessageAllocationTests.)
+        Assert.True(perMessage < 4, $"{perMessage:0.###} bytes allocated per round trip over {sockets}");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task OnTheRawKindsIoLoopAMessageAllocatesExactlyNothing()
     {
+        Skip.IfNot(Sockets.IoLoop.IsSupported, "no I/O loops here (they need Linux on x64 or Arm64, and SOL_IO_THREADS not 0)");
         // The raw kind reads, calls the handler, and runs the connection's drainer (the sendmsg) on one I/O loop
-        // thread. The handler reads that thread's own allocation counter at two messages 2,000 round trips apart, so
-        // everything between (epoll waits, receive, parse, unmask, three sends, the drainer's sendmsg) is counted
-        // exactly, with no runtime noise from other threads.
+        // thread. The handler reads that thread's own allocation counter every 2,000 round trips, so everything in
+        // between (epoll waits, receive, parse, unmask, three sends, the drainer's sendmsg) is counted exactly, with no
+        // noise from other threads. The loops are shared by the process, so something left by an earlier test could
+        // allocate on this loop once: the best of three windows must be 0.
         const int Warmup = 200;
-        var handler = new BroadcastHandler { MarkAt = [Warmup, Warmup + Rounds] };
+        const int Windows = 3;
+        var handler = new BroadcastHandler { MarkAt = [.. Enumerable.Range(0, Windows + 1).Select(w => Warmup + (w * Rounds))] };
         using (handler)
         {
             await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
-            using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
             client.Connect(server.Endpoint);
             client.Send(System.Text.Encoding.ASCII.GetBytes(RawClient.Upgrade()));
             var buffer = new byte[64 * 1024];
@@ -79,7 +84,7 @@ public sealed class SocketAllocationTests
 
             await Task.Factory.StartNew(() =>
             {
-                for (var i = 0; i <= Warmup + Rounds; i++)
+                for (var i = 0; i <= Warmup + (Windows * Rounds); i++)
                 {
                     client.Send(frame);
                     var received = 0;
@@ -91,10 +96,11 @@ public sealed class SocketAllocationTests
             }, TaskCreationOptions.LongRunning);
         }
 
-        var (first, last) = (handler.Marks[0], handler.Marks[1]);
-        Assert.Equal(first.Thread, last.Thread);
-        Assert.StartsWith("Sol I/O", first.ThreadName, StringComparison.Ordinal);
-        Assert.Equal(0, last.Bytes - first.Bytes);
+        var marks = handler.Marks;
+        Assert.All(marks, m => Assert.Equal(marks[0].Thread, m.Thread));
+        Assert.StartsWith("Sol I/O", marks[0].ThreadName, StringComparison.Ordinal);
+        var windows = Enumerable.Range(1, Windows).Select(w => marks[w].Bytes - marks[w - 1].Bytes).ToArray();
+        Assert.True(windows.Min() == 0, $"bytes allocated on the loop per {Rounds:N0} round trips: {string.Join(", ", windows)}");
     }
 
     private static string ReadHead(Socket client, byte[] buffer)
@@ -116,11 +122,21 @@ public sealed class SocketAllocationTests
 
         private readonly SharedFrame _frame = SharedFrame.Create(ClientFrames.Pattern(200));
         private int _messages;
+        private int[] _markAt = [];
 
         /// <summary>Message numbers (from 0) at which to read the handling thread's allocation counter.</summary>
-        public int[] MarkAt { get; init; } = [];
+        public int[] MarkAt
+        {
+            get => _markAt;
+            init
+            {
+                _markAt = value;
+                Marks = new (int, string?, long)[value.Length]; // here, not on the loop thread
+            }
+        }
 
-        public (int Thread, string? ThreadName, long Bytes)[] Marks { get; } = new (int, string?, long)[2];
+        /// <summary>Per <see cref="MarkAt"/>: the thread's id and name and its allocated bytes then.</summary>
+        public (int Thread, string? ThreadName, long Bytes)[] Marks { get; private set; } = [];
 
         public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request) => ValueTask.FromResult(UpgradeVerdict.Accept());
 
