@@ -17,7 +17,9 @@ namespace Sol.Transport.Tests.Connection;
 public sealed class ChaosTests(ITestOutputHelper output)
 {
     private const int Workers = 32;
-    private static readonly TimeSpan s_duration = TimeSpan.FromSeconds(2.5);
+    // SOL_CHAOS_SECONDS makes it a soak run (the test command keeps the default).
+    private static readonly TimeSpan s_duration = TimeSpan.FromSeconds(
+        double.Parse(Environment.GetEnvironmentVariable("SOL_CHAOS_SECONDS") ?? "2.5", System.Globalization.CultureInfo.InvariantCulture));
 
     private enum Behaviour
     {
@@ -64,7 +66,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
                     }
                 }
             })).ToArray();
-            await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.WhenAll(workers).WaitAsync(s_duration + TimeSpan.FromSeconds(60));
             await broadcaster.WaitAsync(TimeSpan.FromSeconds(10));
 
             Assert.Empty(failures);
