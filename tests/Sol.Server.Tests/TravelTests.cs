@@ -216,6 +216,26 @@ public abstract class TravelTests : TravelFixture
     }
 
     [SkippableFact]
+    public async Task TwoTabsOpeningAtOnceEndWithOneShipAndTheOtherReplaced()
+    {
+        var (guest, _) = await PlayerAsync("twin");
+        await using var first = await GameClient.ConnectAsync(Server, guest.Token);
+        await first.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        // Two more connections of the same account at the same moment: each replaces what came before it, in turn.
+        var connecting = new[] { GameClient.ConnectAsync(Server, guest.Token), GameClient.ConnectAsync(Server, guest.Token) };
+        await using var b = await connecting[0];
+        await using var c = await connecting[1];
+        await first.WaitClosedAsync();
+        Assert.Equal(Sol.Server.Game.GameHub.Replaced, first.CloseStatus);
+        await Eventually.TrueAsync(() => b.Closed != c.Closed && Server.Server.Hub.Sessions == 1 && Server.Server.World.ShipCount == 1,
+            TimeSpan.FromSeconds(15), "one of the two to be replaced, leaving one session and one ship");
+        var (replaced, kept) = b.Closed ? (b, c) : (c, b);
+        Assert.Equal(Sol.Server.Game.GameHub.Replaced, replaced.CloseStatus);
+        await kept.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        Assert.False(kept.Closed);
+    }
+
+    [SkippableFact]
     public async Task ManyShipsJumpingBackAndForthAreEachInExactlyOneZoneInTheGameAndTheDatabase()
     {
         const int Pilots = 24;

@@ -30,6 +30,22 @@ public sealed partial class GameHub : IGameHandler
     public async Task OnConnectedAsync(IGameConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        // One arrival per account at a time: two tabs opening together would otherwise both replace the same older
+        // session, both load the same record and both join, two ships writing one record.
+        var account = connection.Identity.AccountId;
+        var gate = await EnterAccountAsync(account).ConfigureAwait(false);
+        try
+        {
+            await ConnectAsync(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            LeaveAccount(account, gate);
+        }
+    }
+
+    private async Task ConnectAsync(IGameConnection connection)
+    {
         var identity = connection.Identity;
         if (_byAccount.TryGetValue(identity.AccountId, out var older))
         {
@@ -66,6 +82,42 @@ public sealed partial class GameHub : IGameHandler
         connection.SendReliable(session.Writer.Welcome(session.ClientId, player.Id.ToString("D"), _clock.UnixNow, _options.TickRate, connection.Protocol));
         SendPlayerState(session, session.Writer);
         _joins.Enqueue(session);
+    }
+
+    private async Task<AccountGate> EnterAccountAsync(Guid account)
+    {
+        AccountGate? gate;
+        lock (_arriving)
+        {
+            if (!_arriving.TryGetValue(account, out gate))
+            {
+                gate = new AccountGate();
+                _arriving.Add(account, gate);
+            }
+            gate.Users++;
+        }
+        await gate.Turn.WaitAsync().ConfigureAwait(false);
+        return gate;
+    }
+
+    private void LeaveAccount(Guid account, AccountGate gate)
+    {
+        gate.Turn.Release();
+        lock (_arriving)
+        {
+            if (--gate.Users == 0)
+            {
+                _arriving.Remove(account);
+            }
+        }
+    }
+
+    /// <summary>Arrivals of one account take turns; the gate lives while anyone uses or waits for it.</summary>
+    private sealed class AccountGate
+    {
+        public SemaphoreSlim Turn { get; } = new(1, 1);
+
+        public int Users { get; set; }
     }
 
     /// <summary>

@@ -19,6 +19,15 @@ public sealed partial class GameHub : IZoneStepObserver
     public void OnZoneStepped(Zone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
+        // A destroyed player ship costs its owner credits and sends it home (applied on the coordinator), whether or
+        // not anyone watches the zone: a detached session's ship, or one on its first tick, burns too.
+        foreach (ref readonly var e in zone.GetSnapshot().Events)
+        {
+            if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0 && _byOwner.ContainsKey(e.Owner))
+            {
+                _destroyed.Enqueue(e.Owner);
+            }
+        }
         var channel = _channels[zone.Index];
         var port = Port;
         if (channel is null || channel.Subscribers.Count == 0 || port is null)
@@ -64,18 +73,13 @@ public sealed partial class GameHub : IZoneStepObserver
         }
         everyone?.Release();
 
-        // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone); a
-        // destroyed player ship costs its owner credits, applied on the coordinator.
+        // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone).
         foreach (ref readonly var e in snapshot.Events)
         {
             if (e.Kind == ZoneEventKind.Rejected && _byOwner.TryGetValue(e.Owner, out var owner))
             {
                 var code = SnapshotEncoder.RejectCode(e.Reason);
                 owner.Connection.SendReliable(channel.Messages.Error(code, RejectText(code)));
-            }
-            else if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0 && _byOwner.ContainsKey(e.Owner))
-            {
-                _destroyed.Enqueue(e.Owner);
             }
         }
     }
@@ -98,12 +102,14 @@ public sealed partial class GameHub : IZoneStepObserver
         // A join's welcome, player state and zone entry (and the like) reach their client in one flush.
         using var sends = SendBatch.Begin();
         ApplyTransfers();
+        // Before detaches and leaves: a session that leaves in the pass its ship was destroyed leaves with the penalty
+        // paid and the ship on its way home, not a ship left in the world with no session.
+        ApplyDestroyed();
         ApplyDetaches(tick);
         ApplyLeaves();
         ApplyResumes();
         ApplyJoins();
         ApplyRoutes();
-        ApplyDestroyed();
         ApplyColonizeRequests();
         ApplyColonizeResults();
         ExpireDetached(tick);
@@ -180,18 +186,19 @@ public sealed partial class GameHub : IZoneStepObserver
     private void Enter(GameSession session, ZoneId zone, uint entity)
     {
         session.Zone = zone;
-        if (session.Phase is SessionPhase.Detached or SessionPhase.Leaving or SessionPhase.Left)
-        {
-            return; // no connection to tell; a resume sends a fresh ZoneEnter
-        }
-        session.Phase = SessionPhase.Playing;
-        Channel(zone).Subscribers.Add(session);
+        // Explored whatever the session's phase: a jump can complete after the connection dropped.
         var explored = false;
         if (zone.Kind == ZoneKind.System && !session.Player.Explored.Contains(zone.Id))
         {
             session.Player = session.Player with { Explored = [.. session.Player.Explored, zone.Id], Version = session.Player.Version + 1 };
             explored = true;
         }
+        if (session.Phase is SessionPhase.Detached or SessionPhase.Leaving or SessionPhase.Left)
+        {
+            return; // no connection to tell; a resume sends a fresh ZoneEnter and PlayerState
+        }
+        session.Phase = SessionPhase.Playing;
+        Channel(zone).Subscribers.Add(session);
         SendZoneEnter(session, zone, entity);
         if (explored)
         {
@@ -344,6 +351,11 @@ public sealed partial class GameHub : IZoneStepObserver
                 Hull = _rules.Ships[Math.Max(0, _rules.ShipIndex(p.ShipType))].Hull,
                 Version = p.Version + 1,
             };
+            if (session.Phase is SessionPhase.Leaving or SessionPhase.Left)
+            {
+                _progress.Stage(session.Player); // its ship is already being removed: nothing to move
+                continue;
+            }
             if (session.Zone != home.Id)
             {
                 session.Respawning = true;
@@ -543,11 +555,14 @@ public sealed partial class GameHub : IZoneStepObserver
         }
     }
 
-    /// <summary>Copies the ship's live state into the player's record and stages it for the write-behind.</summary>
+    /// <summary>
+    /// Copies the ship's live state into the player's record and stages it for the write-behind. A ship on its way home
+    /// after being destroyed is not copied: the record already says where it respawns.
+    /// </summary>
     private void Stage(GameSession session)
     {
         var p = session.Player;
-        if (session.Zone != default && _world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship))
+        if (!session.Respawning && session.Zone != default && _world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship))
         {
             p = p with
             {

@@ -47,6 +47,7 @@ public sealed partial class GameHub
     // Socket threads.
     private readonly ConcurrentDictionary<long, GameSession> _byConnection = new();
     private readonly ConcurrentDictionary<Guid, GameSession> _byAccount = new();
+    private readonly Dictionary<Guid, AccountGate> _arriving = new();
     private readonly ConcurrentQueue<GameSession> _joins = new();
     private readonly ConcurrentQueue<GameSession> _leaves = new();
     private readonly ConcurrentQueue<(GameSession Session, int[] Route)> _routes = new();

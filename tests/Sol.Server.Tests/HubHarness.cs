@@ -1,0 +1,210 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sol.Core.Galaxy;
+using Sol.Persistence;
+using Sol.Persistence.Model;
+using Sol.Server.Assets;
+using Sol.Server.Auth;
+using Sol.Server.Game;
+using Sol.Server.Game.Port;
+using Sol.Server.Hosting;
+using Sol.Server.Metrics;
+using Sol.Server.Progress;
+using Sol.Zones.Scheduling;
+using Sol.Zones.Simulation;
+
+namespace Sol.Server.Tests;
+
+/// <summary>
+/// A game hub over a 6-system galaxy in a SQLite store, with no port, socket or clock of its own: the test steps the
+/// zones and runs the hub's between-ticks pass by hand, on its own thread, so every interleaving is the test's choice.
+/// </summary>
+internal sealed class HubHarness : IAsyncDisposable
+{
+    private HubHarness(ISolStore store, GalaxyModel galaxy, Guid galaxyId, GameRules rules, ZoneWorld world, GameHub hub, PlayerWriteBehind progress)
+    {
+        Store = store;
+        Galaxy = galaxy;
+        GalaxyId = galaxyId;
+        Rules = rules;
+        World = world;
+        Hub = hub;
+        Progress = progress;
+        Scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 1, PinThreads = false });
+    }
+
+    public ISolStore Store { get; }
+
+    public GalaxyModel Galaxy { get; }
+
+    public Guid GalaxyId { get; }
+
+    public GameRules Rules { get; }
+
+    public ZoneWorld World { get; }
+
+    public GameHub Hub { get; }
+
+    public PlayerWriteBehind Progress { get; }
+
+    public ZoneScheduler Scheduler { get; }
+
+    public static async Task<HubHarness> StartAsync(string databaseFile, int viewShips = 96, TimeSpan? resumeGrace = null)
+    {
+        var store = await SolStore.OpenAsync(databaseFile);
+        var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
+        var summary = await store.SaveGalaxyAsync(galaxy, replace: false);
+        var rules = GameRules.Load(AssetCatalog.Load(Path.Combine(AppContext.BaseDirectory, "assets")));
+        var options = new ServerOptions
+        {
+            SnapshotInterval = TimeSpan.FromHours(1),
+            TickRate = 20,
+            ViewShips = viewShips,
+            ResumeGrace = resumeGrace ?? new ServerOptions().ResumeGrace,
+        };
+        var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
+        var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, 2);
+        var progress = new PlayerWriteBehind(store, TimeSpan.FromHours(1), NullLogger.Instance);
+        var world = new ZoneWorld(galaxy, new ZoneOptions
+        {
+            ShipClasses = [.. rules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
+        });
+        var hub = new GameHub(
+            world, rules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
+            new Dictionary<int, List<Game.Wire.ColonyView>>(), store, NullLogger.Instance)
+        {
+            Port = new ReusingPort(),
+        };
+        return new HubHarness(store, galaxy, summary.Id, rules, world, hub, progress);
+    }
+
+    /// <summary>A player saved in the store before its first connection: where the test wants its ship.</summary>
+    public async Task<PlayerRecord> SavePlayerAsync(Guid accountId, ZoneId zone, double x, double y, double hull, int homeSystem = 1)
+    {
+        await Store.CreateAccountAsync(new Account(accountId, $"pilot-{accountId:N}"[..20], null, DateTimeOffset.UtcNow));
+        var record = new PlayerRecord
+        {
+            Id = Guid.NewGuid(),
+            AccountId = accountId,
+            GalaxyId = GalaxyId,
+            Zone = zone,
+            X = x,
+            Y = y,
+            Credits = 1000,
+            ShipType = Rules.Ships[0].Id,
+            Hull = hull,
+            HomeSystemId = homeSystem,
+            Explored = [homeSystem],
+            Version = 1,
+            UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        await Store.SavePlayersAsync([record]);
+        return record;
+    }
+
+    /// <summary>The hub's between-ticks pass for the world's current tick (joins, leaves, transfers, ...).</summary>
+    public void Pass() => Hub.OnTickCompleted(World.Tick);
+
+    /// <summary>One tick: step, each awake zone's snapshot to the hub, then (unless told not to) the between-ticks pass.</summary>
+    public void Step(bool pass = true)
+    {
+        Scheduler.StepOnce();
+        foreach (var zone in World.Zones)
+        {
+            if (zone.IsAwake)
+            {
+                Hub.OnZoneStepped(zone);
+            }
+        }
+        if (pass)
+        {
+            Pass();
+        }
+    }
+
+    /// <summary>Steps until <paramref name="condition"/> holds; false after <paramref name="ticks"/> ticks.</summary>
+    public bool StepUntil(Func<bool> condition, int ticks = 2_000)
+    {
+        for (var i = 0; i < ticks && !condition(); i++)
+        {
+            Step();
+        }
+        return condition();
+    }
+
+    /// <summary>The saved record, once everything staged is written.</summary>
+    public async Task<PlayerRecord> SavedAsync(Guid accountId)
+    {
+        await Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return (await Store.LoadPlayerAsync(accountId, GalaxyId))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Scheduler.Dispose();
+        await Progress.DisposeAsync();
+        await Store.DisposeAsync();
+    }
+
+    /// <summary>A port whose shared message is one reused buffer (the tests are about the hub).</summary>
+    private sealed class ReusingPort : IGamePort
+    {
+        private readonly Shared _shared = new();
+
+        public System.Net.IPEndPoint Endpoint { get; } = new(System.Net.IPAddress.Loopback, 0);
+
+        public int Connections => 0;
+
+        public SharedMessage Share(ReadOnlySpan<byte> payload) => _shared.Fill(payload);
+
+        public Task StopAsync(TimeSpan timeout) => Task.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        private sealed class Shared : SharedMessage
+        {
+            private readonly byte[] _bytes = new byte[1 << 16];
+
+            public Shared Fill(ReadOnlySpan<byte> payload)
+            {
+                Revive();
+                payload.CopyTo(_bytes);
+                return this;
+            }
+
+            protected override void ReturnToPool()
+            {
+            }
+        }
+    }
+}
+
+/// <summary>A connection that only counts what the hub sends it.</summary>
+internal sealed class CountingConnection(long id, Guid? accountId = null) : IGameConnection
+{
+    public long Id { get; } = id;
+
+    public GameIdentity Identity { get; } = new(accountId ?? Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1), null);
+
+    public string Protocol => "sol.v1";
+
+    public int Reliable { get; private set; }
+
+    public int Ticks { get; private set; }
+
+    public int Kept { get; private set; }
+
+    public WebSocketCloseStatus? ClosedWith { get; private set; }
+
+    public void SendReliable(ReadOnlySpan<byte> message) => Reliable++;
+
+    public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false)
+    {
+        snapshot.AddReference();
+        Ticks++;
+        Kept += keep ? 1 : 0;
+        snapshot.Release();
+    }
+
+    public void Close(WebSocketCloseStatus status, string reason) => ClosedWith ??= status;
+}

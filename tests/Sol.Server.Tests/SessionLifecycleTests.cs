@@ -1,0 +1,104 @@
+using Sol.Core.Galaxy;
+using Sol.Testing;
+
+namespace Sol.Server.Tests;
+
+/// <summary>
+/// What a player's record says after a session is cut off at an awkward moment: the hub run tick by tick, so the
+/// awkward moment is the test's choice and not a race.
+/// </summary>
+public sealed class SessionLifecycleTests : IDisposable
+{
+    private const long FirstOwner = 1; // the hub numbers its sessions from 1
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task AShipThatBurnsWhileItsPlayerIsDisconnectedPaysThePenaltyAndGoesHome()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        var account = connection.Identity.AccountId;
+        // Home is system 1; the ship sits in system 2's star with 30 hull points (about 12 ticks of burning).
+        var star = game.Galaxy.StarsOf(2)[0];
+        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30);
+        await game.Hub.OnConnectedAsync(connection);
+        game.Pass();
+        game.Step();
+        await game.Hub.OnClosedAsync(connection); // the connection drops: the session waits for a resume
+        game.Step();
+
+        // Nobody watches system 2 now, and the ship still burns out there.
+        Assert.True(game.StepUntil(() => game.World.TryGetZoneOf(FirstOwner, out var zone) && zone == ZoneId.ForSystem(1)), "the ship was never sent home");
+        var saved = await game.SavedAsync(account);
+        Assert.Equal(900, saved.Credits);
+        Assert.Equal(ZoneId.ForSystem(1), saved.Zone);
+        Assert.Equal(game.Rules.Ships[0].Hull, saved.Hull);
+    }
+
+    [Fact]
+    public async Task APlayerWhoLeavesInTheTickTheShipBurnsLeavesNoShipBehindAndStillPays()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero);
+        var connection = new CountingConnection(1);
+        var account = connection.Identity.AccountId;
+        var star = game.Galaxy.StarsOf(2)[0];
+        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30);
+        await game.Hub.OnConnectedAsync(connection);
+        game.Pass();
+        game.Step();
+
+        // Step until the tick that destroys the ship; its connection ends before that tick's between-ticks pass.
+        for (var i = 0; i < 2_000 && connection.Kept == 0; i++)
+        {
+            game.Step(pass: false);
+            if (connection.Kept > 0)
+            {
+                await game.Hub.OnClosedAsync(connection);
+            }
+            game.Pass();
+        }
+        Assert.Equal(1, connection.Kept);
+
+        Assert.True(game.StepUntil(() => game.World.ShipCount == 0 && ShipsInZones(game) == 0, ticks: 20), $"{ShipsInZones(game)} ships left in the zones");
+        var saved = await game.SavedAsync(account);
+        Assert.Equal(900, saved.Credits);
+        Assert.Equal(ZoneId.ForSystem(1), saved.Zone);
+    }
+
+    [Fact]
+    public async Task AJumpCompletedAfterTheConnectionDroppedExploresTheSystem()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.5));
+        var connection = new CountingConnection(1);
+        var account = connection.Identity.AccountId;
+        var gate = game.Galaxy.GatesOf(1)[0];
+        await game.SavePlayerAsync(account, ZoneId.ForSystem(1), gate.X + 20, gate.Y, hull: 100);
+        await game.Hub.OnConnectedAsync(connection);
+        game.Pass();
+        game.Step();
+        await game.Hub.OnClosedAsync(connection);
+        game.Step();
+
+        // The Jump the client sent just before the drop is evaluated only now.
+        Assert.True(game.World.RequestJump(FirstOwner, 1, gate.Id));
+        var target = ZoneId.ForSystem(gate.TargetSystemId);
+        Assert.True(game.StepUntil(() => game.World.TryGetZoneOf(FirstOwner, out var zone) && zone == target, ticks: 20), "the jump did not happen");
+        // The grace ends without a resume: the session leaves and its record is saved.
+        Assert.True(game.StepUntil(() => game.World.ShipCount == 0, ticks: 40), "the session never left");
+        var saved = await game.SavedAsync(account);
+        Assert.Equal(target, saved.Zone);
+        Assert.Contains(gate.TargetSystemId, saved.Explored);
+    }
+
+    private static int ShipsInZones(HubHarness game)
+    {
+        var ships = 0;
+        foreach (var zone in game.World.Zones)
+        {
+            ships += zone.PlayerShipCount;
+        }
+        return ships;
+    }
+}
