@@ -38,6 +38,26 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AShipThatBurnsOnItsFirstTickPaysThePenaltyAndGoesHome()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        var account = connection.Identity.AccountId;
+        // Next to nothing left of the hull: the ship is destroyed on the tick it is placed, before its session watches
+        // the zone.
+        var star = game.Galaxy.StarsOf(2)[0];
+        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 0.01);
+        await game.Hub.OnConnectedAsync(connection);
+        game.Pass();
+
+        Assert.True(game.StepUntil(() => game.World.TryGetZoneOf(FirstOwner, out var zone) && zone == ZoneId.ForSystem(1), ticks: 20), "the ship was never sent home");
+        Assert.Equal(0, connection.Kept); // no tick that destroyed it was sent to it: it burned unwatched
+        var saved = await game.SavedAsync(account);
+        Assert.Equal(900, saved.Credits);
+        Assert.Equal(ZoneId.ForSystem(1), saved.Zone);
+    }
+
+    [Fact]
     public async Task APlayerWhoLeavesInTheTickTheShipBurnsLeavesNoShipBehindAndStillPays()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero);
@@ -90,6 +110,40 @@ public sealed class SessionLifecycleTests : IDisposable
         var saved = await game.SavedAsync(account);
         Assert.Equal(target, saved.Zone);
         Assert.Contains(gate.TargetSystemId, saved.Explored);
+    }
+
+    [Fact]
+    public async Task AnArrivalStuckBehindOthersOfItsAccountIsToldToTryAgainLater()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        game.Hub.ArrivalWait = TimeSpan.FromMilliseconds(200);
+        var account = Guid.NewGuid();
+        await game.SavePlayerAsync(account, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
+        var first = new CountingConnection(1, account);
+        await game.Hub.OnConnectedAsync(first);
+        game.Pass();
+        game.Step();
+
+        // The second replaces the first and waits for it to leave, which it does only once its connection ends
+        // (this test's connections end when the test says so): the third waits behind the second, and gives up.
+        var second = new CountingConnection(2, account);
+        var replacing = game.Hub.OnConnectedAsync(second);
+        Assert.Equal(Sol.Server.Game.GameHub.Replaced, first.ClosedWith);
+        var third = new CountingConnection(3, account);
+        await game.Hub.OnConnectedAsync(third).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(Sol.Server.Game.GameHub.TryAgainLater, third.ClosedWith);
+        Assert.False(replacing.IsCompleted);
+
+        // The first connection ends: it leaves, and the second joins.
+        await game.Hub.OnClosedAsync(first);
+        for (var i = 0; i < 200 && !replacing.IsCompleted; i++)
+        {
+            game.Step();
+            await Task.Yield();
+        }
+        await replacing.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(second.ClosedWith);
+        Assert.Equal(1, game.Hub.Sessions);
     }
 
     private static int ShipsInZones(HubHarness game)

@@ -19,6 +19,15 @@ public sealed partial class GameHub : IGameHandler
     /// <summary>Close code for a connection whose token expired and was not refreshed in time.</summary>
     public const WebSocketCloseStatus SessionExpired = (WebSocketCloseStatus)4001;
 
+    /// <summary>Close code (RFC 6455 "Try Again Later") for an arrival that waited too long behind others of its account.</summary>
+    public const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
+
+    /// <summary>
+    /// How long an arrival waits for the ones of the same account ahead of it (each can wait up to 10 s for the session
+    /// it replaces to leave).
+    /// </summary>
+    internal TimeSpan ArrivalWait { get; set; } = TimeSpan.FromSeconds(15);
+
     public async Task<HandshakeVerdict> AuthenticateAsync(string? token, string? resumeClientId)
     {
         var check = await _tokens.ValidateAsync(token).ConfigureAwait(false);
@@ -34,13 +43,19 @@ public sealed partial class GameHub : IGameHandler
         // session, both load the same record and both join, two ships writing one record.
         var account = connection.Identity.AccountId;
         var gate = await EnterAccountAsync(account).ConfigureAwait(false);
+        if (gate is null)
+        {
+            // Several arrivals of this account were ahead of this one (each may wait for the session it replaces).
+            connection.Close(TryAgainLater, "other connections of this account are still being set up");
+            return;
+        }
         try
         {
             await ConnectAsync(connection).ConfigureAwait(false);
         }
         finally
         {
-            LeaveAccount(account, gate);
+            LeaveAccount(account, gate, entered: true);
         }
     }
 
@@ -84,7 +99,8 @@ public sealed partial class GameHub : IGameHandler
         _joins.Enqueue(session);
     }
 
-    private async Task<AccountGate> EnterAccountAsync(Guid account)
+    /// <summary>The account's gate once it is this arrival's turn; null when that took longer than <see cref="ArrivalWait"/>.</summary>
+    private async Task<AccountGate?> EnterAccountAsync(Guid account)
     {
         AccountGate? gate;
         lock (_arriving)
@@ -96,13 +112,20 @@ public sealed partial class GameHub : IGameHandler
             }
             gate.Users++;
         }
-        await gate.Turn.WaitAsync().ConfigureAwait(false);
-        return gate;
+        if (await gate.Turn.WaitAsync(ArrivalWait).ConfigureAwait(false))
+        {
+            return gate;
+        }
+        LeaveAccount(account, gate, entered: false);
+        return null;
     }
 
-    private void LeaveAccount(Guid account, AccountGate gate)
+    private void LeaveAccount(Guid account, AccountGate gate, bool entered)
     {
-        gate.Turn.Release();
+        if (entered)
+        {
+            gate.Turn.Release();
+        }
         lock (_arriving)
         {
             if (--gate.Users == 0)

@@ -353,7 +353,9 @@ public sealed partial class GameHub : IZoneStepObserver
             };
             if (session.Phase is SessionPhase.Leaving or SessionPhase.Left)
             {
-                _progress.Stage(session.Player); // its ship is already being removed: nothing to move
+                // A guard, not a path in today's pass order (destroyed before detaches and leaves; a ship whose
+                // session left is removed before the next step): its ship is already being removed, nothing to move.
+                _progress.Stage(session.Player);
                 continue;
             }
             if (session.Zone != home.Id)
