@@ -18,13 +18,8 @@ public sealed class SessionLifecycleTests : IDisposable
     public async Task AShipThatBurnsWhileItsPlayerIsDisconnectedPaysThePenaltyAndGoesHome()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
-        var connection = new CountingConnection(1);
-        var account = connection.Identity.AccountId;
-        // Home is system 1; the ship sits in system 2's star with 30 hull points (about 12 ticks of burning).
-        var star = game.Galaxy.StarsOf(2)[0];
-        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30);
-        await game.Hub.OnConnectedAsync(connection);
-        game.Pass();
+        // 30 hull points: about 12 ticks of burning.
+        var (connection, account) = await JoinInAStarAwayFromHomeAsync(game, hull: 30);
         game.Step();
         await game.Hub.OnClosedAsync(connection); // the connection drops: the session waits for a resume
         game.Step();
@@ -41,14 +36,9 @@ public sealed class SessionLifecycleTests : IDisposable
     public async Task AShipThatBurnsOnItsFirstTickPaysThePenaltyAndGoesHome()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
-        var connection = new CountingConnection(1);
-        var account = connection.Identity.AccountId;
         // Next to nothing left of the hull: the ship is destroyed on the tick it is placed, before its session watches
         // the zone.
-        var star = game.Galaxy.StarsOf(2)[0];
-        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 0.01);
-        await game.Hub.OnConnectedAsync(connection);
-        game.Pass();
+        var (connection, account) = await JoinInAStarAwayFromHomeAsync(game, hull: 0.01);
 
         Assert.True(game.StepUntil(() => game.World.TryGetZoneOf(FirstOwner, out var zone) && zone == ZoneId.ForSystem(1), ticks: 20), "the ship was never sent home");
         Assert.Equal(0, connection.Kept); // no tick that destroyed it was sent to it: it burned unwatched
@@ -61,12 +51,7 @@ public sealed class SessionLifecycleTests : IDisposable
     public async Task APlayerWhoLeavesInTheTickTheShipBurnsLeavesNoShipBehindAndStillPays()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero);
-        var connection = new CountingConnection(1);
-        var account = connection.Identity.AccountId;
-        var star = game.Galaxy.StarsOf(2)[0];
-        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30);
-        await game.Hub.OnConnectedAsync(connection);
-        game.Pass();
+        var (connection, account) = await JoinInAStarAwayFromHomeAsync(game, hull: 30);
         game.Step();
 
         // Step until the tick that destroys the ship; its connection ends before that tick's between-ticks pass.
@@ -144,6 +129,21 @@ public sealed class SessionLifecycleTests : IDisposable
         await replacing.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Null(second.ClosedWith);
         Assert.Equal(1, game.Hub.Sessions);
+    }
+
+    /// <summary>
+    /// A player whose home is system 1 joins with its saved ship inside system 2's star; the join is queued (the next
+    /// step places the ship).
+    /// </summary>
+    private static async Task<(CountingConnection Connection, Guid Account)> JoinInAStarAwayFromHomeAsync(HubHarness game, double hull)
+    {
+        var connection = new CountingConnection(1);
+        var account = connection.Identity.AccountId;
+        var star = game.Galaxy.StarsOf(2)[0];
+        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull);
+        await game.Hub.OnConnectedAsync(connection);
+        game.Pass();
+        return (connection, account);
     }
 
     private static int ShipsInZones(HubHarness game)
