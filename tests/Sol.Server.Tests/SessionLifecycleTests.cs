@@ -73,6 +73,30 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AShipThatBurnsInTheLastTickBeforeAShutdownStillPays()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var (connection, account) = await JoinInAStarAwayFromHomeAsync(game, hull: 30);
+        game.Step();
+
+        // The last tick destroys the ship; then the server stops, and its between-ticks pass never comes.
+        for (var i = 0; i < 2_000 && connection.Kept == 0; i++)
+        {
+            game.Step(pass: false);
+            if (connection.Kept == 0)
+            {
+                game.Pass();
+            }
+        }
+        Assert.Equal(1, connection.Kept);
+        game.Hub.ApplyPendingAfterStop();
+
+        var saved = await game.SavedAsync(account);
+        Assert.Equal(900, saved.Credits);
+        Assert.Equal(ZoneId.ForSystem(1), saved.Zone);
+    }
+
+    [Fact]
     public async Task AJumpCompletedAfterTheConnectionDroppedExploresTheSystem()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.5));

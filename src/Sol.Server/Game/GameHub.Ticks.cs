@@ -136,8 +136,10 @@ public sealed partial class GameHub : IZoneStepObserver
     public void ApplyPendingAfterStop()
     {
         ApplyTransfers();
+        ApplyDestroyed(); // a ship that burned in the last tick costs its owner and respawns at home in the record
         ApplyDetaches(long.MaxValue);
         ApplyLeaves();
+        ApplyRoutes();
         ExpireDetached(long.MaxValue);
         StageAllPlaying();
     }
