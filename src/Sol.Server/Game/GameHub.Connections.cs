@@ -84,7 +84,7 @@ public sealed partial class GameHub : IGameHandler
 
         var player = await _players.EnsureAsync(identity.AccountId, CancellationToken.None).ConfigureAwait(false);
         // The hull the ship will be placed with, so that PlayerState and the ship agree from the first message.
-        var shipClass = _world.Options.ShipClasses[Math.Max(0, _rules.ShipIndex(player.ShipType))];
+        var shipClass = _world.Options.ShipClasses[ShipClassOf(player)];
         player = player with { Hull = shipClass.HullOnSpawn((float)player.Hull) };
         var session = new GameSession(connection, player, Interlocked.Increment(ref _nextOwner), Guid.NewGuid().ToString("N"), MessageRate, MessageRate * 2)
         {
@@ -280,7 +280,7 @@ public sealed partial class GameHub : IGameHandler
     private void SendPlayerState(GameSession session, ServerMessageWriter writer)
     {
         var p = session.Player;
-        var ship = _rules.Ships[Math.Max(0, _rules.ShipIndex(p.ShipType))];
+        var ship = _rules.Ships[ShipClassOf(p)];
         var colonies = new List<int>();
         var me = p.Id.ToString("D");
         foreach (var (planet, list) in _colonies)

@@ -19,13 +19,21 @@ public sealed partial class GameHub : IZoneStepObserver
     public void OnZoneStepped(Zone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
+        var snapshot = zone.GetSnapshot();
         // A destroyed player ship costs its owner credits and sends it home (applied on the coordinator), whether or
-        // not anyone watches the zone: a detached session's ship, or one on its first tick, burns too.
-        foreach (ref readonly var e in zone.GetSnapshot().Events)
+        // not anyone watches the zone: a detached session's ship, or one on its first tick, burns too. A tick that
+        // destroys one is not replaceable: its Destroyed event tells the owner why (and what it cost); a later
+        // snapshot would not carry it.
+        var keep = false;
+        foreach (ref readonly var e in snapshot.Events)
         {
-            if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0 && _byOwner.ContainsKey(e.Owner))
+            if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0)
             {
-                _destroyed.Enqueue(e.Owner);
+                keep = true;
+                if (_byOwner.ContainsKey(e.Owner))
+                {
+                    _destroyed.Enqueue(e.Owner);
+                }
             }
         }
         var channel = _channels[zone.Index];
@@ -38,7 +46,6 @@ public sealed partial class GameHub : IZoneStepObserver
         // sends starts only once they are all queued (Sol.Transport's SendBatch; a writer already busy with a slow client
         // is not held, and the ASP.NET port ignores it).
         using var sends = SendBatch.Begin();
-        var snapshot = zone.GetSnapshot();
         var tick = (ulong)snapshot.Tick;
         var viewShips = _options.ViewShips;
         // A zone with few ships: one snapshot, encoded and framed once, the same bytes to every subscriber. A crowded
@@ -47,9 +54,6 @@ public sealed partial class GameHub : IZoneStepObserver
         var crowded = viewShips > 0 && channel.View.Prepare(snapshot.Entities) > viewShips;
         var whole = crowded ? default : channel.Snapshots.Encode(snapshot);
         var everyone = crowded ? null : port.Share(whole);
-        // A tick that destroys a player's ship is not replaceable: its Destroyed event tells the owner why (and what it
-        // cost); a later snapshot would not carry it.
-        var keep = DestroysAPlayerShip(snapshot.Events);
         foreach (var session in channel.Subscribers)
         {
             uint entity = 0, seq = 0;
@@ -82,18 +86,6 @@ public sealed partial class GameHub : IZoneStepObserver
                 owner.Connection.SendReliable(channel.Messages.Error(code, RejectText(code)));
             }
         }
-    }
-
-    private static bool DestroysAPlayerShip(ReadOnlySpan<Sol.Zones.Simulation.ZoneEvent> events)
-    {
-        foreach (ref readonly var e in events)
-        {
-            if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>On the coordinator, between ticks: apply transfers, disconnects, joins and player updates.</summary>
@@ -342,6 +334,7 @@ public sealed partial class GameHub : IZoneStepObserver
             // respawn is applied, while no ship can be staged, comes back there, not where the ship burned.
             var p = session.Player;
             var home = _world.GetZone(ZoneId.ForSystem(p.HomeSystemId));
+            var shipClass = ShipClassOf(p);
             session.Player = p with
             {
                 Credits = Math.Max(0, p.Credits - _rules.DestroyedPenalty),
@@ -350,7 +343,7 @@ public sealed partial class GameHub : IZoneStepObserver
                 Y = home.RespawnY,
                 Vx = 0,
                 Vy = 0,
-                Hull = _rules.Ships[Math.Max(0, _rules.ShipIndex(p.ShipType))].Hull,
+                Hull = _rules.Ships[shipClass].Hull,
                 Version = p.Version + 1,
             };
             if (session.Phase is SessionPhase.Leaving or SessionPhase.Left)
@@ -364,7 +357,7 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 session.Respawning = true;
                 _world.RemoveShip(owner);
-                _world.SpawnShip(owner, home.Id, Math.Max(0, _rules.ShipIndex(p.ShipType)), home.RespawnX, home.RespawnY);
+                _world.SpawnShip(owner, home.Id, shipClass, home.RespawnX, home.RespawnY);
             }
             _progress.Stage(session.Player);
             if (session.Phase == SessionPhase.Playing)
@@ -523,7 +516,7 @@ public sealed partial class GameHub : IZoneStepObserver
             }
             var p = session.Player;
             var zone = _world.IndexOf(p.Zone) >= 0 ? p.Zone : ZoneId.ForSystem(p.HomeSystemId);
-            var shipClass = Math.Max(0, _rules.ShipIndex(p.ShipType));
+            var shipClass = ShipClassOf(p);
             _byOwner[session.Owner] = session;
             // The ship comes back where it was saved, at rest, with the hull and heading it had: reconnecting is no
             // repair. (A heading that is not finite as a float would make the spawn fail; not worth refusing the player.)

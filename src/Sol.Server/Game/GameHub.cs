@@ -97,6 +97,9 @@ public sealed partial class GameHub
     /// <summary>Sessions connected now.</summary>
     public int Sessions => _byConnection.Count;
 
+    /// <summary>The player's ship class: its index in the rules' ships and the zones' classes (0 for an unknown type).</summary>
+    private int ShipClassOf(Persistence.Model.PlayerRecord player) => Math.Max(0, _rules.ShipIndex(player.ShipType));
+
     private ZoneChannel Channel(ZoneId zone)
     {
         var index = _world.IndexOf(zone);
