@@ -93,11 +93,7 @@ public sealed class GameClient : IAsyncDisposable
         Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
 
     /// <summary>The entity's state in the latest snapshot that shows it.</summary>
-    public EntityState Latest(uint entity)
-    {
-        var snapshot = Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Last(s => Enumerable.Range(0, s.EntitiesLength).Any(i => s.Entities(i)!.Value.Id == entity));
-        return Enumerable.Range(0, snapshot.EntitiesLength).Select(i => snapshot.Entities(i)!.Value).First(e => e.Id == entity);
-    }
+    public EntityState Latest(uint entity) => Track(entity)[^1].State;
 
     /// <summary>The tick of the newest snapshot received (0 before the first).</summary>
     public ulong LastTick => Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot().Tick).DefaultIfEmpty().Max();

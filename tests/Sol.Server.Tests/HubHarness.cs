@@ -33,11 +33,11 @@ internal sealed class HubHarness : IAsyncDisposable
         Scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 1, PinThreads = false });
     }
 
-    public ISolStore Store { get; }
+    private ISolStore Store { get; }
 
     public GalaxyModel Galaxy { get; }
 
-    public Guid GalaxyId { get; }
+    private Guid GalaxyId { get; }
 
     public GameRules Rules { get; }
 
@@ -45,7 +45,7 @@ internal sealed class HubHarness : IAsyncDisposable
 
     public GameHub Hub { get; }
 
-    public PlayerWriteBehind Progress { get; }
+    private PlayerWriteBehind Progress { get; }
 
     public ZoneScheduler Scheduler { get; }
 
@@ -78,11 +78,11 @@ internal sealed class HubHarness : IAsyncDisposable
         return new HubHarness(store, galaxy, summary.Id, rules, world, hub, progress);
     }
 
-    /// <summary>A player saved in the store before its first connection: where the test wants its ship.</summary>
-    public async Task<PlayerRecord> SavePlayerAsync(Guid accountId, ZoneId zone, double x, double y, double hull, int homeSystem = 1)
+    /// <summary>A player (home: system 1) saved in the store before its first connection: where the test wants its ship.</summary>
+    public async Task SavePlayerAsync(Guid accountId, ZoneId zone, double x, double y, double hull)
     {
         await Store.CreateAccountAsync(new Account(accountId, $"pilot-{accountId:N}"[..20], null, DateTimeOffset.UtcNow));
-        var record = new PlayerRecord
+        await Store.SavePlayersAsync([new PlayerRecord
         {
             Id = Guid.NewGuid(),
             AccountId = accountId,
@@ -93,13 +93,19 @@ internal sealed class HubHarness : IAsyncDisposable
             Credits = 1000,
             ShipType = Rules.Ships[0].Id,
             Hull = hull,
-            HomeSystemId = homeSystem,
-            Explored = [homeSystem],
+            HomeSystemId = 1,
+            Explored = [1],
             Version = 1,
             UpdatedAt = DateTimeOffset.UtcNow,
-        };
-        await Store.SavePlayersAsync([record]);
-        return record;
+        }]);
+    }
+
+    /// <summary>Saves the connection's player where the test wants its ship, connects it and queues its join.</summary>
+    public async Task JoinAsync(CountingConnection connection, ZoneId zone, double x, double y, double hull)
+    {
+        await SavePlayerAsync(connection.Identity.AccountId, zone, x, y, hull);
+        await Hub.OnConnectedAsync(connection);
+        Pass();
     }
 
     /// <summary>The hub's between-ticks pass for the world's current tick (joins, leaves, transfers, ...).</summary>

@@ -65,12 +65,11 @@ public sealed class ProcessLifecycleTests : IDisposable
             // would be 1.75-1.95 s old and the test fails.
             var save = (ulong)(Interval * tickRate);
             var (from, window) = (client.LastTick, (2 * save) - (save / 4));
-            while (client.LastTick < from + (3 * save) || client.LastTick % (2 * save) < window)
+            for (var last = from; last < from + (3 * save) || last % (2 * save) < window; last = client.LastTick)
             {
-                Assert.True(client.LastTick < from + (11 * save), "the kill window was never reached");
+                Assert.True(last < from + (11 * save), "the kill window was never reached");
                 await client.SendInputAsync(1, 0.1f);
-                var seen = client.LastTick;
-                await Eventually.TrueAsync(() => client.LastTick > seen, TimeSpan.FromSeconds(5), "the next snapshot");
+                await Eventually.TrueAsync(() => client.LastTick > last, TimeSpan.FromSeconds(5), "the next snapshot");
             }
             server.KillHard();
             await server.WaitForExitAsync(10);

@@ -103,9 +103,7 @@ public sealed class SessionLifecycleTests : IDisposable
         var connection = new CountingConnection(1);
         var account = connection.Identity.AccountId;
         var gate = game.Galaxy.GatesOf(1)[0];
-        await game.SavePlayerAsync(account, ZoneId.ForSystem(1), gate.X + 20, gate.Y, hull: 100);
-        await game.Hub.OnConnectedAsync(connection);
-        game.Pass();
+        await game.JoinAsync(connection, ZoneId.ForSystem(1), gate.X + 20, gate.Y, hull: 100);
         game.Step();
         await game.Hub.OnClosedAsync(connection);
         game.Step();
@@ -127,10 +125,8 @@ public sealed class SessionLifecycleTests : IDisposable
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
         game.Hub.ArrivalWait = TimeSpan.FromMilliseconds(200);
         var account = Guid.NewGuid();
-        await game.SavePlayerAsync(account, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
         var first = new CountingConnection(1, account);
-        await game.Hub.OnConnectedAsync(first);
-        game.Pass();
+        await game.JoinAsync(first, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
         game.Step();
 
         // The second replaces the first and waits for it to leave, which it does only once its connection ends
@@ -162,12 +158,9 @@ public sealed class SessionLifecycleTests : IDisposable
     private static async Task<(CountingConnection Connection, Guid Account)> JoinInAStarAwayFromHomeAsync(HubHarness game, double hull)
     {
         var connection = new CountingConnection(1);
-        var account = connection.Identity.AccountId;
         var star = game.Galaxy.StarsOf(2)[0];
-        await game.SavePlayerAsync(account, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull);
-        await game.Hub.OnConnectedAsync(connection);
-        game.Pass();
-        return (connection, account);
+        await game.JoinAsync(connection, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull);
+        return (connection, connection.Identity.AccountId);
     }
 
     private static int ShipsInZones(HubHarness game)

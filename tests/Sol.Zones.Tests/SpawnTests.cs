@@ -13,11 +13,7 @@ public class SpawnTests
     [Fact]
     public void ASavedShipComesBackAtRestWithItsHullAndHeading()
     {
-        using var sim = new Sim(TestGalaxy.Ring(2), Options);
-        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, hull: 37.5f, rotation: 1.25f));
-        sim.Step();
-
-        Assert.True(sim.System(1).TryGetShip(1, out var ship));
+        var ship = Spawned(hull: 37.5f, rotation: 1.25f);
         Assert.Equal(37.5f, ship.Hull);
         Assert.Equal(1.25f, ship.Rotation);
         Assert.Equal(0, ship.VelocityX, 0.5);
@@ -33,12 +29,7 @@ public class SpawnTests
     [InlineData(float.PositiveInfinity)]
     public void AHullThatIsNotAboveZeroMeansFullAndMoreThanTheClassHasIsCapped(float saved)
     {
-        using var sim = new Sim(TestGalaxy.Ring(2), Options);
-        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, hull: saved));
-        sim.Step();
-
-        Assert.True(sim.System(1).TryGetShip(1, out var ship));
-        Assert.Equal(100f, ship.Hull);
+        Assert.Equal(100f, Spawned(hull: saved).Hull);
     }
 
     [Theory]
@@ -48,12 +39,7 @@ public class SpawnTests
     [InlineData(3 * Math.PI, Math.PI)]
     public void AHeadingIsKeptWithinMinusPiToPi(double saved, double expected)
     {
-        using var sim = new Sim(TestGalaxy.Ring(2), Options);
-        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, rotation: (float)saved));
-        sim.Step();
-
-        Assert.True(sim.System(1).TryGetShip(1, out var ship));
-        Assert.Equal(expected, ship.Rotation, 1e-5);
+        Assert.Equal(expected, Spawned(rotation: (float)saved).Rotation, 1e-5);
     }
 
     [Theory]
@@ -65,5 +51,15 @@ public class SpawnTests
         Assert.False(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, rotation: rotation));
         sim.Step();
         Assert.False(sim.System(1).TryGetShip(1, out _));
+    }
+
+    /// <summary>A ship spawned in system 1 far from its star, after one tick.</summary>
+    private static EntityState Spawned(float hull = 0, float rotation = 0)
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Options);
+        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, hull, rotation));
+        sim.Step();
+        Assert.True(sim.System(1).TryGetShip(1, out var ship));
+        return ship;
     }
 }

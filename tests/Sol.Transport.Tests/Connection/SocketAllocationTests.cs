@@ -23,14 +23,7 @@ public sealed class SocketAllocationTests
     {
         using var handler = new BroadcastHandler();
         await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets }, handler);
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        client.Connect(server.Endpoint);
-        client.Send(System.Text.Encoding.ASCII.GetBytes(RawClient.Upgrade()));
-        var buffer = new byte[64 * 1024];
-        var head = ReadHead(client, buffer);
-        Assert.StartsWith("HTTP/1.1 101", head, StringComparison.Ordinal);
-        var frame = ClientFrames.Binary(ClientFrames.Pattern(20));
-        var perRound = (2 + 20) + 2 * (4 + 200) + (2 + BroadcastHandler.Trailer.Length);
+        using var client = EchoClient.Connect(server.Endpoint);
 
         var perMessage = await Task.Factory.StartNew(() =>
         {
@@ -40,12 +33,7 @@ public sealed class SocketAllocationTests
                 var before = GC.GetTotalAllocatedBytes(precise: true);
                 for (var i = 0; i < Rounds; i++)
                 {
-                    client.Send(frame);
-                    var received = 0;
-                    while (received < perRound)
-                    {
-                        received += client.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
-                    }
+                    client.RoundTrip();
                 }
                 best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
             }
@@ -74,24 +62,12 @@ public sealed class SocketAllocationTests
         using (handler)
         {
             await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
-            using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
-            client.Connect(server.Endpoint);
-            client.Send(System.Text.Encoding.ASCII.GetBytes(RawClient.Upgrade()));
-            var buffer = new byte[64 * 1024];
-            Assert.StartsWith("HTTP/1.1 101", ReadHead(client, buffer), StringComparison.Ordinal);
-            var frame = ClientFrames.Binary(ClientFrames.Pattern(20));
-            var perRound = (2 + 20) + 2 * (4 + 200) + (2 + BroadcastHandler.Trailer.Length);
-
+            using var client = EchoClient.Connect(server.Endpoint);
             await Task.Factory.StartNew(() =>
             {
                 for (var i = 0; i <= Warmup + (Windows * Rounds); i++)
                 {
-                    client.Send(frame);
-                    var received = 0;
-                    while (received < perRound)
-                    {
-                        received += client.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
-                    }
+                    client.RoundTrip();
                 }
             }, TaskCreationOptions.LongRunning);
         }
@@ -103,15 +79,50 @@ public sealed class SocketAllocationTests
         Assert.True(windows.Min() == 0, $"bytes allocated on the loop per {Rounds:N0} round trips: {string.Join(", ", windows)}");
     }
 
-    private static string ReadHead(Socket client, byte[] buffer)
+    /// <summary>
+    /// A blocking raw client (synchronous socket calls allocate nothing): upgraded, then one masked 20-byte message per
+    /// round trip, read back as the handler answers it.
+    /// </summary>
+    private sealed class EchoClient : IDisposable
     {
-        var length = 0;
-        while (true)
+        // The handler's answer to one message: its echo, the broadcast frame, and the latest entry with its trailer.
+        private static readonly int s_perRound = (2 + 20) + (2 * (4 + 200)) + (2 + BroadcastHandler.Trailer.Length);
+        private static readonly byte[] s_frame = ClientFrames.Binary(ClientFrames.Pattern(20));
+
+        private readonly Socket _socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };
+        private readonly byte[] _buffer = new byte[64 * 1024];
+
+        public static EchoClient Connect(System.Net.EndPoint endpoint)
         {
-            length += client.Receive(buffer, length, 1, SocketFlags.None);
-            if (length >= 4 && buffer.AsSpan(length - 4, 4).SequenceEqual("\r\n\r\n"u8))
+            var client = new EchoClient();
+            client._socket.Connect(endpoint);
+            client._socket.Send(System.Text.Encoding.ASCII.GetBytes(RawClient.Upgrade()));
+            Assert.StartsWith("HTTP/1.1 101", client.ReadHead(), StringComparison.Ordinal);
+            return client;
+        }
+
+        public void RoundTrip()
+        {
+            _socket.Send(s_frame);
+            var received = 0;
+            while (received < s_perRound)
             {
-                return System.Text.Encoding.ASCII.GetString(buffer, 0, length);
+                received += _socket.Receive(_buffer, received, _buffer.Length - received, SocketFlags.None);
+            }
+        }
+
+        public void Dispose() => _socket.Dispose();
+
+        private string ReadHead()
+        {
+            var length = 0;
+            while (true)
+            {
+                length += _socket.Receive(_buffer, length, 1, SocketFlags.None);
+                if (length >= 4 && _buffer.AsSpan(length - 4, 4).SequenceEqual("\r\n\r\n"u8))
+                {
+                    return System.Text.Encoding.ASCII.GetString(_buffer, 0, length);
+                }
             }
         }
     }

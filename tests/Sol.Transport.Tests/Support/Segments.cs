@@ -5,31 +5,12 @@ namespace Sol.Transport.Tests.Support;
 /// <summary>Builds a <see cref="ReadOnlySequence{T}"/> of many small segments (every split point a parser must survive).</summary>
 public static class Segments
 {
-    public static ReadOnlySequence<byte> Split(byte[] bytes, int segmentSize)
-    {
-        if (bytes.Length == 0)
-        {
-            return ReadOnlySequence<byte>.Empty;
-        }
-        Segment? first = null;
-        Segment? last = null;
-        for (var offset = 0; offset < bytes.Length; offset += segmentSize)
-        {
-            // Copies, so in-place unmasking never changes the caller's array.
-            var memory = bytes.AsSpan(offset, Math.Min(segmentSize, bytes.Length - offset)).ToArray();
-            var segment = new Segment(memory, last?.RunningIndex + last?.Memory.Length ?? 0);
-            if (last is null)
-            {
-                first = segment;
-            }
-            else
-            {
-                last.SetNext(segment);
-            }
-            last = segment;
-        }
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
+    /// <summary>
+    /// <paramref name="bytes"/> in segments of <paramref name="segmentSize"/> (the last takes the rest), over a copy, so
+    /// in-place unmasking never changes the caller's array.
+    /// </summary>
+    public static ReadOnlySequence<byte> Split(byte[] bytes, int segmentSize) =>
+        View(bytes.ToArray(), Enumerable.Repeat(segmentSize, int.MaxValue));
 
     /// <summary>
     /// <paramref name="memory"/> as segments of the given sizes (the last takes the rest), without copying: what the
