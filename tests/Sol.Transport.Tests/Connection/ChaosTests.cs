@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -89,24 +88,22 @@ public sealed class ChaosTests(ITestOutputHelper output)
 
     private static async Task RunAsync(IPEndPoint endpoint, Behaviour behaviour, Random random, int id)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var ct = timeout.Token;
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (behaviour == Behaviour.SlowThenAbort)
+        using var client = await RawClient.ConnectAsync(endpoint, socket =>
         {
-            socket.ReceiveBufferSize = 4096; // the server's queue grows sooner
-        }
-        await socket.ConnectAsync(endpoint, ct);
+            socket.NoDelay = true;
+            if (behaviour == Behaviour.SlowThenAbort)
+            {
+                socket.ReceiveBufferSize = 4096; // the server's queue grows sooner
+            }
+        });
         var upgrade = System.Text.Encoding.ASCII.GetBytes(RawClient.Upgrade());
         if (behaviour == Behaviour.PartialHandshake)
         {
-            await socket.SendAsync(upgrade.AsMemory(0, random.Next(1, upgrade.Length)), ct);
+            await client.WriteAsync(upgrade[..random.Next(1, upgrade.Length)]);
             return; // dispose: a FIN mid-request
         }
-        await socket.SendAsync(upgrade, ct);
-        var reader = new ServerFrameReader(socket);
-        var head = await reader.ReadHeadAsync(ct);
-        Assert.StartsWith("HTTP/1.1 101", head, StringComparison.Ordinal);
+        await client.WriteAsync(upgrade);
+        Assert.StartsWith("HTTP/1.1 101", await client.ReadHeadAsync(), StringComparison.Ordinal);
 
         switch (behaviour)
         {
@@ -119,52 +116,73 @@ public sealed class ChaosTests(ITestOutputHelper output)
                     random.NextBytes(payload);
                     (payload[0], payload[1]) = (0xE0, (byte)i);
                     expected.Enqueue(payload);
-                    await socket.SendAsync(random.Next(3) == 0 ? Fragmented(payload, random) : ClientFrames.Binary(payload), ct);
+                    await client.WriteAsync(random.Next(3) == 0 ? Fragmented(payload, random) : ClientFrames.Binary(payload));
                 }
                 while (expected.Count > 0)
                 {
-                    var (opcode, data) = await reader.ReadFrameAsync(ct);
+                    var (opcode, data) = await ReadWholeFrameAsync(client);
                     if (opcode == 0x2 && data.Length > 0 && data[0] == 0xE0)
                     {
                         Assert.True(expected.Dequeue().AsSpan().SequenceEqual(data), $"echo {data[1]} of client {id:x} differs");
                     }
                     else
                     {
-                        Assert.True(opcode is 0x2 or 0xA, $"unexpected opcode {opcode} (closed with {CloseCode(data)}?)");
+                        Assert.True(opcode is 0x2 or 0xA, $"unexpected opcode {opcode} (closed with {ServerFrames.CloseCode(data)}?)");
                     }
                 }
-                await socket.SendAsync(ClientFrames.Close(1000), ct);
-                Assert.Equal(1000, await reader.ReadUntilCloseAsync(ct));
+                await client.WriteAsync(ClientFrames.Close(1000));
+                Assert.Equal(1000, await ReadUntilCloseAsync(client));
                 break;
             case Behaviour.Garbage:
                 var garbage = new byte[random.Next(1, 300)];
                 random.NextBytes(garbage);
-                await socket.SendAsync(garbage, ct);
-                await reader.ReadForAsync(TimeSpan.FromMilliseconds(200), ct); // whatever comes, then go
-                Abort(socket);
+                await client.WriteAsync(garbage);
+                await client.DrainAsync(TimeSpan.FromMilliseconds(200)); // whatever comes, then go
+                client.Reset();
                 break;
             case Behaviour.AbortMidMessage:
                 var big = ClientFrames.Binary(ClientFrames.Pattern(200_000));
-                await socket.SendAsync(big.AsMemory(0, random.Next(2, big.Length - 1)), ct);
-                Abort(socket);
+                await client.WriteAsync(big[..random.Next(2, big.Length - 1)]);
+                client.Reset();
                 break;
             case Behaviour.SlowThenAbort:
-                await Task.Delay(random.Next(50, 400), ct);
-                Abort(socket);
+                await Task.Delay(random.Next(50, 400));
+                client.Reset();
                 break;
             case Behaviour.PingFlood:
                 var ping = ClientFrames.Frame(0x9, "ping"u8);
                 for (var i = 0; i < 200; i++)
                 {
-                    await socket.SendAsync(ping, ct);
+                    await client.WriteAsync(ping);
                 }
-                await socket.SendAsync(ClientFrames.Close(1000), ct);
-                Assert.Equal(1000, await reader.ReadUntilCloseAsync(ct));
+                await client.WriteAsync(ClientFrames.Close(1000));
+                Assert.Equal(1000, await ReadUntilCloseAsync(client));
                 break;
             case Behaviour.FinWithoutClose:
-                socket.Shutdown(SocketShutdown.Send);
-                await reader.ReadForAsync(TimeSpan.FromSeconds(10), ct); // the server ends too
+                client.Socket.Shutdown(SocketShutdown.Send);
+                await client.DrainAsync(TimeSpan.FromSeconds(10)); // the server ends too
                 break;
+        }
+    }
+
+    /// <summary>A frame from the server, which fragments nothing.</summary>
+    private static async Task<(int Opcode, byte[] Payload)> ReadWholeFrameAsync(RawClient client)
+    {
+        var frame = await client.ReadFrameAsync();
+        Assert.True(client.LastFin, "the server fragments nothing");
+        return frame;
+    }
+
+    /// <summary>Reads frames until the server's close, returning its code (-1 for none).</summary>
+    private static async Task<int> ReadUntilCloseAsync(RawClient client)
+    {
+        while (true)
+        {
+            var (opcode, payload) = await ReadWholeFrameAsync(client);
+            if (opcode == 0x8)
+            {
+                return ServerFrames.CloseCode(payload);
+            }
         }
     }
 
@@ -176,15 +194,6 @@ public sealed class ChaosTests(ITestOutputHelper output)
             ClientFrames.Frame(0x9, "between"u8),
             ClientFrames.Frame(0x0, payload.AsSpan(cut), fin: true));
     }
-
-    /// <summary>A reset instead of a FIN: linger on, zero seconds.</summary>
-    private static void Abort(Socket socket)
-    {
-        socket.LingerState = new LingerOption(true, 0);
-        socket.Close();
-    }
-
-    private static int CloseCode(byte[] data) => data.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(data) : 1005;
 
     /// <summary>Echoes every message and, from another thread, broadcasts to every open connection; counts ends.</summary>
     private sealed class ChaosHandler(ArrayPool<byte> pool) : IWebSocketHandler
@@ -260,135 +269,6 @@ public sealed class ChaosTests(ITestOutputHelper output)
                     return;
                 }
             }
-        }
-    }
-
-    /// <summary>Reads the server's side: the response head, then frames (never masked from a server).</summary>
-    private sealed class ServerFrameReader(Socket socket)
-    {
-        private readonly byte[] _buffer = new byte[256 * 1024];
-        private int _start;
-        private int _end;
-
-        public async Task<string> ReadHeadAsync(CancellationToken ct)
-        {
-            while (true)
-            {
-                var at = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8);
-                if (at >= 0)
-                {
-                    var head = System.Text.Encoding.ASCII.GetString(_buffer, _start, at + 4);
-                    _start += at + 4;
-                    return head;
-                }
-                if (!await FillAsync(ct))
-                {
-                    return "";
-                }
-            }
-        }
-
-        public async Task<(int Opcode, byte[] Payload)> ReadFrameAsync(CancellationToken ct)
-        {
-            while (true)
-            {
-                if (TryParse(out var frame))
-                {
-                    return frame;
-                }
-                if (!await FillAsync(ct))
-                {
-                    throw new EndOfStreamException("the server ended the connection mid-conversation");
-                }
-            }
-        }
-
-        /// <summary>Reads frames until the server's close, returning its code (1005 for none).</summary>
-        public async Task<int> ReadUntilCloseAsync(CancellationToken ct)
-        {
-            while (true)
-            {
-                var (opcode, payload) = await ReadFrameAsync(ct);
-                if (opcode == 0x8)
-                {
-                    return CloseCode(payload);
-                }
-            }
-        }
-
-        /// <summary>Reads and drops whatever comes for <paramref name="time"/> or until the server ends.</summary>
-        public async Task ReadForAsync(TimeSpan time, CancellationToken ct)
-        {
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            bounded.CancelAfter(time);
-            try
-            {
-                while (await FillAsync(bounded.Token))
-                {
-                    _start = _end = 0;
-                }
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-            }
-        }
-
-        private async Task<bool> FillAsync(CancellationToken ct)
-        {
-            if (_start > 0)
-            {
-                _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-                (_end, _start) = (_end - _start, 0);
-            }
-            try
-            {
-                var read = await socket.ReceiveAsync(_buffer.AsMemory(_end), ct);
-                _end += read;
-                return read > 0;
-            }
-            catch (SocketException)
-            {
-                return false; // reset by the server
-            }
-        }
-
-        private bool TryParse(out (int Opcode, byte[] Payload) frame)
-        {
-            frame = default;
-            var span = _buffer.AsSpan(_start, _end - _start);
-            if (span.Length < 2)
-            {
-                return false;
-            }
-            long length = span[1] & 0x7F;
-            var header = 2;
-            if (length == 126)
-            {
-                header = 4;
-                if (span.Length < header)
-                {
-                    return false;
-                }
-                length = BinaryPrimitives.ReadUInt16BigEndian(span[2..]);
-            }
-            else if (length == 127)
-            {
-                header = 10;
-                if (span.Length < header)
-                {
-                    return false;
-                }
-                length = (long)BinaryPrimitives.ReadUInt64BigEndian(span[2..]);
-            }
-            Assert.True(header + length <= _buffer.Length, $"a {length}-byte frame");
-            if (span.Length < header + length)
-            {
-                return false;
-            }
-            Assert.True((span[0] & 0x80) != 0, "the server fragments nothing");
-            frame = (span[0] & 0x0F, span.Slice(header, (int)length).ToArray());
-            _start += header + (int)length;
-            return true;
         }
     }
 }

@@ -11,13 +11,22 @@ public sealed class RawClient : IDisposable
     private readonly TcpClient _client = new();
     private NetworkStream _stream = null!;
 
-    public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint)
+    /// <param name="endpoint">The server.</param>
+    /// <param name="configure">Socket options to set before connecting (a small receive buffer, say).</param>
+    public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint, Action<Socket>? configure = null)
     {
         var raw = new RawClient();
+        configure?.Invoke(raw._client.Client);
         await raw._client.ConnectAsync(endpoint);
         raw._stream = raw._client.GetStream();
         return raw;
     }
+
+    /// <summary>The socket, for what a stream cannot do (a half close, say).</summary>
+    public Socket Socket => _client.Client;
+
+    /// <summary>Whether the last frame <see cref="ReadFrameAsync"/> returned had FIN set.</summary>
+    public bool LastFin { get; private set; }
 
     public static string Upgrade(string path = "/ws", string? extraHeaders = null, string key = "dGhlIHNhbXBsZSBub25jZQ==", string version = "13") =>
         $"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n" +
@@ -87,7 +96,32 @@ public sealed class RawClient : IDisposable
         }
         var payload = new byte[length];
         await _stream.ReadExactlyAsync(payload, timeout.Token);
+        LastFin = (header[0] & 0x80) != 0;
         return (header[0] & 0x0F, payload);
+    }
+
+    /// <summary>Reads and drops whatever comes for <paramref name="time"/>, or until the server ends the connection.</summary>
+    public async Task DrainAsync(TimeSpan time)
+    {
+        using var timeout = new CancellationTokenSource(time);
+        var buffer = new byte[8192];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // time is up, or the server reset the connection
+        }
+    }
+
+    /// <summary>Ends the connection with a reset instead of a FIN (linger on, zero seconds).</summary>
+    public void Reset()
+    {
+        _client.Client.LingerState = new LingerOption(true, 0);
+        _client.Close();
     }
 
     public static int StatusOf(string head) => head.Length >= 12 && int.TryParse(head.AsSpan(9, 3), out var status) ? status : -1;
