@@ -382,7 +382,7 @@ public sealed partial class WebSocketConnection
                 return;
             }
             var scheduler = _transport.Scheduler;
-            if (scheduler.ResumesWaitedWriters)
+            if (scheduler.ResumesWaitedWriters && !Sockets.IoRing.Completing)
             {
                 // Still marked scheduled (it owns _scheduled while its flush waits), so it goes in exactly once.
                 scheduler.Schedule(this);

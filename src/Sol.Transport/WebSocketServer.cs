@@ -61,6 +61,13 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// </summary>
     public static void SetIoThreads(int count) => IoLoop.Configure(count);
 
+    /// <summary>
+    /// I/O loops that have an io_uring for batched sends (<see cref="WebSocketServerOptions.RingSends"/>); 0 where
+    /// io_uring is missing or refused (kernel before 5.x, a seccomp filter, <c>kernel.io_uring_disabled</c>), or with no
+    /// loops. Starts the loops if they are not running.
+    /// </summary>
+    public static int IoRings => IoLoop.IsSupported ? IoLoop.Rings : 0;
+
     /// <summary>Binds and starts accepting. An address in use fails with an <see cref="IOException"/> that names it.</summary>
     public static async Task<WebSocketServer> StartAsync(WebSocketServerOptions options, IWebSocketHandler handler,
         ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
@@ -78,7 +85,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             listener = options.Sockets switch
             {
                 SocketTransportKind.Kestrel => await KestrelSocketListener.BindAsync(options.Endpoint, loggers, cancellationToken).ConfigureAwait(false),
-                SocketTransportKind.Raw => RawSocketListener.Bind(options.Endpoint),
+                SocketTransportKind.Raw => RawSocketListener.Bind(options.Endpoint, ringSends: options.RingSends),
                 SocketTransportKind.Pipelines => PipelinesSocketListener.Bind(options.Endpoint),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Sockets, "Unknown socket kind."),
             };

@@ -157,6 +157,8 @@ internal sealed class HubHarness : IAsyncDisposable
     {
         private readonly Shared _shared = new();
 
+        public string Description => "in memory";
+
         public System.Net.IPEndPoint Endpoint { get; } = new(System.Net.IPAddress.Loopback, 0);
 
         public int Connections => 0;

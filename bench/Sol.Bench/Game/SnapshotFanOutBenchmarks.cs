@@ -116,6 +116,8 @@ public class SnapshotFanOutBenchmarks
 
         public int Connections => 0;
 
+        public string Description => "counting bytes";
+
         public SharedMessage Share(ReadOnlySpan<byte> payload)
         {
             Bytes += payload.Length;

@@ -48,6 +48,7 @@ public static class BenchServerHost
             "pipelines" => BenchServerKind.Pipelines,
             "kestrel" => BenchServerKind.Kestrel,
             "raw" => BenchServerKind.Raw,
+            "raw-sendmsg" => BenchServerKind.RawSendmsg,
             "aspnet" => BenchServerKind.AspNet,
             "direct" => BenchServerKind.Direct,
             _ => (BenchServerKind)(-1),
@@ -60,6 +61,7 @@ public static class BenchServerHost
         BenchServerKind.Pipelines => "pipelines",
         BenchServerKind.Kestrel => "kestrel",
         BenchServerKind.Raw => "raw",
+        BenchServerKind.RawSendmsg => "raw-sendmsg",
         BenchServerKind.Direct => "direct",
         _ => "aspnet",
     };

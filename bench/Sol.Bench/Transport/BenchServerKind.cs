@@ -1,6 +1,6 @@
 namespace Sol.Bench.Transport;
 
-/// <summary>The servers the end-to-end harness compares (command-line names: pipelines, kestrel, raw, aspnet, direct).</summary>
+/// <summary>The servers the end-to-end harness compares (command-line names: pipelines, kestrel, raw, raw-sendmsg, aspnet, direct).</summary>
 public enum BenchServerKind
 {
     /// <summary>Sol.Transport on Pipelines.Sockets.Unofficial.</summary>
@@ -9,8 +9,11 @@ public enum BenchServerKind
     /// <summary>Sol.Transport on Kestrel's socket transport.</summary>
     Kestrel,
 
-    /// <summary>Sol.Transport on its own raw socket loop (sends on the flushing thread).</summary>
+    /// <summary>Sol.Transport on its own raw socket loop (the default: a loop turn's sends in one io_uring call where the kernel allows it).</summary>
     Raw,
+
+    /// <summary>The same with <see cref="Sol.Transport.WebSocketServerOptions.RingSends"/> off: one <c>sendmsg</c> per flush, on the flushing thread.</summary>
+    RawSendmsg,
 
     /// <summary>The baseline: a minimal ASP.NET Core app with <c>UseWebSockets</c> (Kestrel, HTTP/1.1 upgrade).</summary>
     AspNet,

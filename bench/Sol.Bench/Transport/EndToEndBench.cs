@@ -88,8 +88,9 @@ public static class EndToEndBench
                 await process.DisposeAsync();
             }
         }
-        // The reference's memory per connection is the buffer size it was given, a choice rather than a floor: not measured.
-        foreach (var server in options.Servers.Where(s => s != BenchServerKind.Direct))
+        // The reference's memory per connection is the buffer size it was given, a choice rather than a floor: not measured;
+        // an idle raw connection is the same with and without batched sends.
+        foreach (var server in options.Servers.Where(s => s is not (BenchServerKind.Direct or BenchServerKind.RawSendmsg)))
         {
             if (options.IdleConnections > 0)
             {
@@ -404,6 +405,7 @@ public static class EndToEndBench
         BenchServerKind.Pipelines => "Sol.Transport (Pipelines sockets)",
         BenchServerKind.Kestrel => "Sol.Transport (Kestrel sockets)",
         BenchServerKind.Raw => "Sol.Transport (raw sockets)",
+        BenchServerKind.RawSendmsg => "Sol.Transport (raw sockets, sendmsg per flush)",
         BenchServerKind.Direct => "Reference: direct socket sends",
         _ => "ASP.NET Core WebSockets",
     };

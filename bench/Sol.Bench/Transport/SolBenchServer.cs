@@ -26,9 +26,10 @@ public sealed class SolBenchServer : IBenchServer
             Sockets = kind switch
             {
                 BenchServerKind.Kestrel => SocketTransportKind.Kestrel,
-                BenchServerKind.Raw => SocketTransportKind.Raw,
+                BenchServerKind.Raw or BenchServerKind.RawSendmsg => SocketTransportKind.Raw,
                 _ => SocketTransportKind.Pipelines,
             },
+            RingSends = kind != BenchServerKind.RawSendmsg,
             SubProtocols = requireSubProtocol ? [IBenchServer.SubProtocol] : [],
             MaxConnections = 20_000,
             // The interop echo host pings a client after 0.75 s of silence and closes 0.75 s after an unanswered ping,

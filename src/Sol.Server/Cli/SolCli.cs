@@ -119,6 +119,7 @@ public static class SolCli
         private readonly Option<double> _snapshotInterval = new("--snapshot-interval") { Description = "Seconds between write-behind flushes of player state", DefaultValueFactory = _ => s_defaults.SnapshotInterval.TotalSeconds };
         private readonly Option<string> _gameTransport = new("--game-transport") { Description = "What carries the game socket: pipelines, kestrel or raw (Sol.Transport on that socket kind), or aspnet (ASP.NET Core WebSockets)", DefaultValueFactory = _ => s_defaults.GameTransport.ToString().ToLowerInvariant() };
         private readonly Option<int> _ioThreads = new("--io-threads") { Description = "Raw game transport on Linux: threads that read the game sockets and write their sends (0: the runtime's socket engine and the thread pool instead)", DefaultValueFactory = _ => s_defaults.IoThreads };
+        private readonly Option<bool> _ioUring = new("--io-uring") { Description = "Raw game transport's I/O loops: send each loop turn's flushes in one io_uring call where the kernel allows it (false: one sendmsg per flush)", DefaultValueFactory = _ => s_defaults.IoUring };
         private readonly Option<int> _viewShips = new("--view-ships") { Description = "Interest management: in a zone with more ships than this, each client is sent only the nearest this many (0: everything)", DefaultValueFactory = _ => s_defaults.ViewShips };
         private readonly Option<int> _startingSystems = new("--starting-systems") { Description = "How many systems (nearest the galaxy's centre) new players start in", DefaultValueFactory = _ => s_defaults.StartingSystems };
         private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
@@ -127,7 +128,7 @@ public static class SolCli
         {
             _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
             _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "raw", "aspnet");
-            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems];
+            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _ioUring, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems];
         }
 
         public Option[] All { get; }
@@ -188,6 +189,7 @@ public static class SolCli
                 ResumeGrace = TimeSpan.FromSeconds(grace),
                 ViewShips = viewShips,
                 IoThreads = ioThreads,
+                IoUring = parse.GetValue(_ioUring),
                 StartingSystems = startingSystems,
             };
         }

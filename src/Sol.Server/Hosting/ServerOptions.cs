@@ -32,6 +32,10 @@ public sealed record ServerOptions
     /// loops; 0 = the runtime's socket engine and the thread pool instead). Default: one per core.</summary>
     public int IoThreads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>With the raw game transport's I/O loops: send each loop turn's flushes in one io_uring call where the
+    /// kernel allows it (else, or when false, one <c>sendmsg</c> per flush).</summary>
+    public bool IoUring { get; init; } = true;
+
     /// <summary>A file holding the JWT signing secret; null: <see cref="JwtSecret"/>, else a generated one in the data folder.</summary>
     public string? JwtSecretFile { get; init; }
 

@@ -129,8 +129,8 @@ public sealed class SolServer : IAsyncDisposable
             server.HttpAddress = new Uri(http.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
             game.Scheduler.Start();
             log.LogInformation(
-                "HTTP API on {Address}, game port on ws://{Game}/ws; galaxy '{Galaxy}' ({Systems} systems) from {Store}; {Workers} zone workers at {TickRate} Hz",
-                server.HttpAddress, game.Port.Endpoint, summary.Name, galaxy.Systems.Length, store.Description, options.ZoneWorkers, options.TickRate);
+                "HTTP API on {Address}, game port on ws://{Game}/ws ({Transport}); galaxy '{Galaxy}' ({Systems} systems) from {Store}; {Workers} zone workers at {TickRate} Hz",
+                server.HttpAddress, game.Port.Endpoint, game.Port.Description, summary.Name, galaxy.Systems.Length, store.Description, options.ZoneWorkers, options.TickRate);
             return server;
         }
         catch

@@ -49,6 +49,7 @@ internal sealed unsafe class IoLoop
     private readonly int _wake;
     private readonly ConcurrentQueue<IThreadPoolWorkItem> _posted = new();
     private int _wakePending; // 1 while the eventfd holds a wake-up the loop has not taken
+    private IoRing? _ring;    // the loop's batched sends (null: io_uring refused; each flush sends at once)
 
     private IoLoop(int index)
     {
@@ -56,7 +57,9 @@ internal sealed unsafe class IoLoop
         _wake = Epoll.CreateEventFd();
         Epoll.Add(_epoll, _wake, Epoll.In, 0); // level-triggered: it stays ready until drained
         var thread = new Thread(Run) { IsBackground = true, Name = $"Sol I/O {index}" };
-        thread.UnsafeStart();
+        using var started = new ManualResetEventSlim();
+        thread.UnsafeStart(started);
+        started.Wait(); // the ring is made on the loop's thread (its only submitter); known once this returns
     }
 
     /// <summary>
@@ -112,6 +115,12 @@ internal sealed unsafe class IoLoop
 
     /// <summary>The loop whose thread this is, if any.</summary>
     public static IoLoop? Current => t_current;
+
+    /// <summary>Loops that have an <see cref="IoRing"/> (starts the loops).</summary>
+    public static int Rings => s_loops.Value.Count(loop => loop._ring is not null);
+
+    /// <summary>Sends the loops' rings handed to the kernel so far (tests, diagnostics).</summary>
+    public static long RingSends => s_loops.Value.Sum(loop => loop._ring?.Sent ?? 0);
 
     /// <summary>The next loop, round robin (where a new connection goes).</summary>
     public static IoLoop Next()
@@ -217,14 +226,19 @@ internal sealed unsafe class IoLoop
         return loops;
     }
 
-    private void Run()
+    private void Run(object? started)
     {
         t_current = this;
+        _ring = IoRing.TryCreate();
+        IoRing.Current = _ring;
+        ((ManualResetEventSlim)started!).Set();
         var events = (byte*)NativeMemory.Alloc((nuint)(EventCapacity * Epoll.EventSize));
         while (true)
         {
             // Throws only for a broken epoll instance or buffer (EBADF, EFAULT, EINVAL): a bug, and fatal on purpose.
-            var count = Epoll.Wait(_epoll, events, EventCapacity, _posted.IsEmpty ? -1 : 0);
+            // No sleep while work waits: posted items, or sends that a batch's completions queued for the next batch.
+            var idle = _posted.IsEmpty && (_ring is null || _ring.Pending == 0);
+            var count = Epoll.Wait(_epoll, events, EventCapacity, idle ? -1 : 0);
             for (var i = 0; i < count; i++)
             {
                 var data = Epoll.DataAt(events, i);
@@ -248,6 +262,7 @@ internal sealed unsafe class IoLoop
                 }
             }
             CloseForgottenBatch("a socket's event");
+            SubmitSends();
             // Only what was queued when this phase began (at most PostedPerTurn): a drainer that queues itself again
             // after its budget runs next turn, after the sockets had their look.
             var posted = Math.Min(_posted.Count, PostedPerTurn);
@@ -262,8 +277,29 @@ internal sealed unsafe class IoLoop
                     // As above (the send scheduler and the connections catch their own).
                     s_faults.Report(e, "a posted item");
                 }
+                if (_ring is not null && _ring.Pending >= _ring.Capacity / 2)
+                {
+                    SubmitSends();
+                }
             }
             CloseForgottenBatch("a posted item");
+            SubmitSends();
+        }
+    }
+
+    private void SubmitSends()
+    {
+        if (_ring is null)
+        {
+            return;
+        }
+        try
+        {
+            _ring.Submit();
+        }
+        catch (Exception e)
+        {
+            s_faults.Report(e, "a batch of sends");
         }
     }
 

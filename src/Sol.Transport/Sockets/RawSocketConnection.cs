@@ -38,10 +38,11 @@ internal sealed class RawSocketConnection : TransportConnection, IDuplexPipe, II
     private bool _hangUp;     // the peer's FIN (or an error) was reported: read until the end
 
     /// <param name="loop">The I/O loop that reads it; null: a receive loop through the runtime's socket engine.</param>
-    public RawSocketConnection(Socket socket, BlockMemoryPool sendBlocks, IoLoop? loop)
+    /// <param name="ringSends">Flushes made on an I/O loop with an <see cref="IoRing"/> join its batch of sends.</param>
+    public RawSocketConnection(Socket socket, BlockMemoryPool sendBlocks, IoLoop? loop, bool ringSends = true)
     {
         _socket = socket;
-        _output = new SocketSender(socket, sendBlocks, roomFromLoop: loop is not null);
+        _output = new SocketSender(socket, sendBlocks, roomFromLoop: loop is not null, ringSends);
         RemoteEndPoint = socket.RemoteEndPoint;
         if (loop is null)
         {

@@ -13,12 +13,14 @@ internal sealed class RawSocketListener : ISocketListener
     private readonly ListeningSocket _listening;
     private readonly BlockMemoryPool _sendBlocks;
     private readonly bool _ioLoops;
+    private readonly bool _ringSends;
 
-    private RawSocketListener(ListeningSocket listening, BlockMemoryPool sendBlocks, bool ioLoops)
+    private RawSocketListener(ListeningSocket listening, BlockMemoryPool sendBlocks, bool ioLoops, bool ringSends)
     {
         _listening = listening;
         _sendBlocks = sendBlocks;
         _ioLoops = ioLoops;
+        _ringSends = ringSends;
     }
 
     public IPEndPoint Endpoint => _listening.Endpoint;
@@ -26,8 +28,9 @@ internal sealed class RawSocketListener : ISocketListener
     /// <param name="endpoint">Where to listen.</param>
     /// <param name="sendBlocks">Where the senders take their blocks (tests pass their own to count them); <see cref="BlockMemoryPool.Instance"/> by default.</param>
     /// <param name="ioLoops">Read on the <see cref="IoLoop"/>s where they run (tests turn them off to cover the other path).</param>
-    public static RawSocketListener Bind(IPEndPoint endpoint, BlockMemoryPool? sendBlocks = null, bool ioLoops = true) =>
-        new(ListeningSocket.Bind(endpoint), sendBlocks ?? BlockMemoryPool.Instance, ioLoops && IoLoop.IsSupported);
+    /// <param name="ringSends">Batch the sends made on a loop through its <see cref="IoRing"/> where it has one (<see cref="WebSocketServerOptions.RingSends"/>).</param>
+    public static RawSocketListener Bind(IPEndPoint endpoint, BlockMemoryPool? sendBlocks = null, bool ioLoops = true, bool ringSends = true) =>
+        new(ListeningSocket.Bind(endpoint), sendBlocks ?? BlockMemoryPool.Instance, ioLoops && IoLoop.IsSupported, ringSends);
 
     public async ValueTask<TransportConnection?> AcceptAsync(CancellationToken cancellationToken)
     {
@@ -48,7 +51,7 @@ internal sealed class RawSocketListener : ISocketListener
                 accepted.Dispose();
                 continue; // reset before we got to it
             }
-            return new RawSocketConnection(accepted, _sendBlocks, _ioLoops ? IoLoop.Next() : null);
+            return new RawSocketConnection(accepted, _sendBlocks, _ioLoops ? IoLoop.Next() : null, _ringSends);
         }
     }
 

@@ -46,6 +46,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private readonly BlockMemoryPool _pool;
     private readonly Action _onSent;
     private readonly bool _roomFromLoop;
+    private readonly bool _ringSends;
     private ManualResetValueTaskSourceCore<FlushResult> _flush; // the pending flush (one at a time)
     private ValueTask<int> _pendingSend;
     private CancellationToken _flushToken;
@@ -63,6 +64,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private volatile bool _sentFin;
     private int _room;             // RoomNone | RoomWaiting | RoomSeen (Interlocked; loop mode)
     private bool _unsentFlushed;   // a canceled flush left flushed bytes unsent: no clean FIN after them
+    private bool _ringRef;         // the socket's handle is held for a send in an IoRing batch
 
     /// <param name="socket">A non-blocking socket.</param>
     /// <param name="pool">Where the blocks come from.</param>
@@ -71,11 +73,16 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// a flush that finds the kernel full then waits for that instead of a <see cref="Socket.SendAsync(ReadOnlyMemory{byte}, SocketFlags, CancellationToken)"/>,
     /// which would register the socket with the runtime's own engine too (and wake its thread on every later arrival).
     /// </param>
-    public SocketSender(Socket socket, BlockMemoryPool pool, bool roomFromLoop = false)
+    /// <param name="ringSends">
+    /// With <paramref name="roomFromLoop"/>: a flush made on an I/O loop that has an <see cref="IoRing"/> joins the loop's
+    /// batch of sends (one system call for all of them, after the loop's current phase) instead of sending at once.
+    /// </param>
+    public SocketSender(Socket socket, BlockMemoryPool pool, bool roomFromLoop = false, bool ringSends = false)
     {
         _socket = socket;
         _pool = pool;
         _roomFromLoop = roomFromLoop;
+        _ringSends = roomFromLoop && ringSends;
         _onSent = OnSent;
     }
 
@@ -154,6 +161,14 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             // after it should save a wait. No waiter exists now, so this cannot take a hand-off away.
             Interlocked.CompareExchange(ref _room, RoomNone, RoomSeen);
         }
+        if (_ringSends && _head < _count && _segments[_head].Block is not null && IoRing.Current is { } ring
+            && ring.TryQueue(this))
+        {
+            // Goes out with the rest of the loop's batch (one system call); the flush completes from OnRingSent.
+            _flush.Reset();
+            _flushToken = cancellationToken;
+            return new ValueTask<FlushResult>(this, _flush.Version);
+        }
         if (TrySendNow())
         {
             _unsentFlushed = false;
@@ -228,6 +243,67 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         {
             // This flush's result was not set yet. Nothing may escape onto the loop; it ends as if the socket had
             // failed, and no hand-off is left behind.
+            _failed = true;
+            Interlocked.Exchange(ref _room, RoomNone);
+            CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
+        }
+    }
+
+    /// <summary>
+    /// The ring builds this flush's send: the consecutive blocks from the head into <paramref name="vectors"/>; the
+    /// descriptor (held open until <see cref="OnRingSent"/>), or -1 when the socket is gone.
+    /// </summary>
+    internal unsafe int PrepareRingSend(LinuxSend.IoVector* vectors, out int count)
+    {
+        count = 0;
+        if (_failed)
+        {
+            return -1;
+        }
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref _ringRef);
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        for (var i = _head; i < _count && count < LinuxSend.MaxVectors && _segments[i].Block is not null; i++)
+        {
+            ref var segment = ref _segments[i];
+            vectors[count].Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(segment.Memory.Span)) + segment.Start;
+            vectors[count].Length = (nuint)(segment.End - segment.Start);
+            count++;
+        }
+        return (int)_socket.SafeHandle.DangerousGetHandle();
+    }
+
+    /// <summary>The ring's send ended with <paramref name="result"/> (bytes, or -errno): the flush goes on as after a wait.</summary>
+    internal void OnRingSent(int result)
+    {
+        if (_ringRef)
+        {
+            _ringRef = false;
+            _socket.SafeHandle.DangerousRelease();
+        }
+        var version = _flush.Version;
+        try
+        {
+            if (result >= 0)
+            {
+                Consume(result);
+            }
+            else if (result != -11) // -EAGAIN: the kernel is full (wait for room); anything else: the socket failed
+            {
+                _failed = true;
+            }
+            if (SendOn())
+            {
+                WaitForRoom();
+            }
+        }
+        catch (Exception) when (_flush.Version == version && _flush.GetStatus(version) == ValueTaskSourceStatus.Pending)
+        {
             _failed = true;
             Interlocked.Exchange(ref _room, RoomNone);
             CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));

@@ -47,10 +47,14 @@ public sealed class SocketAllocationTests
         Assert.True(perMessage < 4, $"{perMessage:0.###} bytes allocated per round trip over {sockets}");
     }
 
-    [SkippableFact]
-    public async Task OnTheRawKindsIoLoopAMessageAllocatesExactlyNothing()
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OnTheRawKindsIoLoopAMessageAllocatesExactlyNothing(bool ringSends)
     {
         Skip.IfNot(Sockets.IoLoop.IsSupported, "no I/O loops here (they need Linux on x64 or Arm64, and SOL_IO_THREADS not 0)");
+        Skip.If(ringSends && WebSocketServer.IoRings == 0, "io_uring is not available here: the loops send with sendmsg");
+        var ringSendsBefore = Sockets.IoLoop.RingSends;
         // The raw kind reads, calls the handler, and runs the connection's drainer (the sendmsg) on one I/O loop
         // thread. The handler reads that thread's own allocation counter every 2,000 round trips, so everything in
         // between (epoll waits, receive, parse, unmask, three sends, the drainer's sendmsg) is counted exactly, with no
@@ -61,7 +65,7 @@ public sealed class SocketAllocationTests
         var handler = new BroadcastHandler { MarkAt = [.. Enumerable.Range(0, Windows + 1).Select(w => Warmup + (w * Rounds))] };
         using (handler)
         {
-            await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
+            await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw, RingSends = ringSends }, handler);
             using var client = EchoClient.Connect(server.Endpoint);
             await Task.Factory.StartNew(() =>
             {
@@ -77,6 +81,11 @@ public sealed class SocketAllocationTests
         Assert.StartsWith("Sol I/O", marks[0].ThreadName, StringComparison.Ordinal);
         var windows = Enumerable.Range(1, Windows).Select(w => marks[w].Bytes - marks[w - 1].Bytes).ToArray();
         Assert.True(windows.Min() == 0, $"bytes allocated on the loop per {Rounds:N0} round trips: {string.Join(", ", windows)}");
+        if (ringSends)
+        {
+            // Every round trip's answer is at least one flush, each one a ring send (other tests' sends only add to this).
+            Assert.True(Sockets.IoLoop.RingSends - ringSendsBefore >= Warmup + (Windows * Rounds), "the answers did not go through the loops' rings");
+        }
     }
 
     /// <summary>

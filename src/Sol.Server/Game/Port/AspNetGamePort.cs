@@ -33,6 +33,8 @@ public sealed class AspNetGamePort : IGamePort
 
     public IPEndPoint Endpoint { get; private set; } = null!;
 
+    public string Description => "ASP.NET Core WebSockets";
+
     public int Connections => _connections.Count;
 
     public static async Task<AspNetGamePort> StartAsync(ServerOptions options, IGameHandler handler, ILoggerFactory loggers, CancellationToken cancellationToken)

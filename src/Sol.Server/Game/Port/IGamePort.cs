@@ -8,6 +8,9 @@ public interface IGamePort : IAsyncDisposable
     /// <summary>The address bound (with the real port when 0 was asked for).</summary>
     IPEndPoint Endpoint { get; }
 
+    /// <summary>What carries the port, for the start-up log line (e.g. the socket kind and its I/O loops).</summary>
+    string Description { get; }
+
     /// <summary>Connections open now.</summary>
     int Connections { get; }
 

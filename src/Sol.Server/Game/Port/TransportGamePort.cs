@@ -27,14 +27,21 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
 
     public int Connections => _server.Connections;
 
+    public string Description { get; private set; } = "";
+
     public static async Task<TransportGamePort> StartAsync(ServerOptions options, IGameHandler game, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var origins = options.AllowedOrigins.Count == 0 ? null : new HashSet<string>(options.AllowedOrigins, StringComparer.OrdinalIgnoreCase);
         var port = new TransportGamePort(game);
+        port.Description = $"Sol.Transport on {options.GameTransport.ToString().ToLowerInvariant()} sockets";
         if (options.GameTransport == GameTransportKind.Raw)
         {
             WebSocketServer.SetIoThreads(options.IoThreads);
+            port.Description += options.IoThreads == 0 ? " (no I/O loops: the runtime's socket engine)"
+                : !options.IoUring ? $" ({options.IoThreads} I/O loops, one sendmsg per flush: --io-uring false)"
+                : WebSocketServer.IoRings > 0 ? $" ({options.IoThreads} I/O loops, sends batched with io_uring)"
+                : $" ({options.IoThreads} I/O loops, one sendmsg per flush: io_uring unavailable)";
         }
         var transport = new WebSocketServerOptions
         {
@@ -50,6 +57,7 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
             MaxConnections = options.MaxConnections,
             MaxMessageSize = Wire.ClientMessageReader.MaxMessageSize,
             AllowOrigin = origins is null ? null : origins.Contains,
+            RingSends = options.IoUring,
         };
         try
         {

@@ -1,0 +1,366 @@
+using System.Runtime.InteropServices;
+
+namespace Sol.Transport.Sockets;
+
+/// <summary>
+/// An io_uring of one <see cref="IoLoop"/> (Linux), used for one thing: the sends that the loop's drainers produce in a
+/// turn go to the kernel together, in one <c>io_uring_enter</c>, instead of one <c>sendmsg</c> each.
+/// </summary>
+/// <remarks>
+/// <para>Why: on loopback with the clients on the same cores, a send that wakes a reader switches to it on the way out
+/// of the system call (bench/results/transport-fanout-profile.md); one call for a batch switches once.</para>
+/// <para>Every send is non-blocking (<c>MSG_DONTWAIT</c>, so the kernel answers -EAGAIN instead of waiting for room)
+/// and <see cref="Submit"/> waits for every completion of its batch, so no buffer, vector or descriptor is used by the
+/// kernel after it returns. Only the loop's thread uses a ring (<c>IORING_SETUP_SINGLE_ISSUER</c>).</para>
+/// </remarks>
+internal sealed unsafe partial class IoRing : IDisposable
+{
+    /// <summary>Sends one batch holds at most by default (a flush that finds the batch full sends at once).</summary>
+    public const int DefaultCapacity = 256;
+
+    private const int SysSetup = 425;   // io_uring_setup (x64 and Arm64 alike)
+    private const int SysEnter = 426;   // io_uring_enter
+    private const uint SetupSingleIssuer = 1u << 12;
+    private const uint FeatSingleMmap = 1;
+    private const uint EnterGetEvents = 1;
+    private const byte OpSendMsg = 9;
+    private const long OffSqRing = 0;
+    private const long OffCqRing = 0x8000000;
+    private const long OffSqes = 0x10000000;
+    private const int ProtReadWrite = 0x1 | 0x2;
+    private const int MapSharedPopulate = 0x01 | 0x08000;
+    private const int MsgDontWait = 0x40;
+    private const int MsgNoSignal = 0x4000;
+    private const int EIntr = 4;
+    private const int EBadF = 9;
+    private const int EAgain = 11;
+    private const int EBusy = 16;
+    private const int SqeSize = 64;
+    private const int CqeSize = 16;
+    private const int MessageHeaderSize = 56;
+    private const int SlotSize = MessageHeaderSize + (LinuxSend.MaxVectors * 16);
+
+    private readonly int _fd;
+    private readonly uint* _sqTail;
+    private readonly uint _sqMask;
+    private readonly byte* _sqes;
+    private readonly uint* _cqHead;
+    private readonly uint* _cqTail;
+    private readonly uint _cqMask;
+    private readonly byte* _cqes;
+    private readonly byte* _slots; // two halves of Capacity slots: a message header and its vectors each
+
+    // The batch being filled, and the one being submitted (swapped: a completion may start the next batch).
+    private SocketSender?[] _filling;
+    private SocketSender?[] _submitting;
+    private int _filled;
+    private int _fillingHalf;
+
+    [ThreadStatic]
+    private static IoRing? t_current;
+
+    private readonly (nint Address, nuint Length)[] _mappings;
+
+    private IoRing(int capacity, int fd, (nint, nuint)[] mappings, uint* sqTail, uint sqMask, byte* sqes, uint* cqHead, uint* cqTail, uint cqMask, byte* cqes)
+    {
+        Capacity = capacity;
+        _mappings = mappings;
+        _filling = new SocketSender?[capacity];
+        _submitting = new SocketSender?[capacity];
+        _fd = fd;
+        _sqTail = sqTail;
+        _sqMask = sqMask;
+        _sqes = sqes;
+        _cqHead = cqHead;
+        _cqTail = cqTail;
+        _cqMask = cqMask;
+        _cqes = cqes;
+        _slots = (byte*)NativeMemory.AllocZeroed((nuint)(2 * capacity * SlotSize));
+    }
+
+    /// <summary>
+    /// The ring that flushes made on this thread join (its I/O loop's; tests set their own). Only the thread that made
+    /// a ring may use it.
+    /// </summary>
+    public static IoRing? Current
+    {
+        get => t_current;
+        set => t_current = value;
+    }
+
+    /// <summary>Sends one batch holds at most.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Sends this ring handed to the kernel so far (read from other threads: tests, diagnostics).</summary>
+    public long Sent => Volatile.Read(ref _sent);
+
+    /// <summary>Sends the kernel answered with -EAGAIN (its buffer was full; the flush then waits for room).</summary>
+    public long WouldBlock => Volatile.Read(ref _wouldBlock);
+
+    private long _sent;
+    private long _wouldBlock;
+
+    [ThreadStatic]
+    private static bool t_completing;
+
+    /// <summary>
+    /// This thread is handing out a batch's results: a writer whose flush completes here writes on at once (what it
+    /// sends joins the next batch) instead of going back through the send scheduler.
+    /// </summary>
+    public static bool Completing => t_completing;
+
+    /// <summary>Sends waiting for <see cref="Submit"/>.</summary>
+    public int Pending => _filled;
+
+    /// <summary>A ring for the calling thread, or null where io_uring is missing or refused (old kernel, seccomp, <c>io_uring_disabled</c>).</summary>
+    public static IoRing? TryCreate(int capacity = DefaultCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 4096);
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        try
+        {
+            return Create(capacity, SetupSingleIssuer) ?? Create(capacity, 0); // SINGLE_ISSUER is 6.0+
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static IoRing? Create(int capacity, uint flags)
+    {
+        var parameters = stackalloc byte[120];
+        new Span<byte>(parameters, 120).Clear();
+        *(uint*)(parameters + 8) = flags;
+        var fd = (int)Syscall(SysSetup, capacity, (nint)parameters, 0, 0, 0, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+        var sqEntries = *(uint*)parameters;
+        var cqEntries = *(uint*)(parameters + 4);
+        var features = *(uint*)(parameters + 20);
+        var sqOff = parameters + 40;
+        var cqOff = parameters + 80;
+        var sqSize = *(uint*)(sqOff + 24) + (sqEntries * 4);
+        var cqSize = *(uint*)(cqOff + 20) + (cqEntries * CqeSize);
+        var single = (features & FeatSingleMmap) != 0;
+        var mappings = single
+            ? new (nint, nuint)[] { Map(fd, Math.Max(sqSize, cqSize), OffSqRing), Map(fd, sqEntries * SqeSize, OffSqes) }
+            : [Map(fd, sqSize, OffSqRing), Map(fd, cqSize, OffCqRing), Map(fd, sqEntries * SqeSize, OffSqes)];
+        if (mappings.Any(m => m.Item1 == 0))
+        {
+            Unmap(mappings);
+            Close(fd);
+            return null;
+        }
+        var sq = (byte*)mappings[0].Item1;
+        var cq = single ? sq : (byte*)mappings[1].Item1;
+        var sqes = (byte*)mappings[^1].Item1;
+        // The indirection array maps each SQ slot to the SQE of the same index, once.
+        var array = (uint*)(sq + *(uint*)(sqOff + 24));
+        for (uint i = 0; i < sqEntries; i++)
+        {
+            array[i] = i;
+        }
+        return new IoRing(
+            capacity,
+            fd,
+            mappings,
+            (uint*)(sq + *(uint*)(sqOff + 4)),
+            *(uint*)(sq + *(uint*)(sqOff + 8)),
+            sqes,
+            (uint*)(cq + *(uint*)(cqOff + 0)),
+            (uint*)(cq + *(uint*)(cqOff + 4)),
+            *(uint*)(cq + *(uint*)(cqOff + 8)),
+            cq + *(uint*)(cqOff + 20));
+    }
+
+    private static (nint, nuint) Map(int fd, uint size, long offset)
+    {
+        var address = Mmap(null, size, ProtReadWrite, MapSharedPopulate, fd, offset);
+        return (address == (void*)-1 ? 0 : (nint)address, size);
+    }
+
+    private static void Unmap((nint Address, nuint Length)[] mappings)
+    {
+        foreach (var (address, length) in mappings)
+        {
+            if (address != 0)
+            {
+                _ = Munmap((void*)address, length);
+            }
+        }
+    }
+
+    /// <summary>Closes the ring (tests; a loop's ring lives as long as the process). Nothing may be queued.</summary>
+    public void Dispose()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        Broken = true;
+        Unmap(_mappings);
+        Close(_fd);
+        NativeMemory.Free(_slots);
+    }
+
+    private bool _closed;
+
+    /// <summary>Queues <paramref name="sender"/>'s send for the next <see cref="Submit"/>; false when the batch is full.</summary>
+    public bool TryQueue(SocketSender sender)
+    {
+        if (_filled == Capacity || Broken)
+        {
+            return false;
+        }
+        _filling[_filled++] = sender;
+        return true;
+    }
+
+    /// <summary>
+    /// Sends the queued batch in one system call and hands each sender its result (on this thread, before returning).
+    /// A sender's completion may queue the next batch; that one waits for the next call.
+    /// </summary>
+    public void Submit()
+    {
+        var count = _filled;
+        if (count == 0)
+        {
+            return;
+        }
+        (_filling, _submitting) = (_submitting, _filling);
+        _filled = 0;
+        var half = _fillingHalf;
+        _fillingHalf ^= 1;
+        var slots = _slots + (half * Capacity * SlotSize);
+        var tail = *_sqTail;
+        var submitted = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var sender = _submitting[i]!;
+            var slot = slots + (i * SlotSize);
+            var vectors = (LinuxSend.IoVector*)(slot + MessageHeaderSize);
+            var fd = sender.PrepareRingSend(vectors, out var vectorCount);
+            if (fd < 0)
+            {
+                _submitting[i] = null;
+                sender.OnRingSent(-EBadF); // torn down before it went out
+                continue;
+            }
+            // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
+            new Span<byte>(slot, MessageHeaderSize).Clear();
+            *(LinuxSend.IoVector**)(slot + 16) = vectors;
+            *(nuint*)(slot + 24) = (nuint)vectorCount;
+            var sqe = _sqes + ((tail & _sqMask) * SqeSize);
+            new Span<byte>(sqe, SqeSize).Clear();
+            sqe[0] = OpSendMsg;
+            *(int*)(sqe + 4) = fd;
+            *(ulong*)(sqe + 16) = (ulong)slot;
+            *(uint*)(sqe + 24) = 1;
+            *(int*)(sqe + 28) = MsgDontWait | MsgNoSignal;
+            *(ulong*)(sqe + 32) = (ulong)i;
+            tail++;
+            submitted++;
+        }
+        if (submitted > 0)
+        {
+            Volatile.Write(ref *_sqTail, tail); // a release: the kernel sees the entries before the tail
+            var reaped = 0;
+            var toSubmit = submitted;
+            while (reaped < submitted)
+            {
+                // Submits what is left and waits until every send of the batch has its completion (non-blocking sends
+                // complete during the call; the wait is for anything the kernel finished elsewhere).
+                var result = Syscall(SysEnter, _fd, toSubmit, submitted - reaped, (nint)EnterGetEvents, 0, 0);
+                if (result < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno is EIntr or EAgain or EBusy)
+                    {
+                        reaped += Reap(); // interrupted, or short of memory or completion room: take what is there, go on
+                        continue;
+                    }
+                    Broken = true;
+                    FailUnreaped(count, errno);
+                    throw new IOException($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(errno)}; the loop sends with sendmsg from now on");
+                }
+                toSubmit -= (int)result;
+                reaped += Reap();
+            }
+        }
+        Array.Clear(_submitting, 0, count);
+    }
+
+    /// <summary>io_uring_enter failed in a way that is not expected to pass (a bug); <see cref="TryQueue"/> refuses from then on.</summary>
+    public bool Broken { get; private set; }
+
+    /// <summary>Ends the flushes of a batch that failed as if their sockets had (their connections close).</summary>
+    private void FailUnreaped(int count, int errno)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (_submitting[i] is { } sender)
+            {
+                _submitting[i] = null;
+                sender.OnRingSent(-errno);
+            }
+        }
+    }
+
+    private int Reap()
+    {
+        var head = *_cqHead;
+        var tail = Volatile.Read(ref *_cqTail); // an acquire: the entries before the tail are written
+        var reaped = 0;
+        t_completing = true;
+        try
+        {
+            ReapUnguarded(ref head, tail, ref reaped);
+        }
+        finally
+        {
+            t_completing = false;
+            Volatile.Write(ref *_cqHead, head);
+        }
+        return reaped;
+    }
+
+    private void ReapUnguarded(ref uint head, uint tail, ref int reaped)
+    {
+        while (head != tail)
+        {
+            var cqe = _cqes + ((head & _cqMask) * CqeSize);
+            var index = (int)*(ulong*)cqe;
+            var result = *(int*)(cqe + 8);
+            head++;
+            reaped++;
+            _sent++;
+            if (result == -EAgain)
+            {
+                _wouldBlock++;
+            }
+            var sender = _submitting[index]!;
+            _submitting[index] = null;
+            sender.OnRingSent(result);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial nint Syscall(nint number, nint a1, nint a2, nint a3, nint a4, nint a5, nint a6);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int Munmap(void* address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

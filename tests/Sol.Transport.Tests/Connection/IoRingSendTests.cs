@@ -1,0 +1,290 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Sol.Transport.Sockets;
+
+namespace Sol.Transport.Tests.Connection;
+
+/// <summary>
+/// <see cref="SocketSender"/> with batched sends: a flush made on a thread with an <see cref="IoRing"/> joins the ring's
+/// batch and completes when <see cref="IoRing.Submit"/> hands out the results. Each test drives its own ring by hand on
+/// one thread (a ring takes submissions only from the thread that made it), with no I/O loop: <see cref="SocketSender.OnWritable"/>
+/// stands in for the loop's <c>EPOLLOUT</c>. The loops' own rings are covered by every raw-kind socket test.
+/// </summary>
+public sealed class IoRingSendTests
+{
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(20);
+
+    [SkippableFact]
+    public void AFlushWaitsForTheBatchAndCompletesWhenItGoesOut()
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        using var a = Pair.Connect();
+        using var b = Pair.Connect();
+        Write(a.Sender, 0, 300);
+        Write(b.Sender, 0, 5000); // two blocks: one sendmsg with two vectors
+        var flushA = a.Sender.FlushAsync();
+        var flushB = b.Sender.FlushAsync();
+
+        Assert.False(flushA.IsCompleted);
+        Assert.False(flushB.IsCompleted);
+        Assert.Equal(2, ring.Ring.Pending);
+        Assert.Equal(0, a.Client.Available); // nothing went out before the batch
+
+        ring.Ring.Submit();
+
+        Assert.Equal(2, ring.Ring.Sent);
+        Assert.Equal(0, ring.Ring.Pending);
+        foreach (var flush in new[] { flushA, flushB })
+        {
+            Assert.True(flush.IsCompleted);
+            var result = flush.Result;
+            Assert.False(result.IsCompleted);
+            Assert.False(result.IsCanceled);
+        }
+        a.ReadAndCheck(0, 300);
+        b.ReadAndCheck(0, 5000);
+        Assert.Equal(0, a.Sender.HeldSegments);
+        Assert.Equal(0, a.Blocks.Outstanding);
+        Assert.Equal(0, b.Blocks.Outstanding);
+    }
+
+    [SkippableFact]
+    public void AFullKernelAnswersEagainAndTheFlushWaitsForRoomThenCompletesWithEveryByteInOrder()
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        using var pair = Pair.Connect();
+        var filled = pair.FillKernel(); // the client reads nothing yet: its window and our send buffer are full
+        const int Tail = 256 * 1024;
+        Write(pair.Sender, filled, Tail);
+        var flush = pair.Sender.FlushAsync();
+        Assert.False(flush.IsCompleted);
+
+        ring.Ring.Submit();
+
+        Assert.Equal(1, ring.Ring.WouldBlock);
+        Assert.False(flush.IsCompleted); // handed to OnWritable, as after a full sendmsg
+        var reading = Task.Run(() => pair.ReadAndCheck(0, filled + Tail));
+        var deadline = DateTime.UtcNow + s_deadline;
+        while (!flush.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the flush never completed");
+            pair.Sender.OnWritable(); // the loop's EPOLLOUT, as often as the test can say it
+            Thread.Yield();
+        }
+        Assert.False(flush.Result.IsCompleted);
+        Assert.True(reading.Wait(s_deadline));
+        Assert.Equal(0, pair.Blocks.Outstanding);
+        Assert.Equal(Tail, pair.Sender.BytesSent); // the filling went straight on the socket
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ASocketTornDownBeforeItsBatchGoesOutEndsTheFlushAsCompletedAndGivesTheBlocksBack(bool failedFirst)
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        using var pair = Pair.Connect();
+        Write(pair.Sender, 0, 300);
+        var flush = pair.Sender.FlushAsync();
+        if (failedFirst)
+        {
+            pair.Sender.Fail(); // as RawSocketConnection.Abort does before it disposes the socket
+        }
+        pair.Server.Dispose();
+
+        ring.Ring.Submit();
+
+        Assert.True(flush.IsCompleted);
+        Assert.True(flush.Result.IsCompleted);
+        Assert.Equal(0, ring.Ring.Sent); // nothing reached the kernel
+        pair.Sender.Complete();
+        Assert.Equal(0, pair.Blocks.Outstanding);
+    }
+
+    [SkippableFact]
+    public void AFlushThatFindsTheBatchFullSendsAtOnce()
+    {
+        using var ring = RingScope.Create(capacity: 1);
+        using var a = Pair.Connect();
+        using var b = Pair.Connect();
+        Write(a.Sender, 0, 100);
+        Write(b.Sender, 0, 100);
+        var queued = a.Sender.FlushAsync();
+        var direct = b.Sender.FlushAsync();
+
+        Assert.False(queued.IsCompleted);
+        Assert.True(direct.IsCompleted);
+        b.ReadAndCheck(0, 100);
+        ring.Ring.Submit();
+        Assert.True(queued.IsCompleted);
+        a.ReadAndCheck(0, 100);
+    }
+
+    [SkippableFact]
+    public void AWriterResumedByABatchsCompletionJoinsTheNextBatch()
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        using var pair = Pair.Connect();
+        Write(pair.Sender, 0, 100);
+        var first = pair.Sender.FlushAsync();
+        ValueTask<FlushResult>? second = null;
+        var completing = false;
+        // As WebSocketConnection.Pump does: the continuation runs inside Submit, writes the next message and flushes.
+        first.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() =>
+        {
+            completing = IoRing.Completing;
+            Write(pair.Sender, 100, 200);
+            second = pair.Sender.FlushAsync();
+        });
+
+        ring.Ring.Submit();
+
+        Assert.True(completing); // the first flush completed inside Submit (its ValueTask is spent: the source went on)
+        Assert.NotNull(second);
+        Assert.False(second.Value.IsCompleted); // in the next batch, not sent inside this one
+        Assert.Equal(1, ring.Ring.Pending);
+        ring.Ring.Submit();
+        Assert.True(second.Value.IsCompleted);
+        pair.ReadAndCheck(0, 300);
+        Assert.Equal(2, ring.Ring.Sent);
+    }
+
+    [Fact]
+    public void AFlushWithNoRingOnItsThreadSendsAtOnce()
+    {
+        Assert.Null(IoRing.Current); // a test thread is no I/O loop
+        using var pair = Pair.Connect();
+        Write(pair.Sender, 0, 100);
+        Assert.True(pair.Sender.FlushAsync().IsCompleted);
+        pair.ReadAndCheck(0, 100);
+    }
+
+    private static void Write(PipeWriter output, long position, int count)
+    {
+        while (count > 0)
+        {
+            var span = output.GetSpan(1);
+            var take = Math.Min(span.Length, count);
+            Fill(span[..take], position);
+            output.Advance(take);
+            position += take;
+            count -= take;
+        }
+    }
+
+    private static void Fill(Span<byte> span, long position)
+    {
+        for (var i = 0; i < span.Length; i++)
+        {
+            span[i] = (byte)((position + i) * 31 % 251);
+        }
+    }
+
+    /// <summary>A ring made on this thread and set as its current one, for one test; skips where io_uring is refused.</summary>
+    private sealed class RingScope : IDisposable
+    {
+        private readonly IoRing? _previous;
+
+        private RingScope(IoRing ring)
+        {
+            Ring = ring;
+            _previous = IoRing.Current;
+            IoRing.Current = ring;
+        }
+
+        public IoRing Ring { get; }
+
+        public static RingScope Create(int capacity)
+        {
+            var ring = IoRing.TryCreate(capacity);
+            Skip.If(ring is null, "io_uring is not available here (kernel, seccomp or kernel.io_uring_disabled)");
+            return new RingScope(ring!);
+        }
+
+        public void Dispose()
+        {
+            IoRing.Current = _previous;
+            Ring.Dispose();
+        }
+    }
+
+    /// <summary>A loopback connection: the server side's <see cref="SocketSender"/> (ring sends on) and a blocking client.</summary>
+    private sealed class Pair : IDisposable
+    {
+        private long _read;
+
+        private Pair(Socket server, Socket client)
+        {
+            Server = server;
+            Client = client;
+            Sender = new SocketSender(server, Blocks, roomFromLoop: true, ringSends: true);
+        }
+
+        public Socket Server { get; }
+
+        public Socket Client { get; }
+
+        public BlockMemoryPool Blocks { get; } = new();
+
+        public SocketSender Sender { get; }
+
+        public static Pair Connect()
+        {
+            using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen();
+            var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024, ReceiveTimeout = 20_000 };
+            client.Connect(listener.LocalEndPoint!);
+            var server = listener.Accept();
+            server.Blocking = false;
+            server.NoDelay = true;
+            return new Pair(server, client);
+        }
+
+        /// <summary>Sends the pattern straight on the socket until the kernel takes no more; the bytes sent.</summary>
+        public int FillKernel()
+        {
+            var chunk = new byte[64 * 1024];
+            var sent = 0;
+            while (true)
+            {
+                Fill(chunk, sent);
+                var n = Server.Send(chunk, 0, chunk.Length, SocketFlags.None, out var error);
+                if (error == SocketError.WouldBlock)
+                {
+                    return sent;
+                }
+                Assert.Equal(SocketError.Success, error);
+                sent += n;
+                Assert.True(sent < 1 << 30, "the kernel never pushed back");
+            }
+        }
+
+        /// <summary>Reads <paramref name="count"/> bytes, checking them against the pattern from <paramref name="position"/>.</summary>
+        public void ReadAndCheck(long position, long count)
+        {
+            Assert.Equal(_read, position);
+            var buffer = new byte[64 * 1024];
+            while (count > 0)
+            {
+                var n = Client.Receive(buffer, 0, (int)Math.Min(buffer.Length, count), SocketFlags.None);
+                Assert.True(n > 0, "the connection ended early");
+                for (var i = 0; i < n; i++)
+                {
+                    Assert.Equal((byte)((position + i) * 31 % 251), buffer[i]);
+                }
+                position += n;
+                count -= n;
+            }
+            _read = position;
+        }
+
+        public void Dispose()
+        {
+            Sender.Complete();
+            Client.Dispose();
+            Server.Dispose();
+        }
+    }
+}
