@@ -34,10 +34,14 @@ public sealed class ProcessLifecycleTests : IDisposable
             Assert.Equal(0, await server.WaitForExitAsync(20));
             atStop = client.Latest(enter.Entity);
             Assert.Contains("stopped", server.Output, StringComparison.Ordinal);
+            // The start-up line names the game transport; the raw kind batches its sends with io_uring where it can.
+            Assert.Matches(@"game port on ws://\S+ \(Sol\.Transport on raw sockets \(\d+ I/O loops, (sends batched with io_uring|one sendmsg per flush: io_uring unavailable)\)\)", server.Output);
         }
 
-        // The snapshot interval (60 s) never came: only the shutdown flush can have saved the position.
-        await using var again = await ServerProcess.StartAsync(_directory.Path);
+        // The snapshot interval (60 s) never came: only the shutdown flush can have saved the position. The second run
+        // sends without io_uring (the game is the same either way).
+        await using var again = await ServerProcess.StartAsync(_directory.Path, "--io-uring", "false");
+        Assert.Contains("I/O loops, one sendmsg per flush: --io-uring false)", again.Output, StringComparison.Ordinal);
         var back = await again.GuestAsync("graceful");
         await using var resumed = await GameClient.ConnectAsync(again.GamePort, back.Token);
         var enter2 = await resumed.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());

@@ -21,6 +21,7 @@ public class SolCliTests
     [InlineData("--snapshot-interval must be between", "serve", "--snapshot-interval", "0")]
     [InlineData("--view-ships must be 0..100000", "--view-ships", "-1")]
     [InlineData("--io-threads must be 0..1024", "--io-threads", "2000")]
+    [InlineData("Unrecognized command or argument 'sometimes'", "--io-uring", "sometimes")] // a bool flag takes true or false
     [InlineData("--starting-systems must be 1..100000", "--starting-systems", "0")]
     public async Task ABadFlagIsOneLineAndExitCode2(string expected, params string[] args)
     {
