@@ -382,6 +382,10 @@ public sealed partial class WebSocketConnection
                 return;
             }
             var scheduler = _transport.Scheduler;
+            // A flush completed by the loop's ring batch writes on here at once: its next flush only joins the next
+            // batch, so this is bounded (one batch per writer per Submit) and saves every message a second trip through
+            // the scheduler's queue and a second drainer turn. A flush that waited for room
+            // still goes back through the scheduler, whose budget keeps a long queue from holding the loop.
             if (scheduler.ResumesWaitedWriters && !Sockets.IoRing.Completing)
             {
                 // Still marked scheduled (it owns _scheduled while its flush waits), so it goes in exactly once.

@@ -61,6 +61,9 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// </summary>
     public static void SetIoThreads(int count) => IoLoop.Configure(count);
 
+    /// <summary>The raw kind reads on I/O loops of its own here (Linux on x64 or Arm64, and not turned off).</summary>
+    public static bool HasIoLoops => IoLoop.IsSupported;
+
     /// <summary>
     /// I/O loops that have an io_uring for batched sends (<see cref="WebSocketServerOptions.RingSends"/>); 0 where
     /// io_uring is missing or refused (kernel before 5.x, a seccomp filter, <c>kernel.io_uring_disabled</c>), or with no

@@ -229,7 +229,7 @@ internal sealed unsafe class IoLoop
     private void Run(object? started)
     {
         t_current = this;
-        _ring = IoRing.TryCreate();
+        _ring = IoRing.TryCreate(faults: static e => s_faults.Report(e, "a send's completion"));
         IoRing.Current = _ring;
         ((ManualResetEventSlim)started!).Set();
         var events = (byte*)NativeMemory.Alloc((nuint)(EventCapacity * Epoll.EventSize));

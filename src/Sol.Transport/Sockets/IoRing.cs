@@ -9,20 +9,25 @@ namespace Sol.Transport.Sockets;
 /// <remarks>
 /// <para>Why: on loopback with the clients on the same cores, a send that wakes a reader switches to it on the way out
 /// of the system call (bench/results/transport-fanout-profile.md); one call for a batch switches once.</para>
-/// <para>Every send is non-blocking (<c>MSG_DONTWAIT</c>, so the kernel answers -EAGAIN instead of waiting for room)
-/// and <see cref="Submit"/> waits for every completion of its batch, so no buffer, vector or descriptor is used by the
-/// kernel after it returns. Only the loop's thread uses a ring (<c>IORING_SETUP_SINGLE_ISSUER</c>).</para>
+/// <para>Every send is non-blocking (<c>MSG_DONTWAIT</c>: the kernel answers -EAGAIN instead of arming a poll) and
+/// <see cref="Submit"/> waits for every completion of its batch, so no buffer, vector or descriptor is used by the
+/// kernel after it returns. Only the thread that made a ring uses it (<c>IORING_SETUP_SINGLE_ISSUER</c>). No liburing:
+/// three system calls through libc's <c>syscall</c>, and <c>mmap</c>.</para>
 /// </remarks>
 internal sealed unsafe partial class IoRing : IDisposable
 {
     /// <summary>Sends one batch holds at most by default (a flush that finds the batch full sends at once).</summary>
     public const int DefaultCapacity = 256;
 
-    private const int SysSetup = 425;   // io_uring_setup (x64 and Arm64 alike)
-    private const int SysEnter = 426;   // io_uring_enter
+    private const int SysSetup = 425;    // io_uring_setup (x64 and Arm64 alike)
+    private const int SysEnter = 426;    // io_uring_enter
+    private const int SysRegister = 427; // io_uring_register
     private const uint SetupSingleIssuer = 1u << 12;
     private const uint FeatSingleMmap = 1;
     private const uint EnterGetEvents = 1;
+    private const int RegisterProbe = 8;
+    private const int ProbeOps = 64;
+    private const ushort OpSupported = 1;
     private const byte OpSendMsg = 9;
     private const long OffSqRing = 0;
     private const long OffCqRing = 0x8000000;
@@ -35,12 +40,21 @@ internal sealed unsafe partial class IoRing : IDisposable
     private const int EBadF = 9;
     private const int EAgain = 11;
     private const int EBusy = 16;
+    private const int EInval = 22;
+    private const int EOpNotSupp = 95;
     private const int SqeSize = 64;
     private const int CqeSize = 16;
     private const int MessageHeaderSize = 56;
     private const int SlotSize = MessageHeaderSize + (LinuxSend.MaxVectors * 16);
 
+    [ThreadStatic]
+    private static IoRing? t_current;
+
+    [ThreadStatic]
+    private static bool t_completing;
+
     private readonly int _fd;
+    private readonly (nint Address, nuint Length)[] _mappings;
     private readonly uint* _sqTail;
     private readonly uint _sqMask;
     private readonly byte* _sqes;
@@ -49,33 +63,37 @@ internal sealed unsafe partial class IoRing : IDisposable
     private readonly uint _cqMask;
     private readonly byte* _cqes;
     private readonly byte* _slots; // two halves of Capacity slots: a message header and its vectors each
+    private readonly Action<Exception>? _faults;
 
     // The batch being filled, and the one being submitted (swapped: a completion may start the next batch).
     private SocketSender?[] _filling;
     private SocketSender?[] _submitting;
+    private readonly int[] _reapedIndex;
+    private readonly int[] _reapedResult;
     private int _filled;
     private int _fillingHalf;
+    private long _sent;
+    private long _wouldBlock;
+    private bool _closed;
 
-    [ThreadStatic]
-    private static IoRing? t_current;
-
-    private readonly (nint Address, nuint Length)[] _mappings;
-
-    private IoRing(int capacity, int fd, (nint, nuint)[] mappings, uint* sqTail, uint sqMask, byte* sqes, uint* cqHead, uint* cqTail, uint cqMask, byte* cqes)
+    private IoRing(int capacity, Action<Exception>? faults, int fd, (nint, nuint)[] mappings, byte* sq, byte* sqOff, byte* cq, byte* cqOff, byte* sqes)
     {
         Capacity = capacity;
+        _faults = faults;
+        _fd = fd;
         _mappings = mappings;
+        _sqTail = (uint*)(sq + *(uint*)(sqOff + 4));
+        _sqMask = *(uint*)(sq + *(uint*)(sqOff + 8));
+        _sqes = sqes;
+        _cqHead = (uint*)(cq + *(uint*)(cqOff + 0));
+        _cqTail = (uint*)(cq + *(uint*)(cqOff + 4));
+        _cqMask = *(uint*)(cq + *(uint*)(cqOff + 8));
+        _cqes = cq + *(uint*)(cqOff + 20);
+        _slots = (byte*)NativeMemory.AllocZeroed((nuint)(2 * capacity * SlotSize));
         _filling = new SocketSender?[capacity];
         _submitting = new SocketSender?[capacity];
-        _fd = fd;
-        _sqTail = sqTail;
-        _sqMask = sqMask;
-        _sqes = sqes;
-        _cqHead = cqHead;
-        _cqTail = cqTail;
-        _cqMask = cqMask;
-        _cqes = cqes;
-        _slots = (byte*)NativeMemory.AllocZeroed((nuint)(2 * capacity * SlotSize));
+        _reapedIndex = new int[capacity];
+        _reapedResult = new int[capacity];
     }
 
     /// <summary>
@@ -88,8 +106,23 @@ internal sealed unsafe partial class IoRing : IDisposable
         set => t_current = value;
     }
 
+    /// <summary>
+    /// This thread is handing out a batch's results: a writer whose flush completes here writes on at once (what it
+    /// sends joins the next batch) instead of going back through the send scheduler.
+    /// </summary>
+    public static bool Completing => t_completing;
+
     /// <summary>Sends one batch holds at most.</summary>
     public int Capacity { get; }
+
+    /// <summary>Sends waiting for <see cref="Submit"/>.</summary>
+    public int Pending => _filled;
+
+    /// <summary>
+    /// The ring is not used any more: <c>io_uring_enter</c> failed in a way that is not expected to pass, or the kernel
+    /// refused the send operation itself. Queued and later flushes send with <c>sendmsg</c> instead.
+    /// </summary>
+    public bool Broken { get; private set; }
 
     /// <summary>Sends this ring handed to the kernel so far (read from other threads: tests, diagnostics).</summary>
     public long Sent => Volatile.Read(ref _sent);
@@ -97,23 +130,13 @@ internal sealed unsafe partial class IoRing : IDisposable
     /// <summary>Sends the kernel answered with -EAGAIN (its buffer was full; the flush then waits for room).</summary>
     public long WouldBlock => Volatile.Read(ref _wouldBlock);
 
-    private long _sent;
-    private long _wouldBlock;
-
-    [ThreadStatic]
-    private static bool t_completing;
-
     /// <summary>
-    /// This thread is handing out a batch's results: a writer whose flush completes here writes on at once (what it
-    /// sends joins the next batch) instead of going back through the send scheduler.
+    /// A ring for the calling thread, or null where io_uring or its <c>IORING_OP_SENDMSG</c> is missing or refused (a
+    /// kernel before 5.6, seccomp, <c>kernel.io_uring_disabled</c>).
     /// </summary>
-    public static bool Completing => t_completing;
-
-    /// <summary>Sends waiting for <see cref="Submit"/>.</summary>
-    public int Pending => _filled;
-
-    /// <summary>A ring for the calling thread, or null where io_uring is missing or refused (old kernel, seccomp, <c>io_uring_disabled</c>).</summary>
-    public static IoRing? TryCreate(int capacity = DefaultCapacity)
+    /// <param name="capacity">Sends per batch.</param>
+    /// <param name="faults">Where an exception thrown by a flush's continuation goes (the loop's fault counter); null: dropped.</param>
+    public static IoRing? TryCreate(int capacity = DefaultCapacity, Action<Exception>? faults = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 4096);
@@ -123,7 +146,7 @@ internal sealed unsafe partial class IoRing : IDisposable
         }
         try
         {
-            return Create(capacity, SetupSingleIssuer) ?? Create(capacity, 0); // SINGLE_ISSUER is 6.0+
+            return Create(capacity, faults, SetupSingleIssuer) ?? Create(capacity, faults, 0); // SINGLE_ISSUER is 6.0+
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -131,9 +154,9 @@ internal sealed unsafe partial class IoRing : IDisposable
         }
     }
 
-    private static IoRing? Create(int capacity, uint flags)
+    private static IoRing? Create(int capacity, Action<Exception>? faults, uint flags)
     {
-        var parameters = stackalloc byte[120];
+        var parameters = stackalloc byte[120]; // struct io_uring_params
         new Span<byte>(parameters, 120).Clear();
         *(uint*)(parameters + 8) = flags;
         var fd = (int)Syscall(SysSetup, capacity, (nint)parameters, 0, 0, 0, 0);
@@ -141,11 +164,16 @@ internal sealed unsafe partial class IoRing : IDisposable
         {
             return null;
         }
+        if (!SupportsSendMsg(fd))
+        {
+            Close(fd);
+            return null;
+        }
         var sqEntries = *(uint*)parameters;
         var cqEntries = *(uint*)(parameters + 4);
         var features = *(uint*)(parameters + 20);
-        var sqOff = parameters + 40;
-        var cqOff = parameters + 80;
+        var sqOff = parameters + 40; // struct io_sqring_offsets
+        var cqOff = parameters + 80; // struct io_cqring_offsets
         var sqSize = *(uint*)(sqOff + 24) + (sqEntries * 4);
         var cqSize = *(uint*)(cqOff + 20) + (cqEntries * CqeSize);
         var single = (features & FeatSingleMmap) != 0;
@@ -160,24 +188,27 @@ internal sealed unsafe partial class IoRing : IDisposable
         }
         var sq = (byte*)mappings[0].Item1;
         var cq = single ? sq : (byte*)mappings[1].Item1;
-        var sqes = (byte*)mappings[^1].Item1;
-        // The indirection array maps each SQ slot to the SQE of the same index, once.
+        // The indirection array maps each submission slot to the entry of the same index, once.
         var array = (uint*)(sq + *(uint*)(sqOff + 24));
         for (uint i = 0; i < sqEntries; i++)
         {
             array[i] = i;
         }
-        return new IoRing(
-            capacity,
-            fd,
-            mappings,
-            (uint*)(sq + *(uint*)(sqOff + 4)),
-            *(uint*)(sq + *(uint*)(sqOff + 8)),
-            sqes,
-            (uint*)(cq + *(uint*)(cqOff + 0)),
-            (uint*)(cq + *(uint*)(cqOff + 4)),
-            *(uint*)(cq + *(uint*)(cqOff + 8)),
-            cq + *(uint*)(cqOff + 20));
+        return new IoRing(capacity, faults, fd, mappings, sq, sqOff, cq, cqOff, (byte*)mappings[^1].Item1);
+    }
+
+    /// <summary>Asks the kernel whether it knows <c>IORING_OP_SENDMSG</c> (<c>IORING_REGISTER_PROBE</c>, 5.6+).</summary>
+    private static bool SupportsSendMsg(int fd)
+    {
+        const int Size = 16 + (ProbeOps * 8); // struct io_uring_probe and its ops
+        var probe = stackalloc byte[Size];
+        new Span<byte>(probe, Size).Clear();
+        if (Syscall(SysRegister, fd, RegisterProbe, (nint)probe, ProbeOps, 0, 0) < 0)
+        {
+            return false;
+        }
+        var opsLength = probe[1];
+        return OpSendMsg < opsLength && (*(ushort*)(probe + 16 + (OpSendMsg * 8) + 2) & OpSupported) != 0;
     }
 
     private static (nint, nuint) Map(int fd, uint size, long offset)
@@ -197,23 +228,7 @@ internal sealed unsafe partial class IoRing : IDisposable
         }
     }
 
-    /// <summary>Closes the ring (tests; a loop's ring lives as long as the process). Nothing may be queued.</summary>
-    public void Dispose()
-    {
-        if (_closed)
-        {
-            return;
-        }
-        _closed = true;
-        Broken = true;
-        Unmap(_mappings);
-        Close(_fd);
-        NativeMemory.Free(_slots);
-    }
-
-    private bool _closed;
-
-    /// <summary>Queues <paramref name="sender"/>'s send for the next <see cref="Submit"/>; false when the batch is full.</summary>
+    /// <summary>Queues <paramref name="sender"/>'s send for the next <see cref="Submit"/>; false when the batch is full or the ring broken.</summary>
     public bool TryQueue(SocketSender sender)
     {
         if (_filled == Capacity || Broken)
@@ -226,7 +241,8 @@ internal sealed unsafe partial class IoRing : IDisposable
 
     /// <summary>
     /// Sends the queued batch in one system call and hands each sender its result (on this thread, before returning).
-    /// A sender's completion may queue the next batch; that one waits for the next call.
+    /// A sender's completion may queue the next batch; that one waits for the next call. An exception thrown by a
+    /// flush's continuation goes to the ring's fault reporter; the rest of the batch is handed out all the same.
     /// </summary>
     public void Submit()
     {
@@ -237,22 +253,24 @@ internal sealed unsafe partial class IoRing : IDisposable
         }
         (_filling, _submitting) = (_submitting, _filling);
         _filled = 0;
-        var half = _fillingHalf;
+        if (Broken)
+        {
+            // Never enter a broken ring again: each queued flush sends on by itself, as after a full kernel.
+            HandOut(count, -EAgain);
+            return;
+        }
+        var slots = _slots + (_fillingHalf * Capacity * SlotSize);
         _fillingHalf ^= 1;
-        var slots = _slots + (half * Capacity * SlotSize);
         var tail = *_sqTail;
         var submitted = 0;
         for (var i = 0; i < count; i++)
         {
-            var sender = _submitting[i]!;
             var slot = slots + (i * SlotSize);
             var vectors = (LinuxSend.IoVector*)(slot + MessageHeaderSize);
-            var fd = sender.PrepareRingSend(vectors, out var vectorCount);
+            var fd = _submitting[i]!.PrepareRingSend(vectors, out var vectorCount);
             if (fd < 0)
             {
-                _submitting[i] = null;
-                sender.OnRingSent(-EBadF); // torn down before it went out
-                continue;
+                continue; // torn down before it went out: handed out below with -EBADF
             }
             // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
             new Span<byte>(slot, MessageHeaderSize).Clear();
@@ -288,68 +306,109 @@ internal sealed unsafe partial class IoRing : IDisposable
                         continue;
                     }
                     Broken = true;
-                    FailUnreaped(count, errno);
-                    throw new IOException($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(errno)}; the loop sends with sendmsg from now on");
+                    HandOut(count, -errno); // the rest end as if their sockets had failed
+                    throw new IOException($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(errno)}; this loop sends with sendmsg from now on");
                 }
                 toSubmit -= (int)result;
                 reaped += Reap();
             }
         }
-        Array.Clear(_submitting, 0, count);
+        HandOut(count, -EBadF); // those whose sockets were gone before the batch went out
     }
 
-    /// <summary>io_uring_enter failed in a way that is not expected to pass (a bug); <see cref="TryQueue"/> refuses from then on.</summary>
-    public bool Broken { get; private set; }
-
-    /// <summary>Ends the flushes of a batch that failed as if their sockets had (their connections close).</summary>
-    private void FailUnreaped(int count, int errno)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            if (_submitting[i] is { } sender)
-            {
-                _submitting[i] = null;
-                sender.OnRingSent(-errno);
-            }
-        }
-    }
-
+    /// <summary>
+    /// Takes every completion there is, in two passes: first the kernel's queue is emptied and every descriptor let go,
+    /// then the senders are handed their results — so a continuation that throws, or one that tears down another socket
+    /// of the batch, cannot leave a completion unread or a descriptor held.
+    /// </summary>
     private int Reap()
     {
         var head = *_cqHead;
         var tail = Volatile.Read(ref *_cqTail); // an acquire: the entries before the tail are written
         var reaped = 0;
-        t_completing = true;
-        try
-        {
-            ReapUnguarded(ref head, tail, ref reaped);
-        }
-        finally
-        {
-            t_completing = false;
-            Volatile.Write(ref *_cqHead, head);
-        }
-        return reaped;
-    }
-
-    private void ReapUnguarded(ref uint head, uint tail, ref int reaped)
-    {
         while (head != tail)
         {
             var cqe = _cqes + ((head & _cqMask) * CqeSize);
             var index = (int)*(ulong*)cqe;
             var result = *(int*)(cqe + 8);
             head++;
+            _reapedIndex[reaped] = index;
+            _reapedResult[reaped] = result;
             reaped++;
-            _sent++;
-            if (result == -EAgain)
+            _submitting[index]!.ReleaseRingSend();
+        }
+        Volatile.Write(ref *_cqHead, head); // a release: the kernel may reuse the entries
+        _sent += reaped;
+        for (var i = 0; i < reaped; i++)
+        {
+            var index = _reapedIndex[i];
+            var sender = _submitting[index]!;
+            _submitting[index] = null;
+            if (_reapedResult[i] == -EAgain)
             {
                 _wouldBlock++;
             }
-            var sender = _submitting[index]!;
-            _submitting[index] = null;
+            Deliver(sender, _reapedResult[i]);
+        }
+        return reaped;
+    }
+
+    /// <summary>Hands every sender of the batch still waiting <paramref name="result"/>.</summary>
+    private void HandOut(int count, int result)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (_submitting[i] is { } sender)
+            {
+                _submitting[i] = null;
+                Deliver(sender, result);
+            }
+        }
+    }
+
+    private void Deliver(SocketSender sender, int result)
+    {
+        switch (result)
+        {
+            case -EInval or -EOpNotSupp:
+                // The kernel refused the operation itself (a partial io_uring): stop using the ring, and let the flush
+                // try sendmsg, which fails the socket only if the send itself is at fault.
+                Broken = true;
+                result = -EAgain;
+                break;
+            case -EIntr:
+                result = -EAgain; // sendmsg would have been retried: so is this, directly
+                break;
+        }
+        t_completing = true;
+        try
+        {
             sender.OnRingSent(result);
         }
+        catch (Exception e)
+        {
+            // A flush's continuation threw (the writer's own handlers catch theirs; this is a bug there). The batch goes
+            // on: every other sender still gets its result.
+            _faults?.Invoke(e);
+        }
+        finally
+        {
+            t_completing = false;
+        }
+    }
+
+    /// <summary>Closes the ring (tests; a loop's ring lives as long as the process). Nothing may be queued.</summary>
+    public void Dispose()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        Broken = true;
+        Unmap(_mappings);
+        Close(_fd);
+        NativeMemory.Free(_slots);
     }
 
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]

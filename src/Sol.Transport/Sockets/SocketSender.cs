@@ -12,7 +12,9 @@ namespace Sol.Transport.Sockets;
 /// The raw socket kind's output: a <see cref="PipeWriter"/> straight onto the socket, with no pipe and no send loop
 /// behind it. Written bytes collect in <see cref="BlockMemoryPool"/> blocks; <see cref="FlushAsync"/> hands them to the
 /// kernel with non-blocking sends on the calling thread (for a broadcast, the send scheduler's drainer) and only when
-/// the kernel's send buffer is full continues asynchronously, completing the flush once everything has gone out.
+/// the kernel's send buffer is full continues asynchronously, completing the flush once everything has gone out. On a
+/// thread with an <see cref="IoRing"/> (an I/O loop's) the flush instead joins the ring's batch and completes when the
+/// batch has gone out (<see cref="OnRingSent"/>), going on as above when the kernel was full.
 /// </summary>
 /// <remarks>
 /// <para>A flush therefore waits exactly while the kernel cannot take more: the connection's own queue (where a newer
@@ -278,20 +280,36 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         return (int)_socket.SafeHandle.DangerousGetHandle();
     }
 
-    /// <summary>The ring's send ended with <paramref name="result"/> (bytes, or -errno): the flush goes on as after a wait.</summary>
-    internal void OnRingSent(int result)
+    /// <summary>The kernel is done with the ring's send: the descriptor held by <see cref="PrepareRingSend"/> is let go.</summary>
+    internal void ReleaseRingSend()
     {
         if (_ringRef)
         {
             _ringRef = false;
             _socket.SafeHandle.DangerousRelease();
         }
+    }
+
+    /// <summary>
+    /// The ring's send ended with <paramref name="result"/> (bytes, or -errno; after <see cref="ReleaseRingSend"/>): the
+    /// flush completes when everything went out (as a flush that sent at once would), else goes on as after a wait
+    /// (-EAGAIN or a short send: sends on directly, then waits for room; any other error: the socket failed).
+    /// </summary>
+    internal void OnRingSent(int result)
+    {
+        ReleaseRingSend();
         var version = _flush.Version;
         try
         {
             if (result >= 0)
             {
                 Consume(result);
+                if (_head == _count && !_failed)
+                {
+                    _unsentFlushed = false;
+                    CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
+                    return;
+                }
             }
             else if (result != -11) // -EAGAIN: the kernel is full (wait for room); anything else: the socket failed
             {

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using Sol.Transport.Sockets;
 
 namespace Sol.Transport.Tests.Connection;
@@ -150,6 +152,69 @@ public sealed class IoRingSendTests
         Assert.Equal(2, ring.Ring.Sent);
     }
 
+    [SkippableFact]
+    public async Task AContinuationThatThrowsLeavesTheRestOfTheBatchAndTheRingWhole()
+    {
+        var faults = new List<Exception>();
+        Pair a, b, c;
+        using (var ring = RingScope.Create(capacity: 4, faults.Add))
+        {
+            a = Pair.Connect();
+            b = Pair.Connect();
+            c = Pair.Connect();
+            Write(a.Sender, 0, 100);
+            Write(b.Sender, 0, 100);
+            var first = a.Sender.FlushAsync();
+            var second = b.Sender.FlushAsync();
+            first.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => throw new InvalidOperationException("a continuation's bug"));
+
+            ring.Ring.Submit(); // must not throw
+
+            var fault = Assert.Single(faults);
+            Assert.Equal("a continuation's bug", fault.Message);
+            Assert.True(second.IsCompleted);
+            Assert.False(second.Result.IsCompleted);
+            b.ReadAndCheck(0, 100);
+            // The ring goes on: the next batch is whole.
+            Write(c.Sender, 0, 100);
+            var third = c.Sender.FlushAsync();
+            ring.Ring.Submit();
+            Assert.True(third.IsCompleted);
+            c.ReadAndCheck(0, 100);
+            Assert.Equal(3, ring.Ring.Sent);
+        }
+        // Every descriptor of the batch was let go: disposing a socket does not wait for a reference never released.
+        await Task.Run(() =>
+        {
+            a.Dispose();
+            b.Dispose();
+            c.Dispose();
+        }).WaitAsync(s_deadline);
+    }
+
+    [SkippableFact]
+    public async Task AMessageQueuedWhileItsWritersFlushWaitsInTheBatchStillGoesOutOnAnIdleLoop()
+    {
+        Skip.IfNot(IoLoop.IsSupported && WebSocketServer.IoRings > 0, "no I/O loops with io_uring here");
+        // The handler sends [1] (its writer's flush joins the loop's batch), then a posted item sends [2], which only
+        // queues: the writer is still marked scheduled. The batch's completion resumes the writer, which writes [2]
+        // into the next batch — and then nothing else happens on this loop. It must not sleep with that batch waiting.
+        var handler = new TwoStepHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, handler);
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://{server.Endpoint}/ws"), CancellationToken.None).WaitAsync(s_deadline);
+        await client.SendAsync(new byte[] { 0 }, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+        var buffer = new byte[16];
+        using var timeout = new CancellationTokenSource(s_deadline);
+        foreach (var expected in new byte[] { 1, 2 })
+        {
+            var received = await client.ReceiveAsync(buffer, timeout.Token);
+            Assert.Equal(1, received.Count);
+            Assert.Equal(expected, buffer[0]);
+        }
+        Assert.True(handler.PostedFromALoop);
+    }
+
     [Fact]
     public void AFlushWithNoRingOnItsThreadSendsAtOnce()
     {
@@ -181,6 +246,30 @@ public sealed class IoRingSendTests
         }
     }
 
+    /// <summary>Answers a client's first message with [1] at once and [2] from an item posted to the same I/O loop.</summary>
+    private sealed class TwoStepHandler : IWebSocketHandler
+    {
+        public bool PostedFromALoop { get; private set; }
+
+        public ValueTask<UpgradeVerdict> OnUpgradeAsync(UpgradeRequest request) => ValueTask.FromResult(UpgradeVerdict.Accept(null));
+
+        public ValueTask OnOpenAsync(WebSocketConnection connection) => ValueTask.CompletedTask;
+
+        public void OnMessage(WebSocketConnection connection, WebSocketMessageKind kind, in ReadOnlySequence<byte> payload)
+        {
+            connection.Send([1]);
+            PostedFromALoop = IoLoop.Current is not null;
+            IoLoop.PostHereOrAnywhere(new SendTwo(connection));
+        }
+
+        public ValueTask OnClosedAsync(WebSocketConnection connection, WebSocketCloseStatus status) => ValueTask.CompletedTask;
+
+        private sealed class SendTwo(WebSocketConnection connection) : IThreadPoolWorkItem
+        {
+            public void Execute() => connection.Send([2]);
+        }
+    }
+
     /// <summary>A ring made on this thread and set as its current one, for one test; skips where io_uring is refused.</summary>
     private sealed class RingScope : IDisposable
     {
@@ -195,9 +284,9 @@ public sealed class IoRingSendTests
 
         public IoRing Ring { get; }
 
-        public static RingScope Create(int capacity)
+        public static RingScope Create(int capacity, Action<Exception>? faults = null)
         {
-            var ring = IoRing.TryCreate(capacity);
+            var ring = IoRing.TryCreate(capacity, faults);
             Skip.If(ring is null, "io_uring is not available here (kernel, seccomp or kernel.io_uring_disabled)");
             return new RingScope(ring!);
         }

@@ -39,6 +39,7 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
         {
             WebSocketServer.SetIoThreads(options.IoThreads);
             port.Description += options.IoThreads == 0 ? " (no I/O loops: the runtime's socket engine)"
+                : !WebSocketServer.HasIoLoops ? " (the runtime's socket engine: no I/O loops on this system)"
                 : !options.IoUring ? $" ({options.IoThreads} I/O loops, one sendmsg per flush: --io-uring false)"
                 : WebSocketServer.IoRings > 0 ? $" ({options.IoThreads} I/O loops, sends batched with io_uring)"
                 : $" ({options.IoThreads} I/O loops, one sendmsg per flush: io_uring unavailable)";
