@@ -35,6 +35,8 @@ namespace Sol.Transport.Sockets;
 internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 {
     private const int Flushing = 1;
+    private const int EAgain = 11;
+    private const int NoRingResult = int.MinValue;
     private const int Completed = 2;
     private const int CompletedWithError = 4;
 
@@ -230,12 +232,19 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         }
     }
 
-    /// <summary>On the loop, after a hand-off: sends until the flush is over or the kernel is full again (then waits once more).</summary>
-    private void SendWhileRoom()
+    /// <summary>
+    /// On the loop, after a hand-off or a ring send's <paramref name="ringResult"/>: sends until the flush is over or the
+    /// kernel is full again (then waits once more).
+    /// </summary>
+    private void SendWhileRoom(int ringResult = NoRingResult)
     {
         var version = _flush.Version;
         try
         {
+            if (ringResult != NoRingResult && TakeRingResult(ringResult))
+            {
+                return;
+            }
             if (SendOn())
             {
                 WaitForRoom();
@@ -270,13 +279,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         {
             return -1;
         }
-        for (var i = _head; i < _count && count < LinuxSend.MaxVectors && _segments[i].Block is not null; i++)
-        {
-            ref var segment = ref _segments[i];
-            vectors[count].Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(segment.Memory.Span)) + segment.Start;
-            vectors[count].Length = (nuint)(segment.End - segment.Start);
-            count++;
-        }
+        count = FillVectors(vectors);
         return (int)_socket.SafeHandle.DangerousGetHandle();
     }
 
@@ -298,34 +301,27 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     internal void OnRingSent(int result)
     {
         ReleaseRingSend();
-        var version = _flush.Version;
-        try
+        SendWhileRoom(result);
+    }
+
+    /// <summary>Takes a ring send's result; true when that ended the flush (everything went out).</summary>
+    private bool TakeRingResult(int result)
+    {
+        if (result >= 0)
         {
-            if (result >= 0)
+            Consume(result);
+            if (_head == _count && !_failed)
             {
-                Consume(result);
-                if (_head == _count && !_failed)
-                {
-                    _unsentFlushed = false;
-                    CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
-                    return;
-                }
-            }
-            else if (result != -11) // -EAGAIN: the kernel is full (wait for room); anything else: the socket failed
-            {
-                _failed = true;
-            }
-            if (SendOn())
-            {
-                WaitForRoom();
+                _unsentFlushed = false;
+                CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
+                return true;
             }
         }
-        catch (Exception) when (_flush.Version == version && _flush.GetStatus(version) == ValueTaskSourceStatus.Pending)
+        else if (result != -EAgain)
         {
-            _failed = true;
-            Interlocked.Exchange(ref _room, RoomNone);
-            CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));
+            _failed = true; // -EAGAIN: the kernel is full (send on, then wait for room); anything else: the socket failed
         }
+        return false;
     }
 
     public override void CancelPendingFlush() => _cancelFlush = true;
@@ -397,19 +393,25 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         if (LinuxSend.IsSupported && _segments[_head].Block is not null)
         {
             var vectors = stackalloc LinuxSend.IoVector[LinuxSend.MaxVectors];
-            var count = 0;
-            for (var i = _head; i < _count && count < LinuxSend.MaxVectors && _segments[i].Block is not null; i++)
-            {
-                ref var segment = ref _segments[i];
-                // Blocks live on the pinned object heap: their address does not move.
-                vectors[count].Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(segment.Memory.Span)) + segment.Start;
-                vectors[count].Length = (nuint)(segment.End - segment.Start);
-                count++;
-            }
-            return LinuxSend.Send(_socket.SafeHandle, vectors, count, out error);
+            return LinuxSend.Send(_socket.SafeHandle, vectors, FillVectors(vectors), out error);
         }
         ref var head = ref _segments[_head];
         return _socket.Send(head.Memory.Span[head.Start..head.End], SocketFlags.None, out error);
+    }
+
+    /// <summary>The consecutive blocks from the head (at most <see cref="LinuxSend.MaxVectors"/>) as vectors; how many.</summary>
+    private unsafe int FillVectors(LinuxSend.IoVector* vectors)
+    {
+        var count = 0;
+        for (var i = _head; i < _count && count < LinuxSend.MaxVectors && _segments[i].Block is not null; i++)
+        {
+            ref var segment = ref _segments[i];
+            // Blocks live on the pinned object heap: their address does not move.
+            vectors[count].Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(segment.Memory.Span)) + segment.Start;
+            vectors[count].Length = (nuint)(segment.End - segment.Start);
+            count++;
+        }
+        return count;
     }
 
     /// <summary>Marks <paramref name="sent"/> bytes from the head as gone, giving back the segments sent whole.</summary>
