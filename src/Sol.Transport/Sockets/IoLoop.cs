@@ -116,8 +116,8 @@ internal sealed unsafe class IoLoop
     /// <summary>The loop whose thread this is, if any.</summary>
     public static IoLoop? Current => t_current;
 
-    /// <summary>Loops that have an <see cref="IoRing"/> (starts the loops).</summary>
-    public static int Rings => s_loops.Value.Count(loop => loop._ring is not null);
+    /// <summary>Loops that have an <see cref="IoRing"/> in use (starts the loops).</summary>
+    public static int Rings => s_loops.Value.Count(loop => loop._ring is { Broken: false });
 
     /// <summary>Sends the loops' rings handed to the kernel so far (tests, diagnostics).</summary>
     public static long RingSends => s_loops.Value.Sum(loop => loop._ring?.Sent ?? 0);

@@ -76,9 +76,10 @@ internal sealed unsafe partial class IoRing : IDisposable
     private long _wouldBlock;
     private bool _closed;
 
-    private IoRing(int capacity, Action<Exception>? faults, int fd, (nint, nuint)[] mappings, byte* sq, byte* sqOff, byte* cq, byte* cqOff, byte* sqes)
+    private IoRing(int capacity, Action<Exception>? faults, bool singleIssuer, int fd, (nint, nuint)[] mappings, byte* sq, byte* sqOff, byte* cq, byte* cqOff, byte* sqes)
     {
         Capacity = capacity;
+        SingleIssuer = singleIssuer;
         _faults = faults;
         _fd = fd;
         _mappings = mappings;
@@ -114,6 +115,9 @@ internal sealed unsafe partial class IoRing : IDisposable
 
     /// <summary>Sends one batch holds at most.</summary>
     public int Capacity { get; }
+
+    /// <summary>Made with <c>IORING_SETUP_SINGLE_ISSUER</c> (Linux 6.0+): the kernel refuses submissions from other threads.</summary>
+    public bool SingleIssuer { get; }
 
     /// <summary>Sends waiting for <see cref="Submit"/>.</summary>
     public int Pending => _filled;
@@ -194,7 +198,7 @@ internal sealed unsafe partial class IoRing : IDisposable
         {
             array[i] = i;
         }
-        return new IoRing(capacity, faults, fd, mappings, sq, sqOff, cq, cqOff, (byte*)mappings[^1].Item1);
+        return new IoRing(capacity, faults, flags == SetupSingleIssuer, fd, mappings, sq, sqOff, cq, cqOff, (byte*)mappings[^1].Item1);
     }
 
     /// <summary>Asks the kernel whether it knows <c>IORING_OP_SENDMSG</c> (<c>IORING_REGISTER_PROBE</c>, 5.6+).</summary>
@@ -287,10 +291,14 @@ internal sealed unsafe partial class IoRing : IDisposable
             tail++;
             submitted++;
         }
+        // Two passes: first every completion of the batch is collected and every descriptor let go, then the senders
+        // are handed their results — so no continuation runs (and none can tear down a socket of the batch, which
+        // would wait for its descriptor) while the kernel still holds a send of this batch.
+        var reaped = 0;
+        IOException? failure = null;
         if (submitted > 0)
         {
             Volatile.Write(ref *_sqTail, tail); // a release: the kernel sees the entries before the tail
-            var reaped = 0;
             var toSubmit = submitted;
             while (reaped < submitted)
             {
@@ -302,54 +310,59 @@ internal sealed unsafe partial class IoRing : IDisposable
                     var errno = Marshal.GetLastPInvokeError();
                     if (errno is EIntr or EAgain or EBusy)
                     {
-                        reaped += Reap(); // interrupted, or short of memory or completion room: take what is there, go on
+                        reaped = Collect(reaped); // interrupted, or short of memory or completion room: go on
                         continue;
                     }
+                    // A failed call consumed none of its entries (a call that took some returns how many), so what
+                    // has no completion now never reached the kernel: those flushes send with sendmsg instead.
+                    reaped = Collect(reaped);
                     Broken = true;
-                    HandOut(count, -errno); // the rest end as if their sockets had failed
-                    throw new IOException($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(errno)}; this loop sends with sendmsg from now on");
+                    failure = new IOException($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(errno)}; this loop sends with sendmsg from now on");
+                    break;
                 }
                 toSubmit -= (int)result;
-                reaped += Reap();
+                reaped = Collect(reaped);
             }
         }
-        HandOut(count, -EBadF); // those whose sockets were gone before the batch went out
-    }
-
-    /// <summary>
-    /// Takes every completion there is, in two passes: first the kernel's queue is emptied and every descriptor let go,
-    /// then the senders are handed their results — so a continuation that throws, or one that tears down another socket
-    /// of the batch, cannot leave a completion unread or a descriptor held.
-    /// </summary>
-    private int Reap()
-    {
-        var head = *_cqHead;
-        var tail = Volatile.Read(ref *_cqTail); // an acquire: the entries before the tail are written
-        var reaped = 0;
-        while (head != tail)
+        for (var i = 0; i < count; i++)
         {
-            var cqe = _cqes + ((head & _cqMask) * CqeSize);
-            var index = (int)*(ulong*)cqe;
-            var result = *(int*)(cqe + 8);
-            head++;
-            _reapedIndex[reaped] = index;
-            _reapedResult[reaped] = result;
-            reaped++;
-            _submitting[index]!.ReleaseRingSend();
+            _submitting[i]?.ReleaseRingSend(); // none is in the kernel any more (or ever was: torn down, or refused)
         }
-        Volatile.Write(ref *_cqHead, head); // a release: the kernel may reuse the entries
-        _sent += reaped;
         for (var i = 0; i < reaped; i++)
         {
             var index = _reapedIndex[i];
             var sender = _submitting[index]!;
             _submitting[index] = null;
-            if (_reapedResult[i] == -EAgain)
+            Deliver(sender, _reapedResult[i]);
+        }
+        // Those whose sockets were gone before the batch went out, and after a failed call those it never sent.
+        HandOut(count, failure is null ? -EBadF : -EAgain);
+        if (failure is not null)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>Collects every completion there is (results by sender index, from <paramref name="reaped"/> on); the count so far.</summary>
+    private int Collect(int reaped)
+    {
+        var head = *_cqHead;
+        var tail = Volatile.Read(ref *_cqTail); // an acquire: the entries before the tail are written
+        while (head != tail)
+        {
+            var cqe = _cqes + ((head & _cqMask) * CqeSize);
+            var result = *(int*)(cqe + 8);
+            _reapedIndex[reaped] = (int)*(ulong*)cqe;
+            _reapedResult[reaped] = result;
+            reaped++;
+            _sent++;
+            if (result == -EAgain)
             {
                 _wouldBlock++;
             }
-            Deliver(sender, _reapedResult[i]);
+            head++;
         }
+        Volatile.Write(ref *_cqHead, head); // a release: the kernel may reuse the entries
         return reaped;
     }
 
@@ -366,20 +379,27 @@ internal sealed unsafe partial class IoRing : IDisposable
         }
     }
 
+    /// <summary>
+    /// What a sender is told for a completion's <paramref name="result"/>: -EINVAL and -EOPNOTSUPP mean the kernel refused
+    /// the operation itself (a partial io_uring: <paramref name="refused"/>; the ring is not used again), so the flush
+    /// tries sendmsg, which fails the socket only if the send itself is at fault; -EINTR is retried the same way (as
+    /// sendmsg's own loop would); anything else as it is.
+    /// </summary>
+    internal static int ForSender(int result, out bool refused)
+    {
+        refused = result is -EInval or -EOpNotSupp;
+        return refused || result == -EIntr ? -EAgain : result;
+    }
+
     private void Deliver(SocketSender sender, int result)
     {
-        switch (result)
+        var told = ForSender(result, out var refused);
+        if (refused && !Broken)
         {
-            case -EInval or -EOpNotSupp:
-                // The kernel refused the operation itself (a partial io_uring): stop using the ring, and let the flush
-                // try sendmsg, which fails the socket only if the send itself is at fault.
-                Broken = true;
-                result = -EAgain;
-                break;
-            case -EIntr:
-                result = -EAgain; // sendmsg would have been retried: so is this, directly
-                break;
+            Broken = true;
+            _faults?.Invoke(new IOException($"the kernel refused an io_uring send (errno {-result}); this loop sends with sendmsg from now on"));
         }
+        result = told;
         t_completing = true;
         try
         {

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Runtime.InteropServices;
 using Sol.Transport.Sockets;
 
 namespace Sol.Transport.Tests.Connection;
@@ -215,6 +216,118 @@ public sealed class IoRingSendTests
         Assert.True(handler.PostedFromALoop);
     }
 
+    [SkippableFact]
+    public void WhereTheKernelMakesRingsTryCreateMakesOne()
+    {
+        // If the probe for IORING_OP_SENDMSG answered wrongly, TryCreate would return null and every other test here
+        // would skip: this one fails instead wherever io_uring_setup itself works on a kernel that has SENDMSG (5.6+).
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.OSVersion.Version >= new Version(5, 6), "needs Linux 5.6 or later");
+        var parameters = new byte[120];
+        var fd = (int)Syscall(425, 8, parameters, 0, 0, 0, 0);
+        Skip.If(fd < 0, "io_uring_setup is refused here (seccomp or kernel.io_uring_disabled)");
+        Close(fd);
+        using var ring = IoRing.TryCreate(capacity: 4);
+        Assert.NotNull(ring);
+    }
+
+    [SkippableFact]
+    public async Task AContinuationThatTearsDownAnotherSocketOfTheBatchDoesNotWaitForIt()
+    {
+        // A flush's continuation disposes a socket whose send is in the same batch. Every descriptor of the batch must
+        // be let go before any continuation runs, or Dispose waits forever for the ring's reference on the loop's thread.
+        await Task.Run(() =>
+        {
+            using var ring = RingScope.Create(capacity: 4);
+            using var a = Pair.Connect();
+            using var b = Pair.Connect();
+            Write(a.Sender, 0, 100);
+            Write(b.Sender, 0, 100);
+            var first = a.Sender.FlushAsync();
+            var second = b.Sender.FlushAsync();
+            first.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => b.Server.Dispose());
+
+            ring.Ring.Submit();
+
+            Assert.True(second.IsCompleted);
+            a.ReadAndCheck(0, 100);
+        }).WaitAsync(s_deadline);
+    }
+
+    [SkippableFact]
+    public void AFailedEnterHandsEveryFlushToSendmsgAndTheRingIsNotUsedAgain()
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        Skip.IfNot(ring.Ring.SingleIssuer, "the kernel has no IORING_SETUP_SINGLE_ISSUER (Linux 6.0+) to make io_uring_enter fail");
+        using var a = Pair.Connect();
+        using var b = Pair.Connect();
+        using var c = Pair.Connect();
+        Write(a.Sender, 0, 100);
+        Write(b.Sender, 0, 100);
+        Write(c.Sender, 0, 100);
+        var first = a.Sender.FlushAsync();
+        var second = b.Sender.FlushAsync();
+        var third = c.Sender.FlushAsync();
+        first.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => c.Server.Dispose());
+
+        // Entered from another thread than the one that made it, a single-issuer ring fails (-EEXIST): nothing of the
+        // batch reached the kernel, so each flush sends with sendmsg instead, and the ring is not entered again.
+        var maker = Environment.CurrentManagedThreadId;
+        Exception? failure = null;
+        var other = new Thread(() => failure = Record.Exception(ring.Ring.Submit));
+        other.Start();
+        Assert.True(other.Join(s_deadline), "Submit did not return");
+        Assert.NotEqual(maker, other.ManagedThreadId);
+
+        Assert.IsType<IOException>(failure);
+        Assert.True(ring.Ring.Broken);
+        Assert.Equal(0, ring.Ring.Sent);
+        Assert.False(first.Result.IsCompleted);
+        Assert.False(second.Result.IsCompleted);
+        Assert.True(third.IsCompleted); // its socket went in the first one's continuation
+        a.ReadAndCheck(0, 100);
+        b.ReadAndCheck(0, 100);
+        Write(a.Sender, 100, 50);
+        Assert.True(a.Sender.FlushAsync().IsCompleted); // TryQueue refuses now: it sends at once
+        Assert.Equal(0, ring.Ring.Pending);
+        a.ReadAndCheck(100, 50);
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ARingFlushThatSentEverythingIsCanceledOnlyByCancelPendingFlushAsADirectOneIs(bool cancelPendingFlush)
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        using var pair = Pair.Connect();
+        using var canceled = new CancellationTokenSource();
+        canceled.Cancel();
+        Write(pair.Sender, 0, 100);
+        var flush = pair.Sender.FlushAsync(canceled.Token); // the token is only looked at between sends, as for sendmsg
+        if (cancelPendingFlush)
+        {
+            pair.Sender.CancelPendingFlush();
+        }
+
+        ring.Ring.Submit();
+
+        Assert.Equal(cancelPendingFlush, flush.Result.IsCanceled);
+        pair.ReadAndCheck(0, 100);
+    }
+
+    [Theory]
+    [InlineData(100, 100, false)]
+    [InlineData(0, 0, false)]
+    [InlineData(-11, -11, false)]  // -EAGAIN: the kernel is full
+    [InlineData(-104, -104, false)] // -ECONNRESET: the socket failed
+    [InlineData(-4, -11, false)]   // -EINTR: tried again with sendmsg
+    [InlineData(-22, -11, true)]   // -EINVAL: the operation refused; sendmsg instead, ring not used again
+    [InlineData(-95, -11, true)]   // -EOPNOTSUPP: the same
+    public void ACompletionsResultIsToldToTheSenderAsSendmsgWouldHaveIt(int result, int told, bool refused)
+    {
+        Assert.Equal(told, IoRing.ForSender(result, out var wasRefused));
+        Assert.Equal(refused, wasRefused);
+    }
+
     [Fact]
     public void AFlushWithNoRingOnItsThreadSendsAtOnce()
     {
@@ -224,6 +337,14 @@ public sealed class IoRingSendTests
         Assert.True(pair.Sender.FlushAsync().IsCompleted);
         pair.ReadAndCheck(0, 100);
     }
+
+#pragma warning disable SYSLIB1054 // the test project has no unsafe code for LibraryImport; a byte[] marshals pinned here
+    [DllImport("libc", EntryPoint = "syscall")]
+    private static extern nint Syscall(nint number, nint a1, [In, Out] byte[] a2, nint a3, nint a4, nint a5, nint a6);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int fd);
+#pragma warning restore SYSLIB1054
 
     private static void Write(PipeWriter output, long position, int count)
     {
