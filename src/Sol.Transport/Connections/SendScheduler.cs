@@ -9,7 +9,8 @@ namespace Sol.Transport.Connections;
 /// </summary>
 /// <remarks>
 /// <para>One drainer runs while there is anything to write; it calls in a helper (up to one drainer per core or I/O
-/// loop) only when more than <see cref="HelpBacklog"/> writers are waiting, so a small broadcast at a tick rate wakes
+/// loop) only when more than <see cref="HelpBacklog"/> writers are waiting (<see cref="LoopHelpBacklog"/> on the I/O
+/// loops), so a small broadcast at a tick rate wakes
 /// one thread, not one per core, while a large one is written by several cores at once.</para>
 /// <para>A writer never blocks (a flush that would wait continues through its own callback, outside this queue), so
 /// one connection cannot hold a drainer. A drainer gives its thread back after a budget of writers (<see cref="Budget"/>,
@@ -33,11 +34,21 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// <summary>Writers waiting beyond which a running drainer calls in another one.</summary>
     internal const int HelpBacklog = 64;
 
-    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere, LoopBudget, resumesWaitedWriters: true));
+    /// <summary>
+    /// The same on the I/O loops, whose sends go out in io_uring batches: one loop writes about a thousand connections'
+    /// sends in 5 ms, and a helper on another loop cost more than it saved. Without helpers up to this many,
+    /// 2,000 clients × 200 B cost 14–18 % less CPU per message and 256 clients @ 20 Hz 25 % less (three alternations,
+    /// bench/results/transport-fanout-profile.md); past it (tens of thousands of clients) a tick's sends are still spread
+    /// over the cores.
+    /// </summary>
+    internal const int LoopHelpBacklog = 4096;
+
+    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere, LoopBudget, resumesWaitedWriters: true, LoopHelpBacklog));
 
     private readonly ConcurrentQueue<IScheduledWriter> _ready = new();
     private readonly int _maxDrainers;
     private readonly int _budget;
+    private readonly int _helpBacklog;
     private readonly Action<IThreadPoolWorkItem> _queueWorkItem;
     private readonly Action<IThreadPoolWorkItem> _queueHelper;
     private int _drainers;
@@ -47,9 +58,12 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// <param name="queueHelper">Where a helper goes to run (another thread than the caller's); <paramref name="queueWorkItem"/> by default.</param>
     /// <param name="budget">Writers a drainer runs before it queues itself again.</param>
     /// <param name="resumesWaitedWriters">See <see cref="ResumesWaitedWriters"/>.</param>
+    /// <param name="helpBacklog">Writers waiting beyond which a running drainer calls in another one.</param>
     public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null,
-        int budget = Budget, bool resumesWaitedWriters = false)
+        int budget = Budget, bool resumesWaitedWriters = false, int helpBacklog = HelpBacklog)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(helpBacklog, 0);
+        _helpBacklog = helpBacklog;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDrainers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         _maxDrainers = maxDrainers;
@@ -95,7 +109,7 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     {
         while (true)
         {
-            if (_ready.Count > HelpBacklog && TryTakeSlot())
+            if (_ready.Count > _helpBacklog && TryTakeSlot())
             {
                 _queueHelper(this);
             }

@@ -83,6 +83,24 @@ public sealed class SendSchedulerTests
     }
 
     [Theory]
+    [InlineData(3, 0)]
+    [InlineData(4, 1)]
+    public void AHelpBacklogOfItsOwnDecidesWhenAHelperComes(int writers, int helpers)
+    {
+        // The I/O loops' scheduler waits for a far longer backlog (LoopHelpBacklog) than the thread pool's.
+        var queued = new Queue<IThreadPoolWorkItem>();
+        var helped = new Queue<IThreadPoolWorkItem>();
+        var scheduler = new SendScheduler(2, queued.Enqueue, helped.Enqueue, helpBacklog: 3);
+        for (var i = 0; i < writers; i++)
+        {
+            scheduler.Schedule(new Writer(() => { }));
+        }
+        queued.Dequeue().Execute();
+        Assert.Equal(helpers, helped.Count);
+        Assert.True(SendScheduler.LoopHelpBacklog > SendScheduler.HelpBacklog);
+    }
+
+    [Theory]
     [InlineData(2, 1)]
     [InlineData(1, 0)]
     public void ABacklogOverTheLimitCallsInOneHelperElsewhereWhenASlotIsFree(int maxDrainers, int helpers)
