@@ -15,7 +15,9 @@ internal interface IIoLoopSocket
 /// One I/O thread of the raw socket kind (Linux): an epoll instance watching its sockets for input, edge-triggered, and
 /// a queue of work posted to it. The thread reads a readable socket itself and runs what comes after inline — the
 /// connection's read loop and, when that broadcasts, the send scheduler's drainer — so a message in and the sends it
-/// causes cost one wake-up of one thread.
+/// causes cost one wake-up of one thread. Where the kernel allows it the loop has an <see cref="IoRing"/>: the flushes
+/// made during a phase of its turn (the sockets' events, the posted items) go to the kernel together at the phase's end,
+/// in one system call.
 /// </summary>
 /// <remarks>
 /// <para>Why not the runtime's engine: it reads on its epoll thread and hands every completion to the thread pool,
