@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# End to end on loopback, one run, five servers: Sol.Transport on its raw sockets (the default), on Pipelines sockets
-# and on Kestrel sockets, a minimal ASP.NET Core `UseWebSockets` app doing the same, and a reference that is not a product ("direct":
+# End to end on loopback, one run, six servers: Sol.Transport on its raw sockets (the default), the same with one
+# sendmsg per flush instead of io_uring batches ("raw-sendmsg"), on Pipelines sockets and on Kestrel sockets, a minimal
+# ASP.NET Core `UseWebSockets` app doing the same, and a reference that is not a product ("direct":
 # plain sockets, each message framed once and sent with blocking Socket.Send to every receiver on the thread that read
 # it; no queue, no backpressure), which shows about the least CPU per message when every message is its own send
 # (at 20 Hz; flat out the other servers write several queued messages per send and it is no ceiling)
 # (bench/Sol.Bench/Transport/). Echo (100 connections, 20 B, flat out), broadcast fan-out (16 / 256 / 2,000 clients x
 # 200 B / 2 KiB, at 20 Hz and flat out) and memory per idle connection (10,000 idle connections; not for the
 # reference). Each server runs in a child process whose CPU time is read around every measured window; the clients
-# are raw sockets in the harness process. `--servers raw,pipelines,kestrel,aspnet` leaves the reference out.
+# are raw sockets in the harness process. `--servers raw,pipelines,kestrel,aspnet` leaves the reference and raw-sendmsg out.
 # Usage: bench/transport-e2e.sh [--quick] [harness options, see bench/Sol.Bench/Transport/EndToEndOptions.cs]
-# Writes bench/results/transport-e2e.md (or $OUT) with the command, machine facts and the tables. About 5-6 minutes;
+# Writes bench/results/transport-e2e.md (or $OUT) with the command, machine facts and the tables. About 6-7 minutes;
 # --quick is a smoke run of about 30 s (and writes $OUT only when set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
