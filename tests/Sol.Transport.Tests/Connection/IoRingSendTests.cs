@@ -10,9 +10,10 @@ namespace Sol.Transport.Tests.Connection;
 
 /// <summary>
 /// <see cref="SocketSender"/> with batched sends: a flush made on a thread with an <see cref="IoRing"/> joins the ring's
-/// batch and completes when <see cref="IoRing.Submit"/> hands out the results. Each test drives its own ring by hand on
-/// one thread (a ring takes submissions only from the thread that made it), with no I/O loop: <see cref="SocketSender.OnWritable"/>
-/// stands in for the loop's <c>EPOLLOUT</c>. The loops' own rings are covered by every raw-kind socket test.
+/// batch and completes when <see cref="IoRing.Submit"/> hands out the results. Most tests drive their own ring by hand on
+/// one thread (a ring takes submissions only from the thread that made it; one test enters it from another thread on
+/// purpose, to make the call fail), with no I/O loop: <see cref="SocketSender.OnWritable"/> stands in for the loop's
+/// <c>EPOLLOUT</c>. The loops' own rings are covered by one test over a real server here and by every raw-kind socket test.
 /// </summary>
 public sealed class IoRingSendTests
 {
