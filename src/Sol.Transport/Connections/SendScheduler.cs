@@ -62,10 +62,10 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null,
         int budget = Budget, bool resumesWaitedWriters = false, int helpBacklog = HelpBacklog)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(helpBacklog, 0);
-        _helpBacklog = helpBacklog;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDrainers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(helpBacklog, 0);
+        _helpBacklog = helpBacklog;
         _maxDrainers = maxDrainers;
         _budget = budget;
         ResumesWaitedWriters = resumesWaitedWriters;

@@ -35,10 +35,11 @@ namespace Sol.Transport.Sockets;
 internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 {
     private const int Flushing = 1;
-    private const int EAgain = 11;
-    private const int NoRingResult = int.MinValue;
     private const int Completed = 2;
     private const int CompletedWithError = 4;
+
+    private const int EAgain = 11;
+    private const int NoRingResult = int.MinValue; // SendWhileRoom after a hand-off, not after a ring send
 
     // The loop's hand-off (loop mode): only the loop thread calls OnWritable; a flusher that finds the kernel full sets
     // Waiting and stops sending, and OnWritable sends only after taking Waiting back, so one thread sends at a time.
