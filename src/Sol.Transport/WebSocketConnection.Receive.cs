@@ -151,12 +151,37 @@ public sealed partial class WebSocketConnection : IFrameSink
                 await _output.CompleteAsync().ConfigureAwait(false);
             }
             // Else the writer is still inside a write or flush even after the abort (logged by WaitForWriterAsync):
-            // completing the output under it would race with it; the torn-down transport is released below anyway.
+            // completing the output under it would race with it, and so would releasing the transport (which gives the
+            // output's memory back): that waits for the writer to stop, below.
         }
         await input.CompleteAsync().ConfigureAwait(false);
-        await _transport.DisposeAsync().ConfigureAwait(false);
+        if (_sendDone.Task.IsCompleted)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            _ = DisposeTransportWhenWriterStopsAsync();
+        }
         ReleaseQueued();
         _reader.Release();
+    }
+
+    /// <summary>
+    /// The writer did not stop even after the abort (the socket is torn down already): the transport, and with it the
+    /// output's memory, is released once the writer has stopped, never under it.
+    /// </summary>
+    private async Task DisposeTransportWhenWriterStopsAsync()
+    {
+        try
+        {
+            await _sendDone.Task.ConfigureAwait(false);
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogDebug(e, "Connection {Id}: releasing the transport after the writer stopped failed", Id);
+        }
     }
 
     private async Task<bool> WaitForWriterAsync()

@@ -47,6 +47,13 @@ internal sealed unsafe partial class IoRing : IDisposable
     private const int MessageHeaderSize = 56;
     private const int SlotSize = MessageHeaderSize + (LinuxSend.MaxVectors * 16);
 
+    /// <summary>
+    /// What a sender is told when the ring did not send its flush (the ring is broken, the kernel refused the operation,
+    /// or the call was interrupted): it sends by itself, as a direct flush would. Unlike -EAGAIN, which means the kernel
+    /// tried and its buffer was full, so the flush waits for room.
+    /// </summary>
+    internal const int NotSent = int.MinValue + 1;
+
     [ThreadStatic]
     private static IoRing? t_current;
 
@@ -259,8 +266,8 @@ internal sealed unsafe partial class IoRing : IDisposable
         _filled = 0;
         if (Broken)
         {
-            // Never enter a broken ring again: each queued flush sends on by itself, as after a full kernel.
-            HandOut(count, -EAgain);
+            // Never enter a broken ring again: each queued flush sends by itself.
+            HandOut(count, NotSent);
             return;
         }
         var slots = _slots + (_fillingHalf * Capacity * SlotSize);
@@ -336,7 +343,7 @@ internal sealed unsafe partial class IoRing : IDisposable
             Deliver(sender, _reapedResult[i]);
         }
         // Those whose sockets were gone before the batch went out, and after a failed call those it never sent.
-        HandOut(count, failure is null ? -EBadF : -EAgain);
+        HandOut(count, failure is null ? -EBadF : NotSent);
         if (failure is not null)
         {
             throw failure;
@@ -382,13 +389,13 @@ internal sealed unsafe partial class IoRing : IDisposable
     /// <summary>
     /// What a sender is told for a completion's <paramref name="result"/>: -EINVAL and -EOPNOTSUPP mean the kernel refused
     /// the operation itself (a partial io_uring: <paramref name="refused"/>; the ring is not used again), so the flush
-    /// tries sendmsg, which fails the socket only if the send itself is at fault; -EINTR is retried the same way (as
-    /// sendmsg's own loop would); anything else as it is.
+    /// sends with sendmsg (<see cref="NotSent"/>), which fails the socket only if the send itself is at fault; -EINTR
+    /// is retried the same way (as sendmsg's own loop would); anything else as it is.
     /// </summary>
     internal static int ForSender(int result, out bool refused)
     {
         refused = result is -EInval or -EOpNotSupp;
-        return refused || result == -EIntr ? -EAgain : result;
+        return refused || result == -EIntr ? NotSent : result;
     }
 
     private void Deliver(SocketSender sender, int result)

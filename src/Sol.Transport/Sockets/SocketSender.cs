@@ -242,11 +242,10 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         var version = _flush.Version;
         try
         {
-            if (ringResult != NoRingResult && TakeRingResult(ringResult))
-            {
-                return;
-            }
-            if (SendOn())
+            var waits = ringResult is NoRingResult or IoRing.NotSent
+                ? SendOn()
+                : !TakeRingResult(ringResult) && StillWaiting(); // the kernel said it is full: wait, no send more first
+            if (waits)
             {
                 WaitForRoom();
             }
@@ -295,9 +294,11 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     }
 
     /// <summary>
-    /// The ring's send ended with <paramref name="result"/> (bytes, or -errno; after <see cref="ReleaseRingSend"/>): the
-    /// flush completes when everything went out (as a flush that sent at once would), else goes on as after a wait
-    /// (-EAGAIN or a short send: sends on directly, then waits for room; any other error: the socket failed).
+    /// The ring's send ended with <paramref name="result"/> (bytes, or -errno, or <see cref="IoRing.NotSent"/>; after
+    /// <see cref="ReleaseRingSend"/>): the flush completes when everything went out (as a flush that sent at once would).
+    /// A short send sends on directly; -EAGAIN, or the kernel full again after that, waits for room (the kernel marked
+    /// the socket, so room comes as an edge); <see cref="IoRing.NotSent"/> sends as a direct flush does; any other error
+    /// means the socket failed.
     /// </summary>
     internal void OnRingSent(int result)
     {
@@ -305,13 +306,17 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         SendWhileRoom(result);
     }
 
-    /// <summary>Takes a ring send's result; true when that ended the flush (everything went out).</summary>
+    /// <summary>
+    /// Takes a ring send's result; true when that ended the flush (everything went out). The ring's send is the flush's
+    /// first, as <see cref="TrySendNow"/> is a direct flush's, so what it left (a short send, or blocks past its
+    /// vectors) goes out now, before any cancellation is looked at: a flush the kernel takes whole is never canceled.
+    /// </summary>
     private bool TakeRingResult(int result)
     {
         if (result >= 0)
         {
             Consume(result);
-            if (_head == _count && !_failed)
+            if (!_failed && TrySendNow())
             {
                 _unsentFlushed = false;
                 CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
@@ -519,6 +524,15 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             CompleteFlush(new FlushResult(isCanceled: ConsumeCancel(), isCompleted: false));
             return false;
         }
+        return StillWaiting();
+    }
+
+    /// <summary>
+    /// The kernel is full, the socket failed or a cancellation came: completes the flush (as completed, or as canceled
+    /// between sends) unless it should wait for room (true).
+    /// </summary>
+    private bool StillWaiting()
+    {
         if (_failed)
         {
             CompleteFlush(new FlushResult(isCanceled: false, isCompleted: true));

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Sol.Testing;
 using Sol.Transport.Connections;
 using Sol.Transport.Tests.Support;
 
@@ -134,6 +135,29 @@ public sealed class SendBatchTests
         RunAll(drainers);
         connection.Close(WebSocketCloseStatus.NormalClosure);
         RunAll(drainers);
+    }
+
+    [Fact]
+    public async Task AWriterThatHasNotStoppedWhenTheConnectionEndsKeepsTheTransportUntilItStops()
+    {
+        // The writer is scheduled but its drainer does not run (a stalled scheduler): the connection gives up waiting
+        // for it, aborts, and ends; releasing the transport would give the output's memory back under a writer that may
+        // still write into it, so that waits until the writer stops.
+        var pool = new CountingArrayPool();
+        var drainers = new Queue<IThreadPoolWorkItem>();
+        var transport = new PipeTransport(scheduler: new SendScheduler(maxDrainers: 1, drainers.Enqueue));
+        var (connection, run) = SendQueueTests.Open(transport, pool, out _, closeTimeout: TimeSpan.FromMilliseconds(50));
+        connection.Send([1, 2, 3]);
+        Assert.Single(drainers);
+
+        await transport.ClientOutput.CompleteAsync(); // the peer goes away
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(transport.Aborted);
+        Assert.Equal(0, transport.Disposals);
+        RunAll(drainers); // the writer runs at last, finds itself stopped, and writes nothing
+        await Eventually.TrueAsync(() => transport.Disposals == 1, TimeSpan.FromSeconds(10), "the transport released after the writer stopped");
+        pool.AssertNoLeaks();
     }
 
     /// <summary>A connection whose drainers are queued here instead of running: the test runs them when it says.</summary>

@@ -170,9 +170,10 @@ public sealed class SendQueueTests
         pool.AssertNoLeaks();
     }
 
-    internal static (WebSocketConnection Connection, Task Run) Open(PipeTransport transport, ArrayPool<byte> pool, out RecordingHandler handler, int maxQueuedBytes = 1 << 20)
+    internal static (WebSocketConnection Connection, Task Run) Open(PipeTransport transport, ArrayPool<byte> pool, out RecordingHandler handler,
+        int maxQueuedBytes = 1 << 20, TimeSpan? closeTimeout = null)
     {
-        var options = new WebSocketServerOptions { MaxQueuedBytes = maxQueuedBytes, BufferPool = pool, CloseTimeout = TimeSpan.FromSeconds(5) };
+        var options = new WebSocketServerOptions { MaxQueuedBytes = maxQueuedBytes, BufferPool = pool, CloseTimeout = closeTimeout ?? TimeSpan.FromSeconds(5) };
         var connection = new WebSocketConnection(transport, null, null, options, pool, NullLogger.Instance);
         handler = new RecordingHandler { Echo = false };
         return (connection, connection.RunAsync(handler));

@@ -48,7 +48,16 @@ internal sealed class PipeTransport : TransportConnection
         _toClient.Reader.Complete();
     }
 
-    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>How often the connection released this transport.</summary>
+    public int Disposals => Volatile.Read(ref _disposals);
+
+    private int _disposals;
+
+    public override ValueTask DisposeAsync()
+    {
+        Interlocked.Increment(ref _disposals);
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>The server's output as it is, counting flushes.</summary>
     private sealed class CountingWriter(PipeWriter inner) : PipeWriter
