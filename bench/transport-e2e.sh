@@ -41,7 +41,7 @@ dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with 
 {
     echo "# End to end: Sol.Transport vs ASP.NET Core WebSockets"
     echo
-    echo "How to run: \`bench/transport-e2e.sh\` (about 5-6 minutes; \`--quick\` is a smoke run of about 30 s; other options"
+    echo "How to run: \`bench/transport-e2e.sh\` (about 6-7 minutes; \`--quick\` is a smoke run of about 30 s; other options"
     echo "in \`bench/Sol.Bench/Transport/EndToEndOptions.cs\`). Same as \`dotnet run -c Release --project bench/Sol.Bench --"
     echo "transport-e2e [options]\`. Each server runs in its own child process; its CPU time (Environment.CpuUsage: user + system,"
     echo "all threads) and allocated bytes are read right before and after each measured window. Clients are raw sockets"
