@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using System.Net.WebSockets;
-using Microsoft.Extensions.Logging.Abstractions;
 using Sol.Transport.Connections;
 using Sol.Transport.Tests.Support;
 
@@ -8,8 +7,9 @@ namespace Sol.Transport.Tests.Connection;
 
 /// <summary>
 /// Whole connections fed damaged client bytes (fixed seed): each ends once, with a status a server may end with, after
-/// echoing whatever complete messages came first, and gives every pooled buffer back. Inline pipes and drainers, so a
-/// run is quick and deterministic.
+/// echoing whatever complete messages came first, gives every pooled buffer back, and throws nothing inside (an
+/// exception caught in a connection would also end it with 1011, so the log is checked for one). Inline pipes and
+/// drainers, so a run is quick and deterministic.
 /// </summary>
 public sealed class DamagedInputTests
 {
@@ -22,12 +22,14 @@ public sealed class DamagedInputTests
         var inline = new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
         var options = new WebSocketServerOptions { MaxMessageSize = 1024, BufferPool = pool, CloseTimeout = TimeSpan.FromSeconds(5) };
         var statuses = new HashSet<WebSocketCloseStatus>();
+        var log = new RecordingLoggerFactory();
+        var logger = log.CreateLogger(nameof(DamagedInputTests));
         for (var run = 0; run < 5_000; run++)
         {
             var bytes = Damage.Mutate(valid, random);
             var transport = new PipeTransport(inline, inline, new SendScheduler(maxDrainers: 1, static item => item.Execute()));
             var handler = new RecordingHandler();
-            var connection = new WebSocketConnection(transport, null, null, options, pool, NullLogger.Instance);
+            var connection = new WebSocketConnection(transport, null, null, options, pool, logger);
             var running = connection.RunAsync(handler);
             // The client writes the damaged bytes in random pieces, then hangs up (the server's answers are small: no
             // reader needed).
@@ -55,6 +57,7 @@ public sealed class DamagedInputTests
             transport.ClientInput.Complete();
         }
         pool.AssertNoLeaks();
+        Assert.Empty(log.Entries.Where(e => e.Exception is not null).Select(e => $"{e.Message}: {e.Exception}"));
         Assert.Superset(new HashSet<WebSocketCloseStatus>
         {
             WebSocketCloseStatus.NormalClosure, WebSocketCloseStatus.ProtocolError, WebSocketCloseStatus.InvalidPayloadData,

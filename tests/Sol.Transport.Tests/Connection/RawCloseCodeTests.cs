@@ -90,6 +90,57 @@ public sealed class RawCloseCodeTests
     [InlineData(SocketTransportKind.Pipelines)]
     [InlineData(SocketTransportKind.Kestrel)]
     [InlineData(SocketTransportKind.Raw)]
+    public async Task AHandlerHookThatThrowsEndsOnlyItsConnectionWith500Or1011(SocketTransportKind sockets)
+    {
+        var pool = new CountingArrayPool();
+        var handler = new RecordingHandler
+        {
+            Upgrade = request => request.Query("throw") == "upgrade"
+                ? throw new InvalidOperationException("a bug in OnUpgradeAsync")
+                : UpgradeVerdict.Accept(request.Query("throw")),
+            Open = connection =>
+            {
+                if ((string?)connection.State == "open")
+                {
+                    throw new InvalidOperationException("a bug in OnOpenAsync");
+                }
+            },
+        };
+        await using (var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets, BufferPool = pool }, handler))
+        {
+            using (var refused = await RawClient.ConnectAsync(server.Endpoint))
+            {
+                await refused.WriteAsync(RawClient.Upgrade("/ws?throw=upgrade"));
+                Assert.Equal(500, RawClient.StatusOf(await refused.ReadHeadAsync()));
+                await refused.ReadToEndAsync(); // and the server hangs up
+            }
+            using (var closed = await RawClient.ConnectAsync(server.Endpoint))
+            {
+                await closed.WriteAsync(RawClient.Upgrade("/ws?throw=open"));
+                Assert.Equal(101, RawClient.StatusOf(await closed.ReadHeadAsync()));
+                var frames = ServerFrames.Parse(await closed.ReadToEndAsync()); // the client never answers the close
+                Assert.Equal(0x8, Assert.Single(frames).Opcode);
+                Assert.Equal(1011, ServerFrames.CloseCode(frames[0].Payload));
+            }
+            await Eventually.TrueAsync(() => handler.Closed.Count == 1, TimeSpan.FromSeconds(10), "closed");
+            Assert.Equal(WebSocketCloseStatus.InternalServerError, handler.Closed.Single().Status);
+
+            // The server serves on.
+            using var client = await RawClient.ConnectAsync(server.Endpoint);
+            await client.WriteAsync(RawClient.Upgrade());
+            Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
+            await client.WriteAsync(ClientFrames.Concat(ClientFrames.Binary([7]), ClientFrames.Close(1000)));
+            var echoed = ServerFrames.Parse(await client.ReadToEndAsync());
+            Assert.Equal([7], echoed[0].Payload);
+            Assert.Equal(1000, ServerFrames.CloseCode(echoed[^1].Payload));
+        }
+        pool.AssertNoLeaks();
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
     public async Task AnIdleClientIsPingedThenClosedWithGoingAway(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();

@@ -79,7 +79,34 @@ public sealed class MessageReaderTests
         var message = Assert.Single(sink.Messages);
         Assert.Equal(payload, message.Payload);
         Assert.Equal(WebSocketMessageKind.Binary, message.Kind);
-        Assert.Equal(0, _pool.Outstanding); // no assembly buffer was rented: the pipe's bytes were handed over
+        Assert.Equal(0, _pool.Rents); // no assembly buffer was rented: the pipe's bytes were handed over
+        if (size > 0)
+        {
+            Assert.Same(bytes, Assert.Single(sink.Backing[0])); // unmasked in place: the payload is the input's own memory
+        }
+        reader.Release();
+        _pool.AssertNoLeaks();
+    }
+
+    [Theory]
+    [InlineData(1000, 7)]
+    [InlineData(16_000, 1000)]
+    [InlineData(70_000, 4096)]
+    public void ReadDeliversAWholeMessageWithoutCopyEvenAcrossSegments(int size, int segmentSize)
+    {
+        var payload = ClientFrames.Pattern(size);
+        var bytes = ClientFrames.Binary(payload);
+        var sink = new RecordingSink();
+        var reader = new MessageReader(1 << 20, _pool);
+
+        var outcome = reader.Read(Segments.View(bytes, Enumerable.Repeat(segmentSize, int.MaxValue)), sink, out _, out _, out _);
+
+        Assert.Equal(ReadOutcome.NeedMore, outcome);
+        var message = Assert.Single(sink.Messages);
+        Assert.Equal(payload, message.Payload);
+        Assert.False(message.SingleSegment);
+        Assert.Equal(0, _pool.Rents);
+        Assert.All(sink.Backing[0], array => Assert.Same(bytes, array)); // every segment is the input's own memory
         reader.Release();
         _pool.AssertNoLeaks();
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Sol.Testing;
 using Sol.Transport.Handshake;
 using Sol.Transport.Tests.Support;
 
@@ -115,6 +116,18 @@ public sealed class RequestHeadReaderTests
         Span<byte> accept = stackalloc byte[WebSocketAccept.Length];
         WebSocketAccept.Compute("dGhlIHNhbXBsZSBub25jZQ==", accept);
         Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", Encoding.ASCII.GetString(accept));
+    }
+
+    [Fact]
+    public void AcceptKeyIsComputedWithoutAllocating()
+    {
+        const string Key = "dGhlIHNhbXBsZSBub25jZQ==";
+        var bytes = AllocationBudget.SteadyStateBytes(_ =>
+        {
+            Span<byte> accept = stackalloc byte[WebSocketAccept.Length];
+            WebSocketAccept.Compute(Key, accept);
+        });
+        Assert.Equal(0, bytes);
     }
 
     [Theory]

@@ -207,6 +207,62 @@ public sealed class UpgradeResponseTests
         }
     }
 
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines, 8 * 1024, 101)]
+    [InlineData(SocketTransportKind.Kestrel, 8 * 1024, 101)]
+    [InlineData(SocketTransportKind.Raw, 8 * 1024, 101)]
+    [InlineData(SocketTransportKind.Raw, (8 * 1024) + 1, 431)]
+    public async Task AHeadOfExactlyTheLimitIsAcceptedAndOneByteMoreIsNot(SocketTransportKind sockets, int length, int status)
+    {
+        var handler = new RecordingHandler();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets }, handler);
+        var padding = length - RawClient.Upgrade(extraHeaders: "X-Pad: \r\n").Length;
+        var request = RawClient.Upgrade(extraHeaders: "X-Pad: " + new string('p', padding) + "\r\n");
+        Assert.Equal(length, Encoding.ASCII.GetByteCount(request)); // the blank line that ends the head included
+        using var client = await RawClient.ConnectAsync(server.Endpoint);
+
+        await client.WriteAsync(request);
+
+        Assert.Equal(status, RawClient.StatusOf(await client.ReadHeadAsync()));
+    }
+
+    [Theory]
+    [InlineData(SocketTransportKind.Pipelines)]
+    [InlineData(SocketTransportKind.Kestrel)]
+    [InlineData(SocketTransportKind.Raw)]
+    public async Task NoCommonSubprotocolAndAnOutOfRangeHandlerStatusAreRefusedProperly(SocketTransportKind sockets)
+    {
+        var handler = new RecordingHandler
+        {
+            Upgrade = request => request.Query("refuse") is { } status ? UpgradeVerdict.Reject(int.Parse(status), "no") : UpgradeVerdict.Accept(),
+        };
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions
+        {
+            Sockets = sockets,
+            SubProtocols = ["sol.v1"],
+        }, handler);
+
+        // Only other subprotocols offered (and none at all): 400, before the handler is asked.
+        foreach (var offer in new[] { "Sec-WebSocket-Protocol: chat, superchat\r\n", "" })
+        {
+            using var client = await RawClient.ConnectAsync(server.Endpoint);
+            await client.WriteAsync(RawClient.Upgrade(extraHeaders: offer));
+            var response = Encoding.UTF8.GetString(await client.ReadToEndAsync());
+            Assert.True(RawClient.StatusOf(response) == 400, response);
+            Assert.Contains("Connection: close\r\n", response, StringComparison.Ordinal);
+        }
+        Assert.Empty(handler.Upgrades);
+
+        // A handler's status that is not an error status (here 200) is answered 403, never passed on as it is.
+        using (var client = await RawClient.ConnectAsync(server.Endpoint))
+        {
+            await client.WriteAsync(RawClient.Upgrade("/ws?refuse=200", "Sec-WebSocket-Protocol: sol.v1\r\n"));
+            var response = Encoding.UTF8.GetString(await client.ReadToEndAsync());
+            Assert.True(RawClient.StatusOf(response) == 403, response);
+        }
+        Assert.Empty(handler.Opened);
+    }
+
     private static RecordingHandler TokenHandler() => new()
     {
         Upgrade = request => request.Token == "good" ? UpgradeVerdict.Accept("good-user") : UpgradeVerdict.Reject(401, "bad token"),

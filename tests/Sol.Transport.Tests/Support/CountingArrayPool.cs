@@ -13,6 +13,11 @@ public sealed class CountingArrayPool : ArrayPool<byte>
 
     public long Outstanding => Interlocked.Read(ref _outstanding);
 
+    /// <summary>Arrays rented so far (a path that must not copy rents none).</summary>
+    public long Rents => Interlocked.Read(ref _rents);
+
+    private long _rents;
+
     public override byte[] Rent(int minimumLength)
     {
         var array = _inner.Rent(minimumLength);
@@ -21,6 +26,7 @@ public sealed class CountingArrayPool : ArrayPool<byte>
             _out.AddOrUpdate(array, array);
         }
         Interlocked.Increment(ref _outstanding);
+        Interlocked.Increment(ref _rents);
         return array;
     }
 

@@ -11,6 +11,9 @@ public sealed class RecordingHandler : IWebSocketHandler
 
     public Func<UpgradeRequest, UpgradeVerdict>? Upgrade { get; init; }
 
+    /// <summary>Runs in <see cref="OnOpenAsync"/> (a test's hook may throw there).</summary>
+    public Action<WebSocketConnection>? Open { get; init; }
+
     public ConcurrentQueue<UpgradeRequest> Upgrades { get; } = new();
 
     public ConcurrentQueue<WebSocketConnection> Opened { get; } = new();
@@ -33,6 +36,7 @@ public sealed class RecordingHandler : IWebSocketHandler
     {
         Threads.Enqueue(("open", Sockets.IoLoop.Current is not null));
         Opened.Enqueue(connection);
+        Open?.Invoke(connection);
         return ValueTask.CompletedTask;
     }
 

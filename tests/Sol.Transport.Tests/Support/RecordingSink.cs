@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Sol.Transport.Frames;
 
 namespace Sol.Transport.Tests.Support;
@@ -14,7 +15,19 @@ internal sealed class RecordingSink : IFrameSink
 
     public (int Code, string Reason)? Close { get; private set; }
 
-    public void OnMessage(WebSocketMessageKind kind, in ReadOnlySequence<byte> payload) => Messages.Add((kind, payload.ToArray(), payload.IsSingleSegment));
+    /// <summary>Per message, the array behind each of its payload's segments (null where there is none): what was handed over, copy or not.</summary>
+    public List<byte[]?[]> Backing { get; } = [];
+
+    public void OnMessage(WebSocketMessageKind kind, in ReadOnlySequence<byte> payload)
+    {
+        Messages.Add((kind, payload.ToArray(), payload.IsSingleSegment));
+        var arrays = new List<byte[]?>();
+        foreach (var segment in payload)
+        {
+            arrays.Add(MemoryMarshal.TryGetArray(segment, out var array) ? array.Array : null);
+        }
+        Backing.Add([.. arrays]);
+    }
 
     public void OnPing(ReadOnlySpan<byte> payload) => Pings.Add(payload.ToArray());
 
