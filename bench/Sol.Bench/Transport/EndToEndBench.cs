@@ -396,7 +396,7 @@ public static class EndToEndBench
     /// Min, median (the mean of the middle two for an even count), geometric mean and max of the ratios, and how many
     /// rows are at 2x or more, as the summary lines print them.
     /// </summary>
-    internal static string Spread(IReadOnlyCollection<double> ratios)
+    private static string Spread(IReadOnlyCollection<double> ratios)
     {
         var ordered = ratios.Order().ToList();
         var median = (ordered[(ordered.Count - 1) / 2] + ordered[ordered.Count / 2]) / 2;

@@ -39,7 +39,6 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private const int CompletedWithError = 4;
 
     private const int EAgain = 11;
-    private const int NoRingResult = int.MinValue; // SendWhileRoom after a hand-off, not after a ring send
 
     // The loop's hand-off (loop mode): only the loop thread calls OnWritable; a flusher that finds the kernel full sets
     // Waiting and stops sending, and OnWritable sends only after taking Waiting back, so one thread sends at a time.
@@ -234,15 +233,15 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     }
 
     /// <summary>
-    /// On the loop, after a hand-off or a ring send's <paramref name="ringResult"/>: sends until the flush is over or the
-    /// kernel is full again (then waits once more).
+    /// On the loop, after a hand-off (nothing sent yet: <see cref="IoRing.NotSent"/>) or a ring send's
+    /// <paramref name="ringResult"/>: sends until the flush is over or the kernel is full again (then waits once more).
     /// </summary>
-    private void SendWhileRoom(int ringResult = NoRingResult)
+    private void SendWhileRoom(int ringResult = IoRing.NotSent)
     {
         var version = _flush.Version;
         try
         {
-            var waits = ringResult is NoRingResult or IoRing.NotSent
+            var waits = ringResult == IoRing.NotSent
                 ? SendOn()
                 : !TakeRingResult(ringResult) && StillWaiting(); // the kernel said it is full: wait, no send more first
             if (waits)
