@@ -7,7 +7,7 @@
 # per message left without it; with aspnet among the servers, the ratios to it both ways.
 # Needs `perf` (installed through apt as root on Debian: linux-perf) and permission to profile the child (root, or
 # kernel.perf_event_paranoid <= 1).
-# Usage: bench/profile-fanout.sh [--servers raw,pipelines,kestrel,aspnet,direct] [--clients N] [--size B] [--rate HZ] [--seconds S]
+# Usage: bench/profile-fanout.sh [--servers raw,pipelines,kestrel,aspnet,direct,floor] [--clients N] [--size B] [--rate HZ] [--seconds S]
 # Writes the table to stdout; perf data and logs stay in a temporary folder (printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,10 @@ source scripts/lib/deps.sh
 ensure_perf || { echo "perf is needed (Debian: apt-get install linux-perf)" >&2; exit 1; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 dotnet build bench/Sol.Bench -c Release --nologo -v q >/dev/null
+if [[ ",$servers," == *,floor,* ]]; then
+    SOL_BENCH_FLOOR_SERVER=$(bench/floor/build.sh)
+    export SOL_BENCH_FLOOR_SERVER
+fi
 bin=bench/Sol.Bench/bin/Release/net10.0/Sol.Bench
 work=$(mktemp -d /tmp/sol-profile.XXXXXX)
 # JIT-compiled code gets names in /tmp/perf-PID.map only without the W^X double mapping.
@@ -46,7 +50,8 @@ for server in ${servers//,/ }; do
     harness=$!
     pid=
     for _ in $(seq 1 240); do
-        pid=$(pgrep -P "$harness" -f "transport-e2e-server $server" | head -1 || true)
+        if [ "$server" = floor ]; then pattern=floor-server; else pattern="transport-e2e-server $server"; fi
+        pid=$(pgrep -P "$harness" -f "$pattern" | head -1 || true)
         if [ -n "$pid" ] && [ "$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)" -gt "$clients" ]; then break; fi
         sleep 0.5
     done

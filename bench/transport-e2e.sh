@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# End to end on loopback, one run, six servers: Sol.Transport on its raw sockets (the default), the same with one
+# End to end on loopback, one run, seven servers: Sol.Transport on its raw sockets (the default), the same with one
 # sendmsg per flush instead of io_uring batches ("raw-sendmsg"), on Pipelines sockets and on Kestrel sockets, a minimal
-# ASP.NET Core `UseWebSockets` app doing the same, and a reference that is not a product ("direct":
+# ASP.NET Core `UseWebSockets` app doing the same, and two references that are not products: "direct" (.NET,
 # plain sockets, each message framed once and sent with blocking Socket.Send to every receiver on the thread that read
-# it; no queue, no backpressure), which shows about the least CPU per message when every message is its own send
-# (at 20 Hz; flat out the other servers write several queued messages per send and it is no ceiling)
+# it; no queue, no backpressure), which shows about the least CPU per message for a .NET server when every message is
+# its own send, and "floor" (bench/floor/floor-server.c: C, one thread, each broadcast sent to every receiver with one
+# io_uring submission), about the least any server can spend per message when every message is its own TCP send
+# (both at 20 Hz; flat out the other servers write several queued messages per send and neither is a ceiling)
 # (bench/Sol.Bench/Transport/). Echo (100 connections, 20 B, flat out), broadcast fan-out (16 / 256 / 2,000 clients x
 # 200 B / 2 KiB, at 20 Hz and flat out) and memory per idle connection (10,000 idle connections; not for the
-# reference). Each server runs in a child process whose CPU time is read around every measured window; the clients
-# are raw sockets in the harness process. `--servers raw,pipelines,kestrel,aspnet` leaves the reference and raw-sendmsg out.
+# references). Each server runs in a child process whose CPU time is read around every measured window; the clients
+# are raw sockets in the harness process. `--servers raw,pipelines,kestrel,aspnet` leaves the references and raw-sendmsg out.
 # Usage: bench/transport-e2e.sh [--quick] [harness options, see bench/Sol.Bench/Transport/EndToEndOptions.cs]
 # Writes bench/results/transport-e2e.md (or $OUT) with the command, machine facts and the tables. About 6-7 minutes;
 # --quick is a smoke run of about 30 s (and writes $OUT only when set).
@@ -24,6 +26,12 @@ out=${OUT:-}
 [ -n "$out" ] || [ "$quick" -eq 1 ] || out="$root/bench/results/transport-e2e.md"
 
 dotnet build bench/Sol.Bench -c Release --nologo -v q >/dev/null
+# The floor reference is a C program (bench/floor/floor-server.c); `--servers` without floor does not need it.
+if SOL_BENCH_FLOOR_SERVER=$(bench/floor/build.sh); then
+    export SOL_BENCH_FLOOR_SERVER
+else
+    echo "bench/floor/build.sh failed (needs cc): pass --servers without floor to run the others" >&2
+fi
 bin="$root/bench/Sol.Bench/bin/Release/net10.0/Sol.Bench"
 tables=$(mktemp /tmp/sol-transport-e2e.XXXXXX)
 trap 'rm -f "$tables"' EXIT

@@ -3,7 +3,8 @@ using System.Globalization;
 namespace Sol.Bench.Transport;
 
 /// <summary>
-/// The child process of the end-to-end harness: <c>transport-e2e-server pipelines|kestrel|aspnet|direct</c>. Starts the server
+/// The child process of the end-to-end harness: <c>transport-e2e-server pipelines|kestrel|raw|raw-sendmsg|aspnet|direct</c>
+/// (the <c>floor</c> reference is a C program that speaks the same commands: bench/floor/floor-server.c). Starts the server
 /// on a free port, prints <c>listening PORT</c>, then answers one line per command read from standard input:
 /// <c>cpu</c> -> <c>cpu MICROSECONDS ALLOCATED_BYTES</c> (this process's user + system CPU, precise to the
 /// microsecond, and bytes allocated by all threads); <c>conns</c> -> <c>conns N</c>; <c>stats</c> -> after a full
@@ -15,9 +16,9 @@ public static class BenchServerHost
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length != 1 || !TryParseKind(args[0], out var kind))
+        if (args.Length != 1 || !TryParseKind(args[0], out var kind) || kind == BenchServerKind.Floor)
         {
-            await Console.Error.WriteLineAsync("usage: transport-e2e-server pipelines|kestrel|aspnet|direct");
+            await Console.Error.WriteLineAsync("usage: transport-e2e-server pipelines|kestrel|raw|raw-sendmsg|aspnet|direct");
             return 2;
         }
         using var sampler = Environment.GetEnvironmentVariable("SOL_BENCH_ALLOC_TYPES") == "1" ? new AllocationSampler() : null;
@@ -51,6 +52,7 @@ public static class BenchServerHost
             "raw-sendmsg" => BenchServerKind.RawSendmsg,
             "aspnet" => BenchServerKind.AspNet,
             "direct" => BenchServerKind.Direct,
+            "floor" => BenchServerKind.Floor,
             _ => (BenchServerKind)(-1),
         };
         return Enum.IsDefined(kind);
@@ -63,6 +65,7 @@ public static class BenchServerHost
         BenchServerKind.Raw => "raw",
         BenchServerKind.RawSendmsg => "raw-sendmsg",
         BenchServerKind.Direct => "direct",
+        BenchServerKind.Floor => "floor",
         _ => "aspnet",
     };
 

@@ -1,6 +1,6 @@
 namespace Sol.Bench.Transport;
 
-/// <summary>The servers the end-to-end harness compares (command-line names: pipelines, kestrel, raw, raw-sendmsg, aspnet, direct).</summary>
+/// <summary>The servers the end-to-end harness compares (command-line names: pipelines, kestrel, raw, raw-sendmsg, aspnet, direct, floor).</summary>
 public enum BenchServerKind
 {
     /// <summary>Sol.Transport on Pipelines.Sockets.Unofficial.</summary>
@@ -23,4 +23,11 @@ public enum BenchServerKind
     /// <c>Socket.Send</c> to every receiver on the thread that read it (<see cref="DirectBenchServer"/>).
     /// </summary>
     Direct,
+
+    /// <summary>
+    /// The floor reference, not a product and not .NET: bench/floor/floor-server.c, one C thread that frames a broadcast
+    /// once and sends it to every subscriber with one io_uring submission (see that file). About the least server CPU
+    /// any server can spend per message when each message is its own TCP send.
+    /// </summary>
+    Floor,
 }

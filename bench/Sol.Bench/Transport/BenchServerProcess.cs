@@ -26,21 +26,24 @@ public sealed class BenchServerProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo
         {
-            FileName = Environment.ProcessPath ?? "dotnet",
+            FileName = kind == BenchServerKind.Floor ? FloorServerPath() : Environment.ProcessPath ?? "dotnet",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
+        if (kind != BenchServerKind.Floor)
         {
-            start.ArgumentList.Add(typeof(BenchServerProcess).Assembly.Location);
+            if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
+            {
+                start.ArgumentList.Add(typeof(BenchServerProcess).Assembly.Location);
+            }
+            if (sampleAllocations)
+            {
+                start.Environment["SOL_BENCH_ALLOC_TYPES"] = "1";
+            }
+            start.ArgumentList.Add("transport-e2e-server");
+            start.ArgumentList.Add(BenchServerHost.Name(kind));
         }
-        if (sampleAllocations)
-        {
-            start.Environment["SOL_BENCH_ALLOC_TYPES"] = "1";
-        }
-        start.ArgumentList.Add("transport-e2e-server");
-        start.ArgumentList.Add(BenchServerHost.Name(kind));
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server process");
         try
         {
@@ -60,6 +63,28 @@ public sealed class BenchServerProcess : IAsyncDisposable
             process.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The floor reference's binary: <c>SOL_BENCH_FLOOR_SERVER</c>, or bench/floor/build/floor-server in the checkout
+    /// this program was built from (the bench scripts build it with bench/floor/build.sh).
+    /// </summary>
+    private static string FloorServerPath()
+    {
+        if (Environment.GetEnvironmentVariable("SOL_BENCH_FLOOR_SERVER") is { Length: > 0 } path)
+        {
+            return path;
+        }
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "bench", "floor", "build", "floor-server");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new InvalidOperationException(
+            "the floor reference is not built: run bench/floor/build.sh (needs cc), or leave floor out of --servers");
     }
 
     /// <summary>The server's CPU time so far and the bytes it has allocated.</summary>

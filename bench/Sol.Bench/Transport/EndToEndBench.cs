@@ -19,6 +19,9 @@ namespace Sol.Bench.Transport;
 /// </summary>
 public static class EndToEndBench
 {
+    /// <summary>Servers that are references, not products: their ratios get columns and summary lines of their own.</summary>
+    private static readonly BenchServerKind[] s_references = [BenchServerKind.Direct, BenchServerKind.Floor];
+
     public static async Task<int> RunAsync(string[] args)
     {
         EndToEndOptions options;
@@ -41,7 +44,16 @@ public static class EndToEndBench
         {
             foreach (var server in options.Servers)
             {
-                var process = await BenchServerProcess.StartAsync(server, options.AllocationTypes);
+                BenchServerProcess process;
+                try
+                {
+                    process = await BenchServerProcess.StartAsync(server, options.AllocationTypes);
+                }
+                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    await Console.Error.WriteLineAsync($"transport-e2e: cannot start {BenchServerHost.Name(server)}: {e.Message}");
+                    return 1;
+                }
                 processes.Add((server, process));
                 await WarmUpAsync(process, server, options);
             }
@@ -90,7 +102,7 @@ public static class EndToEndBench
         }
         // The reference's memory per connection is the buffer size it was given, a choice rather than a floor: not measured;
         // an idle raw connection is the same with and without batched sends.
-        foreach (var server in options.Servers.Where(s => s is not (BenchServerKind.Direct or BenchServerKind.RawSendmsg)))
+        foreach (var server in options.Servers.Where(s => s is not (BenchServerKind.Direct or BenchServerKind.Floor or BenchServerKind.RawSendmsg)))
         {
             if (options.IdleConnections > 0)
             {
@@ -291,12 +303,12 @@ public static class EndToEndBench
         TimeSpan elapsed)
     {
         var output = Console.Out;
-        var reference = rows.Any(r => r.Server == BenchServerKind.Direct);
+        var references = s_references.Where(k => rows.Any(r => r.Server == k)).ToList();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Each row: the median of {options.Rounds} rounds (the servers take turns within a round), each measured for " +
             $"{options.Duration.TotalSeconds:0.##} s after {options.Warmup.TotalSeconds:0.##} s of warm-up; " +
             $"flat-out fan-out keeps {options.Window} broadcasts in flight; whole run {elapsed.TotalSeconds:F0} s."));
-        if (reference)
+        if (references.Contains(BenchServerKind.Direct))
         {
             output.WriteLine();
             output.WriteLine(
@@ -311,11 +323,25 @@ public static class EndToEndBench
                 "broadcasts per connection and write what has piled up with one `send`, which the reference by design " +
                 "does not. \"ours / ASP.NET\" is Sol.Transport's alone.");
         }
+        if (references.Contains(BenchServerKind.Floor))
+        {
+            output.WriteLine();
+            output.WriteLine(
+                $"{Name(BenchServerKind.Floor)} (`floor`, bench/floor/floor-server.c) is a reference row, not a product and " +
+                "not .NET: one C thread on epoll; each broadcast is unmasked and framed once and sent to every subscriber " +
+                "with a single io_uring submission (one `IORING_OP_SEND` per subscriber, all pointing at the same bytes). " +
+                "No queue, no backpressure, no timeouts, no allocation, no UTF-8 checks. At a rate (one message per " +
+                "subscriber per broadcast, nothing to coalesce) what it spends is about the kernel's own cost of one TCP " +
+                "send per subscriber (on loopback, with the clients' receive path and the waking of their readers), so its " +
+                "column \"floor / ASP.NET\" is about the highest ratio to ASP.NET Core that any server could reach on " +
+                "those rows in this run. Flat out it does not coalesce and is no ceiling.");
+        }
         output.WriteLine();
         const string Header = "| scenario | server | msgs/s delivered | server CPU (s) | server CPU µs/msg | msgs per server CPU s | (min–max of rounds) | server alloc B/msg | ours/ASP.NET (msgs per CPU s) |";
         const string Rule = "|---|---|---:|---:|---:|---:|---:|---:|---:|";
-        output.WriteLine(reference ? Header + " direct / ASP.NET (msgs per CPU s) |" : Header);
-        output.WriteLine(reference ? Rule + "---:|" : Rule);
+        output.WriteLine(Header + string.Concat(references.Select(k => $" {BenchServerHost.Name(k)} / ASP.NET (msgs per CPU s) |")));
+        output.WriteLine(Rule + string.Concat(references.Select(_ => "---:|")));
+        var referenceCells = string.Concat(references.Select(_ => " |"));
         var ratios = new List<(string Scenario, BenchServerKind Server, double Ratio)>();
         foreach (var scenario in rows.Select(r => r.Scenario).Distinct())
         {
@@ -324,19 +350,19 @@ public static class EndToEndBench
             {
                 if (row.Error is not null)
                 {
-                    output.WriteLine($"| {scenario} | {Name(row.Server)} | failed: {row.Error} | | | | | | |{(reference ? " |" : "")}");
+                    output.WriteLine($"| {scenario} | {Name(row.Server)} | failed: {row.Error} | | | | | | |{referenceCells}");
                     continue;
                 }
                 var ours = "";
-                var direct = "";
+                var referenceRatios = references.Select(_ => "").ToArray();
                 if (row.Server != BenchServerKind.AspNet && baseline is not null)
                 {
                     var value = row.MessagesPerCpuSecond / baseline.MessagesPerCpuSecond;
                     ratios.Add((scenario, row.Server, value));
                     var ratio = string.Create(CultureInfo.InvariantCulture, $"{value:F2}x");
-                    if (row.Server == BenchServerKind.Direct)
+                    if (references.IndexOf(row.Server) is var column and >= 0)
                     {
-                        direct = ratio;
+                        referenceRatios[column] = ratio;
                     }
                     else
                     {
@@ -346,7 +372,7 @@ public static class EndToEndBench
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {scenario} | {Name(row.Server)} | {row.MessagesPerSecond:N0} | {row.ServerCpu.TotalSeconds:F3} | " +
                     $"{row.CpuMicrosecondsPerMessage:F2} | {row.MessagesPerCpuSecond:N0} | {row.MinPerCpuSecond:N0}–{row.MaxPerCpuSecond:N0} | " +
-                    $"{row.AllocatedPerMessage:F1} | {ours} |{(reference ? $" {direct} |" : "")}"));
+                    $"{row.AllocatedPerMessage:F1} | {ours} |{string.Concat(referenceRatios.Select(r => $" {r} |"))}"));
             }
         }
         foreach (var server in ratios.Select(r => r.Server).Distinct())
@@ -358,12 +384,21 @@ public static class EndToEndBench
                 continue;
             }
             output.WriteLine();
-            if (server != BenchServerKind.Direct)
+            if (!s_references.Contains(server))
             {
                 output.WriteLine($"Fan-out, {Name(server)} / ASP.NET Core in msgs per server CPU second: {Spread(fanOut.ConvertAll(r => r.Ratio))} (goal: at least 2x).");
                 continue;
             }
             var paced = fanOut.Where(r => r.Scenario.Contains(" Hz", StringComparison.Ordinal)).ToList();
+            if (server == BenchServerKind.Floor)
+            {
+                output.WriteLine(
+                    $"Fan-out, reference (floor: C, one io_uring submission per broadcast) / ASP.NET Core in msgs per server CPU second: {Spread(fanOut.ConvertAll(r => r.Ratio))}" +
+                    (paced.Count > 0 ? $"; at a rate alone: {Spread(paced.ConvertAll(r => r.Ratio))}" : "") +
+                    ". At a rate this is about the highest ratio any server could reach in this run (a reference, not a " +
+                    "goal); flat out it does not coalesce and is no ceiling.");
+                continue;
+            }
             output.WriteLine(
                 $"Fan-out, reference (direct socket sends) / ASP.NET Core in msgs per server CPU second: {Spread(fanOut.ConvertAll(r => r.Ratio))}" +
                 (paced.Count > 0 ? $"; at a rate alone: {Spread(paced.ConvertAll(r => r.Ratio))}" : "") +
@@ -388,6 +423,11 @@ public static class EndToEndBench
                 output.WriteLine();
                 output.WriteLine($"{Name(BenchServerKind.Direct)} is not in this table: its memory per connection is the " +
                     $"receive buffer it was given ({DirectConnection.BufferSize / 1024} KiB), a choice rather than a floor, so it is not measured.");
+            }
+            if (options.Servers.Contains(BenchServerKind.Floor))
+            {
+                output.WriteLine();
+                output.WriteLine($"{Name(BenchServerKind.Floor)} is not in this table: it is a reference for CPU per message only.");
             }
         }
     }
@@ -414,6 +454,7 @@ public static class EndToEndBench
         BenchServerKind.Raw => "Sol.Transport (raw sockets)",
         BenchServerKind.RawSendmsg => "Sol.Transport (raw sockets, sendmsg per flush)",
         BenchServerKind.Direct => "Reference: direct socket sends",
+        BenchServerKind.Floor => "Reference: floor (C, io_uring)",
         _ => "ASP.NET Core WebSockets",
     };
 

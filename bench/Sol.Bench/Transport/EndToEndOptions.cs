@@ -4,7 +4,7 @@ namespace Sol.Bench.Transport;
 
 /// <summary>
 /// What <c>transport-e2e</c> runs. Options: <c>--quick</c> (a smoke run of about 30 s), <c>--duration S</c> and
-/// <c>--warmup S</c> per round, <c>--rounds N</c> per row (the median is shown), <c>--servers pipelines,kestrel,raw,raw-sendmsg,aspnet,direct</c>, <c>--clients 16,256,2000</c>,
+/// <c>--warmup S</c> per round, <c>--rounds N</c> per row (the median is shown), <c>--servers pipelines,kestrel,raw,raw-sendmsg,aspnet,direct,floor</c> (floor needs bench/floor/build.sh first; the scripts run it), <c>--clients 16,256,2000</c>,
 /// <c>--sizes 200,2048</c>, <c>--rates 20,0</c> (broadcasts per second; 0 is flat out), <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
 /// (broadcasts in flight flat out), <c>--burst N</c> (messages per publish, one write; 1 by default),
 /// <c>--echo-clients N</c> (0 leaves the echo row out), <c>--echo-window N</c> (messages in flight per echo client), <c>--alloc-types</c>
@@ -20,7 +20,7 @@ public sealed record EndToEndOptions
     public int Rounds { get; init; } = 3;
 
     public IReadOnlyList<BenchServerKind> Servers { get; init; } =
-        [BenchServerKind.Pipelines, BenchServerKind.Kestrel, BenchServerKind.Raw, BenchServerKind.RawSendmsg, BenchServerKind.AspNet, BenchServerKind.Direct];
+        [BenchServerKind.Pipelines, BenchServerKind.Kestrel, BenchServerKind.Raw, BenchServerKind.RawSendmsg, BenchServerKind.AspNet, BenchServerKind.Direct, BenchServerKind.Floor];
 
     public int EchoClients { get; init; } = 100;
 

@@ -21,6 +21,7 @@ public interface IBenchServer : IAsyncDisposable
     {
         BenchServerKind.AspNet => AspNetBenchServer.StartAsync(port),
         BenchServerKind.Direct => DirectBenchServer.StartAsync(port),
+        BenchServerKind.Floor => throw new ArgumentException("floor is a C program (bench/floor/floor-server.c), not a server of this one", nameof(kind)),
         _ => SolBenchServer.StartAsync(kind, port, requireSubProtocol),
     };
 }
