@@ -12,8 +12,8 @@
 # references). Each server runs in a child process whose CPU time is read around every measured window; the clients
 # are raw sockets in the harness process. `--servers raw,pipelines,kestrel,aspnet` leaves the references and raw-sendmsg out.
 # Usage: bench/transport-e2e.sh [--quick] [harness options, see bench/Sol.Bench/Transport/EndToEndOptions.cs]
-# Writes bench/results/transport-e2e.md (or $OUT) with the command, machine facts and the tables. About 6-7 minutes;
-# --quick is a smoke run of about 30 s (and writes $OUT only when set).
+# Writes bench/results/transport-e2e.md (or $OUT) with the command, machine facts and the tables. About 7-8 minutes;
+# --quick is a smoke run of about 45 s (and writes $OUT only when set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -49,7 +49,7 @@ dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with 
 {
     echo "# End to end: Sol.Transport vs ASP.NET Core WebSockets"
     echo
-    echo "How to run: \`bench/transport-e2e.sh\` (about 6-7 minutes; \`--quick\` is a smoke run of about 30 s; other options"
+    echo "How to run: \`bench/transport-e2e.sh\` (about 7-8 minutes; \`--quick\` is a smoke run of about 45 s; other options"
     echo "in \`bench/Sol.Bench/Transport/EndToEndOptions.cs\`). Same as \`dotnet run -c Release --project bench/Sol.Bench --"
     echo "transport-e2e [options]\`. Each server runs in its own child process; its CPU time (Environment.CpuUsage: user + system,"
     echo "all threads) and allocated bytes are read right before and after each measured window. Clients are raw sockets"

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Sol.Bench.Transport;
 
 /// <summary>
-/// What <c>transport-e2e</c> runs. Options: <c>--quick</c> (a smoke run of about 30 s), <c>--duration S</c> and
+/// What <c>transport-e2e</c> runs. Options: <c>--quick</c> (a smoke run of about 45 s), <c>--duration S</c> and
 /// <c>--warmup S</c> per round, <c>--rounds N</c> per row (the median is shown), <c>--servers pipelines,kestrel,raw,raw-sendmsg,aspnet,direct,floor</c> (floor needs bench/floor/build.sh first; the scripts run it), <c>--clients 16,256,2000</c>,
 /// <c>--sizes 200,2048</c>, <c>--rates 20,0</c> (broadcasts per second; 0 is flat out), <c>--idle N</c> (connections for the memory row; 0 skips it), <c>--window N</c>
 /// (broadcasts in flight flat out), <c>--burst N</c> (messages per publish, one write; 1 by default),
