@@ -8,7 +8,8 @@
 # Needs `perf` (installed through apt as root on Debian: linux-perf) and permission to profile the child (root, or
 # kernel.perf_event_paranoid <= 1).
 # Usage: bench/profile-fanout.sh [--servers raw,pipelines,kestrel,aspnet,direct,floor] [--clients N] [--size B] [--rate HZ] [--seconds S]
-# Writes the table to stdout; perf data and logs stay in a temporary folder (printed).
+# Writes the table to stdout; perf data and logs stay in a temporary folder (printed). For `floor` (bench/floor, C) its own
+# code is counted in the "runtime + libc" column.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 servers=raw,pipelines,kestrel,aspnet,direct clients=2000 size=200 rate=20 seconds=12

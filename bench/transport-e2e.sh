@@ -5,7 +5,7 @@
 # plain sockets, each message framed once and sent with blocking Socket.Send to every receiver on the thread that read
 # it; no queue, no backpressure), which shows about the least CPU per message for a .NET server when every message is
 # its own send, and "floor" (bench/floor/floor-server.c: C, one thread, each broadcast sent to every receiver with one
-# io_uring submission), about the least any server can spend per message when every message is its own TCP send
+# io_uring submission), a lean sample of what a message costs when little but the kernel's TCP send is left
 # (both at 20 Hz; flat out the other servers write several queued messages per send and neither is a ceiling)
 # (bench/Sol.Bench/Transport/). Echo (100 connections, 20 B, flat out), broadcast fan-out (16 / 256 / 2,000 clients x
 # 200 B / 2 KiB, at 20 Hz and flat out) and memory per idle connection (10,000 idle connections; not for the

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p build
+rm -f build/floor-server # a failed build must not leave an older binary to be run
 cc -O2 -Wall -Wextra -Werror -o build/floor-server floor-server.c
 echo "$(pwd)/build/floor-server"

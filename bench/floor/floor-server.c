@@ -1,18 +1,22 @@
 /*
  * floor-server: the end-to-end harness's "floor" reference (bench/Sol.Bench/Transport, server kind `floor`).
  *
- * Not a product and not a full WebSocket server. It is about the least a server can do per fan-out message on
- * Linux: one thread, one epoll set, no runtime, no queues, no allocation after a connection is upgraded. A broadcast
- * is unmasked and framed once, then sent to every subscriber with one io_uring submission for all of them
- * (IORING_OP_SEND, one entry per subscriber, all pointing at the same bytes), so the system call cost is one
- * io_uring_enter per broadcast and what is left is the kernel's own cost of one TCP send per subscriber. Its ratio to
- * ASP.NET Core at a rate (one message per subscriber per broadcast, nothing to coalesce) is therefore about the
- * highest ratio any server could reach on that row in the same run.
+ * Not a product and not a full WebSocket server: a lean C reference for what a fan-out message costs when little but
+ * the kernel's work is left. One thread, one epoll set, no runtime, no queues, no allocation after a connection is
+ * upgraded. A broadcast is unmasked and framed once, then sent to every subscriber with one io_uring submission for
+ * all of them (IORING_OP_SEND, one entry per subscriber, all pointing at the same bytes), so the system calls cost one
+ * io_uring_enter per broadcast and most of what is left is the kernel's cost of one TCP send per subscriber. At a rate
+ * with many subscribers (one message per subscriber per broadcast, nothing to coalesce), a server at or near its
+ * ratio to ASP.NET Core has little left to gain on that row. It is a measured sample, not a proven bound: registered
+ * files or receiving through io_uring could shave a few per cent more, and with few subscribers the fixed cost of a
+ * broadcast (waking up, reading the publisher's frame) weighs more.
  *
- * What it leaves out: backpressure (a full socket buffer makes it wait for that subscriber, stalling everyone),
- * timeouts, limits, UTF-8 checks, fragments (a fragment is treated as a whole message), and most of RFC 6455's
- * checks. It speaks just enough of the protocol for the harness's clients (bench/Sol.Bench/Transport/
- * RawWebSocketClient.cs): the upgrade with a real Sec-WebSocket-Accept, masked client frames, close, ping.
+ * What it leaves out: backpressure (a full socket buffer makes it wait for that subscriber, stalling everyone; one
+ * that stays full for 10 s is dropped), timeouts, limits, UTF-8 checks, fragmentation (FIN is ignored: each frame,
+ * continuation or not, is forwarded on its own with its opcode), and most of RFC 6455's checks. It speaks just enough
+ * of the protocol for the harness's clients (bench/Sol.Bench/Transport/RawWebSocketClient.cs): the upgrade with a real
+ * Sec-WebSocket-Accept, masked client frames, and close and ping from echo and publisher connections (what a
+ * subscriber sends, close and ping included, is read and dropped).
  *
  * Roles come from the request's query, as with the other bench servers: `role=pub` messages go to every subscriber,
  * `role=sub` connections receive them (what they send is read and dropped), anything else is echoed.
@@ -22,8 +26,9 @@
  * process's user + system CPU time, getrusage), `conns` -> `conns N` (upgraded connections), `stats` -> `stats N
  * RSS_BYTES 0`, `alloc-top` -> `alloc-top -`. End of input stops it.
  *
- * Build: bench/floor/build.sh (cc -O2). Usage: floor-server [--sends uring|send] (uring is the default; `send` is one
- * blocking-style send() per subscriber, for comparison; uring falls back to it when the kernel refuses the ring).
+ * Build: bench/floor/build.sh (cc -O2). Usage: floor-server [--sends uring|send] (uring is the default and exits with
+ * a message when the kernel refuses the ring, so that a row labelled io_uring is one; `send` is one blocking-style
+ * send() per subscriber, for comparison).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -174,6 +179,7 @@ static int ring_setup(void)
     size_t cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
     if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
         close(fd);
+        errno = ENOSYS; /* a kernel older than 5.4 */
         return -1;
     }
     size_t size = sq_size > cq_size ? sq_size : cq_size;
@@ -181,7 +187,9 @@ static int ring_setup(void)
     struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
                                      MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
     if (rings == MAP_FAILED || sqes == MAP_FAILED) {
+        int error = errno;
         close(fd);
+        errno = error;
         return -1;
     }
     ring.fd = fd;
@@ -261,7 +269,9 @@ static void broadcast(const unsigned char *frame, size_t n)
                 sqe->fd = subs[first + k];
                 sqe->addr = (uint64_t)(uintptr_t)frame;
                 sqe->len = (uint32_t)n;
-                sqe->msg_flags = MSG_NOSIGNAL;
+                /* IORING_OP_SEND does not look at the socket's O_NONBLOCK: without MSG_DONTWAIT a full socket would
+                   park the send, and io_uring_enter below would wait for it with no timeout. */
+                sqe->msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT;
                 sqe->user_data = (uint64_t)subs[first + k];
                 ring.sq_array[index] = index;
             }
@@ -522,6 +532,11 @@ static void accept_all(int listener)
     while (1) {
         int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The listener is level-triggered: waiting on it now would spin. Stop accepting. */
+                fprintf(stderr, "floor-server: accept: %s; no more connections are accepted\n", strerror(errno));
+                epoll_ctl(epfd, EPOLL_CTL_DEL, listener, NULL);
+            }
             return;
         }
         if (fd >= MAX_FDS) {
@@ -611,8 +626,9 @@ int main(int argc, char **argv)
         }
     }
     if (use_ring && ring_setup() < 0) {
-        fprintf(stderr, "floor-server: io_uring refused (%s); one send() per subscriber instead\n", strerror(errno));
-        use_ring = 0;
+        fprintf(stderr, "floor-server: io_uring is not available here (%s); run with --sends send, or leave floor out\n",
+                strerror(errno));
+        return 1;
     }
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

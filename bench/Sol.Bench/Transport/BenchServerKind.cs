@@ -26,8 +26,8 @@ public enum BenchServerKind
 
     /// <summary>
     /// The floor reference, not a product and not .NET: bench/floor/floor-server.c, one C thread that frames a broadcast
-    /// once and sends it to every subscriber with one io_uring submission (see that file). About the least server CPU
-    /// any server can spend per message when each message is its own TCP send.
+    /// once and sends it to every subscriber with one io_uring submission (see that file). A lean sample of what a
+    /// fan-out message costs when little but the kernel's work per TCP send is left; not a proven bound.
     /// </summary>
     Floor,
 }

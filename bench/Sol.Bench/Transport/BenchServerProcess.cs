@@ -69,11 +69,26 @@ public sealed class BenchServerProcess : IAsyncDisposable
     /// The floor reference's binary: <c>SOL_BENCH_FLOOR_SERVER</c>, or bench/floor/build/floor-server in the checkout
     /// this program was built from (the bench scripts build it with bench/floor/build.sh).
     /// </summary>
-    private static string FloorServerPath()
+    private static string FloorServerPath() =>
+        FindFloorServer() ?? throw new InvalidOperationException(FloorServerMissing());
+
+    /// <summary>Why the floor reference cannot be started, or null when its binary is there.</summary>
+    public static string? FloorServerMissing()
     {
         if (Environment.GetEnvironmentVariable("SOL_BENCH_FLOOR_SERVER") is { Length: > 0 } path)
         {
-            return path;
+            return File.Exists(path) ? null : $"SOL_BENCH_FLOOR_SERVER names {path}, which does not exist (bench/floor/build.sh builds it)";
+        }
+        return FindFloorServer() is null
+            ? "the floor reference is not built: run bench/floor/build.sh (needs cc), or leave floor out of --servers"
+            : null;
+    }
+
+    private static string? FindFloorServer()
+    {
+        if (Environment.GetEnvironmentVariable("SOL_BENCH_FLOOR_SERVER") is { Length: > 0 } path)
+        {
+            return File.Exists(path) ? path : null;
         }
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
@@ -83,8 +98,7 @@ public sealed class BenchServerProcess : IAsyncDisposable
                 return candidate;
             }
         }
-        throw new InvalidOperationException(
-            "the floor reference is not built: run bench/floor/build.sh (needs cc), or leave floor out of --servers");
+        return null;
     }
 
     /// <summary>The server's CPU time so far and the bytes it has allocated.</summary>
