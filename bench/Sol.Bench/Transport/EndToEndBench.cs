@@ -15,8 +15,7 @@ namespace Sol.Bench.Transport;
 /// the references). The servers run side by side and every scenario runs on each of them back to back. Two servers are
 /// references, not products: <see cref="BenchServerKind.Direct"/> (<see cref="DirectBenchServer"/>, .NET) and
 /// <see cref="BenchServerKind.Floor"/> (bench/floor/floor-server.c, C); each one's ratio to ASP.NET Core is printed in
-/// a column and a summary line of its own. Prints markdown tables on standard
-/// output, progress on standard error.
+/// a column and a summary line of its own. Prints markdown tables on standard output, progress on standard error.
 /// </summary>
 public static class EndToEndBench
 {
@@ -106,8 +105,9 @@ public static class EndToEndBench
                 await process.DisposeAsync();
             }
         }
-        // The reference's memory per connection is the buffer size it was given, a choice rather than a floor: not measured;
-        // an idle raw connection is the same with and without batched sends.
+        // The references are not measured here: direct's memory per connection is the buffer size it was given, a choice
+        // rather than a floor, and floor is for CPU per message only; an idle raw connection is the same with and without
+        // batched sends.
         foreach (var server in options.Servers.Where(s => s is not (BenchServerKind.Direct or BenchServerKind.Floor or BenchServerKind.RawSendmsg)))
         {
             if (options.IdleConnections > 0)
