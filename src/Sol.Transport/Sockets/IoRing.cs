@@ -34,18 +34,16 @@ internal sealed unsafe partial class IoRing : IDisposable
     private const long OffSqes = 0x10000000;
     private const int ProtReadWrite = 0x1 | 0x2;
     private const int MapSharedPopulate = 0x01 | 0x08000;
-    private const int MsgDontWait = 0x40;
-    private const int MsgNoSignal = 0x4000;
-    private const int EIntr = 4;
+    private const int EIntr = LinuxSend.EIntr;
     private const int EBadF = 9;
-    private const int EAgain = 11;
+    private const int EAgain = LinuxSend.EAgain;
     private const int EBusy = 16;
     private const int EInval = 22;
     private const int EOpNotSupp = 95;
     private const int SqeSize = 64;
     private const int CqeSize = 16;
-    private const int MessageHeaderSize = 56;
-    private const int SlotSize = MessageHeaderSize + (LinuxSend.MaxVectors * 16);
+    private static readonly int MessageHeaderSize = sizeof(LinuxSend.MessageHeader);
+    private static readonly int SlotSize = MessageHeaderSize + (LinuxSend.MaxVectors * sizeof(LinuxSend.IoVector));
 
     /// <summary>
     /// What a sender is told when the ring did not send its flush (the ring is broken, the kernel refused the operation,
@@ -283,17 +281,14 @@ internal sealed unsafe partial class IoRing : IDisposable
             {
                 continue; // torn down before it went out: handed out below with -EBADF
             }
-            // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
-            new Span<byte>(slot, MessageHeaderSize).Clear();
-            *(LinuxSend.IoVector**)(slot + 16) = vectors;
-            *(nuint*)(slot + 24) = (nuint)vectorCount;
+            *(LinuxSend.MessageHeader*)slot = new LinuxSend.MessageHeader { Vectors = vectors, VectorCount = (nuint)vectorCount };
             var sqe = _sqes + ((tail & _sqMask) * SqeSize);
             new Span<byte>(sqe, SqeSize).Clear();
             sqe[0] = OpSendMsg;
             *(int*)(sqe + 4) = fd;
             *(ulong*)(sqe + 16) = (ulong)slot;
             *(uint*)(sqe + 24) = 1;
-            *(int*)(sqe + 28) = MsgDontWait | MsgNoSignal;
+            *(int*)(sqe + 28) = LinuxSend.Flags;
             *(ulong*)(sqe + 32) = (ulong)i;
             tail++;
             submitted++;

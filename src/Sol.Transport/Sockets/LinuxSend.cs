@@ -14,10 +14,14 @@ internal static unsafe partial class LinuxSend
     /// <summary>Buffers per call at most (more wait for the next call; the kernel takes 1,024).</summary>
     public const int MaxVectors = 32;
 
+    /// <summary>The flags of every send (here and in <see cref="IoRing"/>): non-blocking, and no SIGPIPE on a reset peer.</summary>
+    internal const int Flags = MsgDontWait | MsgNoSignal;
+
+    internal const int EAgain = 11;
+    internal const int EIntr = 4;
+
     private const int MsgDontWait = 0x40;
     private const int MsgNoSignal = 0x4000;
-    private const int EAgain = 11;
-    private const int EIntr = 4;
 
     /// <summary>Linux with a loadable <c>sendmsg</c> (probed once with an invalid descriptor; else sends go through <see cref="Socket"/>).</summary>
     public static bool IsSupported { get; } = Probe();
@@ -33,7 +37,7 @@ internal static unsafe partial class LinuxSend
             var header = new MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
             while (true)
             {
-                var sent = SendMsg((int)handle.DangerousGetHandle(), &header, MsgDontWait | MsgNoSignal);
+                var sent = SendMsg((int)handle.DangerousGetHandle(), &header, Flags);
                 if (sent >= 0)
                 {
                     error = SocketError.Success;
@@ -71,7 +75,7 @@ internal static unsafe partial class LinuxSend
         try
         {
             var header = default(MessageHeader);
-            return SendMsg(-1, &header, MsgDontWait | MsgNoSignal) == -1; // EBADF: the call is there
+            return SendMsg(-1, &header, Flags) == -1; // EBADF: the call is there
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -91,7 +95,7 @@ internal static unsafe partial class LinuxSend
 
     /// <summary><c>struct msghdr</c> as glibc lays it out (natural alignment; socklen_t then padding).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct MessageHeader
+    internal struct MessageHeader
     {
         public void* Name;
         public uint NameLength;

@@ -38,8 +38,6 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private const int Completed = 2;
     private const int CompletedWithError = 4;
 
-    private const int EAgain = 11;
-
     // The loop's hand-off (loop mode): only the loop thread calls OnWritable; a flusher that finds the kernel full sets
     // Waiting and stops sending, and OnWritable sends only after taking Waiting back, so one thread sends at a time.
     private const int RoomNone = 0;    // nobody waits for room, none seen since the last look
@@ -322,7 +320,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
                 return true;
             }
         }
-        else if (result != -EAgain)
+        else if (result != -LinuxSend.EAgain)
         {
             _failed = true; // -EAGAIN: the kernel is full (send on, then wait for room); anything else: the socket failed
         }
