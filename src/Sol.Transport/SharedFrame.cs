@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using Sol.Transport.Frames;
 
 namespace Sol.Transport;
@@ -24,6 +25,7 @@ public sealed class SharedFrame
     private int _frameLength;
     private int _references;
     private ArrayPool<byte> _bufferPool = ArrayPool<byte>.Shared;
+    private nint _pin; // a pinning GCHandle of _buffer once a socket sends straight from it (see Pin), else 0
 
     private SharedFrame()
     {
@@ -63,6 +65,30 @@ public sealed class SharedFrame
         return frame;
     }
 
+    /// <summary>The whole frame as memory (a socket that sends straight from it holds a reference meanwhile).</summary>
+    internal ReadOnlyMemory<byte> FrameMemory => _buffer.AsMemory(0, _frameLength);
+
+    /// <summary>
+    /// Pins the bytes until the last reference is released, so a socket can hand their address to the kernel
+    /// (<c>sendmsg</c>, io_uring) while it holds a reference. One pin per frame, however many connections send it; the
+    /// caller must hold a reference.
+    /// </summary>
+    internal void Pin()
+    {
+        if (Volatile.Read(ref _pin) != 0)
+        {
+            return;
+        }
+        var handle = GCHandle.Alloc(_buffer, GCHandleType.Pinned);
+        if (Interlocked.CompareExchange(ref _pin, GCHandle.ToIntPtr(handle), 0) != 0)
+        {
+            handle.Free(); // another thread pinned it first
+        }
+    }
+
+    /// <summary>Whether <see cref="Pin"/> was called (tests).</summary>
+    internal bool Pinned => Volatile.Read(ref _pin) != 0;
+
     /// <summary>Takes one more reference (released with <see cref="Release"/>).</summary>
     public void AddReference()
     {
@@ -83,6 +109,12 @@ public sealed class SharedFrame
         if (left < 0)
         {
             ThrowReleased();
+        }
+        var pin = _pin;
+        if (pin != 0)
+        {
+            _pin = 0;
+            GCHandle.FromIntPtr(pin).Free();
         }
         var buffer = _buffer;
         _buffer = [];

@@ -441,12 +441,15 @@ public sealed partial class WebSocketConnection
                         WriteFrame(entry.Opcode, entry.Buffer.AsSpan(0, entry.Length));
                         break;
                     case SendEntryKind.Shared:
-                        _output.Write(entry.Frame!.Frame);
+                        var frame = entry.Frame!;
+                        entry.Frame = null; // WriteShared takes this reference over
+                        WriteShared(frame);
                         break;
                     case SendEntryKind.Latest:
-                        if (_batchLatest is not null)
+                        if (_batchLatest is { } latest)
                         {
-                            _output.Write(_batchLatest.Frame);
+                            _batchLatest = null;
+                            WriteShared(latest);
                             if (_batchTrailerLength > 0)
                             {
                                 WriteFrame(Opcode.Binary, _batchTrailer.AsSpan(0, _batchTrailerLength));
@@ -531,6 +534,24 @@ public sealed partial class WebSocketConnection
                 }
             }
             return false;
+        }
+    }
+
+    /// <summary>Writes an already framed message and gives up the caller's reference to it.</summary>
+    private void WriteShared(SharedFrame frame)
+    {
+        if (_socketOutput is { } sender)
+        {
+            sender.WriteShared(frame); // sent from the frame's own bytes, or copied into a block; released either way
+            return;
+        }
+        try
+        {
+            _output.Write(frame.Frame);
+        }
+        finally
+        {
+            frame.Release();
         }
     }
 

@@ -23,6 +23,7 @@ public sealed partial class WebSocketConnection : Connections.IScheduledWriter
 
     private readonly TransportConnection _transport;
     private readonly PipeWriter _output;
+    private readonly SocketSender? _socketOutput; // the raw kind's output: shared frames go out from their own bytes
     private readonly ArrayPool<byte> _pool;
     private readonly WebSocketServerOptions _options;
     private readonly ILogger _logger;
@@ -34,6 +35,7 @@ public sealed partial class WebSocketConnection : Connections.IScheduledWriter
         Id = Interlocked.Increment(ref s_nextId);
         _transport = transport;
         _output = transport.Pipe.Output;
+        _socketOutput = _output as SocketSender;
         _pool = pool;
         _options = options;
         _logger = logger;

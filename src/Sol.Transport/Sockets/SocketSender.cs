@@ -54,6 +54,9 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private CancellationToken _flushToken;
     private const int InitialSegments = 4;
 
+    /// <summary>Shared frames this long or longer are always sent from their own bytes (see <see cref="WriteShared"/>).</summary>
+    internal const int ShareFrom = 1024;
+
     /// <summary>Once everything is sent, a segment array grown past this (a backlog of 256 KiB or more) is given up.</summary>
     private const int KeptSegments = 64;
 
@@ -124,6 +127,40 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 
     public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 
+    /// <summary>
+    /// Writes a shared frame, taking over one of its references (released once its bytes went out, or when the writer
+    /// ends). A frame that fits the block being written is copied there, as a plain write would be; one
+    /// that starts a flush, or of <see cref="ShareFrom"/> bytes or more, is sent from its own bytes instead (pinned once
+    /// per frame): a broadcast then copies nothing into the connections' blocks, and the kernel reads the same hot bytes
+    /// for every connection.
+    /// </summary>
+    internal void WriteShared(SharedFrame frame)
+    {
+        var bytes = frame.FrameMemory;
+        if (_count > 0 && (bytes.Length < ShareFrom || _segments[_count - 1].RoomInBlock >= bytes.Length))
+        {
+            // Behind other bytes: a small frame (or one that fits the block being written) is copied, so messages
+            // coalesce into blocks (a send takes at most 32 pieces).
+            try
+            {
+                this.Write(bytes.Span);
+            }
+            finally
+            {
+                frame.Release();
+            }
+            return;
+        }
+        if ((Volatile.Read(ref _state) & Completed) != 0)
+        {
+            frame.Release();
+            throw new InvalidOperationException("Writing is not allowed after the writer was completed.");
+        }
+        frame.Pin();
+        ref var segment = ref AddSegment();
+        segment = new Segment { Frame = frame, Memory = MemoryMarshal.AsMemory(bytes), End = bytes.Length };
+    }
+
     public override void Advance(int bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -163,7 +200,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             // after it should save a wait. No waiter exists now, so this cannot take a hand-off away.
             Interlocked.CompareExchange(ref _room, RoomNone, RoomSeen);
         }
-        if (_ringSends && _head < _count && _segments[_head].Block is not null && IoRing.Current is { } ring
+        if (_ringSends && _head < _count && _segments[_head].Pinned && IoRing.Current is { } ring
             && ring.TryQueue(this))
         {
             // Goes out with the rest of the loop's batch (one system call); the flush completes from OnRingSent.
@@ -393,7 +430,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     [SkipLocalsInit]
     private unsafe int SendSomeUnguarded(out SocketError error)
     {
-        if (LinuxSend.IsSupported && _segments[_head].Block is not null)
+        if (LinuxSend.IsSupported && _segments[_head].Pinned)
         {
             var vectors = stackalloc LinuxSend.IoVector[LinuxSend.MaxVectors];
             return LinuxSend.Send(_socket.SafeHandle, vectors, FillVectors(vectors), out error);
@@ -406,10 +443,10 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private unsafe int FillVectors(LinuxSend.IoVector* vectors)
     {
         var count = 0;
-        for (var i = _head; i < _count && count < LinuxSend.MaxVectors && _segments[i].Block is not null; i++)
+        for (var i = _head; i < _count && count < LinuxSend.MaxVectors && _segments[i].Pinned; i++)
         {
             ref var segment = ref _segments[i];
-            // Blocks live on the pinned object heap: their address does not move.
+            // Blocks live on the pinned object heap, and a frame is pinned while it is held: the address does not move.
             vectors[count].Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(segment.Memory.Span)) + segment.Start;
             vectors[count].Length = (nuint)(segment.End - segment.Start);
             count++;
@@ -602,21 +639,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 
     private ref Segment AddSegment(int size)
     {
-        if (_count == _segments.Length)
-        {
-            if (_head > 0)
-            {
-                Array.Copy(_segments, _head, _segments, 0, _count - _head);
-                Array.Clear(_segments, _count - _head, _head);
-                _count -= _head;
-                _head = 0;
-            }
-            else
-            {
-                Array.Resize(ref _segments, _segments.Length * 2);
-            }
-        }
-        ref var segment = ref _segments[_count++];
+        ref var segment = ref AddSegment();
         if (size <= BlockMemoryPool.BlockSize)
         {
             var block = _pool.Rent();
@@ -631,10 +654,31 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
         return ref segment;
     }
 
+    /// <summary>A new (empty) segment at the end.</summary>
+    private ref Segment AddSegment()
+    {
+        if (_count == _segments.Length)
+        {
+            if (_head > 0)
+            {
+                Array.Copy(_segments, _head, _segments, 0, _count - _head);
+                Array.Clear(_segments, _count - _head, _head);
+                _count -= _head;
+                _head = 0;
+            }
+            else
+            {
+                Array.Resize(ref _segments, _segments.Length * 2);
+            }
+        }
+        return ref _segments[_count++];
+    }
+
     private void ReleaseHead()
     {
         ref var segment = ref _segments[_head];
         segment.Block?.Dispose();
+        segment.Frame?.Release();
         if (segment.Array is { } array)
         {
             ArrayPool<byte>.Shared.Return(array);
@@ -655,10 +699,17 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 
     private struct Segment
     {
-        public IMemoryOwner<byte>? Block;
-        public byte[]? Array;
+        public IMemoryOwner<byte>? Block;  // a pinned block, written into
+        public SharedFrame? Frame;         // a shared frame's pinned bytes, sent as they are (one reference held)
+        public byte[]? Array;              // a pooled array (not pinned), written into
         public Memory<byte> Memory;
         public int Start; // sent up to here
         public int End;   // written up to here
+
+        /// <summary>Free bytes at the end of a block (0 for anything else).</summary>
+        public readonly int RoomInBlock => Block is null ? 0 : Memory.Length - End;
+
+        /// <summary>The bytes do not move (a block or a pinned frame): they can go to the kernel by address.</summary>
+        public readonly bool Pinned => Block is not null || Frame is not null;
     }
 }

@@ -54,6 +54,68 @@ public sealed class IoRingSendTests
     }
 
     [SkippableFact]
+    public void AOnePieceFlushGoesAsAPlainSendAndOneOfSeveralPiecesAsSendmsgInTheSameBatch()
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        Skip.IfNot(ring.Ring.PlainSends, "this kernel has no IORING_OP_SEND");
+        using var a = Pair.Connect();
+        using var b = Pair.Connect();
+        Write(a.Sender, 0, 300);  // one block
+        Write(b.Sender, 0, 5000); // two blocks
+        var flushA = a.Sender.FlushAsync();
+        var flushB = b.Sender.FlushAsync();
+
+        ring.Ring.Submit();
+
+        Assert.True(flushA.IsCompleted && flushB.IsCompleted);
+        Assert.Equal(2, ring.Ring.Sent);
+        Assert.Equal(1, ring.Ring.PlainSent);
+        Assert.Equal(1, ring.Ring.Batches);
+        a.ReadAndCheck(0, 300);
+        b.ReadAndCheck(0, 5000);
+    }
+
+    [SkippableTheory]
+    [InlineData(200)]
+    [InlineData(3000)]
+    public void ASharedFrameThatStartsAFlushGoesOutFromItsOwnBytesAndItsReferenceIsReleasedOnceSent(int payloadLength)
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        using var a = Pair.Connect();
+        using var b = Pair.Connect();
+        var payload = new byte[payloadLength];
+        Fill(payload, 0);
+        var frame = SharedFrame.Create(payload);
+        var expected = frame.Frame.ToArray();
+        foreach (var pair in new[] { a, b })
+        {
+            frame.AddReference();
+            pair.Sender.WriteShared(frame); // takes that reference over
+        }
+        Assert.True(frame.Pinned);
+        Assert.Equal(3, frame.References);
+        var flushA = a.Sender.FlushAsync();
+        var flushB = b.Sender.FlushAsync();
+
+        ring.Ring.Submit();
+
+        Assert.True(flushA.IsCompleted && flushB.IsCompleted);
+        Assert.Equal(1, frame.References); // the creator's
+        Assert.Equal(0, a.Blocks.Created); // nothing was copied into a block
+        Assert.Equal(0, b.Blocks.Created);
+        if (ring.Ring.PlainSends)
+        {
+            Assert.Equal(2, ring.Ring.PlainSent);
+        }
+        foreach (var pair in new[] { a, b })
+        {
+            Assert.Equal(expected, pair.ReadExactly(expected.Length));
+            Assert.Equal(0, pair.Sender.HeldSegments);
+        }
+        frame.Release();
+    }
+
+    [SkippableFact]
     public void AFullKernelAnswersEagainAndTheFlushWaitsForRoomThenCompletesWithEveryByteInOrder()
     {
         using var ring = RingScope.Create(capacity: 4);
@@ -482,6 +544,19 @@ public sealed class IoRingSendTests
                 sent += n;
                 Assert.True(sent < 1 << 30, "the kernel never pushed back");
             }
+        }
+
+        /// <summary>Reads exactly <paramref name="count"/> bytes (outside the pattern's bookkeeping).</summary>
+        public byte[] ReadExactly(int count)
+        {
+            var buffer = new byte[count];
+            for (var read = 0; read < count;)
+            {
+                var n = Client.Receive(buffer, read, count - read, SocketFlags.None);
+                Assert.True(n > 0, "the connection ended early");
+                read += n;
+            }
+            return buffer;
         }
 
         /// <summary>Reads <paramref name="count"/> bytes, checking them against the pattern from <paramref name="position"/>.</summary>

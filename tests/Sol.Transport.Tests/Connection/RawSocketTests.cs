@@ -145,6 +145,81 @@ public sealed class RawSocketTests
 
     [Theory]
     [MemberData(nameof(BothPaths))]
+    public async Task SharedFramesAmongOtherWritesGoOutInOrderWhetherCopiedOrSentFromTheirOwnBytes(bool ioLoops)
+    {
+        await using var pair = await Pair.ConnectAsync(ioLoops);
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        var small = Frame(200, 1);  // behind other bytes and short: copied into the block
+        var large = Frame(5000, 2); // longer than the block has room for: sent from its own bytes
+        var expected = new List<byte>();
+        WritePattern(output, 0, 100);
+        expected.AddRange(Pattern(0, 100));
+        foreach (var frame in new[] { small, large })
+        {
+            frame.AddReference();
+            output.WriteShared(frame);
+            expected.AddRange(frame.Frame.ToArray());
+        }
+        WritePattern(output, 100, 50);
+        expected.AddRange(Pattern(100, 50));
+
+        Assert.False(small.Pinned);
+        Assert.Equal(1, small.References); // copied: given back at once
+        Assert.True(large.Pinned);
+        Assert.Equal(2, large.References); // held until it went out
+        Assert.Equal(3, output.HeldSegments); // block, frame, block
+
+        Assert.False((await output.FlushAsync()).IsCompleted);
+        Assert.Equal(1, large.References);
+        Assert.Equal(0, output.HeldSegments);
+        Assert.Equal(0, pair.Blocks.Outstanding);
+        await output.CompleteAsync();
+        Assert.Equal(expected.ToArray(), await ReadAllAsync(pair.Client));
+        small.Release();
+        large.Release();
+    }
+
+    [Theory]
+    [MemberData(nameof(BothPaths))]
+    public async Task ASharedFrameLargerThanTheKernelTakesIsHeldWhileTheFlushWaitsAndReleasedOnceItIsSent(bool ioLoops)
+    {
+        await using var pair = await Pair.ConnectAsync(ioLoops);
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        var frame = Frame(16 * 1024 * 1024, 3); // more than loopback's buffers hold
+        var expected = frame.Frame.ToArray();
+        frame.AddReference();
+        output.WriteShared(frame);
+
+        var flush = output.FlushAsync();
+        Assert.False(flush.IsCompleted);
+        Assert.Equal(2, frame.References);
+        var reading = ReadAllAsync(pair.Client);
+        Assert.False((await flush.AsTask().WaitAsync(s_deadline)).IsCompleted);
+        Assert.Equal(1, frame.References);
+        await output.CompleteAsync();
+        Assert.Equal(expected, await reading.WaitAsync(s_deadline));
+        frame.Release();
+    }
+
+    [Theory]
+    [MemberData(nameof(BothPaths))]
+    public async Task CompletingWithAnUnflushedSharedFrameReleasesItsReference(bool ioLoops)
+    {
+        await using var pair = await Pair.ConnectAsync(ioLoops);
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        var frame = Frame(3000, 4);
+        frame.AddReference();
+        output.WriteShared(frame);
+        Assert.Equal(2, frame.References);
+        await output.CompleteAsync();
+        Assert.Equal(1, frame.References);
+        Assert.Empty(await ReadAllAsync(pair.Client)); // only FIN
+        frame.Release();
+        Assert.Throws<InvalidOperationException>(() => output.WriteShared(SharedFrame.Create([1])));
+    }
+
+    [Theory]
+    [MemberData(nameof(BothPaths))]
     public async Task CompletingDuringAPendingFlushLetsItFinishThenSendsFinAndGivesTheBlocksBack(bool ioLoops)
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
@@ -349,6 +424,36 @@ public sealed class RawSocketTests
                 return (flush, written);
             }
             Assert.True(written < 1L << 30, "the kernel never pushed back");
+        }
+    }
+
+    private static SharedFrame Frame(int payloadLength, int seed)
+    {
+        var payload = Pattern(seed * 1000, payloadLength);
+        return SharedFrame.Create(payload);
+    }
+
+    private static byte[] Pattern(long position, int count)
+    {
+        var bytes = new byte[count];
+        Fill(bytes, position);
+        return bytes;
+    }
+
+    /// <summary>Everything the client receives until FIN.</summary>
+    private static async Task<byte[]> ReadAllAsync(Socket client)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[256 * 1024];
+        using var timeout = new CancellationTokenSource(s_deadline);
+        while (true)
+        {
+            var n = await client.ReceiveAsync(buffer, timeout.Token);
+            if (n == 0)
+            {
+                return received.ToArray();
+            }
+            received.Write(buffer, 0, n);
         }
     }
 
