@@ -311,13 +311,14 @@ internal sealed unsafe class IoLoop
     /// budget and queued itself again), the batch is under half full and was held fewer than <see cref="MaxHeldTurns"/>
     /// times: then they go with that work's sends. A broadcast to 256 connections is then two system calls instead of
     /// sixteen (one per drainer budget), and a send that wakes a reader preempts the loop on the way out of two calls,
-    /// not sixteen: 12–20 % less CPU per message at 256 and 2,000 clients @ 20 Hz (bench/results/transport-e2e.md).
+    /// not sixteen: about 14 % less CPU per message at 256 clients × 200 B @ 20 Hz (four alternations,
+    /// bench/results/transport-e2e.md, the 12:39 run's reading).
     /// </summary>
     /// <remarks>
-    /// Under load that never lets the loop sleep, every phase submits as before. Flat out, where the harness's publisher
-    /// waits for deliveries, holding cost about 9 % CPU per message at 256 clients × 200 B and about 10 % throughput (the
-    /// publisher got its window back later, so fewer messages coalesced per send), even in bursts only; 20 Hz is the
-    /// game's pattern, so the burst rule stays.
+    /// Under load that never lets the loop sleep, every phase submits as before. The cost: flat out, where the harness's
+    /// publisher waits for deliveries, holding took about 9 % more CPU per message at 256 clients × 200 B and 10 % of the
+    /// throughput (the publisher got its window back later, so fewer messages coalesced per send) — the loop sleeps
+    /// between its windows too, so the burst rule does not avoid it. 20 Hz is the game's pattern, so it stays.
     /// </remarks>
     private void SubmitSendsUnlessMoreComes()
     {
