@@ -73,6 +73,11 @@ public sealed class SharedFrame
     /// (<c>sendmsg</c>, io_uring) while it holds a reference. One pin per frame, however many connections send it; the
     /// caller must hold a reference.
     /// </summary>
+    /// <remarks>
+    /// The pin lasts until the last reference anywhere is released (a slow connection's queue included), not only while a
+    /// socket sends: a broadcast's frames are short-lived, but many pinned young arrays at once would fragment the GC's
+    /// youngest generation. Frames from a pool made with <see cref="ArrayPool{T}.Create(int, int)"/> are usually old.
+    /// </remarks>
     internal void Pin()
     {
         if (Volatile.Read(ref _pin) != 0)

@@ -43,7 +43,7 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// </summary>
     internal const int LoopHelpBacklog = 4096;
 
-    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere, LoopBudget, resumesWaitedWriters: true, LoopHelpBacklog));
+    private static readonly Lazy<SendScheduler> s_ioLoops = new(() => new(Sockets.IoLoop.Count, Sockets.IoLoop.PostHereOrAnywhere, Sockets.IoLoop.PostElsewhere, LoopBudget, resumesWaitedWriters: true, LoopHelpBacklog, Sockets.IoLoop.PostDrainerAgain));
 
     private readonly ConcurrentQueue<IScheduledWriter> _ready = new();
     private readonly int _maxDrainers;
@@ -51,6 +51,7 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     private readonly int _helpBacklog;
     private readonly Action<IThreadPoolWorkItem> _queueWorkItem;
     private readonly Action<IThreadPoolWorkItem> _queueHelper;
+    private readonly Action<IThreadPoolWorkItem> _queueAgain;
     private int _drainers;
 
     /// <param name="maxDrainers">Drainers running at once.</param>
@@ -59,8 +60,9 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
     /// <param name="budget">Writers a drainer runs before it queues itself again.</param>
     /// <param name="resumesWaitedWriters">See <see cref="ResumesWaitedWriters"/>.</param>
     /// <param name="helpBacklog">Writers waiting beyond which a running drainer calls in another one.</param>
+    /// <param name="queueAgain">Where a drainer that used up its budget goes to run on (an I/O loop: the same loop, noting that its sends have company coming); <paramref name="queueWorkItem"/> by default.</param>
     public SendScheduler(int maxDrainers, Action<IThreadPoolWorkItem>? queueWorkItem = null, Action<IThreadPoolWorkItem>? queueHelper = null,
-        int budget = Budget, bool resumesWaitedWriters = false, int helpBacklog = HelpBacklog)
+        int budget = Budget, bool resumesWaitedWriters = false, int helpBacklog = HelpBacklog, Action<IThreadPoolWorkItem>? queueAgain = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDrainers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
@@ -71,6 +73,7 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
         ResumesWaitedWriters = resumesWaitedWriters;
         _queueWorkItem = queueWorkItem ?? (static item => ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false));
         _queueHelper = queueHelper ?? _queueWorkItem;
+        _queueAgain = queueAgain ?? _queueWorkItem;
     }
 
     /// <summary>Drainers on the thread pool, one per core, shared by every server in the process.</summary>
@@ -133,7 +136,7 @@ internal sealed class SendScheduler : IThreadPoolWorkItem
             if (!_ready.IsEmpty)
             {
                 // Still busy: keep this drainer's slot and let queued work run first.
-                _queueWorkItem(this);
+                _queueAgain(this);
                 return;
             }
             Interlocked.Decrement(ref _drainers);

@@ -42,6 +42,12 @@ internal sealed unsafe class IoLoop
     /// <summary>Phase ends at most that leave queued sends for the next turn's work to join (see <see cref="SubmitSendsUnlessMoreComes"/>).</summary>
     private const int MaxHeldTurns = 32;
 
+    /// <summary>
+    /// Turns a burst lasts at most (4,096 writers at 16 a turn): load that never lets the loop sleep again is no burst,
+    /// and its sends go out at every phase end.
+    /// </summary>
+    private const int MaxBurstTurns = 256;
+
     private static readonly Lazy<IoLoop[]> s_loops = new(StartLoops);
     private static int s_next;
     private static int s_configured = -1; // not yet decided
@@ -55,7 +61,9 @@ internal sealed unsafe class IoLoop
     private readonly ConcurrentQueue<IThreadPoolWorkItem> _posted = new();
     private int _wakePending; // 1 while the eventfd holds a wake-up the loop has not taken
     private IoRing? _ring;    // the loop's batched sends (null: io_uring refused; each flush sends at once)
-    private bool _burst;      // the loop woke from sleep and has not run out of posted work since
+    private bool _burst;      // the loop woke from sleep, has not run out of posted work since, for at most MaxBurstTurns
+    private int _burstTurns;  // turns since the wake
+    private bool _drainerContinues; // a send drainer queued itself again on this loop since the posted phase began
     private int _heldTurns;   // phases whose end did not submit the pending sends (see SubmitSendsUnlessMoreComes)
 
     private IoLoop(int index)
@@ -141,6 +149,21 @@ internal sealed unsafe class IoLoop
 
     /// <summary>Runs <paramref name="item"/> on this thread's loop if it is one (after what it is doing; no wake-up), else on the next loop.</summary>
     public static void PostHereOrAnywhere(IThreadPoolWorkItem item) => (t_current ?? Next()).Post(item);
+
+    /// <summary>
+    /// A send drainer that used up its budget runs on: on this thread's loop, which then knows that its sends so far have
+    /// company coming (see <see cref="SubmitSendsUnlessMoreComes"/>); elsewhere as <see cref="PostHereOrAnywhere"/>.
+    /// </summary>
+    public static void PostDrainerAgain(IThreadPoolWorkItem item)
+    {
+        if (t_current is { } loop)
+        {
+            loop._drainerContinues = true;
+            loop.Post(item);
+            return;
+        }
+        Next().Post(item);
+    }
 
     /// <summary>Runs <paramref name="item"/> on another loop than this thread's (a helper); with one loop, on it.</summary>
     public static void PostElsewhere(IThreadPoolWorkItem item)
@@ -252,6 +275,11 @@ internal sealed unsafe class IoLoop
             if (idle)
             {
                 _burst = true;
+                _burstTurns = 0;
+            }
+            else if (_burst && ++_burstTurns >= MaxBurstTurns)
+            {
+                _burst = false;
             }
             for (var i = 0; i < count; i++)
             {
@@ -280,6 +308,7 @@ internal sealed unsafe class IoLoop
             // Only what was queued when this phase began (at most PostedPerTurn): a drainer that queues itself again
             // after its budget runs next turn, after the sockets had their look.
             var posted = Math.Min(_posted.Count, PostedPerTurn);
+            _drainerContinues = false;
             for (var i = 0; i < posted && _posted.TryDequeue(out var item); i++)
             {
                 try
@@ -307,15 +336,16 @@ internal sealed unsafe class IoLoop
 
     /// <summary>
     /// Ends a phase of the turn: submits the sends queued so far, unless the loop is in a burst (it slept, then woke to
-    /// work: a game tick's or a broadcast's sends), posted work waits for the next turn (a drainer that used up its
-    /// budget and queued itself again), the batch is under half full and was held fewer than <see cref="MaxHeldTurns"/>
-    /// times: then they go with that work's sends. A broadcast to 256 connections is then two system calls instead of
+    /// work: a game tick's or a broadcast's sends; at most <see cref="MaxBurstTurns"/> turns), a send drainer used up
+    /// its budget and queued itself again for the next turn (other posted work does not hold anything), the batch is
+    /// under half full and was held fewer than <see cref="MaxHeldTurns"/> times: then they go with that drainer's next
+    /// sends. A broadcast to 256 connections is then two system calls instead of
     /// sixteen (one per drainer budget), and a send that wakes a reader preempts the loop on the way out of two calls,
     /// not sixteen: about 14 % less CPU per message at 256 clients × 200 B @ 20 Hz (four alternations,
     /// bench/results/transport-e2e.md, the 12:39 run's reading).
     /// </summary>
     /// <remarks>
-    /// Under load that never lets the loop sleep, every phase submits as before. The cost: flat out, where the harness's
+    /// Under load that never lets the loop sleep, every phase submits as before once the burst's turns are over. The cost: flat out, where the harness's
     /// publisher waits for deliveries, holding took about 9 % more CPU per message at 256 clients × 200 B and 10 % of the
     /// throughput (the publisher got its window back later, so fewer messages coalesced per send) — the loop sleeps
     /// between its windows too, so the burst rule does not avoid it. 20 Hz is the game's pattern, so it stays.
@@ -327,9 +357,9 @@ internal sealed unsafe class IoLoop
             _heldTurns = 0;
             return;
         }
-        if (_burst && !_posted.IsEmpty && _ring.Pending < _ring.Capacity / 2 && ++_heldTurns < MaxHeldTurns)
+        if (_burst && _drainerContinues && _ring.Pending < _ring.Capacity / 2 && ++_heldTurns < MaxHeldTurns)
         {
-            return; // the next turn does not sleep: epoll_wait is called with no timeout while sends are pending
+            return; // the drainer runs next turn; the loop does not sleep while sends are pending
         }
         _heldTurns = 0;
         SubmitSends();

@@ -54,7 +54,10 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private CancellationToken _flushToken;
     private const int InitialSegments = 4;
 
-    /// <summary>Shared frames this long or longer are always sent from their own bytes (see <see cref="WriteShared"/>).</summary>
+    /// <summary>
+    /// Shared frames this long or longer are sent from their own bytes unless they fit the block being written; shorter
+    /// ones only when they start a flush (see <see cref="WriteShared"/>).
+    /// </summary>
     internal const int ShareFrom = 1024;
 
     /// <summary>Once everything is sent, a segment array grown past this (a backlog of 256 KiB or more) is given up.</summary>
@@ -101,7 +104,7 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// </summary>
     internal bool SentFin => _sentFin;
 
-    /// <summary>Blocks (or arrays) held for unsent or unflushed bytes (tests: none once everything went out).</summary>
+    /// <summary>Segments (blocks, arrays or shared frames) held for unsent or unflushed bytes (tests: none once everything went out).</summary>
     internal int HeldSegments => _count - _head;
 
     /// <summary>Room in the segment array (tests: it shrinks back after a large backlog went out).</summary>
@@ -129,18 +132,25 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
 
     /// <summary>
     /// Writes a shared frame, taking over one of its references (released once its bytes went out, or when the writer
-    /// ends). A frame that fits the block being written is copied there, as a plain write would be; one
-    /// that starts a flush, or of <see cref="ShareFrom"/> bytes or more, is sent from its own bytes instead (pinned once
-    /// per frame): a broadcast then copies nothing into the connections' blocks, and the kernel reads the same hot bytes
-    /// for every connection.
+    /// ends, or at once when it is copied or this throws). A frame that starts a flush, or of <see cref="ShareFrom"/>
+    /// bytes or more that does not fit the block being written, is sent from its own bytes (pinned once per frame): a
+    /// broadcast then copies nothing into the connections' blocks, and the kernel reads the same hot bytes for every
+    /// connection. Anything else is copied into the block, as a plain write would be, so a backlog coalesces.
     /// </summary>
-    internal void WriteShared(SharedFrame frame)
+    /// <param name="frame">The frame; one of its references is this call's.</param>
+    /// <param name="followed">
+    /// Something short follows at once (a snapshot's acknowledgement): a frame under <see cref="ShareFrom"/> is copied
+    /// then even when it starts the flush, so both go in one block and one piece (a plain send) instead of a frame, a
+    /// block for the rest and a two-piece send.
+    /// </param>
+    internal void WriteShared(SharedFrame frame, bool followed = false)
     {
         var bytes = frame.FrameMemory;
-        if (_count > 0 && (bytes.Length < ShareFrom || _segments[_count - 1].RoomInBlock >= bytes.Length))
+        var copy = bytes.Length < ShareFrom
+            ? _count > 0 || followed // behind other bytes, or with something short after it: coalesce in a block
+            : _count > 0 && _segments[_count - 1].RoomInBlock >= bytes.Length; // it fits the block being written
+        if (copy)
         {
-            // Behind other bytes: a small frame (or one that fits the block being written) is copied, so messages
-            // coalesce into blocks (a send takes at most 32 pieces).
             try
             {
                 this.Write(bytes.Span);
@@ -151,14 +161,21 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
             }
             return;
         }
-        if ((Volatile.Read(ref _state) & Completed) != 0)
+        try
         {
-            frame.Release();
-            throw new InvalidOperationException("Writing is not allowed after the writer was completed.");
+            if ((Volatile.Read(ref _state) & Completed) != 0)
+            {
+                throw new InvalidOperationException("Writing is not allowed after the writer was completed.");
+            }
+            frame.Pin();
+            ref var segment = ref AddSegment();
+            segment = new Segment { Frame = frame, Memory = MemoryMarshal.AsMemory(bytes), End = bytes.Length };
         }
-        frame.Pin();
-        ref var segment = ref AddSegment();
-        segment = new Segment { Frame = frame, Memory = MemoryMarshal.AsMemory(bytes), End = bytes.Length };
+        catch
+        {
+            frame.Release(); // not held by a segment (pinning or growing the segment array can run out of memory)
+            throw;
+        }
     }
 
     public override void Advance(int bytes)

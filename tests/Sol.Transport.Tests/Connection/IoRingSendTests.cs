@@ -96,10 +96,13 @@ public sealed class IoRingSendTests
         Assert.Equal(3, frame.References);
         var flushA = a.Sender.FlushAsync();
         var flushB = b.Sender.FlushAsync();
+        Assert.False(flushA.IsCompleted || flushB.IsCompleted); // both wait in the batch
+        Assert.Equal(2, ring.Ring.Pending);
 
         ring.Ring.Submit();
 
         Assert.True(flushA.IsCompleted && flushB.IsCompleted);
+        Assert.Equal(2, ring.Ring.Sent);
         Assert.Equal(1, frame.References); // the creator's
         Assert.Equal(0, a.Blocks.Created); // nothing was copied into a block
         Assert.Equal(0, b.Blocks.Created);
@@ -113,6 +116,61 @@ public sealed class IoRingSendTests
             Assert.Equal(0, pair.Sender.HeldSegments);
         }
         frame.Release();
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BlocksAndSharedFramesGoOutInOrderThroughARingSendThatStopsShortAndSendsOnWhenThereIsRoom(bool completeWhileWaiting)
+    {
+        using var ring = RingScope.Create(capacity: 4);
+        using var pair = Pair.Connect(); // a 16 KiB receive buffer: the ring's send stops short
+        var expected = new List<byte>();
+        var frames = new List<SharedFrame>();
+        Write(pair.Sender, 0, 100);
+        expected.AddRange(Pattern(0, 100));
+        foreach (var length in new[] { 3 * 1024 * 1024, 2000, 50, 700_000 })
+        {
+            var frame = SharedFrame.Create(Pattern(length, length));
+            frames.Add(frame);
+            frame.AddReference();
+            pair.Sender.WriteShared(frame);
+            expected.AddRange(frame.Frame.ToArray());
+            Write(pair.Sender, 7, 37);
+            expected.AddRange(Pattern(7, 37));
+        }
+        // The 3 MiB and 700 KB frames are segments of their own; the 2000 B one fits the block being written and the
+        // 50 B one is short and behind other bytes: both copied.
+        Assert.Equal([true, false, false, true], frames.Select(frame => frame.Pinned));
+        var flush = pair.Sender.FlushAsync();
+        Assert.False(flush.IsCompleted);
+
+        ring.Ring.Submit();
+
+        Assert.False(flush.IsCompleted); // far more than the kernel holds: it waits for room
+        var reading = Task.Run(() => pair.ReadExactly(expected.Count));
+        if (completeWhileWaiting)
+        {
+            pair.Sender.Complete(); // only marks the writer: the flush goes on, and FIN follows it
+            Assert.Equal(2, frames[^1].References); // the last frame cannot have gone yet
+        }
+        var deadline = DateTime.UtcNow + s_deadline;
+        while (!flush.IsCompleted)
+        {
+            // Stands in for the loop's EPOLLOUT.
+            Assert.True(DateTime.UtcNow < deadline, "the flush never completed");
+            pair.Sender.OnWritable();
+            Thread.Yield();
+        }
+        Assert.Equal(expected.ToArray(), reading.Result);
+        Assert.All(frames, frame => Assert.Equal(1, frame.References));
+        Assert.Equal(0, pair.Sender.HeldSegments);
+        Assert.Equal(expected.Count, pair.Sender.BytesSent);
+        Assert.Equal(0, pair.Blocks.Outstanding);
+        foreach (var frame in frames)
+        {
+            frame.Release();
+        }
     }
 
     [SkippableFact]
@@ -423,6 +481,13 @@ public sealed class IoRingSendTests
             position += take;
             count -= take;
         }
+    }
+
+    private static byte[] Pattern(long position, int count)
+    {
+        var bytes = new byte[count];
+        Fill(bytes, position);
+        return bytes;
     }
 
     private static void Fill(Span<byte> span, long position)

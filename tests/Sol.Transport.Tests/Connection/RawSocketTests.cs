@@ -185,7 +185,7 @@ public sealed class RawSocketTests
     {
         await using var pair = await Pair.ConnectAsync(ioLoops);
         var output = (SocketSender)pair.Server.Pipe.Output;
-        var frame = Frame(16 * 1024 * 1024, 3); // more than loopback's buffers hold
+        var frame = Frame(48 * 1024 * 1024, 3); // more than loopback's send and receive buffers hold together
         var expected = frame.Frame.ToArray();
         frame.AddReference();
         output.WriteShared(frame);
@@ -198,6 +198,31 @@ public sealed class RawSocketTests
         Assert.Equal(1, frame.References);
         await output.CompleteAsync();
         Assert.Equal(expected, await reading.WaitAsync(s_deadline));
+        frame.Release();
+    }
+
+    [Theory]
+    [InlineData(200, true, false)]  // a snapshot with its acknowledgement: both in one block, one piece
+    [InlineData(200, false, true)]  // alone: sent from its own bytes
+    [InlineData(3000, true, true)]  // long enough to be worth a piece of its own either way
+    public async Task ASharedFrameThatStartsAFlushIsCopiedOnlyWhenItIsShortAndSomethingFollows(int payloadLength, bool followed, bool ownSegment)
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        var frame = Frame(payloadLength, 5);
+        var expected = new List<byte>(frame.Frame.ToArray());
+        frame.AddReference();
+        output.WriteShared(frame, followed);
+        WritePattern(output, 0, 20);
+        expected.AddRange(Pattern(0, 20));
+
+        Assert.Equal(ownSegment, frame.Pinned);
+        Assert.Equal(ownSegment ? 2 : 1, frame.References);
+        Assert.Equal(ownSegment ? 2 : 1, output.HeldSegments);
+        Assert.False((await output.FlushAsync()).IsCompleted);
+        Assert.Equal(1, frame.References);
+        await output.CompleteAsync();
+        Assert.Equal(expected.ToArray(), await ReadAllAsync(pair.Client));
         frame.Release();
     }
 

@@ -10,6 +10,29 @@ namespace Sol.Transport.Tests.Connection;
 public sealed class SendSchedulerTests
 {
     [Fact]
+    public void ADrainerThatUsedUpItsBudgetGoesBackThroughItsOwnQueueAgainHook()
+    {
+        var queued = new Queue<IThreadPoolWorkItem>();
+        var again = new Queue<IThreadPoolWorkItem>();
+        var scheduler = new SendScheduler(maxDrainers: 1, queued.Enqueue, budget: 2, queueAgain: again.Enqueue);
+        var ran = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            scheduler.Schedule(new Writer(() => ran++));
+        }
+
+        queued.Dequeue().Execute();
+
+        Assert.Equal(2, ran);
+        Assert.Empty(queued); // a new burst's drainer goes to queueWorkItem; one that runs on goes to queueAgain
+        Assert.Single(again);
+        again.Dequeue().Execute();
+        Assert.Equal(3, ran);
+        Assert.Empty(again);
+        Assert.Equal(0, scheduler.Drainers);
+    }
+
+    [Fact]
     public void OneDrainerRunsEveryQueuedWriterInOrderThenGivesItsSlotBack()
     {
         var queued = new Queue<IThreadPoolWorkItem>();
