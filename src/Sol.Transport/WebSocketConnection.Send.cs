@@ -449,7 +449,7 @@ public sealed partial class WebSocketConnection
                         if (_batchLatest is { } latest)
                         {
                             _batchLatest = null;
-                            WriteShared(latest, followed: _batchTrailerLength > 0);
+                            WriteShared(latest, _batchTrailerLength > 0 ? FrameWriter.HeaderLength(_batchTrailerLength) + _batchTrailerLength : 0);
                             if (_batchTrailerLength > 0)
                             {
                                 WriteFrame(Opcode.Binary, _batchTrailer.AsSpan(0, _batchTrailerLength));
@@ -537,12 +537,12 @@ public sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>Writes an already framed message and gives up the caller's reference to it; <paramref name="followed"/>: a trailer comes right after it.</summary>
-    private void WriteShared(SharedFrame frame, bool followed = false)
+    /// <summary>Writes an already framed message and gives up the caller's reference to it; <paramref name="followedBy"/>: the bytes of a trailer right after it.</summary>
+    private void WriteShared(SharedFrame frame, int followedBy = 0)
     {
         if (_socketOutput is { } sender)
         {
-            sender.WriteShared(frame, followed); // sent from the frame's own bytes, or copied into a block; released either way
+            sender.WriteShared(frame, followedBy); // sent from the frame's own bytes, or copied into a block; released either way
             return;
         }
         try

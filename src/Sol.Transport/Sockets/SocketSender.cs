@@ -55,8 +55,8 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     private const int InitialSegments = 4;
 
     /// <summary>
-    /// Shared frames this long or longer are sent from their own bytes unless they fit the block being written; shorter
-    /// ones only when they start a flush (see <see cref="WriteShared"/>).
+    /// Behind other bytes, shared frames this long or longer are sent from their own bytes unless they fit the block
+    /// being written, shorter ones are copied (see <see cref="WriteShared"/>).
     /// </summary>
     internal const int ShareFrom = 1024;
 
@@ -138,17 +138,17 @@ internal sealed class SocketSender : PipeWriter, IValueTaskSource<FlushResult>
     /// connection. Anything else is copied into the block, as a plain write would be, so a backlog coalesces.
     /// </summary>
     /// <param name="frame">The frame; one of its references is this call's.</param>
-    /// <param name="followed">
-    /// Something short follows at once (a snapshot's acknowledgement): a frame under <see cref="ShareFrom"/> is copied
-    /// then even when it starts the flush, so both go in one block and one piece (a plain send) instead of a frame, a
-    /// block for the rest and a two-piece send.
+    /// <param name="followedBy">
+    /// Bytes written right after it (a snapshot's acknowledgement), 0 for none: a frame that starts the flush is copied
+    /// then when both fit one block, so the flush stays one piece (a plain send) instead of a frame, a block for the
+    /// rest and a two-piece send — as a game tick's message to one client was before frames had segments of their own.
     /// </param>
-    internal void WriteShared(SharedFrame frame, bool followed = false)
+    internal void WriteShared(SharedFrame frame, int followedBy = 0)
     {
         var bytes = frame.FrameMemory;
-        var copy = bytes.Length < ShareFrom
-            ? _count > 0 || followed // behind other bytes, or with something short after it: coalesce in a block
-            : _count > 0 && _segments[_count - 1].RoomInBlock >= bytes.Length; // it fits the block being written
+        var copy = _count > 0
+            ? bytes.Length < ShareFrom || _segments[_count - 1].RoomInBlock >= bytes.Length // coalesce behind other bytes
+            : followedBy > 0 && bytes.Length + followedBy <= BlockMemoryPool.BlockSize;     // one piece with what follows
         if (copy)
         {
             try

@@ -202,19 +202,20 @@ public sealed class RawSocketTests
     }
 
     [Theory]
-    [InlineData(200, true, false)]  // a snapshot with its acknowledgement: both in one block, one piece
-    [InlineData(200, false, true)]  // alone: sent from its own bytes
-    [InlineData(3000, true, true)]  // long enough to be worth a piece of its own either way
-    public async Task ASharedFrameThatStartsAFlushIsCopiedOnlyWhenItIsShortAndSomethingFollows(int payloadLength, bool followed, bool ownSegment)
+    [InlineData(200, 22, false)]  // a snapshot with its acknowledgement: both in one block, one piece
+    [InlineData(3000, 22, false)] // the same, a larger snapshot
+    [InlineData(200, 0, true)]    // alone: sent from its own bytes
+    [InlineData(4080, 22, true)]  // the two do not fit one block: the frame is a piece of its own
+    public async Task ASharedFrameThatStartsAFlushIsCopiedOnlyWhenWhatFollowsFitsTheSameBlock(int payloadLength, int followedBy, bool ownSegment)
     {
         await using var pair = await Pair.ConnectAsync();
         var output = (SocketSender)pair.Server.Pipe.Output;
         var frame = Frame(payloadLength, 5);
         var expected = new List<byte>(frame.Frame.ToArray());
         frame.AddReference();
-        output.WriteShared(frame, followed);
-        WritePattern(output, 0, 20);
-        expected.AddRange(Pattern(0, 20));
+        output.WriteShared(frame, followedBy);
+        WritePattern(output, 0, followedBy > 0 ? followedBy : 20);
+        expected.AddRange(Pattern(0, followedBy > 0 ? followedBy : 20));
 
         Assert.Equal(ownSegment, frame.Pinned);
         Assert.Equal(ownSegment ? 2 : 1, frame.References);
