@@ -339,16 +339,17 @@ internal sealed unsafe class IoLoop
     /// work: a game tick's or a broadcast's sends; at most <see cref="MaxBurstTurns"/> turns), a send drainer used up
     /// its budget and queued itself again for the next turn (other posted work does not hold anything), the batch is
     /// under half full and was held fewer than <see cref="MaxHeldTurns"/> times: then they go with that drainer's next
-    /// sends. A broadcast to 256 connections is then two system calls instead of
-    /// sixteen (one per drainer budget), and a send that wakes a reader preempts the loop on the way out of two calls,
-    /// not sixteen: about 14 % less CPU per message at 256 clients × 200 B @ 20 Hz (four alternations,
-    /// bench/results/transport-e2e.md, the 12:39 run's reading).
+    /// sends. A broadcast to 256 connections is then two system calls instead of sixteen (one per drainer budget), and
+    /// a send that wakes a reader preempts the loop on the way out of two calls, not sixteen: about 14 % less CPU per
+    /// message at 256 clients × 200 B @ 20 Hz (four alternations; bench/results/transport-e2e.md, the 12:39 run's
+    /// reading).
     /// </summary>
     /// <remarks>
-    /// Under load that never lets the loop sleep, every phase submits as before once the burst's turns are over. The cost: flat out, where the harness's
-    /// publisher waits for deliveries, holding took about 9 % more CPU per message at 256 clients × 200 B and 10 % of the
-    /// throughput (the publisher got its window back later, so fewer messages coalesced per send) — the loop sleeps
-    /// between its windows too, so the burst rule does not avoid it. 20 Hz is the game's pattern, so it stays.
+    /// Under load that never lets the loop sleep, every phase submits as before once the burst's turns are over. The
+    /// cost: flat out, where the harness's publisher waits for deliveries, holding took about 9 % more CPU per message
+    /// at 256 clients × 200 B and 10 % of the throughput (the publisher got its window back later, so fewer messages
+    /// coalesced per send); the loop sleeps between its windows too, so the burst rule does not avoid it. 20 Hz is the
+    /// game's pattern, so it stays.
     /// </remarks>
     private void SubmitSendsUnlessMoreComes()
     {

@@ -83,12 +83,13 @@ internal sealed unsafe partial class IoRing : IDisposable
     private long _batches;
     private long _wouldBlock;
     private bool _closed;
-    private bool _plainSends; // the kernel knows IORING_OP_SEND: one-piece sends use it
+    private readonly bool _plainSends; // the kernel knows IORING_OP_SEND: one-piece sends use it
 
-    private IoRing(int capacity, Action<Exception>? faults, bool singleIssuer, int fd, (nint, nuint)[] mappings, byte* sq, byte* sqOff, byte* cq, byte* cqOff, byte* sqes)
+    private IoRing(int capacity, Action<Exception>? faults, bool singleIssuer, bool plainSends, int fd, (nint, nuint)[] mappings, byte* sq, byte* sqOff, byte* cq, byte* cqOff, byte* sqes)
     {
         Capacity = capacity;
         SingleIssuer = singleIssuer;
+        _plainSends = plainSends;
         _faults = faults;
         _fd = fd;
         _mappings = mappings;
@@ -186,7 +187,7 @@ internal sealed unsafe partial class IoRing : IDisposable
         {
             return null;
         }
-        if (!Supports(fd, OpSendMsg, out var send))
+        if (!ProbeSendOps(fd, out var plainSends))
         {
             Close(fd);
             return null;
@@ -216,19 +217,16 @@ internal sealed unsafe partial class IoRing : IDisposable
         {
             array[i] = i;
         }
-        return new IoRing(capacity, faults, flags == SetupSingleIssuer, fd, mappings, sq, sqOff, cq, cqOff, (byte*)mappings[^1].Item1)
-        {
-            _plainSends = send,
-        };
+        return new IoRing(capacity, faults, flags == SetupSingleIssuer, plainSends, fd, mappings, sq, sqOff, cq, cqOff, (byte*)mappings[^1].Item1);
     }
 
     /// <summary>
-    /// Asks the kernel whether it knows <paramref name="op"/>, and <c>IORING_OP_SEND</c> in <paramref name="send"/>
-    /// (<c>IORING_REGISTER_PROBE</c>, 5.6+).
+    /// Asks the kernel (<c>IORING_REGISTER_PROBE</c>, 5.6+) whether it knows <c>IORING_OP_SENDMSG</c>, which the ring
+    /// needs, and <c>IORING_OP_SEND</c> (<paramref name="plainSend"/>), which one-piece sends use when it is there.
     /// </summary>
-    private static bool Supports(int fd, byte op, out bool send)
+    private static bool ProbeSendOps(int fd, out bool plainSend)
     {
-        send = false;
+        plainSend = false;
         const int Size = 16 + (ProbeOps * 8); // struct io_uring_probe and its ops
         var probe = stackalloc byte[Size];
         new Span<byte>(probe, Size).Clear();
@@ -238,8 +236,8 @@ internal sealed unsafe partial class IoRing : IDisposable
         }
         var opsLength = probe[1];
         bool Known(byte op) => op < opsLength && (*(ushort*)(probe + 16 + (op * 8) + 2) & OpSupported) != 0;
-        send = Known(OpSend);
-        return Known(op);
+        plainSend = Known(OpSend);
+        return Known(OpSendMsg);
     }
 
     private static (nint, nuint) Map(int fd, uint size, long offset)
