@@ -449,7 +449,7 @@ public sealed partial class WebSocketConnection
                         if (_batchLatest is { } latest)
                         {
                             _batchLatest = null;
-                            WriteShared(latest, _batchTrailerLength > 0 ? FrameWriter.HeaderLength(_batchTrailerLength) + _batchTrailerLength : 0);
+                            WriteShared(latest, _batchTrailerLength > 0 ? FrameWriter.FrameLength(_batchTrailerLength) : 0);
                             if (_batchTrailerLength > 0)
                             {
                                 WriteFrame(Opcode.Binary, _batchTrailer.AsSpan(0, _batchTrailerLength));

@@ -18,6 +18,9 @@ internal static class FrameWriter
 
     public static int HeaderLength(int payloadLength) => payloadLength <= 125 ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
 
+    /// <summary>The whole frame's length: header and payload (what <see cref="Write"/> asks the writer for when it writes them in one span).</summary>
+    public static int FrameLength(int payloadLength) => HeaderLength(payloadLength) + payloadLength;
+
     /// <summary>Writes a final frame's header for <paramref name="payloadLength"/> bytes and returns its length.</summary>
     public static int WriteHeader(Span<byte> destination, Opcode opcode, int payloadLength, bool fin = true)
     {
@@ -43,7 +46,7 @@ internal static class FrameWriter
     {
         if (payload.Length <= InlineCopyLimit)
         {
-            var span = output.GetSpan(MaxHeaderLength + payload.Length);
+            var span = output.GetSpan(FrameLength(payload.Length));
             var header = WriteHeader(span, opcode, payload.Length);
             payload.CopyTo(span[header..]);
             output.Advance(header + payload.Length);

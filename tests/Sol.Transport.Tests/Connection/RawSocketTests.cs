@@ -3,7 +3,9 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Sol.Testing;
+using Sol.Transport.Frames;
 using Sol.Transport.Sockets;
+using Sol.Transport.Tests.Support;
 
 namespace Sol.Transport.Tests.Connection;
 
@@ -225,6 +227,44 @@ public sealed class RawSocketTests
         await output.CompleteAsync();
         Assert.Equal(expected.ToArray(), await ReadAllAsync(pair.Client));
         frame.Release();
+    }
+
+    [Fact]
+    public async Task ASharedFrameCopiedForTheTrailerAfterItLeavesRoomForThatTrailerInTheSameBlock()
+    {
+        // The writer's rule and the frame writer's request must agree up to the last byte of the block: a frame copied
+        // because "frame + trailer fit one block" must not leave the trailer a second block.
+        await using var pair = await Pair.ConnectAsync();
+        var output = (SocketSender)pair.Server.Pipe.Output;
+        var trailer = Pattern(9, 20);
+        var trailerFrame = ClientFrames.Frame(0x2, trailer, masked: false); // as the server writes it
+        var expected = new List<byte>();
+        var reading = ReadAllAsync(pair.Client);
+        var copied = 0;
+        for (var payloadLength = BlockMemoryPool.BlockSize - 60; payloadLength <= BlockMemoryPool.BlockSize - 4; payloadLength++)
+        {
+            var frame = Frame(payloadLength, 6);
+            expected.AddRange(frame.Frame.ToArray());
+            expected.AddRange(trailerFrame);
+            frame.AddReference();
+            output.WriteShared(frame, FrameWriter.FrameLength(trailer.Length));
+            FrameWriter.Write(output, Opcode.Binary, trailer);
+            if (!frame.Pinned)
+            {
+                copied++;
+                Assert.Equal(1, output.HeldSegments);
+            }
+            else
+            {
+                Assert.Equal(2, output.HeldSegments); // the frame, and the trailer's block
+            }
+            Assert.False((await output.FlushAsync()).IsCompleted);
+            Assert.Equal(1, frame.References);
+            frame.Release();
+        }
+        Assert.InRange(copied, 1, 56); // both sides of the boundary were tried
+        await output.CompleteAsync();
+        Assert.Equal(expected.ToArray(), await reading.WaitAsync(s_deadline));
     }
 
     [Theory]
