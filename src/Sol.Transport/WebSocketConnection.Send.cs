@@ -347,6 +347,10 @@ public sealed partial class WebSocketConnection
                         _batchTrailerLength = _latestTrailerLength;
                     }
                 }
+                if (count > 1)
+                {
+                    Sockets.IoLoop.NoteBacklog(); // a backlog: this loop sends at every phase end, not in bursts
+                }
                 WriteBatch(count);
 #pragma warning disable CA2012 // the flush is either completed (result read once) or continued once through _onFlushed.
                 var flush = _output.FlushAsync();

@@ -165,6 +165,19 @@ internal sealed unsafe class IoLoop
         Next().Post(item);
     }
 
+    /// <summary>
+    /// A writer on this thread found more than one message waiting for its connection: sends are piling up faster than
+    /// one per burst, so this loop's burst ends and its sends go out at every phase end again (see
+    /// <see cref="SubmitSendsUnlessMoreComes"/>). Does nothing off the loops.
+    /// </summary>
+    public static void NoteBacklog()
+    {
+        if (t_current is { } loop)
+        {
+            loop._burst = false;
+        }
+    }
+
     /// <summary>Runs <paramref name="item"/> on another loop than this thread's (a helper); with one loop, on it.</summary>
     public static void PostElsewhere(IThreadPoolWorkItem item)
     {
@@ -345,11 +358,12 @@ internal sealed unsafe class IoLoop
     /// reading).
     /// </summary>
     /// <remarks>
-    /// Under load that never lets the loop sleep, every phase submits as before once the burst's turns are over. The
-    /// cost: flat out, where the harness's publisher waits for deliveries, holding took about 9 % more CPU per message
-    /// at 256 clients × 200 B and 10 % of the throughput (the publisher got its window back later, so fewer messages
-    /// coalesced per send); the loop sleeps between its windows too, so the burst rule does not avoid it. 20 Hz is the
-    /// game's pattern, so it stays.
+    /// A burst also ends when a writer finds more than one message waiting for its connection (<see cref="NoteBacklog"/>):
+    /// messages then come faster than the sends, and the early sends matter more than fewer system calls. Flat out,
+    /// where the harness's publisher waits for deliveries, holding had cost about 9 % more CPU per message at 256
+    /// clients × 200 B and 10 % of the throughput (the publisher got its window back later, so fewer messages
+    /// coalesced per send); ending the burst on a backlog took that back (bench/results/transport-e2e.md, the 13:35
+    /// run's reading). Under load that never lets the loop sleep, a burst also ends after its turns.
     /// </remarks>
     private void SubmitSendsUnlessMoreComes()
     {

@@ -24,6 +24,7 @@ public sealed class LoopCountersCollection
 public sealed class LoopBurstTests
 {
     private const int Subscribers = 256;
+    private const int SendSchedulerLoopBudget = Connections.SendScheduler.LoopBudget; // writers per drainer turn on a loop
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(20);
 
     [SkippableFact]
@@ -74,6 +75,58 @@ public sealed class LoopBurstTests
                 Assert.True(handler.LastOnLoop, "the broadcast did not run on an I/O loop");
                 Assert.Equal(Subscribers, IoLoop.RingSends - sends);
                 Assert.Equal(2, IoLoop.RingBatches - batches);
+            }
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [SkippableFact]
+    public async Task TwoBroadcastsWaitingForEachConnectionEndTheBurstAndTheSendsGoOutAtEveryDrainerTurn()
+    {
+        Skip.IfNot(IoLoop.IsSupported && WebSocketServer.IoRings > 0, "no I/O loops with io_uring here");
+        var handler = new BroadcastHandler();
+        await using var server = await WebSocketServer.StartAsync(
+            new WebSocketServerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0), Sockets = SocketTransportKind.Raw, IdleTimeout = TimeSpan.FromMinutes(10) },
+            handler);
+        var clients = new List<RawClient>();
+        try
+        {
+            for (var i = 0; i <= Subscribers; i++)
+            {
+                var client = await RawClient.ConnectAsync(server.Endpoint);
+                clients.Add(client);
+                await client.WriteAsync(RawClient.Upgrade());
+                Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
+            }
+            await Eventually.TrueAsync(() => handler.Opened.Count == Subscribers + 1, s_deadline, "every connection opened");
+            var publisher = clients[^1];
+            for (var tick = -1; tick < 2; tick++)
+            {
+                var batches = IoLoop.RingBatches;
+                var sends = IoLoop.RingSends;
+                // Two messages in one write: the loop reads both, so every connection has two broadcasts waiting when the
+                // drainer reaches it. That is a backlog: the burst ends at the first writer, and each drainer turn's
+                // sends go out at once (16 batches of 16), as flat-out traffic needs (see IoLoop.NoteBacklog).
+                await publisher.WriteAsync(ClientFrames.Concat(ClientFrames.Binary([1]), ClientFrames.Binary([2])));
+                foreach (var client in clients.Take(Subscribers))
+                {
+                    Assert.Equal([1], (await client.ReadFrameAsync()).Payload);
+                    Assert.Equal([2], (await client.ReadFrameAsync()).Payload);
+                }
+                await Eventually.TrueAsync(() => IoLoop.RingSends - sends >= Subscribers, s_deadline, "every send counted by the loops' rings");
+                if (tick < 0)
+                {
+                    continue; // the first may be read off the loop (see the test above)
+                }
+                Assert.True(handler.LastOnLoop, "the broadcast did not run on an I/O loop");
+                Assert.Equal(Subscribers, IoLoop.RingSends - sends); // one send per connection for both messages
+                Assert.Equal(Subscribers / SendSchedulerLoopBudget, IoLoop.RingBatches - batches);
             }
         }
         finally
