@@ -362,7 +362,7 @@ internal sealed unsafe class IoLoop
     /// messages then come faster than the sends, and the early sends matter more than fewer system calls. Flat out,
     /// where the harness's publisher waits for deliveries, holding had cost about 9 % more CPU per message at 256
     /// clients × 200 B and 10 % of the throughput (the publisher got its window back later, so fewer messages
-    /// coalesced per send); ending the burst on a backlog took that back (bench/results/transport-e2e.md, the 13:35
+    /// coalesced per send); ending the burst on a backlog took that back (bench/results/transport-e2e.md, the 13:51
     /// run's reading). Under load that never lets the loop sleep, a burst also ends after its turns.
     /// </remarks>
     private void SubmitSendsUnlessMoreComes()
