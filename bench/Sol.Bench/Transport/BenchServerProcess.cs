@@ -73,16 +73,11 @@ public sealed class BenchServerProcess : IAsyncDisposable
         FindFloorServer() ?? throw new InvalidOperationException(FloorServerMissing());
 
     /// <summary>Why the floor reference cannot be started, or null when its binary is there.</summary>
-    public static string? FloorServerMissing()
-    {
-        if (Environment.GetEnvironmentVariable("SOL_BENCH_FLOOR_SERVER") is { Length: > 0 } path)
-        {
-            return File.Exists(path) ? null : $"SOL_BENCH_FLOOR_SERVER names {path}, which does not exist (bench/floor/build.sh builds it)";
-        }
-        return FindFloorServer() is null
-            ? "the floor reference is not built: run bench/floor/build.sh (needs cc), or leave floor out of --servers"
-            : null;
-    }
+    public static string? FloorServerMissing() =>
+        FindFloorServer() is not null ? null
+        : Environment.GetEnvironmentVariable("SOL_BENCH_FLOOR_SERVER") is { Length: > 0 } path
+            ? $"SOL_BENCH_FLOOR_SERVER names {path}, which does not exist (bench/floor/build.sh builds it)"
+            : "the floor reference is not built: run bench/floor/build.sh (needs cc), or leave floor out of --servers";
 
     private static string? FindFloorServer()
     {

@@ -159,10 +159,8 @@ internal sealed unsafe class IoLoop
         if (t_current is { } loop)
         {
             loop._drainerContinues = true;
-            loop.Post(item);
-            return;
         }
-        Next().Post(item);
+        PostHereOrAnywhere(item);
     }
 
     /// <summary>
@@ -333,7 +331,7 @@ internal sealed unsafe class IoLoop
                     // As above (the send scheduler and the connections catch their own).
                     s_faults.Report(e, "a posted item");
                 }
-                if (_ring is not null && _ring.Pending >= _ring.Capacity / 2)
+                if (HalfFull)
                 {
                     SubmitSends();
                 }
@@ -372,13 +370,16 @@ internal sealed unsafe class IoLoop
             _heldPhaseEnds = 0;
             return;
         }
-        if (_burst && _drainerContinues && _ring.Pending < _ring.Capacity / 2 && ++_heldPhaseEnds < MaxHeldPhaseEnds)
+        if (_burst && _drainerContinues && !HalfFull && ++_heldPhaseEnds < MaxHeldPhaseEnds)
         {
             return; // the drainer runs next turn; the loop does not sleep while sends are pending
         }
         _heldPhaseEnds = 0;
         SubmitSends();
     }
+
+    /// <summary>Half the ring's batch is queued: it goes now (a flush that found the batch full would send by itself).</summary>
+    private bool HalfFull => _ring is not null && _ring.Pending >= _ring.Capacity / 2;
 
     private void SubmitSends()
     {
