@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sol.Core.Galaxy;
 using Sol.Persistence;
@@ -49,7 +50,10 @@ internal sealed class HubHarness : IAsyncDisposable
 
     public ZoneScheduler Scheduler { get; }
 
-    public static async Task<HubHarness> StartAsync(string databaseFile, int viewShips = 96, TimeSpan? resumeGrace = null)
+    /// <param name="hubStore">Wraps the store the hub founds colonies through (a test's gate on that call).</param>
+    /// <param name="log">The hub's logger.</param>
+    public static async Task<HubHarness> StartAsync(
+        string databaseFile, int viewShips = 96, TimeSpan? resumeGrace = null, Func<IPlayerStore, IPlayerStore>? hubStore = null, ILogger? log = null)
     {
         var store = await SolStore.OpenAsync(databaseFile);
         var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
@@ -71,7 +75,7 @@ internal sealed class HubHarness : IAsyncDisposable
         });
         var hub = new GameHub(
             world, rules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
-            new Dictionary<int, List<Game.Wire.ColonyView>>(), store, NullLogger.Instance)
+            new Dictionary<int, List<Game.Wire.ColonyView>>(), hubStore is null ? store : hubStore(store), log ?? NullLogger.Instance)
         {
             Port = new ReusingPort(),
         };
@@ -144,6 +148,9 @@ internal sealed class HubHarness : IAsyncDisposable
         await Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
         return (await Store.LoadPlayerAsync(accountId, GalaxyId))!;
     }
+
+    /// <summary>The colonies in the store.</summary>
+    public Task<IReadOnlyList<Colony>> ColoniesAsync() => Store.ListColoniesAsync(GalaxyId);
 
     public async ValueTask DisposeAsync()
     {

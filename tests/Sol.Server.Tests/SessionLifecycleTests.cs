@@ -1,4 +1,8 @@
+using System.Buffers;
 using Sol.Core.Galaxy;
+using Sol.Core.Protocol;
+using Sol.Persistence;
+using Sol.Persistence.Model;
 using Sol.Testing;
 
 namespace Sol.Server.Tests;
@@ -97,6 +101,58 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AColonizeStillInFlightAtAShutdownIsPaidForAndTheLastPositionIsSaved()
+    {
+        GatedColonizeStore? gated = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s));
+        var (connection, planet) = await LandAsync(game);
+        var writer = new ClientMessageWriter();
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(writer.Colonize()));
+        game.Step(); // the request: the record is staged and the transaction starts, held by the store
+        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The ship flies on while the transaction is in flight; then the server stops.
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(writer.Input(1, 1, 0.2f, false)));
+        for (var i = 0; i < 20; i++)
+        {
+            game.Step();
+        }
+        Assert.True(game.World.TryGetZone(planet, out var zone));
+        Assert.True(zone.TryGetShip(FirstOwner, out var ship));
+        var last = (ship.X, ship.Y);
+        Assert.NotEqual((0.0, 0.0), last);
+
+        var stopping = game.Hub.ApplyPendingAfterStopAsync(TimeSpan.FromSeconds(30));
+        Assert.False(stopping.IsCompleted); // it waits for the transaction's outcome
+        gated.Release();
+        await stopping;
+
+        // Paid once, founded once, and the last position kept: the record staged at the stop carries the outcome and a
+        // version newer than the transaction's.
+        var saved = await game.SavedAsync(connection.Identity.AccountId);
+        Assert.Equal(1000 - game.Rules.ColonizeCost, saved.Credits);
+        Assert.Equal(last, (saved.X, saved.Y));
+        Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == planet.Id);
+    }
+
+    [Fact]
+    public async Task AShutdownWaitsForAColonizeOnlyAsLongAsItsTimeoutAndSaysSo()
+    {
+        GatedColonizeStore? gated = null;
+        var log = new ListLogger();
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), log: log);
+        var (connection, _) = await LandAsync(game);
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The database never answers: the stop goes on after its timeout, and the warning says what may be missing.
+        await game.Hub.ApplyPendingAfterStopAsync(TimeSpan.FromMilliseconds(50)).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains(log.Warnings, w => w.Contains("1 colonize transactions did not finish", StringComparison.Ordinal));
+        gated.Release();
+    }
+
+    [Fact]
     public async Task AJumpCompletedAfterTheConnectionDroppedExploresTheSystem()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.5));
@@ -155,6 +211,34 @@ public sealed class SessionLifecycleTests : IDisposable
     /// A player whose home is system 1 joins with its saved ship inside system 2's star; the join is queued (the next
     /// step places the ship).
     /// </summary>
+    /// <summary>A player (1,000 credits) whose ship is on system 1's first planet, playing.</summary>
+    private static async Task<(CountingConnection Connection, ZoneId Planet)> LandAsync(HubHarness game)
+    {
+        var planet = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(1)[0].Id);
+        var connection = new CountingConnection(1);
+        await game.JoinAsync(connection, planet, 0, 0, hull: 100);
+        game.Step();
+        return (connection, planet);
+    }
+
+    /// <summary>Holds each colonize transaction until <see cref="Release"/>; <see cref="Entered"/>: one was asked for.</summary>
+    private sealed class GatedColonizeStore(IPlayerStore inner) : DelegatingStore(inner)
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        public void Release() => _gate.TrySetResult();
+
+        public override async Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
+        {
+            _entered.TrySetResult();
+            await _gate.Task;
+            return await base.ColonizeAsync(playerId, planetId, cost, now, cancellationToken);
+        }
+    }
+
     private static async Task<(CountingConnection Connection, Guid Account)> JoinInAStarAwayFromHomeAsync(HubHarness game, double hull)
     {
         var connection = new CountingConnection(1);

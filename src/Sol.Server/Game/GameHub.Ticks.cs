@@ -129,11 +129,41 @@ public sealed partial class GameHub : IZoneStepObserver
     {
         ApplyTransfers();
         ApplyDestroyed(); // a ship that burned in the last tick costs its owner and respawns at home in the record
+        ApplyColonizeResults(); // before the leaves stage the records: a founded colony's price is in them
         ApplyDetaches(long.MaxValue);
         ApplyLeaves();
         ApplyRoutes();
         ExpireDetached(long.MaxValue);
         StageAllPlaying();
+    }
+
+    /// <summary>
+    /// <see cref="ApplyPendingAfterStop"/>, after waiting up to <paramref name="timeout"/> for the colonize transactions
+    /// still in flight: their outcome (credits paid, a colony founded) is then in the last records staged, so the
+    /// final save neither drops the player's last position (a staged version no newer than the transaction's) nor
+    /// writes back the credits the colony cost (a newer one carrying the old amount).
+    /// </summary>
+    public async Task ApplyPendingAfterStopAsync(TimeSpan timeout)
+    {
+        _colonizing.RemoveAll(static t => t.IsCompleted);
+        if (_colonizing.Count > 0)
+        {
+            var all = Task.WhenAll(_colonizing);
+            try
+            {
+                await all.WaitAsync(timeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _log.LogWarning("{Count} colonize transactions did not finish within {Timeout} s of the shutdown; their players' last state may not be saved", _colonizing.Count(t => !t.IsCompleted), timeout.TotalSeconds);
+            }
+            catch (Exception e) when (all.IsFaulted)
+            {
+                _log.LogWarning("a colonize transaction failed during the shutdown: {Reason}", e.Message);
+            }
+            _colonizing.Clear();
+        }
+        ApplyPendingAfterStop();
     }
 
     private void ApplyTransfers()
@@ -392,7 +422,8 @@ public sealed partial class GameHub : IZoneStepObserver
             else
             {
                 Stage(session);
-                _ = ColonizeAsync(session, session.Zone.Id, session.Player.Version);
+                _colonizing.RemoveAll(static t => t.IsCompleted);
+                _colonizing.Add(ColonizeAsync(session, session.Zone.Id, session.Player.Version));
                 continue;
             }
             session.Connection.SendReliable(_coordinatorWriter.Error(refusal, ColonizeText(refusal)));

@@ -67,6 +67,7 @@ public sealed partial class GameHub
     private readonly ShipTransfer[] _transfers = new ShipTransfer[1024];
     private readonly ServerMessageWriter _coordinatorWriter = new(4096);
     private readonly Dictionary<int, List<ColonyView>> _colonies;
+    private readonly List<Task> _colonizing = []; // database transactions started and maybe not finished (see ColonizeAsync)
     private readonly long _saveEveryTicks;
 
     public GameHub(

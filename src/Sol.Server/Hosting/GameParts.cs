@@ -14,7 +14,7 @@ internal sealed record GameParts(ZoneWorld World, ZoneScheduler Scheduler, GameH
     {
         await Port.StopAsync(timeout).ConfigureAwait(false);
         Scheduler.Stop();
-        Hub.ApplyPendingAfterStop();
+        await Hub.ApplyPendingAfterStopAsync(timeout).ConfigureAwait(false);
         try
         {
             await Progress.FlushAsync().WaitAsync(timeout).ConfigureAwait(false);

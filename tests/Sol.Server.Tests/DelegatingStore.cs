@@ -1,0 +1,24 @@
+using Sol.Persistence;
+using Sol.Persistence.Model;
+
+namespace Sol.Server.Tests;
+
+/// <summary>Passes everything to <paramref name="inner"/>; test stores override the calls they are about.</summary>
+internal abstract class DelegatingStore(IPlayerStore inner) : IPlayerStore
+{
+    public virtual Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default) => inner.SavePlayersAsync(players, cancellationToken);
+
+    public virtual Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ColonizeAsync(playerId, planetId, cost, now, cancellationToken);
+
+    public Task<bool> CreateAccountAsync(Account account, CancellationToken cancellationToken = default) => inner.CreateAccountAsync(account, cancellationToken);
+
+    public Task<Account?> FindAccountByUsernameAsync(string username, CancellationToken cancellationToken = default) => inner.FindAccountByUsernameAsync(username, cancellationToken);
+
+    public Task<Account?> GetAccountAsync(Guid id, CancellationToken cancellationToken = default) => inner.GetAccountAsync(id, cancellationToken);
+
+    public Task<Account> FindOrCreateDeviceAccountAsync(string deviceId, CancellationToken cancellationToken = default) => inner.FindOrCreateDeviceAccountAsync(deviceId, cancellationToken);
+
+    public Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default) => inner.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
+
+    public Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default) => inner.ListColoniesAsync(galaxyId, planetIds, cancellationToken);
+}
