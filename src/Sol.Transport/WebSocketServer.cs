@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sol.Transport.Connections;
 using Sol.Transport.Handshake;
 using Sol.Transport.Sockets;
 
@@ -22,7 +23,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     private readonly ArrayPool<byte> _pool;
     private readonly ISocketListener _listener;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
+    private readonly SlotTable<WebSocketConnection> _connections = new();
     private readonly ConcurrentDictionary<TransportConnection, Task> _running = new();
     private readonly Timer _timer;
     private readonly Lock _stopLock = new();
@@ -131,9 +132,9 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             await _acceptLoop.ConfigureAwait(false);
         }
-        foreach (var pair in _connections)
+        foreach (var connection in _connections)
         {
-            pair.Value.Close(WebSocketCloseStatus.EndpointUnavailable, "server stopping");
+            connection.Close(WebSocketCloseStatus.EndpointUnavailable, "server stopping");
         }
         var all = Task.WhenAll(_running.Values);
         try
@@ -142,9 +143,9 @@ public sealed class WebSocketServer : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            foreach (var pair in _connections)
+            foreach (var connection in _connections)
             {
-                pair.Value.Abort();
+                connection.Abort();
             }
             foreach (var pair in _running)
             {
@@ -218,7 +219,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             reserved = true;
             var (state, subProtocol) = outcome.Value;
             var connection = new WebSocketConnection(transport, state, subProtocol, _options, _pool, _logger);
-            _connections[connection.Id] = connection;
+            var slot = _connections.Add(connection);
             Interlocked.Increment(ref _open);
             try
             {
@@ -230,7 +231,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             }
             finally
             {
-                _connections.TryRemove(connection.Id, out _);
+                _connections.Remove(slot);
                 Interlocked.Decrement(ref _open);
             }
         }
@@ -418,12 +419,13 @@ public sealed class WebSocketServer : IAsyncDisposable
         await transport.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void OnTimer()
+    /// <summary>The timer's tick: each connection's idle and close deadlines. Allocates nothing.</summary>
+    internal void OnTimer()
     {
         var now = Environment.TickCount64;
-        foreach (var pair in _connections)
+        foreach (var connection in _connections)
         {
-            pair.Value.OnTimer(now);
+            connection.OnTimer(now);
         }
     }
 }
