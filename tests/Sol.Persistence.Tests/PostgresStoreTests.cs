@@ -55,11 +55,71 @@ public sealed class PostgresStoreTests : StoreContract
         Assert.Equal(2L, await final.ExecuteScalarAsync());
     }
 
+    [SkippableFact]
+    public async Task ASerializationFailureAtCommitIsRetriedToo()
+    {
+        var connectionString = await PostgresDatabase.CreateAsync("commitretry");
+        Skip.If(connectionString is null, "no PostgreSQL cluster configured");
+        await using var store = (CockroachStore)await SolStore.OpenAsync(connectionString!);
+        await ExecuteAsync(connectionString!, "CREATE TABLE a (id BIGINT PRIMARY KEY); CREATE TABLE b (id BIGINT PRIMARY KEY)");
+
+        // Write skew: attempt 1 reads a and writes b; a rival reads b, writes a and commits first. Every statement of
+        // attempt 1 succeeds; PostgreSQL cancels it at COMMIT with 40001 (where CockroachDB reports most of its
+        // retries). Attempt 2 runs alone and commits.
+        var attempts = 0;
+        var firstWorkReturned = false;
+        await store.RunAsync(async (connection, transaction, ct) =>
+        {
+            attempts++;
+            await using (var read = new NpgsqlCommand("SELECT COUNT(*) FROM a", connection, transaction))
+            {
+                await read.ExecuteScalarAsync(ct);
+            }
+            await using (var write = new NpgsqlCommand($"INSERT INTO b VALUES ({attempts})", connection, transaction))
+            {
+                await write.ExecuteNonQueryAsync(ct);
+            }
+            if (attempts == 1)
+            {
+                await using var rival = new NpgsqlConnection(connectionString);
+                await rival.OpenAsync(ct);
+                await using var rivalTx = await rival.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
+                await using (var read = new NpgsqlCommand("SELECT COUNT(*) FROM b", rival, rivalTx))
+                {
+                    await read.ExecuteScalarAsync(ct);
+                }
+                await using (var write = new NpgsqlCommand("INSERT INTO a VALUES (1)", rival, rivalTx))
+                {
+                    await write.ExecuteNonQueryAsync(ct);
+                }
+                await rivalTx.CommitAsync(ct);
+                firstWorkReturned = true;
+            }
+            return 0;
+        });
+
+        Assert.True(firstWorkReturned);
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, store.Retry.Retries);
+        await using var check = new NpgsqlConnection(connectionString);
+        await check.OpenAsync();
+        await using var rows = new NpgsqlCommand("SELECT (SELECT string_agg(id::text, ',') FROM a) || ' / ' || (SELECT string_agg(id::text, ',') FROM b)", check);
+        Assert.Equal("1 / 2", await rows.ExecuteScalarAsync()); // attempt 1's row in b was rolled back
+    }
+
     [Fact]
     public async Task AnUnreachableServerIsOneClearLine()
     {
         var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => SolStore.OpenAsync("postgresql://sol@127.0.0.1:1/sol?connect_timeout=3"));
         Assert.StartsWith("cannot reach the database at 127.0.0.1:1/sol", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }

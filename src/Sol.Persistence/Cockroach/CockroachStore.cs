@@ -71,21 +71,31 @@ public sealed class CockroachStore : SqlStore
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await ((NpgsqlConnection)connection).BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
             try
             {
-                var result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return result;
+                return await RunOnceAsync(work, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (TransactionRetry.IsRetryable(e) && attempt < Retry.MaxAttempts)
             {
                 Retry.CountRetry();
-                await SafeRollbackAsync(transaction).ConfigureAwait(false);
             }
+            // After the connection went back to the pool: a backoff holds no connection.
             await Task.Delay(Retry.Backoff(attempt), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// One attempt in a fresh SERIALIZABLE transaction. A 40001 may come from a statement or from the COMMIT (where
+    /// CockroachDB reports most of them, and PostgreSQL its "during commit attempt" cancellations); either way the
+    /// transaction is over, and disposing it rolls back only what is still open, without throwing on a completed one.
+    /// </summary>
+    private async Task<T> RunOnceAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await ((NpgsqlConnection)connection).BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+        var result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>Runs <paramref name="work"/> under the store's transaction and retry rules (tests provoke 40001 through it).</summary>
@@ -256,18 +266,6 @@ public sealed class CockroachStore : SqlStore
             array[i] = value(rows[i]);
         }
         return new NpgsqlParameter { Value = array };
-    }
-
-    private static async Task SafeRollbackAsync(NpgsqlTransaction transaction)
-    {
-        try
-        {
-            await transaction.RollbackAsync().ConfigureAwait(false);
-        }
-        catch (NpgsqlException)
-        {
-            // The connection is broken as well; disposing it is all that is left to do.
-        }
     }
 
     private static string Reason(Exception e)
