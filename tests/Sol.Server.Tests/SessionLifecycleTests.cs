@@ -148,8 +148,39 @@ public sealed class SessionLifecycleTests : IDisposable
 
         // The database never answers: the stop goes on after its timeout, and the warning says what may be missing.
         await game.Hub.ApplyPendingAfterStopAsync(TimeSpan.FromMilliseconds(50)).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Contains(log.Warnings, w => w.Contains("1 colonize transactions did not finish", StringComparison.Ordinal));
+        Assert.Contains(log.Warnings, w => w.Contains("1 colonize transactions were still in flight", StringComparison.Ordinal));
+        gated.Throw = new TimeoutException("the test's database never answered");
         gated.Release();
+        await gated.Finished.WaitAsync(TimeSpan.FromSeconds(10)); // nothing left running against the store being disposed
+    }
+
+    [Fact]
+    public async Task AColonizeThatEndsCanceledAtAShutdownStillLetsTheLastRecordsBeStaged()
+    {
+        GatedColonizeStore? gated = null;
+        var log = new ListLogger();
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), log: log);
+        var (connection, planet) = await LandAsync(game);
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 5; i++)
+        {
+            game.Step();
+        }
+        Assert.True(game.World.TryGetZone(planet, out var zone));
+        Assert.True(zone.TryGetShip(FirstOwner, out var ship));
+
+        // Not one of the failures ColonizeAsync expects: its task ends canceled. The stop must not throw for it (that
+        // would skip the final flush of every player) and still stages the records.
+        gated.Throw = new OperationCanceledException("canceled by the test");
+        var stopping = game.Hub.ApplyPendingAfterStopAsync(TimeSpan.FromSeconds(30));
+        gated.Release();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var saved = await game.SavedAsync(connection.Identity.AccountId);
+        Assert.Equal((ship.X, ship.Y), (saved.X, saved.Y));
+        Assert.Equal(1000, saved.Credits); // nothing was paid
     }
 
     [Fact]
@@ -207,10 +238,6 @@ public sealed class SessionLifecycleTests : IDisposable
         Assert.Equal(1, game.Hub.Sessions);
     }
 
-    /// <summary>
-    /// A player whose home is system 1 joins with its saved ship inside system 2's star; the join is queued (the next
-    /// step places the ship).
-    /// </summary>
     /// <summary>A player (1,000 credits) whose ship is on system 1's first planet, playing.</summary>
     private static async Task<(CountingConnection Connection, ZoneId Planet)> LandAsync(HubHarness game)
     {
@@ -221,24 +248,43 @@ public sealed class SessionLifecycleTests : IDisposable
         return (connection, planet);
     }
 
-    /// <summary>Holds each colonize transaction until <see cref="Release"/>; <see cref="Entered"/>: one was asked for.</summary>
+    /// <summary>
+    /// Holds each colonize transaction until <see cref="Release"/> (<see cref="Entered"/>: one was asked for), then runs
+    /// it, or throws <see cref="Throw"/> instead; <see cref="Finished"/>: it ended either way.
+    /// </summary>
     private sealed class GatedColonizeStore(IPlayerStore inner) : DelegatingStore(inner)
     {
         private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Exception? Throw { get; set; }
 
         public Task Entered => _entered.Task;
+
+        public Task Finished => _finished.Task;
 
         public void Release() => _gate.TrySetResult();
 
         public override async Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
         {
             _entered.TrySetResult();
-            await _gate.Task;
-            return await base.ColonizeAsync(playerId, planetId, cost, now, cancellationToken);
+            try
+            {
+                await _gate.Task;
+                return Throw is { } e ? throw e : await base.ColonizeAsync(playerId, planetId, cost, now, cancellationToken);
+            }
+            finally
+            {
+                _finished.TrySetResult();
+            }
         }
     }
 
+    /// <summary>
+    /// A player whose home is system 1 joins with its saved ship inside system 2's star; the join is queued (the next
+    /// step places the ship).
+    /// </summary>
     private static async Task<(CountingConnection Connection, Guid Account)> JoinInAStarAwayFromHomeAsync(HubHarness game, double hull)
     {
         var connection = new CountingConnection(1);

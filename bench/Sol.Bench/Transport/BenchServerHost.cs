@@ -59,7 +59,7 @@ public static class BenchServerHost
                 Write(output, answer.AsSpan(0, length));
                 continue;
             }
-            var text = Encoding.ASCII.GetString(command) switch
+            var text = Encoding.UTF8.GetString(command) switch
             {
                 "conns" => $"conns {server.Connections}",
                 "stats" => Stats(server),
@@ -133,7 +133,11 @@ public static class BenchServerHost
         return Environment.WorkingSet;
     }
 
-    /// <summary>Lines from a stream into one reused buffer (commands are short; a longer line is cut at the buffer).</summary>
+    /// <summary>
+    /// Lines from a stream into one reused buffer. Commands are short: of a line longer than the buffer (1 KiB) only the
+    /// tail after the last full buffer is kept (and answered as an unknown command). A last line without a newline is
+    /// still read.
+    /// </summary>
     private sealed class CommandReader(Stream input)
     {
         private readonly byte[] _buffer = new byte[1024];
@@ -159,13 +163,14 @@ public static class BenchServerHost
                 }
                 if (_end == _buffer.Length)
                 {
-                    _end = 0; // a line longer than the buffer: dropped
+                    _end = 0; // a line longer than the buffer: what was read of it so far is dropped
                 }
                 var read = input.Read(_buffer, _end, _buffer.Length - _end);
                 if (read == 0)
                 {
-                    line = default;
-                    return false;
+                    line = _buffer.AsSpan(0, _end).TrimEnd((byte)'\r'); // the end of input ends the last line too
+                    _end = 0;
+                    return !line.IsEmpty;
                 }
                 _end += read;
             }

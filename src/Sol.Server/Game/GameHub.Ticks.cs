@@ -141,25 +141,29 @@ public sealed partial class GameHub : IZoneStepObserver
     /// <see cref="ApplyPendingAfterStop"/>, after waiting up to <paramref name="timeout"/> for the colonize transactions
     /// still in flight: their outcome (credits paid, a colony founded) is then in the last records staged, so the
     /// final save neither drops the player's last position (a staged version no newer than the transaction's) nor
-    /// writes back the credits the colony cost (a newer one carrying the old amount).
+    /// writes back the credits the colony cost (a newer one carrying the old amount). Only call when no tick runs.
+    /// Never throws for a transaction's sake, and does not wait while the database is known to be down (a transaction
+    /// then waits for the write-behind and cannot finish in time).
     /// </summary>
     public async Task ApplyPendingAfterStopAsync(TimeSpan timeout)
     {
         _colonizing.RemoveAll(static t => t.IsCompleted);
         if (_colonizing.Count > 0)
         {
-            var all = Task.WhenAll(_colonizing);
-            try
+            if (!_progress.InOutage && timeout > TimeSpan.Zero)
             {
-                await all.WaitAsync(timeout).ConfigureAwait(false);
+                await Task.WhenAny(Task.WhenAll(_colonizing), Task.Delay(timeout)).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            var unfinished = _colonizing.Count(static t => !t.IsCompleted);
+            if (unfinished > 0)
             {
-                _log.LogWarning("{Count} colonize transactions did not finish within {Timeout} s of the shutdown; their players' last state may not be saved", _colonizing.Count(t => !t.IsCompleted), timeout.TotalSeconds);
+                _log.LogWarning(
+                    "{Count} colonize transactions were still in flight at the shutdown (database {State}); if one commits now, that player's last position or the colony's price may not be kept",
+                    unfinished, _progress.InOutage ? "unreachable" : $"slower than {timeout.TotalSeconds:0.#} s");
             }
-            catch (Exception e) when (all.IsFaulted)
+            foreach (var failed in _colonizing.Where(static t => t.IsFaulted))
             {
-                _log.LogWarning("a colonize transaction failed during the shutdown: {Reason}", e.Message);
+                _log.LogWarning("a colonize transaction failed during the shutdown: {Reason}", failed.Exception!.GetBaseException().Message);
             }
             _colonizing.Clear();
         }

@@ -12,9 +12,14 @@ internal sealed record GameParts(ZoneWorld World, ZoneScheduler Scheduler, GameH
 {
     public async Task DisposeAsync(TimeSpan timeout)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await Port.StopAsync(timeout).ConfigureAwait(false);
         Scheduler.Stop();
-        await Hub.ApplyPendingAfterStopAsync(timeout).ConfigureAwait(false);
+        // Colonize transactions in flight get what is left of the port's share, and at least a second (a transaction
+        // takes milliseconds), so this step adds at most a second to the stop.
+        var left = timeout - clock.Elapsed;
+        var second = timeout < TimeSpan.FromSeconds(1) ? timeout : TimeSpan.FromSeconds(1);
+        await Hub.ApplyPendingAfterStopAsync(left > second ? left : second).ConfigureAwait(false);
         try
         {
             await Progress.FlushAsync().WaitAsync(timeout).ConfigureAwait(false);

@@ -51,6 +51,8 @@ internal sealed class SlotTable<T>
     {
         lock (_lock)
         {
+            // Twice would put the slot on the free list twice, and two items would then share it.
+            System.Diagnostics.Debug.Assert(_slots[slot] is not null, "a slot removed twice");
             Volatile.Write(ref _slots[slot], null);
             _free[_freeCount++] = slot;
         }
