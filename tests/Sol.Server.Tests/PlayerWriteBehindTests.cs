@@ -224,6 +224,74 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task AnUnexpectedFailureIsRetriedLikeAnOutageAndTheWriterGoesOn()
+    {
+        var broken = new FlakyStore(_store) { FailWith = new InvalidOperationException("a bug in a store (test)") };
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(broken, TimeSpan.FromMilliseconds(50), log);
+        var first = Player(1);
+        writer.Stage(first);
+        var flushed = writer.FlushAsync();
+        await Eventually.TrueAsync(() => writer.Failures >= 1, TimeSpan.FromSeconds(10), "the failed write");
+        broken.FailWith = null;
+
+        // Before, the exception ended the write-behind's loop: the batch was gone and this waited forever.
+        await flushed.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = Player(2);
+        writer.Stage(second);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(await _store.LoadPlayerAsync(first.AccountId, _galaxyId));
+        Assert.NotNull(await _store.LoadPlayerAsync(second.AccountId, _galaxyId));
+        Assert.Contains(log.Warnings, w => w.Contains("InvalidOperationException: a bug in a store (test)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FlushesAskedForDuringAnOutageWaitForTheBackoff()
+    {
+        var flaky = new FlakyStore(_store) { Down = true };
+        await using var writer = new PlayerWriteBehind(flaky, TimeSpan.FromSeconds(2), new ListLogger());
+        writer.Stage(Player(1));
+        var waiting = new List<Task>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            waiting.Add(writer.FlushAsync()); // as the hub does on every jump, landing, take-off and leave
+            await Task.Delay(5);
+        }
+        var calls = flaky.Calls;
+
+        // Backoff from 100 ms, doubling: about 4 attempts in the first second (a slow machine makes fewer). Before, each
+        // of the ~200 asks above was one more attempt against the database that is down.
+        Assert.InRange(calls, 1, 8);
+        Assert.All(waiting, t => Assert.False(t.IsCompleted));
+        flaky.Down = false;
+        await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task AFlushWaitsForAWriteThatStartedAfterItWasAskedFor()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new HeldStore(_store, gate.Task);
+        await using var writer = new PlayerWriteBehind(held, TimeSpan.FromMinutes(10), new ListLogger());
+        var early = Player(1);
+        writer.Stage(early);
+        var first = writer.FlushAsync();
+        await held.Entered.WaitAsync(TimeSpan.FromSeconds(10)); // the first write is under way, holding the early player
+
+        var late = Player(2);
+        writer.Stage(late);
+        var second = writer.FlushAsync();
+        gate.SetResult();
+        await first.WaitAsync(TimeSpan.FromSeconds(10));
+        await second.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The second flush completed only with a write that held the late player, not with the first one.
+        Assert.NotNull(await _store.LoadPlayerAsync(late.AccountId, _galaxyId));
+        Assert.Equal(2, held.Calls);
+    }
+
     private PlayerRecord Player(int n) => new()
     {
         Id = Guid.NewGuid(),
@@ -286,12 +354,45 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Fails every save while <see cref="Down"/> (as an unreachable database) or with <see cref="FailWith"/>; counts the calls.</summary>
     private sealed class FlakyStore(IPlayerStore inner) : DelegatingStore(inner)
     {
+        private int _calls;
+
         public volatile bool Down;
 
-        public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default) =>
-            Down ? throw new StoreUnavailableException("cannot reach the database at 127.0.0.1:5432/sol: Connection refused") : base.SavePlayersAsync(players, cancellationToken);
+        public Exception? FailWith { get; set; }
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _calls);
+            return Down ? throw new StoreUnavailableException("cannot reach the database at 127.0.0.1:5432/sol: Connection refused")
+                : FailWith is { } e ? throw e
+                : base.SavePlayersAsync(players, cancellationToken);
+        }
+    }
+
+    /// <summary>The first save waits for <paramref name="gate"/> (<see cref="Entered"/>: it started); counts the calls.</summary>
+    private sealed class HeldStore(IPlayerStore inner, Task gate) : DelegatingStore(inner)
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _calls;
+
+        public Task Entered => _entered.Task;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public override async Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                _entered.TrySetResult();
+                await gate;
+            }
+            await base.SavePlayersAsync(players, cancellationToken);
+        }
     }
 }
 

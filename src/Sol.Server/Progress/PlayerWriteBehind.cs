@@ -19,8 +19,9 @@ namespace Sol.Server.Progress;
 /// </para>
 /// <para>
 /// When the database is down, the batch stays staged (newer states of the same players replace older ones, so memory
-/// is bounded by the number of players), the loop retries with exponential backoff up to the interval, and one warning
-/// is logged per outage plus one line when it ends. Nothing is lost that was staged before a flush succeeded; a crash
+/// is bounded by the number of players), the loop retries with exponential backoff up to the interval (flushes asked
+/// for meanwhile wait for the backoff too), and one warning is logged per outage plus one line when it ends. Any
+/// failure of a write counts as an outage, not only the database's: the loop never stops while the process runs. Nothing is lost that was staged before a flush succeeded; a crash
 /// loses at most what was staged since the last successful flush (one interval).
 /// </para>
 /// </remarks>
@@ -37,11 +38,14 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly Task _loop;
+    private int _wakeAsked; // 1 while a wake is pending: many FlushAsync calls are one wake (the count stays at 1 or 2)
     private Dictionary<Guid, PlayerRecord> _staged = [];
     private Dictionary<Guid, PlayerRecord> _spare = [];
-    // Completed when the next flush to start has succeeded; a failed flush's signal is carried to the next attempt.
-    private TaskCompletionSource _nextFlush = NewSignal();
-    private List<TaskCompletionSource> _carried = [];
+    // Guarded by _gate: flushes started so far, the number of the last one that succeeded, and a signal completed (and
+    // replaced) at every success. A waiter needs a success of a flush that started after it asked; one signal for all.
+    private long _started;
+    private long _succeededThrough;
+    private TaskCompletionSource _succeeded = NewSignal();
     private DateTimeOffset? _outageSince;
     private long _written;
     private long _chunks;
@@ -107,22 +111,40 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks for a flush now and waits for the next successful one (or cancellation).</summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Asks for a flush now and waits until one that started after this call has succeeded, so everything staged before
+    /// the call is written (or until cancellation).
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        Task done;
+        long needed;
+        Task next;
         lock (_gate)
         {
-            done = _nextFlush.Task;
+            needed = _started + 1;
+            next = _succeeded.Task;
         }
-        _wake.Release();
-        return done.WaitAsync(cancellationToken);
+        if (Interlocked.Exchange(ref _wakeAsked, 1) == 0)
+        {
+            _wake.Release();
+        }
+        while (true)
+        {
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_succeededThrough >= needed)
+                {
+                    return;
+                }
+                next = _succeeded.Task; // that success was of a flush already under way when this call asked
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _wake.Release();
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
         _wake.Dispose();
@@ -136,12 +158,28 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             var stopping = _stop.IsCancellationRequested;
             try
             {
-                await _wake.WaitAsync(backoff > TimeSpan.Zero ? backoff : _interval, _stop.Token).ConfigureAwait(false);
+                if (backoff > TimeSpan.Zero)
+                {
+                    // In an outage a flush asked for waits for the backoff as well: the hub asks on every zone change,
+                    // and each ask would otherwise be one more attempt against a database that is down.
+                    await Task.Delay(backoff, _stop.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _wake.WaitAsync(_interval, _stop.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {
                 stopping = true;
             }
+            // Take the wake before the flush starts, the count first and then the flag: a FlushAsync that finds the flag
+            // still set (and so does not wake the loop) asked before this flush starts, and this flush is the one it
+            // waits for; one from here on wakes the loop again.
+            while (_wake.Wait(0))
+            {
+            }
+            Interlocked.Exchange(ref _wakeAsked, 0);
             var ok = await FlushOnceAsync(paced: !stopping).ConfigureAwait(false);
             backoff = ok ? TimeSpan.Zero : NextBackoff(backoff);
             if (stopping)
@@ -159,17 +197,13 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private async Task<bool> FlushOnceAsync(bool paced)
     {
         Dictionary<Guid, PlayerRecord> batch;
-        TaskCompletionSource signal;
-        List<TaskCompletionSource> carried;
+        long attempt;
         lock (_gate)
         {
             batch = _staged;
             _staged = _spare;
             _spare = batch;
-            signal = _nextFlush;
-            _nextFlush = NewSignal();
-            carried = _carried;
-            _carried = [];
+            attempt = ++_started;
         }
         if (batch.Count > 0)
         {
@@ -195,18 +229,28 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 // Disposing while paced: give the rest back; the loop's last flush writes it unpaced.
-                Restage(players, done, carried, signal);
+                Restage(players, done);
                 return false;
             }
-            catch (Exception e) when (e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException)
+            catch (Exception e)
             {
+                // The database's failures, and anything else (a bug in a store, say): either way the batch goes back
+                // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
+                // that batch gone and every later flush never written.
                 Interlocked.Increment(ref _failures);
                 if (_outageSince is null)
                 {
                     _outageSince = DateTimeOffset.UtcNow;
-                    _log.LogWarning("Cannot write player progress ({Reason}); the game goes on and writes are retried", e.Message.ReplaceLineEndings(" "));
+                    if (e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException)
+                    {
+                        _log.LogWarning("Cannot write player progress ({Reason}); the game goes on and writes are retried", e.Message.ReplaceLineEndings(" "));
+                    }
+                    else
+                    {
+                        _log.LogError(e, "Cannot write player progress ({Type}: {Reason}); the game goes on and writes are retried", e.GetType().Name, e.Message.ReplaceLineEndings(" "));
+                    }
                 }
-                Restage(players, done, carried, signal);
+                Restage(players, done);
                 return false;
             }
             if (_outageSince is { } since)
@@ -215,11 +259,14 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 _outageSince = null;
             }
         }
-        signal.TrySetResult();
-        foreach (var waiting in carried)
+        TaskCompletionSource succeeded;
+        lock (_gate)
         {
-            waiting.TrySetResult();
+            _succeededThrough = attempt;
+            succeeded = _succeeded;
+            _succeeded = NewSignal();
         }
+        succeeded.TrySetResult();
         return true;
     }
 
@@ -242,7 +289,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// Puts the unwritten part of a flush (from <paramref name="from"/> on) back under anything staged meanwhile (newer
     /// versions win); its waiters wait for the next successful flush.
     /// </summary>
-    private void Restage(PlayerRecord[] players, int from, List<TaskCompletionSource> carried, TaskCompletionSource signal)
+    private void Restage(PlayerRecord[] players, int from)
     {
         lock (_gate)
         {
@@ -254,8 +301,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                     _staged[player.Id] = player;
                 }
             }
-            _carried.AddRange(carried);
-            _carried.Add(signal);
         }
     }
 
