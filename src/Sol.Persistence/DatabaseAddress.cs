@@ -31,9 +31,9 @@ public sealed record DatabaseAddress(DatabaseKind Kind, string Target)
             {
                 return new DatabaseAddress(DatabaseKind.Cockroach, new NpgsqlConnectionStringBuilder(text).ConnectionString);
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
             {
-                throw new ArgumentException($"--db: not a valid connection string: {e.Message}", nameof(database), e);
+                throw new ArgumentException($"--db: not a valid connection string: {e.Message.ReplaceLineEndings(" ")}", e);
             }
         }
         return new DatabaseAddress(DatabaseKind.Sqlite, text);
@@ -43,13 +43,13 @@ public sealed record DatabaseAddress(DatabaseKind Kind, string Target)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
         {
-            throw new ArgumentException($"--db: '{text}' is not a valid URL", nameof(text));
+            throw new ArgumentException($"--db: '{text}' is not a valid URL");
         }
         var scheme = uri.Scheme.ToLowerInvariant();
         var cockroach = scheme is "cockroachdb" or "cockroach";
         if (!cockroach && scheme is not ("postgresql" or "postgres"))
         {
-            throw new ArgumentException($"--db: unknown scheme '{uri.Scheme}://' (use postgresql://, cockroachdb:// or a SQLite file path)", nameof(text));
+            throw new ArgumentException($"--db: unknown scheme '{uri.Scheme}://' (use postgresql://, cockroachdb:// or a SQLite file path)");
         }
         var builder = new NpgsqlConnectionStringBuilder
         {
@@ -83,7 +83,7 @@ public sealed record DatabaseAddress(DatabaseKind Kind, string Target)
                         "require" => SslMode.Require,
                         "verify-ca" => SslMode.VerifyCA,
                         "verify-full" => SslMode.VerifyFull,
-                        _ => throw new ArgumentException($"--db: unknown sslmode '{value}'", nameof(text)),
+                        _ => throw new ArgumentException($"--db: unknown sslmode '{value}'"),
                     };
                     break;
                 case "sslrootcert":
@@ -93,10 +93,15 @@ public sealed record DatabaseAddress(DatabaseKind Kind, string Target)
                     builder.ApplicationName = value;
                     break;
                 case "connect_timeout":
-                    builder.Timeout = int.Parse(value, CultureInfo.InvariantCulture);
+                    // Npgsql takes 0-1024 s (0: wait forever).
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 1024)
+                    {
+                        throw new ArgumentException($"--db: connect_timeout must be a whole number of seconds from 0 to 1024, not '{value}'");
+                    }
+                    builder.Timeout = seconds;
                     break;
                 default:
-                    throw new ArgumentException($"--db: unsupported URL parameter '{key}'", nameof(text));
+                    throw new ArgumentException($"--db: unsupported URL parameter '{key}'");
             }
         }
         return builder.ConnectionString;

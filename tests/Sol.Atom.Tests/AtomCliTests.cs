@@ -82,6 +82,7 @@ public sealed class AtomCliTests : IDisposable
     [InlineData("Unrecognized command or argument '--colour'", "list", "--colour")]
     [InlineData("'xml' not recognized", "export", "--format", "xml")]
     [InlineData("unknown scheme", "list", "--db", "mysql://root@127.0.0.1/sol")]
+    [InlineData("--db: connect_timeout must be a whole number of seconds from 0 to 1024, not '99999999999'", "list", "--db", "postgresql://root@127.0.0.1/sol?connect_timeout=99999999999")]
     public async Task BadInputIsOneLineOnStderrAndExitCode2(string expected, params string[] args)
     {
         var (code, output, error) = await AtomAsync([.. args, .. args.Contains("--db") ? Array.Empty<string>() : ["--db", Db]]);

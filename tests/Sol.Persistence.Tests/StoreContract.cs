@@ -190,6 +190,11 @@ public abstract class StoreContract
         var v4 = v2 with { Version = 4, X = 400, Explored = [1, 2, 3], Route = [3], Inventory = [] };
         await store.SavePlayersAsync([v4, v2 with { Version = 3, X = 300 }]);
         AssertSamePlayer(v4, await store.LoadPlayerAsync(v2.AccountId, galaxy.Id));
+
+        // The same version again (a retried batch, or a record staged at the version a colonize gave the row) is not
+        // newer either: the row and its route and inventory stay as they are.
+        await store.SavePlayersAsync([v4 with { X = 444, Route = [2, 1], Inventory = [new InventoryItem("ore", 9)] }]);
+        AssertSamePlayer(v4, await store.LoadPlayerAsync(v2.AccountId, galaxy.Id));
     }
 
     [SkippableFact]

@@ -131,7 +131,6 @@ public sealed class SqliteStore : SqlStore
             "vx = excluded.vx, vy = excluded.vy, rotation = excluded.rotation, credits = excluded.credits, ship_type = excluded.ship_type, " +
             "hull = excluded.hull, home_system_id = excluded.home_system_id, updated_at = excluded.updated_at, version = excluded.version " +
             "WHERE players.version < excluded.version", 16);
-        using var version = Prepare(c, t, "SELECT version FROM players WHERE id = $1", 1);
         using var clearRoute = Prepare(c, t, "DELETE FROM player_route WHERE player_id = $1", 1);
         using var clearInventory = Prepare(c, t, "DELETE FROM player_inventory WHERE player_id = $1", 1);
         using var explore = Prepare(c, t, "INSERT INTO player_explored (player_id, system_id, explored_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", 3);
@@ -158,11 +157,9 @@ public sealed class SqliteStore : SqlStore
             p[13].Value = (long)player.HomeSystemId;
             p[14].Value = player.UpdatedAt.ToUnixTimeMilliseconds();
             p[15].Value = player.Version;
-            upsert.ExecuteNonQuery();
-
-            // The row is ours now only if it carries our version; an older snapshot leaves the children alone too.
-            version.Parameters[0].Value = id;
-            if (version.ExecuteScalar() is not long stored || stored != player.Version)
+            // The row is ours only if the upsert wrote it (inserted, or updated over a lower version): a snapshot that is
+            // not newer (older, or the same version again) leaves the children alone too.
+            if (upsert.ExecuteNonQuery() == 0)
             {
                 continue;
             }
