@@ -446,7 +446,7 @@ public sealed partial class GameHub : IZoneStepObserver
             await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             outcome = await _store.ColonizeAsync(session.Player.Id, planetId, _rules.ColonizeCost, DateTimeOffset.UtcNow).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TimeoutException or Persistence.StoreUnavailableException or System.Data.Common.DbException)
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException or Persistence.StoreUnavailableException or System.Data.Common.DbException)
         {
             _log.LogWarning("colonize of planet {Planet} failed: {Reason}", planetId, e.Message);
             outcome = (Persistence.Model.ColonizeOutcome)(-1);
@@ -534,9 +534,10 @@ public sealed partial class GameHub : IZoneStepObserver
         {
             await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
         {
-            // The database is down: the state stays staged and is written when it is back.
+            // The database is down: the state stays staged and is written when it is back (or, at shutdown, the
+            // write-behind stopped first and said what it could not write).
         }
         session.MarkLeft();
     }

@@ -41,12 +41,14 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private int _wakeAsked; // 1 while a wake is pending: many FlushAsync calls are one wake (the count stays at 1 or 2)
     private Dictionary<Guid, PlayerRecord> _staged = [];
     private Dictionary<Guid, PlayerRecord> _spare = [];
-    // Guarded by _gate: flushes started so far, the number of the last one that succeeded, and a signal completed (and
-    // replaced) at every success. A waiter needs a success of a flush that started after it asked; one signal for all.
-    private long _started;
-    private long _succeededThrough;
-    private TaskCompletionSource _succeeded = NewSignal();
+    // Guarded by _gate. Completed when the next flush to start has succeeded: every FlushAsync until that flush starts
+    // shares it (one task for all of them, whatever their number). _nextAsked: it was handed out since the running
+    // flush started; a failed flush's waiters then follow it (see Restage).
+    private TaskCompletionSource _next = NewSignal();
+    private bool _nextAsked;
+    private bool _disposed;
     private DateTimeOffset? _outageSince;
+    private string? _outageReason; // the kind of failure last logged in this outage
     private long _written;
     private long _chunks;
     private long _failures;
@@ -113,39 +115,43 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>
     /// Asks for a flush now and waits until one that started after this call has succeeded, so everything staged before
-    /// the call is written (or until cancellation).
+    /// the call is written (or until cancellation). Calls before that flush starts share one task: a caller that does
+    /// not wait for it costs nothing, however long the database is down.
     /// </summary>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="ObjectDisposedException">The write-behind was disposed.</exception>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        long needed;
-        Task next;
+        Task done;
         lock (_gate)
         {
-            needed = _started + 1;
-            next = _succeeded.Task;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            done = _next.Task;
+            _nextAsked = true;
         }
         if (Interlocked.Exchange(ref _wakeAsked, 1) == 0)
         {
             _wake.Release();
         }
-        while (true)
-        {
-            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (_succeededThrough >= needed)
-                {
-                    return;
-                }
-                next = _succeeded.Task; // that success was of a flush already under way when this call asked
-            }
-        }
+        return cancellationToken.CanBeCanceled ? done.WaitAsync(cancellationToken) : done;
     }
 
     public async ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        lock (_gate)
+        {
+            // Asked for during the last flush, or before a last flush that failed: no flush comes any more.
+            _next.TrySetException(new ObjectDisposedException(nameof(PlayerWriteBehind), "the write-behind stopped before this flush"));
+        }
         _stop.Dispose();
         _wake.Dispose();
     }
@@ -197,13 +203,15 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private async Task<bool> FlushOnceAsync(bool paced)
     {
         Dictionary<Guid, PlayerRecord> batch;
-        long attempt;
+        TaskCompletionSource taken;
         lock (_gate)
         {
             batch = _staged;
             _staged = _spare;
             _spare = batch;
-            attempt = ++_started;
+            taken = _next;
+            _next = NewSignal();
+            _nextAsked = false;
         }
         if (batch.Count > 0)
         {
@@ -229,7 +237,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 // Disposing while paced: give the rest back; the loop's last flush writes it unpaced.
-                Restage(players, done);
+                Restage(players, done, taken);
                 return false;
             }
             catch (Exception e)
@@ -238,10 +246,15 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
                 // that batch gone and every later flush never written.
                 Interlocked.Increment(ref _failures);
-                if (_outageSince is null)
+                var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
+                var kind = database ? "database" : e.GetType().FullName;
+                _outageSince ??= DateTimeOffset.UtcNow;
+                // Once per outage, and again when the kind of failure changes (a bug showing up during a network
+                // outage is not hidden behind the first warning).
+                if (kind != _outageReason)
                 {
-                    _outageSince = DateTimeOffset.UtcNow;
-                    if (e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException)
+                    _outageReason = kind;
+                    if (database)
                     {
                         _log.LogWarning("Cannot write player progress ({Reason}); the game goes on and writes are retried", e.Message.ReplaceLineEndings(" "));
                     }
@@ -250,23 +263,17 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                         _log.LogError(e, "Cannot write player progress ({Type}: {Reason}); the game goes on and writes are retried", e.GetType().Name, e.Message.ReplaceLineEndings(" "));
                     }
                 }
-                Restage(players, done);
+                Restage(players, done, taken);
                 return false;
             }
             if (_outageSince is { } since)
             {
                 _log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds);
                 _outageSince = null;
+                _outageReason = null;
             }
         }
-        TaskCompletionSource succeeded;
-        lock (_gate)
-        {
-            _succeededThrough = attempt;
-            succeeded = _succeeded;
-            _succeeded = NewSignal();
-        }
-        succeeded.TrySetResult();
+        taken.TrySetResult();
         return true;
     }
 
@@ -287,9 +294,11 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>
     /// Puts the unwritten part of a flush (from <paramref name="from"/> on) back under anything staged meanwhile (newer
-    /// versions win); its waiters wait for the next successful flush.
+    /// versions win); its waiters (<paramref name="taken"/>) wait for the next successful flush: they become the next
+    /// flush's waiters when nobody asked during this one, else they follow those (one continuation per such failed
+    /// flush, and failed flushes are paced by the backoff).
     /// </summary>
-    private void Restage(PlayerRecord[] players, int from)
+    private void Restage(PlayerRecord[] players, int from, TaskCompletionSource taken)
     {
         lock (_gate)
         {
@@ -301,6 +310,14 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                     _staged[player.Id] = player;
                 }
             }
+            if (!_nextAsked)
+            {
+                _next = taken;
+            }
+            else
+            {
+                _next.Task.ContinueWith(static (done, state) => Follow(done, (TaskCompletionSource)state!), taken, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 
@@ -308,6 +325,18 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     {
         var next = current == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : current * 2;
         return next > _interval ? _interval : next;
+    }
+
+    private static void Follow(Task done, TaskCompletionSource waiters)
+    {
+        if (done.Exception is { } error)
+        {
+            waiters.TrySetException(error.InnerExceptions);
+        }
+        else
+        {
+            waiters.TrySetResult();
+        }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
