@@ -103,16 +103,11 @@ public sealed class SessionLifecycleTests : IDisposable
     [Fact]
     public async Task AColonizeStillInFlightAtAShutdownIsPaidForAndTheLastPositionIsSaved()
     {
-        GatedColonizeStore? gated = null;
-        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s));
-        var (connection, planet) = await LandAsync(game);
-        var writer = new ClientMessageWriter();
-        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(writer.Colonize()));
-        game.Step(); // the request: the record is staged and the transaction starts, held by the store
-        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (game, gated, connection, planet) = await ColonizeInFlightAsync();
+        await using var owned = game;
 
         // The ship flies on while the transaction is in flight; then the server stops.
-        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(writer.Input(1, 1, 0.2f, false)));
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Input(1, 1, 0.2f, false)));
         for (var i = 0; i < 20; i++)
         {
             game.Step();
@@ -138,13 +133,9 @@ public sealed class SessionLifecycleTests : IDisposable
     [Fact]
     public async Task AShutdownWaitsForAColonizeOnlyAsLongAsItsTimeoutAndSaysSo()
     {
-        GatedColonizeStore? gated = null;
         var log = new ListLogger();
-        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), log: log);
-        var (connection, _) = await LandAsync(game);
-        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
-        game.Step();
-        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (game, gated, _, _) = await ColonizeInFlightAsync(log);
+        await using var owned = game;
 
         // The database never answers: the stop goes on after its timeout, and the warning says what may be missing.
         await game.Hub.ApplyPendingAfterStopAsync(TimeSpan.FromMilliseconds(50)).WaitAsync(TimeSpan.FromSeconds(10));
@@ -157,13 +148,8 @@ public sealed class SessionLifecycleTests : IDisposable
     [Fact]
     public async Task AColonizeThatEndsCanceledAtAShutdownStillLetsTheLastRecordsBeStaged()
     {
-        GatedColonizeStore? gated = null;
-        var log = new ListLogger();
-        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), log: log);
-        var (connection, planet) = await LandAsync(game);
-        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
-        game.Step();
-        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (game, gated, connection, planet) = await ColonizeInFlightAsync();
+        await using var owned = game;
         for (var i = 0; i < 5; i++)
         {
             game.Step();
@@ -236,6 +222,21 @@ public sealed class SessionLifecycleTests : IDisposable
         await replacing.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Null(second.ClosedWith);
         Assert.Equal(1, game.Hub.Sessions);
+    }
+
+    /// <summary>
+    /// A hub whose colonize transactions wait at a gate, and a player on a planet who asked to colonize it: the request
+    /// was applied (its record staged) and the transaction is in flight, held by the store.
+    /// </summary>
+    private async Task<(HubHarness Game, GatedColonizeStore Store, CountingConnection Connection, ZoneId Planet)> ColonizeInFlightAsync(ListLogger? log = null)
+    {
+        GatedColonizeStore? gated = null;
+        var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), log: log);
+        var (connection, planet) = await LandAsync(game);
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        return (game, gated, connection, planet);
     }
 
     /// <summary>A player (1,000 credits) whose ship is on system 1's first planet, playing.</summary>
