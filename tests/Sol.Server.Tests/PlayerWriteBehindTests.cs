@@ -260,7 +260,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
             await Task.Delay(5);
         }
         var calls = flaky.Calls;
-        var elapsed = clock.Elapsed;
+        var elapsed = clock.Elapsed + TimeSpan.FromMilliseconds(50); // Task.Delay may end a few ms early by this clock
 
         // The first attempt, then one after each backoff (100 ms, doubling, capped at the 2 s interval): at most this
         // many by now, however slow the machine (about 5 in the first second). Before, each of the ~200 asks above was
@@ -275,6 +275,21 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         Assert.InRange(waiting.Distinct().Count(), 1, allowed + 1); // asks before a flush starts share one task
         flaky.Down = false;
         await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task ALoggerThatThrowsDoesNotEndTheWriter()
+    {
+        var flaky = new FlakyStore(_store) { Down = true };
+        await using var writer = new PlayerWriteBehind(flaky, TimeSpan.FromMilliseconds(50), new ThrowingLogger());
+        var player = Player(1);
+        writer.Stage(player);
+        var flushed = writer.FlushAsync();
+        await Eventually.TrueAsync(() => writer.Failures >= 1, TimeSpan.FromSeconds(10), "a failed write (and its warning thrown by the logger)");
+        flaky.Down = false;
+
+        await flushed.WaitAsync(TimeSpan.FromSeconds(10)); // the "database back" line throws too
+        Assert.NotNull(await _store.LoadPlayerAsync(player.AccountId, _galaxyId));
     }
 
     [Fact]
@@ -419,6 +434,18 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
             await base.SavePlayersAsync(players, cancellationToken);
         }
     }
+}
+
+/// <summary>A logger whose every call throws, as a broken logging provider's does.</summary>
+internal sealed class ThrowingLogger : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        throw new InvalidOperationException("the logging provider failed (test)");
 }
 
 /// <summary>A logger that keeps warnings for assertions.</summary>

@@ -62,6 +62,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkPlayers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(interval, TimeSpan.FromDays(1));
         _store = store;
         _interval = interval;
         _log = log;
@@ -130,7 +132,14 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         }
         if (Interlocked.Exchange(ref _wakeAsked, 1) == 0)
         {
-            _wake.Release();
+            try
+            {
+                _wake.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed since the task was taken: the last flush took it, or dispose ends it.
+            }
         }
         return cancellationToken.CanBeCanceled ? done.WaitAsync(cancellationToken) : done;
     }
@@ -146,11 +155,17 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             _disposed = true;
         }
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        lock (_gate)
+        try
         {
-            // Asked for during the last flush, or before a last flush that failed: no flush comes any more.
-            _next.TrySetException(new ObjectDisposedException(nameof(PlayerWriteBehind), "the write-behind stopped before this flush"));
+            await _loop.ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                // Asked for during the last flush, or before a last flush that failed: no flush comes any more.
+                _next.TrySetException(new ObjectDisposedException(GetType().FullName, "the write-behind stopped before this flush"));
+            }
         }
         _stop.Dispose();
         _wake.Dispose();
@@ -193,7 +208,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 // On dispose: one last attempt was made above; what could not be written is reported, not retried forever.
                 if (!ok)
                 {
-                    _log.LogError("Shutting down with {Count} player states unwritten: the database is unreachable", Pending);
+                    Log(log => log.LogError("Shutting down with {Count} player states unwritten: the database is unreachable", Pending));
                 }
                 return;
             }
@@ -246,6 +261,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
                 // that batch gone and every later flush never written.
                 Interlocked.Increment(ref _failures);
+                Restage(players, done, taken); // first: nothing below may lose the batch
                 var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
                 var kind = database ? "database" : e.GetType().FullName;
                 _outageSince ??= DateTimeOffset.UtcNow;
@@ -256,21 +272,20 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                     _outageReason = kind;
                     if (database)
                     {
-                        _log.LogWarning("Cannot write player progress ({Reason}); the game goes on and writes are retried", e.Message.ReplaceLineEndings(" "));
+                        Log(log => log.LogWarning("Cannot write player progress ({Reason}); the game goes on and writes are retried", e.Message.ReplaceLineEndings(" ")));
                     }
                     else
                     {
-                        _log.LogError(e, "Cannot write player progress ({Type}: {Reason}); the game goes on and writes are retried", e.GetType().Name, e.Message.ReplaceLineEndings(" "));
+                        Log(log => log.LogError(e, "Cannot write player progress ({Type}: {Reason}); the game goes on and writes are retried", e.GetType().Name, e.Message.ReplaceLineEndings(" ")));
                     }
                 }
-                Restage(players, done, taken);
                 return false;
             }
             if (_outageSince is { } since)
             {
-                _log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds);
                 _outageSince = null;
                 _outageReason = null;
+                Log(log => log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds));
             }
         }
         taken.TrySetResult();
@@ -336,6 +351,20 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         else
         {
             waiters.TrySetResult();
+        }
+    }
+
+    /// <summary>Logs, and swallows a logger's own failure: the loop that keeps the players' progress must not end on it.</summary>
+    private void Log(Action<ILogger> write)
+    {
+        try
+        {
+            write(_log);
+        }
+#pragma warning disable CA1031 // see the summary
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 
