@@ -278,60 +278,6 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OnePlayersRefusedStateIsSetAsideAndTheOthersAreWritten()
-    {
-        var players = Enumerable.Range(0, 5).Select(Player).ToList();
-        var refusing = new RefusingStore(_store) { Refused = players[2].Id };
-        var log = new ListLogger();
-        await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMinutes(10), log);
-        players.ForEach(writer.Stage);
-
-        // Before, the chunk failed as a whole and was retried forever: nobody's progress was written again.
-        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        foreach (var p in players)
-        {
-            Assert.Equal(p != players[2], await _store.LoadPlayerAsync(p.AccountId, _galaxyId) is not null);
-        }
-        Assert.Equal((1L, 4L, 0L), (writer.Refused, writer.Written, writer.Failures));
-        Assert.Single(log.Warnings, w => w.Contains($"Player {players[2].Id}'s progress (version 1) was refused by the store twice", StringComparison.Ordinal));
-
-        // Still refused: set aside again without another log line, and the others still get through.
-        var more = Enumerable.Range(5, 2).Select(Player).ToList();
-        writer.Stage(players[2] with { Version = 2 });
-        more.ForEach(writer.Stage);
-        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(2, writer.Refused);
-        foreach (var p in more)
-        {
-            Assert.NotNull(await _store.LoadPlayerAsync(p.AccountId, _galaxyId));
-        }
-        Assert.Single(log.Warnings, w => w.Contains("was refused by the store twice", StringComparison.Ordinal));
-
-        // Accepted again: its newest state is written.
-        refusing.Refused = null;
-        writer.Stage(players[2] with { Version = 3, X = 33 });
-        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(33, (await _store.LoadPlayerAsync(players[2].AccountId, _galaxyId))!.X);
-    }
-
-    [Fact]
-    public async Task WhenTheStoreRefusesEveryoneNothingIsSetAsideAndTheFlushIsRetried()
-    {
-        var players = Enumerable.Range(0, 6).Select(Player).ToList();
-        var broken = new FlakyStore(_store) { FailWith = new InvalidOperationException("every write fails (test)") };
-        await using var writer = new PlayerWriteBehind(broken, TimeSpan.FromMilliseconds(50), new ListLogger());
-        players.ForEach(writer.Stage);
-        var flushed = writer.FlushAsync();
-        await Eventually.TrueAsync(() => writer.Failures >= 2, TimeSpan.FromSeconds(10), "failed flushes");
-        Assert.Equal(0, writer.Refused); // not one bad record: the store's failure as a whole
-        Assert.False(flushed.IsCompleted);
-
-        broken.FailWith = null;
-        await flushed.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(6, writer.Written);
-    }
-
-    [Fact]
     public async Task ALoggerThatThrowsDoesNotEndTheWriter()
     {
         var flaky = new FlakyStore(_store) { Down = true };
@@ -466,15 +412,6 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
                 : FailWith is { } e ? throw e
                 : base.SavePlayersAsync(players, cancellationToken);
         }
-    }
-
-    /// <summary>Refuses every save holding <see cref="Refused"/>'s state, as a constraint would; counts nothing.</summary>
-    private sealed class RefusingStore(IPlayerStore inner) : DelegatingStore(inner)
-    {
-        public Guid? Refused { get; set; }
-
-        public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default) =>
-            players.Any(p => p.Id == Refused) ? throw new ArgumentException("a value the store cannot take (test)") : base.SavePlayersAsync(players, cancellationToken);
     }
 
     /// <summary>The first save waits for <paramref name="gate"/> (<see cref="Entered"/>: it started); counts the calls.</summary>

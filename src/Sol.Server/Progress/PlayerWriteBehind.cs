@@ -30,9 +30,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// <summary>Players per chunk unless told otherwise: about 10-15 ms of work for SQLite or PostgreSQL on this project's machines.</summary>
     public const int DefaultChunkPlayers = 500;
 
-    /// <summary>Players refused one at a time, none written, after which a chunk's failure is the store's as a whole.</summary>
-    private const int SystematicRefusals = 4;
-
     private readonly IPlayerStore _store;
     private readonly TickPacer? _pacer;
     private readonly TimeSpan _interval;
@@ -55,8 +52,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private long _written;
     private long _chunks;
     private long _failures;
-    private long _refused;
-    private readonly HashSet<Guid> _refusedPlayers = []; // guarded by _gate: set aside, and logged once, until written
 
     /// <param name="store">Where progress goes.</param>
     /// <param name="interval">Time between unasked flushes (<c>--snapshot-interval</c>).</param>
@@ -88,9 +83,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>Flushes that failed (database unreachable or erroring).</summary>
     public long Failures => Interlocked.Read(ref _failures);
-
-    /// <summary>Player states set aside because the store refused them twice on their own (see <see cref="StoreErrors.IsRecordError"/>).</summary>
-    public long Refused => Interlocked.Read(ref _refused);
 
     /// <summary>Players staged and not yet written.</summary>
     public int Pending
@@ -251,8 +243,10 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                         await _pacer.WaitAsync(_stop.Token).ConfigureAwait(false);
                     }
                     var count = Math.Min(chunk, players.Length - done);
-                    await WriteChunkAsync(players, done, count).ConfigureAwait(false);
+                    await _store.SavePlayersAsync(new ArraySegment<PlayerRecord>(players, done, count), CancellationToken.None).ConfigureAwait(false);
                     done += count;
+                    Interlocked.Add(ref _written, count);
+                    Interlocked.Increment(ref _chunks);
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -296,95 +290,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         }
         taken.TrySetResult();
         return true;
-    }
-
-    /// <summary>
-    /// Writes one chunk. When the store refuses it for what it holds (<see cref="StoreErrors.IsRecordError"/>: a
-    /// constraint, a value, a bug), one player's bad state must not hold back everybody's progress for good: the chunk is
-    /// written one player at a time, and a player refused twice on its own is set aside (logged once until that player
-    /// is written again; a newer state of it is tried again). Only when others in the chunk were written, though: when
-    /// none is (every record refused, or a chunk of one), the failure is the store's as a whole and propagates like the
-    /// database being unreachable, and the flush is retried later with nothing set aside.
-    /// </summary>
-    private async Task WriteChunkAsync(PlayerRecord[] players, int start, int count)
-    {
-        try
-        {
-            await _store.SavePlayersAsync(new ArraySegment<PlayerRecord>(players, start, count), CancellationToken.None).ConfigureAwait(false);
-            Interlocked.Add(ref _written, count);
-            Interlocked.Increment(ref _chunks);
-            return;
-        }
-        catch (Exception e) when (StoreErrors.IsRecordError(e) && count > 1)
-        {
-            // On to one player at a time.
-        }
-        var written = 0;
-        List<(PlayerRecord Player, Exception Error)> refused = [];
-        for (var i = start; i < start + count; i++)
-        {
-            if (await WriteAloneAsync(players[i]).ConfigureAwait(false) is { } error)
-            {
-                refused.Add((players[i], error));
-                if (written == 0 && refused.Count >= SystematicRefusals)
-                {
-                    throw error; // nobody gets through: not one bad record
-                }
-            }
-            else
-            {
-                written++;
-            }
-        }
-        if (written == 0)
-        {
-            throw refused[^1].Error;
-        }
-        Interlocked.Add(ref _written, written);
-        Interlocked.Increment(ref _chunks);
-        foreach (var (player, error) in refused)
-        {
-            SetAside(player, error);
-        }
-    }
-
-    /// <summary>One player's state on its own, tried twice (a conflict with another writer does not happen twice in a row); the store's refusal, or null when written.</summary>
-    private async Task<Exception?> WriteAloneAsync(PlayerRecord player)
-    {
-        Exception? refusal = null;
-        for (var attempt = 0; attempt < 2; attempt++)
-        {
-            try
-            {
-                await _store.SavePlayersAsync([player], CancellationToken.None).ConfigureAwait(false);
-                lock (_gate)
-                {
-                    _refusedPlayers.Remove(player.Id);
-                }
-                return null;
-            }
-            catch (Exception e) when (StoreErrors.IsRecordError(e))
-            {
-                refusal = e;
-            }
-        }
-        return refusal;
-    }
-
-    private void SetAside(PlayerRecord player, Exception error)
-    {
-        Interlocked.Increment(ref _refused);
-        bool first;
-        lock (_gate)
-        {
-            first = _refusedPlayers.Add(player.Id);
-        }
-        if (first)
-        {
-            Log(log => log.LogError(
-                error, "Player {Player}'s progress (version {Version}) was refused by the store twice ({Type}: {Reason}); it is set aside so that the other players' progress is written, and a newer state of this player is tried again",
-                player.Id, player.Version, error.GetType().Name, error.Message.ReplaceLineEndings(" ")));
-        }
     }
 
     /// <summary>
