@@ -278,6 +278,29 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStateThatIsNotANumberIsNotStagedAndHoldsBackNobody()
+    {
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), log);
+        var players = Enumerable.Range(0, 3).Select(Player).ToList();
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        // A simulation bug puts NaN into one ship. SQLite refuses to store NaN (the whole chunk failed, every flush,
+        // for everybody); that state is kept out, and the last good one stays.
+        writer.Stage(players[1] with { Version = 2, Vx = double.PositiveInfinity });
+        writer.Stage(players[1] with { Version = 3, X = double.NaN, Y = 5 });
+        writer.Stage(players[0] with { Version = 2, X = 20 });
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(20, (await _store.LoadPlayerAsync(players[0].AccountId, _galaxyId))!.X);
+        var kept = (await _store.LoadPlayerAsync(players[1].AccountId, _galaxyId))!;
+        Assert.Equal((1L, players[1].X), (kept.Version, kept.X));
+        Assert.Equal(0, writer.Failures);
+        Assert.Single(log.Warnings, w => w.Contains($"Player {players[1].Id}'s state is not finite", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ALoggerThatThrowsDoesNotEndTheWriter()
     {
         var flaky = new FlakyStore(_store) { Down = true };

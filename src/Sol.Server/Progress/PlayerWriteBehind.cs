@@ -52,6 +52,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private long _written;
     private long _chunks;
     private long _failures;
+    private readonly HashSet<Guid> _notFinite = []; // guarded by _gate: players whose last state offered was not finite (logged once)
 
     /// <param name="store">Where progress goes.</param>
     /// <param name="interval">Time between unasked flushes (<c>--snapshot-interval</c>).</param>
@@ -102,18 +103,47 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// <summary>Called on the coordinator once a tick is complete: paced chunks start now.</summary>
     public void OnTickCompleted() => _pacer?.OnTickCompleted();
 
-    /// <summary>Queues <paramref name="player"/> for the next flush; an older staged state of the same player is replaced.</summary>
+    /// <summary>
+    /// Queues <paramref name="player"/> for the next flush; an older staged state of the same player is replaced. A state
+    /// with a position, velocity, heading or hull that is not a finite number (a simulation bug) is not staged: SQLite
+    /// refuses to store NaN, and the chunk holding it would fail at every flush, holding back everybody's progress. The
+    /// last good state stays, and the first such state of a player is logged (again after a good one).
+    /// </summary>
     public void Stage(PlayerRecord player)
     {
         ArgumentNullException.ThrowIfNull(player);
+        var finite = double.IsFinite(player.X) && double.IsFinite(player.Y) && double.IsFinite(player.Vx) && double.IsFinite(player.Vy) &&
+            double.IsFinite(player.Rotation) && double.IsFinite(player.Hull);
+        bool report;
         lock (_gate)
         {
-            if (!_staged.TryGetValue(player.Id, out var existing) || existing.Version <= player.Version)
+            if (!finite)
             {
-                _staged[player.Id] = player;
+                report = _notFinite.Add(player.Id);
+            }
+            else
+            {
+                if (_notFinite.Count > 0)
+                {
+                    _notFinite.Remove(player.Id);
+                }
+                if (!_staged.TryGetValue(player.Id, out var existing) || existing.Version <= player.Version)
+                {
+                    _staged[player.Id] = player;
+                }
+                return;
             }
         }
+        if (report)
+        {
+            ReportNotFinite(player);
+        }
     }
+
+    // Its own method: a lambda capturing the parameter in Stage would allocate its closure on every call.
+    private void ReportNotFinite(PlayerRecord player) => Log(log => log.LogError(
+        "Player {Player}'s state is not finite (x {X}, y {Y}, vx {Vx}, vy {Vy}, rotation {Rotation}, hull {Hull}; version {Version}): not saved, the last good state stays",
+        player.Id, player.X, player.Y, player.Vx, player.Vy, player.Rotation, player.Hull, player.Version));
 
     /// <summary>
     /// Asks for a flush now and waits until one that started after this call has succeeded, so everything staged before
