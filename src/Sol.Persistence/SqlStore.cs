@@ -25,7 +25,7 @@ public abstract partial class SqlStore : ISolStore
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
         var migrations = MigrationSource.Load(Dialect);
-        await RunInTransactionAsync(
+        await MigrationStepAsync(
             async (connection, transaction, ct) =>
             {
                 await ExecuteAsync(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", ct).ConfigureAwait(false);
@@ -37,7 +37,7 @@ public abstract partial class SqlStore : ISolStore
         {
             // Every statement in a migration is idempotent (IF NOT EXISTS), so a migration that another process is
             // applying at the same moment, or that a crash interrupted, is simply applied again.
-            await RunInTransactionAsync(
+            await MigrationStepAsync(
                 async (connection, transaction, ct) =>
                 {
                     var applied = await ScalarAsync(connection, transaction, "SELECT COUNT(*) FROM schema_migrations WHERE version = @v", ct, ("v", (long)migration.Version)).ConfigureAwait(false);
@@ -55,6 +55,33 @@ public abstract partial class SqlStore : ISolStore
                 cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// One migration step in its own transaction, tried again when another process created the same object at the same
+    /// moment (<see cref="IsConcurrentSchemaChange"/>): that one has committed by then, and the step's IF NOT EXISTS sees
+    /// it the next time.
+    /// </summary>
+    private async Task MigrationStepAsync(Func<DbConnection, DbTransaction, CancellationToken, Task<bool>> step, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RunInTransactionAsync(step, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (attempt < 8 && IsConcurrentSchemaChange(e))
+            {
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="error"/> is a schema change racing another process's identical one (PostgreSQL's CREATE
+    /// ... IF NOT EXISTS is not safe against a concurrent one); none by default.
+    /// </summary>
+    private protected virtual bool IsConcurrentSchemaChange(Exception error) => false;
 
     public async Task<int> SchemaVersionAsync(CancellationToken cancellationToken = default)
     {

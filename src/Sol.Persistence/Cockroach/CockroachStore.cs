@@ -102,6 +102,14 @@ public sealed class CockroachStore : SqlStore
     internal Task<T> RunAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default) =>
         RunInTransactionAsync((c, t, ct) => work((NpgsqlConnection)c, (NpgsqlTransaction)t, ct), cancellationToken);
 
+    /// <summary>
+    /// 23505 on a catalog index (PostgreSQL: two CREATE TABLE IF NOT EXISTS at once both insert the table's type), 42P07
+    /// duplicate table and 42710 duplicate object: another process made the same object at the same moment.
+    /// </summary>
+    private protected override bool IsConcurrentSchemaChange(Exception error) =>
+        error is PostgresException { SqlState: "23505" or "42P07" or "42710" } ||
+        error.InnerException is PostgresException { SqlState: "23505" or "42P07" or "42710" };
+
     private protected override object GuidValue(Guid value) => value;
 
     private protected override async Task InsertGalaxyBodiesAsync(Guid galaxyId, GalaxyModel galaxy, IProgress<string>? progress, CancellationToken cancellationToken)
