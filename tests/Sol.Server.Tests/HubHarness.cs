@@ -46,7 +46,7 @@ internal sealed class HubHarness : IAsyncDisposable
 
     public GameHub Hub { get; }
 
-    private PlayerWriteBehind Progress { get; }
+    public PlayerWriteBehind Progress { get; }
 
     public ZoneScheduler Scheduler { get; }
 

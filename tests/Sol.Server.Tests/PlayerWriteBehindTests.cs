@@ -301,6 +301,47 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APlayerLoadedFromAnOlderRowGetsTheStateStillHeldHere()
+    {
+        var flaky = new FlakyStore(_store) { Down = true };
+        await using var writer = new PlayerWriteBehind(flaky, TimeSpan.FromMinutes(10), new ListLogger());
+        var row = Player(1); // version 1, as the database has it
+        await _store.SavePlayersAsync([row]);
+
+        // Its last state could not be written (the database was down when it left) and is still staged.
+        writer.Stage(row with { Version = 5, X = 500 });
+        _ = writer.FlushAsync();
+        await Eventually.TrueAsync(() => writer.Failures >= 1, TimeSpan.FromSeconds(10), "the failed write");
+        Assert.Equal((5L, 500.0), (writer.Newest(row).Version, writer.Newest(row).X));
+        var other = Player(2);
+        Assert.Same(other, writer.Newest(other)); // another player: the row as read
+        var newer = row with { Version = 9 };
+        Assert.Same(newer, writer.Newest(newer)); // a row newer than anything here wins
+
+        // Written now; a row read just before that write committed is still answered with the written state.
+        flaky.Down = false;
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(5, writer.Newest(row).Version);
+        Assert.Equal(5, (await _store.LoadPlayerAsync(row.AccountId, _galaxyId))!.Version);
+    }
+
+    [Fact]
+    public async Task APlayerLoadedWhileItsStateIsBeingWrittenGetsThatState()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new HeldStore(_store, gate.Task);
+        await using var writer = new PlayerWriteBehind(held, TimeSpan.FromMinutes(10), new ListLogger());
+        var row = Player(1);
+        writer.Stage(row with { Version = 3, X = 30 });
+        var flushed = writer.FlushAsync();
+        await held.Entered.WaitAsync(TimeSpan.FromSeconds(10)); // taken out of the staged ones, not yet in the database
+
+        Assert.Equal((3L, 30.0), (writer.Newest(row).Version, writer.Newest(row).X));
+        gate.SetResult();
+        await flushed.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task ALoggerThatThrowsDoesNotEndTheWriter()
     {
         var flaky = new FlakyStore(_store) { Down = true };

@@ -170,6 +170,26 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task APlayerWhoseLastStateIsStillUnwrittenComesBackToThatStateNotToTheOlderRow()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        await game.SavePlayerAsync(connection.Identity.AccountId, ZoneId.ForSystem(1), 100, 100, hull: 100);
+        var row = await game.SavedAsync(connection.Identity.AccountId);
+
+        // The last session's final state is still in the write-behind (its leave's flush timed out in an outage, and
+        // the next attempt has not come yet); the database is answering again.
+        game.Progress.Stage(row with { Version = row.Version + 40, X = 5_000, Y = 4_000 });
+        await game.Hub.OnConnectedAsync(connection);
+        game.Pass();
+        game.Step();
+
+        Assert.True(game.World.TryGetZone(ZoneId.ForSystem(1), out var zone));
+        Assert.True(zone.TryGetShip(FirstOwner, out var ship));
+        Assert.Equal((5_000.0, 4_000.0), (Math.Round(ship.X), Math.Round(ship.Y)));
+    }
+
+    [Fact]
     public async Task AJumpCompletedAfterTheConnectionDroppedExploresTheSystem()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.5));

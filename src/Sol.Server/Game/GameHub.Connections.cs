@@ -82,7 +82,8 @@ public sealed partial class GameHub : IGameHandler
             }
         }
 
-        var player = await _players.EnsureAsync(identity.AccountId, CancellationToken.None).ConfigureAwait(false);
+        // Newest: a state of this player still in the write-behind (its last leave's flush timed out) wins over the row.
+        var player = _progress.Newest(await _players.EnsureAsync(identity.AccountId, CancellationToken.None).ConfigureAwait(false));
         // The hull the ship will be placed with, so that PlayerState and the ship agree from the first message.
         var shipClass = _world.Options.ShipClasses[ShipClassOf(player)];
         player = player with { Hull = shipClass.HullOnSpawn((float)player.Hull) };

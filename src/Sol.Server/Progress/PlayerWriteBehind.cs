@@ -41,6 +41,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private int _wakeAsked; // 1 while a wake is pending: many FlushAsync calls are one wake (the count stays at 1 or 2)
     private Dictionary<Guid, PlayerRecord> _staged = [];
     private Dictionary<Guid, PlayerRecord> _spare = [];
+    private PlayerRecord[] _inFlight = []; // guarded by _gate: the batch being written
+    private PlayerRecord[] _lastWritten = []; // guarded by _gate: the last batch written (see Newest)
     // Guarded by _gate. Completed when the next flush to start has succeeded: every FlushAsync until that flush starts
     // shares it (one task for all of them, whatever their number). _nextAsked: it was handed out since the running
     // flush started; a failed flush's waiters then follow it (see Restage).
@@ -138,6 +140,38 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         {
             ReportNotFinite(player);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="loaded"/> (a player's row just read from the store), or this write-behind's newer state of that
+    /// player: staged, being written, or in the last batch written. A player who comes back while its last state is
+    /// still here (its leave's flush timed out during an outage, and the database is back before the next attempt) goes
+    /// on from that state, not from the older row: otherwise it would play on from an old position, and its new states,
+    /// numbered from the old row's version, would lose against the staged one once that is written.
+    /// </summary>
+    public PlayerRecord Newest(PlayerRecord loaded)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        var newest = loaded;
+        lock (_gate)
+        {
+            if (_staged.TryGetValue(loaded.Id, out var staged) && staged.Version > newest.Version)
+            {
+                newest = staged;
+            }
+            // The last batch written too: its write may have committed after the row was read.
+            foreach (var batch in (ReadOnlySpan<PlayerRecord[]>)[_inFlight, _lastWritten])
+            {
+                foreach (var record in batch)
+                {
+                    if (record.Id == loaded.Id && record.Version > newest.Version)
+                    {
+                        newest = record;
+                    }
+                }
+            }
+        }
+        return newest;
     }
 
     // Its own method: a lambda capturing the parameter in Stage would allocate its closure on every call.
@@ -262,6 +296,10 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         {
             PlayerRecord[] players = [.. batch.Values];
             batch.Clear();
+            lock (_gate)
+            {
+                _inFlight = players;
+            }
             var done = 0;
             var chunk = ChunkSize(players.Length, paced);
             try
@@ -311,6 +349,11 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 }
                 return false;
             }
+            lock (_gate)
+            {
+                _inFlight = [];
+                _lastWritten = players;
+            }
             if (_outageSince is { } since)
             {
                 _outageSince = null;
@@ -347,6 +390,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     {
         lock (_gate)
         {
+            _inFlight = [];
+            _lastWritten = players; // its first chunks may be written: Newest looks here too
             for (var i = from; i < players.Length; i++)
             {
                 var player = players[i];
