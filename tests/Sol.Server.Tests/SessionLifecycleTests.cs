@@ -190,6 +190,25 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void AShipValueThatIsNotANumberKeepsTheLastGoodOneInThePlayersRecord()
+    {
+        var player = new Persistence.Model.PlayerRecord
+        {
+            Id = Guid.NewGuid(), AccountId = Guid.NewGuid(), GalaxyId = Guid.NewGuid(), Zone = ZoneId.ForSystem(1),
+            X = 10, Y = 20, Vx = 1, Vy = 2, Rotation = 0.5, Hull = 80, ShipType = "scout", Version = 7,
+        };
+        var ship = new Sol.Zones.Simulation.EntityState(
+            default, Sol.Zones.State.EntityKind.Ship, default, 0, FirstOwner, 0, 0,
+            X: double.NaN, Y: 25, VelocityX: double.PositiveInfinity, VelocityY: 3, Rotation: float.NaN, AngularVelocity: 0, Hull: 75);
+
+        // A simulation bug made some values NaN or infinite: those keep the last good ones, the rest is the ship's. The
+        // record stays one the store can write, and so do the ones later changes (explored, route, credits) build on it.
+        var staged = Game.GameHub.WithShip(player, ZoneId.ForSystem(2), ship);
+
+        Assert.Equal((ZoneId.ForSystem(2), 10.0, 25.0, 1.0, 3.0, 0.5, 75.0), (staged.Zone, staged.X, staged.Y, staged.Vx, staged.Vy, staged.Rotation, staged.Hull));
+    }
+
+    [Fact]
     public async Task AJumpCompletedAfterTheConnectionDroppedExploresTheSystem()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.5));

@@ -597,20 +597,28 @@ public sealed partial class GameHub : IZoneStepObserver
         var p = session.Player;
         if (!session.Respawning && session.Zone != default && _world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship))
         {
-            p = p with
-            {
-                Zone = session.Zone,
-                X = ship.X,
-                Y = ship.Y,
-                Vx = ship.VelocityX,
-                Vy = ship.VelocityY,
-                Rotation = ship.Rotation,
-                Hull = ship.Hull,
-            };
+            p = WithShip(p, session.Zone, ship);
         }
         session.Player = p with { Version = p.Version + 1, UpdatedAt = DateTimeOffset.UtcNow };
         _progress.Stage(session.Player);
     }
+
+    /// <summary>
+    /// <paramref name="player"/> with the ship's live state, field by field only where it is a finite number: a value a
+    /// simulation bug made NaN or infinite keeps the last good one, so the record (the one every later change builds on:
+    /// explored systems, routes, credits) stays one the store can write. The write-behind refuses a non-finite record
+    /// as a last line; without this the whole session's later progress would be refused with it.
+    /// </summary>
+    internal static Persistence.Model.PlayerRecord WithShip(Persistence.Model.PlayerRecord player, ZoneId zone, in Sol.Zones.Simulation.EntityState ship) => player with
+    {
+        Zone = zone,
+        X = double.IsFinite(ship.X) ? ship.X : player.X,
+        Y = double.IsFinite(ship.Y) ? ship.Y : player.Y,
+        Vx = double.IsFinite(ship.VelocityX) ? ship.VelocityX : player.Vx,
+        Vy = double.IsFinite(ship.VelocityY) ? ship.VelocityY : player.Vy,
+        Rotation = float.IsFinite(ship.Rotation) ? ship.Rotation : player.Rotation,
+        Hull = float.IsFinite(ship.Hull) ? ship.Hull : player.Hull,
+    };
 
     private static string RejectText(ErrorCode code) => code switch
     {

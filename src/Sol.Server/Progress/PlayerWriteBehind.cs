@@ -153,21 +153,25 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(loaded);
         var newest = loaded;
+        PlayerRecord[] inFlight, lastWritten;
         lock (_gate)
         {
             if (_staged.TryGetValue(loaded.Id, out var staged) && staged.Version > newest.Version)
             {
                 newest = staged;
             }
-            // The last batch written too: its write may have committed after the row was read.
-            foreach (var batch in (ReadOnlySpan<PlayerRecord[]>)[_inFlight, _lastWritten])
+            inFlight = _inFlight;
+            lastWritten = _lastWritten;
+        }
+        // Outside the lock (the arrays never change once published). The last batch written too: its write may have
+        // committed after the row was read.
+        foreach (var batch in (ReadOnlySpan<PlayerRecord[]>)[inFlight, lastWritten])
+        {
+            foreach (var record in batch)
             {
-                foreach (var record in batch)
+                if (record.Id == loaded.Id && record.Version > newest.Version)
                 {
-                    if (record.Id == loaded.Id && record.Version > newest.Version)
-                    {
-                        newest = record;
-                    }
+                    newest = record;
                 }
             }
         }
@@ -283,6 +287,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     {
         Dictionary<Guid, PlayerRecord> batch;
         TaskCompletionSource taken;
+        PlayerRecord[] players;
         lock (_gate)
         {
             batch = _staged;
@@ -291,15 +296,16 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             taken = _next;
             _next = NewSignal();
             _nextAsked = false;
-        }
-        if (batch.Count > 0)
-        {
-            PlayerRecord[] players = [.. batch.Values];
-            batch.Clear();
-            lock (_gate)
+            // In the same lock as the swap, so Newest finds a staged state in one of the two at every moment.
+            players = batch.Count > 0 ? [.. batch.Values] : [];
+            if (players.Length > 0)
             {
                 _inFlight = players;
             }
+        }
+        if (players.Length > 0)
+        {
+            batch.Clear();
             var done = 0;
             var chunk = ChunkSize(players.Length, paced);
             try
