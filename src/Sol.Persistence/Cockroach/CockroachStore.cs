@@ -107,8 +107,16 @@ public sealed class CockroachStore : SqlStore
     /// duplicate table and 42710 duplicate object: another process made the same object at the same moment.
     /// </summary>
     private protected override bool IsConcurrentSchemaChange(Exception error) =>
-        error is PostgresException { SqlState: "23505" or "42P07" or "42710" } ||
-        error.InnerException is PostgresException { SqlState: "23505" or "42P07" or "42710" };
+        IsConcurrentSchemaChange(error as PostgresException) || IsConcurrentSchemaChange(error.InnerException as PostgresException);
+
+    private static bool IsConcurrentSchemaChange(PostgresException? error) => error switch
+    {
+        { SqlState: "42P07" or "42710" } => true,
+        // A unique violation only on the system catalogs' own indexes (pg_type_typname_nsp_index, ...): a genuine one in
+        // a migration's data still surfaces at once.
+        { SqlState: "23505", ConstraintName: { } constraint } => constraint.StartsWith("pg_", StringComparison.Ordinal),
+        _ => false,
+    };
 
     private protected override object GuidValue(Guid value) => value;
 
