@@ -358,8 +358,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     [Fact]
     public async Task APlayerLoadedWhileItsStateIsBeingWrittenGetsThatState()
     {
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = new HeldStore(_store, gate.Task);
+        var held = new HeldStore(_store);
         await using var writer = new PlayerWriteBehind(held, TimeSpan.FromMinutes(10), new ListLogger());
         var row = Player(1);
         writer.Stage(row with { Version = 3, X = 30 });
@@ -367,7 +366,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         await held.Entered.WaitAsync(TimeSpan.FromSeconds(10)); // taken out of the staged ones, not yet in the database
 
         Assert.Equal((3L, 30.0), (writer.Newest(row).Version, writer.Newest(row).X));
-        gate.SetResult();
+        held.Release();
         await flushed.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
@@ -406,8 +405,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     [Fact]
     public async Task AFlushWaitsForAWriteThatStartedAfterItWasAskedFor()
     {
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = new HeldStore(_store, gate.Task);
+        var held = new HeldStore(_store);
         await using var writer = new PlayerWriteBehind(held, TimeSpan.FromMinutes(10), new ListLogger());
         var early = Player(1);
         writer.Stage(early);
@@ -417,7 +415,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         var late = Player(2);
         writer.Stage(late);
         var second = writer.FlushAsync();
-        gate.SetResult();
+        held.Release();
         await first.WaitAsync(TimeSpan.FromSeconds(10));
         await second.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -514,9 +512,10 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 
-    /// <summary>The first save waits for <paramref name="gate"/> (<see cref="Entered"/>: it started); counts the calls.</summary>
-    private sealed class HeldStore(IPlayerStore inner, Task gate) : DelegatingStore(inner)
+    /// <summary>The first save waits for <see cref="Release"/> (<see cref="Entered"/>: it started); counts the calls.</summary>
+    private sealed class HeldStore(IPlayerStore inner) : DelegatingStore(inner)
     {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _calls;
 
@@ -524,12 +523,14 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
 
         public int Calls => Volatile.Read(ref _calls);
 
+        public void Release() => _gate.TrySetResult();
+
         public override async Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
         {
             if (Interlocked.Increment(ref _calls) == 1)
             {
                 _entered.TrySetResult();
-                await gate;
+                await _gate.Task;
             }
             await base.SavePlayersAsync(players, cancellationToken);
         }

@@ -21,8 +21,9 @@ namespace Sol.Server.Progress;
 /// When the database is down, the batch stays staged (newer states of the same players replace older ones, so memory
 /// is bounded by the number of players), the loop retries with exponential backoff up to the interval (flushes asked
 /// for meanwhile wait for the backoff too), and one warning is logged per outage plus one line when it ends. Any
-/// failure of a write counts as an outage, not only the database's: the loop never stops while the process runs. Nothing is lost that was staged before a flush succeeded; a crash
-/// loses at most what was staged since the last successful flush (one interval).
+/// failure of a write counts as an outage, not only the database's: the loop never stops while the process runs.
+/// Nothing is lost that was staged before a flush succeeded (a state that is not finite is not staged at all, see
+/// <see cref="Stage"/>); a crash loses at most what was staged since the last successful flush (one interval).
 /// </para>
 /// </remarks>
 public sealed class PlayerWriteBehind : IAsyncDisposable
@@ -38,6 +39,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly Task _loop;
+    private readonly HashSet<Guid> _notFinite = []; // guarded by _gate: players whose last state offered was not finite (logged once)
     private int _wakeAsked; // 1 while a wake is pending: many FlushAsync calls are one wake (the count stays at 1 or 2)
     private Dictionary<Guid, PlayerRecord> _staged = [];
     private Dictionary<Guid, PlayerRecord> _spare = [];
@@ -54,7 +56,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private long _written;
     private long _chunks;
     private long _failures;
-    private readonly HashSet<Guid> _notFinite = []; // guarded by _gate: players whose last state offered was not finite (logged once)
 
     /// <param name="store">Where progress goes.</param>
     /// <param name="interval">Time between unasked flushes (<c>--snapshot-interval</c>).</param>
