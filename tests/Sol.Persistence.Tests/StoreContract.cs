@@ -198,6 +198,29 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task ARowTheDatabaseRefusesIsARefusalAndTakesItsBatchWithIt()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = await store.SaveGalaxyAsync(s_small, replace: false);
+        var good = NewPlayer(galaxy.Id, Guid.NewGuid());
+        var taken = NewPlayer(galaxy.Id, Guid.NewGuid());
+        await store.SavePlayersAsync([taken]);
+
+        // Two kinds the game could produce by a bug: an item twice in one hold (the inventory's key), and a second
+        // player of an account in the same galaxy (a unique index).
+        var twice = NewPlayer(galaxy.Id, Guid.NewGuid()) with { Inventory = [new InventoryItem("ore", 1), new InventoryItem("ore", 2)] };
+        var second = NewPlayer(galaxy.Id, taken.AccountId);
+        foreach (var refused in new[] { twice, second })
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => store.SavePlayersAsync([good, refused]));
+            Assert.True(StoreErrors.IsRefusal(error), $"{error.GetType().Name}: {error.Message}");
+            Assert.Null(await store.LoadPlayerAsync(good.AccountId, galaxy.Id)); // one transaction: nothing of the batch
+        }
+        await store.SavePlayersAsync([good]);
+        Assert.NotNull(await store.LoadPlayerAsync(good.AccountId, galaxy.Id));
+    }
+
+    [SkippableFact]
     public async Task AThousandPlayersAreSavedInOneCall()
     {
         await using var store = await StoreAsync();

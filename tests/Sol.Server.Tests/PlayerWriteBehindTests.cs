@@ -424,6 +424,123 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         Assert.Equal(2, held.Calls);
     }
 
+    [Fact]
+    public async Task APlayerTheDatabaseRefusesIsKeptApartAndHoldsBackNobody()
+    {
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), log);
+        var players = Enumerable.Range(0, 100).Select(Player).ToList();
+        var refused = Refusable(players[37]);
+        players[37] = refused;
+        players.ForEach(writer.Stage);
+
+        // Before, the chunk was refused at every flush and nobody's progress was written again.
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((99L, 1, 0, false), (writer.Written, writer.Refused, writer.Pending, writer.InOutage));
+        Assert.True(writer.IsRefused(refused.Id));
+        foreach (var p in players)
+        {
+            Assert.Equal(p != refused, await _store.LoadPlayerAsync(p.AccountId, _galaxyId) is not null);
+        }
+        Assert.Single(log.Warnings, w => w.Contains(refused.Id.ToString(), StringComparison.Ordinal) && w.Contains("refused by the database", StringComparison.Ordinal));
+        Assert.Same(refused, writer.Newest(refused with { Version = 0 })); // never dropped: a player who comes back goes on from it
+
+        // A newer state replaces the refused one; the next flush tries it on its own, and it goes in.
+        var mended = refused with { Version = 2, X = 42, Inventory = [new InventoryItem("ore", 3)] };
+        writer.Stage(mended);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((0, false), (writer.Refused, writer.IsRefused(refused.Id)));
+        var stored = await _store.LoadPlayerAsync(refused.AccountId, _galaxyId);
+        Assert.Equal((2L, 42.0, 3L), (stored!.Version, stored.X, stored.Inventory.Single().Quantity));
+        Assert.Contains(log.Warnings, w => w.Contains(refused.Id.ToString(), StringComparison.Ordinal) && w.Contains("is written now", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RefusedPlayersAreFoundWhereverTheySitAndTheRestIsWrittenOnce()
+    {
+        var recording = new RecordingStore(_store);
+        await using var writer = new PlayerWriteBehind(recording, TimeSpan.FromMinutes(10), new ListLogger(), chunkPlayers: 50);
+        var players = Enumerable.Range(0, 120).Select(Player).ToList();
+        int[] at = [0, 1, 2, 3, 49, 77, 119]; // the front of a chunk, its last place, the middle of one, the very last
+        foreach (var i in at)
+        {
+            players[i] = Refusable(players[i]);
+        }
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(at.Length, writer.Refused);
+        Assert.All(at, i => Assert.True(writer.IsRefused(players[i].Id)));
+        var written = recording.Saved.SelectMany(s => s.Ids).ToList();
+        Assert.Equal(players.Count - at.Length, written.Count); // each of the others exactly once, in one flush
+        Assert.Equal(written.Count, written.Distinct().Count());
+        Assert.DoesNotContain(written, id => at.Any(i => players[i].Id == id));
+        Assert.True(recording.Saved.Count <= 3 * PlayerWriteBehind.MaxIsolationWrites);
+    }
+
+    [Fact]
+    public async Task ManyRefusedPlayersAreFoundOverSeveralFlushesAndNoneIsLost()
+    {
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMilliseconds(50), log, chunkPlayers: 200);
+        var players = Enumerable.Range(0, 200).Select(i => i % 5 == 0 ? Refusable(Player(i)) : Player(i)).ToList();
+        players.ForEach(writer.Stage);
+
+        // 40 refused in one chunk of 200 take more writes than one flush spends finding them.
+        await Eventually.TrueAsync(() => writer.Refused == 40, TimeSpan.FromSeconds(20), "every refused player found");
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, writer.Pending);
+        for (var i = 0; i < players.Count; i++)
+        {
+            Assert.Equal(i % 5 != 0, await _store.LoadPlayerAsync(players[i].AccountId, _galaxyId) is not null);
+        }
+    }
+
+    [Fact]
+    public async Task ADatabaseThatRefusesEveryWriteIsAnOutageAndNobodyIsSetApart()
+    {
+        var flaky = new FlakyStore(_store) { FailWith = new Microsoft.Data.Sqlite.SqliteException("no such column: hull (a schema this server does not match)", 19) };
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(flaky, TimeSpan.FromMilliseconds(40), log, chunkPlayers: 8);
+        var players = Enumerable.Range(0, 20).Select(Player).ToList();
+        players.ForEach(writer.Stage);
+        var waiting = writer.FlushAsync();
+        await Eventually.TrueAsync(() => writer.Failures >= 2, TimeSpan.FromSeconds(10), "two failed flushes");
+
+        Assert.Equal((0, 20, true), (writer.Refused, writer.Pending, writer.InOutage));
+        Assert.False(waiting.IsCompleted);
+        Assert.Single(log.Warnings, w => w.Contains("Cannot write player progress", StringComparison.Ordinal));
+
+        flaky.FailWith = null;
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, writer.Refused);
+        foreach (var p in players)
+        {
+            Assert.NotNull(await _store.LoadPlayerAsync(p.AccountId, _galaxyId));
+        }
+    }
+
+    [Fact]
+    public async Task ARefusedStateThatNeverWentInIsNamedAtDispose()
+    {
+        var log = new ListLogger();
+        var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), log);
+        var refused = Refusable(Player(1));
+        writer.Stage(Player(0));
+        writer.Stage(refused);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, writer.Refused);
+
+        writer.Stage(refused with { Version = 2 }); // still refused: the last flush at dispose tries it once more
+        await writer.DisposeAsync();
+        Assert.Contains(log.Warnings, w => w.Contains("Shutting down with 1 player states the database refused", StringComparison.Ordinal) &&
+            w.Contains(refused.Id.ToString(), StringComparison.Ordinal));
+    }
+
+    /// <summary><paramref name="player"/> with an item twice in its hold: the database refuses it (the inventory's key).</summary>
+    private static PlayerRecord Refusable(PlayerRecord player) =>
+        player with { Inventory = [new InventoryItem("ore", 1), new InventoryItem("ore", 2)] };
+
     private PlayerRecord Player(int n) => new()
     {
         Id = Guid.NewGuid(),

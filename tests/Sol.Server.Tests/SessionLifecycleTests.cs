@@ -232,6 +232,39 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task APlayerWhoseProgressTheDatabaseRefusesIsNamedWhenItLeaves()
+    {
+        var log = new ListLogger();
+        RefusingStore? refusing = null;
+        await using var game = await HubHarness.StartAsync(
+            _directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.2), log: log, progressStore: s => refusing = new RefusingStore(s));
+        var kept = new CountingConnection(1);
+        var refused = new CountingConnection(2);
+        await game.JoinAsync(kept, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
+        await game.JoinAsync(refused, ZoneId.ForSystem(1), -5_000, 5_000, hull: 100);
+        game.Step();
+        var keptRecord = await game.SavedAsync(kept.Identity.AccountId);
+        var refusedRecord = await game.SavedAsync(refused.Identity.AccountId);
+        refusing!.Refuse = refusedRecord.Id;
+
+        // Both in one flush: the database takes one and refuses the other, which the write-behind keeps apart.
+        game.Progress.Stage(keptRecord with { Version = 5 });
+        game.Progress.Stage(refusedRecord with { Version = 5 });
+        await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(game.Progress.IsRefused(refusedRecord.Id));
+
+        // Both leave (their grace ends without a resume); only the refused one is named, and its state is still kept.
+        await game.Hub.OnClosedAsync(kept);
+        await game.Hub.OnClosedAsync(refused);
+        Assert.True(game.StepUntil(() => game.World.ShipCount == 0, ticks: 40), "the sessions never left");
+        await Eventually.TrueAsync(
+            () => log.Warnings.Any(w => w.Contains("left with progress the database refuses", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the refused player named");
+        Assert.Single(log.Warnings, w => w.Contains("left with progress the database refuses", StringComparison.Ordinal) &&
+            w.Contains(refusedRecord.Id.ToString(), StringComparison.Ordinal));
+        Assert.True(game.Progress.IsRefused(refusedRecord.Id));
+    }
+
+    [Fact]
     public async Task AnArrivalStuckBehindOthersOfItsAccountIsToldToTryAgainLater()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
@@ -286,6 +319,17 @@ public sealed class SessionLifecycleTests : IDisposable
         await game.JoinAsync(connection, planet, 0, 0, hull: 100);
         game.Step();
         return (connection, planet);
+    }
+
+    /// <summary>Refuses every batch that holds <see cref="Refuse"/>'s state, as SQLite refuses a row against a constraint.</summary>
+    private sealed class RefusingStore(IPlayerStore inner) : DelegatingStore(inner)
+    {
+        public Guid Refuse { get; set; }
+
+        public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default) =>
+            players.Any(p => p.Id == Refuse)
+                ? throw new Microsoft.Data.Sqlite.SqliteException("UNIQUE constraint failed: players.account_id, players.galaxy_id (test)", 19)
+                : base.SavePlayersAsync(players, cancellationToken);
     }
 
     /// <summary>

@@ -533,6 +533,12 @@ public sealed partial class GameHub : IZoneStepObserver
         try
         {
             await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            if (_progress.IsRefused(session.Player.Id))
+            {
+                _log.LogError(
+                    "Player {Player} left with progress the database refuses: it stays in memory and is tried again at every flush until the server stops",
+                    session.Player.Id);
+            }
         }
         catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
         {

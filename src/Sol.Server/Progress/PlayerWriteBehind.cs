@@ -25,11 +25,30 @@ namespace Sol.Server.Progress;
 /// Nothing is lost that was staged before a flush succeeded (a state that is not finite is not staged at all, see
 /// <see cref="Stage"/>); a crash loses at most what was staged since the last successful flush (one interval).
 /// </para>
+/// <para>
+/// A state the database refuses (<see cref="StoreErrors.IsRefusal"/>: a constraint, a value it cannot store) holds back
+/// nobody else. A refused chunk is written in halves, and halves of the refused halves, until each refusal is one
+/// player, so what the others staged is written whatever their order (at most <see cref="MaxIsolationWrites"/> writes a
+/// chunk; when they run out, the flush fails as in an outage, and the chunk, what went in included, is written again by
+/// the next one). The refused player's newest state is kept apart (<see cref="Refused"/>, <see cref="IsRefused"/>) and
+/// tried again on its own at every flush, with any newer state of that player replacing it; it is never dropped: it is
+/// logged when refused, when it goes in at last, and at dispose if it never did. A flush in which the database refuses
+/// every write is taken for the database's fault, not the rows': an outage as above, with nothing kept apart.
+/// </para>
 /// </remarks>
 public sealed class PlayerWriteBehind : IAsyncDisposable
 {
     /// <summary>Players per chunk unless told otherwise: about 10-15 ms of work for SQLite or PostgreSQL on this project's machines.</summary>
     public const int DefaultChunkPlayers = 500;
+
+    /// <summary>
+    /// Writes a flush spends at most finding the refused players of one chunk: a refused player in a chunk of 500 takes
+    /// about 18, so a few refused players are found in one flush; more take a few flushes.
+    /// </summary>
+    public const int MaxIsolationWrites = 64;
+
+    /// <summary>Refused players logged one by one per flush; the rest are counted.</summary>
+    private const int RefusalsLogged = 10;
 
     private readonly IPlayerStore _store;
     private readonly TickPacer? _pacer;
@@ -45,6 +64,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private Dictionary<Guid, PlayerRecord> _spare = [];
     private PlayerRecord[] _inFlight = []; // guarded by _gate: the batch being written
     private PlayerRecord[] _lastWritten = []; // guarded by _gate: the last batch written (see Newest)
+    private readonly Dictionary<Guid, PlayerRecord> _refused = []; // guarded by _gate, changed by the loop only: see Refused
     // Guarded by _gate. Completed when the next flush to start has succeeded: every FlushAsync until that flush starts
     // shares it (one task for all of them, whatever their number). _nextAsked: it was handed out since the running
     // flush started; a failed flush's waiters then follow it (see Restage).
@@ -79,7 +99,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// <summary>Players written per chunk (one upsert and one transaction each).</summary>
     public int ChunkPlayers { get; }
 
-    /// <summary>Chunks written since start.</summary>
+    /// <summary>Writes (one transaction each) that succeeded since start: whole chunks, and the parts and single players of refused ones.</summary>
     public long ChunksWritten => Interlocked.Read(ref _chunks);
 
     /// <summary>Player rows written since start.</summary>
@@ -97,6 +117,30 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             {
                 return _staged.Count;
             }
+        }
+    }
+
+    /// <summary>
+    /// Players whose newest state the database refused (a constraint, a value it cannot store): kept here, out of the
+    /// chunks, and tried again on their own at every flush until one of their states goes in.
+    /// </summary>
+    public int Refused
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _refused.Count;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="playerId"/>'s newest state is one the database refused (see <see cref="Refused"/>).</summary>
+    public bool IsRefused(Guid playerId)
+    {
+        lock (_gate)
+        {
+            return _refused.ContainsKey(playerId);
         }
     }
 
@@ -145,10 +189,11 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>
     /// <paramref name="loaded"/> (a player's row just read from the store), or this write-behind's newer state of that
-    /// player: staged, being written, or in the last batch written. A player who comes back while its last state is
-    /// still here (its leave's flush timed out during an outage, and the database is back before the next attempt) goes
-    /// on from that state, not from the older row: otherwise it would play on from an old position, and its new states,
-    /// numbered from the old row's version, would lose against the staged one once that is written.
+    /// player: staged, being written, in the last batch written, or refused by the database. A player who comes back
+    /// while its last state is still here (its leave's flush timed out during an outage, and the database is back before
+    /// the next attempt; or the database refused it) goes on from that state, not from the older row: otherwise it would
+    /// play on from an old position, and its new states, numbered from the old row's version, would lose against the
+    /// staged one once that is written.
     /// </summary>
     public PlayerRecord Newest(PlayerRecord loaded)
     {
@@ -160,6 +205,10 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             if (_staged.TryGetValue(loaded.Id, out var staged) && staged.Version > newest.Version)
             {
                 newest = staged;
+            }
+            if (_refused.TryGetValue(loaded.Id, out var refused) && refused.Version > newest.Version)
+            {
+                newest = refused;
             }
             inFlight = _inFlight;
             lastWritten = _lastWritten;
@@ -186,8 +235,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>
     /// Asks for a flush now and waits until one that started after this call has succeeded, so everything staged before
-    /// the call is written (or until cancellation). Calls before that flush starts share one task: a caller that does
-    /// not wait for it costs nothing, however long the database is down.
+    /// the call is written, or refused by the database and kept apart (see <see cref="Refused"/>), or until
+    /// cancellation. Calls before that flush starts share one task: a caller that does not wait for it costs nothing,
+    /// however long the database is down.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The write-behind was disposed.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default)
@@ -279,6 +329,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 {
                     Log(log => log.LogError("Shutting down with {Count} player states unwritten: the database is unreachable", Pending));
                 }
+                ReportRefusedAtStop();
                 return;
             }
         }
@@ -289,6 +340,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         Dictionary<Guid, PlayerRecord> batch;
         TaskCompletionSource taken;
         PlayerRecord[] players;
+        PlayerRecord[] refused;
         lock (_gate)
         {
             batch = _staged;
@@ -297,79 +349,244 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             taken = _next;
             _next = NewSignal();
             _nextAsked = false;
+            if (_refused.Count > 0 && batch.Count > 0)
+            {
+                // A refused player's newer states stay out of the chunks: they go with its own try below.
+                foreach (var id in _refused.Keys.ToArray())
+                {
+                    if (batch.Remove(id, out var newer) && newer.Version > _refused[id].Version)
+                    {
+                        _refused[id] = newer;
+                    }
+                }
+            }
             // In the same lock as the swap, so Newest finds a staged state in one of the two at every moment.
             players = batch.Count > 0 ? [.. batch.Values] : [];
+            refused = _refused.Count > 0 ? [.. _refused.Values] : [];
             if (players.Length > 0)
             {
                 _inFlight = players;
             }
         }
-        if (players.Length > 0)
+        if (players.Length == 0 && refused.Length == 0)
         {
-            batch.Clear();
-            var done = 0;
+            taken.TrySetResult();
+            return true;
+        }
+        batch.Clear();
+        var done = 0;
+        var wrote = false; // some write of this flush went in: the database takes rows, so a refusal is the rows' fault
+        List<PlayerRecord> accepted;
+        try
+        {
             var chunk = ChunkSize(players.Length, paced);
-            try
+            while (done < players.Length)
             {
-                while (done < players.Length)
+                if (paced && _pacer is not null)
                 {
-                    if (paced && _pacer is not null)
-                    {
-                        await _pacer.WaitAsync(_stop.Token).ConfigureAwait(false);
-                    }
-                    var count = Math.Min(chunk, players.Length - done);
-                    await _store.SavePlayersAsync(new ArraySegment<PlayerRecord>(players, done, count), CancellationToken.None).ConfigureAwait(false);
-                    done += count;
-                    Interlocked.Add(ref _written, count);
-                    Interlocked.Increment(ref _chunks);
+                    await _pacer.WaitAsync(_stop.Token).ConfigureAwait(false);
                 }
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                // Disposing while paced: give the rest back; the loop's last flush writes it unpaced.
-                Restage(players, done, taken);
-                return false;
-            }
-            catch (Exception e)
-            {
-                // The database's failures, and anything else (a bug in a store, say): either way the batch goes back
-                // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
-                // that batch gone and every later flush never written.
-                Interlocked.Increment(ref _failures);
-                Restage(players, done, taken); // first: nothing below may lose the batch
-                var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
-                var kind = database ? "database" : e.GetType().FullName;
-                _outageSince ??= DateTimeOffset.UtcNow;
-                // Once per outage, and again when the kind of failure changes (a bug showing up during a network
-                // outage is not hidden behind the first warning).
-                if (kind != _outageReason)
+                var part = new ArraySegment<PlayerRecord>(players, done, Math.Min(chunk, players.Length - done));
+                try
                 {
-                    _outageReason = kind;
-                    if (database)
+                    await SaveAsync(part).ConfigureAwait(false);
+                    wrote = true;
+                }
+                catch (Exception e) when (StoreErrors.IsRefusal(e))
+                {
+                    var isolation = await IsolateAsync(part, e).ConfigureAwait(false);
+                    wrote |= isolation.Wrote;
+                    if (!wrote)
                     {
-                        Log(log => log.LogWarning("Cannot write player progress ({Reason}); the game goes on and writes are retried", e.Message.ReplaceLineEndings(" ")));
+                        throw; // every write refused: the database's fault (a schema it does not match, say), an outage
                     }
-                    else
+                    Refuse(isolation.Refused);
+                    if (!isolation.Complete)
                     {
-                        Log(log => log.LogError(e, "Cannot write player progress ({Type}: {Reason}); the game goes on and writes are retried", e.GetType().Name, e.Message.ReplaceLineEndings(" ")));
+                        throw; // out of writes for this flush: the chunk goes back (what went in is a no-op next time)
                     }
                 }
-                return false;
+                done += part.Count;
             }
-            lock (_gate)
+            accepted = await RetryRefusedAsync(refused).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Disposing while paced: give the rest back; the loop's last flush writes it unpaced.
+            Restage(players, done, taken);
+            return false;
+        }
+        catch (Exception e)
+        {
+            // The database's failures, and anything else (a bug in a store, say): either way the batch goes back
+            // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
+            // that batch gone and every later flush never written.
+            Interlocked.Increment(ref _failures);
+            Restage(players, done, taken); // first: nothing below may lose the batch
+            var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
+            var kind = database ? "database" : e.GetType().FullName;
+            _outageSince ??= DateTimeOffset.UtcNow;
+            // Once per outage, and again when the kind of failure changes (a bug showing up during a network
+            // outage is not hidden behind the first warning).
+            if (kind != _outageReason)
             {
-                _inFlight = [];
-                _lastWritten = players;
+                _outageReason = kind;
+                if (database)
+                {
+                    Log(log => log.LogWarning("Cannot write player progress ({Reason}); the game goes on and writes are retried", e.Message.ReplaceLineEndings(" ")));
+                }
+                else
+                {
+                    Log(log => log.LogError(e, "Cannot write player progress ({Type}: {Reason}); the game goes on and writes are retried", e.GetType().Name, e.Message.ReplaceLineEndings(" ")));
+                }
             }
-            if (_outageSince is { } since)
+            return false;
+        }
+        lock (_gate)
+        {
+            _inFlight = [];
+            foreach (var player in accepted)
             {
-                _outageSince = null;
-                _outageReason = null;
-                Log(log => log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds));
+                // Only this loop changes the map, and this state was taken from it: still the one kept.
+                _refused.Remove(player.Id);
             }
+            if (players.Length > 0 || accepted.Count > 0)
+            {
+                _lastWritten = accepted.Count == 0 ? players : [.. players, .. accepted];
+            }
+        }
+        foreach (var player in accepted)
+        {
+            Log(log => log.LogWarning("Player {Player}'s state (version {Version}) was refused by the database before and is written now", player.Id, player.Version));
+        }
+        if (_outageSince is { } since)
+        {
+            _outageSince = null;
+            _outageReason = null;
+            Log(log => log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds));
         }
         taken.TrySetResult();
         return true;
+    }
+
+    /// <summary>One write (one transaction), counted when it goes in.</summary>
+    private async Task SaveAsync(ArraySegment<PlayerRecord> players)
+    {
+        await _store.SavePlayersAsync(players, CancellationToken.None).ConfigureAwait(false);
+        Interlocked.Add(ref _written, players.Count);
+        Interlocked.Increment(ref _chunks);
+    }
+
+    /// <summary>
+    /// Finds the players of a refused <paramref name="chunk"/> whose states the database refuses: writes its halves, and
+    /// the halves of a refused half, down to single players, so every part that is not refused goes in and the result
+    /// does not depend on where in the chunk a refused player sits. At most <see cref="MaxIsolationWrites"/> writes; an
+    /// error that is not a refusal ends it (thrown: an outage).
+    /// </summary>
+    /// <returns>The refused players found; whether every part was written or found refused; whether any write went in.</returns>
+    private async Task<(List<(PlayerRecord Player, Exception Reason)> Refused, bool Complete, bool Wrote)> IsolateAsync(
+        ArraySegment<PlayerRecord> chunk, Exception refusal)
+    {
+        var refused = new List<(PlayerRecord, Exception)>();
+        var wrote = false;
+        var parts = new Stack<ArraySegment<PlayerRecord>>();
+        Split(chunk, refusal);
+        for (var writes = 0; parts.Count > 0; writes++)
+        {
+            if (writes == MaxIsolationWrites)
+            {
+                return (refused, false, wrote);
+            }
+            var part = parts.Pop();
+            try
+            {
+                await SaveAsync(part).ConfigureAwait(false);
+                wrote = true;
+            }
+            catch (Exception e) when (StoreErrors.IsRefusal(e))
+            {
+                Split(part, e);
+            }
+        }
+        return (refused, true, wrote);
+
+        void Split(ArraySegment<PlayerRecord> part, Exception reason)
+        {
+            if (part.Count == 1)
+            {
+                refused.Add((part[0], reason));
+                return;
+            }
+            var half = part.Count / 2;
+            parts.Push(part[half..]); // the first half is written first
+            parts.Push(part[..half]);
+        }
+    }
+
+    /// <summary>Keeps <paramref name="players"/> apart as refused (newest state per player) and logs them, each with its refusal.</summary>
+    private void Refuse(List<(PlayerRecord Player, Exception Reason)> players)
+    {
+        if (players.Count == 0)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            foreach (var (player, _) in players)
+            {
+                if (!_refused.TryGetValue(player.Id, out var kept) || kept.Version < player.Version)
+                {
+                    _refused[player.Id] = player;
+                }
+            }
+        }
+        foreach (var (player, reason) in players.Take(RefusalsLogged))
+        {
+            Log(log => log.LogError(
+                "Player {Player}'s state (version {Version}) is refused by the database ({Reason}): it is kept here and tried again at every flush; the other players' progress is written",
+                player.Id, player.Version, reason.Message.ReplaceLineEndings(" ")));
+        }
+        if (players.Count > RefusalsLogged)
+        {
+            Log(log => log.LogError("{Count} more players' states are refused by the database and kept here", players.Count - RefusalsLogged));
+        }
+    }
+
+    /// <summary>
+    /// Tries each refused player's newest state on its own; the ones that go in are returned (the flush stops keeping
+    /// them apart when it ends). Another refusal keeps a state; any other error is thrown (an outage).
+    /// </summary>
+    private async Task<List<PlayerRecord>> RetryRefusedAsync(PlayerRecord[] refused)
+    {
+        var accepted = new List<PlayerRecord>();
+        for (var i = 0; i < refused.Length; i++)
+        {
+            try
+            {
+                await SaveAsync(new ArraySegment<PlayerRecord>(refused, i, 1)).ConfigureAwait(false);
+                accepted.Add(refused[i]);
+            }
+            catch (Exception e) when (StoreErrors.IsRefusal(e))
+            {
+            }
+        }
+        return accepted;
+    }
+
+    /// <summary>At dispose: the refused states that never went in are named (they are lost with the process).</summary>
+    private void ReportRefusedAtStop()
+    {
+        Guid[] ids;
+        lock (_gate)
+        {
+            ids = [.. _refused.Keys];
+        }
+        if (ids.Length > 0)
+        {
+            Log(log => log.LogError(
+                "Shutting down with {Count} player states the database refused, not saved: {Players}",
+                ids.Length, string.Join(", ", ids.Take(20)) + (ids.Length > 20 ? $" and {ids.Length - 20} more" : "")));
+        }
     }
 
     /// <summary>
