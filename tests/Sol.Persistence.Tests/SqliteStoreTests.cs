@@ -31,6 +31,39 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    [Fact]
+    public async Task DisposingAStoreClosesItsOwnFileAndNoOtherStores()
+    {
+        var kept = _directory.File("kept.db");
+        var closed = _directory.File("closed.db");
+        await using var other = await SolStore.OpenAsync(kept);
+        await other.SchemaVersionAsync(); // its pooled connection stays open
+        var store = await SolStore.OpenAsync(closed);
+        await store.SchemaVersionAsync();
+        Assert.NotEqual(0, OpenDescriptors(closed));
+
+        await store.DisposeAsync();
+        Assert.Equal(0, OpenDescriptors(closed));
+        Assert.NotEqual(0, OpenDescriptors(kept)); // before, disposing one store closed every store's pooled connections
+    }
+
+    /// <summary>This process's open descriptors on <paramref name="path"/> (Linux).</summary>
+    private static int OpenDescriptors(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return Directory.GetFiles("/proc/self/fd").Count(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget == full;
+            }
+            catch (IOException)
+            {
+                return false; // closed meanwhile
+            }
+        });
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -241,14 +241,26 @@ public sealed class CockroachStore : SqlStore
                 }
             }
         }
-        await ExecuteAsync(npgsql, tx, "INSERT INTO player_explored (player_id, system_id, explored_at) SELECT * FROM UNNEST(@a, @b, @c) ON CONFLICT DO NOTHING", cancellationToken,
-            ("a", explorePlayer.ToArray()), ("b", exploreSystem.ToArray()), ("c", exploreAt.ToArray())).ConfigureAwait(false);
-        await ExecuteAsync(npgsql, tx, "DELETE FROM player_route WHERE player_id = ANY(@a)", cancellationToken, ("a", owners.ToArray())).ConfigureAwait(false);
-        await ExecuteAsync(npgsql, tx, "INSERT INTO player_route (player_id, position, system_id) SELECT * FROM UNNEST(@a, @b, @c)", cancellationToken,
-            ("a", routePlayer.ToArray()), ("b", routePosition.ToArray()), ("c", routeSystem.ToArray())).ConfigureAwait(false);
-        await ExecuteAsync(npgsql, tx, "DELETE FROM player_inventory WHERE player_id = ANY(@a)", cancellationToken, ("a", owners.ToArray())).ConfigureAwait(false);
-        await ExecuteAsync(npgsql, tx, "INSERT INTO player_inventory (player_id, item, quantity) SELECT * FROM UNNEST(@a, @b, @c)", cancellationToken,
-            ("a", stockPlayer.ToArray()), ("b", stockItem.ToArray()), ("c", stockQuantity.ToArray())).ConfigureAwait(false);
+        // The deletes always run (an emptied route or hold is emptied in the database too); an insert with nothing to
+        // insert is skipped, one round trip less each.
+        if (explorePlayer.Count > 0)
+        {
+            await ExecuteAsync(npgsql, tx, "INSERT INTO player_explored (player_id, system_id, explored_at) SELECT * FROM UNNEST(@a, @b, @c) ON CONFLICT DO NOTHING", cancellationToken,
+                ("a", explorePlayer.ToArray()), ("b", exploreSystem.ToArray()), ("c", exploreAt.ToArray())).ConfigureAwait(false);
+        }
+        var ownerIds = owners.ToArray();
+        await ExecuteAsync(npgsql, tx, "DELETE FROM player_route WHERE player_id = ANY(@a)", cancellationToken, ("a", ownerIds)).ConfigureAwait(false);
+        if (routePlayer.Count > 0)
+        {
+            await ExecuteAsync(npgsql, tx, "INSERT INTO player_route (player_id, position, system_id) SELECT * FROM UNNEST(@a, @b, @c)", cancellationToken,
+                ("a", routePlayer.ToArray()), ("b", routePosition.ToArray()), ("c", routeSystem.ToArray())).ConfigureAwait(false);
+        }
+        await ExecuteAsync(npgsql, tx, "DELETE FROM player_inventory WHERE player_id = ANY(@a)", cancellationToken, ("a", ownerIds)).ConfigureAwait(false);
+        if (stockPlayer.Count > 0)
+        {
+            await ExecuteAsync(npgsql, tx, "INSERT INTO player_inventory (player_id, item, quantity) SELECT * FROM UNNEST(@a, @b, @c)", cancellationToken,
+                ("a", stockPlayer.ToArray()), ("b", stockItem.ToArray()), ("c", stockQuantity.ToArray())).ConfigureAwait(false);
+        }
     }
 
     private async Task InsertBatchesAsync<T>(

@@ -64,8 +64,10 @@ public sealed class SqliteStore : SqlStore
 
     public override ValueTask DisposeAsync()
     {
-        // Pooled connections keep the file (and its WAL) open; release them so the file can be moved or deleted.
-        SqliteConnection.ClearAllPools();
+        // Pooled connections keep the file (and its WAL) open; release them so the file can be moved or deleted. Only
+        // this store's pool: other stores in the process keep theirs.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
         return ValueTask.CompletedTask;
     }
 
