@@ -10,13 +10,12 @@ public static class StoreErrors
     private const int SqliteTooBig = 18;
     private const int SqliteConstraint = 19;
     private const int SqliteMismatch = 20;
-    private const int SqliteRange = 25;
 
     /// <summary>
     /// The database refused the data it was given, not the request as such: a constraint (a duplicate key, a NOT NULL,
     /// a unique index), a value it cannot store, or one too big. Writing the same rows again fails again, while other
     /// rows go in. SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation) on PostgreSQL and
-    /// CockroachDB; CONSTRAINT, MISMATCH, TOOBIG and RANGE on SQLite.
+    /// CockroachDB; CONSTRAINT, MISMATCH and TOOBIG on SQLite.
     /// </summary>
     /// <remarks>
     /// Not a refusal: an unreachable or closed database (<see cref="StoreUnavailableException"/>), a busy or locked one,
@@ -35,7 +34,8 @@ public static class StoreErrors
                 case PostgresException { SqlState: { Length: 5 } state }:
                     return state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal);
                 case SqliteException sqlite:
-                    return (sqlite.SqliteErrorCode & 0xFF) is SqliteTooBig or SqliteConstraint or SqliteMismatch or SqliteRange;
+                    // Not RANGE (25): a parameter index out of range is a bug in the statement, not bad data.
+                    return (sqlite.SqliteErrorCode & 0xFF) is SqliteTooBig or SqliteConstraint or SqliteMismatch;
             }
         }
         return false;

@@ -19,6 +19,7 @@ public sealed class StoreErrorsTests
         { new SqliteException("UNIQUE constraint failed", 2067), true },     // the extended code where the primary one goes
         { new SqliteException("datatype mismatch", 20), true },
         { new SqliteException("string or blob too big", 18), true },
+        { new SqliteException("column index out of range", 25), false }, // a bug in the statement, not the data
         { new SqliteException("database is locked", 5), false },
         { new SqliteException("database table is locked", 6), false },
         { new SqliteException("disk I/O error", 10), false },

@@ -265,6 +265,58 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task APlayerAloneWhoseProgressTheDatabaseRefusesIsNamedWhenItLeaves()
+    {
+        var log = new ListLogger();
+        RefusingStore? refusing = null;
+        await using var game = await HubHarness.StartAsync(
+            _directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.2), log: log, progressStore: s => refusing = new RefusingStore(s));
+        var connection = new CountingConnection(1);
+        await game.JoinAsync(connection, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
+        game.Step();
+        var record = await game.SavedAsync(connection.Identity.AccountId);
+        game.Progress.Stage(record with { Version = 5 }); // the database has taken a write of this server's
+        await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        refusing!.Refuse = record.Id;
+
+        // Its leave's flush holds it alone: its refusal is its own, the leave completes and names it.
+        await game.Hub.OnClosedAsync(connection);
+        Assert.True(game.StepUntil(() => game.World.ShipCount == 0, ticks: 40), "the session never left");
+        await Eventually.TrueAsync(
+            () => log.Warnings.Any(w => w.Contains("left with progress the database refuses", StringComparison.Ordinal) && w.Contains(record.Id.ToString(), StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(5), "the refused player named");
+        Assert.False(game.Progress.InOutage);
+    }
+
+    [Fact]
+    public async Task AColonizeIsNotTriedForAPlayerWhoseProgressTheDatabaseRefuses()
+    {
+        RefusingStore? refusing = null;
+        GatedColonizeStore? gated = null;
+        await using var game = await HubHarness.StartAsync(
+            _directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), progressStore: s => refusing = new RefusingStore(s));
+        var (connection, planet) = await LandAsync(game);
+        var record = await game.SavedAsync(connection.Identity.AccountId);
+        game.Progress.Stage(record with { Version = 5 }); // the database takes this server's writes...
+        await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        refusing!.Refuse = record.Id;                      // ...but no longer this player's
+        game.Progress.Stage(record with { Version = 6 });
+        await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(game.Progress.IsRefused(record.Id));
+
+        // The row is older than the game's state: a colony founded on its credits would be wrong. The client is told.
+        var told = connection.Reliable;
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return connection.Reliable > told;
+        }, TimeSpan.FromSeconds(10), "the colonize's answer");
+        Assert.False(gated!.Entered.IsCompleted);
+        Assert.Empty(await game.ColoniesAsync());
+    }
+
+    [Fact]
     public async Task AnArrivalStuckBehindOthersOfItsAccountIsToldToTryAgainLater()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));

@@ -444,7 +444,17 @@ public sealed partial class GameHub : IZoneStepObserver
         try
         {
             await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-            outcome = await _store.ColonizeAsync(session.Player.Id, planetId, _rules.ColonizeCost, DateTimeOffset.UtcNow).ConfigureAwait(false);
+            if (_progress.IsRefused(session.Player.Id))
+            {
+                // The database refuses this player's state, so its row is older than the game's (credits included):
+                // the transaction would check and take the credits of that row. No colony until the state goes in.
+                _log.LogWarning("colonize of planet {Planet} by player {Player} not tried: the database refuses the player's progress", planetId, session.Player.Id);
+                outcome = (Persistence.Model.ColonizeOutcome)(-1);
+            }
+            else
+            {
+                outcome = await _store.ColonizeAsync(session.Player.Id, planetId, _rules.ColonizeCost, DateTimeOffset.UtcNow).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is TimeoutException or ObjectDisposedException or Persistence.StoreUnavailableException or System.Data.Common.DbException)
         {

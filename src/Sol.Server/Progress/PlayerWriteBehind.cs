@@ -28,12 +28,14 @@ namespace Sol.Server.Progress;
 /// <para>
 /// A state the database refuses (<see cref="StoreErrors.IsRefusal"/>: a constraint, a value it cannot store) holds back
 /// nobody else. A refused chunk is written in halves, and halves of the refused halves, until each refusal is one
-/// player, so what the others staged is written whatever their order (at most <see cref="MaxIsolationWrites"/> writes a
-/// chunk; when they run out, the flush fails as in an outage, and the chunk, what went in included, is written again by
-/// the next one). The refused player's newest state is kept apart (<see cref="Refused"/>, <see cref="IsRefused"/>) and
-/// tried again on its own at every flush, with any newer state of that player replacing it; it is never dropped: it is
-/// logged when refused, when it goes in at last, and at dispose if it never did. A flush in which the database refuses
-/// every write is taken for the database's fault, not the rows': an outage as above, with nothing kept apart.
+/// player, so what the others staged is written whatever their order; at most <see cref="MaxIsolationWrites"/> writes a
+/// chunk, and the parts not tried by then go with the next flush, at once (the flush's waiters wait for that one). The
+/// refused player's newest state is kept apart (<see cref="Refused"/>, <see cref="IsRefused"/>) and tried again at every
+/// flush (the kept states a chunk at a time, found the same way), with any newer state of that player replacing it; it
+/// is never dropped: it is logged when refused, when it goes in at last, and at dispose if it never did. A refusal is
+/// taken for the rows' fault only when the database has taken a write since start or since the last outage began (in
+/// this flush or before): otherwise (a schema it does not match, say) it is an outage as above, with nothing kept
+/// apart. So the first flush of a server whose only player is refused is an outage until something goes in.
 /// </para>
 /// </remarks>
 public sealed class PlayerWriteBehind : IAsyncDisposable
@@ -71,6 +73,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private TaskCompletionSource _next = NewSignal();
     private bool _nextAsked;
     private bool _disposed;
+    private bool _accepting; // the database took a write since start or since the last outage began: a refusal is the rows' fault
     private DateTimeOffset? _outageSince;
     private string? _outageReason; // the kind of failure last logged in this outage
     private long _written;
@@ -249,6 +252,13 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             done = _next.Task;
             _nextAsked = true;
         }
+        AskForFlush();
+        return cancellationToken.CanBeCanceled ? done.WaitAsync(cancellationToken) : done;
+    }
+
+    /// <summary>Wakes the loop for a flush, unless a wake is already pending.</summary>
+    private void AskForFlush()
+    {
         if (Interlocked.Exchange(ref _wakeAsked, 1) == 0)
         {
             try
@@ -260,7 +270,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 // Disposed since the task was taken: the last flush took it, or dispose ends it.
             }
         }
-        return cancellationToken.CanBeCanceled ? done.WaitAsync(cancellationToken) : done;
     }
 
     public async ValueTask DisposeAsync()
@@ -324,10 +333,15 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             backoff = ok ? TimeSpan.Zero : NextBackoff(backoff);
             if (stopping)
             {
-                // On dispose: one last attempt was made above; what could not be written is reported, not retried forever.
-                if (!ok)
+                // On dispose: one last attempt was made above (and a few more while it leaves parts for the next one,
+                // finding refused players); what could not be written is reported, not retried forever.
+                for (var more = 0; ok && Pending > 0 && more < 16; more++)
                 {
-                    Log(log => log.LogError("Shutting down with {Count} player states unwritten: the database is unreachable", Pending));
+                    ok = await FlushOnceAsync(paced: false).ConfigureAwait(false);
+                }
+                if (!ok || Pending > 0)
+                {
+                    Log(log => log.LogError("Shutting down with {Count} player states unwritten: {Reason}", Pending, ok ? "still finding the states the database refuses" : "the database is unreachable"));
                 }
                 ReportRefusedAtStop();
                 return;
@@ -375,8 +389,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         }
         batch.Clear();
         var done = 0;
-        var wrote = false; // some write of this flush went in: the database takes rows, so a refusal is the rows' fault
-        List<PlayerRecord> accepted;
+        var fresh = new Isolation(keepWritten: false); // this flush's players: refused ones found, parts left for the next flush
+        var again = new Isolation(keepWritten: true); // the states refused before, tried again
         try
         {
             var chunk = ChunkSize(players.Length, paced);
@@ -387,33 +401,25 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                     await _pacer.WaitAsync(_stop.Token).ConfigureAwait(false);
                 }
                 var part = new ArraySegment<PlayerRecord>(players, done, Math.Min(chunk, players.Length - done));
-                try
-                {
-                    await SaveAsync(part).ConfigureAwait(false);
-                    wrote = true;
-                }
-                catch (Exception e) when (StoreErrors.IsRefusal(e))
-                {
-                    var isolation = await IsolateAsync(part, e).ConfigureAwait(false);
-                    wrote |= isolation.Wrote;
-                    if (!wrote)
-                    {
-                        throw; // every write refused: the database's fault (a schema it does not match, say), an outage
-                    }
-                    Refuse(isolation.Refused);
-                    if (!isolation.Complete)
-                    {
-                        throw; // out of writes for this flush: the chunk goes back (what went in is a no-op next time)
-                    }
-                }
+                await WriteAsync(part, fresh).ConfigureAwait(false);
                 done += part.Count;
             }
-            accepted = await RetryRefusedAsync(refused).ConfigureAwait(false);
+            // The states refused before: a chunk at a time, so that when the cause is gone they go in together.
+            for (var from = 0; from < refused.Length; from += ChunkPlayers)
+            {
+                await WriteAsync(new ArraySegment<PlayerRecord>(refused, from, Math.Min(ChunkPlayers, refused.Length - from)), again).ConfigureAwait(false);
+            }
+            if ((fresh.Refused.Count > 0 || fresh.Left.Count > 0) && !(_accepting || fresh.Wrote || again.Wrote))
+            {
+                // Nothing has gone in since the last outage began (or since start): the refusal is taken for the
+                // database's, not the rows' (a schema it does not match, say), and handled as an outage.
+                throw fresh.FirstRefusal!;
+            }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             // Disposing while paced: give the rest back; the loop's last flush writes it unpaced.
-            Restage(players, done, taken);
+            Restage(players, Unwritten(players, done, fresh), taken);
             return false;
         }
         catch (Exception e)
@@ -421,8 +427,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             // The database's failures, and anything else (a bug in a store, say): either way the batch goes back
             // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
             // that batch gone and every later flush never written.
+            Restage(players, Unwritten(players, done, fresh), taken); // first: nothing below may lose the batch
             Interlocked.Increment(ref _failures);
-            Restage(players, done, taken); // first: nothing below may lose the batch
+            _accepting = false;
             var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
             var kind = database ? "database" : e.GetType().FullName;
             _outageSince ??= DateTimeOffset.UtcNow;
@@ -442,6 +449,10 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
             return false;
         }
+        var wrote = fresh.Wrote || again.Wrote;
+        _accepting |= wrote;
+        Refuse(fresh.Refused);
+        var accepted = again.Written;
         lock (_gate)
         {
             _inFlight = [];
@@ -459,14 +470,32 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         {
             Log(log => log.LogWarning("Player {Player}'s state (version {Version}) was refused by the database before and is written now", player.Id, player.Version));
         }
-        if (_outageSince is { } since)
+        if (wrote && _outageSince is { } since)
         {
             _outageSince = null;
             _outageReason = null;
             Log(log => log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds));
         }
+        if (fresh.Left.Count > 0)
+        {
+            // Out of writes for finding the refused: what is left goes with the next flush, at once (no backoff: the
+            // database takes rows), and this flush's waiters wait for it.
+            Restage(players, fresh.Left, taken);
+            AskForFlush();
+            return true;
+        }
         taken.TrySetResult();
         return true;
+    }
+
+    /// <summary>What a flush did not write: its players from <paramref name="done"/> on, and those of the chunks before that were refused or left.</summary>
+    private static List<PlayerRecord> Unwritten(PlayerRecord[] players, int done, Isolation fresh)
+    {
+        var unwritten = new List<PlayerRecord>(players.Length - done + fresh.Refused.Count + fresh.Left.Count);
+        unwritten.AddRange(new ArraySegment<PlayerRecord>(players, done, players.Length - done));
+        unwritten.AddRange(fresh.Refused.Select(static r => r.Player));
+        unwritten.AddRange(fresh.Left);
+        return unwritten;
     }
 
     /// <summary>One write (one transaction), counted when it goes in.</summary>
@@ -478,48 +507,82 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     }
 
     /// <summary>
-    /// Finds the players of a refused <paramref name="chunk"/> whose states the database refuses: writes its halves, and
-    /// the halves of a refused half, down to single players, so every part that is not refused goes in and the result
-    /// does not depend on where in the chunk a refused player sits. At most <see cref="MaxIsolationWrites"/> writes; an
-    /// error that is not a refusal ends it (thrown: an outage).
+    /// Writes <paramref name="chunk"/>; when the database refuses it, finds the players it refuses: writes the chunk's
+    /// halves, and the halves of a refused half, down to single players, so every part that is not refused goes in and
+    /// the result does not depend on where in the chunk a refused player sits. At most <see cref="MaxIsolationWrites"/>
+    /// writes after the chunk's own; parts not tried by then are left for the next flush. An error that is not a
+    /// refusal is thrown (an outage).
     /// </summary>
-    /// <returns>The refused players found; whether every part was written or found refused; whether any write went in.</returns>
-    private async Task<(List<(PlayerRecord Player, Exception Reason)> Refused, bool Complete, bool Wrote)> IsolateAsync(
-        ArraySegment<PlayerRecord> chunk, Exception refusal)
+    private async Task WriteAsync(ArraySegment<PlayerRecord> chunk, Isolation result)
     {
-        var refused = new List<(PlayerRecord, Exception)>();
-        var wrote = false;
         var parts = new Stack<ArraySegment<PlayerRecord>>();
-        Split(chunk, refusal);
+        try
+        {
+            await SaveAsync(chunk).ConfigureAwait(false);
+            result.Went(chunk);
+            return;
+        }
+        catch (Exception e) when (StoreErrors.IsRefusal(e))
+        {
+            result.FirstRefusal ??= e;
+            Split(chunk, e);
+        }
         for (var writes = 0; parts.Count > 0; writes++)
         {
-            if (writes == MaxIsolationWrites)
-            {
-                return (refused, false, wrote);
-            }
             var part = parts.Pop();
+            if (writes >= MaxIsolationWrites)
+            {
+                result.Left.AddRange(part);
+                continue;
+            }
             try
             {
                 await SaveAsync(part).ConfigureAwait(false);
-                wrote = true;
+                result.Went(part);
             }
             catch (Exception e) when (StoreErrors.IsRefusal(e))
             {
                 Split(part, e);
             }
         }
-        return (refused, true, wrote);
 
         void Split(ArraySegment<PlayerRecord> part, Exception reason)
         {
             if (part.Count == 1)
             {
-                refused.Add((part[0], reason));
+                result.Refused.Add((part[0], reason));
                 return;
             }
             var half = part.Count / 2;
             parts.Push(part[half..]); // the first half is written first
             parts.Push(part[..half]);
+        }
+    }
+
+    /// <summary>What the writes of one kind of a flush came to (see <see cref="WriteAsync"/>).</summary>
+    private sealed class Isolation(bool keepWritten)
+    {
+        /// <summary>Some write went in.</summary>
+        public bool Wrote { get; private set; }
+
+        /// <summary>The players written (when kept).</summary>
+        public List<PlayerRecord> Written { get; } = [];
+
+        /// <summary>Single players the database refused, each with its refusal.</summary>
+        public List<(PlayerRecord Player, Exception Reason)> Refused { get; } = [];
+
+        /// <summary>Players of refused parts not tried again in this flush (it ran out of writes).</summary>
+        public List<PlayerRecord> Left { get; } = [];
+
+        public Exception? FirstRefusal { get; set; }
+
+        public void Went(ArraySegment<PlayerRecord> players)
+        {
+            Wrote = true;
+            if (keepWritten)
+            {
+                Written.AddRange(players);
+            }
         }
     }
 
@@ -550,27 +613,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         {
             Log(log => log.LogError("{Count} more players' states are refused by the database and kept here", players.Count - RefusalsLogged));
         }
-    }
-
-    /// <summary>
-    /// Tries each refused player's newest state on its own; the ones that go in are returned (the flush stops keeping
-    /// them apart when it ends). Another refusal keeps a state; any other error is thrown (an outage).
-    /// </summary>
-    private async Task<List<PlayerRecord>> RetryRefusedAsync(PlayerRecord[] refused)
-    {
-        var accepted = new List<PlayerRecord>();
-        for (var i = 0; i < refused.Length; i++)
-        {
-            try
-            {
-                await SaveAsync(new ArraySegment<PlayerRecord>(refused, i, 1)).ConfigureAwait(false);
-                accepted.Add(refused[i]);
-            }
-            catch (Exception e) when (StoreErrors.IsRefusal(e))
-            {
-            }
-        }
-        return accepted;
     }
 
     /// <summary>At dispose: the refused states that never went in are named (they are lost with the process).</summary>
@@ -605,20 +647,20 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     }
 
     /// <summary>
-    /// Puts the unwritten part of a flush (from <paramref name="from"/> on) back under anything staged meanwhile (newer
-    /// versions win); its waiters (<paramref name="taken"/>) wait for the next successful flush: they become the next
-    /// flush's waiters when nobody asked during this one, else they follow those (one continuation per such failed
-    /// flush, and failed flushes are paced by the backoff).
+    /// Puts what a flush did not write (<paramref name="unwritten"/>) back under anything staged meanwhile (newer versions
+    /// win); its waiters (<paramref name="taken"/>) wait for the next successful flush: they become the next flush's
+    /// waiters when nobody asked during this one, else they follow those (one continuation per such failed flush, and
+    /// failed flushes are paced by the backoff).
     /// </summary>
-    private void Restage(PlayerRecord[] players, int from, TaskCompletionSource taken)
+    /// <param name="players">The flush's players (some may be written: Newest looks there too).</param>
+    private void Restage(PlayerRecord[] players, List<PlayerRecord> unwritten, TaskCompletionSource taken)
     {
         lock (_gate)
         {
             _inFlight = [];
-            _lastWritten = players; // its first chunks may be written: Newest looks here too
-            for (var i = from; i < players.Length; i++)
+            _lastWritten = players;
+            foreach (var player in unwritten)
             {
-                var player = players[i];
                 if (!_staged.TryGetValue(player.Id, out var newer) || newer.Version < player.Version)
                 {
                     _staged[player.Id] = player;
