@@ -527,6 +527,57 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AMendedStateIsTriedAtTheNextFlushHoweverManyAreRefused()
+    {
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), new ListLogger());
+        writer.Stage(Player(-1));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)); // the database takes this server's writes
+        var players = Enumerable.Range(0, 150).Select(i => i < 120 ? Refusable(Player(i)) : Player(i)).ToList();
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20)); // completes once every one is written or set apart
+        Assert.Equal(120, writer.Refused);
+
+        // Three of them mend: each is tried on its own at the next flush, whatever its place among the 120 kept
+        // (before, the kept ones were taken apart in one order with a budget, and those behind about 33 never were).
+        var mended = new[] { players[0], players[60], players[119] }.Select(p => p with { Version = 2, Inventory = [] }).ToList();
+        mended.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(117, writer.Refused);
+        foreach (var p in mended)
+        {
+            Assert.False(writer.IsRefused(p.Id));
+            Assert.Equal(2L, (await _store.LoadPlayerAsync(p.AccountId, _galaxyId))!.Version);
+        }
+    }
+
+    [Fact]
+    public async Task ADatabaseThatStartsRefusingEveryWriteMidRunIsAnOutageAndCostsFewWrites()
+    {
+        var flaky = new FlakyStore(_store);
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(flaky, TimeSpan.FromMilliseconds(100), log, chunkPlayers: 50);
+        var players = Enumerable.Range(0, 200).Select(Player).ToList();
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var before = flaky.Calls;
+
+        flaky.FailWith = new Microsoft.Data.Sqlite.SqliteException("NOT NULL constraint failed: players.shield (a schema this server does not match)", 19);
+        players.ForEach(p => writer.Stage(p with { Version = 2 }));
+        var waiting = writer.FlushAsync();
+        await Eventually.TrueAsync(() => writer.Failures >= 2, TimeSpan.FromSeconds(10), "two failed flushes");
+
+        // An outage, not 200 players set apart; each attempt is the four chunks and one chunk taken apart at most.
+        Assert.Equal((0, true), (writer.Refused, writer.InOutage));
+        Assert.False(waiting.IsCompleted);
+        Assert.True(flaky.Calls - before <= (writer.Failures + 1) * (4 + PlayerWriteBehind.MaxIsolationWrites), $"{flaky.Calls - before} writes in {writer.Failures} failed flushes");
+        Assert.Single(log.Warnings, w => w.Contains("Cannot write player progress", StringComparison.Ordinal));
+
+        flaky.FailWith = null;
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2L, (await _store.LoadPlayerAsync(players[199].AccountId, _galaxyId))!.Version);
+    }
+
+    [Fact]
     public async Task ADatabaseThatRefusesEveryWriteIsAnOutageAndNobodyIsSetApart()
     {
         var flaky = new FlakyStore(_store) { FailWith = new Microsoft.Data.Sqlite.SqliteException("no such column: hull (a schema this server does not match)", 19) };

@@ -27,15 +27,21 @@ namespace Sol.Server.Progress;
 /// </para>
 /// <para>
 /// A state the database refuses (<see cref="StoreErrors.IsRefusal"/>: a constraint, a value it cannot store) holds back
-/// nobody else. A refused chunk is written in halves, and halves of the refused halves, until each refusal is one
-/// player, so what the others staged is written whatever their order; at most <see cref="MaxIsolationWrites"/> writes a
-/// chunk, and the parts not tried by then go with the next flush, at once (the flush's waiters wait for that one). The
-/// refused player's newest state is kept apart (<see cref="Refused"/>, <see cref="IsRefused"/>) and tried again at every
-/// flush (the kept states a chunk at a time, found the same way), with any newer state of that player replacing it; it
-/// is never dropped: it is logged when refused, when it goes in at last, and at dispose if it never did. A refusal is
-/// taken for the rows' fault only when the database has taken a write since start or since the last outage began (in
-/// this flush or before): otherwise (a schema it does not match, say) it is an outage as above, with nothing kept
-/// apart. So the first flush of a server whose only player is refused is an outage until something goes in.
+/// nobody else. A flush writes every chunk whole first; a refused chunk is then written in halves, and halves of the
+/// refused halves, until each refusal is one player, so what the others staged is written whatever their order; at most
+/// <see cref="MaxIsolationWrites"/> writes a chunk, and the parts not tried by then go with the next flush, at once (the
+/// flush's waiters wait for that one). The refused player's newest state is kept apart (<see cref="Refused"/>,
+/// <see cref="IsRefused"/>), with any newer state of that player replacing it, and tried again at every flush: all the
+/// kept states together (a chunk at a time), and up to <see cref="MaxIsolationWrites"/> each on its own, those with a
+/// newer state first; at dispose up to 1,000 each on its own. A kept state is never dropped: it is logged when refused,
+/// when it goes in at last, and at dispose if it never did.
+/// </para>
+/// <para>
+/// A refusal is taken for the rows' fault only when something else goes in. A flush in which nothing does (the first
+/// refused chunk taken apart included) is an outage as above, with nothing kept apart: the database refuses everything
+/// (a schema it does not match, say), and the cost is the whole chunks and one chunk taken apart per attempt. Except a
+/// lone refusal (at most two players, in a flush with one chunk, a leave or a jump) once the database has taken a write
+/// since start or since the last outage that was not a refusal: that player's state is kept apart.
 /// </para>
 /// </remarks>
 public sealed class PlayerWriteBehind : IAsyncDisposable
@@ -52,6 +58,15 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// <summary>Refused players logged one by one per flush; the rest are counted.</summary>
     private const int RefusalsLogged = 10;
 
+    /// <summary>
+    /// Players a flush in which nothing went in may find refused and still take for the rows' fault (a leave or a jump
+    /// flushes one player), when the database has taken writes before; more, and it is an outage.
+    /// </summary>
+    private const int LoneRefusals = 2;
+
+    /// <summary>Kept states the last flush at dispose tries each on its own.</summary>
+    private const int MaxKeptTriedAtStop = 1_000;
+
     private readonly IPlayerStore _store;
     private readonly TickPacer? _pacer;
     private readonly TimeSpan _interval;
@@ -66,7 +81,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private Dictionary<Guid, PlayerRecord> _spare = [];
     private PlayerRecord[] _inFlight = []; // guarded by _gate: the batch being written
     private PlayerRecord[] _lastWritten = []; // guarded by _gate: the last batch written (see Newest)
-    private readonly Dictionary<Guid, PlayerRecord> _refused = []; // guarded by _gate, changed by the loop only: see Refused
+    private readonly Dictionary<Guid, Kept> _refused = []; // guarded by _gate, changed by the loop only: see Refused
+    private long _flushes; // flushes started (the loop's own): when a kept state was last tried on its own
     // Guarded by _gate. Completed when the next flush to start has succeeded: every FlushAsync until that flush starts
     // shares it (one task for all of them, whatever their number). _nextAsked: it was handed out since the running
     // flush started; a failed flush's waiters then follow it (see Restage).
@@ -125,7 +141,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>
     /// Players whose newest state the database refused (a constraint, a value it cannot store): kept here, out of the
-    /// chunks, and tried again on their own at every flush until one of their states goes in.
+    /// chunks, and tried again at every flush (see the remarks) until one of their states goes in.
     /// </summary>
     public int Refused
     {
@@ -209,9 +225,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             {
                 newest = staged;
             }
-            if (_refused.TryGetValue(loaded.Id, out var refused) && refused.Version > newest.Version)
+            if (_refused.TryGetValue(loaded.Id, out var refused) && refused.State.Version > newest.Version)
             {
-                newest = refused;
+                newest = refused.State;
             }
             inFlight = _inFlight;
             lastWritten = _lastWritten;
@@ -335,13 +351,14 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             {
                 // On dispose: one last attempt was made above (and a few more while it leaves parts for the next one,
                 // finding refused players); what could not be written is reported, not retried forever.
-                for (var more = 0; ok && Pending > 0 && more < 16; more++)
+                for (var more = 0; ok && (Pending > 0 || more == 0) && more < 16; more++)
                 {
-                    ok = await FlushOnceAsync(paced: false).ConfigureAwait(false);
+                    // Also once more with every kept state tried on its own (some may be refused only with others).
+                    ok = await FlushOnceAsync(paced: false, last: true).ConfigureAwait(false);
                 }
                 if (!ok || Pending > 0)
                 {
-                    Log(log => log.LogError("Shutting down with {Count} player states unwritten: {Reason}", Pending, ok ? "still finding the states the database refuses" : "the database is unreachable"));
+                    Log(log => log.LogError("Shutting down with {Count} player states unwritten: {Reason}", Pending, ok ? "still finding the states the database refuses" : "the database is unreachable or refuses them"));
                 }
                 ReportRefusedAtStop();
                 return;
@@ -349,12 +366,13 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         }
     }
 
-    private async Task<bool> FlushOnceAsync(bool paced)
+    private async Task<bool> FlushOnceAsync(bool paced, bool last = false)
     {
         Dictionary<Guid, PlayerRecord> batch;
         TaskCompletionSource taken;
         PlayerRecord[] players;
-        PlayerRecord[] refused;
+        PlayerRecord[] kept;
+        PlayerRecord[] alone;
         lock (_gate)
         {
             batch = _staged;
@@ -363,36 +381,39 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             taken = _next;
             _next = NewSignal();
             _nextAsked = false;
+            _flushes++;
             if (_refused.Count > 0 && batch.Count > 0)
             {
-                // A refused player's newer states stay out of the chunks: they go with its own try below.
-                foreach (var id in _refused.Keys.ToArray())
+                // A refused player's newer states stay out of the chunks: they are tried on their own below.
+                foreach (var (id, refused) in _refused.ToArray())
                 {
-                    if (batch.Remove(id, out var newer) && newer.Version > _refused[id].Version)
+                    if (batch.Remove(id, out var newer) && newer.Version > refused.State.Version)
                     {
-                        _refused[id] = newer;
+                        _refused[id] = refused with { State = newer, Changed = true };
                     }
                 }
             }
             // In the same lock as the swap, so Newest finds a staged state in one of the two at every moment.
             players = batch.Count > 0 ? [.. batch.Values] : [];
-            refused = _refused.Count > 0 ? [.. _refused.Values] : [];
+            (kept, alone) = KeptToTry(last ? MaxKeptTriedAtStop : MaxIsolationWrites);
             if (players.Length > 0)
             {
                 _inFlight = players;
             }
         }
-        if (players.Length == 0 && refused.Length == 0)
+        if (players.Length == 0 && kept.Length == 0)
         {
             taken.TrySetResult();
             return true;
         }
         batch.Clear();
         var done = 0;
-        var fresh = new Isolation(keepWritten: false); // this flush's players: refused ones found, parts left for the next flush
-        var again = new Isolation(keepWritten: true); // the states refused before, tried again
+        var fresh = new Isolation(); // this flush's players: refused ones found, parts left for the next flush
+        var refusedChunks = new List<(ArraySegment<PlayerRecord> Chunk, Exception Refusal)>();
+        var accepted = new List<PlayerRecord>(); // kept states that went in
         try
         {
+            // Every chunk whole first: a refused one is taken apart below, once it is known whether anything went in.
             var chunk = ChunkSize(players.Length, paced);
             while (done < players.Length)
             {
@@ -401,25 +422,68 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                     await _pacer.WaitAsync(_stop.Token).ConfigureAwait(false);
                 }
                 var part = new ArraySegment<PlayerRecord>(players, done, Math.Min(chunk, players.Length - done));
-                await WriteAsync(part, fresh).ConfigureAwait(false);
+                try
+                {
+                    await SaveAsync(part).ConfigureAwait(false);
+                    fresh.Went();
+                }
+                catch (Exception e) when (StoreErrors.IsRefusal(e))
+                {
+                    refusedChunks.Add((part, e));
+                }
                 done += part.Count;
             }
-            // The states refused before: a chunk at a time, so that when the cause is gone they go in together.
-            for (var from = 0; from < refused.Length; from += ChunkPlayers)
+            for (var i = 0; i < refusedChunks.Count; i++)
             {
-                await WriteAsync(new ArraySegment<PlayerRecord>(refused, from, Math.Min(ChunkPlayers, refused.Length - from)), again).ConfigureAwait(false);
+                await IsolateAsync(refusedChunks[i].Chunk, refusedChunks[i].Refusal, fresh).ConfigureAwait(false);
+                if (i == 0 && !fresh.Wrote && !(_accepting && refusedChunks.Count == 1 && fresh.Left.Count == 0 && fresh.Refused.Count <= LoneRefusals))
+                {
+                    // Nothing went in, and this is no lone refusal after the database took writes: the refusal is taken
+                    // for the database's, not the rows' (a schema it does not match, say), and handled as an outage.
+                    throw refusedChunks[0].Refusal;
+                }
+                refusedChunks[i] = default; // settled: written, refused or left
             }
-            if ((fresh.Refused.Count > 0 || fresh.Left.Count > 0) && !(_accepting || fresh.Wrote || again.Wrote))
+            // The states refused before: all of them a chunk at a time (they go in together when the cause is gone),
+            // then some on their own, those with a newer state first, then the ones tried longest ago.
+            var whole = new HashSet<Guid>();
+            for (var from = 0; from < kept.Length; from += ChunkPlayers)
             {
-                // Nothing has gone in since the last outage began (or since start): the refusal is taken for the
-                // database's, not the rows' (a schema it does not match, say), and handled as an outage.
-                throw fresh.FirstRefusal!;
+                var part = new ArraySegment<PlayerRecord>(kept, from, Math.Min(ChunkPlayers, kept.Length - from));
+                try
+                {
+                    await SaveAsync(part).ConfigureAwait(false);
+                    accepted.AddRange(part);
+                    whole.UnionWith(part.Select(static p => p.Id));
+                }
+                catch (Exception e) when (StoreErrors.IsRefusal(e))
+                {
+                    if (part.Count == 1)
+                    {
+                        whole.Add(part[0].Id); // tried on its own already
+                    }
+                }
+            }
+            foreach (var player in alone)
+            {
+                if (whole.Contains(player.Id))
+                {
+                    continue;
+                }
+                try
+                {
+                    await SaveAsync(new ArraySegment<PlayerRecord>([player])).ConfigureAwait(false);
+                    accepted.Add(player);
+                }
+                catch (Exception e) when (StoreErrors.IsRefusal(e))
+                {
+                }
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             // Disposing while paced: give the rest back; the loop's last flush writes it unpaced.
-            Restage(players, Unwritten(players, done, fresh), taken);
+            Restage(players, Unwritten(players, done, fresh, refusedChunks), taken);
             return false;
         }
         catch (Exception e)
@@ -427,9 +491,12 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             // The database's failures, and anything else (a bug in a store, say): either way the batch goes back
             // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
             // that batch gone and every later flush never written.
-            Restage(players, Unwritten(players, done, fresh), taken); // first: nothing below may lose the batch
+            Restage(players, Unwritten(players, done, fresh, refusedChunks), taken); // first: nothing below may lose the batch
             Interlocked.Increment(ref _failures);
-            _accepting = false;
+            if (!StoreErrors.IsRefusal(e))
+            {
+                _accepting = false; // a refusal of everything is an outage too, but the database did answer
+            }
             var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
             var kind = database ? "database" : e.GetType().FullName;
             _outageSince ??= DateTimeOffset.UtcNow;
@@ -449,17 +516,24 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
             return false;
         }
-        var wrote = fresh.Wrote || again.Wrote;
+        var wrote = fresh.Wrote || accepted.Count > 0;
         _accepting |= wrote;
         Refuse(fresh.Refused);
-        var accepted = again.Written;
         lock (_gate)
         {
             _inFlight = [];
+            var acceptedIds = new HashSet<Guid>(accepted.Select(static p => p.Id));
             foreach (var player in accepted)
             {
                 // Only this loop changes the map, and this state was taken from it: still the one kept.
                 _refused.Remove(player.Id);
+            }
+            foreach (var player in alone)
+            {
+                if (!acceptedIds.Contains(player.Id) && _refused.TryGetValue(player.Id, out var still))
+                {
+                    _refused[player.Id] = still with { Changed = false, TriedAt = _flushes };
+                }
             }
             if (players.Length > 0 || accepted.Count > 0)
             {
@@ -488,11 +562,47 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         return true;
     }
 
-    /// <summary>What a flush did not write: its players from <paramref name="done"/> on, and those of the chunks before that were refused or left.</summary>
-    private static List<PlayerRecord> Unwritten(PlayerRecord[] players, int done, Isolation fresh)
+    /// <summary>
+    /// The kept (refused) states a flush tries again: all of them (a chunk at a time), and up to <paramref name="alone"/>
+    /// of them each on its own, those with a newer state since their last try first, then the ones tried longest ago:
+    /// every kept state is tried on its own within a few flushes, however many are kept. Under <see cref="_gate"/>.
+    /// </summary>
+    private (PlayerRecord[] All, PlayerRecord[] Alone) KeptToTry(int alone)
+    {
+        if (_refused.Count == 0)
+        {
+            return ([], []);
+        }
+        var all = new PlayerRecord[_refused.Count];
+        var i = 0;
+        foreach (var refused in _refused.Values)
+        {
+            all[i++] = refused.State;
+        }
+        var first = _refused.Values
+            .OrderByDescending(static k => k.Changed)
+            .ThenBy(static k => k.TriedAt)
+            .Take(alone)
+            .Select(static k => k.State)
+            .ToArray();
+        return (all, first);
+    }
+
+    /// <summary>
+    /// What a flush did not write: its players from <paramref name="done"/> on, those of refused chunks not yet taken
+    /// apart, and those found refused or left in the chunks taken apart.
+    /// </summary>
+    private static List<PlayerRecord> Unwritten(PlayerRecord[] players, int done, Isolation fresh, List<(ArraySegment<PlayerRecord> Chunk, Exception Refusal)> refusedChunks)
     {
         var unwritten = new List<PlayerRecord>(players.Length - done + fresh.Refused.Count + fresh.Left.Count);
         unwritten.AddRange(new ArraySegment<PlayerRecord>(players, done, players.Length - done));
+        foreach (var (chunk, _) in refusedChunks)
+        {
+            if (chunk.Array is not null)
+            {
+                unwritten.AddRange(chunk);
+            }
+        }
         unwritten.AddRange(fresh.Refused.Select(static r => r.Player));
         unwritten.AddRange(fresh.Left);
         return unwritten;
@@ -507,29 +617,22 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes <paramref name="chunk"/>; when the database refuses it, finds the players it refuses: writes the chunk's
-    /// halves, and the halves of a refused half, down to single players, so every part that is not refused goes in and
-    /// the result does not depend on where in the chunk a refused player sits. At most <see cref="MaxIsolationWrites"/>
-    /// writes after the chunk's own; parts not tried by then are left for the next flush. An error that is not a
-    /// refusal is thrown (an outage).
+    /// Finds the players of a refused <paramref name="chunk"/> whose states the database refuses: writes its halves, and
+    /// the halves of a refused half, down to single players, so every part that is not refused goes in and the result
+    /// does not depend on where in the chunk a refused player sits. Depth first, in a shuffled copy of the chunk: single
+    /// players are reached within a few writes and then about one every two writes, and a run of refused players in
+    /// the chunk does not hide, flush after flush, that the database takes the rest (which decides whether a refusal is
+    /// the rows' fault). At most <see cref="MaxIsolationWrites"/> writes; parts not tried by then are left for the next
+    /// flush. An error that is not a refusal is thrown (an outage).
     /// </summary>
-    private async Task WriteAsync(ArraySegment<PlayerRecord> chunk, Isolation result)
+    private async Task IsolateAsync(ArraySegment<PlayerRecord> chunk, Exception refusal, Isolation result)
     {
+        var shuffled = chunk.ToArray(); // a copy: the flush's array is published (Newest reads it without the lock)
+        Random.Shared.Shuffle(shuffled);
         var parts = new Stack<ArraySegment<PlayerRecord>>();
-        try
+        Split(shuffled, refusal);
+        for (var writes = 0; parts.TryPop(out var part); writes++)
         {
-            await SaveAsync(chunk).ConfigureAwait(false);
-            result.Went(chunk);
-            return;
-        }
-        catch (Exception e) when (StoreErrors.IsRefusal(e))
-        {
-            result.FirstRefusal ??= e;
-            Split(chunk, e);
-        }
-        for (var writes = 0; parts.Count > 0; writes++)
-        {
-            var part = parts.Pop();
             if (writes >= MaxIsolationWrites)
             {
                 result.Left.AddRange(part);
@@ -538,7 +641,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             try
             {
                 await SaveAsync(part).ConfigureAwait(false);
-                result.Went(part);
+                result.Went();
             }
             catch (Exception e) when (StoreErrors.IsRefusal(e))
             {
@@ -559,14 +662,14 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         }
     }
 
-    /// <summary>What the writes of one kind of a flush came to (see <see cref="WriteAsync"/>).</summary>
-    private sealed class Isolation(bool keepWritten)
+    /// <summary>A refused player's newest state, whether it changed since it was last tried on its own, and when that was (a flush count).</summary>
+    private readonly record struct Kept(PlayerRecord State, bool Changed, long TriedAt);
+
+    /// <summary>What a flush's writes of its own players came to (see <see cref="IsolateAsync"/>).</summary>
+    private sealed class Isolation
     {
         /// <summary>Some write went in.</summary>
         public bool Wrote { get; private set; }
-
-        /// <summary>The players written (when kept).</summary>
-        public List<PlayerRecord> Written { get; } = [];
 
         /// <summary>Single players the database refused, each with its refusal.</summary>
         public List<(PlayerRecord Player, Exception Reason)> Refused { get; } = [];
@@ -574,16 +677,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         /// <summary>Players of refused parts not tried again in this flush (it ran out of writes).</summary>
         public List<PlayerRecord> Left { get; } = [];
 
-        public Exception? FirstRefusal { get; set; }
-
-        public void Went(ArraySegment<PlayerRecord> players)
-        {
-            Wrote = true;
-            if (keepWritten)
-            {
-                Written.AddRange(players);
-            }
-        }
+        public void Went() => Wrote = true;
     }
 
     /// <summary>Keeps <paramref name="players"/> apart as refused (newest state per player) and logs them, each with its refusal.</summary>
@@ -597,9 +691,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         {
             foreach (var (player, _) in players)
             {
-                if (!_refused.TryGetValue(player.Id, out var kept) || kept.Version < player.Version)
+                if (!_refused.TryGetValue(player.Id, out var kept) || kept.State.Version < player.Version)
                 {
-                    _refused[player.Id] = player;
+                    _refused[player.Id] = new Kept(player, Changed: false, TriedAt: _flushes);
                 }
             }
         }
