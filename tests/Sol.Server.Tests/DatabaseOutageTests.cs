@@ -39,7 +39,7 @@ public sealed class DatabaseOutageTests
         await Eventually.TrueAsync(() => !server.Server.Progress.InOutage, TimeSpan.FromSeconds(30), "the write-behind to recover");
         await server.Server.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
         var ship = client.Latest(enter.Entity);
-        var account = (await new Auth.TokenService(System.Text.Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromHours(1)).ValidateAsync(guest.Token)).AccountId;
+        var account = (await server.Tokens().ValidateAsync(guest.Token)).AccountId;
         var saved = await server.Server.Store.LoadPlayerAsync(account, server.Server.GalaxyId);
         Assert.True(Math.Abs(saved!.X - ship.X) < 50 && Math.Abs(saved.Y - ship.Y) < 50, $"saved ({saved.X:F0},{saved.Y:F0}) vs ship ({ship.X:F0},{ship.Y:F0})");
         Assert.Equal(ZoneId.ForSystem((int)enter.ZoneId), saved.Zone);

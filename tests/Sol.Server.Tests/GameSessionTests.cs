@@ -231,7 +231,7 @@ public abstract class GameSessionTests : IAsyncLifetime
     {
         var guest = await _server.GuestAsync("pilot-8");
         var port = _server.Server.GameEndpoint.Port;
-        var expired = new Auth.TokenService(System.Text.Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromHours(-2)).Issue(guest.PlayerId, Guid.NewGuid()).Token;
+        var expired = _server.Tokens(TimeSpan.FromHours(-2)).Issue(guest.PlayerId, Guid.NewGuid()).Token;
         var forged = new Auth.TokenService(new byte[48], TimeSpan.FromHours(1)).Issue(Guid.NewGuid(), Guid.NewGuid()).Token;
         var parts = guest.Token.Split('.');
         var algNone = $"{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode("{\"alg\":\"none\",\"typ\":\"JWT\"}")}.{parts[1]}.";

@@ -161,7 +161,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         }
     }
 
-    private Auth.TokenService ServerTokens() => new(System.Text.Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromHours(1));
+    private Auth.TokenService ServerTokens() => _server.Tokens();
 
     private async Task<T> PostAsync<T>(string path, object body, HttpStatusCode expected)
     {

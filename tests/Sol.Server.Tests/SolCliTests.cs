@@ -73,6 +73,44 @@ public class SolCliTests
         Assert.Equal($"sol: cannot listen for the game on 127.0.0.1:{port}: address already in use", error.Trim());
     }
 
+    [Fact]
+    public async Task AJwtSecretTooShortIsOneLineAndExitCode2()
+    {
+        using var directory = new TempDirectory();
+        var file = directory.File("secret");
+        await File.WriteAllTextAsync(file, "tooshort\n");
+        var (code, error) = await RunAsync("--jwt-secret-file", file, "--db", directory.File("sol.db"));
+        Assert.Equal(2, code);
+        Assert.Equal("sol: --jwt-secret-file: the JWT secret must be at least 32 bytes (256 bits) for HS256, not 8", error.Trim());
+
+        // The variable the same way (read by the CLI only; this class's tests run one at a time).
+        Environment.SetEnvironmentVariable("SOL_JWT_SECRET", "tooshort");
+        try
+        {
+            (code, error) = await RunAsync("--db", directory.File("sol.db"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SOL_JWT_SECRET", null);
+        }
+        Assert.Equal(2, code);
+        Assert.Equal("sol: SOL_JWT_SECRET: the JWT secret must be at least 32 bytes (256 bits) for HS256, not 8", error.Trim());
+        Assert.False(File.Exists(directory.File("sol.db")));
+    }
+
+    [Fact]
+    public async Task ACorruptGeneratedJwtSecretIsOneLineAndExitCode1AndMakesNothing()
+    {
+        using var directory = new TempDirectory();
+        await File.WriteAllTextAsync(directory.File("jwt-secret"), "not base64 at all!");
+        var (code, error) = await RunAsync("--db", directory.File("sol.db"), "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"sol: cannot read the JWT secret {directory.File("jwt-secret")} (", error.Trim(), StringComparison.Ordinal);
+        Assert.EndsWith("delete it to make a new one (tokens issued with the old one stop working)", error.Trim(), StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(File.Exists(directory.File("sol.db"))); // before, the galaxy was generated first
+    }
+
     private static async Task<(int Code, string Error)> RunAsync(params string[] args)
     {
         using var output = new StringWriter();

@@ -21,6 +21,10 @@ public sealed class TestServer : IAsyncDisposable
         Http = new HttpClient { BaseAddress = server.HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    /// <summary>A token service like the server's (its secret and its galaxy's audience), with <paramref name="lifetime"/>.</summary>
+    public Auth.TokenService Tokens(TimeSpan? lifetime = null) =>
+        new(System.Text.Encoding.UTF8.GetBytes(Secret), lifetime ?? TimeSpan.FromHours(1), audience: Auth.TokenService.AudienceFor(Server.GalaxyId));
+
     public SolServer Server { get; }
 
     public HttpClient Http { get; }

@@ -85,6 +85,28 @@ public class TokenServiceTests
     }
 
     [Fact]
+    public async Task ATokenNotValidYetIsRefused()
+    {
+        var ahead = new TokenService(s_secret, TimeSpan.FromHours(3), new ShiftedTime(TimeSpan.FromHours(1)));
+        var (token, _) = ahead.Issue(Guid.NewGuid(), Guid.NewGuid()); // nbf an hour from now, exp in four
+        var check = await _tokens.ValidateAsync(token);
+        Assert.False(check.Valid);
+        Assert.Equal("token not valid yet", check.Error);
+    }
+
+    [Fact]
+    public async Task ATokenOfAnotherGalaxyWithTheSameSecretIsRefused()
+    {
+        var alpha = new TokenService(s_secret, TimeSpan.FromHours(1), audience: TokenService.AudienceFor(Guid.NewGuid()));
+        var beta = new TokenService(s_secret, TimeSpan.FromHours(1), audience: TokenService.AudienceFor(Guid.NewGuid()));
+        var (token, _) = alpha.Issue(Guid.NewGuid(), Guid.NewGuid());
+        Assert.True((await alpha.ValidateAsync(token)).Valid);
+        var check = await beta.ValidateAsync(token);
+        Assert.False(check.Valid);
+        Assert.Equal("invalid token", check.Error);
+    }
+
+    [Fact]
     public void AShortSecretIsRejected() => Assert.Throws<ArgumentException>(() => new TokenService(new byte[16], TimeSpan.FromHours(1)));
 
     private sealed class ShiftedTime(TimeSpan shift) : TimeProvider

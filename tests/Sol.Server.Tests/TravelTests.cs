@@ -1,7 +1,5 @@
-using System.Text;
 using Sol.Core.Galaxy;
 using Sol.Protocol;
-using Sol.Server.Auth;
 using Sol.Testing;
 
 namespace Sol.Server.Tests;
@@ -45,9 +43,9 @@ public abstract class TravelFixture : IAsyncLifetime
         return (guest, player!.HomeSystemId);
     }
 
-    protected static Guid AccountOf(TokenReply guest)
+    protected Guid AccountOf(TokenReply guest)
     {
-        var tokens = new TokenService(Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromHours(1));
+        var tokens = Server.Tokens();
         return tokens.ValidateAsync(guest.Token).GetAwaiter().GetResult().AccountId;
     }
 
@@ -366,7 +364,7 @@ public sealed class TokenExpiryTests : TravelFixture
     {
         var (stale, _) = await PlayerAsync("stale");
         var (fresh, _) = await PlayerAsync("fresh");
-        var shortLived = new TokenService(Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromSeconds(1));
+        var shortLived = Server.Tokens(TimeSpan.FromSeconds(1));
         await using var forgetful = await GameClient.ConnectAsync(Server, shortLived.Issue(AccountOf(stale), Guid.NewGuid()).Token);
         await using var careful = await GameClient.ConnectAsync(Server, shortLived.Issue(AccountOf(fresh), Guid.NewGuid()).Token);
         await forgetful.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());

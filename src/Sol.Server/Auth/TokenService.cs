@@ -6,9 +6,10 @@ using Microsoft.IdentityModel.Tokens;
 namespace Sol.Server.Auth;
 
 /// <summary>
-/// Issues and checks the game's JWTs: HS256 only, <c>sub</c> = account id, <c>sid</c> = session id, <c>exp</c>.
+/// Issues and checks the game's JWTs: HS256 only, <c>sub</c> = account id, <c>sid</c> = session id, <c>exp</c>, <c>nbf</c>.
 /// Validation pins the algorithm (so <c>alg: none</c> and RS/HS confusion are refused), checks the signature, issuer,
-/// audience and lifetime (30 s clock skew).
+/// audience and lifetime (30 s clock skew). The server's audience names its galaxy (<see cref="AudienceFor"/>), so a token
+/// of another server or galaxy that shares the secret (or of this one's database before it was made anew) is refused.
 /// </summary>
 public sealed class TokenService
 {
@@ -21,32 +22,50 @@ public sealed class TokenService
     private readonly TokenValidationParameters _validation;
     private readonly TimeProvider _time;
 
-    public TokenService(byte[] secret, TimeSpan lifetime, TimeProvider? time = null)
+    /// <summary>The shortest signing secret accepted: 256 bits, HS256's key size.</summary>
+    public const int MinSecretBytes = 32;
+
+    /// <param name="audience">The <c>aud</c> issued and required (a server: <see cref="AudienceFor"/> its galaxy).</param>
+    public TokenService(byte[] secret, TimeSpan lifetime, TimeProvider? time = null, string audience = Audience)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        if (secret.Length < 32)
+        if (secret.Length < MinSecretBytes)
         {
-            throw new ArgumentException("the JWT secret must be at least 32 bytes (256 bits) for HS256", nameof(secret));
+            throw new ArgumentException($"the JWT secret must be at least {MinSecretBytes} bytes (256 bits) for HS256", nameof(secret));
         }
+        ArgumentException.ThrowIfNullOrEmpty(audience);
         _time = time ?? TimeProvider.System;
         Lifetime = lifetime;
+        TokenAudience = audience;
         _key = new SymmetricSecurityKey(secret) { KeyId = Convert.ToHexStringLower(SHA256.HashData(secret))[..16] };
         _credentials = new SigningCredentials(_key, SecurityAlgorithms.HmacSha256);
         _validation = new TokenValidationParameters
         {
             ValidIssuer = Issuer,
-            ValidAudience = Audience,
+            ValidAudience = audience,
             IssuerSigningKey = _key,
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ValidateLifetime = true,
             ClockSkew = TimeSpan.FromSeconds(30),
-            LifetimeValidator = (notBefore, expires, _, _) => expires is { } e && e > _time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(30),
+            // The handler's own check reads the system clock; this one reads the service's (tests move it). Not before
+            // and expiry both, with the same 30 s of skew.
+            LifetimeValidator = (notBefore, expires, _, _) =>
+            {
+                var now = _time.GetUtcNow().UtcDateTime;
+                return expires is { } e && e > now - TimeSpan.FromSeconds(30) && (notBefore is not { } nb || nb <= now + TimeSpan.FromSeconds(30));
+            },
         };
     }
 
     public TimeSpan Lifetime { get; }
+
+    /// <summary>The <c>aud</c> this service issues and requires.</summary>
+    public string TokenAudience { get; }
+
+    /// <summary>The audience of a server whose galaxy is <paramref name="galaxyId"/>.</summary>
+    public static string AudienceFor(Guid galaxyId) => $"{Audience}:{galaxyId:D}";
 
     /// <summary>A token for <paramref name="accountId"/> in session <paramref name="sessionId"/>.</summary>
     public (string Token, DateTimeOffset ExpiresAt) Issue(Guid accountId, Guid sessionId)
@@ -56,7 +75,7 @@ public sealed class TokenService
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
-            Audience = Audience,
+            Audience = TokenAudience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
@@ -87,7 +106,7 @@ public sealed class TokenService
             return TokenCheck.Fail(result.Exception switch
             {
                 SecurityTokenExpiredException => "token expired",
-                SecurityTokenInvalidLifetimeException => "token expired",
+                SecurityTokenInvalidLifetimeException => NotYetValid(token) ? "token not valid yet" : "token expired",
                 SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "bad signature",
                 SecurityTokenInvalidAlgorithmException => "algorithm not allowed",
                 _ => "invalid token",
@@ -105,21 +124,31 @@ public sealed class TokenService
     /// The signing secret: from the file, else the variable's text, else a random one kept in <paramref name="dataDirectory"/>
     /// (created on first start; <paramref name="generated"/> tells the caller to warn that tokens die with the folder).
     /// </summary>
+    /// <exception cref="InvalidDataException">The secret is unreadable or too short (a one-line message).</exception>
     public static byte[] LoadSecret(string? file, string? text, string dataDirectory, out bool generated)
     {
         generated = false;
         if (file is not null)
         {
-            return Encoding.UTF8.GetBytes(File.ReadAllText(file).Trim());
+            return Checked(ReadSecretFile(file), $"--jwt-secret-file {file}");
         }
         if (text is not null)
         {
-            return Encoding.UTF8.GetBytes(text);
+            return Checked(Encoding.UTF8.GetBytes(text), "SOL_JWT_SECRET");
         }
         var path = Path.Combine(dataDirectory, "jwt-secret");
         if (File.Exists(path))
         {
-            return Convert.FromBase64String(File.ReadAllText(path).Trim());
+            byte[] kept;
+            try
+            {
+                kept = Convert.FromBase64String(File.ReadAllText(path).Trim());
+            }
+            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidDataException($"cannot read the JWT secret {path} ({e.Message.ReplaceLineEndings(" ")}); delete it to make a new one (tokens issued with the old one stop working)", e);
+            }
+            return Checked(kept, path);
         }
         Directory.CreateDirectory(dataDirectory);
         var secret = RandomNumberGenerator.GetBytes(64);
@@ -131,4 +160,40 @@ public sealed class TokenService
         generated = true;
         return secret;
     }
+
+    /// <summary>Whether a token that failed its lifetime check did so for its <c>nbf</c> (read unverified: only for the message).</summary>
+    private bool NotYetValid(string token)
+    {
+        try
+        {
+            return new JsonWebToken(token).ValidFrom > _time.GetUtcNow().UtcDateTime;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The secret a <c>--jwt-secret-file</c> holds (its text, trimmed, as UTF-8).</summary>
+    /// <exception cref="InvalidDataException">The file cannot be read (a one-line message).</exception>
+    public static byte[] ReadSecretFile(string file)
+    {
+        try
+        {
+            return Encoding.UTF8.GetBytes(File.ReadAllText(file).Trim());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"--jwt-secret-file: cannot read '{file}': {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+    }
+
+    /// <summary>Why <paramref name="secret"/> (from <paramref name="source"/>) cannot sign tokens, or null when it can.</summary>
+    public static string? Problem(byte[] secret, string source) =>
+        secret.Length < MinSecretBytes
+            ? $"{source}: the JWT secret must be at least {MinSecretBytes} bytes (256 bits) for HS256, not {secret.Length}"
+            : null;
+
+    private static byte[] Checked(byte[] secret, string source) =>
+        Problem(secret, source) is { } problem ? throw new InvalidDataException(problem) : secret;
 }

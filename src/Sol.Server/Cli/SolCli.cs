@@ -170,6 +170,20 @@ public static class SolCli
             }
             var secretFile = parse.GetValue(_jwtSecretFile);
             Check(secretFile is null || File.Exists(secretFile), $"--jwt-secret-file: no such file '{secretFile}'");
+            var secretText = Environment.GetEnvironmentVariable("SOL_JWT_SECRET") is { Length: > 0 } secret ? secret : null;
+            try
+            {
+                // The secret given is checked here (one line, exit 2); one generated in the data folder, at start.
+                var given = secretFile is not null ? Auth.TokenService.ReadSecretFile(secretFile) : secretText is not null ? System.Text.Encoding.UTF8.GetBytes(secretText) : null;
+                if (given is not null && Auth.TokenService.Problem(given, secretFile is not null ? "--jwt-secret-file" : "SOL_JWT_SECRET") is { } problem)
+                {
+                    throw new FormatException(problem);
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                throw new FormatException(e.Message, e);
+            }
             return new ServerOptions
             {
                 Http = Endpoint("--http", parse.GetValue(_http)!),
@@ -182,7 +196,7 @@ public static class SolCli
                 MaxConnections = maxConnections,
                 GameTransport = Enum.Parse<GameTransportKind>(parse.GetValue(_gameTransport)!, ignoreCase: true),
                 JwtSecretFile = secretFile,
-                JwtSecret = Environment.GetEnvironmentVariable("SOL_JWT_SECRET") is { Length: > 0 } secret ? secret : null,
+                JwtSecret = secretText,
                 AllowedOrigins = (parse.GetValue(_allowedOrigins) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 LogLevel = Enum.Parse<LogLevel>(parse.GetValue(_logLevel)!, ignoreCase: true),
                 SnapshotInterval = TimeSpan.FromSeconds(interval),

@@ -77,6 +77,19 @@ public sealed class SolServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggers);
         var log = loggers.CreateLogger("sol");
 
+        // The secret first: a bad one stops the start before anything is made (a galaxy generated, a database created).
+        var dataDirectory = options.ResolveDataDirectory();
+        byte[] secret;
+        bool generated;
+        try
+        {
+            secret = TokenService.LoadSecret(options.JwtSecretFile, options.JwtSecret, dataDirectory, out generated);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ServerStartException(e.Message, e);
+        }
+
         ISolStore store;
         try
         {
@@ -102,13 +115,11 @@ public sealed class SolServer : IAsyncDisposable
                 throw new ServerStartException($"cannot load the game assets: {e.Message}", e);
             }
 
-            var dataDirectory = options.ResolveDataDirectory();
-            var secret = TokenService.LoadSecret(options.JwtSecretFile, options.JwtSecret, dataDirectory, out var generated);
             if (generated)
             {
                 log.LogWarning("No JWT secret given (--jwt-secret-file or SOL_JWT_SECRET): generated one in {Path}; tokens stay valid only while that file does", Path.Combine(dataDirectory, "jwt-secret"));
             }
-            var tokens = new TokenService(secret, TimeSpan.FromHours(1));
+            var tokens = new TokenService(secret, TimeSpan.FromHours(1), audience: TokenService.AudienceFor(summary.Id));
             var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
             var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, options.StartingSystems);
             var metrics = new ServerMetrics();
