@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Sol.Server.Auth;
 
 namespace Sol.Server.Tests;
 
@@ -54,6 +55,62 @@ public sealed class HttpApiTests : IAsyncLifetime
         // Another account from the same address is not locked by linus's failures (yet).
         await PostAsync<TokenReply>("/api/auth/register", new { username = "other", password = "right password" }, HttpStatusCode.OK);
         await PostAsync<TokenReply>("/api/auth/login", new { username = "other", password = "right password" }, HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task LoginsAtTheSameMomentCannotGetPastTheThrottle()
+    {
+        await PostAsync<TokenReply>("/api/auth/register", new { username = "margaret", password = "right password" }, HttpStatusCode.OK);
+
+        // Each attempt is counted when it begins, so forty at once get five password checks (before: each was counted
+        // only after its slow check, and 14 of 200 parallel guesses got through).
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            using var response = await Http.PostAsJsonAsync("/api/auth/login", new { username = "margaret", password = "wrong guess" });
+            return response.StatusCode;
+        }));
+        Assert.Equal(LoginThrottle.PerAccount, answers.Count(a => a == HttpStatusCode.Unauthorized));
+        Assert.Equal(40 - LoginThrottle.PerAccount, answers.Count(a => a == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task ControlCharactersAreRefusedOrWrongNamesNeverAServerError()
+    {
+        // PostgreSQL refuses a NUL in text: it must never get there (before: 500 and a stack trace in the log).
+        var device = await PostAsync<JsonElement>("/api/auth/guest", new { deviceId = "nul\u0000dev" }, HttpStatusCode.BadRequest);
+        Assert.Equal("deviceId is required (1..128 printable characters)", device.GetProperty("error").GetString());
+        using (var half = new StringContent("{\"deviceId\":\"half \\ud800 pair\"}", System.Text.Encoding.UTF8, "application/json"))
+        {
+            using var response = await Http.PostAsync("/api/auth/guest", half); // half of a surrogate pair
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+        var login = await PostAsync<JsonElement>("/api/auth/login", new { username = "a\u0000b", password = "whatever1" }, HttpStatusCode.Unauthorized);
+        Assert.Equal("wrong username or password", login.GetProperty("error").GetString());
+        await PostAsync<JsonElement>("/api/auth/login", new { username = new string('x', 65_000 / 2), password = "whatever1" }, HttpStatusCode.Unauthorized);
+        await PostAsync<JsonElement>("/api/auth/register", new { username = "ada2", password = "pass\u0000word" }, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task ABodyTheApiCannotReadGetsTheApisErrorBody()
+    {
+        foreach (var (content, status) in new (HttpContent Content, HttpStatusCode Status)[]
+        {
+            (new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json"), HttpStatusCode.BadRequest),
+            (new StringContent("[1, 2]", System.Text.Encoding.UTF8, "application/json"), HttpStatusCode.BadRequest),
+            (new StringContent("deviceId=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), HttpStatusCode.UnsupportedMediaType),
+            (new StringContent("{\"deviceId\":\"" + new string('x', 70_000) + "\"}", System.Text.Encoding.UTF8, "application/json"), HttpStatusCode.RequestEntityTooLarge),
+        })
+        {
+            using var response = await Http.PostAsync("/api/auth/guest", content);
+            Assert.Equal(status, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.False(string.IsNullOrEmpty(error.GetProperty("error").GetString()));
+            content.Dispose();
+        }
+        using var wrongMethod = await Http.PutAsync("/api/auth/guest", null);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal("method not allowed", (await wrongMethod.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
     }
 
     [Fact]

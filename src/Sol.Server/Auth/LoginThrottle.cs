@@ -3,84 +3,136 @@ using System.Collections.Concurrent;
 namespace Sol.Server.Auth;
 
 /// <summary>
-/// Limits failed password logins per account and per client address over a sliding window; past the limit a login is
-/// refused (HTTP 429) before the password is even checked. In memory, per process; entries expire with their window.
+/// Limits attempts per key (an account, a client address) over a sliding window: past the limit an attempt is refused
+/// (HTTP 429) before any work is done for it. An attempt is counted when it begins, so attempts made at the same moment
+/// cannot get past the limit together; one that succeeds may be forgotten again (<see cref="Forget"/>). In memory, per
+/// process; a key's entry expires with its window (a sweep at most once a window drops the expired ones).
 /// </summary>
-public sealed class LoginThrottle(TimeProvider time, int perAccount = 5, int perAddress = 20, TimeSpan? window = null)
+public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
 {
+    /// <summary>Failed password logins per account per window.</summary>
+    public const int PerAccount = 5;
+
+    /// <summary>Failed password logins per client address per window.</summary>
+    public const int PerAddress = 20;
+
     private readonly TimeSpan _window = window ?? TimeSpan.FromMinutes(5);
-    private readonly ConcurrentDictionary<string, Failures> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Attempts> _attempts = new(StringComparer.Ordinal);
+    private long _nextSweep = long.MinValue; // UTC ticks
 
-    /// <summary>How long until a login for this account from this address may be tried again; zero when it may now.</summary>
-    public TimeSpan RetryAfter(string accountKey, string address)
+    /// <summary>Keys held (tests: entries expire).</summary>
+    public int Count => _attempts.Count;
+
+    /// <summary>
+    /// Counts one attempt for every key, each within its limit; when one is at its limit nothing is counted and the
+    /// wait until it may be tried again is returned (else zero).
+    /// </summary>
+    public TimeSpan TryBegin(params ReadOnlySpan<(string Key, int Limit)> keys)
     {
         var now = time.GetUtcNow();
-        return Max(Wait("a:" + accountKey, perAccount, now), Wait("i:" + address, perAddress, now));
-    }
-
-    public void Failed(string accountKey, string address)
-    {
-        var now = time.GetUtcNow();
-        Record("a:" + accountKey, now);
-        Record("i:" + address, now);
-        if (_failures.Count > 100_000)
+        SweepNow(now);
+        for (var i = 0; i < keys.Length; i++)
         {
-            Sweep(now);
-        }
-    }
-
-    public void Succeeded(string accountKey) => _failures.TryRemove("a:" + accountKey, out _);
-
-    private TimeSpan Wait(string key, int limit, DateTimeOffset now)
-    {
-        if (!_failures.TryGetValue(key, out var failures))
-        {
-            return TimeSpan.Zero;
-        }
-        lock (failures)
-        {
-            failures.Trim(now - _window);
-            return failures.Times.Count >= limit ? failures.Times.Peek() + _window - now : TimeSpan.Zero;
-        }
-    }
-
-    private void Record(string key, DateTimeOffset now)
-    {
-        var failures = _failures.GetOrAdd(key, static _ => new Failures());
-        lock (failures)
-        {
-            failures.Trim(now - _window);
-            failures.Times.Enqueue(now);
-        }
-    }
-
-    private void Sweep(DateTimeOffset now)
-    {
-        foreach (var (key, failures) in _failures)
-        {
-            lock (failures)
+            var wait = Reserve(keys[i].Key, keys[i].Limit, now);
+            if (wait > TimeSpan.Zero)
             {
-                failures.Trim(now - _window);
-                if (failures.Times.Count == 0)
+                for (var j = 0; j < i; j++)
                 {
-                    _failures.TryRemove(key, out _);
+                    Release(keys[j].Key);
+                }
+                return wait;
+            }
+        }
+        return TimeSpan.Zero;
+    }
+
+    /// <summary>Forgets every attempt of <paramref name="key"/> (an account that logged in).</summary>
+    public void Forget(string key) => _attempts.TryRemove(key, out _);
+
+    /// <summary>Gives back the last attempt counted for <paramref name="key"/> (an address whose login succeeded).</summary>
+    public void Release(string key)
+    {
+        if (_attempts.TryGetValue(key, out var attempts))
+        {
+            lock (attempts)
+            {
+                attempts.RemoveNewest();
+            }
+        }
+    }
+
+    private TimeSpan Reserve(string key, int limit, DateTimeOffset now)
+    {
+        while (true)
+        {
+            var attempts = _attempts.GetOrAdd(key, static _ => new Attempts());
+            lock (attempts)
+            {
+                if (attempts.Removed)
+                {
+                    continue; // swept meanwhile: take the fresh entry
+                }
+                attempts.Trim(now - _window);
+                if (attempts.Count >= limit)
+                {
+                    return attempts.Oldest + _window - now;
+                }
+                attempts.Add(now);
+                return TimeSpan.Zero;
+            }
+        }
+    }
+
+    /// <summary>Drops the entries with nothing left in their window, at most once a window.</summary>
+    private void SweepNow(DateTimeOffset now)
+    {
+        var due = Interlocked.Read(ref _nextSweep);
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextSweep, now.UtcTicks + _window.Ticks, due) != due)
+        {
+            return;
+        }
+        foreach (var (key, attempts) in _attempts)
+        {
+            lock (attempts)
+            {
+                attempts.Trim(now - _window);
+                if (attempts.Count == 0)
+                {
+                    attempts.Removed = true;
+                    _attempts.TryRemove(key, out _);
                 }
             }
         }
     }
 
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
-    private sealed class Failures
+    private sealed class Attempts
     {
-        public Queue<DateTimeOffset> Times { get; } = new();
+        private readonly List<DateTimeOffset> _times = [];
+
+        public bool Removed { get; set; }
+
+        public int Count => _times.Count;
+
+        public DateTimeOffset Oldest => _times[0];
+
+        public void Add(DateTimeOffset at) => _times.Add(at);
+
+        public void RemoveNewest()
+        {
+            if (_times.Count > 0)
+            {
+                _times.RemoveAt(_times.Count - 1);
+            }
+        }
 
         public void Trim(DateTimeOffset cutoff)
         {
-            while (Times.Count > 0 && Times.Peek() <= cutoff)
+            var expired = 0;
+            while (expired < _times.Count && _times[expired] <= cutoff)
             {
-                Times.Dequeue();
+                expired++;
             }
+            _times.RemoveRange(0, expired);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
@@ -12,21 +13,36 @@ namespace Sol.Server.Http;
 
 /// <summary>
 /// <c>/api/auth/*</c>: register, login, guest and refresh, each answering <c>{ token, expiresAt, playerId }</c>.
-/// Failed password logins are throttled per account and per address (429 with Retry-After).
+/// Password logins are throttled per account and per address (429 with Retry-After), counted when they begin;
+/// registrations and guest logins per address, except from loopback (load tests, a proxy on the same host).
 /// </summary>
 internal static class AuthEndpoints
 {
+    /// <summary>Registrations per client address per throttle window (5 minutes).</summary>
+    public const int RegistrationsPerAddress = 20;
+
+    /// <summary>Guest logins per client address per throttle window (5 minutes).</summary>
+    public const int GuestLoginsPerAddress = 60;
+
     private static readonly PasswordHasher<Account> s_hasher = new();
+
+    // A login for a name with no password checks this instead, so that it takes as long as a wrong password.
+    private static readonly Account s_nobody = new(Guid.Empty, "nobody", null, DateTimeOffset.UnixEpoch);
+    private static readonly Lazy<string> s_nobodyHash = new(() => s_hasher.HashPassword(s_nobody, Guid.NewGuid().ToString("N")));
 
     public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, LoginThrottle throttle)
     {
         var auth = app.MapGroup("/api/auth");
 
-        auth.MapPost("/register", async (CredentialsRequest? body, CancellationToken ct) =>
+        auth.MapPost("/register", async (CredentialsRequest? body, HttpContext http, CancellationToken ct) =>
         {
             if (ValidateCredentials(body) is { } problem)
             {
                 return Error(StatusCodes.Status400BadRequest, problem);
+            }
+            if (Throttled(http, throttle, "r:", RegistrationsPerAddress) is { } refused)
+            {
+                return refused;
             }
             var account = new Account(Guid.NewGuid(), body!.Username!.Trim(), null, DateTimeOffset.UtcNow);
             account = account with { PasswordHash = s_hasher.HashPassword(account, body.Password!) };
@@ -43,31 +59,41 @@ internal static class AuthEndpoints
             {
                 return Error(StatusCodes.Status400BadRequest, "username and password are required");
             }
-            var key = body.Username.Trim().ToLowerInvariant();
-            var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            var wait = throttle.RetryAfter(key, address);
+            // A name no account can have (too long, other characters) is a wrong name: never looked up, and counted
+            // against the address only (no throttle entry keyed by whatever was sent).
+            var name = body.Username.Trim();
+            var key = ValidName(name) is null ? "a:" + name.ToLowerInvariant() : null;
+            var address = "i:" + Address(http);
+            var wait = key is null
+                ? throttle.TryBegin((address, LoginThrottle.PerAddress))
+                : throttle.TryBegin((key, LoginThrottle.PerAccount), (address, LoginThrottle.PerAddress));
             if (wait > TimeSpan.Zero)
             {
-                http.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-                return Error(StatusCodes.Status429TooManyRequests, "too many failed logins; try again later");
+                return TooMany(http, wait, "too many failed logins; try again later");
             }
-            var account = await store.FindAccountByUsernameAsync(key, ct).ConfigureAwait(false);
-            var verdict = account?.PasswordHash is { } hash ? s_hasher.VerifyHashedPassword(account, hash, body.Password) : PasswordVerificationResult.Failed;
+            var account = key is null ? null : await store.FindAccountByUsernameAsync(key[2..], ct).ConfigureAwait(false);
+            var verdict = account?.PasswordHash is { } hash
+                ? s_hasher.VerifyHashedPassword(account, hash, body.Password)
+                : Nobody(body.Password);
             if (verdict == PasswordVerificationResult.Failed)
             {
-                throttle.Failed(key, address);
-                return Error(StatusCodes.Status401Unauthorized, "wrong username or password");
+                return Error(StatusCodes.Status401Unauthorized, "wrong username or password"); // the attempt stays counted
             }
-            throttle.Succeeded(key);
+            throttle.Forget(key!);
+            throttle.Release(address);
             return await IssueAsync(account!.Id, tokens, players, ct).ConfigureAwait(false);
         });
 
-        auth.MapPost("/guest", async (GuestRequest? body, CancellationToken ct) =>
+        auth.MapPost("/guest", async (GuestRequest? body, HttpContext http, CancellationToken ct) =>
         {
             var device = body?.DeviceId?.Trim();
-            if (string.IsNullOrEmpty(device) || device.Length > 128)
+            if (string.IsNullOrEmpty(device) || device.Length > 128 || !Printable(device))
             {
-                return Error(StatusCodes.Status400BadRequest, "deviceId is required (1..128 characters)");
+                return Error(StatusCodes.Status400BadRequest, "deviceId is required (1..128 printable characters)");
+            }
+            if (Throttled(http, throttle, "g:", GuestLoginsPerAddress) is { } refused)
+            {
+                return refused;
             }
             var account = await store.FindOrCreateDeviceAccountAsync(device, ct).ConfigureAwait(false);
             return await IssueAsync(account.Id, tokens, players, ct).ConfigureAwait(false);
@@ -103,19 +129,65 @@ internal static class AuthEndpoints
     private static string? ValidateCredentials(CredentialsRequest? body)
     {
         var name = body?.Username?.Trim();
-        if (name is null || name.Length is < 3 or > 32 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
+        if (ValidName(name) is { } problem)
         {
-            return "username: 3..32 characters of letters, digits, '_', '-' or '.'";
+            return problem;
         }
-        if (name.StartsWith("guest-", StringComparison.OrdinalIgnoreCase))
+        if (name!.StartsWith("guest-", StringComparison.OrdinalIgnoreCase))
         {
             return "username: names starting with 'guest-' are reserved";
         }
-        if (body!.Password is not { Length: >= 8 and <= 128 })
+        if (body!.Password is not { Length: >= 8 and <= 128 } password || !Printable(password))
         {
-            return "password: 8..128 characters";
+            return "password: 8..128 printable characters";
         }
         return null;
+    }
+
+    /// <summary>Why <paramref name="name"/> cannot be a username, or null.</summary>
+    private static string? ValidName(string? name) =>
+        name is null || name.Length is < 3 or > 32 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')
+            ? "username: 3..32 characters of letters, digits, '_', '-' or '.'"
+            : null;
+
+    /// <summary>No control characters (a NUL, which PostgreSQL refuses in text) and no half of a surrogate pair.</summary>
+    private static bool Printable(string text)
+    {
+        for (var i = 0; i < text.Length;)
+        {
+            if (Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out var used) != System.Buffers.OperationStatus.Done || Rune.IsControl(rune))
+            {
+                return false;
+            }
+            i += used;
+        }
+        return true;
+    }
+
+    /// <summary>As long as checking a wrong password, and as failed: a login for a name with no password.</summary>
+    private static PasswordVerificationResult Nobody(string password)
+    {
+        _ = s_hasher.VerifyHashedPassword(s_nobody, s_nobodyHash.Value, password);
+        return PasswordVerificationResult.Failed;
+    }
+
+    private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>One more request of a kind (<paramref name="kind"/>) from the client's address, or the 429 that refuses it; loopback is not limited.</summary>
+    private static IResult? Throttled(HttpContext http, LoginThrottle throttle, string kind, int limit)
+    {
+        if (http.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip))
+        {
+            return null;
+        }
+        var wait = throttle.TryBegin((kind + Address(http), limit));
+        return wait > TimeSpan.Zero ? TooMany(http, wait, "too many requests from this address; try again later") : null;
+    }
+
+    private static IResult TooMany(HttpContext http, TimeSpan wait, string message)
+    {
+        http.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        return Error(StatusCodes.Status429TooManyRequests, message);
     }
 
     internal static IResult Error(int status, string message) => Results.Json(new ErrorResponse(message), statusCode: status);
