@@ -551,6 +551,82 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhatIsLeftOfAFlushGoesOnAsItsContinuationNotAsAnOutage()
+    {
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), new ListLogger(), chunkPlayers: 100);
+
+        // Three chunks of refused players and one of good ones: the first flush writes the good chunk and runs out of
+        // writes taking the others apart; what is left is all refused, and the next flushes must go on finding them
+        // (before: nothing went in there, so it was taken for an outage, retried at every backoff, and the flush asked
+        // for never completed).
+        var players = Enumerable.Range(0, 400).Select(i => i < 300 ? Refusable(Player(i)) : Player(i)).ToList();
+        players.ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((300, 0, 0L, false), (writer.Refused, writer.Pending, writer.Failures, writer.InOutage));
+        Assert.NotNull(await _store.LoadPlayerAsync(players[399].AccountId, _galaxyId));
+    }
+
+    [Fact]
+    public async Task AKeptStateThatNeverChangesIsStillTriedWhileOthersChangeEveryFlush()
+    {
+        var refusing = new RefusingStore(_store);
+        await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMilliseconds(50), new ListLogger());
+        writer.Stage(Player(-1));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var online = Enumerable.Range(0, 100).Select(Player).ToList();
+        var offline = Player(100);
+        online.ForEach(p => refusing.Refuse(p.Id));
+        refusing.Refuse(offline.Id);
+        online.ForEach(writer.Stage);
+        writer.Stage(offline);
+        Enumerable.Range(200, 20).Select(Player).ToList().ForEach(writer.Stage); // others go in: the refusals are the rows'
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(101, writer.Refused);
+
+        // The cause of the offline player's refusal goes away; the online ones stay refused and stage a newer state
+        // before every flush (before: those with a newer state always came first, and it was never tried again).
+        refusing.Accept(offline.Id);
+        var calls = refusing.Calls;
+        var clock = Stopwatch.StartNew();
+        for (var version = 2; writer.IsRefused(offline.Id) && clock.Elapsed < TimeSpan.FromSeconds(10); version++)
+        {
+            online.ForEach(p => writer.Stage(p with { Version = version }));
+            await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)); // every flush sees all 100 with a newer state
+        }
+        Assert.False(writer.IsRefused(offline.Id));
+        Assert.NotNull(await _store.LoadPlayerAsync(offline.AccountId, _galaxyId));
+        // Within an interval or two, at a few writes a flush (before: 64 kept states on their own at every flush, the
+        // unchanged one behind all those with a newer state: about 400,000 writes over 3.4 s before it came up).
+        Assert.True(refusing.Calls - calls < 20_000, $"{refusing.Calls - calls} writes");
+    }
+
+    [Fact]
+    public async Task AFlushAskedForStaysAFewWritesWhileManyStatesAreKept()
+    {
+        var refusing = new RefusingStore(_store);
+        await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMinutes(10), new ListLogger());
+        writer.Stage(Player(-1));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var kept = Enumerable.Range(0, 100).Select(Player).ToList();
+        kept.ForEach(p => refusing.Refuse(p.Id));
+        kept.ForEach(writer.Stage);
+        Enumerable.Range(400, 20).Select(Player).ToList().ForEach(writer.Stage); // others go in: the refusals are the rows'
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        writer.Stage(Player(200));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)); // the kept ones' full try, once an interval
+        Assert.Equal(100, writer.Refused);
+
+        // Ten leaves of one player each: one write apiece (before: 66, the kept chunk and 64 kept states on their own).
+        var before = refusing.Calls;
+        for (var i = 0; i < 10; i++)
+        {
+            writer.Stage(Player(300 + i));
+            await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal(10, refusing.Calls - before);
+    }
+
+    [Fact]
     public async Task ADatabaseThatStartsRefusingEveryWriteMidRunIsAnOutageAndCostsFewWrites()
     {
         var flaky = new FlakyStore(_store);
@@ -700,6 +776,27 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
             Interlocked.Increment(ref _calls);
             return Down ? throw new StoreUnavailableException("cannot reach the database at 127.0.0.1:5432/sol: Connection refused")
                 : FailWith is { } e ? throw e
+                : base.SavePlayersAsync(players, cancellationToken);
+        }
+    }
+
+    /// <summary>Refuses (as SQLite's CONSTRAINT) every save holding a player it was told to refuse; counts the calls.</summary>
+    private sealed class RefusingStore(IPlayerStore inner) : DelegatingStore(inner)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> _refused = new();
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void Refuse(Guid player) => _refused[player] = true;
+
+        public void Accept(Guid player) => _refused.TryRemove(player, out _);
+
+        public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _calls);
+            return players.Any(p => _refused.ContainsKey(p.Id))
+                ? throw new Microsoft.Data.Sqlite.SqliteException("CHECK constraint failed (test)", 19)
                 : base.SavePlayersAsync(players, cancellationToken);
         }
     }

@@ -30,10 +30,11 @@ namespace Sol.Server.Progress;
 /// nobody else. A flush writes every chunk whole first; a refused chunk is then written in halves, and halves of the
 /// refused halves, until each refusal is one player, so what the others staged is written whatever their order; at most
 /// <see cref="MaxIsolationWrites"/> writes a chunk, and the parts not tried by then go with the next flush, at once (the
-/// flush's waiters wait for that one). The refused player's newest state is kept apart (<see cref="Refused"/>,
-/// <see cref="IsRefused"/>), with any newer state of that player replacing it, and tried again at every flush: all the
-/// kept states together (a chunk at a time), and up to <see cref="MaxIsolationWrites"/> each on its own, those with a
-/// newer state first; at dispose up to 1,000 each on its own. A kept state is never dropped: it is logged when refused,
+/// flush's waiters wait for that one, which goes on with this one's evidence). The refused player's newest state is kept
+/// apart (<see cref="Refused"/>, <see cref="IsRefused"/>), with any newer state of that player replacing it, and tried
+/// again: once an interval all the kept states together (a chunk at a time) and up to <see cref="MaxIsolationWrites"/>
+/// each on its own (half with a newer state, half the ones tried longest ago); at other flushes up to eight with a newer
+/// state on their own; at dispose up to 1,000 on their own. A kept state is never dropped: it is logged when refused,
 /// when it goes in at last, and at dispose if it never did.
 /// </para>
 /// <para>
@@ -67,6 +68,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// <summary>Kept states the last flush at dispose tries each on its own.</summary>
     private const int MaxKeptTriedAtStop = 1_000;
 
+    /// <summary>Kept states with a newer state a flush tries each on its own between the full tries (once an interval).</summary>
+    private const int KeptChangedPerFlush = 8;
+
     private readonly IPlayerStore _store;
     private readonly TickPacer? _pacer;
     private readonly TimeSpan _interval;
@@ -90,6 +94,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private bool _nextAsked;
     private bool _disposed;
     private bool _accepting; // the database took a write since start or since the last outage began: a refusal is the rows' fault
+    private bool _continuing; // the last flush left parts for this one (it ran out of writes): its evidence holds here too
+    private long _keptDue; // Environment.TickCount64 from which the kept states are all tried again (see KeptToTry)
     private DateTimeOffset? _outageSince;
     private string? _outageReason; // the kind of failure last logged in this outage
     private long _written;
@@ -354,7 +360,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 for (var more = 0; ok && (Pending > 0 || more == 0) && more < 16; more++)
                 {
                     // Also once more with every kept state tried on its own (some may be refused only with others).
-                    ok = await FlushOnceAsync(paced: false, last: true).ConfigureAwait(false);
+                    ok = await FlushOnceAsync(paced: false, last: more == 0).ConfigureAwait(false);
                 }
                 if (!ok || Pending > 0)
                 {
@@ -395,13 +401,18 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
             // In the same lock as the swap, so Newest finds a staged state in one of the two at every moment.
             players = batch.Count > 0 ? [.. batch.Values] : [];
-            (kept, alone) = KeptToTry(last ? MaxKeptTriedAtStop : MaxIsolationWrites);
+            var due = Environment.TickCount64 >= _keptDue;
+            (kept, alone) = KeptToTry(due, last);
+            if (kept.Length > 0)
+            {
+                _keptDue = Environment.TickCount64 + (long)_interval.TotalMilliseconds;
+            }
             if (players.Length > 0)
             {
                 _inFlight = players;
             }
         }
-        if (players.Length == 0 && kept.Length == 0)
+        if (players.Length == 0 && kept.Length == 0 && alone.Length == 0)
         {
             taken.TrySetResult();
             return true;
@@ -436,7 +447,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             for (var i = 0; i < refusedChunks.Count; i++)
             {
                 await IsolateAsync(refusedChunks[i].Chunk, refusedChunks[i].Refusal, fresh).ConfigureAwait(false);
-                if (i == 0 && !fresh.Wrote && !(_accepting && refusedChunks.Count == 1 && fresh.Left.Count == 0 && fresh.Refused.Count <= LoneRefusals))
+                if (i == 0 && !fresh.Wrote && !_continuing && !(_accepting && refusedChunks.Count == 1 && fresh.Left.Count == 0 && fresh.Refused.Count <= LoneRefusals))
                 {
                     // Nothing went in, and this is no lone refusal after the database took writes: the refusal is taken
                     // for the database's, not the rows' (a schema it does not match, say), and handled as an outage.
@@ -493,6 +504,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             // that batch gone and every later flush never written.
             Restage(players, Unwritten(players, done, fresh, refusedChunks), taken); // first: nothing below may lose the batch
             Interlocked.Increment(ref _failures);
+            _continuing = false;
             if (!StoreErrors.IsRefusal(e))
             {
                 _accepting = false; // a refusal of everything is an outage too, but the database did answer
@@ -540,9 +552,13 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 _lastWritten = accepted.Count == 0 ? players : [.. players, .. accepted];
             }
         }
-        foreach (var player in accepted)
+        foreach (var player in accepted.Take(RefusalsLogged))
         {
             Log(log => log.LogWarning("Player {Player}'s state (version {Version}) was refused by the database before and is written now", player.Id, player.Version));
+        }
+        if (accepted.Count > RefusalsLogged)
+        {
+            Log(log => log.LogWarning("{Count} more players' states refused by the database before are written now", accepted.Count - RefusalsLogged));
         }
         if (wrote && _outageSince is { } since)
         {
@@ -550,10 +566,12 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             _outageReason = null;
             Log(log => log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds));
         }
-        if (fresh.Left.Count > 0)
+        // Out of writes for finding the refused: what is left goes with the next flush, at once (no backoff: the database
+        // takes rows), which goes on with this one's evidence (what is left may all be refused), and this flush's
+        // waiters wait for it.
+        _continuing = fresh.Left.Count > 0;
+        if (_continuing)
         {
-            // Out of writes for finding the refused: what is left goes with the next flush, at once (no backoff: the
-            // database takes rows), and this flush's waiters wait for it.
             Restage(players, fresh.Left, taken);
             AskForFlush();
             return true;
@@ -563,15 +581,23 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     }
 
     /// <summary>
-    /// The kept (refused) states a flush tries again: all of them (a chunk at a time), and up to <paramref name="alone"/>
-    /// of them each on its own, those with a newer state since their last try first, then the ones tried longest ago:
-    /// every kept state is tried on its own within a few flushes, however many are kept. Under <see cref="_gate"/>.
+    /// The kept (refused) states a flush tries again. Once an interval (<paramref name="due"/>): all of them together, a
+    /// chunk at a time, and up to <see cref="MaxIsolationWrites"/> each on its own, half of them with a newer state
+    /// since their last try and the rest the ones tried longest ago, so every kept state is tried on its own within a
+    /// few intervals however many are kept; at the last flush up to <see cref="MaxKeptTriedAtStop"/>. In between (a
+    /// flush asked for: a leave, a jump) only up to <see cref="KeptChangedPerFlush"/> with a newer state, so that such a
+    /// flush stays a few writes. Under <see cref="_gate"/>.
     /// </summary>
-    private (PlayerRecord[] All, PlayerRecord[] Alone) KeptToTry(int alone)
+    private (PlayerRecord[] All, PlayerRecord[] Alone) KeptToTry(bool due, bool last)
     {
         if (_refused.Count == 0)
         {
             return ([], []);
+        }
+        var byAge = _refused.Values.OrderBy(static k => k.TriedAt);
+        if (!due && !last)
+        {
+            return ([], [.. byAge.Where(static k => k.Changed).Take(KeptChangedPerFlush).Select(static k => k.State)]);
         }
         var all = new PlayerRecord[_refused.Count];
         var i = 0;
@@ -579,13 +605,11 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         {
             all[i++] = refused.State;
         }
-        var first = _refused.Values
-            .OrderByDescending(static k => k.Changed)
-            .ThenBy(static k => k.TriedAt)
-            .Take(alone)
-            .Select(static k => k.State)
-            .ToArray();
-        return (all, first);
+        var budget = last ? MaxKeptTriedAtStop : MaxIsolationWrites;
+        var changed = byAge.Where(static k => k.Changed).Take(budget / 2).Select(static k => k.State).ToList();
+        var picked = new HashSet<Guid>(changed.Select(static p => p.Id));
+        changed.AddRange(byAge.Where(k => !picked.Contains(k.State.Id)).Take(budget - changed.Count).Select(static k => k.State));
+        return (all, [.. changed]);
     }
 
     /// <summary>
