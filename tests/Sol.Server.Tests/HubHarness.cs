@@ -1,9 +1,11 @@
 using System.Net.WebSockets;
+using Google.FlatBuffers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sol.Core.Galaxy;
 using Sol.Persistence;
 using Sol.Persistence.Model;
+using Sol.Protocol;
 using Sol.Server.Assets;
 using Sol.Server.Auth;
 using Sol.Server.Game;
@@ -196,9 +198,11 @@ internal sealed class HubHarness : IAsyncDisposable
     }
 }
 
-/// <summary>A connection that only counts what the hub sends it.</summary>
+/// <summary>A connection that counts what the hub sends it, and notes its reliable messages (<see cref="Log"/>).</summary>
 internal sealed class CountingConnection(long id, Guid? accountId = null) : IGameConnection
 {
+    private readonly List<string> _log = [];
+
     public long Id { get; } = id;
 
     public GameIdentity Identity { get; } = new(accountId ?? Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1), null);
@@ -213,7 +217,33 @@ internal sealed class CountingConnection(long id, Guid? accountId = null) : IGam
 
     public WebSocketCloseStatus? ClosedWith { get; private set; }
 
-    public void SendReliable(ReadOnlySpan<byte> message) => Reliable++;
+    /// <summary>The reliable messages in order: their payload type, with the zone of a ZoneEnter and the code of an Error.</summary>
+    public IReadOnlyList<string> Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return [.. _log];
+            }
+        }
+    }
+
+    public void SendReliable(ReadOnlySpan<byte> message)
+    {
+        Reliable++;
+        var m = ServerMessage.GetRootAsServerMessage(new ByteBuffer(message.ToArray()));
+        var entry = m.PayloadType switch
+        {
+            ServerPayload.ZoneEnter => $"ZoneEnter:{m.PayloadAsZoneEnter().ZoneId}",
+            ServerPayload.Error => $"Error:{m.PayloadAsError().Code}",
+            var other => other.ToString(),
+        };
+        lock (_log)
+        {
+            _log.Add(entry);
+        }
+    }
 
     public void SendTick(SharedMessage snapshot, ReadOnlySpan<byte> ack, bool keep = false)
     {

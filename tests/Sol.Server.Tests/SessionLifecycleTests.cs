@@ -317,6 +317,45 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task ATravelRequestAfterABurnAwayFromHomeIsRefusedAsDestroyedUntilTheHomeZoneEnter()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        var star = game.Galaxy.StarsOf(2)[0];
+        await game.JoinAsync(connection, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30); // home: system 1
+        var home = new CountingConnection(2); // someone watches system 1, as with many players sharing a home system
+        await game.JoinAsync(home, ZoneId.ForSystem(1), game.World.GetZone(ZoneId.ForSystem(1)).RespawnX + 500, 0, hull: 100);
+        for (var i = 0; i < 200 && connection.Kept == 0; i++)
+        {
+            game.Step(pass: false);
+            if (connection.Kept == 0)
+            {
+                game.Pass();
+            }
+        }
+        Assert.True(connection.Kept > 0, "the ship never burned");
+
+        // The destroying tick shows the ship respawned in system 2 at its first gate; the pass moves it home. A client
+        // near that gate asks to jump through it before it is told of system 1 (before: judged in system 1, which has
+        // no such gate: UnknownTarget, for a zone the client never entered).
+        game.Pass();
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Jump((uint)game.Galaxy.GatesOf(2)[0].Id)));
+        Assert.Equal("Error:Destroyed", connection.Log[^1]);
+        Assert.True(game.StepUntil(() => connection.Log.Contains("ZoneEnter:1"), ticks: 20), "never entered its home system");
+        for (var i = 0; i < 5; i++)
+        {
+            game.Step();
+        }
+        Assert.DoesNotContain("Error:UnknownTarget", connection.Log);
+
+        // Once entered, its requests are judged in system 1 again.
+        var told = connection.Log.Count;
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Jump((uint)game.Galaxy.GatesOf(2)[0].Id)));
+        Assert.True(game.StepUntil(() => connection.Log.Count > told, ticks: 5), "no answer");
+        Assert.Equal("Error:UnknownTarget", connection.Log[^1]); // system 2's gate is not one of system 1's
+    }
+
+    [Fact]
     public async Task AnArrivalStuckBehindOthersOfItsAccountIsToldToTryAgainLater()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));

@@ -79,8 +79,32 @@ internal sealed partial class Bot
         _landedAt = now;
     }
 
+    /// <summary>
+    /// Its own ship burned: it respawns where the snapshot shows it (its home system), or is moved home (a ZoneEnter
+    /// follows). Either way the goal is picked again from where it is next seen, not steered for from here.
+    /// </summary>
+    private void OnDestroyed()
+    {
+        _hasShip = false;
+        if (_goal is TravelGoal.Gate or TravelGoal.Planet)
+        {
+            _goal = TravelGoal.None;
+        }
+    }
+
     private void OnError(ErrorCode code)
     {
+        if (code == ErrorCode.Destroyed)
+        {
+            // A request that crossed its ship's burn on the way (the ship is being moved home): the game's answer, not
+            // a failure. The goal is picked again once it enters its home system.
+            if (_goal == TravelGoal.WaitingForZone)
+            {
+                _goal = TravelGoal.None;
+                _requestAt = 0;
+            }
+            return;
+        }
         if (_goal == TravelGoal.WaitingForZone)
         {
             // The request was refused (too far, most likely): count it and pick a new goal.

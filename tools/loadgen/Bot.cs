@@ -295,6 +295,14 @@ internal sealed partial class Bot
                 break;
             }
         }
+        for (var i = 0; i < snapshot.EventsLength; i++)
+        {
+            var e = snapshot.Events(i)!.Value;
+            if (e.Entity == _entity && e.Kind == EventKind.Destroyed)
+            {
+                OnDestroyed();
+            }
+        }
     }
 
     private void OnAck(uint lastSeq)

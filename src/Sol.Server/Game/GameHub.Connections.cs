@@ -188,6 +188,11 @@ public sealed partial class GameHub : IGameHandler
                 session.LastSeq = intent.Seq;
                 _world.PostInput(new InputCommand(session.Owner, intent.Seq, intent.Thrust, intent.Turn, intent.Fire, ShipAction.None, 0));
                 break;
+            case ClientIntentKind.Jump or ClientIntentKind.Land or ClientIntentKind.TakeOff when session.Relocating:
+                // Its ship burned outside its home system and is on its way there: the request was aimed at a zone the
+                // ship has left, and the zone it is in is one the client has not been told of yet (a ZoneEnter follows).
+                connection.SendReliable(session.Writer.Error(ErrorCode.Destroyed, "your ship was destroyed and is being moved to your home system; wait for it to enter"));
+                break;
             case ClientIntentKind.Jump:
                 _world.RequestJump(session.Owner, session.LastSeq, (int)Math.Min(intent.Target, int.MaxValue));
                 break;

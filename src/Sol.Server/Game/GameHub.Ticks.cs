@@ -30,15 +30,20 @@ public sealed partial class GameHub : IZoneStepObserver
             if (e.Kind == ZoneEventKind.Destroyed && e.Owner != 0)
             {
                 keep = true;
-                if (_byOwner.ContainsKey(e.Owner))
+                if (_byOwner.TryGetValue(e.Owner, out var destroyed))
                 {
                     _destroyed.Enqueue(e.Owner);
+                    if (zone.Id != ZoneId.ForSystem(destroyed.Player.HomeSystemId))
+                    {
+                        // Moved home in the coordinator's pass: from now on its requests would reach the home system.
+                        destroyed.Relocating = true;
+                    }
                 }
             }
         }
         var channel = _channels[zone.Index];
         var port = Port;
-        if (channel is null || channel.Subscribers.Count == 0 || port is null)
+        if (channel is null || port is null)
         {
             return;
         }
@@ -46,6 +51,26 @@ public sealed partial class GameHub : IZoneStepObserver
         // sends starts only once they are all queued (Sol.Transport's SendBatch; a writer already busy with a slow client
         // is not held, and the ASP.NET port ignores it).
         using var sends = SendBatch.Begin();
+        SendSnapshots(zone, snapshot, channel, port, keep);
+
+        // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone), whether
+        // or not anyone watches the zone.
+        foreach (ref readonly var e in snapshot.Events)
+        {
+            if (e.Kind == ZoneEventKind.Rejected && _byOwner.TryGetValue(e.Owner, out var owner))
+            {
+                var code = SnapshotEncoder.RejectCode(e.Reason);
+                owner.Connection.SendReliable(channel.Messages.Error(code, RejectText(code)));
+            }
+        }
+    }
+
+    private void SendSnapshots(Zone zone, in ZoneSnapshot snapshot, ZoneChannel channel, Port.IGamePort port, bool keep)
+    {
+        if (channel.Subscribers.Count == 0)
+        {
+            return;
+        }
         var tick = (ulong)snapshot.Tick;
         var viewShips = _options.ViewShips;
         // A zone with few ships: one snapshot, encoded and framed once, the same bytes to every subscriber. A crowded
@@ -76,16 +101,6 @@ public sealed partial class GameHub : IZoneStepObserver
             _metrics.MessageOut(bytes.Count + ack.Count);
         }
         everyone?.Release();
-
-        // A refused request is also told to its owner as an Error (the event in the snapshot is for everyone).
-        foreach (ref readonly var e in snapshot.Events)
-        {
-            if (e.Kind == ZoneEventKind.Rejected && _byOwner.TryGetValue(e.Owner, out var owner))
-            {
-                var code = SnapshotEncoder.RejectCode(e.Reason);
-                owner.Connection.SendReliable(channel.Messages.Error(code, RejectText(code)));
-            }
-        }
     }
 
     /// <summary>On the coordinator, between ticks: apply transfers, disconnects, joins and player updates.</summary>
@@ -214,6 +229,8 @@ public sealed partial class GameHub : IZoneStepObserver
     private void Enter(GameSession session, ZoneId zone, uint entity)
     {
         session.Zone = zone;
+        // Before any ZoneEnter of this zone goes out (now, or a resume's): a request made after it is judged here.
+        session.Relocating = false;
         // Explored whatever the session's phase: a jump can complete after the connection dropped.
         var explored = false;
         if (zone.Kind == ZoneKind.System && !session.Player.Explored.Contains(zone.Id))

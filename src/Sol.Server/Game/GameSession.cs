@@ -33,6 +33,13 @@ public sealed class GameSession
     /// <summary>The ship was destroyed outside its home system and is being moved there.</summary>
     public bool Respawning { get; set; }
 
+    /// <summary>
+    /// From the step that destroyed the ship outside its home system (a zone thread) until the home system's ZoneEnter
+    /// is sent (the coordinator): the client has not been told where its ship is, so its travel requests are refused
+    /// with <c>Destroyed</c> (read by the connection's thread) rather than judged against a zone it does not know of.
+    /// </summary>
+    internal volatile bool Relocating;
+
     /// <summary>While <see cref="SessionPhase.Detached"/>: the tick after which the ship is saved and removed.</summary>
     public long DetachedUntilTick { get; set; }
 
