@@ -356,6 +356,26 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AShipThatBurnsOnItsFirstTickAwayFromHomeIsRelocatingToo()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var home = new CountingConnection(2);
+        await game.JoinAsync(home, ZoneId.ForSystem(1), game.World.GetZone(ZoneId.ForSystem(1)).RespawnX + 500, 0, hull: 100);
+        var connection = new CountingConnection(1);
+        var star = game.Galaxy.StarsOf(2)[0];
+        await game.JoinAsync(connection, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 1);
+
+        // Spawned and burned in one step: the pass enters it into system 2, then moves it home (before: entering system
+        // 2 cleared the flag the step had set, and the Jump was judged in system 1: UnknownTarget).
+        game.Step();
+        Assert.Contains("ZoneEnter:2", connection.Log);
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Jump((uint)game.Galaxy.GatesOf(2)[0].Id)));
+        Assert.Equal("Error:Destroyed", connection.Log[^1]);
+        Assert.True(game.StepUntil(() => connection.Log.Contains("ZoneEnter:1"), ticks: 20), "never entered its home system");
+        Assert.DoesNotContain("Error:UnknownTarget", connection.Log);
+    }
+
+    [Fact]
     public async Task AnArrivalStuckBehindOthersOfItsAccountIsToldToTryAgainLater()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));

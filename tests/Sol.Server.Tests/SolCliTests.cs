@@ -27,6 +27,7 @@ public class SolCliTests
     [InlineData("--io-threads must be 0..1024", "--io-threads", "2000")]
     [InlineData("Unrecognized command or argument 'sometimes'", "--io-uring", "sometimes")] // a bool flag takes true or false
     [InlineData("--starting-systems must be 1..100000", "--starting-systems", "0")]
+    [InlineData("--guest-logins-per-address must be 0..1000000", "--guest-logins-per-address", "-1")]
     public async Task ABadFlagIsOneLineAndExitCode2(string expected, params string[] args)
     {
         var (code, error) = await RunAsync(args);
@@ -96,6 +97,16 @@ public class SolCliTests
         Assert.Equal(2, code);
         Assert.Equal("sol: SOL_JWT_SECRET: the JWT secret must be at least 32 bytes (256 bits) for HS256, not 8", error.Trim());
         Assert.False(File.Exists(directory.File("sol.db")));
+    }
+
+    [Fact]
+    public async Task ADataFolderThatCannotBeMadeIsOneLineAndExitCode1()
+    {
+        // The generated secret is kept in the database's folder, made before the store opens it.
+        var (code, error) = await RunAsync("--db", "/proc/sol-test/sol.db", "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none");
+        Assert.Equal(1, code);
+        Assert.StartsWith("sol: cannot keep a new JWT secret in /proc/sol-test: ", error.Trim(), StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
     }
 
     [Fact]

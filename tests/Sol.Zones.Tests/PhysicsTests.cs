@@ -183,6 +183,28 @@ public class PhysicsTests
         Assert.True((Snapshot(zone, ship.Handle).Flags & EntityFlags.Respawned) == 0, "the respawn flag is reported for one tick");
     }
 
+    [Fact]
+    public void ARequestPendingWhenItsShipIsDestroyedIsRefusedAsDestroyed()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2, planets: 0, starMass: 0, damageRadius: 300), Options(damage: 1_000f));
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 100, 0);
+        var zone = sim.System(1);
+        sim.Step(); // 100 hull at 50 per tick: the next step destroys it
+        var transfers = new Sol.Zones.Transfers.ShipTransfer[4];
+        while (sim.World.DrainTransfers(transfers) > 0)
+        {
+            // the spawn's
+        }
+
+        // A jump read in the step that destroys the ship dies with it, and its owner is told (before: no answer at all).
+        Assert.True(sim.World.RequestJump(1, 1, TestGalaxy.GateToNext(1)));
+        sim.Step();
+        var events = zone.GetSnapshot().Events.ToArray();
+        Assert.Contains(events, e => e.Kind == ZoneEventKind.Destroyed && e.Owner == 1);
+        Assert.Single(events, e => e.Kind == ZoneEventKind.Rejected && e.Owner == 1 && e.Reason == RejectReason.Destroyed);
+        Assert.Equal(0, sim.World.DrainTransfers(transfers)); // and no jump
+    }
+
     private static EntityState Snapshot(Zone zone, EntityHandle handle)
     {
         foreach (var e in zone.GetSnapshot().Entities)

@@ -81,14 +81,16 @@ internal sealed partial class Bot
 
     /// <summary>
     /// Its own ship burned: it respawns where the snapshot shows it (its home system), or is moved home (a ZoneEnter
-    /// follows). Either way the goal is picked again from where it is next seen, not steered for from here.
+    /// follows, which is not the answer to a request). Either way the goal is picked again from where it is next seen,
+    /// and a request in flight is answered with an Error{Destroyed} or not at all.
     /// </summary>
     private void OnDestroyed()
     {
         _hasShip = false;
-        if (_goal is TravelGoal.Gate or TravelGoal.Planet)
+        if (_goal is TravelGoal.Gate or TravelGoal.Planet or TravelGoal.WaitingForZone)
         {
             _goal = TravelGoal.None;
+            _requestAt = 0;
         }
     }
 

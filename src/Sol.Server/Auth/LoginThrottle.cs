@@ -47,7 +47,16 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
     }
 
     /// <summary>Forgets every attempt of <paramref name="key"/> (an account that logged in).</summary>
-    public void Forget(string key) => _attempts.TryRemove(key, out _);
+    public void Forget(string key)
+    {
+        if (_attempts.TryRemove(key, out var attempts))
+        {
+            lock (attempts)
+            {
+                attempts.Removed = true; // an attempt being counted into it goes to a fresh entry instead
+            }
+        }
+    }
 
     /// <summary>Gives back the last attempt counted for <paramref name="key"/> (an address whose login succeeded).</summary>
     public void Release(string key)
@@ -99,7 +108,7 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
                 if (attempts.Count == 0)
                 {
                     attempts.Removed = true;
-                    _attempts.TryRemove(key, out _);
+                    _attempts.TryRemove(new KeyValuePair<string, Attempts>(key, attempts)); // this entry, not a newer one
                 }
             }
         }

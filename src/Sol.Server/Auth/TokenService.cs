@@ -150,12 +150,19 @@ public sealed class TokenService
             }
             return Checked(kept, path);
         }
-        Directory.CreateDirectory(dataDirectory);
         var secret = RandomNumberGenerator.GetBytes(64);
-        File.WriteAllText(path, Convert.ToBase64String(secret));
-        if (!OperatingSystem.IsWindows())
+        try
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Directory.CreateDirectory(dataDirectory);
+            File.WriteAllText(path, Convert.ToBase64String(secret));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"cannot keep a new JWT secret in {dataDirectory}: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         generated = true;
         return secret;

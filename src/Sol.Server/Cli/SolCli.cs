@@ -122,13 +122,14 @@ public static class SolCli
         private readonly Option<bool> _ioUring = new("--io-uring") { Description = "Raw game transport's I/O loops: send each loop turn's flushes in one io_uring call where the kernel allows it (false: one sendmsg per flush)", DefaultValueFactory = _ => s_defaults.IoUring };
         private readonly Option<int> _viewShips = new("--view-ships") { Description = "Interest management: in a zone with more ships than this, each client is sent only the nearest this many (0: everything)", DefaultValueFactory = _ => s_defaults.ViewShips };
         private readonly Option<int> _startingSystems = new("--starting-systems") { Description = "How many systems (nearest the galaxy's centre) new players start in", DefaultValueFactory = _ => s_defaults.StartingSystems };
+        private readonly Option<int> _guestLogins = new("--guest-logins-per-address") { Description = "Guest logins per client address per 5 minutes, loopback excepted (0: no limit, for load tests from another address)", DefaultValueFactory = _ => s_defaults.GuestLoginsPerAddress };
         private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
 
         public ServeFlags()
         {
             _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
             _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "raw", "aspnet");
-            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _ioUring, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems];
+            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _ioUring, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems, _guestLogins];
         }
 
         public Option[] All { get; }
@@ -155,6 +156,8 @@ public static class SolCli
             Check(grace is >= 0 and <= 3600, $"--resume-grace must be between 0 and 3600 seconds (got {grace.ToString(CultureInfo.InvariantCulture)})");
             var startingSystems = parse.GetValue(_startingSystems);
             Check(startingSystems is >= 1 and <= 100_000, $"--starting-systems must be 1..100000 (got {startingSystems})");
+            var guestLogins = parse.GetValue(_guestLogins);
+            Check(guestLogins is >= 0 and <= 1_000_000, $"--guest-logins-per-address must be 0..1000000 (got {guestLogins})");
             var ioThreads = parse.GetValue(_ioThreads);
             Check(ioThreads is >= 0 and <= 1024, $"--io-threads must be 0..1024 (got {ioThreads})");
             var viewShips = parse.GetValue(_viewShips);
@@ -205,6 +208,7 @@ public static class SolCli
                 IoThreads = ioThreads,
                 IoUring = parse.GetValue(_ioUring),
                 StartingSystems = startingSystems,
+                GuestLoginsPerAddress = guestLogins,
             };
         }
 

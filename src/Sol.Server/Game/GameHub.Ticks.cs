@@ -229,8 +229,13 @@ public sealed partial class GameHub : IZoneStepObserver
     private void Enter(GameSession session, ZoneId zone, uint entity)
     {
         session.Zone = zone;
-        // Before any ZoneEnter of this zone goes out (now, or a resume's): a request made after it is judged here.
-        session.Relocating = false;
+        if (zone == ZoneId.ForSystem(session.Player.HomeSystemId))
+        {
+            // Home, before any ZoneEnter of it goes out (now, or a resume's): a request made after it is judged here. Not
+            // on entering another zone: a ship that burns on its first tick away from home enters there in the same
+            // pass that then moves it home.
+            session.Relocating = false;
+        }
         // Explored whatever the session's phase: a jump can complete after the connection dropped.
         var explored = false;
         if (zone.Kind == ZoneKind.System && !session.Player.Explored.Contains(zone.Id))
@@ -406,6 +411,7 @@ public sealed partial class GameHub : IZoneStepObserver
             }
             if (session.Zone != home.Id)
             {
+                session.Relocating = true; // set by the destroying step already; again here for a ship entered since
                 session.Respawning = true;
                 _world.RemoveShip(owner);
                 _world.SpawnShip(owner, home.Id, shipClass, home.RespawnX, home.RespawnY);
@@ -658,6 +664,7 @@ public sealed partial class GameHub : IZoneStepObserver
         ErrorCode.TooFar => "too far away: fly closer first",
         ErrorCode.UnknownTarget => "no such gate or planet here",
         ErrorCode.NotLanded => "not possible here",
+        ErrorCode.Destroyed => "your ship was destroyed before it could do that",
         _ => "request refused",
     };
 }

@@ -34,8 +34,8 @@ public sealed class GameSession
     public bool Respawning { get; set; }
 
     /// <summary>
-    /// From the step that destroyed the ship outside its home system (a zone thread) until the home system's ZoneEnter
-    /// is sent (the coordinator): the client has not been told where its ship is, so its travel requests are refused
+    /// From the step that destroyed the ship outside its home system (a zone thread; again when the coordinator moves
+    /// it) until the home system is entered (the coordinator, before its ZoneEnter is sent): the client has not been told where its ship is, so its travel requests are refused
     /// with <c>Destroyed</c> (read by the connection's thread) rather than judged against a zone it does not know of.
     /// </summary>
     internal volatile bool Relocating;

@@ -76,6 +76,12 @@ public sealed record ServerOptions
     /// <summary>How many systems (nearest the galaxy's centre) new players start in.</summary>
     public int StartingSystems { get; init; } = 4;
 
+    /// <summary>
+    /// Guest logins per client address per 5 minutes (loopback is never limited); 0 = no limit, for load tests that
+    /// reach the server through a non-loopback address.
+    /// </summary>
+    public int GuestLoginsPerAddress { get; init; } = 60;
+
     /// <summary>Zones generated when the database has no galaxy of <see cref="Galaxy"/>'s name.</summary>
     public int DefaultGalaxyZones { get; init; } = 200;
 

@@ -21,16 +21,14 @@ internal static class AuthEndpoints
     /// <summary>Registrations per client address per throttle window (5 minutes).</summary>
     public const int RegistrationsPerAddress = 20;
 
-    /// <summary>Guest logins per client address per throttle window (5 minutes).</summary>
-    public const int GuestLoginsPerAddress = 60;
-
     private static readonly PasswordHasher<Account> s_hasher = new();
 
     // A login for a name with no password checks this instead, so that it takes as long as a wrong password.
     private static readonly Account s_nobody = new(Guid.Empty, "nobody", null, DateTimeOffset.UnixEpoch);
     private static readonly Lazy<string> s_nobodyHash = new(() => s_hasher.HashPassword(s_nobody, Guid.NewGuid().ToString("N")));
 
-    public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, LoginThrottle throttle)
+    /// <param name="guestLoginsPerAddress">Guest logins per client address per throttle window (5 minutes); 0: no limit.</param>
+    public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, LoginThrottle throttle, int guestLoginsPerAddress)
     {
         var auth = app.MapGroup("/api/auth");
 
@@ -91,7 +89,7 @@ internal static class AuthEndpoints
             {
                 return Error(StatusCodes.Status400BadRequest, "deviceId is required (1..128 printable characters)");
             }
-            if (Throttled(http, throttle, "g:", GuestLoginsPerAddress) is { } refused)
+            if (guestLoginsPerAddress > 0 && Throttled(http, throttle, "g:", guestLoginsPerAddress) is { } refused)
             {
                 return refused;
             }

@@ -16,4 +16,7 @@ public enum RejectReason : byte
 
     /// <summary>The action value is not one this server knows.</summary>
     UnknownAction = 4,
+
+    /// <summary>The ship was destroyed in the step that would have carried the request out.</summary>
+    Destroyed = 5,
 }

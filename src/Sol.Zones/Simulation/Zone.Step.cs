@@ -156,8 +156,13 @@ public sealed partial class Zone
             s.AngularVelocity[i] = 0;
             s.Hull[i] = _classes[s.ShipClass[i]].Hull;
             s.Flags[i] |= EntityFlags.Respawned;
-            // A pending request dies with the ship; the trigger system skips it.
-            s.Request[i] = ShipAction.None;
+            // A pending request dies with the ship (the trigger system skips it), and its owner is told.
+            if (s.Request[i] != ShipAction.None)
+            {
+                AppendEvent(new ZoneEvent(ZoneEventKind.Rejected, s.Owner[i], handle, s.Request[i], s.RequestTarget[i], RejectReason.Destroyed));
+                s.Request[i] = ShipAction.None;
+                s.RequestTarget[i] = 0;
+            }
             if (s.Kind[i] == EntityKind.Npc)
             {
                 var k = s.Ref[i];

@@ -131,6 +131,7 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         RejectReason.TooFar => ErrorCode.TooFar,
         RejectReason.UnknownTarget => ErrorCode.UnknownTarget,
         RejectReason.WrongZone => ErrorCode.NotLanded,
+        RejectReason.Destroyed => ErrorCode.Destroyed,
         _ => ErrorCode.BadRequest,
     };
 }
