@@ -142,6 +142,14 @@ public sealed class HttpApiTests : IAsyncLifetime
         var refreshed = (await response.Content.ReadFromJsonAsync<TokenReply>())!;
         Assert.Equal(guest.PlayerId, refreshed.PlayerId);
 
+        // A session is refreshed for 30 days from its login, no longer.
+        var account = (await ServerTokens().ValidateAsync(guest.Token)).AccountId;
+        using var old = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        old.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ServerTokens().Issue(account, Guid.NewGuid(), DateTimeOffset.UtcNow.AddDays(-31)).Token);
+        using var tooOld = await Http.SendAsync(old);
+        Assert.Equal(HttpStatusCode.Unauthorized, tooOld.StatusCode);
+        Assert.Equal("session too old; log in again", (await tooOld.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+
         using var bad = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
         bad.Headers.Authorization = new AuthenticationHeaderValue("Bearer", guest.Token[..^4] + "AAAA");
         using var refused = await Http.SendAsync(bad);

@@ -85,6 +85,26 @@ public class TokenServiceTests
     }
 
     [Fact]
+    public async Task ASessionKeepsItsLoginTimeThroughRefreshesAndEndsAfterThirtyDays()
+    {
+        var clock = new ShiftedTime(TimeSpan.Zero);
+        var tokens = new TokenService(s_secret, TimeSpan.FromHours(1), clock);
+        var (first, _) = tokens.Issue(Guid.NewGuid(), Guid.NewGuid());
+        var login = (await tokens.ValidateAsync(first)).AuthTime;
+        Assert.InRange(DateTimeOffset.UtcNow - login, TimeSpan.Zero, TimeSpan.FromMinutes(1));
+
+        // Refreshed every hour for 30 days, the session's login time stays the first one; then it ends.
+        clock.Shift = TimeSpan.FromDays(29);
+        var check = await tokens.ValidateAsync(tokens.Issue(Guid.NewGuid(), Guid.NewGuid(), login).Token);
+        Assert.Equal(login, check.AuthTime);
+        Assert.True(tokens.Refreshable(check));
+        clock.Shift = TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1);
+        check = await tokens.ValidateAsync(tokens.Issue(Guid.NewGuid(), Guid.NewGuid(), login).Token);
+        Assert.True(check.Valid);
+        Assert.False(tokens.Refreshable(check));
+    }
+
+    [Fact]
     public async Task ATokenNotValidYetIsRefused()
     {
         var ahead = new TokenService(s_secret, TimeSpan.FromHours(3), new ShiftedTime(TimeSpan.FromHours(1)));
@@ -111,6 +131,8 @@ public class TokenServiceTests
 
     private sealed class ShiftedTime(TimeSpan shift) : TimeProvider
     {
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
+        public TimeSpan Shift { get; set; } = shift;
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
     }
 }

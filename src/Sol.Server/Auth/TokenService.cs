@@ -67,8 +67,17 @@ public sealed class TokenService
     /// <summary>The audience of a server whose galaxy is <paramref name="galaxyId"/>.</summary>
     public static string AudienceFor(Guid galaxyId) => $"{Audience}:{galaxyId:D}";
 
-    /// <summary>A token for <paramref name="accountId"/> in session <paramref name="sessionId"/>.</summary>
-    public (string Token, DateTimeOffset ExpiresAt) Issue(Guid accountId, Guid sessionId)
+    /// <summary>How long a session lasts through refreshes: after this from its login, a refresh is refused.</summary>
+    public static readonly TimeSpan MaxSessionAge = TimeSpan.FromDays(30);
+
+    /// <summary>Whether a valid token's session may get a fresh token (its login is within <see cref="MaxSessionAge"/>).</summary>
+    public bool Refreshable(TokenCheck check) => check.Valid && _time.GetUtcNow() - check.AuthTime <= MaxSessionAge;
+
+    /// <summary>
+    /// A token for <paramref name="accountId"/> in session <paramref name="sessionId"/>, whose login was at
+    /// <paramref name="authTime"/> (a refresh keeps its token's; default: now, a new login).
+    /// </summary>
+    public (string Token, DateTimeOffset ExpiresAt) Issue(Guid accountId, Guid sessionId, DateTimeOffset? authTime = null)
     {
         var now = _time.GetUtcNow();
         var expires = now + Lifetime;
@@ -84,6 +93,7 @@ public sealed class TokenService
             {
                 [JwtRegisteredClaimNames.Sub] = accountId.ToString("D"),
                 [JwtRegisteredClaimNames.Sid] = sessionId.ToString("D"),
+                [JwtRegisteredClaimNames.AuthTime] = (authTime ?? now).ToUnixTimeSeconds(),
             },
         });
         return (token, DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()));
@@ -117,7 +127,13 @@ public sealed class TokenService
         {
             return TokenCheck.Fail("token lacks sub or sid");
         }
-        return new TokenCheck(true, account, session, DateTimeOffset.FromUnixTimeSeconds(new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds()), null);
+        if (!result.Claims.TryGetValue(JwtRegisteredClaimNames.AuthTime, out var auth) || auth is not (long or int))
+        {
+            return TokenCheck.Fail("token lacks auth_time");
+        }
+        return new TokenCheck(
+            true, account, session, DateTimeOffset.FromUnixTimeSeconds(new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds()), null,
+            DateTimeOffset.FromUnixTimeSeconds(Convert.ToInt64(auth, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary>

@@ -105,8 +105,13 @@ internal static class AuthEndpoints
             {
                 return Error(StatusCodes.Status401Unauthorized, check.Error!);
             }
+            if (!tokens.Refreshable(check))
+            {
+                // A token kept alive by refreshes does not live for ever: a stolen one dies with its session.
+                return Error(StatusCodes.Status401Unauthorized, "session too old; log in again");
+            }
             var player = await players.EnsureAsync(check.AccountId, ct).ConfigureAwait(false);
-            var (token, expires) = tokens.Issue(check.AccountId, check.SessionId);
+            var (token, expires) = tokens.Issue(check.AccountId, check.SessionId, check.AuthTime);
             return Results.Json(new TokenResponse(token, expires, player.Id));
         });
     }
