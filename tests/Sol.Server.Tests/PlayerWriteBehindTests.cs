@@ -567,6 +567,55 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADatabaseThatStartsRefusingEverythingWhileAFlushGoesOnIsAnOutageNotEverybodySetApart()
+    {
+        // 300 refused in three chunks of 100 and a good chunk: the first flush runs out of writes finding the refused,
+        // and from its 100th write on the database refuses everything (a schema change under the running server).
+        var refusing = new RefusingStore(_store) { RefuseAllFromCall = 100 };
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMilliseconds(100), log, chunkPlayers: 100);
+        var bad = Enumerable.Range(0, 300).Select(Player).ToList();
+        bad.ForEach(p => refusing.Refuse(p.Id));
+        bad.ForEach(writer.Stage);
+        Enumerable.Range(300, 100).Select(Player).ToList().ForEach(writer.Stage);
+        var waiting = writer.FlushAsync();
+        await Eventually.TrueAsync(() => writer.InOutage, TimeSpan.FromSeconds(10), "an outage");
+
+        // Players staged now are not set apart while it lasts (before: the leftover's continuation went on without
+        // asking, and a thousand good players were set apart in 22 ms, with no outage reported).
+        var good = Enumerable.Range(400, 1_000).Select(Player).ToList();
+        good.ForEach(writer.Stage);
+        var failures = writer.Failures;
+        await Eventually.TrueAsync(() => writer.Failures >= failures + 2, TimeSpan.FromSeconds(10), "two more failed flushes");
+        Assert.True(writer.InOutage);
+        Assert.All(good, p => Assert.False(writer.IsRefused(p.Id)));
+        Assert.Contains(log.Warnings, w => w.Contains("Cannot write player progress", StringComparison.Ordinal));
+
+        refusing.RefuseAll = false;
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((300, 0, false), (writer.Refused, writer.Pending, writer.InOutage));
+        Assert.NotNull(await _store.LoadPlayerAsync(good[^1].AccountId, _galaxyId));
+    }
+
+    [Fact]
+    public async Task AnOutageWhileAFlushGoesOnDoesNotTurnItsRefusedLeftoverIntoAnEndlessOutage()
+    {
+        // As above, but the database is unreachable once, at the continuation's first write; what is left then is all
+        // refused and alone in its flushes (before: taken for an outage at every retry, for ever on a quiet server).
+        var refusing = new RefusingStore(_store);
+        await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMilliseconds(100), new ListLogger(), chunkPlayers: 100);
+        var bad = Enumerable.Range(0, 300).Select(Player).ToList();
+        bad.ForEach(p => refusing.Refuse(p.Id));
+        bad.ForEach(writer.Stage);
+        Enumerable.Range(300, 100).Select(Player).ToList().ForEach(writer.Stage);
+        refusing.UnreachableAtCall = 4 + (3 * (PlayerWriteBehind.MaxIsolationWrites + 0)) + 1; // the continuation's first write
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((300, 0, false), (writer.Refused, writer.Pending, writer.InOutage));
+        Assert.True(writer.Failures >= 1, "the unreachable call was not hit");
+    }
+
+    [Fact]
     public async Task AKeptStateThatNeverChangesIsStillTriedWhileOthersChangeEveryFlush()
     {
         var refusing = new RefusingStore(_store);
@@ -780,7 +829,11 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Refuses (as SQLite's CONSTRAINT) every save holding a player it was told to refuse; counts the calls.</summary>
+    /// <summary>
+    /// Refuses (as SQLite's CONSTRAINT) every save holding a player it was told to refuse, or every save at all from call
+    /// <see cref="RefuseAllFromCall"/> on while <see cref="RefuseAll"/>; is unreachable once, at call
+    /// <see cref="UnreachableAtCall"/>; counts the calls.
+    /// </summary>
     private sealed class RefusingStore(IPlayerStore inner) : DelegatingStore(inner)
     {
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> _refused = new();
@@ -788,14 +841,25 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
 
         public int Calls => Volatile.Read(ref _calls);
 
+        public int RefuseAllFromCall { get; set; }
+
+        public volatile bool RefuseAll = true;
+
+        public int UnreachableAtCall { get; set; }
+
         public void Refuse(Guid player) => _refused[player] = true;
 
         public void Accept(Guid player) => _refused.TryRemove(player, out _);
 
         public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
         {
-            Interlocked.Increment(ref _calls);
-            return players.Any(p => _refused.ContainsKey(p.Id))
+            var call = Interlocked.Increment(ref _calls);
+            if (call == UnreachableAtCall)
+            {
+                throw new StoreUnavailableException("cannot reach the database (test)");
+            }
+            var all = RefuseAllFromCall > 0 && call >= RefuseAllFromCall && RefuseAll;
+            return all || players.Any(p => _refused.ContainsKey(p.Id))
                 ? throw new Microsoft.Data.Sqlite.SqliteException("CHECK constraint failed (test)", 19)
                 : base.SavePlayersAsync(players, cancellationToken);
         }

@@ -275,11 +275,14 @@ public sealed class SessionLifecycleTests : IDisposable
         await game.JoinAsync(connection, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
         game.Step();
         var record = await game.SavedAsync(connection.Identity.AccountId);
-        game.Progress.Stage(record with { Version = 5 }); // the database has taken a write of this server's
+        var offline = Guid.NewGuid();
+        await game.SavePlayerAsync(offline, ZoneId.ForSystem(1), 0, 0, hull: 100);
+        game.Progress.Stage(await game.SavedAsync(offline) with { Version = 5 }); // the database takes this server's writes
         await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
         refusing!.Refuse = record.Id;
 
-        // Its leave's flush holds it alone: its refusal is its own, the leave completes and names it.
+        // Its leave's flush holds it alone, and nothing of it goes in; the database still takes the state it took
+        // before, so the refusal is the row's: the leave completes and names it.
         await game.Hub.OnClosedAsync(connection);
         Assert.True(game.StepUntil(() => game.World.ShipCount == 0, ticks: 40), "the session never left");
         await Eventually.TrueAsync(
@@ -299,7 +302,7 @@ public sealed class SessionLifecycleTests : IDisposable
         var record = await game.SavedAsync(connection.Identity.AccountId);
         game.Progress.Stage(record with { Version = 5 }); // the database takes this server's writes...
         await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        refusing!.Refuse = record.Id;                      // ...but no longer this player's
+        (refusing!.Refuse, refusing.FromVersion) = (record.Id, 6); // ...but no longer this player's
         game.Progress.Stage(record with { Version = 6 });
         await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(game.Progress.IsRefused(record.Id));
@@ -432,13 +435,18 @@ public sealed class SessionLifecycleTests : IDisposable
         return (connection, planet);
     }
 
-    /// <summary>Refuses every batch that holds <see cref="Refuse"/>'s state, as SQLite refuses a row against a constraint.</summary>
+    /// <summary>
+    /// Refuses every batch that holds a state of <see cref="Refuse"/> from version <see cref="FromVersion"/> on, as SQLite
+    /// refuses a row against a constraint (the states before, the database took).
+    /// </summary>
     private sealed class RefusingStore(IPlayerStore inner) : DelegatingStore(inner)
     {
         public Guid Refuse { get; set; }
 
+        public long FromVersion { get; set; }
+
         public override Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default) =>
-            players.Any(p => p.Id == Refuse)
+            players.Any(p => p.Id == Refuse && p.Version >= FromVersion)
                 ? throw new Microsoft.Data.Sqlite.SqliteException("UNIQUE constraint failed: players.account_id, players.galaxy_id (test)", 19)
                 : base.SavePlayersAsync(players, cancellationToken);
     }

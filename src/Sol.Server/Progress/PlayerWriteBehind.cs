@@ -30,19 +30,19 @@ namespace Sol.Server.Progress;
 /// nobody else. A flush writes every chunk whole first; a refused chunk is then written in halves, and halves of the
 /// refused halves, until each refusal is one player, so what the others staged is written whatever their order; at most
 /// <see cref="MaxIsolationWrites"/> writes a chunk, and the parts not tried by then go with the next flush, at once (the
-/// flush's waiters wait for that one, which goes on with this one's evidence). The refused player's newest state is kept
-/// apart (<see cref="Refused"/>, <see cref="IsRefused"/>), with any newer state of that player replacing it, and tried
-/// again: once an interval all the kept states together (a chunk at a time) and up to <see cref="MaxIsolationWrites"/>
-/// each on its own (half with a newer state, half the ones tried longest ago); at other flushes up to eight with a newer
-/// state on their own; at dispose up to 1,000 on their own. A kept state is never dropped: it is logged when refused,
+/// flush's waiters wait for that one). The refused player's newest state is kept apart (<see cref="Refused"/>,
+/// <see cref="IsRefused"/>), with any newer state of that player replacing it, and tried again: once an interval all
+/// the kept states together (a chunk at a time) and up to <see cref="MaxIsolationWrites"/> each on its own (half with a
+/// newer state, half the ones tried longest ago: each of N kept states within about N / 32 intervals); at other flushes
+/// up to eight with a newer state on their own; at dispose up to 1,000 on their own. A kept state is never dropped: it is logged when refused,
 /// when it goes in at last, and at dispose if it never did.
 /// </para>
 /// <para>
-/// A refusal is taken for the rows' fault only when something else goes in. A flush in which nothing does (the first
-/// refused chunk taken apart included) is an outage as above, with nothing kept apart: the database refuses everything
-/// (a schema it does not match, say), and the cost is the whole chunks and one chunk taken apart per attempt. Except a
-/// lone refusal (at most two players, in a flush with one chunk, a leave or a jump) once the database has taken a write
-/// since start or since the last outage that was not a refusal: that player's state is kept apart.
+/// A refusal is taken for the rows' fault only when the database takes rows: something else of the flush goes in, or,
+/// when nothing does (the first refused chunk taken apart included), a state it took before, written again (a no-op),
+/// goes in. Otherwise (nothing went in since start, or that state is refused too: a schema the database does not
+/// match, say) it is an outage as above, with nothing kept apart, and the cost is the whole chunks, one chunk taken
+/// apart and that one write per attempt.
 /// </para>
 /// </remarks>
 public sealed class PlayerWriteBehind : IAsyncDisposable
@@ -58,12 +58,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>Refused players logged one by one per flush; the rest are counted.</summary>
     private const int RefusalsLogged = 10;
-
-    /// <summary>
-    /// Players a flush in which nothing went in may find refused and still take for the rows' fault (a leave or a jump
-    /// flushes one player), when the database has taken writes before; more, and it is an outage.
-    /// </summary>
-    private const int LoneRefusals = 2;
 
     /// <summary>Kept states the last flush at dispose tries each on its own.</summary>
     private const int MaxKeptTriedAtStop = 1_000;
@@ -93,8 +87,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private TaskCompletionSource _next = NewSignal();
     private bool _nextAsked;
     private bool _disposed;
-    private bool _accepting; // the database took a write since start or since the last outage began: a refusal is the rows' fault
-    private bool _continuing; // the last flush left parts for this one (it ran out of writes): its evidence holds here too
+    private PlayerRecord? _probe; // a state that went in (the loop's): written again, a no-op, it shows whether the database takes rows
     private long _keptDue; // Environment.TickCount64 from which the kept states are all tried again (see KeptToTry)
     private DateTimeOffset? _outageSince;
     private string? _outageReason; // the kind of failure last logged in this outage
@@ -401,12 +394,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
             // In the same lock as the swap, so Newest finds a staged state in one of the two at every moment.
             players = batch.Count > 0 ? [.. batch.Values] : [];
-            var due = Environment.TickCount64 >= _keptDue;
-            (kept, alone) = KeptToTry(due, last);
-            if (kept.Length > 0)
-            {
-                _keptDue = Environment.TickCount64 + (long)_interval.TotalMilliseconds;
-            }
+            (kept, alone) = KeptToTry(Environment.TickCount64 >= _keptDue, last);
             if (players.Length > 0)
             {
                 _inFlight = players;
@@ -422,6 +410,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         var fresh = new Isolation(); // this flush's players: refused ones found, parts left for the next flush
         var refusedChunks = new List<(ArraySegment<PlayerRecord> Chunk, Exception Refusal)>();
         var accepted = new List<PlayerRecord>(); // kept states that went in
+        var probed = false; // nothing of this flush's own went in, but the database took a state it took before
         try
         {
             // Every chunk whole first: a refused one is taken apart below, once it is known whether anything went in.
@@ -447,11 +436,15 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             for (var i = 0; i < refusedChunks.Count; i++)
             {
                 await IsolateAsync(refusedChunks[i].Chunk, refusedChunks[i].Refusal, fresh).ConfigureAwait(false);
-                if (i == 0 && !fresh.Wrote && !_continuing && !(_accepting && refusedChunks.Count == 1 && fresh.Left.Count == 0 && fresh.Refused.Count <= LoneRefusals))
+                if (i == 0 && !fresh.Wrote)
                 {
-                    // Nothing went in, and this is no lone refusal after the database took writes: the refusal is taken
-                    // for the database's, not the rows' (a schema it does not match, say), and handled as an outage.
-                    throw refusedChunks[0].Refusal;
+                    if (!await TakesRowsAsync().ConfigureAwait(false))
+                    {
+                        // Nothing went in, and the database refuses a state it took before: the refusal is the
+                        // database's, not the rows' (a schema it does not match, say), and handled as an outage.
+                        throw refusedChunks[0].Refusal;
+                    }
+                    probed = true;
                 }
                 refusedChunks[i] = default; // settled: written, refused or left
             }
@@ -504,11 +497,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             // that batch gone and every later flush never written.
             Restage(players, Unwritten(players, done, fresh, refusedChunks), taken); // first: nothing below may lose the batch
             Interlocked.Increment(ref _failures);
-            _continuing = false;
-            if (!StoreErrors.IsRefusal(e))
-            {
-                _accepting = false; // a refusal of everything is an outage too, but the database did answer
-            }
             var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
             var kind = database ? "database" : e.GetType().FullName;
             _outageSince ??= DateTimeOffset.UtcNow;
@@ -528,9 +516,13 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
             return false;
         }
-        var wrote = fresh.Wrote || accepted.Count > 0;
-        _accepting |= wrote;
+        var wrote = fresh.Wrote || accepted.Count > 0 || probed; // the database takes rows: an outage is over
+        if (kept.Length > 0)
+        {
+            _keptDue = Environment.TickCount64 + (long)_interval.TotalMilliseconds; // the full try was made
+        }
         Refuse(fresh.Refused);
+        PlayerRecord[] lastWritten;
         lock (_gate)
         {
             _inFlight = [];
@@ -551,6 +543,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             {
                 _lastWritten = accepted.Count == 0 ? players : [.. players, .. accepted];
             }
+            lastWritten = _lastWritten;
         }
         foreach (var player in accepted.Take(RefusalsLogged))
         {
@@ -567,12 +560,10 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             Log(log => log.LogWarning("Database back after {Seconds:0.0} s: player progress written again", (DateTimeOffset.UtcNow - since).TotalSeconds));
         }
         // Out of writes for finding the refused: what is left goes with the next flush, at once (no backoff: the database
-        // takes rows), which goes on with this one's evidence (what is left may all be refused), and this flush's
-        // waiters wait for it.
-        _continuing = fresh.Left.Count > 0;
-        if (_continuing)
+        // takes rows), and this flush's waiters wait for it.
+        if (fresh.Left.Count > 0)
         {
-            Restage(players, fresh.Left, taken);
+            Restage(lastWritten, fresh.Left, taken);
             AskForFlush();
             return true;
         }
@@ -583,8 +574,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// <summary>
     /// The kept (refused) states a flush tries again. Once an interval (<paramref name="due"/>): all of them together, a
     /// chunk at a time, and up to <see cref="MaxIsolationWrites"/> each on its own, half of them with a newer state
-    /// since their last try and the rest the ones tried longest ago, so every kept state is tried on its own within a
-    /// few intervals however many are kept; at the last flush up to <see cref="MaxKeptTriedAtStop"/>. In between (a
+    /// since their last try and the rest the ones tried longest ago, so each of N kept states is tried on its own within
+    /// about N / 32 intervals; at the last flush up to <see cref="MaxKeptTriedAtStop"/>. In between (a
     /// flush asked for: a leave, a jump) only up to <see cref="KeptChangedPerFlush"/> with a newer state, so that such a
     /// flush stays a few writes. Under <see cref="_gate"/>.
     /// </summary>
@@ -632,12 +623,36 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         return unwritten;
     }
 
-    /// <summary>One write (one transaction), counted when it goes in.</summary>
+    /// <summary>One write (one transaction), counted when it goes in; its first state becomes the probe (see <see cref="TakesRowsAsync"/>).</summary>
     private async Task SaveAsync(ArraySegment<PlayerRecord> players)
     {
         await _store.SavePlayersAsync(players, CancellationToken.None).ConfigureAwait(false);
+        _probe = players[0];
         Interlocked.Add(ref _written, players.Count);
         Interlocked.Increment(ref _chunks);
+    }
+
+    /// <summary>
+    /// Whether the database takes rows, asked when it refused every write of a flush: a state it took before is
+    /// written again (a no-op: the store keeps a row whose version is not lower). False when that is refused too, or
+    /// when nothing went in since start (nothing to ask with): then the refusals are taken for the database's fault.
+    /// Other errors are thrown (an outage).
+    /// </summary>
+    private async Task<bool> TakesRowsAsync()
+    {
+        if (_probe is not { } probe)
+        {
+            return false;
+        }
+        try
+        {
+            await _store.SavePlayersAsync([probe], CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (StoreErrors.IsRefusal(e))
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -724,7 +739,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         foreach (var (player, reason) in players.Take(RefusalsLogged))
         {
             Log(log => log.LogError(
-                "Player {Player}'s state (version {Version}) is refused by the database ({Reason}): it is kept here and tried again at every flush; the other players' progress is written",
+                "Player {Player}'s state (version {Version}) is refused by the database ({Reason}): it is kept here and tried again; the other players' progress is written",
                 player.Id, player.Version, reason.Message.ReplaceLineEndings(" ")));
         }
         if (players.Count > RefusalsLogged)
@@ -770,13 +785,13 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// waiters when nobody asked during this one, else they follow those (one continuation per such failed flush, and
     /// failed flushes are paced by the backoff).
     /// </summary>
-    /// <param name="players">The flush's players (some may be written: Newest looks there too).</param>
-    private void Restage(PlayerRecord[] players, List<PlayerRecord> unwritten, TaskCompletionSource taken)
+    /// <param name="lastWritten">What Newest looks at as written: the flush's players (some may be written), and the kept states that went in.</param>
+    private void Restage(PlayerRecord[] lastWritten, List<PlayerRecord> unwritten, TaskCompletionSource taken)
     {
         lock (_gate)
         {
             _inFlight = [];
-            _lastWritten = players;
+            _lastWritten = lastWritten;
             foreach (var player in unwritten)
             {
                 if (!_staged.TryGetValue(player.Id, out var newer) || newer.Version < player.Version)
