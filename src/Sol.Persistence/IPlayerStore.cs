@@ -25,6 +25,13 @@ public interface IPlayerStore
     Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Writes <paramref name="player"/> as <see cref="SavePlayersAsync"/> would if it were newer than anything stored (its
+    /// row and its explored systems, route and inventory), and rolls the transaction back: whether the database takes
+    /// that state now, without changing anything. Throws what the write would (a refusal: <see cref="StoreErrors.IsRefusal"/>).
+    /// </summary>
+    Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Founds a colony: takes <paramref name="cost"/> credits from the player and adds the colony in one transaction —
     /// both or neither. Bumps the player's version.
     /// </summary>

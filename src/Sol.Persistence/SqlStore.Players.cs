@@ -114,6 +114,36 @@ public abstract partial class SqlStore
         return RunInTransactionAsync(async (c, t, ct) => { await UpsertPlayersAsync(c, t, batch, ct).ConfigureAwait(false); return true; }, cancellationToken);
     }
 
+    public async Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(player);
+        // The highest version there is: the row and its children are written whatever is stored; then the work throws,
+        // so the transaction is rolled back (each store disposes it without committing).
+        var newest = player with { Version = long.MaxValue };
+        try
+        {
+            await RunInTransactionAsync<bool>(
+                async (c, t, ct) =>
+                {
+                    await UpsertPlayersAsync(c, t, [newest], ct).ConfigureAwait(false);
+                    throw new ProbeDone();
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProbeDone)
+        {
+        }
+    }
+
+    /// <summary>Thrown by a probe's work once it is written: the transaction is rolled back and the probe succeeded.</summary>
+    private sealed class ProbeDone : Exception
+    {
+        public ProbeDone()
+            : base("probe written; rolled back")
+        {
+        }
+    }
+
     public Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cost);

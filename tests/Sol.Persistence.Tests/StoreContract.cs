@@ -221,6 +221,27 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task AProbeWritesInFullAndChangesNothing()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = await store.SaveGalaxyAsync(s_small, replace: false);
+        var stored = NewPlayer(galaxy.Id, Guid.NewGuid()) with { Version = 7, X = 70, Explored = [1, 2], Route = [2], Inventory = [new InventoryItem("ore", 5)] };
+        await store.SavePlayersAsync([stored]);
+
+        // An older state of a stored player, and a player with no row: written as if newest, then rolled back.
+        await store.ProbePlayerWriteAsync(stored with { Version = 3, X = -1, Explored = [1, 2, 3], Route = [], Inventory = [] });
+        AssertSamePlayer(stored, await store.LoadPlayerAsync(stored.AccountId, galaxy.Id));
+        var absent = NewPlayer(galaxy.Id, Guid.NewGuid()) with { Explored = [4] };
+        await store.ProbePlayerWriteAsync(absent);
+        Assert.Null(await store.LoadPlayerAsync(absent.AccountId, galaxy.Id));
+
+        // A state the database refuses is refused by the probe too, whatever the stored version.
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => store.ProbePlayerWriteAsync(stored with { Version = 1, Inventory = [new InventoryItem("ore", 1), new InventoryItem("ore", 2)] }));
+        Assert.True(StoreErrors.IsRefusal(error), $"{error.GetType().Name}: {error.Message}");
+        AssertSamePlayer(stored, await store.LoadPlayerAsync(stored.AccountId, galaxy.Id));
+    }
+
+    [SkippableFact]
     public async Task AThousandPlayersAreSavedInOneCall()
     {
         await using var store = await StoreAsync();

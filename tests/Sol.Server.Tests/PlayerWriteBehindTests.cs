@@ -599,6 +599,50 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChildTableEveryWriteBreaksIsAnOutageNotEverybodySetApart()
+    {
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMilliseconds(100), log);
+        writer.Stage(Player(-1) with { Explored = [1] });
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        // A newer schema under the running server: explored systems need a column this server does not write. Every
+        // real write is refused, while a no-op rewrite of a stored row would still pass (its children are not touched).
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_directory.File("sol.db")}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DROP TABLE player_explored; CREATE TABLE player_explored (player_id TEXT NOT NULL, system_id BIGINT NOT NULL, explored_at BIGINT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (player_id, system_id))";
+            await command.ExecuteNonQueryAsync();
+        }
+        var players = Enumerable.Range(0, 200).Select(i => Player(i) with { Explored = [1] }).ToList();
+        players.ForEach(writer.Stage);
+        var waiting = writer.FlushAsync();
+        await Eventually.TrueAsync(() => writer.Failures >= 2, TimeSpan.FromSeconds(10), "two failed flushes");
+
+        // Before (the probe was a no-op rewrite): 200 players set apart, no outage, the flush reported done.
+        Assert.Equal((0, 200, true), (writer.Refused, writer.Pending, writer.InOutage));
+        Assert.False(waiting.IsCompleted);
+        Assert.Single(log.Warnings, w => w.Contains("Cannot write player progress", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ALoneRefusalRightAfterStartIsTheRowsWhenAJoinLoadedARow()
+    {
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMilliseconds(100), new ListLogger());
+        var stored = Player(0);
+        await _store.SavePlayersAsync([stored]);
+        writer.Newest((await _store.LoadPlayerAsync(stored.AccountId, _galaxyId))!); // a join: a row the database holds
+
+        // Nothing written by this process yet, and one player alone whose state is refused (a leave): the loaded row is
+        // the probe, so the refusal is the row's (before: an outage until something else went in).
+        var refused = Refusable(Player(1));
+        writer.Stage(refused);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((true, 0L, false), (writer.IsRefused(refused.Id), writer.Failures, writer.InOutage));
+    }
+
+    [Fact]
     public async Task AnOutageWhileAFlushGoesOnDoesNotTurnItsRefusedLeftoverIntoAnEndlessOutage()
     {
         // As above, but the database is unreachable once, at the continuation's first write; what is left then is all
@@ -827,6 +871,11 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
                 : FailWith is { } e ? throw e
                 : base.SavePlayersAsync(players, cancellationToken);
         }
+
+        public override Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default) =>
+            Down ? throw new StoreUnavailableException("cannot reach the database at 127.0.0.1:5432/sol: Connection refused")
+                : FailWith is { } e ? throw e
+                : base.ProbePlayerWriteAsync(player, cancellationToken);
     }
 
     /// <summary>
@@ -863,6 +912,11 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
                 ? throw new Microsoft.Data.Sqlite.SqliteException("CHECK constraint failed (test)", 19)
                 : base.SavePlayersAsync(players, cancellationToken);
         }
+
+        public override Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default) =>
+            (RefuseAllFromCall > 0 && Calls >= RefuseAllFromCall && RefuseAll) || _refused.ContainsKey(player.Id)
+                ? throw new Microsoft.Data.Sqlite.SqliteException("CHECK constraint failed (test)", 19)
+                : base.ProbePlayerWriteAsync(player, cancellationToken);
     }
 
     /// <summary>Takes every save and writes nothing (the write-behind's own bookkeeping under test).</summary>

@@ -449,6 +449,11 @@ public sealed class SessionLifecycleTests : IDisposable
             players.Any(p => p.Id == Refuse && p.Version >= FromVersion)
                 ? throw new Microsoft.Data.Sqlite.SqliteException("UNIQUE constraint failed: players.account_id, players.galaxy_id (test)", 19)
                 : base.SavePlayersAsync(players, cancellationToken);
+
+        public override Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default) =>
+            player.Id == Refuse && player.Version >= FromVersion
+                ? throw new Microsoft.Data.Sqlite.SqliteException("UNIQUE constraint failed: players.account_id, players.galaxy_id (test)", 19)
+                : base.ProbePlayerWriteAsync(player, cancellationToken);
     }
 
     /// <summary>

@@ -39,10 +39,10 @@ namespace Sol.Server.Progress;
 /// </para>
 /// <para>
 /// A refusal is taken for the rows' fault only when the database takes rows: something else of the flush goes in, or,
-/// when nothing does (the first refused chunk taken apart included), a state it took before, written again (a no-op),
-/// goes in. Otherwise (nothing went in since start, or that state is refused too: a schema the database does not
-/// match, say) it is an outage as above, with nothing kept apart, and the cost is the whole chunks, one chunk taken
-/// apart and that one write per attempt.
+/// when nothing does (the first refused chunk taken apart included), the probe goes in: a state the database holds
+/// (written by this process, or loaded at a join) written in full and rolled back. Otherwise (no such state yet, or
+/// the probe is refused too: a schema the database does not match, say) it is an outage as above, with nothing kept
+/// apart, and the cost is the whole chunks, one chunk taken apart and the probe per attempt.
 /// </para>
 /// </remarks>
 public sealed class PlayerWriteBehind : IAsyncDisposable
@@ -87,7 +87,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private TaskCompletionSource _next = NewSignal();
     private bool _nextAsked;
     private bool _disposed;
-    private PlayerRecord? _probe; // a state that went in (the loop's): written again, a no-op, it shows whether the database takes rows
+    private PlayerRecord? _probe; // a state the database holds (written, or loaded at a join): see TakesRowsAsync
     private long _keptDue; // Environment.TickCount64 from which the kept states are all tried again (see KeptToTry)
     private DateTimeOffset? _outageSince;
     private string? _outageReason; // the kind of failure last logged in this outage
@@ -216,6 +216,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     public PlayerRecord Newest(PlayerRecord loaded)
     {
         ArgumentNullException.ThrowIfNull(loaded);
+        Interlocked.CompareExchange(ref _probe, loaded, null); // a state the database holds: a probe before anything is written
         var newest = loaded;
         PlayerRecord[] inFlight, lastWritten;
         lock (_gate)
@@ -627,26 +628,27 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private async Task SaveAsync(ArraySegment<PlayerRecord> players)
     {
         await _store.SavePlayersAsync(players, CancellationToken.None).ConfigureAwait(false);
-        _probe = players[0];
+        Volatile.Write(ref _probe, players[0]);
         Interlocked.Add(ref _written, players.Count);
         Interlocked.Increment(ref _chunks);
     }
 
     /// <summary>
-    /// Whether the database takes rows, asked when it refused every write of a flush: a state it took before is
-    /// written again (a no-op: the store keeps a row whose version is not lower). False when that is refused too, or
-    /// when nothing went in since start (nothing to ask with): then the refusals are taken for the database's fault.
-    /// Other errors are thrown (an outage).
+    /// Whether the database takes rows, asked when it refused every write of a flush: a state it holds (the first of
+    /// the last write that went in, or a row loaded at a join) is written in full as if newer than anything stored, row
+    /// and children, and rolled back (<see cref="IPlayerStore.ProbePlayerWriteAsync"/>): it changes nothing, and meets
+    /// every constraint a real write meets. False when that is refused too, or when there is no such state yet: then
+    /// the refusals are taken for the database's fault. Other errors are thrown (an outage).
     /// </summary>
     private async Task<bool> TakesRowsAsync()
     {
-        if (_probe is not { } probe)
+        if (Volatile.Read(ref _probe) is not { } probe)
         {
             return false;
         }
         try
         {
-            await _store.SavePlayersAsync([probe], CancellationToken.None).ConfigureAwait(false);
+            await _store.ProbePlayerWriteAsync(probe, CancellationToken.None).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (StoreErrors.IsRefusal(e))
