@@ -26,8 +26,8 @@ public interface IPlayerStore
 
     /// <summary>
     /// Writes <paramref name="player"/> as <see cref="SavePlayersAsync"/> would if it were newer than anything stored (its
-    /// row and its explored systems, route and inventory), and rolls the transaction back: whether the database takes
-    /// that state now, without changing anything. Throws what the write would (a refusal: <see cref="StoreErrors.IsRefusal"/>).
+    /// row, and at least one row each of explored systems, route and inventory: a placeholder where it has none), and
+    /// rolls the transaction back: whether the database takes such a state now, without changing anything. Throws what the write would (a refusal: <see cref="StoreErrors.IsRefusal"/>).
     /// </summary>
     Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default);
 

@@ -117,9 +117,16 @@ public abstract partial class SqlStore
     public async Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(player);
-        // The highest version there is: the row and its children are written whatever is stored; then the work throws,
-        // so the transaction is rolled back (each store disposes it without committing).
-        var newest = player with { Version = long.MaxValue };
+        // The highest version there is: the row and its children are written whatever is stored, with at least one row
+        // in each child table (a state with no route or hold would not touch those tables, nor meet their constraints);
+        // then the work throws, so the transaction is rolled back (each store disposes it without committing).
+        var newest = player with
+        {
+            Version = long.MaxValue,
+            Explored = player.Explored.Count > 0 ? player.Explored : [player.HomeSystemId],
+            Route = player.Route.Count > 0 ? player.Route : [player.HomeSystemId],
+            Inventory = player.Inventory.Any(static i => i.Quantity > 0) ? player.Inventory : [new InventoryItem("probe", 1)],
+        };
         try
         {
             await RunInTransactionAsync<bool>(

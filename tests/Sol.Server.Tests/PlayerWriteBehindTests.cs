@@ -598,24 +598,28 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         Assert.NotNull(await _store.LoadPlayerAsync(good[^1].AccountId, _galaxyId));
     }
 
-    [Fact]
-    public async Task AChildTableEveryWriteBreaksIsAnOutageNotEverybodySetApart()
+    [Theory]
+    [InlineData("player_explored (player_id TEXT NOT NULL, system_id BIGINT NOT NULL, explored_at BIGINT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (player_id, system_id))")]
+    [InlineData("player_route (player_id TEXT NOT NULL, position BIGINT NOT NULL, system_id BIGINT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (player_id, position))")]
+    [InlineData("player_inventory (player_id TEXT NOT NULL, item TEXT NOT NULL, quantity BIGINT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (player_id, item))")]
+    public async Task AChildTableEveryWriteBreaksIsAnOutageNotEverybodySetApart(string table)
     {
         var log = new ListLogger();
         await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMilliseconds(100), log);
-        writer.Stage(Player(-1) with { Explored = [1] });
+        writer.Stage(Player(-1)); // the probe: a state with no explored system, route or hold
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
 
-        // A newer schema under the running server: explored systems need a column this server does not write. Every
-        // real write is refused, while a no-op rewrite of a stored row would still pass (its children are not touched).
+        // A newer schema under the running server: a child table needs a column this server does not write. Every real
+        // write is refused, while a rewrite of a stored row that does not touch that table would still pass (before: a
+        // no-op rewrite touched no child table; then the probe's state, with none of these rows, touched none either).
         await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_directory.File("sol.db")}"))
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE player_explored; CREATE TABLE player_explored (player_id TEXT NOT NULL, system_id BIGINT NOT NULL, explored_at BIGINT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (player_id, system_id))";
+            command.CommandText = $"DROP TABLE {table[..table.IndexOf(' ', StringComparison.Ordinal)]}; CREATE TABLE {table}";
             await command.ExecuteNonQueryAsync();
         }
-        var players = Enumerable.Range(0, 200).Select(i => Player(i) with { Explored = [1] }).ToList();
+        var players = Enumerable.Range(0, 200).Select(i => Player(i) with { Explored = [1], Route = [2], Inventory = [new InventoryItem("ore", 1)] }).ToList();
         players.ForEach(writer.Stage);
         var waiting = writer.FlushAsync();
         await Eventually.TrueAsync(() => writer.Failures >= 2, TimeSpan.FromSeconds(10), "two failed flushes");

@@ -635,9 +635,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>
     /// Whether the database takes rows, asked when it refused every write of a flush: a state it holds (the first of
-    /// the last write that went in, or a row loaded at a join) is written in full as if newer than anything stored, row
-    /// and children, and rolled back (<see cref="IPlayerStore.ProbePlayerWriteAsync"/>): it changes nothing, and meets
-    /// every constraint a real write meets. False when that is refused too, or when there is no such state yet: then
+    /// the last write that went in, or a row loaded at a join) is written in full as if newer than anything stored, its
+    /// row and at least one row in each child table, and rolled back (<see cref="IPlayerStore.ProbePlayerWriteAsync"/>):
+    /// it changes nothing, and touches every table a real write touches. False when that is refused too, or when there is no such state yet: then
     /// the refusals are taken for the database's fault. Other errors are thrown (an outage).
     /// </summary>
     private async Task<bool> TakesRowsAsync()
