@@ -34,8 +34,8 @@ namespace Sol.Server.Progress;
 /// <see cref="IsRefused"/>), with any newer state of that player replacing it, and tried again: once an interval all
 /// the kept states together (a chunk at a time) and up to <see cref="MaxIsolationWrites"/> each on its own (half with a
 /// newer state, half the ones tried longest ago: each of N kept states within about N / 32 intervals); at other flushes
-/// up to eight with a newer state on their own; at dispose up to 1,000 on their own. A kept state is never dropped: it is logged when refused,
-/// when it goes in at last, and at dispose if it never did.
+/// up to eight with a newer state on their own; at dispose up to 1,000 on their own. A kept state is never dropped: it
+/// is logged when refused, when it goes in at last, and at dispose if it never did.
 /// </para>
 /// <para>
 /// A refusal is taken for the rows' fault only when the database takes rows: something else of the flush goes in, or,
@@ -140,7 +140,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>
     /// Players whose newest state the database refused (a constraint, a value it cannot store): kept here, out of the
-    /// chunks, and tried again at every flush (see the remarks) until one of their states goes in.
+    /// chunks, and tried again (see the remarks) until one of their states goes in.
     /// </summary>
     public int Refused
     {
@@ -411,7 +411,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         var fresh = new Isolation(); // this flush's players: refused ones found, parts left for the next flush
         var refusedChunks = new List<(ArraySegment<PlayerRecord> Chunk, Exception Refusal)>();
         var accepted = new List<PlayerRecord>(); // kept states that went in
-        var probed = false; // nothing of this flush's own went in, but the database took a state it took before
+        var probed = false; // nothing of this flush's own went in, but the database took the probe
         try
         {
             // Every chunk whole first: a refused one is taken apart below, once it is known whether anything went in.
@@ -576,9 +576,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// The kept (refused) states a flush tries again. Once an interval (<paramref name="due"/>): all of them together, a
     /// chunk at a time, and up to <see cref="MaxIsolationWrites"/> each on its own, half of them with a newer state
     /// since their last try and the rest the ones tried longest ago, so each of N kept states is tried on its own within
-    /// about N / 32 intervals; at the last flush up to <see cref="MaxKeptTriedAtStop"/>. In between (a
-    /// flush asked for: a leave, a jump) only up to <see cref="KeptChangedPerFlush"/> with a newer state, so that such a
-    /// flush stays a few writes. Under <see cref="_gate"/>.
+    /// about N / 32 intervals; at the last flush up to <see cref="MaxKeptTriedAtStop"/>. In between (a flush asked for:
+    /// a leave, a jump) only up to <see cref="KeptChangedPerFlush"/> with a newer state, so that such a flush stays a few
+    /// writes. Under <see cref="_gate"/>.
     /// </summary>
     private (PlayerRecord[] All, PlayerRecord[] Alone) KeptToTry(bool due, bool last)
     {
@@ -637,8 +637,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// Whether the database takes rows, asked when it refused every write of a flush: a state it holds (the first of
     /// the last write that went in, or a row loaded at a join) is written in full as if newer than anything stored, its
     /// row and at least one row in each child table, and rolled back (<see cref="IPlayerStore.ProbePlayerWriteAsync"/>):
-    /// it changes nothing, and touches every table a real write touches. False when that is refused too, or when there is no such state yet: then
-    /// the refusals are taken for the database's fault. Other errors are thrown (an outage).
+    /// it changes nothing, and touches every table a real write touches. False when that is refused too, or when there
+    /// is no such state yet: then the refusals are taken for the database's fault. Other errors are thrown (an outage).
     /// </summary>
     private async Task<bool> TakesRowsAsync()
     {
