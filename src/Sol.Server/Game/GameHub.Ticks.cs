@@ -569,7 +569,7 @@ public sealed partial class GameHub : IZoneStepObserver
             if (_progress.IsRefused(session.Player.Id))
             {
                 _log.LogError(
-                    "Player {Player} left with progress the database refuses: it stays in memory and is tried again at every flush until the server stops",
+                    "Player {Player} left with progress the database refuses: it stays in memory and is tried again until the server stops",
                     session.Player.Id);
             }
         }

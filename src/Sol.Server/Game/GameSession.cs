@@ -35,8 +35,9 @@ public sealed class GameSession
 
     /// <summary>
     /// From the step that destroyed the ship outside its home system (a zone thread; again when the coordinator moves
-    /// it) until the home system is entered (the coordinator, before its ZoneEnter is sent): the client has not been told where its ship is, so its travel requests are refused
-    /// with <c>Destroyed</c> (read by the connection's thread) rather than judged against a zone it does not know of.
+    /// it) until the home system is entered (the coordinator, before its ZoneEnter is sent): the client has not been
+    /// told where its ship is, so its travel requests are refused with <c>Destroyed</c> (read by the connection's
+    /// thread) rather than judged against a zone it does not know of.
     /// </summary>
     internal volatile bool Relocating;
 
