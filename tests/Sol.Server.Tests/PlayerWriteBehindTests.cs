@@ -664,6 +664,48 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeptStatesThatGoInTogetherAreLoggedInAFewLines()
+    {
+        var refusing = new RefusingStore(_store);
+        var log = new ListLogger();
+        await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMilliseconds(50), log);
+        var kept = Enumerable.Range(0, 300).Select(Player).ToList();
+        kept.ForEach(p => refusing.Refuse(p.Id));
+        kept.ForEach(writer.Stage);
+        Enumerable.Range(300, 20).Select(Player).ToList().ForEach(writer.Stage);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(300, writer.Refused);
+
+        // The cause goes away: all 300 go in together at the next full try, in eleven lines (before: one each).
+        kept.ForEach(p => refusing.Accept(p.Id));
+        await Eventually.TrueAsync(() => writer.Refused == 0, TimeSpan.FromSeconds(10), "the kept states written");
+        Assert.Equal(10, log.Warnings.Count(w => w.Contains("was refused by the database before and is written now", StringComparison.Ordinal)));
+        Assert.Single(log.Warnings, w => w.Contains("290 more players' states refused by the database before are written now", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AFullTryOfTheKeptStatesThatFailedIsMadeAgainAfterTheBackoffNotAnIntervalLater()
+    {
+        var refusing = new RefusingStore(_store);
+        await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMinutes(10), new ListLogger());
+        var kept = Player(0);
+        refusing.Refuse(kept.Id);
+        writer.Stage(kept);
+        writer.Stage(Player(1));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(writer.IsRefused(kept.Id));
+
+        // Its cause goes away, and the next flush (the kept states' first full try) meets an unreachable database; the
+        // retry after the backoff makes the full try (before: its time was taken when the failed flush started, so the
+        // next full try was an interval, ten minutes, later).
+        refusing.Accept(kept.Id);
+        refusing.UnreachableAtCall = refusing.Calls + 1;
+        writer.Stage(Player(2));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((1L, false), (writer.Failures, writer.IsRefused(kept.Id)));
+    }
+
+    [Fact]
     public async Task AKeptStateThatNeverChangesIsStillTriedWhileOthersChangeEveryFlush()
     {
         var refusing = new RefusingStore(_store);
