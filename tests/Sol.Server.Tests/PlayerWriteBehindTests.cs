@@ -574,10 +574,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         var refusing = new RefusingStore(_store) { RefuseAllFromCall = 100 };
         var log = new ListLogger();
         await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMilliseconds(100), log, chunkPlayers: 100);
-        var bad = Enumerable.Range(0, 300).Select(Player).ToList();
-        bad.ForEach(p => refusing.Refuse(p.Id));
-        bad.ForEach(writer.Stage);
-        Enumerable.Range(300, 100).Select(Player).ToList().ForEach(writer.Stage);
+        StageRefused(refusing, writer, refused: 300, good: 100);
         var waiting = writer.FlushAsync();
         await Eventually.TrueAsync(() => writer.InOutage, TimeSpan.FromSeconds(10), "an outage");
 
@@ -653,11 +650,8 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         // refused and alone in its flushes (before: taken for an outage at every retry, for ever on a quiet server).
         var refusing = new RefusingStore(_store);
         await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMilliseconds(100), new ListLogger(), chunkPlayers: 100);
-        var bad = Enumerable.Range(0, 300).Select(Player).ToList();
-        bad.ForEach(p => refusing.Refuse(p.Id));
-        bad.ForEach(writer.Stage);
-        Enumerable.Range(300, 100).Select(Player).ToList().ForEach(writer.Stage);
-        refusing.UnreachableAtCall = 4 + (3 * (PlayerWriteBehind.MaxIsolationWrites + 0)) + 1; // the continuation's first write
+        StageRefused(refusing, writer, refused: 300, good: 100);
+        refusing.UnreachableAtCall = 4 + (3 * PlayerWriteBehind.MaxIsolationWrites) + 1; // the continuation's first write
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal((300, 0, false), (writer.Refused, writer.Pending, writer.InOutage));
         Assert.True(writer.Failures >= 1, "the unreachable call was not hit");
@@ -669,10 +663,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         var refusing = new RefusingStore(_store);
         var log = new ListLogger();
         await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMilliseconds(50), log);
-        var kept = Enumerable.Range(0, 300).Select(Player).ToList();
-        kept.ForEach(p => refusing.Refuse(p.Id));
-        kept.ForEach(writer.Stage);
-        Enumerable.Range(300, 20).Select(Player).ToList().ForEach(writer.Stage);
+        var kept = StageRefused(refusing, writer, refused: 300, good: 20);
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(300, writer.Refused);
 
@@ -722,10 +713,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         var newer = kept with { Version = 2, X = 22 };
         writer.Stage(newer);
         refusing.Accept(kept.Id);
-        var bad = Enumerable.Range(0, 300).Select(Player).ToList();
-        bad.ForEach(p => refusing.Refuse(p.Id));
-        bad.ForEach(writer.Stage);
-        Enumerable.Range(300, 100).Select(Player).ToList().ForEach(writer.Stage);
+        StageRefused(refusing, writer, refused: 300, good: 100);
         // The flush: 4 whole chunks, 3 x 64 writes taking the refused ones apart, 1 for the kept state.
         refusing.HoldAtCall = refusing.Calls + 4 + (3 * PlayerWriteBehind.MaxIsolationWrites) + 1 + 1;
         var flushing = writer.FlushAsync();
@@ -786,10 +774,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         await using var writer = new PlayerWriteBehind(refusing, TimeSpan.FromMinutes(10), new ListLogger());
         writer.Stage(Player(-1));
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        var kept = Enumerable.Range(0, 100).Select(Player).ToList();
-        kept.ForEach(p => refusing.Refuse(p.Id));
-        kept.ForEach(writer.Stage);
-        Enumerable.Range(400, 20).Select(Player).ToList().ForEach(writer.Stage); // others go in: the refusals are the rows'
+        StageRefused(refusing, writer, refused: 100, good: 20); // others go in: the refusals are the rows'
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
         writer.Stage(Player(200));
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)); // the kept ones' full try, once an interval
@@ -871,6 +856,16 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         await writer.DisposeAsync();
         Assert.Contains(log.Warnings, w => w.Contains("Shutting down with 1 player states the database refused", StringComparison.Ordinal) &&
             w.Contains(refused.Id.ToString(), StringComparison.Ordinal));
+    }
+
+    /// <summary>Stages <paramref name="refused"/> players that <paramref name="store"/> refuses (returned), then <paramref name="good"/> it takes.</summary>
+    private List<PlayerRecord> StageRefused(RefusingStore store, PlayerWriteBehind writer, int refused, int good)
+    {
+        var players = Enumerable.Range(0, refused).Select(Player).ToList();
+        players.ForEach(p => store.Refuse(p.Id));
+        players.ForEach(writer.Stage);
+        Enumerable.Range(refused, good).Select(Player).ToList().ForEach(writer.Stage);
+        return players;
     }
 
     /// <summary><paramref name="player"/> with an item twice in its hold: the database refuses it (the inventory's key).</summary>

@@ -235,9 +235,8 @@ public sealed class SessionLifecycleTests : IDisposable
     public async Task APlayerWhoseProgressTheDatabaseRefusesIsNamedWhenItLeaves()
     {
         var log = new ListLogger();
-        RefusingStore? refusing = null;
-        await using var game = await HubHarness.StartAsync(
-            _directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.2), log: log, progressStore: s => refusing = new RefusingStore(s));
+        var (game, refusing) = await StartWithRefusingProgressAsync(log);
+        await using var owned = game;
         var kept = new CountingConnection(1);
         var refused = new CountingConnection(2);
         await game.JoinAsync(kept, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
@@ -245,7 +244,7 @@ public sealed class SessionLifecycleTests : IDisposable
         game.Step();
         var keptRecord = await game.SavedAsync(kept.Identity.AccountId);
         var refusedRecord = await game.SavedAsync(refused.Identity.AccountId);
-        refusing!.Refuse = refusedRecord.Id;
+        refusing.Refuse = refusedRecord.Id;
 
         // Both in one flush: the database takes one and refuses the other, which the write-behind keeps apart.
         game.Progress.Stage(keptRecord with { Version = 5 });
@@ -268,9 +267,8 @@ public sealed class SessionLifecycleTests : IDisposable
     public async Task APlayerAloneWhoseProgressTheDatabaseRefusesIsNamedWhenItLeaves()
     {
         var log = new ListLogger();
-        RefusingStore? refusing = null;
-        await using var game = await HubHarness.StartAsync(
-            _directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.2), log: log, progressStore: s => refusing = new RefusingStore(s));
+        var (game, refusing) = await StartWithRefusingProgressAsync(log);
+        await using var owned = game;
         var connection = new CountingConnection(1);
         await game.JoinAsync(connection, ZoneId.ForSystem(1), 5_000, 5_000, hull: 100);
         game.Step();
@@ -279,7 +277,7 @@ public sealed class SessionLifecycleTests : IDisposable
         await game.SavePlayerAsync(offline, ZoneId.ForSystem(1), 0, 0, hull: 100);
         game.Progress.Stage(await game.SavedAsync(offline) with { Version = 5 }); // the database takes this server's writes
         await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        refusing!.Refuse = record.Id;
+        refusing.Refuse = record.Id;
 
         // Its leave's flush holds it alone, and nothing of it goes in; the database still takes the state it took
         // before, so the refusal is the row's: the leave completes and names it.
@@ -423,6 +421,15 @@ public sealed class SessionLifecycleTests : IDisposable
         game.Step();
         await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
         return (game, gated, connection, planet);
+    }
+
+    /// <summary>A hub whose write-behind saves through a <see cref="RefusingStore"/> (sessions leave 0.2 s after their connection drops).</summary>
+    private async Task<(HubHarness Game, RefusingStore Refusing)> StartWithRefusingProgressAsync(ListLogger log)
+    {
+        RefusingStore? refusing = null;
+        var game = await HubHarness.StartAsync(
+            _directory.File("sol.db"), resumeGrace: TimeSpan.FromSeconds(0.2), log: log, progressStore: s => refusing = new RefusingStore(s));
+        return (game, refusing!);
     }
 
     /// <summary>A player (1,000 credits) whose ship is on system 1's first planet, playing.</summary>

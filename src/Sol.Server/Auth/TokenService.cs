@@ -144,13 +144,9 @@ public sealed class TokenService
     public static byte[] LoadSecret(string? file, string? text, string dataDirectory, out bool generated)
     {
         generated = false;
-        if (file is not null)
+        if (GivenSecret(file, text) is { } given)
         {
-            return Checked(ReadSecretFile(file), $"--jwt-secret-file {file}");
-        }
-        if (text is not null)
-        {
-            return Checked(Encoding.UTF8.GetBytes(text), "SOL_JWT_SECRET");
+            return given;
         }
         var path = Path.Combine(dataDirectory, "jwt-secret");
         if (File.Exists(path))
@@ -197,9 +193,20 @@ public sealed class TokenService
         }
     }
 
+    /// <summary>
+    /// The secret the operator gave: the text of <paramref name="file"/> (<c>--jwt-secret-file</c>, trimmed), else
+    /// <paramref name="text"/> (<c>SOL_JWT_SECRET</c>), as UTF-8; null when neither is given. The CLI checks it with this
+    /// (exit 2), the server loads it with this.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file cannot be read, or the secret is too short (a one-line message).</exception>
+    public static byte[]? GivenSecret(string? file, string? text) =>
+        file is not null ? Checked(ReadSecretFile(file), "--jwt-secret-file")
+        : text is not null ? Checked(Encoding.UTF8.GetBytes(text), "SOL_JWT_SECRET")
+        : null;
+
     /// <summary>The secret a <c>--jwt-secret-file</c> holds (its text, trimmed, as UTF-8).</summary>
     /// <exception cref="InvalidDataException">The file cannot be read (a one-line message).</exception>
-    public static byte[] ReadSecretFile(string file)
+    private static byte[] ReadSecretFile(string file)
     {
         try
         {
@@ -211,12 +218,8 @@ public sealed class TokenService
         }
     }
 
-    /// <summary>Why <paramref name="secret"/> (from <paramref name="source"/>) cannot sign tokens, or null when it can.</summary>
-    public static string? Problem(byte[] secret, string source) =>
-        secret.Length < MinSecretBytes
-            ? $"{source}: the JWT secret must be at least {MinSecretBytes} bytes (256 bits) for HS256, not {secret.Length}"
-            : null;
-
     private static byte[] Checked(byte[] secret, string source) =>
-        Problem(secret, source) is { } problem ? throw new InvalidDataException(problem) : secret;
+        secret.Length < MinSecretBytes
+            ? throw new InvalidDataException($"{source}: the JWT secret must be at least {MinSecretBytes} bytes (256 bits) for HS256, not {secret.Length}")
+            : secret;
 }

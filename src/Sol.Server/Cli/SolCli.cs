@@ -177,11 +177,7 @@ public static class SolCli
             try
             {
                 // The secret given is checked here (one line, exit 2); one generated in the data folder, at start.
-                var given = secretFile is not null ? Auth.TokenService.ReadSecretFile(secretFile) : secretText is not null ? System.Text.Encoding.UTF8.GetBytes(secretText) : null;
-                if (given is not null && Auth.TokenService.Problem(given, secretFile is not null ? "--jwt-secret-file" : "SOL_JWT_SECRET") is { } problem)
-                {
-                    throw new FormatException(problem);
-                }
+                _ = Auth.TokenService.GivenSecret(secretFile, secretText);
             }
             catch (InvalidDataException e)
             {

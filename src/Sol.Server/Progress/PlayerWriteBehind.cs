@@ -451,7 +451,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
             // The states refused before: all of them a chunk at a time (they go in together when the cause is gone),
             // then some on their own, those with a newer state first, then the ones tried longest ago.
-            var whole = new HashSet<Guid>();
+            HashSet<Guid>? whole = kept.Length > 0 ? [] : null; // tried already, in a chunk of its own or one that went in
             for (var from = 0; from < kept.Length; from += ChunkPlayers)
             {
                 var part = new ArraySegment<PlayerRecord>(kept, from, Math.Min(ChunkPlayers, kept.Length - from));
@@ -459,19 +459,19 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 {
                     await SaveAsync(part).ConfigureAwait(false);
                     accepted.AddRange(part);
-                    whole.UnionWith(part.Select(static p => p.Id));
+                    whole!.UnionWith(part.Select(static p => p.Id));
                 }
                 catch (Exception e) when (StoreErrors.IsRefusal(e))
                 {
                     if (part.Count == 1)
                     {
-                        whole.Add(part[0].Id); // tried on its own already
+                        whole!.Add(part[0].Id); // tried on its own already
                     }
                 }
             }
             foreach (var player in alone)
             {
-                if (whole.Contains(player.Id))
+                if (whole?.Contains(player.Id) == true)
                 {
                     continue;
                 }
@@ -527,7 +527,6 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         lock (_gate)
         {
             _inFlight = [];
-            var acceptedIds = new HashSet<Guid>(accepted.Select(static p => p.Id));
             foreach (var player in accepted)
             {
                 // Only this loop changes the map, and this state was taken from it: still the one kept.
@@ -535,7 +534,8 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
             foreach (var player in alone)
             {
-                if (!acceptedIds.Contains(player.Id) && _refused.TryGetValue(player.Id, out var still))
+                // Refused again (one that went in is no longer in the map): tried now.
+                if (_refused.TryGetValue(player.Id, out var still))
                 {
                     _refused[player.Id] = still with { Changed = false, TriedAt = _flushes };
                 }
