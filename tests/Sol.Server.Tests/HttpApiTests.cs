@@ -226,6 +226,53 @@ public sealed class HttpApiTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task BehindATrustedProxyTheForwardedClientIsLimitedAndTheProxyIsNot()
+    {
+        // The proxy is this test's loopback client: without the flag it would be exempt from every per-address limit,
+        // so every client behind it would be too.
+        await using var server = await TestServer.StartAsync(configure: o => o with
+        {
+            GuestLoginsPerAddress = 3,
+            TrustedProxies = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
+        });
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await GuestAsync(server, $"device-a{i}", "203.0.113.7"));
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, await GuestAsync(server, "device-a3", "203.0.113.7"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await GuestAsync(server, "device-a4", "198.51.100.1, 203.0.113.7")); // the proxy adds the hop it saw
+        Assert.Equal(HttpStatusCode.OK, await GuestAsync(server, "device-b", "203.0.113.8"));
+        Assert.Equal(HttpStatusCode.OK, await GuestAsync(server, "device-c", forwardedFor: null)); // the proxy's own requests: loopback
+    }
+
+    [Theory]
+    [InlineData(null)]           // no proxy configured: the headers are ignored
+    [InlineData("10.0.0.0/8")]   // a proxy, but not the address these requests come from
+    public async Task XForwardedForFromAnAddressNotTrustedIsIgnored(string? proxies)
+    {
+        await using var server = await TestServer.StartAsync(configure: o => o with
+        {
+            GuestLoginsPerAddress = 1,
+            TrustedProxies = proxies is null ? [] : [System.Net.IPNetwork.Parse(proxies)],
+        });
+        // Taken at its word, the header would make these two requests one address's (limit 1): the second would be 429.
+        // The connection's address is loopback, which is not limited.
+        Assert.Equal(HttpStatusCode.OK, await GuestAsync(server, "device-1", "203.0.113.7"));
+        Assert.Equal(HttpStatusCode.OK, await GuestAsync(server, "device-2", "203.0.113.7"));
+    }
+
+    private static async Task<HttpStatusCode> GuestAsync(TestServer server, string deviceId, string? forwardedFor)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/guest") { Content = JsonContent.Create(new { deviceId }) };
+        if (forwardedFor is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+        }
+        using var response = await server.Http.SendAsync(request);
+        return response.StatusCode;
+    }
+
     private Auth.TokenService ServerTokens() => _server.Tokens();
 
     private async Task<T> PostAsync<T>(string path, object body, HttpStatusCode expected)

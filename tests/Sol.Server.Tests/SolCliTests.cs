@@ -28,6 +28,9 @@ public class SolCliTests
     [InlineData("Unrecognized command or argument 'sometimes'", "--io-uring", "sometimes")] // a bool flag takes true or false
     [InlineData("--starting-systems must be 1..100000", "--starting-systems", "0")]
     [InlineData("--guest-logins-per-address must be 0..1000000", "--guest-logins-per-address", "-1")]
+    [InlineData("--trusted-proxies: 'proxy.example' is not an address or a network", "--trusted-proxies", "127.0.0.1,proxy.example")]
+    [InlineData("--trusted-proxies: '10.0.0.1/8' is not an address or a network", "--trusted-proxies", "10.0.0.1/8")]
+    [InlineData("--trusted-proxies: '10.0.0.0/33' is not an address or a network", "--trusted-proxies", "10.0.0.0/33")]
     public async Task ABadFlagIsOneLineAndExitCode2(string expected, params string[] args)
     {
         var (code, error) = await RunAsync(args);

@@ -123,13 +123,14 @@ public static class SolCli
         private readonly Option<int> _viewShips = new("--view-ships") { Description = "Interest management: in a zone with more ships than this, each client is sent only the nearest this many (0: everything)", DefaultValueFactory = _ => s_defaults.ViewShips };
         private readonly Option<int> _startingSystems = new("--starting-systems") { Description = "How many systems (nearest the galaxy's centre) new players start in", DefaultValueFactory = _ => s_defaults.StartingSystems };
         private readonly Option<int> _guestLogins = new("--guest-logins-per-address") { Description = "Guest logins per client address per 5 minutes, loopback excepted (0: no limit, for load tests from another address)", DefaultValueFactory = _ => s_defaults.GuestLoginsPerAddress };
+        private readonly Option<string?> _trustedProxies = new("--trusted-proxies") { Description = "Comma-separated reverse proxies (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For names the client for the HTTP API's per-address limits (default: none, the headers are ignored)" };
         private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
 
         public ServeFlags()
         {
             _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
             _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "raw", "aspnet");
-            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _ioUring, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems, _guestLogins];
+            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _ioUring, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems, _guestLogins, _trustedProxies];
         }
 
         public Option[] All { get; }
@@ -205,6 +206,7 @@ public static class SolCli
                 IoUring = parse.GetValue(_ioUring),
                 StartingSystems = startingSystems,
                 GuestLoginsPerAddress = guestLogins,
+                TrustedProxies = Networks("--trusted-proxies", parse.GetValue(_trustedProxies)),
             };
         }
 
@@ -220,6 +222,28 @@ public static class SolCli
                 return new IPEndPoint(IPAddress.Loopback, port);
             }
             throw new FormatException($"{flag}: '{text}' is not an address (use HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:7777)");
+        }
+
+        /// <summary>Comma-separated addresses (a network of one) or networks in CIDR notation.</summary>
+        private static IPNetwork[] Networks(string flag, string? text)
+        {
+            var items = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var networks = new IPNetwork[items.Length];
+            for (var i = 0; i < items.Length; i++)
+            {
+                if (IPAddress.TryParse(items[i], out var address) && !items[i].Contains('/', StringComparison.Ordinal))
+                {
+                    networks[i] = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+                }
+                else if (!IPNetwork.TryParse(items[i], out networks[i]) ||
+                         !IPAddress.TryParse(items[i].AsSpan(0, items[i].IndexOf('/', StringComparison.Ordinal)), out var written) ||
+                         !written.Equals(networks[i].BaseAddress))
+                {
+                    // (The runtime takes 10.0.0.1/8 as 10.0.0.0/8; an operator who wrote it may have meant one host.)
+                    throw new FormatException($"{flag}: '{items[i]}' is not an address or a network (use e.g. 127.0.0.1, ::1 or 10.0.0.0/8, a network's address zero past its prefix)");
+                }
+            }
+            return networks;
         }
 
         private static string Format(IPEndPoint endpoint) => endpoint.ToString();

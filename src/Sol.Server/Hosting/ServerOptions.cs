@@ -82,6 +82,13 @@ public sealed record ServerOptions
     /// </summary>
     public int GuestLoginsPerAddress { get; init; } = 60;
 
+    /// <summary>
+    /// Reverse proxies (addresses or networks) whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> the HTTP API
+    /// believes: a request from one of them counts as from the client it names, for the per-address limits and the
+    /// loopback exemption. Empty (the default): those headers are ignored and the connection's address is the client's.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
+
     /// <summary>Zones generated when the database has no galaxy of <see cref="Galaxy"/>'s name.</summary>
     public int DefaultGalaxyZones { get; init; } = 200;
 

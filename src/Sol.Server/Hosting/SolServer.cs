@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -143,6 +144,10 @@ public sealed class SolServer : IAsyncDisposable
             log.LogInformation(
                 "HTTP API on {Address}, game port on ws://{Game}/ws ({Transport}); galaxy '{Galaxy}' ({Systems} systems) from {Store}; {Workers} zone workers at {TickRate} Hz",
                 server.HttpAddress, game.Port.Endpoint, game.Port.Description, summary.Name, galaxy.Systems.Length, store.Description, options.ZoneWorkers, options.TickRate);
+            if (options.TrustedProxies.Count > 0)
+            {
+                log.LogInformation("HTTP API: X-Forwarded-For names the client when sent by {Proxies}", string.Join(", ", options.TrustedProxies));
+            }
             return server;
         }
         catch
@@ -281,6 +286,23 @@ public sealed class SolServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.Urls.Clear();
+        if (options.TrustedProxies.Count > 0)
+        {
+            // Only the proxies named: the middleware's own defaults (loopback) are cleared, so that without the flag a
+            // client cannot pick its address with a header, and with it only the named proxies can.
+            var forwarded = new ForwardedHeadersOptions
+            {
+                ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+                ForwardLimit = null, // as many hops as are trusted: it stops at the first address that is not a proxy
+            };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var network in options.TrustedProxies)
+            {
+                forwarded.KnownIPNetworks.Add(network);
+            }
+            app.UseForwardedHeaders(forwarded);
+        }
         // An error the framework answers with an empty body (a body that is not JSON or too large, an unknown path or
         // method) gets the API's error body too.
         app.UseStatusCodePages(context => AuthEndpoints.Error(context.HttpContext.Response.StatusCode, context.HttpContext.Response.StatusCode switch
