@@ -357,6 +357,32 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task ARouteAskedForAfterABurnAwayFromHomeStartsAtHome()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        var star = game.Galaxy.StarsOf(2)[0];
+        await game.JoinAsync(connection, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30); // home: system 1
+        for (var i = 0; i < 200 && connection.Kept == 0; i++)
+        {
+            game.Step(pass: false);
+            if (connection.Kept == 0)
+            {
+                game.Pass();
+            }
+        }
+        Assert.True(connection.Kept > 0, "the ship never burned");
+
+        // Burned in system 2 and not yet home: a route asked for now is for the ship that respawns in system 1 (before:
+        // planned from system 2, the zone it burned in).
+        var destination = game.Galaxy.Systems.Select(s => s.Id).Last(id => id is not 1 and not 2);
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().SetRoute([], (uint)destination)));
+        Assert.True(game.StepUntil(() => connection.Log.Contains("ZoneEnter:1"), ticks: 20), "never entered its home system");
+        var route = game.Hub.LivePlayer(connection.Identity.AccountId)!.Value.Player.Route;
+        Assert.Equal(GalaxyRoutes.ShortestRoute(game.Galaxy, 1, destination), route);
+    }
+
+    [Fact]
     public async Task AShipThatBurnsOnItsFirstTickAwayFromHomeIsRelocatingToo()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));

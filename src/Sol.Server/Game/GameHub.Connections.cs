@@ -249,7 +249,9 @@ public sealed partial class GameHub : IGameHandler
         int[]? route;
         if (intent.Target != 0)
         {
-            var here = session.Zone.Kind == ZoneKind.System ? session.Zone.Id : session.Zone.Id == 0 ? session.Player.HomeSystemId : _galaxy.Planet(session.Zone.Id).SystemId;
+            // A ship on its way home after a burn is planned from there, where it will be (its zone is still the old one).
+            var here = session.Relocating || session.Zone.Id == 0 ? session.Player.HomeSystemId
+                : session.Zone.Kind == ZoneKind.System ? session.Zone.Id : _galaxy.Planet(session.Zone.Id).SystemId;
             route = GalaxyRoutes.ShortestRoute(_galaxy, here, (int)Math.Min(intent.Target, int.MaxValue));
         }
         else
