@@ -26,6 +26,7 @@ public sealed partial class WebSocketConnection
     private SendEntry[] _queue;
     private int _queued;
     private int _queuedBytes;
+    private int _flushingBytes;     // reliable bytes of the batch the writer took, until its flush completes
     private SharedFrame? _latest;
     private byte[]? _latestTrailer;
     private int _latestTrailerLength;
@@ -62,7 +63,7 @@ public sealed partial class WebSocketConnection
             {
                 return;
             }
-            if (_queuedBytes + payload.Length > _options.MaxQueuedBytes)
+            if (_queuedBytes + _flushingBytes + payload.Length > _options.MaxQueuedBytes)
             {
                 OverflowLocked();
             }
@@ -95,7 +96,7 @@ public sealed partial class WebSocketConnection
             {
                 return;
             }
-            if (_queuedBytes + frame.Length > _options.MaxQueuedBytes)
+            if (_queuedBytes + _flushingBytes + frame.Length > _options.MaxQueuedBytes)
             {
                 OverflowLocked();
             }
@@ -193,6 +194,9 @@ public sealed partial class WebSocketConnection
             }
         }
     }
+
+    /// <summary>Reliable bytes of the batch being flushed, counted against the backlog limit (tests).</summary>
+    internal int FlushingBytes => Volatile.Read(ref _flushingBytes);
 
     /// <summary>Whether this side queued a close frame (then <see cref="CloseSentStatus"/> is its status).</summary>
     internal bool CloseQueued => Volatile.Read(ref _closeFrameQueued);
@@ -329,12 +333,14 @@ public sealed partial class WebSocketConnection
                     }
                     if (_queued == 0)
                     {
+                        _flushingBytes = 0;
                         Volatile.Write(ref _scheduled, 0);
                         return;
                     }
                     (_queue, _batch) = (_batch, _queue);
                     count = _queued;
                     _queued = 0;
+                    _flushingBytes = _queuedBytes; // still this connection's until flushed: the limit counts them
                     _queuedBytes = 0;
                     _pongIndex = -1;
                     if (_latestIndex >= 0)
@@ -365,6 +371,7 @@ public sealed partial class WebSocketConnection
                 {
                     return;
                 }
+                Volatile.Write(ref _flushingBytes, 0);
             }
         }
         catch (Exception e)
@@ -385,6 +392,7 @@ public sealed partial class WebSocketConnection
             {
                 return;
             }
+            Volatile.Write(ref _flushingBytes, 0); // gone to the socket; the next Pump counts its own batch
             var scheduler = _transport.Scheduler;
             // A flush completed by the loop's ring batch writes on here at once: its next flush only joins the next
             // batch, so this is bounded (one batch per writer per Submit) and saves every message a second trip through

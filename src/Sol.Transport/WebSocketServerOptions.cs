@@ -54,7 +54,8 @@ public sealed class WebSocketServerOptions
     /// <summary>The largest message (all fragments together); a bigger one closes the connection with 1009.</summary>
     public int MaxMessageSize { get; init; } = 1 << 20;
 
-    /// <summary>The most reliable bytes queued but unsent per connection; going over closes that client with 1008.</summary>
+    /// <summary>The most reliable bytes queued or being flushed per connection (payloads and shared frames, not the
+    /// replaceable latest); going over closes that client with 1008.</summary>
     public int MaxQueuedBytes { get; init; } = 1 << 20;
 
     /// <summary>The Origin allow-list hook: null accepts any origin; returning false answers 403. Requests without an Origin (non-browser clients) are not asked about.</summary>

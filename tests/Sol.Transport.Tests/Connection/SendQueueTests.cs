@@ -72,6 +72,48 @@ public sealed class SendQueueTests
     }
 
     [Fact]
+    public async Task TheBacklogLimitCountsTheBatchBeingFlushed()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport(toClient: new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var (connection, run) = Open(transport, pool, out var handler, maxQueuedBytes: 100);
+
+        // The writer takes 80 bytes and its flush waits for the client, which reads nothing yet: those bytes are still
+        // this connection's (before: the limit counted only what was queued, so up to twice it could be held).
+        connection.Send(new byte[80]);
+        await Eventually.TrueAsync(() => connection.QueuedEntries == 0 && transport.ClientInput.TryRead(out var r) && Peek(transport, r), s_timeout, "the first flush");
+        connection.Send(new byte[40]); // 80 + 40 > 100
+
+        var frames = await ReadFramesAsync(transport, 2);
+        Assert.Equal(80, frames[0].Payload.Length);
+        Assert.Equal(0x8, frames[1].Opcode);
+        Assert.Equal(1008, ServerFrames.CloseCode(frames[1].Payload));
+        await CloseAsync(connection, transport, run, answer: true);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
+    public async Task AFlushedBatchNoLongerCountsAgainstTheBacklogLimit()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport();
+        var (connection, run) = Open(transport, pool, out var handler, maxQueuedBytes: 100);
+
+        // 80 bytes at a time, each flushed before the next: never more than 80 held, so none is over the limit.
+        for (var i = 0; i < 5; i++)
+        {
+            connection.Send(new byte[80]);
+            var frame = Assert.Single(await ReadFramesAsync(transport, 1));
+            Assert.Equal(80, frame.Payload.Length);
+            await Eventually.TrueAsync(() => connection.FlushingBytes == 0, s_timeout, "the flush's end"); // a moment after the client has the bytes
+        }
+        await CloseAsync(connection, transport, run);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
+    [Fact]
     public async Task PingsWhileTheClientReadsNothingLeaveOnlyTheNewestPongQueued()
     {
         var pool = new CountingArrayPool();
