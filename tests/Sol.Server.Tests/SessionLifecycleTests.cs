@@ -403,6 +403,46 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task ASessionReplacingOneWithAColonizeInFlightStartsWithTheColonysPricePaid()
+    {
+        var (game, gated, first, planet) = await ColonizeInFlightAsync();
+        await using var owned = game;
+        var account = first.Identity.AccountId;
+        var credits = game.Hub.LivePlayer(account)!.Value.Player.Credits;
+
+        // The player opens the game again (a reload, another tab) while the database holds the transaction.
+        var second = new CountingConnection(2, account);
+        var replacing = game.Hub.OnConnectedAsync(second);
+        await game.Hub.OnClosedAsync(first);
+        for (var i = 0; i < 20; i++)
+        {
+            game.Step();
+            await Task.Yield();
+        }
+        Assert.False(replacing.IsCompleted, "the new session must wait for the colonize's outcome");
+
+        // The transaction commits: the credits are taken in the database and the colony founded. Before, the new
+        // session had loaded the row from before it and went on with those credits (and saved them back).
+        gated.Release();
+        for (var i = 0; i < 400 && !replacing.IsCompleted; i++)
+        {
+            game.Step();
+            await Task.Delay(5);
+        }
+        await replacing.WaitAsync(TimeSpan.FromSeconds(10));
+        game.Step();
+        Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == planet.Id);
+        Assert.Equal(credits - game.Rules.ColonizeCost, game.Hub.LivePlayer(account)!.Value.Player.Credits);
+        for (var i = 0; i < 3; i++)
+        {
+            game.Step();
+            await game.Hub.ApplyPendingAfterStopAsync(TimeSpan.Zero);
+            await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal(credits - game.Rules.ColonizeCost, (await game.SavedAsync(account)).Credits);
+    }
+
+    [Fact]
     public async Task AnArrivalStuckBehindOthersOfItsAccountIsToldToTryAgainLater()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));

@@ -74,7 +74,8 @@ public sealed partial class GameHub : IGameHandler
             _detaches.Enqueue(older); // a detached (connectionless) older session leaves through the same path
             try
             {
-                await older.Left.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                // Its leave waits for a colonize in flight (at most 20 s) and its flush (at most 10 s).
+                await older.Left.WaitAsync(TimeSpan.FromSeconds(35)).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

@@ -449,6 +449,10 @@ public sealed partial class GameHub : IZoneStepObserver
             else
             {
                 Stage(session);
+                if (session.ColonizesInFlight++ == 0)
+                {
+                    session.ColonizesSettled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
                 _colonizing.RemoveAll(static t => t.IsCompleted);
                 _colonizing.Add(ColonizeAsync(session, session.Zone.Id, session.Player.Version));
                 continue;
@@ -526,6 +530,11 @@ public sealed partial class GameHub : IZoneStepObserver
                     session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.BadRequest, "the colony could not be founded now; try again"));
                     break;
             }
+            if (--session.ColonizesInFlight == 0)
+            {
+                session.ColonizesSettled!.TrySetResult();
+                session.ColonizesSettled = null;
+            }
         }
     }
 
@@ -558,13 +567,27 @@ public sealed partial class GameHub : IZoneStepObserver
         }
         Stage(session);
         _world.RemoveShip(session.Owner);
-        _ = FlushThenMarkLeftAsync(session);
+        _ = FlushThenMarkLeftAsync(session, session.ColonizesSettled?.Task);
     }
 
-    private async Task FlushThenMarkLeftAsync(GameSession session)
+    /// <param name="colonizing">While a colonize of the session is in flight: its outcome applied. A session that
+    /// replaces this one loads the player once it has left, and must see the colony's price in the record (before, it
+    /// loaded the credits from before the colony and kept them).</param>
+    private async Task FlushThenMarkLeftAsync(GameSession session, Task? colonizing)
     {
         try
         {
+            if (colonizing is not null)
+            {
+                try
+                {
+                    await colonizing.WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    _log.LogWarning("player {Player} left with a colonize still in flight after 20 s; a session of theirs starting now may not see its price", session.Player.Id);
+                }
+            }
             await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             if (_progress.IsRefused(session.Player.Id))
             {

@@ -76,6 +76,12 @@ public sealed class GameSession
     /// <summary>The last input sequence number received (requests carry it into the zone).</summary>
     public uint LastSeq { get; set; }
 
+    /// <summary>Colonize transactions of this session whose outcome the coordinator has not applied yet (coordinator only).</summary>
+    internal int ColonizesInFlight;
+
+    /// <summary>While <see cref="ColonizesInFlight"/> is above 0: completes when their outcomes are applied (coordinator only).</summary>
+    internal TaskCompletionSource? ColonizesSettled;
+
     /// <summary>Completes once the session has left the world and its progress is staged for saving.</summary>
     public Task Left => _left.Task;
 
