@@ -273,6 +273,20 @@ public sealed class HttpApiTests : IAsyncLifetime
         return response.StatusCode;
     }
 
+    [Fact]
+    public async Task HealthSaysFailedWith503OnceTheGameLoopHasStopped()
+    {
+        await using var server = await TestServer.StartAsync();
+        server.Server.Hub.TickHook = _ => throw new InvalidOperationException("a broken pass");
+        await server.Server.GameFailed.WaitAsync(TimeSpan.FromSeconds(10));
+
+        using var response = await server.Http.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var health = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("failed", health.GetProperty("status").GetString());
+        Assert.Contains("the game loop stopped", health.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     private Auth.TokenService ServerTokens() => _server.Tokens();
 
     private async Task<T> PostAsync<T>(string path, object body, HttpStatusCode expected)

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Sol.Protocol;
 using Sol.Testing;
@@ -48,6 +50,67 @@ public sealed class ProcessLifecycleTests : IDisposable
         await Eventually.TrueAsync(() => resumed.Sees(enter2.Entity), TimeSpan.FromSeconds(10), "own ship");
         var restored = resumed.Latest(enter2.Entity);
         Assert.True(Math.Abs(restored.X - atStop.X) < 60 && Math.Abs(restored.Y - atStop.Y) < 60, $"restored ({restored.X:F0},{restored.Y:F0}) vs stopped ({atStop.X:F0},{atStop.Y:F0})");
+    }
+
+    [Fact]
+    public async Task AGameLoopThatFailsStopsTheServerWithExitCode1AndSavesEveryone()
+    {
+        var options = new Sol.Server.Hosting.ServerOptions
+        {
+            Http = new IPEndPoint(IPAddress.Loopback, 0),
+            Game = new IPEndPoint(IPAddress.Loopback, 0),
+            Database = _directory.File("data/sol.db"),
+            JwtSecret = TestServer.Secret,
+            DefaultGalaxyZones = 12,
+            ZoneWorkers = 1,
+            PinThreads = false,
+            DataDirectory = _directory.File("data"),
+            SnapshotInterval = TimeSpan.FromSeconds(60),
+            LogLevel = Microsoft.Extensions.Logging.LogLevel.None,
+        };
+        var started = new TaskCompletionSource<Sol.Server.Hosting.SolServer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var breakIt = 0;
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // the server must stop by itself well before
+        var run = Sol.Server.Hosting.ServerHost.RunAsync(options, TextWriter.Null, s =>
+        {
+            s.Hub.TickHook = _ =>
+            {
+                if (Volatile.Read(ref breakIt) == 1)
+                {
+                    throw new InvalidOperationException("a broken pass");
+                }
+            };
+            started.SetResult(s);
+        }, bound.Token);
+        var server = await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+        using var guest = await http.PostAsJsonAsync("/api/auth/guest", new { deviceId = "witness" });
+        var token = (await guest.Content.ReadFromJsonAsync<TokenReply>())!;
+        await using var client = await GameClient.ConnectAsync(server.GameEndpoint.Port, token.Token);
+        var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        for (var i = 0; i < 10; i++)
+        {
+            await client.SendInputAsync(1, 0.2f);
+        }
+        var moved = client.LastSeq;
+        await client.WaitForAsync(ServerPayload.Ack, m => m.PayloadAsAck().LastSeq, s => s == moved);
+
+        // Before: the loop's thread ended with a line at information level, and the server went on answering "ok"
+        // and taking players into a world that stood still, until someone noticed.
+        Volatile.Write(ref breakIt, 1);
+        Assert.Equal(1, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(bound.IsCancellationRequested);
+        Assert.Contains("a broken pass", (await server.GameFailed).ToString(), StringComparison.Ordinal);
+        await client.WaitClosedAsync();
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.CloseStatus);
+
+        // The snapshot interval (60 s) never came: the stop's flush saved the player where the last tick left it.
+        var last = client.Latest(enter.Entity);
+        var account = (await new Auth.TokenService(System.Text.Encoding.UTF8.GetBytes(TestServer.Secret), TimeSpan.FromHours(1),
+            audience: Auth.TokenService.AudienceFor(server.GalaxyId)).ValidateAsync(token.Token)).AccountId;
+        await using var store = await Sol.Persistence.SolStore.OpenAsync(options.Database);
+        var saved = (await store.LoadPlayerAsync(account, server.GalaxyId))!;
+        Assert.True(Math.Abs(saved.X - last.X) < 60 && Math.Abs(saved.Y - last.Y) < 60, $"saved ({saved.X:F0},{saved.Y:F0}) vs last seen ({last.X:F0},{last.Y:F0})");
     }
 
     [Fact]

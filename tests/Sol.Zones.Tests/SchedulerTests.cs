@@ -261,6 +261,38 @@ public class SchedulerTests
         Assert.IsType<NotSupportedException>(e.InnerException);
     }
 
+    [Fact]
+    public async Task AFailingRealTimeLoopSaysSoOnceAndStops()
+    {
+        var world = new ZoneWorld(TestGalaxy.Ring(1), Sim.Quiet() with { TickRate = 100 });
+        var faults = new List<Exception>();
+        using var scheduler = new ZoneScheduler(world, new SchedulerOptions
+        {
+            Workers = 1,
+            PinThreads = false,
+            Observer = new ThrowingObserver(),
+            Faulted = e =>
+            {
+                lock (faults)
+                {
+                    faults.Add(e);
+                }
+                throw new InvalidOperationException("a handler that throws is ignored");
+            },
+            MeterName = $"t.{Guid.NewGuid():N}",
+        });
+        world.SpawnShip(1, ZoneId.ForSystem(1), 0, 0, 5_000);
+        scheduler.Start();
+        await Eventually.TrueAsync(() => scheduler.Fault is not null, TimeSpan.FromSeconds(10), "the loop's fault");
+        await Eventually.TrueAsync(() => { lock (faults) { return faults.Count == 1; } }, TimeSpan.FromSeconds(10), "the handler called");
+        var ticks = scheduler.TicksRun;
+        scheduler.Stop();
+
+        Assert.Same(scheduler.Fault, Assert.Single(faults));
+        Assert.IsType<NotSupportedException>(scheduler.Fault!.InnerException);
+        Assert.Equal(0, ticks);
+    }
+
     private sealed class StepCounter(int zones) : IZoneStepObserver
     {
         private readonly int[] _steps = new int[zones];

@@ -23,8 +23,8 @@ public sealed partial class GameHub : IGameHandler
     public const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
 
     /// <summary>
-    /// How long an arrival waits for the ones of the same account ahead of it (each can wait up to 10 s for the session
-    /// it replaces to leave).
+    /// How long an arrival waits for the ones of the same account ahead of it (each can wait up to 35 s for the session
+    /// it replaces to leave, with a colonize in flight on a slow database; usually milliseconds).
     /// </summary>
     internal TimeSpan ArrivalWait { get; set; } = TimeSpan.FromSeconds(15);
 

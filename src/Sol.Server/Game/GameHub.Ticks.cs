@@ -104,8 +104,12 @@ public sealed partial class GameHub : IZoneStepObserver
     }
 
     /// <summary>On the coordinator, between ticks: apply transfers, disconnects, joins and player updates.</summary>
+    /// <summary>Runs first in each tick's pass, on the coordinator (tests: a pass that throws).</summary>
+    internal Action<long>? TickHook { get; set; }
+
     public void OnTickCompleted(long tick)
     {
+        TickHook?.Invoke(tick);
         // A join's welcome, player state and zone entry (and the like) reach their client in one flush.
         using var sends = SendBatch.Begin();
         ApplyTransfers();

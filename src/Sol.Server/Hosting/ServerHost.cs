@@ -9,7 +9,11 @@ namespace Sol.Server.Hosting;
 /// </summary>
 public static class ServerHost
 {
-    public static async Task<int> RunAsync(ServerOptions options, TextWriter error, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(ServerOptions options, TextWriter error, CancellationToken cancellationToken) =>
+        RunAsync(options, error, started: null, cancellationToken);
+
+    /// <param name="started">Called with the server once it runs (tests).</param>
+    internal static async Task<int> RunAsync(ServerOptions options, TextWriter error, Action<SolServer>? started, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(error);
@@ -50,16 +54,13 @@ public static class ServerHost
             return 0;
         }
 
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C or SIGTERM.
-        }
-        loggers.CreateLogger("sol").LogInformation("stopping");
+        started?.Invoke(server);
+        // Until Ctrl+C or SIGTERM, or the game loop failing (logged where it failed): a world that stands still is not
+        // served on; the exit code says so, for a supervisor to start it again.
+        await Task.WhenAny(Task.Delay(Timeout.Infinite, stop.Token), server.GameFailed).ConfigureAwait(false);
+        var failed = server.GameFailed.IsCompleted;
+        loggers.CreateLogger("sol").LogInformation("stopping{Why}", failed ? " after the game loop's failure" : "");
         await server.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        return 0;
+        return failed ? 1 : 0;
     }
 }

@@ -34,10 +34,12 @@ public sealed class SolServer : IAsyncDisposable
     private readonly WebApplication _http;
     private readonly ILogger _log;
     private readonly GameParts _game;
+    private readonly Task<Exception> _gameFailed;
     private int _stopped;
 
-    private SolServer(ServerOptions options, ISolStore store, GalaxyModel galaxy, Guid galaxyId, WebApplication http, ServerMetrics metrics, GameParts game, ILoggerFactory loggers)
+    private SolServer(ServerOptions options, ISolStore store, GalaxyModel galaxy, Guid galaxyId, WebApplication http, ServerMetrics metrics, GameParts game, Task<Exception> gameFailed, ILoggerFactory loggers)
     {
+        _gameFailed = gameFailed;
         Options = options;
         Store = store;
         Galaxy = galaxy;
@@ -69,6 +71,12 @@ public sealed class SolServer : IAsyncDisposable
     public Guid GalaxyId { get; }
 
     public ServerMetrics Metrics { get; }
+
+    /// <summary>
+    /// Completes (with its exception) if the game loop stops on an error: no zone steps after it, so the process should
+    /// stop and be started again (<c>sol serve</c> does so, exit code 1); <c>/healthz</c> answers 503 from then on.
+    /// </summary>
+    public Task<Exception> GameFailed => _gameFailed;
 
     /// <summary>The HTTP API's base address, with the port actually bound.</summary>
     public Uri HttpAddress { get; private set; } = null!;
@@ -126,9 +134,10 @@ public sealed class SolServer : IAsyncDisposable
             var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, options.StartingSystems);
             var metrics = new ServerMetrics();
 
-            var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, cancellationToken).ConfigureAwait(false);
-            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics, game.Port, game.Hub);
-            var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, loggers);
+            var gameFailed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, gameFailed, cancellationToken).ConfigureAwait(false);
+            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics, game, gameFailed.Task);
+            var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, gameFailed.Task, loggers);
             try
             {
                 await http.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -197,7 +206,7 @@ public sealed class SolServer : IAsyncDisposable
 
     private static async Task<GameParts> StartGameAsync(
         ServerOptions options, ILoggerFactory loggers, ISolStore store, Guid galaxyId, GalaxyModel galaxy, GameRules rules,
-        TokenService tokens, PlayerDirectory players, GalaxyClock clock, ServerMetrics metrics, CancellationToken cancellationToken)
+        TokenService tokens, PlayerDirectory players, GalaxyClock clock, ServerMetrics metrics, TaskCompletionSource<Exception> failed, CancellationToken cancellationToken)
     {
         var log = loggers.CreateLogger("sol.game");
         var world = new ZoneWorld(galaxy, new ZoneOptions
@@ -218,6 +227,11 @@ public sealed class SolServer : IAsyncDisposable
             PinThreads = options.PinThreads,
             Observer = hub,
             Log = message => log.LogInformation("{Message}", message),
+            Faulted = e =>
+            {
+                log.LogCritical(e, "The game loop stopped on an error: no zone steps any more. The server stops (every player is saved) so that it can be started again");
+                failed.TrySetResult(e);
+            },
         });
         var listener = ListenToScheduler(scheduler, metrics);
         IGamePort port;
@@ -273,8 +287,9 @@ public sealed class SolServer : IAsyncDisposable
 
     private static WebApplication BuildHttp(
         ServerOptions options, ILoggerFactory loggers, ISolStore store, string galaxyName, GalaxyModel galaxy, AssetCatalog assets,
-        TokenService tokens, PlayerDirectory players, ServerMetrics metrics, IGamePort port, GameHub hub)
+        TokenService tokens, PlayerDirectory players, ServerMetrics metrics, GameParts game, Task<Exception> gameFailed)
     {
+        var (port, hub) = (game.Port, game.Hub);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sol" });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
@@ -319,7 +334,9 @@ public sealed class SolServer : IAsyncDisposable
         AssetEndpoints.Map(app, assets);
         GalaxyEndpoints.Map(app, galaxyName, galaxy);
         app.MapGet("/api/config", () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen }));
+        app.MapGet("/healthz", () => gameFailed.IsCompleted
+            ? Results.Json(new { status = "failed", galaxy = galaxyName, connections = metrics.ConnectionsOpen, error = $"the game loop stopped: {gameFailed.Result.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen }));
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         MeEndpoints.Map(app, tokens, hub);
         ClientEndpoints.Map(app, options.ClientDirectory);

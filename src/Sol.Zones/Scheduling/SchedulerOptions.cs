@@ -18,6 +18,12 @@ public sealed record SchedulerOptions
     /// <summary>Where the scheduler reports pinning and faults; off the hot path.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// Called once, on the loop's thread, when the real-time loop ends with an exception (a step or an observer threw):
+    /// no tick runs after it. A server stops on it rather than serve a world that stands still. What it throws is ignored.
+    /// </summary>
+    public Action<Exception>? Faulted { get; init; }
+
     /// <summary>Name of the <see cref="System.Diagnostics.Metrics.Meter"/> the scheduler publishes.</summary>
     public string MeterName { get; init; } = ZoneScheduler.DefaultMeterName;
 }

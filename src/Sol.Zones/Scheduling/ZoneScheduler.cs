@@ -87,7 +87,7 @@ public sealed class ZoneScheduler : IDisposable
     public bool IsRunning => _loop is not null;
 
     /// <summary>The fault that stopped the real-time loop, if one did.</summary>
-    public Exception? Fault => _loopFault;
+    public Exception? Fault => Volatile.Read(ref _loopFault);
 
     /// <summary>The meter publishing the per-worker tick-duration histogram and the overrun counter.</summary>
     public Meter Meter => _meter;
@@ -310,8 +310,17 @@ public sealed class ZoneScheduler : IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _loopFault = e;
+            Volatile.Write(ref _loopFault, e);
             Options.Log?.Invoke($"zone scheduler stopped: {e}");
+            try
+            {
+                Options.Faulted?.Invoke(e);
+            }
+#pragma warning disable CA1031 // a throwing handler must not take the process down from a background thread
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
         }
     }
 }
