@@ -114,6 +114,42 @@ public sealed class ProcessLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task PlanetsGoOnFromGalaxyTimeAfterARestartAndNewPlayersStartBesideTheirPlanet()
+    {
+        var database = _directory.File("orbits/sol.db");
+        await (await TestServer.StartAsync(database)).DisposeAsync(); // generates the galaxy
+        // As if the galaxy had been made five hours ago (any start after the first).
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}"))
+        {
+            await connection.OpenAsync();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE galaxies SET created_at = created_at - 18000000";
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        await using var server = await TestServer.StartAsync(database);
+        var guest = await server.GuestAsync("orbiter");
+        await using var client = await GameClient.ConnectAsync(server, guest.Token);
+        var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        var snapshot = await client.WaitForAsync(ServerPayload.Snapshot, m => m.PayloadAsSnapshot());
+
+        // Before: zone time counted from this process's start (0), so every restart put the planets back at their
+        // starting angles, away from where ships had been saved beside them.
+        Assert.InRange(enter.Time, 18_000 - 5, 18_000 + 60);
+        Assert.InRange(snapshot.Time, enter.Time - 1, enter.Time + 5);
+
+        // A new player starts outside its system's first planet, on the planet's side of the star, at zone time.
+        var home = (int)enter.SystemId;
+        var planet = server.Server.Galaxy.PlanetsOf(home)[0];
+        var (px, py) = planet.PositionAt(snapshot.Time);
+        var ship = client.Latest(enter.Entity);
+        var off = Math.Atan2(py, px) - Math.Atan2(ship.Y, ship.X);
+        off -= 2 * Math.PI * Math.Round(off / (2 * Math.PI));
+        Assert.True(Math.Abs(off) < 0.3, $"the ship starts {Math.Abs(off):0.00} rad from its planet's direction");
+    }
+
+    [Fact]
     public async Task AKilledServerLosesAtMostOneSnapshotInterval()
     {
         const int Interval = 1; // seconds (--snapshot-interval)

@@ -281,7 +281,8 @@ public sealed partial class GameHub : IZoneStepObserver
                 }
             }
         }
-        var time = _world.GetZone(zone).Time;
+        // The world's time now (the tick just done): a zone that slept until this pass has not stepped for a while.
+        var time = _world.Options.TimeAt(_world.Tick);
         session.Connection.SendReliable(_coordinatorWriter.ZoneEnter(_galaxy, zone, time, entity, (float)_world.Options.GateRadius, colonies));
     }
 

@@ -212,6 +212,7 @@ public sealed class SolServer : IAsyncDisposable
         var world = new ZoneWorld(galaxy, new ZoneOptions
         {
             TickRate = options.TickRate,
+            StartTime = clock.Now, // planets go on from where they were at the last stop (orbits are closed form in time)
             ShipClasses = [.. rules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
             NpcShipClass = rules.ShipIndex(rules.NpcShip),
             Seed = galaxy.Parameters.Seed,

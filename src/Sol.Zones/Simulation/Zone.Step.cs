@@ -25,7 +25,7 @@ public sealed partial class Zone
         try
         {
             Tick = tick;
-            Time = tick / (double)_options.TickRate;
+            Time = _options.TimeAt(tick);
             BeginEvents();
             DrainInbox();
 

@@ -6,6 +6,16 @@ public sealed record ZoneOptions
     /// <summary>Ticks per second; the step's time delta is <c>1 / TickRate</c>.</summary>
     public int TickRate { get; init; } = 20;
 
+    /// <summary>
+    /// Simulated time (seconds) at tick 0: a zone's time at tick <c>t</c> is <c>StartTime + t / TickRate</c>, and
+    /// planets stand where their orbits put them at that time. A server sets it to galaxy time (seconds since the galaxy
+    /// was made) when it starts, so that planets go on from where they were instead of starting over at every start.
+    /// </summary>
+    public double StartTime { get; init; }
+
+    /// <summary>A zone's simulated time at <paramref name="tick"/>.</summary>
+    public double TimeAt(long tick) => StartTime + (tick / (double)TickRate);
+
     /// <summary>Ship types, by index (at most 256). NPCs use <see cref="NpcShipClass"/>.</summary>
     public IReadOnlyList<ShipClass> ShipClasses { get; init; } = [new ShipClass("scout", 300, 150, 3f, 100f)];
 
@@ -48,6 +58,10 @@ public sealed record ZoneOptions
         if (TickRate is < 1 or > 10_000)
         {
             throw new ArgumentOutOfRangeException(nameof(TickRate), TickRate, "tick rate must be 1..10000 Hz");
+        }
+        if (!double.IsFinite(StartTime) || StartTime < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StartTime), StartTime, "start time must be a finite number of seconds, 0 or more");
         }
         if (ShipClasses is null || ShipClasses.Count is 0 or > 256)
         {

@@ -296,7 +296,7 @@ public sealed class ZoneWorld
                 // Out of the planet's current position (the next tick's, when the ship first steps) by its radius plus half
                 // the landing margin, so the ship appears in orbit, not inside the planet.
                 ref readonly var planet = ref Galaxy.Planet(from.Id.Id);
-                var (px, py) = planet.PositionAt((tick + 1) / (double)Options.TickRate);
+                var (px, py) = planet.PositionAt(Options.TimeAt(tick + 1));
                 var distance = Math.Sqrt((px * px) + (py * py));
                 var lift = planet.Radius + (Options.LandingMargin / 2);
                 (x, y) = distance > 0 ? (px + (px / distance * lift), py + (py / distance * lift)) : (px + lift, py);
