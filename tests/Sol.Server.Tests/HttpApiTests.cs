@@ -220,7 +220,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         var health = await Http.GetFromJsonAsync<JsonElement>("/healthz");
         Assert.Equal("ok", health.GetProperty("status").GetString());
         var metrics = await Http.GetStringAsync("/metrics");
-        foreach (var name in new[] { "sol_connections ", "sol_messages_in_total ", "sol_bytes_out_total ", "sol_tick_duration_seconds_bucket{le=\"+Inf\"}", "sol_tick_overruns_total ", "sol_zones_awake ", "process_cpu_seconds_total " })
+        foreach (var name in new[] { "sol_connections ", "sol_messages_in_total ", "sol_bytes_out_total ", "sol_tick_duration_seconds_bucket{le=\"+Inf\"}", "sol_tick_overruns_total ", "sol_zones_awake ", "sol_inputs_dropped_total ", "sol_requests_dropped_total ", "sol_inputs_unroutable_total ", "sol_inputs_stale_total ", "process_cpu_seconds_total " })
         {
             Assert.Contains(name, metrics, StringComparison.Ordinal);
         }

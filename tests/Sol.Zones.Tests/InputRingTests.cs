@@ -40,6 +40,41 @@ public class InputRingTests
     }
 
     [Fact]
+    public void AFullInboxKeepsARequestAndDropsSteeringInputsInstead()
+    {
+        var ring = new InputRing(8);
+        ring.TryEnqueue(InputCommand.Jump(3, 1, 42)); // the oldest: before, the first to go
+        for (uint i = 1; i <= 20; i++)
+        {
+            ring.TryEnqueue(InputCommand.Steer(7, i, 1, 0));
+        }
+        Assert.Equal(13, ring.Dropped);
+        Assert.Equal(0, ring.RequestsDropped);
+        var kept = new List<InputCommand>();
+        while (ring.TryDequeue(out var input))
+        {
+            kept.Add(input);
+        }
+        Assert.Equal(8, kept.Count);
+        Assert.Single(kept, k => k is { Action: ShipAction.Jump, Owner: 3, Target: 42 });
+        Assert.Equal([14u, 15, 16, 17, 18, 19, 20], kept.Where(k => k.Action == ShipAction.None).Select(k => k.Seq));
+    }
+
+    [Fact]
+    public void AnInboxFullOfRequestsStillMakesRoomAndCountsTheRequestDropped()
+    {
+        var ring = new InputRing(4);
+        for (uint i = 1; i <= 4; i++)
+        {
+            ring.TryEnqueue(InputCommand.Land(i, i, 5));
+        }
+        Assert.True(ring.TryEnqueue(InputCommand.TakeOff(9, 1))); // returns: no endless moving of requests
+        Assert.Equal(1, ring.Dropped);
+        Assert.Equal(1, ring.RequestsDropped);
+        Assert.Equal(4, ring.Count);
+    }
+
+    [Fact]
     public void CapacityIsRoundedUpToAPowerOfTwo()
     {
         Assert.Equal(8, new InputRing(5).Capacity);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Sol.Core.Galaxy;
 using Sol.Testing;
+using Sol.Zones.Input;
 using Sol.Zones.Scheduling;
 using Sol.Zones.Simulation;
 using Sol.Zones.Transfers;
@@ -259,6 +260,36 @@ public class SchedulerTests
         sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 0, 5_000);
         var e = Assert.Throws<InvalidOperationException>(() => sim.Step());
         Assert.IsType<NotSupportedException>(e.InnerException);
+    }
+
+    [Fact]
+    public void AJumpRequestIsNotLostWhenItsZonesInboxOverflows()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(3), Sim.Quiet() with { InboxCapacity = 64 });
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, TestGalaxy.GateDistance - 100, 0);
+        for (var owner = 2; owner < 40; owner++)
+        {
+            sim.World.SpawnShip(owner, ZoneId.ForSystem(1), 0, 0, 3_000);
+        }
+        sim.Step();
+        sim.World.RequestJump(1, 1, TestGalaxy.GateToNext(1));
+        // In the same tick the 38 other pilots send two inputs each (as after an overrun): 77 inputs for 64 cells.
+        for (var k = 0; k < 2; k++)
+        {
+            for (var owner = 2; owner < 40; owner++)
+            {
+                sim.World.PostInput(InputCommand.Steer(owner, (uint)(k + 1), 0.5f, 0));
+            }
+        }
+        sim.Step();
+        sim.Step();
+
+        // Before: the request was the oldest input and the first dropped: no transfer, no rejection, no error.
+        Assert.Equal(13, sim.System(1).Inbox.Dropped);
+        Assert.True(sim.System(2).TryGetShip(1, out _), "the ship did not jump");
+        var losses = sim.World.InputLosses();
+        Assert.Equal(13, losses.Dropped);
+        Assert.Equal(0, losses.RequestsDropped);
     }
 
     [Fact]

@@ -269,6 +269,7 @@ public sealed class SolServer : IAsyncDisposable
         listener.SetMeasurementEventCallback<double>((_, milliseconds, _, _) => metrics.TickDuration.Record(milliseconds / 1000.0));
         listener.Start();
         metrics.Overruns = () => scheduler.Overruns;
+        metrics.InputLosses = scheduler.World.InputLosses;
         metrics.ZonesAwake = () => scheduler.World.Zones.Length == 0 ? 0 : CountAwake(scheduler.World);
         return listener;
     }

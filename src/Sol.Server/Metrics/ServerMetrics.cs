@@ -58,6 +58,9 @@ public sealed class ServerMetrics
     /// <summary>Counts the zones awake now (set once the game runs).</summary>
     public Func<int> ZonesAwake { get; set; } = static () => 0;
 
+    /// <summary>Reads the inputs the zones lost so far (set once the game runs; see <c>ZoneWorld.InputLosses</c>).</summary>
+    public Func<(long Dropped, long RequestsDropped, long Unroutable, long Stale)> InputLosses { get; set; } = static () => default;
+
     public void SetPlayersOnline(int count) => Interlocked.Exchange(ref _playersOnline, count);
 
     public string Render()
@@ -74,6 +77,11 @@ public sealed class ServerMetrics
         w.Metric("sol_rate_limited_total", "Connections closed for exceeding the message rate (1008)", "counter", Interlocked.Read(ref _rateLimited));
         w.Metric("sol_tick_overruns_total", "Ticks that took longer than the tick period", "counter", Overruns());
         w.Metric("sol_zones_awake", "Zones being stepped (zones without players sleep)", "gauge", ZonesAwake());
+        var losses = InputLosses();
+        w.Metric("sol_inputs_dropped_total", "Inputs dropped from a full zone inbox (the oldest steering inputs first)", "counter", losses.Dropped);
+        w.Metric("sol_requests_dropped_total", "Jump, land and take-off requests dropped from a full zone inbox (none while it holds a steering input)", "counter", losses.RequestsDropped);
+        w.Metric("sol_inputs_unroutable_total", "Inputs that reached a zone their ship had left", "counter", losses.Unroutable);
+        w.Metric("sol_inputs_stale_total", "Inputs older than their ship's last applied one", "counter", losses.Stale);
         TickDuration.WriteTo(w);
         using var process = Process.GetCurrentProcess();
         w.Metric("process_cpu_seconds_total", "CPU time of the server process", "counter", process.TotalProcessorTime.TotalSeconds);

@@ -23,6 +23,7 @@ public sealed class InputRing
     private PaddedLong _head;
     private PaddedLong _tail;
     private long _dropped;
+    private long _requestsDropped;
 
     /// <param name="capacity">Rounded up to a power of two, at least 2.</param>
     public InputRing(int capacity)
@@ -38,23 +39,44 @@ public sealed class InputRing
     /// <summary>How many inputs fit.</summary>
     public int Capacity => _size;
 
-    /// <summary>Inputs dropped because the ring was full (the oldest go first).</summary>
+    /// <summary>Inputs dropped because the ring was full (the oldest steering inputs go first).</summary>
     public long Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>Of <see cref="Dropped"/>, requests (jump, land, take off): only when the ring held nothing else to drop,
+    /// or another producer took the room one was being put back into.</summary>
+    public long RequestsDropped => Volatile.Read(ref _requestsDropped);
 
     /// <summary>Inputs waiting (a snapshot; may be stale by the time it is read).</summary>
     public int Count => (int)Math.Clamp(Volatile.Read(ref _tail.Value) - Volatile.Read(ref _head.Value), 0, _size);
 
-    /// <summary>Adds an input; when the ring is full, drops the oldest first. Returns true when something was dropped.</summary>
+    /// <summary>
+    /// Adds an input; when the ring is full, drops the oldest steering input first. A request met on the way is put
+    /// back at the tail rather than dropped: a steering input is superseded by its owner's next one a tick later, a
+    /// request is asked once (dropping it left the player with no transfer and no answer). Returns true when something
+    /// was dropped.
+    /// </summary>
     public bool TryEnqueue(in InputCommand input)
     {
         var droppedAny = false;
+        var movedBack = 0;
         while (!TryEnqueueCore(in input))
         {
-            if (TryDequeue(out _))
+            if (!TryDequeue(out var oldest))
             {
-                Interlocked.Increment(ref _dropped);
-                droppedAny = true;
+                continue;
             }
+            // Behind newer inputs is no change for a request: it is applied when read, for its owner's ship. At most a
+            // ring's worth are moved per call, so a ring of requests only still makes room.
+            if (oldest.Action != ShipAction.None && movedBack++ < _size && TryEnqueueCore(in oldest))
+            {
+                continue;
+            }
+            Interlocked.Increment(ref _dropped);
+            if (oldest.Action != ShipAction.None)
+            {
+                Interlocked.Increment(ref _requestsDropped);
+            }
+            droppedAny = true;
         }
         return droppedAny;
     }

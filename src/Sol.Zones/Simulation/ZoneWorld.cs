@@ -175,6 +175,23 @@ public sealed class ZoneWorld
     /// <summary>Asks to take off from the ship's current planet surface.</summary>
     public bool RequestTakeOff(long owner, uint seq) => PostInput(InputCommand.TakeOff(owner, seq));
 
+    /// <summary>
+    /// Inputs lost so far over every zone: dropped from a full inbox (requests among them), for a ship no longer in the
+    /// zone, or older than the ship's last applied one. A pass over all zones: for metrics, not per tick.
+    /// </summary>
+    public (long Dropped, long RequestsDropped, long Unroutable, long Stale) InputLosses()
+    {
+        long dropped = 0, requests = 0, unroutable = 0, stale = 0;
+        foreach (var zone in _zones)
+        {
+            dropped += zone.Inbox.Dropped;
+            requests += zone.Inbox.RequestsDropped;
+            unroutable += zone.UnroutableInputs;
+            stale += zone.StaleInputs;
+        }
+        return (dropped, requests, unroutable, stale);
+    }
+
     /// <summary>The zone the owner's inputs are routed to (where the ship is, or will be once its spawn applies).</summary>
     public bool TryGetZoneOf(long owner, out ZoneId zone)
     {
