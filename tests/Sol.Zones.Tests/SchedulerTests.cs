@@ -293,6 +293,32 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void TakeOffAndArrivalEventsNameWhatTheirZoneKnows()
+    {
+        var galaxy = TestGalaxy.Ring(3);
+        using var sim = new Sim(galaxy, Sim.Quiet());
+        var planetId = TestGalaxy.PlanetOf(1, 0);
+        sim.World.SpawnShip(1, ZoneId.ForPlanet(planetId), 0, 0, 0);
+        sim.World.SpawnShip(2, ZoneId.ForPlanet(planetId), 0, 0, 0); // keeps the surface awake to see the departure
+        sim.World.SpawnShip(3, ZoneId.ForSystem(1), 0, TestGalaxy.GateDistance - 100, 0);
+        sim.World.SpawnShip(4, ZoneId.ForSystem(2), 0, 0, 3_000); // keeps system 2 awake to see the arrival
+        sim.Step();
+        sim.World.RequestTakeOff(1, 1);
+        sim.World.RequestJump(3, 1, TestGalaxy.GateToNext(1));
+        sim.Step();
+        sim.Step();
+
+        // Before: a take-off named planet 0 on both sides, and an arrival named the gate of the system left.
+        var departed = Assert.Single(sim.Events(sim.Surface(planetId)), e => e.Kind == ZoneEventKind.Departed);
+        Assert.Equal((ShipAction.TakeOff, planetId), (departed.Action, departed.Target));
+        var inOrbit = Assert.Single(sim.Events(sim.System(1)), e => e.Kind == ZoneEventKind.Arrived);
+        Assert.Equal(planetId, inOrbit.Target);
+        var throughGate = Assert.Single(sim.Events(sim.System(2)), e => e.Kind == ZoneEventKind.Arrived);
+        Assert.Equal(galaxy.Gate(TestGalaxy.GateToNext(1)).PartnerGateId, throughGate.Target);
+        Assert.Contains(throughGate.Target, galaxy.GatesOf(2).ToArray().Select(g => g.Id));
+    }
+
+    [Fact]
     public async Task AFailingRealTimeLoopSaysSoOnceAndStops()
     {
         var world = new ZoneWorld(TestGalaxy.Ring(1), Sim.Quiet() with { TickRate = 100 });

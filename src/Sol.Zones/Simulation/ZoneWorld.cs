@@ -297,7 +297,11 @@ public sealed class ZoneWorld
             TransferKind.Land => ShipAction.Land,
             _ => ShipAction.TakeOff,
         };
-        if (toIndex < 0 || !from.TryTakeShip(t.Owner, t.Entity, ZoneEventKind.Departed, action, t.Target, out var carry))
+        // The events name what each zone knows: leaving through its gate, landing on its planet, or taking off from the
+        // planet the surface is; arriving through the new system's gate, on the planet, or from the planet taken off.
+        var departed = t.Kind == TransferKind.TakeOff ? from.Id.Id : t.Target;
+        var arrived = t.Kind == TransferKind.Land ? t.Target : from.Id.Id;
+        if (toIndex < 0 || !from.TryTakeShip(t.Owner, t.Entity, ZoneEventKind.Departed, action, departed, out var carry))
         {
             return;
         }
@@ -308,6 +312,7 @@ public sealed class ZoneWorld
             case TransferKind.Jump:
                 ref readonly var partner = ref Galaxy.Gate(Galaxy.Gate(t.Target).PartnerGateId);
                 (x, y) = (partner.X, partner.Y);
+                arrived = partner.Id;
                 break;
             case TransferKind.TakeOff:
                 // Out of the planet's current position (the next tick's, when the ship first steps) by its radius plus half
@@ -319,7 +324,7 @@ public sealed class ZoneWorld
                 (x, y) = distance > 0 ? (px + (px / distance * lift), py + (py / distance * lift)) : (px + lift, py);
                 break;
         }
-        var handle = to.AddShip(carry, x, y, ZoneEventKind.Arrived, action, t.Target);
+        var handle = to.AddShip(carry, x, y, ZoneEventKind.Arrived, action, arrived);
         _location[t.Owner] = toIndex;
         lock (_commandLock)
         {
