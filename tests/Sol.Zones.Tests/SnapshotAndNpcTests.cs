@@ -7,6 +7,37 @@ namespace Sol.Zones.Tests;
 public class SnapshotAndNpcTests
 {
     [Fact]
+    public void ASnapshotIsTheLastStepsRowsWhateverArrivedOrWasMadeSince()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(3), Sim.Quiet());
+        sim.Step();
+        // A zone that never stepped (asleep): its snapshot is empty, not an exception.
+        var asleep = sim.System(3).GetSnapshot();
+        Assert.Equal(-1, asleep.Tick);
+        Assert.Equal(0, asleep.Entities.Length);
+
+        // 160 ships arrive in system 2 between two of its steps: the snapshot stays the last step's until it steps
+        // again (before: it was cut to the zone's new row count, past the rows written: ArgumentOutOfRangeException).
+        sim.World.SpawnShip(1, ZoneId.ForSystem(2), 0, 0, 3_000);
+        for (var owner = 40; owner < 200; owner++)
+        {
+            Assert.True(sim.World.SpawnShip(owner, ZoneId.ForSystem(1), 0, TestGalaxy.GateDistance - 10, 0));
+        }
+        sim.Step();
+        var before = sim.System(2).GetSnapshot().Entities.Length;
+        for (var owner = 40; owner < 200; owner++)
+        {
+            sim.World.RequestJump(owner, 1, TestGalaxy.GateToNext(1));
+        }
+        sim.Step();
+        var zone = sim.System(2);
+        Assert.Equal(before, zone.GetSnapshot().Entities.Length);
+        Assert.Equal(before + 160, zone.EntityCount);
+        sim.Step();
+        Assert.Equal(zone.EntityCount, zone.GetSnapshot().Entities.Length);
+    }
+
+    [Fact]
     public void ASystemZoneHoldsItsStarsPlanetsGatesAndTheConfiguredNpcs()
     {
         using var sim = new Sim(TestGalaxy.Ring(3, planets: 2), new ZoneOptions { NpcsPerSystem = 7 });

@@ -52,6 +52,7 @@ public sealed partial class Zone
                 // Step 9, first part: the chunk's snapshot rows while the chunk is in cache (see EmitSnapshot).
                 State.CopyTo(_snapshot, start, end, streaming: count >= ZoneState.StreamingRows);
             }
+            _snapshotCount = count;
             HandleDestroyed();
             RunTriggers();
             SteerNpcs();

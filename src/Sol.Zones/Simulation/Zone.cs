@@ -47,6 +47,7 @@ public sealed partial class Zone
 
     // Reusable per-tick buffers.
     private EntityState[] _snapshot;
+    private int _snapshotCount; // rows of the last step's snapshot (ships may arrive or leave between steps)
     private ZoneEvent[] _events = new ZoneEvent[4];
     private int _eventCount;
     private ZoneEvent[] _pendingEvents = new ZoneEvent[4];
@@ -204,7 +205,7 @@ public sealed partial class Zone
     internal ReadOnlySpan<PendingTransfer> Outbox => _outbox.AsSpan(0, _outboxCount);
 
     /// <summary>The snapshot of the last step (tick, time, entities, events), without a copy. See the thread rules.</summary>
-    public ZoneSnapshot GetSnapshot() => new(Id, Tick, Time, _snapshot.AsSpan(0, State.Count), _events.AsSpan(0, _eventCount));
+    public ZoneSnapshot GetSnapshot() => new(Id, Tick, Time, _snapshot.AsSpan(0, _snapshotCount), _events.AsSpan(0, _eventCount));
 
     /// <summary>The current state of <paramref name="owner"/>'s ship here, read from the columns.</summary>
     public bool TryGetShip(long owner, out EntityState ship)
