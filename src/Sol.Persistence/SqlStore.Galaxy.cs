@@ -178,13 +178,24 @@ public abstract partial class SqlStore
     private async Task DeleteGalaxyRowsAsync(Guid id, CancellationToken cancellationToken)
     {
         // In batches, each its own short transaction (CockroachDB keeps transactions small that way); child rows first
-        // and the galaxies row last, so an interrupted delete is found and finished by the next sweep. The key-based
-        // "IN (SELECT ... LIMIT)" form is the batched DELETE that SQLite, PostgreSQL and CockroachDB all accept.
+        // and the galaxies row last, so an interrupted delete is found and finished by the next sweep. A batch is a
+        // range of the primary key (galaxy, id): the ids of a galaxy's bodies are dense from 1, so each range holds at
+        // most a batch of rows and is found by the key alone. (The "id IN (SELECT ... LIMIT n)" form it replaces was
+        // quadratic on PostgreSQL when the galaxy was missing from the table's statistics: a nested-loop semi join,
+        // 47 s for 10,000 rows.)
         const long Batch = 10_000;
-        foreach (var sql in s_deleteBatches)
+        foreach (var (table, key) in s_bodyTables)
         {
-            while (await RunInTransactionAsync((c, t, ct) => ExecuteAsync(c, t, sql, ct, ("g", id), ("n", Batch)), cancellationToken).ConfigureAwait(false) > 0)
+            var (first, last) = await RunInTransactionAsync(
+                async (c, t, ct) => (
+                    await ScalarAsync(c, t, $"SELECT COALESCE(MIN({key}), 0) FROM {table} WHERE galaxy_id = @g", ct, ("g", id)).ConfigureAwait(false),
+                    await ScalarAsync(c, t, $"SELECT COALESCE(MAX({key}), -1) FROM {table} WHERE galaxy_id = @g", ct, ("g", id)).ConfigureAwait(false)),
+                cancellationToken).ConfigureAwait(false);
+            var sql = $"DELETE FROM {table} WHERE galaxy_id = @g AND {key} >= @lo AND {key} < @hi";
+            for (var lo = first; lo <= last; lo += Batch)
             {
+                var from = lo;
+                await RunInTransactionAsync((c, t, ct) => ExecuteAsync(c, t, sql, ct, ("g", id), ("lo", from), ("hi", from + Batch)), cancellationToken).ConfigureAwait(false);
             }
         }
         while (await RunInTransactionAsync(
@@ -213,13 +224,10 @@ public abstract partial class SqlStore
 
     private static readonly string[] s_deletePlayerChildren = [DeleteExplored, DeleteRoute, DeleteInventory];
 
-    private static readonly string[] s_deleteBatches =
+    /// <summary>A galaxy's tables keyed by (galaxy, a number): deleted by ranges of that number.</summary>
+    private static readonly (string Table, string Key)[] s_bodyTables =
     [
-        "DELETE FROM systems WHERE galaxy_id = @g AND id IN (SELECT id FROM systems WHERE galaxy_id = @g ORDER BY id LIMIT @n)",
-        "DELETE FROM stars WHERE galaxy_id = @g AND id IN (SELECT id FROM stars WHERE galaxy_id = @g ORDER BY id LIMIT @n)",
-        "DELETE FROM planets WHERE galaxy_id = @g AND id IN (SELECT id FROM planets WHERE galaxy_id = @g ORDER BY id LIMIT @n)",
-        "DELETE FROM gates WHERE galaxy_id = @g AND id IN (SELECT id FROM gates WHERE galaxy_id = @g ORDER BY id LIMIT @n)",
-        "DELETE FROM colonies WHERE galaxy_id = @g AND planet_id IN (SELECT planet_id FROM colonies WHERE galaxy_id = @g ORDER BY planet_id LIMIT @n)",
+        ("systems", "id"), ("stars", "id"), ("planets", "id"), ("gates", "id"), ("colonies", "planet_id"),
     ];
 
     private async Task<GalaxySummary?> FindGalaxyAsync(DbConnection connection, DbTransaction? transaction, string name, CancellationToken cancellationToken)

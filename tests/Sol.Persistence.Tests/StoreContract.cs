@@ -136,6 +136,27 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task DeletingAGalaxyOfManyBatchesTakesAllItsRowsAndNoneOfAnothers()
+    {
+        await using var store = await StoreAsync();
+        await store.SaveGalaxyAsync(s_small, replace: false);
+        // More than one delete batch (10,000 rows) of systems, planets and gates, with a batch's edge in each table.
+        var big = GalaxyGenerator.Generate("big", GalaxyParameters.Default(12_000, 11));
+        await store.SaveGalaxyAsync(big, replace: false);
+        var sql = (SqlStore)store;
+        Assert.True(await sql.CountRowsAsync("gates") > 20_000);
+
+        Assert.True(await store.DeleteGalaxyAsync("big"));
+
+        Assert.Equal(1, await sql.CountRowsAsync("galaxies"));
+        Assert.Equal(s_small.Systems.Length, await sql.CountRowsAsync("systems"));
+        Assert.Equal(s_small.Stars.Length, await sql.CountRowsAsync("stars"));
+        Assert.Equal(s_small.Planets.Length, await sql.CountRowsAsync("planets"));
+        Assert.Equal(s_small.Gates.Length, await sql.CountRowsAsync("gates"));
+        Assert.Equal(s_small.ContentHash, (await store.LoadGalaxyAsync(s_small.Name))!.Value.Model.ContentHash);
+    }
+
+    [SkippableFact]
     public async Task UsernamesAreUniqueWhateverTheirCase()
     {
         await using var store = await StoreAsync();
