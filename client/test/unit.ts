@@ -1,26 +1,23 @@
-// Unit tests of the client's pure parts (prediction, interpolation, autopilot steering, the codec), bundled by
-// esbuild for Node: node test/unit.mjs. Prints one line per test and, last, "N passed, N failed".
+// Unit tests of the client's pure parts (prediction, interpolation, autopilot steering, the codec) and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
+// node test/unit.mjs. Prints one line per test and, last, "N passed, N failed".
 import * as flatbuffers from 'flatbuffers';
+import { gameUrl, type ServerConfig } from '../src/api';
 import type { ShipInfo } from '../src/assets';
 import { steer } from '../src/autopilot';
 import { decode, encode } from '../src/codec';
 import { GameState, ZoneKind } from '../src/game';
+import { GameConnection } from '../src/net';
 import { stepShip } from '../src/physics';
+import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
 import { ClientPayload, Input, SetRoute } from '../src/protocol/sol_generated';
 
 const scout: ShipInfo = { id: 'scout', name: 'Scout', maxSpeed: 420, thrust: 300, turnRate: 3.4, hull: 100, radius: 18 };
 let passed = 0;
 let failed = 0;
-function test(name: string, body: () => void): void {
-  try {
-    body();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e instanceof Error ? e.message : e}`);
-  }
+const tests: { name: string; body: () => void | Promise<void> }[] = [];
+function test(name: string, body: () => void | Promise<void>): void {
+  tests.push({ name, body });
 }
 function expect(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
@@ -124,5 +121,148 @@ test('a message type this client does not know decodes as unknown, not as an err
   expect(e.type === 'unknown', `decoded as ${e.type}`);
 });
 
+// ---- the connection (net.ts) against a fake browser ----
+
+const config: ServerConfig = { gamePort: 7777, gamePath: '/ws', tickRate: 20, protocols: ['sol.v1'] };
+const inMinutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
+let tokens = 0;
+const freshToken = () => ({ status: 200, body: { token: `token-${++tokens}`, expiresAt: inMinutes(15), playerId: 'player-1' } });
+const refreshes = (b: Browser) => b.fetches.filter((u) => u.includes('/api/auth/refresh')).length;
+const lastSocket = () => FakeSocket.all.at(-1)!;
+
+/** A connection that got its Welcome (client id c1), with a token good for `minutes`. */
+function connected(minutes = 15) {
+  sessionStorage.setItem('sol.token', 'token-0');
+  sessionStorage.setItem('sol.expiresAt', inMinutes(minutes));
+  const gone: string[] = [];
+  const c = new GameConnection(config, () => {}, (reason: string, kind?: string) => gone.push(`${kind}: ${reason}`));
+  c.connect();
+  lastSocket().welcome('c1');
+  return { c, gone };
+}
+
+/** One reconnect attempt that fails: the retry timer runs, the socket it opens ends with `code`, refreshes settle. Returns the wait. */
+async function failOnce(b: Browser, code = 1006): Promise<number | null> {
+  const sockets = FakeSocket.all.length;
+  const delay = b.timers.runNext();
+  await settle();
+  if (FakeSocket.all.length > sockets) lastSocket().end(code);
+  await settle();
+  return delay;
+}
+
+test('a server outage (no answer, then 503) is waited out and resumed with the client id, never logged out', async () => {
+  const b = fakeBrowser();
+  const { c, gone } = connected();
+  b.answer = 'network';
+  lastSocket().end(1006);
+  for (let i = 0; i < 8; i++) {
+    if (i === 4) b.answer = { status: 503, body: { error: 'starting' } };
+    await failOnce(b);
+  }
+  expect(gone.length === 0, `logged out while the server was away: ${gone.join('; ')}`);
+  expect(c.state === 'reconnecting', `state ${c.state}`);
+  expect(refreshes(b) > 0, 'the token was checked with a refresh');
+  b.answer = freshToken;
+  b.timers.runNext();
+  await settle();
+  const s = lastSocket();
+  expect(s.url.includes('client_id=c1'), `reconnects with its client id: ${s.url}`);
+  s.welcome('c1');
+  expect(c.state === 'open' && c.resumed === 1 && gone.length === 0, `state ${c.state}, resumed ${c.resumed}, gone ${gone}`);
+});
+
+test('a refused token (401 from the refresh) logs out', async () => {
+  const b = fakeBrowser();
+  const { c, gone } = connected();
+  b.answer = { status: 401, body: { error: 'token expired' } };
+  lastSocket().end(1006);
+  for (let i = 0; i < 4 && gone.length === 0; i++) await failOnce(b);
+  expect(gone.length === 1 && c.state === 'closed', `gone: ${gone.join('; ')}, state ${c.state}`);
+  expect(b.timers.runNext() === null, 'no reconnect after the logout');
+});
+
+test('a socket refused while HTTP answers (full, game port down) backs off without a refresh per attempt', async () => {
+  const b = fakeBrowser();
+  const { c, gone } = connected();
+  b.answer = freshToken;
+  lastSocket().end(1006);
+  const delays: number[] = [];
+  for (let i = 0; i < 10; i++) delays.push((await failOnce(b)) ?? -1);
+  expect(gone.length === 0 && c.state === 'reconnecting', `gone: ${gone.join('; ')}, state ${c.state}`);
+  expect(refreshes(b) <= 1, `${refreshes(b)} refreshes for 10 refused sockets`);
+  expect(delays.at(-1)! >= 4000 && delays.every((d) => d <= 10_000), `waits ${delays.join(', ')} ms`);
+});
+
+test('a 1013 close (try again later) waits at least 2 s', async () => {
+  const b = fakeBrowser();
+  connected();
+  lastSocket().end(1013);
+  const delay = b.timers.runNext();
+  expect(delay !== null && delay >= 2000, `waited ${delay} ms`);
+});
+
+test('leaving the page closes the socket with a code browsers accept', () => {
+  const b = fakeBrowser();
+  connected();
+  b.fire('pagehide');
+  const code = lastSocket().closedWith;
+  expect(code === 1000 || (code !== null && code >= 4000 && code <= 4999), `closed with ${code}`);
+});
+
+test('a token refresh that gets no answer is tried again before the token expires', async () => {
+  const b = fakeBrowser();
+  const { c } = connected(2);
+  b.answer = 'network';
+  b.timers.advance(60_000);
+  await settle();
+  expect(refreshes(b) === 1, `${refreshes(b)} refreshes a minute before expiry`);
+  for (let i = 0; i < 6; i++) {
+    b.timers.advance(5_000);
+    await settle();
+  }
+  expect(refreshes(b) >= 2, `${refreshes(b)} refreshes 30 s later`);
+  b.answer = freshToken;
+  b.timers.advance(30_000);
+  await settle();
+  const token = sessionStorage.getItem('sol.token');
+  expect(token !== null && token.startsWith('token-') && token !== 'token-0', `a new token (${token})`);
+  expect(lastSocket().sent.length > 0 && c.state === 'open', 'Reauth sent on the open connection');
+});
+
+test('a WebSocket that cannot be made ends with an error the page shows, not an exception', () => {
+  fakeBrowser();
+  sessionStorage.setItem('sol.token', 'token-0');
+  sessionStorage.setItem('sol.expiresAt', inMinutes(15));
+  FakeSocket.throwNext = new DOMException("The URL 'ws://[[::1]]:7777/ws?access_token=token-0' is invalid.", 'SyntaxError');
+  const gone: string[] = [];
+  const c = new GameConnection(config, () => {}, (reason: string, kind?: string) => gone.push(`${kind}: ${reason}`));
+  let threw: unknown = null;
+  try {
+    c.connect();
+  } catch (e) {
+    threw = e;
+  }
+  expect(threw === null, `connect() threw ${threw}`);
+  expect(gone.length === 1 && gone[0]!.startsWith('failed: '), `gone: ${gone.join('; ')}`);
+  expect(!gone[0]!.includes('token-0'), `the token is not shown: ${gone[0]}`);
+});
+
+test('the game URL of an IPv6 page has its host bracketed once', () => {
+  fakeBrowser('[::1]');
+  const url = gameUrl(config, 'tok', 'c1');
+  expect(url === 'ws://[::1]:7777/ws?access_token=tok&client_id=c1', url);
+});
+
+for (const { name, body } of tests) {
+  try {
+    await body();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message : e}`);
+  }
+}
 console.log(`${passed} passed, ${failed} failed`);
 (globalThis as unknown as { process: { exitCode: number } }).process.exitCode = failed === 0 ? 0 : 1;
