@@ -156,14 +156,23 @@ async function runGame(): Promise<void> {
     const now = performance.now() / 1000;
     const own = game.ownPosition(now);
     const zone = game.zone;
+    const landed = zone?.kind === ZoneKind.Planet;
     switch (c) {
       case 'jump': {
+        if (landed) {
+          toast('on a planet: T to take off, then fly into a gate (G: autopilot)');
+          break;
+        }
         const gate = zone?.gates.find((g) => own && Math.hypot(g.x - own.x, g.y - own.y) < g.radius);
         if (gate) request(encode.jump(gate.id), 'jump');
         else toast('fly into a gate to jump (G: autopilot)');
         break;
       }
       case 'land': {
+        if (landed) {
+          toast(`already landed on ${zone!.name} (T to take off)`);
+          break;
+        }
         const t = game.zoneTime(now);
         const planet = zone?.planets.find((p) => {
           const at = game.planetPosition(p, t);

@@ -1,10 +1,10 @@
-// Unit tests of the client's pure parts (prediction, interpolation, autopilot steering, the codec) and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
+// Unit tests of the client's pure parts (prediction, interpolation, autopilot, the codec) and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
 // node test/unit.mjs. Prints one line per test and, last, "N passed, N failed".
 import * as flatbuffers from 'flatbuffers';
 import { gameUrl, type ServerConfig } from '../src/api';
 import type { ShipInfo } from '../src/assets';
-import { steer } from '../src/autopilot';
-import { decode, encode } from '../src/codec';
+import { Autopilot, steer } from '../src/autopilot';
+import { decode, encode, type GateView, type PlanetView } from '../src/codec';
 import { GameState, ZoneKind } from '../src/game';
 import { GameConnection } from '../src/net';
 import { stepShip } from '../src/physics';
@@ -252,6 +252,56 @@ test('the game URL of an IPv6 page has its host bracketed once', () => {
   fakeBrowser('[::1]');
   const url = gameUrl(config, 'tok', 'c1');
   expect(url === 'ws://[::1]:7777/ws?access_token=tok&client_id=c1', url);
+});
+
+// ---- autopilot on a planet ----
+
+const planet: PlanetView = { id: 31, name: 'Terra', radius: 300, orbitRadius: 2000, period: 600, phase: 0 };
+const gate: GateView = { id: 41, x: 5000, y: 0, radius: 200, targetSystemId: 8, targetName: 'Beyond' };
+function enter(kind: ZoneKind, zoneId: number, systemId: number, entity: number) {
+  return {
+    ...zoneEnter(entity), zoneKind: kind, zoneId, systemId, name: kind === ZoneKind.Planet ? 'Terra' : `System ${systemId}`,
+    planets: kind === ZoneKind.Planet ? [] : [planet], gates: kind === ZoneKind.Planet ? [] : [gate],
+    planet: kind === ZoneKind.Planet ? planet : null,
+  };
+}
+/** The own ship (entity) at (x, y) in the current zone, as a snapshot and its Ack make it. */
+function placeShip(game: GameState, entity: number, x: number, y: number): void {
+  const z = game.zone!;
+  game.onSnapshot({ ...snapshot(1, 100, [{ id: entity, x, y, vx: 0, vy: 0 }]), zoneKind: z.kind, zoneId: z.id }, 0);
+  game.onAck({ tick: 1, entity, lastSeq: 0 });
+}
+
+test('G on a planet with no route takes off and flies on to the nearest gate; a jump with no route left ends it', () => {
+  const game = new GameState();
+  game.ships = [scout];
+  const pilot = new Autopilot();
+  game.enterZone(enter(ZoneKind.Planet, 31, 7, 5), 0);
+  pilot.onZoneEnter(game);
+  placeShip(game, 5, 0, 0);
+  pilot.engage('gate');
+  expect(pilot.update(game, 1000).request?.kind === 'takeOff', 'asks to take off');
+  game.enterZone(enter(ZoneKind.System, 7, 7, 6), 0);
+  pilot.onZoneEnter(game);
+  expect(pilot.mode === 'gate', `still flying after the take-off (mode ${pilot.mode})`);
+  placeShip(game, 6, 2000, 0);
+  pilot.update(game, 2000);
+  expect(pilot.target?.kind === 'gate' && pilot.target.id === gate.id, `on its way to the gate (${JSON.stringify(pilot.target)})`);
+  game.enterZone(enter(ZoneKind.System, 8, 8, 7), 0);
+  pilot.onZoneEnter(game);
+  expect(pilot.mode === 'off', `off after the jump (mode ${pilot.mode})`);
+});
+
+test('P on a planet surface says it is landed instead of waiting for ever', () => {
+  const game = new GameState();
+  game.ships = [scout];
+  const pilot = new Autopilot();
+  game.enterZone(enter(ZoneKind.Planet, 31, 7, 5), 0);
+  pilot.onZoneEnter(game);
+  placeShip(game, 5, 0, 0);
+  pilot.engage('land');
+  pilot.update(game, 1000);
+  expect(pilot.mode === 'off' && /landed/.test(pilot.status), `mode ${pilot.mode}, status "${pilot.status}"`);
 });
 
 for (const { name, body } of tests) {
