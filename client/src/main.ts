@@ -98,6 +98,7 @@ async function runGame(): Promise<void> {
     switch (e.type) {
       case 'welcome':
         game.tickRate = e.tickRate || game.tickRate;
+        game.playerId = e.playerId;
         status.textContent = '';
         window.setTimeout(() => connection.ping(), 0);
         break;

@@ -1,13 +1,14 @@
-// Unit tests of the client's pure parts (prediction, interpolation, autopilot, the codec) and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
+// Unit tests of the client's pure parts (prediction, interpolation, autopilot, the codec, colony labels) and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
 // node test/unit.mjs. Prints one line per test and, last, "N passed, N failed".
 import * as flatbuffers from 'flatbuffers';
 import { gameUrl, type ServerConfig } from '../src/api';
 import type { ShipInfo } from '../src/assets';
 import { Autopilot, steer } from '../src/autopilot';
-import { decode, encode, type GateView, type PlanetView } from '../src/codec';
+import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
 import { GameState, ZoneKind } from '../src/game';
 import { GameConnection } from '../src/net';
 import { stepShip } from '../src/physics';
+import { drawZone } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
 import { ClientPayload, Input, SetRoute } from '../src/protocol/sol_generated';
@@ -302,6 +303,32 @@ test('P on a planet surface says it is landed instead of waiting for ever', () =
   pilot.engage('land');
   pilot.update(game, 1000);
   expect(pilot.mode === 'off' && /landed/.test(pilot.status), `mode ${pilot.mode}, status "${pilot.status}"`);
+});
+
+// ---- colony labels ----
+
+test('the own colony is labelled "you", another player\'s carries no player id', () => {
+  const me = '0b5e7d7a-1111-4c3e-9d55-8a3f7c2b9e01';
+  const other = '7f00aa11-2222-4c3e-9d55-8a3f7c2b9e02';
+  const texts: string[] = [];
+  const ctx = new Proxy({ canvas: { width: 800, height: 600 } } as Record<string | symbol, unknown>, {
+    get: (t, k) => k in t ? t[k] : k === 'fillText' ? (s: string) => texts.push(s)
+      : k === 'createRadialGradient' ? () => ({ addColorStop() {} }) : () => {},
+    set: () => true,
+  }) as unknown as CanvasRenderingContext2D;
+  const view = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [] };
+  const game = new GameState();
+  game.playerId = me;
+  const second: PlanetView = { ...planet, id: 32, name: 'Mars', orbitRadius: 3000 };
+  const colonies: ColonyView[] = [{ planetId: 31, owner: me, founded: 1 }, { planetId: 32, owner: other, founded: 2 }];
+  game.enterZone({ ...enter(ZoneKind.System, 7, 7, 5), planets: [planet, second], colonies }, 0);
+  drawZone(ctx, game, view, 0, null);
+  expect(texts.includes('you'), `own colony labelled: ${JSON.stringify(texts)}`);
+  expect(!texts.some((t) => t.startsWith(me.slice(0, 8)) || t.startsWith(other.slice(0, 8))), `no player ids: ${JSON.stringify(texts)}`);
+  texts.length = 0;
+  game.enterZone({ ...enter(ZoneKind.Planet, 31, 7, 5), colonies }, 0);
+  drawZone(ctx, game, view, 0, null);
+  expect(texts.includes('you') && !texts.some((t) => t.startsWith(me.slice(0, 8))), `on the surface: ${JSON.stringify(texts)}`);
 });
 
 for (const { name, body } of tests) {
