@@ -1,10 +1,12 @@
-// Unit tests of the client's pure parts (prediction, interpolation, autopilot, the codec, colony labels) and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
+// Unit tests of the client's pure parts (prediction, interpolation, autopilot, the codec, key mapping, colony labels)
+// and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
 // node test/unit.mjs. Prints one line per test and, last, "N passed, N failed".
 import * as flatbuffers from 'flatbuffers';
 import { gameUrl, type ServerConfig } from '../src/api';
 import type { ShipInfo } from '../src/assets';
 import { Autopilot, steer } from '../src/autopilot';
 import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
+import { Controls } from '../src/controls';
 import { GameState, ZoneKind } from '../src/game';
 import { GameConnection } from '../src/net';
 import { stepShip } from '../src/physics';
@@ -329,6 +331,43 @@ test('the own colony is labelled "you", another player\'s carries no player id',
   game.enterZone({ ...enter(ZoneKind.Planet, 31, 7, 5), colonies }, 0);
   drawZone(ctx, game, view, 0, null);
   expect(texts.includes('you') && !texts.some((t) => t.startsWith(me.slice(0, 8))), `on the surface: ${JSON.stringify(texts)}`);
+});
+
+// ---- keys ----
+
+function keyboard() {
+  const handlers: ((e: unknown) => void)[] = [];
+  (globalThis as unknown as Record<string, unknown>).HTMLInputElement ??= class {};
+  const controls = new Controls();
+  controls.attach({ addEventListener: (type: string, fn: (e: unknown) => void) => type === 'keydown' && handlers.push(fn) } as unknown as Window);
+  const press = (key: string, code: string, repeat = false) => {
+    for (const h of handlers) h({ key, code, repeat, target: null, preventDefault() {} });
+  };
+  return { controls, press };
+}
+
+test('command keys go by the character typed (any layout, either case), flight keys by position', () => {
+  const { controls, press } = keyboard();
+  press('m', 'Semicolon'); // M on AZERTY
+  press(',', 'KeyM'); // the QWERTY M position on AZERTY types a comma
+  press('J', 'KeyJ'); // Shift or Caps Lock
+  press('g', 'KeyU'); // G on Dvorak
+  const got = controls.take();
+  expect(JSON.stringify(got) === '["map","jump","autopilotGate"]', `commands ${JSON.stringify(got)}`);
+  press('z', 'KeyW'); // thrust where W is on QWERTY, whatever it types
+  expect(controls.stick().thrust === 1, 'KeyW thrusts');
+});
+
+test('+ and − repeat while held; other commands do not', () => {
+  const { controls, press } = keyboard();
+  press('-', 'Minus');
+  press('-', 'Minus', true);
+  press('-', 'Minus', true);
+  press('+', 'Equal', true);
+  press('g', 'KeyG');
+  press('g', 'KeyG', true);
+  const got = controls.take();
+  expect(JSON.stringify(got) === '["zoomOut","zoomOut","zoomOut","zoomIn","autopilotGate"]', `commands ${JSON.stringify(got)}`);
 });
 
 for (const { name, body } of tests) {
