@@ -335,6 +335,8 @@ for (const { name, body } of tests.filter((t) => !process.env.E2E_ONLY || t.name
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Every request the page makes is answered (no 404 for a favicon or anything else).
+  page.on('response', (r) => r.status() === 404 && errors.push(`404 for ${r.url()}`));
   const started = Date.now();
   try {
     const detail = await body(page);
