@@ -5,6 +5,13 @@ export interface ServerConfig { gamePort: number; gamePath: string; tickRate: nu
 export interface GalaxySystem { id: number; name: string; x: number; y: number; planets: number; gates: { id: number; to: number }[] }
 export interface GalaxyMap { name: string; contentHash: string; systems: GalaxySystem[] }
 
+/** An HTTP answer that was not 2xx: its status tells a refused token (401) from a server in trouble (5xx). */
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) {
     let detail = `HTTP ${response.status}`;
@@ -13,7 +20,7 @@ async function json<T>(response: Response): Promise<T> {
       if (body && typeof body.error === 'string') detail = body.error;
       else if (body && typeof body.message === 'string') detail = body.message;
     } catch { /* not JSON */ }
-    throw new Error(detail);
+    throw new HttpError(response.status, detail);
   }
   return await response.json() as T;
 }
@@ -35,10 +42,14 @@ export const api = {
     fetch(`/api/route?from=${from}&to=${to}`).then((r) => json<{ from: number; to: number; jumps: number; systems: number[] }>(r)),
 };
 
-/** The game WebSocket's address: the page's host name, the game port and path from /api/config. */
-export function gameUrl(config: ServerConfig, token: string, clientId: string | null): string {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const host = location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname;
+/**
+ * The game WebSocket's address: the page's host name, the game port and path from /api/config. `location.hostname`
+ * of an IPv6 page is already bracketed ("[::1]"), so it is used as it is.
+ */
+export function gameUrl(config: ServerConfig, token: string, clientId: string | null,
+  page: { protocol: string; hostname: string } = location): string {
+  const scheme = page.protocol === 'https:' ? 'wss' : 'ws';
+  const host = page.hostname.includes(':') && !page.hostname.startsWith('[') ? `[${page.hostname}]` : page.hostname;
   const query = new URLSearchParams({ access_token: token });
   if (clientId) query.set('client_id', clientId);
   return `${scheme}://${host}:${config.gamePort}${config.gamePath}?${query}`;

@@ -1,7 +1,7 @@
 // The autopilot, ported from the load generator's bot (tools/loadgen/Bot.Pilot.cs): turn toward the target, hold a
 // speed that falls with the distance so the ship stops near it, and ask to jump (gate) or land (planet) once within
 // reach (the steering itself differs, see steer). Gate mode follows the player's route (the next system on it) or else takes the nearest gate, and keeps
-// going while the route goes on; land mode flies to the nearest planet.
+// going while the route goes on (on a planet it takes off first); land mode flies to the nearest planet.
 import type { GameState } from './game';
 import { angleDiff } from './physics';
 import { ZoneKind } from './protocol/sol_generated';
@@ -22,6 +22,8 @@ export class Autopilot {
   /** The last steering: the offset to the target and the stick (HUD and tests). */
   last = { dx: 0, dy: 0, thrust: 0, turn: 0 };
   private waitingSince = 0;
+  /** The system of the last zone entered (null before the first): a ZoneEnter in another system is a jump's arrival. */
+  private system: number | null = null;
 
   engage(mode: AutopilotMode): void {
     this.mode = mode;
@@ -30,13 +32,18 @@ export class Autopilot {
     this.status = mode === 'off' ? '' : 'engaged';
   }
 
-  /** After a ZoneEnter: go on along the route, or stop. */
+  /**
+   * After a ZoneEnter: go on along the route, or stop. Gate mode ends only when a jump arrives where the route ends
+   * (or with no route): a take-off stays in the same system and goes on to a gate, the nearest one without a route.
+   */
   onZoneEnter(game: GameState): void {
     this.waitingSince = 0;
     this.target = null;
+    const before = this.system;
+    this.system = game.zone?.systemId ?? null;
     if (this.mode === 'gate') {
-      const next = nextRouteSystem(game);
-      if (next === null) this.engage('off');
+      const arrived = before !== null && this.system !== before;
+      if (arrived && nextRouteSystem(game) === null) this.engage('off');
     } else if (this.mode === 'land' && game.zone?.kind === ZoneKind.Planet) {
       this.engage('off');
     }
@@ -69,7 +76,8 @@ export class Autopilot {
         this.status = 'taking off';
         return { ...idle, request: { kind: 'takeOff' } };
       }
-      return idle;
+      // Land mode on a surface: nothing to fly to.
+      return this.stop('already landed: T to take off');
     }
     const time = game.zoneTime(nowMs / 1000) + 0.1;
     let tx: number, ty: number, reach: number;

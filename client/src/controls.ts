@@ -1,32 +1,66 @@
 // Keyboard state: held keys for flying, and one-shot commands for everything else.
+// Flight keys go by position (e.code: W A S D sit where they are on any layout); command keys go by the character
+// they type (e.key, either case), so J, L, M … work on AZERTY, QWERTZ or Dvorak as labelled.
 
 export type Command =
   | 'jump' | 'land' | 'takeOff' | 'colonize' | 'autopilotGate' | 'autopilotLand' | 'map' | 'zoomIn' | 'zoomOut' | 'cancel';
 
-const COMMANDS: Record<string, Command> = {
-  KeyJ: 'jump', KeyL: 'land', KeyT: 'takeOff', KeyC: 'colonize', KeyG: 'autopilotGate', KeyP: 'autopilotLand',
-  KeyM: 'map', Equal: 'zoomIn', NumpadAdd: 'zoomIn', Minus: 'zoomOut', NumpadSubtract: 'zoomOut', Escape: 'cancel',
+const COMMAND_KEYS: Record<string, Command> = {
+  j: 'jump', l: 'land', t: 'takeOff', c: 'colonize', g: 'autopilotGate', p: 'autopilotLand', m: 'map',
+  '+': 'zoomIn', '=': 'zoomIn', '-': 'zoomOut', '_': 'zoomOut', escape: 'cancel',
 };
 
+/** By position, for layouts whose letters are not Latin (a key typing "о" where J is on QWERTY). */
+const COMMAND_CODES: Record<string, Command> = {
+  KeyJ: 'jump', KeyL: 'land', KeyT: 'takeOff', KeyC: 'colonize', KeyG: 'autopilotGate', KeyP: 'autopilotLand', KeyM: 'map',
+};
+
+/** Commands that repeat while their key is held. */
+const REPEATING = new Set<Command>(['zoomIn', 'zoomOut']);
+
 const FLIGHT = new Set(['KeyW', 'KeyA', 'KeyS', 'KeyD', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Space']);
+
+/** The command a key press means: by its character (case-insensitive), else by position when that is not Latin. */
+export function commandFor(key: string, code: string): Command | null {
+  const byKey = COMMAND_KEYS[key.toLowerCase()];
+  if (byKey) return byKey;
+  const nonLatinLetter = key.length === 1 && key.toLowerCase() !== key.toUpperCase() && !/[a-z]/i.test(key);
+  return nonLatinLetter ? COMMAND_CODES[code] ?? null : null;
+}
+
+export interface KeyLike {
+  key: string; code: string; repeat: boolean; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean;
+  target?: unknown; preventDefault(): void;
+}
 
 export class Controls {
   private held = new Set<string>();
   private queue: Command[] = [];
 
   attach(target: Window): void {
-    target.addEventListener('keydown', (e) => {
-      if (e.target instanceof HTMLInputElement) return;
-      if (FLIGHT.has(e.code)) {
-        this.held.add(e.code);
-        e.preventDefault();
-      } else if (!e.repeat && COMMANDS[e.code]) {
-        this.queue.push(COMMANDS[e.code]!);
-        e.preventDefault();
-      }
-    });
-    target.addEventListener('keyup', (e) => this.held.delete(e.code));
+    target.addEventListener('keydown', (e) => this.keyDown(e));
+    target.addEventListener('keyup', (e) => this.keyUp(e));
     target.addEventListener('blur', () => this.held.clear());
+  }
+
+  keyDown(e: KeyLike): void {
+    if ((e.target as { tagName?: string } | null)?.tagName === 'INPUT') return;
+    if (FLIGHT.has(e.code)) {
+      this.held.add(e.code);
+      e.preventDefault();
+      return;
+    }
+    // Ctrl/⌘ shortcuts (Ctrl+− zooms the page, ⌘L, Ctrl+T …) belong to the browser (AltGr is Ctrl+Alt: a character).
+    if (e.metaKey || (e.ctrlKey && !e.altKey)) return;
+    const command = commandFor(e.key, e.code);
+    if (command && (!e.repeat || REPEATING.has(command))) {
+      this.queue.push(command);
+      e.preventDefault();
+    }
+  }
+
+  keyUp(e: { code: string }): void {
+    this.held.delete(e.code);
   }
 
   /** The pilot's stick: thrust and turn in [−1, 1] (turn > 0 is counter-clockwise, to the left), fire. */

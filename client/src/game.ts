@@ -26,6 +26,8 @@ export class GameState {
   tickRate = 20;
   zone: Zone | null = null;
   player: PlayerStateEvent | null = null;
+  /** The player's id from the Welcome (colonies name their owner by it). */
+  playerId: string | null = null;
   ships: ShipInfo[] = [];
   /** Zone time minus local seconds (performance.now()/1000), smoothed. */
   private offset: number | null = null;

@@ -20,6 +20,7 @@ function showLogin(message = ''): void {
 }
 
 function wireLogin(): void {
+  $('retry').addEventListener('click', () => location.reload());
   const form = $<HTMLFormElement>('login-form');
   const user = $<HTMLInputElement>('username');
   const pass = $<HTMLInputElement>('password');
@@ -46,9 +47,25 @@ function wireLogin(): void {
 
 let started = false;
 
+/** Starts the game once; whatever goes wrong on the way is shown with a Retry button (never a page stuck on "loading…"). */
 async function startGame(): Promise<void> {
   if (started) return;
   started = true;
+  try {
+    await runGame();
+  } catch (e) {
+    showStartError(`the game could not start: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** An error that ends this page's game without ending the session: Retry reloads the page, which starts again. */
+function showStartError(message: string): void {
+  $('status').textContent = '';
+  $('start-error-text').textContent = message;
+  $('start-error').hidden = false;
+}
+
+async function runGame(): Promise<void> {
   $('login').hidden = true;
   $('game').hidden = false;
   const status = $('status');
@@ -81,6 +98,7 @@ async function startGame(): Promise<void> {
     switch (e.type) {
       case 'welcome':
         game.tickRate = e.tickRate || game.tickRate;
+        game.playerId = e.playerId;
         status.textContent = '';
         window.setTimeout(() => connection.ping(), 0);
         break;
@@ -109,8 +127,13 @@ async function startGame(): Promise<void> {
         break;
     }
   };
-  const connection = new GameConnection(config, onEvent, (reason) => {
-    // Start over from a clean page (no loops or listeners of this game left running), with the reason on the login screen.
+  const connection = new GameConnection(config, onEvent, (reason, kind) => {
+    if (kind === 'failed') {
+      showStartError(reason);
+      return;
+    }
+    // The session is over (token refused, replaced): start over from a clean page (no loops or listeners of this
+    // game left running), with the reason on the login screen.
     session.clear();
     sessionStorage.setItem('sol.goneReason', reason);
     location.reload();
@@ -134,14 +157,23 @@ async function startGame(): Promise<void> {
     const now = performance.now() / 1000;
     const own = game.ownPosition(now);
     const zone = game.zone;
+    const landed = zone?.kind === ZoneKind.Planet;
     switch (c) {
       case 'jump': {
+        if (landed) {
+          toast('on a planet: T to take off, then fly into a gate (G: autopilot)');
+          break;
+        }
         const gate = zone?.gates.find((g) => own && Math.hypot(g.x - own.x, g.y - own.y) < g.radius);
         if (gate) request(encode.jump(gate.id), 'jump');
         else toast('fly into a gate to jump (G: autopilot)');
         break;
       }
       case 'land': {
+        if (landed) {
+          toast(`already landed on ${zone!.name} (T to take off)`);
+          break;
+        }
         const t = game.zoneTime(now);
         const planet = zone?.planets.find((p) => {
           const at = game.planetPosition(p, t);
@@ -267,7 +299,7 @@ function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot
   set('hud-ship', ship?.name ?? p?.shipType ?? '—');
   set('hud-explored', p ? String(p.explored.length) : '—');
   set('hud-ping', connection.pingMs === null ? '—' : `${Math.round(connection.pingMs)} ms`);
-  set('hud-conn', connection.state === 'open' ? '' : connection.state);
+  set('hud-conn', connectionText(connection));
   set('hud-pilot', pilot.mode === 'off' ? pilot.status : `autopilot: ${pilot.status}`);
   const destination = p?.route.at(-1);
   const at = p ? p.route.indexOf(game.zone?.systemId ?? -1) : -1;
@@ -276,6 +308,16 @@ function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot
     ? `route → ${destinationName} (${jumps(at >= 0 ? p.route.length - at - 1 : p.route.length)})` : '');
   const now = performance.now();
   set('hud-events', game.recentEvents.filter((e) => now - e.at < 4000).map((e) => e.text).join(' · '));
+}
+
+function connectionText(c: GameConnection): string {
+  switch (c.state) {
+    case 'open': return '';
+    case 'idle':
+    case 'connecting': return 'connecting…';
+    case 'reconnecting': return c.unreachable ? 'server unreachable: reconnecting…' : 'reconnecting…';
+    case 'closed': return c.closedReason || 'disconnected';
+  }
 }
 
 const jumps = (n: number) => `${n} jump${n === 1 ? '' : 's'}`;
@@ -292,5 +334,7 @@ function toast(text: string): void {
 wireLogin();
 const gone = sessionStorage.getItem('sol.goneReason');
 sessionStorage.removeItem('sol.goneReason');
-if (session.token()) void startGame();
+// A stored token, even one about to expire, starts the game: the connection refreshes it first (the login screen only
+// when the server refuses it).
+if (session.stored()) void startGame();
 else showLogin(gone ?? '');

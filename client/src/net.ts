@@ -1,46 +1,96 @@
 // The game WebSocket: connects with the token (access_token query parameter) and the subprotocol from /api/config,
 // keeps the Welcome's client id in sessionStorage and, when the connection drops, reconnects with it (client_id)
 // so the server hands back the same ship within its resume grace. Refreshes the token before it expires (Reauth).
-import { api, gameUrl, type ServerConfig } from './api';
+//
+// Only a refused token (401 from /api/auth/refresh) or a replacing connection (close 4000) ends the game: a server
+// that is restarting, down or full is waited for with a capped backoff, however long it takes.
+import { api, gameUrl, HttpError, type ServerConfig } from './api';
 import { decode, encode, type ServerEvent } from './codec';
 import { session } from './session';
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/** What a token refresh came to: a new token; a refused token (401: log in again); no usable answer (network, 5xx, 429). */
+export type RefreshOutcome = 'ok' | 'refused' | 'unreachable';
+
+/** How the connection ended for good: the session is over ('logout'), or no socket could even be made ('failed'). */
+export type GoneKind = 'logout' | 'failed';
+
+/** Longest wait between reconnect attempts, and the least after a 1013 (try again later) close. */
+export const RECONNECT_CAP_MS = 8000;
+export const TRY_LATER_MS = 2000;
+/** While reconnecting, the token is checked again (one refresh) at most this often. */
+const VERIFY_EVERY_MS = 60_000;
+
+/** The wait before reconnect attempt n (1, 2, …): doubling from 250 ms up to the cap, ±20% so clients spread out. */
+export function reconnectDelay(attempt: number, random = Math.random()): number {
+  const base = Math.min(250 * 2 ** Math.min(Math.max(attempt - 1, 0), 8), RECONNECT_CAP_MS);
+  return Math.round(base * (0.8 + 0.4 * random));
+}
+
+/** A failed refresh: only a 401 means the token is refused; anything else (no network, 5xx, 429) is the server's trouble. */
+export function refreshOutcome(error: unknown): RefreshOutcome {
+  return error instanceof HttpError && error.status === 401 ? 'refused' : 'unreachable';
+}
+
 export class GameConnection {
   state: ConnectionState = 'idle';
-  /** Why the connection ended for good (replaced, token rejected). */
+  /** Why the connection ended for good (replaced, token rejected, no socket). */
   closedReason = '';
   clientId: string | null = session.clientId();
   /** How many times a connection was opened, and how many Welcomes resumed the earlier client id. */
   connects = 0;
   resumed = 0;
   pingMs: number | null = null;
+  /** The last refresh got no answer from the server (network error, 5xx): shown while reconnecting. */
+  unreachable = false;
+  /** Token refreshes asked for (tests). */
+  refreshes = 0;
   private socket: WebSocket | null = null;
+  /** Connection attempts in a row that ended before a Welcome. */
   private attempts = 0;
-  private timers: number[] = [];
+  /** When a refresh last confirmed the token during this run of failed attempts (0: not yet). */
+  private verifiedAt = 0;
+  private retryTimer = 0;
   private refreshTimer = 0;
+  private refreshFailures = 0;
 
   constructor(
     private readonly config: ServerConfig,
     private readonly onEvent: (e: ServerEvent) => void,
-    private readonly onGone: (reason: string) => void,
+    private readonly onGone: (reason: string, kind: GoneKind) => void,
   ) {
     // Leaving or reloading the page: close at once, so the server detaches the session before the next page asks
-    // to resume it.
-    window.addEventListener('pagehide', () => this.socket?.close(1001, 'page closed'));
+    // to resume it. 1000: a page may only close with 1000 or 3000–4999 (others throw InvalidAccessError).
+    window.addEventListener('pagehide', () => this.socket?.close(1000, 'page closed'));
   }
 
   connect(): void {
+    if (this.state === 'closed') return;
+    this.state = this.connects === 0 ? 'connecting' : 'reconnecting';
     const token = session.token();
     if (!token) {
-      // Expired while away (a long sleep, a late reconnect): a refreshed token, or back to the login screen.
-      void this.refresh().then((ok) => (ok && session.token() ? this.connect() : this.finish('your session expired: log in again')));
+      // Expired or about to (a long sleep, a late reconnect, a reload near expiry): a refreshed token first; the
+      // login screen only when the server refuses it.
+      void this.refresh().then((outcome) => {
+        if (this.state === 'closed') return;
+        if (outcome === 'refused') this.finish('your session expired: log in again', 'logout');
+        else if (outcome === 'ok' && session.token()) this.connect();
+        else this.retry();
+      });
       return;
     }
-    this.state = this.connects === 0 ? 'connecting' : 'reconnecting';
     const requested = this.clientId;
-    const socket = new WebSocket(gameUrl(this.config, token, requested), this.config.protocols);
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(gameUrl(this.config, token, requested), this.config.protocols);
+    } catch (e) {
+      // A malformed address or a forbidden port: trying again would fail the same way. (The browser's message
+      // quotes the address: not the token in it.)
+      const why = (e instanceof Error ? e.message : String(e)).replace(/access_token=[^&'"\s]*/g, 'access_token=…');
+      this.finish(`cannot open the game connection: ${why}`, 'failed');
+      return;
+    }
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     this.connects++;
@@ -56,6 +106,8 @@ export class GameConnection {
       if (event.type === 'welcome') {
         welcomed = true;
         this.attempts = 0;
+        this.verifiedAt = 0;
+        this.unreachable = false;
         this.state = 'open';
         if (requested && event.clientId === requested) this.resumed++;
         this.clientId = event.clientId;
@@ -71,12 +123,27 @@ export class GameConnection {
       this.socket = null;
       if (this.state === 'closed') return;
       if (e.code === 4000) {
-        this.finish('this account connected elsewhere');
+        this.finish('this account connected elsewhere', 'logout');
         return;
       }
-      if (!welcomed && this.attempts >= 2) {
-        // Refused before Welcome twice (an expired or rejected token looks like this to a browser): try a fresh token.
-        void this.refresh().then((ok) => (ok ? this.retry() : this.finish('the server refused the session: log in again')));
+      if (e.code === 1013) {
+        // The server took the socket but asks to come back later (other arrivals of this account ahead of it).
+        this.retry(TRY_LATER_MS);
+        return;
+      }
+      if (!welcomed && this.attempts >= 2 && !(this.verifiedAt && Date.now() - this.verifiedAt < VERIFY_EVERY_MS)) {
+        // Refused before a Welcome again. A browser cannot tell a rejected token (401 at the handshake) from a server
+        // that is down or full; the refresh can: only its 401 logs out, no answer means wait and try again.
+        void this.refresh().then((outcome) => {
+          if (this.state === 'closed') return;
+          if (outcome === 'refused') {
+            this.finish('the server refused the session: log in again', 'logout');
+            return;
+          }
+          // A good token and still no game connection (the game port not up yet, or full): keep backing off.
+          if (outcome === 'ok') this.verifiedAt = Date.now();
+          this.retry();
+        });
         return;
       }
       this.retry();
@@ -100,47 +167,63 @@ export class GameConnection {
 
   close(): void {
     this.state = 'closed';
-    for (const t of this.timers) clearTimeout(t);
+    clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
     this.socket?.close(1000, 'bye');
   }
 
-  private retry(): void {
+  private retry(atLeastMs = 0): void {
     this.state = 'reconnecting';
     this.attempts++;
-    const delay = Math.min(250 * 2 ** Math.min(this.attempts - 1, 4), 4000);
-    this.timers.push(window.setTimeout(() => this.connect(), delay));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = window.setTimeout(() => this.connect(), Math.max(reconnectDelay(this.attempts), atLeastMs));
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, kind: GoneKind): void {
     this.state = 'closed';
     this.closedReason = reason;
-    this.onGone(reason);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.refreshTimer);
+    this.onGone(reason, kind);
   }
 
-  private scheduleRefresh(): void {
+  /** Refreshes the token a minute before it expires (or halfway); a refresh with no answer is tried again until then. */
+  private scheduleRefresh(afterMs?: number): void {
     // One refresh timer, whatever the number of (re)connections.
     clearTimeout(this.refreshTimer);
     const left = session.expiresAt() - Date.now();
     if (left <= 0) return;
+    const wait = afterMs === undefined ? Math.max(left - 60_000, left / 2) : Math.min(afterMs, left);
     this.refreshTimer = window.setTimeout(async () => {
-      if (await this.refresh()) {
+      const outcome = await this.refresh();
+      if (this.state === 'closed') return;
+      if (outcome === 'ok') {
+        this.refreshFailures = 0;
         const token = session.token();
         if (token) this.send(encode.reauth(token));
         this.scheduleRefresh();
+      } else if (outcome === 'unreachable') {
+        // 5 s, 10 s, … a minute apart while the token lasts (after that, a reconnect refreshes it or logs out).
+        this.refreshFailures++;
+        this.scheduleRefresh(Math.min(5000 * 2 ** (this.refreshFailures - 1), 60_000));
       }
-    }, Math.max(left - 60_000, left / 2));
+      // Refused: the token serves until it expires; the server then closes (4001) and the reconnect logs out.
+    }, wait);
   }
 
-  private async refresh(): Promise<boolean> {
-    const token = sessionStorage.getItem('sol.token');
-    if (!token) return false;
+  private async refresh(): Promise<RefreshOutcome> {
+    const token = session.stored();
+    if (!token) return 'refused';
+    this.refreshes++;
     try {
       const auth = await api.refresh(token);
       session.setAuth(auth.token, auth.expiresAt);
-      return true;
-    } catch {
-      return false;
+      this.unreachable = false;
+      return 'ok';
+    } catch (e) {
+      const outcome = refreshOutcome(e);
+      this.unreachable = outcome === 'unreachable';
+      return outcome;
     }
   }
 }

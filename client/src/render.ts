@@ -40,8 +40,8 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
     circle(ctx, sx(0), sy(0), r, true);
     ctx.fillStyle = COLORS.label;
     ctx.fillText(`${zone.planet.name} — surface (T to take off)`, sx(0), sy(0) + r + 18);
-    const colony = zone.colonies.find((c) => c.planetId === zone.planet!.id);
-    if (colony || game.player?.colonies.includes(zone.planet.id)) flag(ctx, sx(0), sy(0) - r, colony?.owner ?? 'your colony');
+    const label = colonyLabel(game, zone.planet.id);
+    if (label !== null) flag(ctx, sx(0), sy(0) - r, label);
   }
 
   for (const p of zone.planets) {
@@ -69,8 +69,8 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
     circle(ctx, sx(at.x), sy(at.y), r, true);
     ctx.fillStyle = COLORS.label;
     ctx.fillText(p.name, sx(at.x), sy(at.y) + r + 14);
-    const colony = zone.colonies.find((c) => c.planetId === p.id);
-    if (colony || game.player?.colonies.includes(p.id)) flag(ctx, sx(at.x), sy(at.y) - r, colony?.owner ?? 'you');
+    const label = colonyLabel(game, p.id);
+    if (label !== null) flag(ctx, sx(at.x), sy(at.y) - r, label);
   }
   for (const g of zone.gates) {
     const r = Math.max(g.radius * k, 6);
@@ -257,7 +257,21 @@ function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: num
   ctx.restore();
 }
 
+/**
+ * The label of a planet's colony flag: "you" for the player's own colony (its owner is the Welcome's player id, or the
+ * player's state lists the planet), '' for another player's (a flag without a name: a player id means nothing to a
+ * player), null for no colony.
+ */
+export function colonyLabel(game: Pick<GameState, 'zone' | 'player' | 'playerId'>, planetId: number): string | null {
+  const colony = game.zone?.colonies.find((c) => c.planetId === planetId);
+  const mine = game.player?.colonies.includes(planetId)
+    || (colony !== undefined && game.playerId !== null && colony.owner.toLowerCase() === game.playerId.toLowerCase());
+  if (mine) return 'you';
+  return colony ? '' : null;
+}
+
 function flag(ctx: CanvasRenderingContext2D, x: number, y: number, owner: string): void {
+  ctx.save();
   ctx.strokeStyle = COLORS.colony;
   ctx.fillStyle = COLORS.colony;
   ctx.lineWidth = 1.5;
@@ -266,6 +280,9 @@ function flag(ctx: CanvasRenderingContext2D, x: number, y: number, owner: string
   ctx.lineTo(x, y - 14);
   ctx.stroke();
   ctx.fillRect(x, y - 14, 9, 6);
-  ctx.font = '10px system-ui, sans-serif';
-  ctx.fillText(owner.slice(0, 12), x + 5, y - 18);
+  if (owner) {
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.fillText(owner, x + 5, y - 18);
+  }
+  ctx.restore();
 }

@@ -12,6 +12,10 @@ export const session = {
     const expires = Date.parse(sessionStorage.getItem(EXPIRES) ?? '');
     return token && (!Number.isFinite(expires) || expires > Date.now() + 5000) ? token : null;
   },
+  /** The stored token even when it has expired or is about to (a refresh may still turn it into a fresh one). */
+  stored(): string | null {
+    return sessionStorage.getItem(TOKEN);
+  },
   expiresAt(): number {
     return Date.parse(sessionStorage.getItem(EXPIRES) ?? '') || 0;
   },

@@ -3,6 +3,7 @@
 // Each test gets a fresh browser context (its own storage, so its own guest). Waits are conditions with deadlines,
 // never fixed sleeps. Prints one line per test and, last, "N passed, N failed"; exits 1 when any failed.
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -72,6 +73,14 @@ async function shoot(page, name) {
 }
 
 const hud = (page, id) => page.textContent(`#hud-${id}`);
+
+/** A local port nothing listens on (a game port that is down refuses connections there). */
+const deadPort = await new Promise((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address();
+    server.close(() => resolve(port));
+  });
+});
 
 test('a guest sees the zone drawn', async (page) => {
   const s = await playAsGuest(page);
@@ -211,6 +220,15 @@ test('a reload resumes the same session and ship', async (page) => {
   const m = await until('/api/me', () => me(page));
   expect(m.playerId === before.playerId && m.clientId === s.clientId, 'the server has the same player and client id');
   expect(after.assets.fromCache > 0 && after.assets.downloaded === 0, `assets came from the cache (${JSON.stringify(after.assets)})`);
+  // A reload within 5 s of the token's expiry: the token is refreshed, not the login screen shown.
+  await page.evaluate(() => sessionStorage.setItem('sol.expiresAt', new Date(Date.now() + 3000).toISOString()));
+  await page.reload();
+  const again = await until('the game after a reload near the token\'s expiry', async () => {
+    const h = await sol(page);
+    return h?.connection === 'open' && h.snapshots > 3 ? h : null;
+  }, 15_000);
+  const expires = await page.evaluate(() => Date.parse(sessionStorage.getItem('sol.expiresAt')));
+  expect(again.clientId === s.clientId && expires > Date.now() + 60_000, `resumed with a refreshed token (expires in ${expires - Date.now()} ms)`);
   return `client ${s.clientId.slice(0, 8)}…, entity ${s.entity}`;
 });
 
@@ -254,15 +272,62 @@ test('a dropped connection resumes by itself', async (page) => {
   return `reconnected after ${after.connects - 1} drop`;
 });
 
-for (const { name, body } of tests) {
+test('a server outage is waited out: no logout, no reload, the session resumes', async (page) => {
+  const s = await playAsGuest(page);
+  await page.evaluate(() => (window.__samePage = true));
+  // The server goes away: its HTTP API refuses connections, and so does the game port (sockets go to a dead port).
+  let refused = 0;
+  await page.route('**/api/**', (r) => (refused++, r.abort('connectionrefused')));
+  await page.evaluate((port) => {
+    window.__solDeadPort = port;
+    [...window.__solSockets].at(-1).close(4100, 'test outage');
+  }, deadPort);
+  const during = await until('reconnect attempts and a refresh with no answer', async () => {
+    const h = await sol(page);
+    return h?.connection === 'reconnecting' && h.connects >= 4 && refused > 0 ? h : null;
+  }, 15_000);
+  const shown = await hud(page, 'conn');
+  expect(/reconnecting/.test(shown), `the HUD says it is reconnecting ("${shown}")`);
+  // The server is back.
+  await page.unroute('**/api/**');
+  await page.evaluate(() => (window.__solDeadPort = 0));
+  const after = await until('the client to reconnect', async () => {
+    const h = await sol(page);
+    return h?.connection === 'open' && h.snapshots > s.snapshots ? h : null;
+  }, 15_000);
+  expect(await page.evaluate(() => window.__samePage === true), 'the page was not reloaded');
+  expect(after.clientId === s.clientId && after.resumed === 1, `resumed with the same client id (resumed=${after.resumed})`);
+  return `${during.connects - 1} attempts and ${refused} refused refreshes during the outage ("${shown}"), then resumed`;
+});
+
+test('a game connection that cannot be made shows an error, and Retry starts the game', async (page) => {
+  await page.goto(base);
+  await page.evaluate(() => sessionStorage.setItem('test.throwSocket', '1'));
+  await page.click('#guest');
+  await until('the start error', () => page.isVisible('#start-error'));
+  const text = await page.textContent('#start-error-text');
+  expect(!(await page.textContent('#status')).includes('loading'), 'not stuck on "loading…"');
+  expect(!text.includes('eyJ'), `the error does not show the token: ${text}`);
+  await page.click('#retry');
+  await until('the game after Retry', async () => (await sol(page))?.connection === 'open', 15_000);
+  return `"${text}"`;
+});
+
+// E2E_ONLY=text runs only the tests whose name contains it.
+for (const { name, body } of tests.filter((t) => !process.env.E2E_ONLY || t.name.includes(process.env.E2E_ONLY))) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  // Record the game sockets so a test can drop one (read-only otherwise).
+  // Record the game sockets so a test can drop one (read-only otherwise); a test can also send new sockets to a dead
+  // port (__solDeadPort) or make the next one throw as a malformed address does (sessionStorage test.throwSocket).
   await context.addInitScript(() => {
     const Native = window.WebSocket;
     window.__solSockets = [];
     window.WebSocket = class extends Native {
-      constructor(...args) {
-        super(...args);
+      constructor(url, ...rest) {
+        if (sessionStorage.getItem('test.throwSocket')) {
+          sessionStorage.removeItem('test.throwSocket');
+          throw new DOMException(`The URL '${url}' is invalid.`, 'SyntaxError');
+        }
+        super(window.__solDeadPort ? String(url).replace(/:\d+\//, `:${window.__solDeadPort}/`) : url, ...rest);
         window.__solSockets.push(this);
       }
     };
@@ -270,6 +335,8 @@ for (const { name, body } of tests) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Every request the page makes is answered (no 404 for a favicon or anything else).
+  page.on('response', (r) => r.status() === 404 && errors.push(`404 for ${r.url()}`));
   const started = Date.now();
   try {
     const detail = await body(page);

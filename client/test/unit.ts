@@ -1,26 +1,26 @@
-// Unit tests of the client's pure parts (prediction, interpolation, autopilot steering, the codec), bundled by
-// esbuild for Node: node test/unit.mjs. Prints one line per test and, last, "N passed, N failed".
+// Unit tests of the client's pure parts (prediction, interpolation, autopilot, the codec, key mapping, colony labels)
+// and of the connection's reconnect logic against a fake browser (test/fakes.ts), bundled by esbuild for Node:
+// node test/unit.mjs. Prints one line per test and, last, "N passed, N failed".
 import * as flatbuffers from 'flatbuffers';
+import { gameUrl, type ServerConfig } from '../src/api';
 import type { ShipInfo } from '../src/assets';
-import { steer } from '../src/autopilot';
-import { decode, encode } from '../src/codec';
+import { Autopilot, steer } from '../src/autopilot';
+import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
+import { Controls } from '../src/controls';
 import { GameState, ZoneKind } from '../src/game';
+import { GameConnection } from '../src/net';
 import { stepShip } from '../src/physics';
+import { drawZone } from '../src/render';
+import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
 import { ClientPayload, Input, SetRoute } from '../src/protocol/sol_generated';
 
 const scout: ShipInfo = { id: 'scout', name: 'Scout', maxSpeed: 420, thrust: 300, turnRate: 3.4, hull: 100, radius: 18 };
 let passed = 0;
 let failed = 0;
-function test(name: string, body: () => void): void {
-  try {
-    body();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e instanceof Error ? e.message : e}`);
-  }
+const tests: { name: string; body: () => void | Promise<void> }[] = [];
+function test(name: string, body: () => void | Promise<void>): void {
+  tests.push({ name, body });
 }
 function expect(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
@@ -124,5 +124,261 @@ test('a message type this client does not know decodes as unknown, not as an err
   expect(e.type === 'unknown', `decoded as ${e.type}`);
 });
 
+// ---- the connection (net.ts) against a fake browser ----
+
+const config: ServerConfig = { gamePort: 7777, gamePath: '/ws', tickRate: 20, protocols: ['sol.v1'] };
+const inMinutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
+let tokens = 0;
+const freshToken = () => ({ status: 200, body: { token: `token-${++tokens}`, expiresAt: inMinutes(15), playerId: 'player-1' } });
+const refreshes = (b: Browser) => b.fetches.filter((u) => u.includes('/api/auth/refresh')).length;
+const lastSocket = () => FakeSocket.all.at(-1)!;
+
+/** A connection that got its Welcome (client id c1), with a token good for `minutes`. */
+function connected(minutes = 15) {
+  sessionStorage.setItem('sol.token', 'token-0');
+  sessionStorage.setItem('sol.expiresAt', inMinutes(minutes));
+  const gone: string[] = [];
+  const c = new GameConnection(config, () => {}, (reason: string, kind?: string) => gone.push(`${kind}: ${reason}`));
+  c.connect();
+  lastSocket().welcome('c1');
+  return { c, gone };
+}
+
+/** One reconnect attempt that fails: the retry timer runs, the socket it opens ends with `code`, refreshes settle. Returns the wait. */
+async function failOnce(b: Browser, code = 1006): Promise<number | null> {
+  const sockets = FakeSocket.all.length;
+  const delay = b.timers.runNext();
+  await settle();
+  if (FakeSocket.all.length > sockets) lastSocket().end(code);
+  await settle();
+  return delay;
+}
+
+test('a server outage (no answer, then 503) is waited out and resumed with the client id, never logged out', async () => {
+  const b = fakeBrowser();
+  const { c, gone } = connected();
+  b.answer = 'network';
+  lastSocket().end(1006);
+  for (let i = 0; i < 8; i++) {
+    if (i === 4) b.answer = { status: 503, body: { error: 'starting' } };
+    await failOnce(b);
+  }
+  expect(gone.length === 0, `logged out while the server was away: ${gone.join('; ')}`);
+  expect(c.state === 'reconnecting', `state ${c.state}`);
+  expect(refreshes(b) > 0, 'the token was checked with a refresh');
+  b.answer = freshToken;
+  b.timers.runNext();
+  await settle();
+  const s = lastSocket();
+  expect(s.url.includes('client_id=c1'), `reconnects with its client id: ${s.url}`);
+  s.welcome('c1');
+  expect(c.state === 'open' && c.resumed === 1 && gone.length === 0, `state ${c.state}, resumed ${c.resumed}, gone ${gone}`);
+});
+
+test('a refused token (401 from the refresh) logs out', async () => {
+  const b = fakeBrowser();
+  const { c, gone } = connected();
+  b.answer = { status: 401, body: { error: 'token expired' } };
+  lastSocket().end(1006);
+  for (let i = 0; i < 4 && gone.length === 0; i++) await failOnce(b);
+  expect(gone.length === 1 && c.state === 'closed', `gone: ${gone.join('; ')}, state ${c.state}`);
+  expect(b.timers.runNext() === null, 'no reconnect after the logout');
+});
+
+test('a socket refused while HTTP answers (full, game port down) backs off without a refresh per attempt', async () => {
+  const b = fakeBrowser();
+  const { c, gone } = connected();
+  b.answer = freshToken;
+  lastSocket().end(1006);
+  const delays: number[] = [];
+  for (let i = 0; i < 10; i++) delays.push((await failOnce(b)) ?? -1);
+  expect(gone.length === 0 && c.state === 'reconnecting', `gone: ${gone.join('; ')}, state ${c.state}`);
+  expect(refreshes(b) <= 1, `${refreshes(b)} refreshes for 10 refused sockets`);
+  expect(delays.at(-1)! >= 4000 && delays.every((d) => d <= 10_000), `waits ${delays.join(', ')} ms`);
+});
+
+test('a 1013 close (try again later) waits at least 2 s', async () => {
+  const b = fakeBrowser();
+  connected();
+  lastSocket().end(1013);
+  const delay = b.timers.runNext();
+  expect(delay !== null && delay >= 2000, `waited ${delay} ms`);
+});
+
+test('leaving the page closes the socket with a code browsers accept', () => {
+  const b = fakeBrowser();
+  connected();
+  b.fire('pagehide');
+  const code = lastSocket().closedWith;
+  expect(code === 1000 || (code !== null && code >= 4000 && code <= 4999), `closed with ${code}`);
+});
+
+test('a token refresh that gets no answer is tried again before the token expires', async () => {
+  const b = fakeBrowser();
+  const { c } = connected(2);
+  b.answer = 'network';
+  b.timers.advance(60_000);
+  await settle();
+  expect(refreshes(b) === 1, `${refreshes(b)} refreshes a minute before expiry`);
+  for (let i = 0; i < 6; i++) {
+    b.timers.advance(5_000);
+    await settle();
+  }
+  expect(refreshes(b) >= 2, `${refreshes(b)} refreshes 30 s later`);
+  b.answer = freshToken;
+  b.timers.advance(30_000);
+  await settle();
+  const token = sessionStorage.getItem('sol.token');
+  expect(token !== null && token.startsWith('token-') && token !== 'token-0', `a new token (${token})`);
+  expect(lastSocket().sent.length > 0 && c.state === 'open', 'Reauth sent on the open connection');
+});
+
+test('a WebSocket that cannot be made ends with an error the page shows, not an exception', () => {
+  fakeBrowser();
+  sessionStorage.setItem('sol.token', 'token-0');
+  sessionStorage.setItem('sol.expiresAt', inMinutes(15));
+  FakeSocket.throwNext = new DOMException("The URL 'ws://[[::1]]:7777/ws?access_token=token-0' is invalid.", 'SyntaxError');
+  const gone: string[] = [];
+  const c = new GameConnection(config, () => {}, (reason: string, kind?: string) => gone.push(`${kind}: ${reason}`));
+  let threw: unknown = null;
+  try {
+    c.connect();
+  } catch (e) {
+    threw = e;
+  }
+  expect(threw === null, `connect() threw ${threw}`);
+  expect(gone.length === 1 && gone[0]!.startsWith('failed: '), `gone: ${gone.join('; ')}`);
+  expect(!gone[0]!.includes('token-0'), `the token is not shown: ${gone[0]}`);
+});
+
+test('the game URL of an IPv6 page has its host bracketed once', () => {
+  fakeBrowser('[::1]');
+  const url = gameUrl(config, 'tok', 'c1');
+  expect(url === 'ws://[::1]:7777/ws?access_token=tok&client_id=c1', url);
+});
+
+// ---- autopilot on a planet ----
+
+const planet: PlanetView = { id: 31, name: 'Terra', radius: 300, orbitRadius: 2000, period: 600, phase: 0 };
+const gate: GateView = { id: 41, x: 5000, y: 0, radius: 200, targetSystemId: 8, targetName: 'Beyond' };
+function enter(kind: ZoneKind, zoneId: number, systemId: number, entity: number) {
+  return {
+    ...zoneEnter(entity), zoneKind: kind, zoneId, systemId, name: kind === ZoneKind.Planet ? 'Terra' : `System ${systemId}`,
+    planets: kind === ZoneKind.Planet ? [] : [planet], gates: kind === ZoneKind.Planet ? [] : [gate],
+    planet: kind === ZoneKind.Planet ? planet : null,
+  };
+}
+/** The own ship (entity) at (x, y) in the current zone, as a snapshot and its Ack make it. */
+function placeShip(game: GameState, entity: number, x: number, y: number): void {
+  const z = game.zone!;
+  game.onSnapshot({ ...snapshot(1, 100, [{ id: entity, x, y, vx: 0, vy: 0 }]), zoneKind: z.kind, zoneId: z.id }, 0);
+  game.onAck({ tick: 1, entity, lastSeq: 0 });
+}
+
+test('G on a planet with no route takes off and flies on to the nearest gate; a jump with no route left ends it', () => {
+  const game = new GameState();
+  game.ships = [scout];
+  const pilot = new Autopilot();
+  game.enterZone(enter(ZoneKind.Planet, 31, 7, 5), 0);
+  pilot.onZoneEnter(game);
+  placeShip(game, 5, 0, 0);
+  pilot.engage('gate');
+  expect(pilot.update(game, 1000).request?.kind === 'takeOff', 'asks to take off');
+  game.enterZone(enter(ZoneKind.System, 7, 7, 6), 0);
+  pilot.onZoneEnter(game);
+  expect(pilot.mode === 'gate', `still flying after the take-off (mode ${pilot.mode})`);
+  placeShip(game, 6, 2000, 0);
+  pilot.update(game, 2000);
+  expect(pilot.target?.kind === 'gate' && pilot.target.id === gate.id, `on its way to the gate (${JSON.stringify(pilot.target)})`);
+  game.enterZone(enter(ZoneKind.System, 8, 8, 7), 0);
+  pilot.onZoneEnter(game);
+  expect(pilot.mode === 'off', `off after the jump (mode ${pilot.mode})`);
+});
+
+test('P on a planet surface says it is landed instead of waiting for ever', () => {
+  const game = new GameState();
+  game.ships = [scout];
+  const pilot = new Autopilot();
+  game.enterZone(enter(ZoneKind.Planet, 31, 7, 5), 0);
+  pilot.onZoneEnter(game);
+  placeShip(game, 5, 0, 0);
+  pilot.engage('land');
+  pilot.update(game, 1000);
+  expect(pilot.mode === 'off' && /landed/.test(pilot.status), `mode ${pilot.mode}, status "${pilot.status}"`);
+});
+
+// ---- colony labels ----
+
+test('the own colony is labelled "you", another player\'s carries no player id', () => {
+  const me = '0b5e7d7a-1111-4c3e-9d55-8a3f7c2b9e01';
+  const other = '7f00aa11-2222-4c3e-9d55-8a3f7c2b9e02';
+  const texts: string[] = [];
+  const ctx = new Proxy({ canvas: { width: 800, height: 600 } } as Record<string | symbol, unknown>, {
+    get: (t, k) => k in t ? t[k] : k === 'fillText' ? (s: string) => texts.push(s)
+      : k === 'createRadialGradient' ? () => ({ addColorStop() {} }) : () => {},
+    set: () => true,
+  }) as unknown as CanvasRenderingContext2D;
+  const view = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [] };
+  const game = new GameState();
+  game.playerId = me;
+  const second: PlanetView = { ...planet, id: 32, name: 'Mars', orbitRadius: 3000 };
+  const colonies: ColonyView[] = [{ planetId: 31, owner: me, founded: 1 }, { planetId: 32, owner: other, founded: 2 }];
+  game.enterZone({ ...enter(ZoneKind.System, 7, 7, 5), planets: [planet, second], colonies }, 0);
+  drawZone(ctx, game, view, 0, null);
+  expect(texts.includes('you'), `own colony labelled: ${JSON.stringify(texts)}`);
+  expect(!texts.some((t) => t.startsWith(me.slice(0, 8)) || t.startsWith(other.slice(0, 8))), `no player ids: ${JSON.stringify(texts)}`);
+  texts.length = 0;
+  game.enterZone({ ...enter(ZoneKind.Planet, 31, 7, 5), colonies }, 0);
+  drawZone(ctx, game, view, 0, null);
+  expect(texts.includes('you') && !texts.some((t) => t.startsWith(me.slice(0, 8))), `on the surface: ${JSON.stringify(texts)}`);
+});
+
+// ---- keys ----
+
+function keyboard() {
+  const handlers: ((e: unknown) => void)[] = [];
+  (globalThis as unknown as Record<string, unknown>).HTMLInputElement ??= class {};
+  const controls = new Controls();
+  controls.attach({ addEventListener: (type: string, fn: (e: unknown) => void) => type === 'keydown' && handlers.push(fn) } as unknown as Window);
+  const press = (key: string, code: string, repeat = false) => {
+    for (const h of handlers) h({ key, code, repeat, target: null, preventDefault() {} });
+  };
+  return { controls, press };
+}
+
+test('command keys go by the character typed (any layout, either case), flight keys by position', () => {
+  const { controls, press } = keyboard();
+  press('m', 'Semicolon'); // M on AZERTY
+  press(',', 'KeyM'); // the QWERTY M position on AZERTY types a comma
+  press('J', 'KeyJ'); // Shift or Caps Lock
+  press('g', 'KeyU'); // G on Dvorak
+  const got = controls.take();
+  expect(JSON.stringify(got) === '["map","jump","autopilotGate"]', `commands ${JSON.stringify(got)}`);
+  press('z', 'KeyW'); // thrust where W is on QWERTY, whatever it types
+  expect(controls.stick().thrust === 1, 'KeyW thrusts');
+});
+
+test('+ and − repeat while held; other commands do not', () => {
+  const { controls, press } = keyboard();
+  press('-', 'Minus');
+  press('-', 'Minus', true);
+  press('-', 'Minus', true);
+  press('+', 'Equal', true);
+  press('g', 'KeyG');
+  press('g', 'KeyG', true);
+  const got = controls.take();
+  expect(JSON.stringify(got) === '["zoomOut","zoomOut","zoomOut","zoomIn","autopilotGate"]', `commands ${JSON.stringify(got)}`);
+});
+
+for (const { name, body } of tests) {
+  try {
+    await body();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message : e}`);
+  }
+}
 console.log(`${passed} passed, ${failed} failed`);
 (globalThis as unknown as { process: { exitCode: number } }).process.exitCode = failed === 0 ? 0 : 1;
