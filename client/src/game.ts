@@ -10,6 +10,15 @@ type ZoneEnterEvent = Extract<ServerEvent, { type: 'zoneEnter' }>;
 type SnapshotEvent = Extract<ServerEvent, { type: 'snapshot' }>;
 type PlayerStateEvent = Extract<ServerEvent, { type: 'playerState' }>;
 
+/**
+ * The first input sequence number of a page. Numbers must grow across page loads (a resumed session's ship keeps the
+ * last page's, and the server ignores older inputs), so the start grows with the clock a little faster than one input
+ * per tick at the server's tick rate (a start of now / 50 ms fell behind a page sending 30 a second).
+ */
+export function firstInputSeq(nowMs: number, tickRate: number): number {
+  return Math.floor((nowMs / 1000) * (tickRate + 1)) % 0x7fff_0000;
+}
+
 export interface Zone {
   kind: ZoneKind; id: number; systemId: number; name: string; entity: number;
   stars: StarView[]; planets: PlanetView[]; gates: GateView[]; colonies: ColonyView[]; planet: PlanetView | null;

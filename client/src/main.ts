@@ -5,7 +5,7 @@ import { assetStats, loadAssets, parseShips } from './assets';
 import { Autopilot, nextRouteSystem } from './autopilot';
 import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
-import { GameState, ZoneKind } from './game';
+import { firstInputSeq, GameState, ZoneKind } from './game';
 import { GameConnection } from './net';
 import { drawMap, drawZone, mapTransform, type View } from './render';
 import { session } from './session';
@@ -89,8 +89,8 @@ async function runGame(): Promise<void> {
   let galaxy: GalaxyMap | null = null;
   api.galaxy().then((g) => (galaxy = g)).catch(() => toast('galaxy map unavailable'));
 
-  // Sequence numbers grow across page loads too (a resumed session's acks carry the last page's numbers).
-  let seq = Math.floor(Date.now() / 50) % 0x7fff_0000;
+  // Sequence numbers grow across page loads too (see firstInputSeq).
+  let seq = firstInputSeq(Date.now(), config.tickRate);
   let lastSent = 0;
 
   const onEvent = (e: ServerEvent) => {

@@ -7,7 +7,7 @@ import type { ShipInfo } from '../src/assets';
 import { Autopilot, steer } from '../src/autopilot';
 import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
 import { Controls } from '../src/controls';
-import { GameState, ZoneKind } from '../src/game';
+import { firstInputSeq, GameState, ZoneKind } from '../src/game';
 import { GameConnection } from '../src/net';
 import { stepShip } from '../src/physics';
 import { drawZone } from '../src/render';
@@ -64,6 +64,15 @@ test('an Ack rebuilds the prediction from its snapshot and the inputs after it',
   stepShip(expected, 1, 0, scout, 0.05);
   const p = game.predicted!;
   expect(Math.abs(p.x - expected.x) < 1e-9 && Math.abs(p.vx - expected.vx) < 1e-9, `predicted x=${p.x} vx=${p.vx}, expected x=${expected.x} vx=${expected.vx}`);
+});
+
+test('a reloaded page starts its inputs after the last page\'s, whatever the tick rate', () => {
+  for (const tickRate of [1, 20, 30, 60, 120]) {
+    const loaded = Date.UTC(2026, 10, 30, 12);
+    const last = firstInputSeq(loaded, tickRate) + 100 * tickRate; // 100 s of one input per tick
+    const reloaded = firstInputSeq(loaded + 100_000, tickRate);
+    expect(reloaded > last, `${tickRate} Hz: a reload starts at ${reloaded}, not after ${last}`);
+  }
 });
 
 test('sequence numbers compare across the uint32 wrap', () => {
