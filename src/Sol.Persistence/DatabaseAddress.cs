@@ -19,7 +19,8 @@ public sealed record DatabaseAddress(DatabaseKind Kind, string Target)
         var text = database.Trim();
         if (text.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
-            return new DatabaseAddress(DatabaseKind.Sqlite, text["sqlite:".Length..]);
+            var file = text["sqlite:".Length..].Trim();
+            return file.Length > 0 ? new DatabaseAddress(DatabaseKind.Sqlite, file) : throw new ArgumentException($"--db: '{text}' names no SQLite file (e.g. sqlite:./data/sol.db)");
         }
         if (text.Contains("://", StringComparison.Ordinal))
         {

@@ -28,6 +28,11 @@ public class SolCliTests
     [InlineData("Unrecognized command or argument 'sometimes'", "--io-uring", "sometimes")] // a bool flag takes true or false
     [InlineData("--starting-systems must be 1..100000", "--starting-systems", "0")]
     [InlineData("--guest-logins-per-address must be 0..1000000", "--guest-logins-per-address", "-1")]
+    [InlineData("--http: '::1' is not an address", "--http", "::1")] // the runtime's parser: port 0
+    [InlineData("--http: '1:18282' is not an address", "--http", "1:18282")] // the runtime's parser: 0.0.0.1
+    [InlineData("--game: '127.0.0.1:+80' is not an address", "--game", "127.0.0.1:+80")]
+    [InlineData("--snapshot-interval must be between 0.1 and 3600 seconds (got 1E-08)", "--snapshot-interval", "0.00000001")]
+    [InlineData("--db: 'sqlite:' names no SQLite file", "--db", "sqlite:")]
     [InlineData("--trusted-proxies: 'proxy.example' is not an address or a network", "--trusted-proxies", "127.0.0.1,proxy.example")]
     [InlineData("--trusted-proxies: '10.0.0.1/8' is not an address or a network", "--trusted-proxies", "10.0.0.1/8")]
     [InlineData("--trusted-proxies: '10.0.0.0/33' is not an address or a network", "--trusted-proxies", "10.0.0.0/33")]
@@ -36,6 +41,70 @@ public class SolCliTests
         var (code, error) = await RunAsync(args);
         Assert.Equal(2, code);
         Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task ABadBoolFromTheEnvironmentNamesItsVariable()
+    {
+        Environment.SetEnvironmentVariable("SOL_PIN_THREADS", "maybe"); // this class's tests run one at a time
+        try
+        {
+            var (code, error) = await RunAsync("--log-level", "none");
+            Assert.Equal(2, code);
+            Assert.Contains("'maybe'", error, StringComparison.Ordinal);
+            Assert.Contains("(from SOL_PIN_THREADS)", error, StringComparison.Ordinal);
+            Assert.Single(error.Trim().Split('\n'));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SOL_PIN_THREADS", null);
+        }
+    }
+
+    [Theory]
+    [InlineData("--http", "HTTP")]
+    [InlineData("--game", "the game")]
+    public async Task AnAddressThisHostDoesNotHaveIsOneLineAndExitCode1(string flag, string what)
+    {
+        // 192.0.2.1 is TEST-NET-1 (RFC 5737): never a local address. Before: an unhandled SocketException, exit 134.
+        using var directory = new TempDirectory();
+        string[] args = ["--db", directory.File("sol.db"), "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none"];
+        args[Array.IndexOf(args, flag) + 1] = "192.0.2.1:0";
+        var (code, error) = await RunAsync(args);
+        Assert.Equal(1, code);
+        Assert.Equal($"sol: cannot listen for {what} on 192.0.2.1:0: cannot assign requested address", error.Trim());
+    }
+
+    [Fact]
+    public async Task ACorruptGalaxyOrDamagedDatabaseIsOneLineAndExitCode1()
+    {
+        using var directory = new TempDirectory();
+        var database = directory.File("sol.db");
+        await using (var made = await TestServer.StartAsync(database))
+        {
+        }
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}"))
+        {
+            await connection.OpenAsync();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE systems SET x = x + 1 WHERE id = 1";
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var (code, error) = await RunAsync("--db", database, "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"sol: cannot start on ", error.Trim(), StringComparison.Ordinal);
+        Assert.Contains("galaxy 'main' is corrupt", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+
+        // Pages past the header overwritten (a disk fault): found when the galaxy is read.
+        var bytes = await File.ReadAllBytesAsync(database);
+        Array.Fill(bytes, (byte)0xA5, 4096 * 3, Math.Min(4096 * 8, bytes.Length - (4096 * 3)));
+        await File.WriteAllBytesAsync(database, bytes);
+        (code, error) = await RunAsync("--db", database, "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none");
+        Assert.Equal(1, code);
+        Assert.StartsWith("sol: ", error.Trim(), StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
     }
 

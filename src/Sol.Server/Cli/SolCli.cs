@@ -43,7 +43,7 @@ public static class SolCli
         serve.SetAction(Bind);
         root.SetAction(Bind);
 
-        var fromEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var fromEnvironment = new Dictionary<string, (string Variable, string Value)>(StringComparer.Ordinal);
         var parse = root.Parse(WithEnvironment(args, flags, fromEnvironment));
         if (parse.Errors.Count > 0)
         {
@@ -65,7 +65,7 @@ public static class SolCli
     }
 
     /// <summary>Adds <c>--flag value</c> for each <c>SOL_*</c> variable whose flag is not on the command line.</summary>
-    private static string[] WithEnvironment(string[] args, ServeFlags flags, Dictionary<string, string> fromEnvironment)
+    private static string[] WithEnvironment(string[] args, ServeFlags flags, Dictionary<string, (string Variable, string Value)> fromEnvironment)
     {
         var result = new List<string>(args);
         if (result.Count > 0 && (result[0] is "--help" or "-h" or "-?" or "--version"))
@@ -82,17 +82,19 @@ public static class SolCli
             }
             result.Add(option.Name);
             result.Add(value);
-            fromEnvironment[option.Name] = variable;
+            fromEnvironment[option.Name] = (variable, value);
         }
         return [.. result];
     }
 
-    /// <summary>" (from SOL_X)" when the message is about a flag whose value came from the environment.</summary>
-    private static string Source(string message, Dictionary<string, string> fromEnvironment)
+    /// <summary>" (from SOL_X)" when the message is about a flag, or quotes a value, that came from the environment
+    /// (a bool flag's bad value is reported only as an unrecognized argument).</summary>
+    private static string Source(string message, Dictionary<string, (string Variable, string Value)> fromEnvironment)
     {
-        foreach (var (flag, variable) in fromEnvironment)
+        foreach (var (flag, (variable, value)) in fromEnvironment)
         {
-            if (message.Contains($"'{flag}'", StringComparison.Ordinal) || message.StartsWith(flag + ":", StringComparison.Ordinal) || message.StartsWith(flag + " ", StringComparison.Ordinal))
+            if (message.Contains($"'{flag}'", StringComparison.Ordinal) || message.StartsWith(flag + ":", StringComparison.Ordinal) ||
+                message.StartsWith(flag + " ", StringComparison.Ordinal) || message.Contains($"'{value}'", StringComparison.Ordinal))
             {
                 return $" (from {variable})";
             }
@@ -152,7 +154,7 @@ public static class SolCli
             var maxConnections = parse.GetValue(_maxConnections);
             Check(maxConnections >= 1, $"--max-connections must be at least 1 (got {maxConnections})");
             var interval = parse.GetValue(_snapshotInterval);
-            Check(interval is > 0 and <= 3600, $"--snapshot-interval must be between 0 and 3600 seconds (got {interval.ToString(CultureInfo.InvariantCulture)})");
+            Check(interval is >= 0.1 and <= 3600, $"--snapshot-interval must be between 0.1 and 3600 seconds (got {interval.ToString(CultureInfo.InvariantCulture)})");
             var grace = parse.GetValue(_resumeGrace);
             Check(grace is >= 0 and <= 3600, $"--resume-grace must be between 0 and 3600 seconds (got {grace.ToString(CultureInfo.InvariantCulture)})");
             var startingSystems = parse.GetValue(_startingSystems);
@@ -210,18 +212,30 @@ public static class SolCli
             };
         }
 
+        /// <summary>
+        /// HOST:PORT with the port always given: HOST is four dotted numbers, an IPv6 address in brackets, or
+        /// localhost. (The runtime's own parser takes "::1" as port 0 and "1" as 0.0.0.1.)
+        /// </summary>
         private static IPEndPoint Endpoint(string flag, string text)
         {
-            if (IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal) && endpoint.Port is >= 0 and <= 65535)
-            {
-                return endpoint;
-            }
             var colon = text.LastIndexOf(':');
-            if (colon > 0 && text[..colon] == "localhost" && int.TryParse(text[(colon + 1)..], CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535)
+            if (colon > 0 && int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535)
             {
-                return new IPEndPoint(IPAddress.Loopback, port);
+                var host = text[..colon];
+                if (host == "localhost")
+                {
+                    return new IPEndPoint(IPAddress.Loopback, port);
+                }
+                if (host is ['[', .., ']'] && IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+                {
+                    return new IPEndPoint(v6, port);
+                }
+                if (host.Count(c => c == '.') == 3 && IPAddress.TryParse(host, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                {
+                    return new IPEndPoint(v4, port);
+                }
             }
-            throw new FormatException($"{flag}: '{text}' is not an address (use HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:7777)");
+            throw new FormatException($"{flag}: '{text}' is not an address (use HOST:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:7777)");
         }
 
         /// <summary>Comma-separated addresses (a network of one) or networks in CIDR notation.</summary>

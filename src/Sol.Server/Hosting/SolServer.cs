@@ -142,11 +142,11 @@ public sealed class SolServer : IAsyncDisposable
             {
                 await http.StartAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException e) when (ServerStartException.IsAddressInUse(e))
+            catch (Exception e) when (ServerStartException.CannotListen(e) is { } why)
             {
                 await http.DisposeAsync().ConfigureAwait(false);
                 await game.DisposeAsync().ConfigureAwait(false);
-                throw new ServerStartException($"cannot listen for HTTP on {options.Http}: address already in use", e);
+                throw new ServerStartException($"cannot listen for HTTP on {options.Http}: {why}", e);
             }
             server.HttpAddress = new Uri(http.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
             game.Scheduler.Start();
@@ -158,6 +158,13 @@ public sealed class SolServer : IAsyncDisposable
                 log.LogInformation("HTTP API: X-Forwarded-For names the client when sent by {Proxies}", string.Join(", ", options.TrustedProxies));
             }
             return server;
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidDataException or StoreUnavailableException)
+        {
+            // Read at the start: the galaxy (a corrupt one fails its hash check), the colonies; a damaged file or a
+            // database gone meanwhile. One line for the operator, not a stack trace.
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw new ServerStartException($"cannot start on {store.Description}: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         catch
         {

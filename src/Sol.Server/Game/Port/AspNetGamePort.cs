@@ -110,10 +110,10 @@ public sealed class AspNetGamePort : IGamePort
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e) when (ServerStartException.IsAddressInUse(e))
+        catch (Exception e) when (ServerStartException.CannotListen(e) is { } why)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            throw new ServerStartException($"cannot listen for the game on {options.Game}: address already in use", e);
+            throw new ServerStartException($"cannot listen for the game on {options.Game}: {why}", e);
         }
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         port.Endpoint = new IPEndPoint(IPAddress.Parse(address.Host.Trim('[', ']')), address.Port);

@@ -64,9 +64,9 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
         {
             port._server = await WebSocketServer.StartAsync(transport, port, loggers, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (ServerStartException.IsAddressInUse(e))
+        catch (Exception e) when (ServerStartException.CannotListen(e) is { } why)
         {
-            throw new ServerStartException($"cannot listen for the game on {options.Game}: address already in use", e);
+            throw new ServerStartException($"cannot listen for the game on {options.Game}: {why}", e);
         }
         return port;
     }
