@@ -25,6 +25,12 @@ public abstract partial class SqlStore : ISolStore
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
         var migrations = MigrationSource.Load(Dialect);
+        if (await AppliedVersionsAsync(cancellationToken).ConfigureAwait(false) is { } applied && migrations.All(m => applied.Contains(m.Version)))
+        {
+            // Up to date: no DDL at all, so a role with only data rights (SELECT, INSERT, UPDATE, DELETE) can serve an
+            // existing database (before: CREATE TABLE IF NOT EXISTS ran first, and needed CREATE on the schema).
+            return;
+        }
         await MigrationStepAsync(
             async (connection, transaction, ct) =>
             {
@@ -53,6 +59,27 @@ public abstract partial class SqlStore : ISolStore
                     return true;
                 },
                 cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The versions in schema_migrations, or null when it cannot be read (no such table yet).</summary>
+    private async Task<HashSet<long>?> AppliedVersionsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = Command(connection, null, "SELECT version FROM schema_migrations");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var versions = new HashSet<long>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                versions.Add(reader.GetInt64(0));
+            }
+            return versions;
+        }
+        catch (DbException)
+        {
+            return null; // the migrations below create it, or say what is wrong
         }
     }
 

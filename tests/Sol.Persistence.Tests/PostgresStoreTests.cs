@@ -13,6 +13,32 @@ public sealed class PostgresStoreTests : StoreContract
     }
 
     [SkippableFact]
+    public async Task ARoleWithOnlyDataRightsServesAnUpToDateDatabase()
+    {
+        var connectionString = await PostgresDatabase.CreateAsync("dml");
+        Skip.If(connectionString is null, "no PostgreSQL cluster configured");
+        await (await SolStore.OpenAsync(connectionString!)).DisposeAsync(); // migrated by the owner
+        var role = $"sol_dml_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(connectionString))
+        {
+            await admin.OpenAsync();
+            await using var grant = new NpgsqlCommand(
+                $"CREATE ROLE {role} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO {role}; " +
+                $"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}", admin);
+            await grant.ExecuteNonQueryAsync();
+        }
+
+        // Before: every start ran CREATE TABLE IF NOT EXISTS schema_migrations first: 42501 permission denied.
+        var asRole = new NpgsqlConnectionStringBuilder(connectionString) { Username = role }.ConnectionString;
+        await using var store = await SolStore.OpenAsync(asRole);
+        Assert.Equal(await ((SqlStore)store).SchemaVersionAsync(), MigrationCount());
+        var galaxy = await store.SaveGalaxyAsync(Sol.Core.Galaxy.GalaxyGenerator.Generate("dml", Sol.Core.Galaxy.GalaxyParameters.Default(6, 1)), replace: false);
+        Assert.Equal("dml", galaxy.Name);
+    }
+
+    private static int MigrationCount() => typeof(SqlStore).Assembly.GetManifestResourceNames().Count(n => n.EndsWith(".sql", StringComparison.Ordinal));
+
+    [SkippableFact]
     public async Task ASerializationFailureIsRetriedUntilTheTransactionCommits()
     {
         var connectionString = await PostgresDatabase.CreateAsync("retry");
