@@ -173,6 +173,9 @@ public abstract partial class SqlStore
         {
             await DeleteGalaxyRowsAsync(id, cancellationToken).ConfigureAwait(false);
         }
+        // Players of a galaxy that is gone: a server still running on a galaxy that was replaced under it writes its
+        // players on (docs/atom.md says to stop it first); nothing else would ever remove them.
+        await DeletePlayersAsync(s_deleteOrphans, [], cancellationToken).ConfigureAwait(false);
     }
 
     private async Task DeleteGalaxyRowsAsync(Guid id, CancellationToken cancellationToken)
@@ -198,31 +201,44 @@ public abstract partial class SqlStore
                 await RunInTransactionAsync((c, t, ct) => ExecuteAsync(c, t, sql, ct, ("g", id), ("lo", from), ("hi", from + Batch)), cancellationToken).ConfigureAwait(false);
             }
         }
-        while (await RunInTransactionAsync(
-            async (c, t, ct) =>
-            {
-                // A player's explored systems, route and inventory go with it, in the same transaction.
-                foreach (var child in s_deletePlayerChildren)
-                {
-                    await ExecuteAsync(c, t, child, ct, ("g", id), ("n", Batch)).ConfigureAwait(false);
-                }
-                return await ExecuteAsync(c, t, DeletePlayers, ct, ("g", id), ("n", Batch)).ConfigureAwait(false);
-            },
-            cancellationToken).ConfigureAwait(false) > 0)
-        {
-        }
+        await DeletePlayersAsync(s_deleteGalaxyPlayers, [("g", id)], cancellationToken).ConfigureAwait(false);
         await RunInTransactionAsync(
             (connection, transaction, ct) => ExecuteAsync(connection, transaction, "DELETE FROM galaxies WHERE id = @id", ct, ("id", id)),
             cancellationToken).ConfigureAwait(false);
     }
 
-    private const string PlayerBatch = "SELECT id FROM players WHERE galaxy_id = @g ORDER BY id LIMIT @n";
-    private const string DeleteExplored = $"DELETE FROM player_explored WHERE player_id IN ({PlayerBatch})";
-    private const string DeleteRoute = $"DELETE FROM player_route WHERE player_id IN ({PlayerBatch})";
-    private const string DeleteInventory = $"DELETE FROM player_inventory WHERE player_id IN ({PlayerBatch})";
-    private const string DeletePlayers = $"DELETE FROM players WHERE id IN ({PlayerBatch})";
+    /// <summary>Deletes the players a batch query picks (and their explored systems, route and inventory, in the same
+    /// transaction), a batch at a time, until it picks none.</summary>
+    private async Task DeletePlayersAsync(string[] statements, (string Name, object? Value)[] parameters, CancellationToken cancellationToken)
+    {
+        (string Name, object? Value)[] all = [.. parameters, ("n", 10_000L)];
+        while (await RunInTransactionAsync(
+            async (c, t, ct) =>
+            {
+                for (var i = 0; i < statements.Length - 1; i++)
+                {
+                    await ExecuteAsync(c, t, statements[i], ct, all).ConfigureAwait(false);
+                }
+                return await ExecuteAsync(c, t, statements[^1], ct, all).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false) > 0)
+        {
+        }
+    }
 
-    private static readonly string[] s_deletePlayerChildren = [DeleteExplored, DeleteRoute, DeleteInventory];
+    /// <summary>The child rows' deletes, then the players' own, for the players <paramref name="batch"/> selects.</summary>
+    private static string[] PlayerDeletes(string batch) =>
+    [
+        $"DELETE FROM player_explored WHERE player_id IN ({batch})",
+        $"DELETE FROM player_route WHERE player_id IN ({batch})",
+        $"DELETE FROM player_inventory WHERE player_id IN ({batch})",
+        $"DELETE FROM players WHERE id IN ({batch})",
+    ];
+
+    private static readonly string[] s_deleteGalaxyPlayers = PlayerDeletes("SELECT id FROM players WHERE galaxy_id = @g ORDER BY id LIMIT @n");
+
+    private static readonly string[] s_deleteOrphans = PlayerDeletes(
+        "SELECT p.id FROM players p WHERE NOT EXISTS (SELECT 1 FROM galaxies g WHERE g.id = p.galaxy_id) ORDER BY p.id LIMIT @n");
 
     /// <summary>A galaxy's tables keyed by (galaxy, a number): deleted by ranges of that number.</summary>
     private static readonly (string Table, string Key)[] s_bodyTables =

@@ -157,6 +157,23 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task PlayersWrittenForAGalaxyReplacedUnderThemAreSweptByTheNextGenerate()
+    {
+        await using var store = await StoreAsync();
+        var old = await store.SaveGalaxyAsync(s_small, replace: false);
+        var replacement = GalaxyGenerator.Generate(s_small.Name, GalaxyParameters.Default(30, 9));
+        await store.SaveGalaxyAsync(replacement, replace: true);
+        // A server still running on the old galaxy saves its players on (before: kept for ever, nothing removed them).
+        await store.SavePlayersAsync([NewPlayer(old.Id, Guid.NewGuid()), NewPlayer(old.Id, Guid.NewGuid())]);
+        var sql = (SqlStore)store;
+        Assert.Equal(2, await sql.CountRowsAsync("players"));
+
+        await store.SaveGalaxyAsync(GalaxyGenerator.Generate("other", GalaxyParameters.Default(6, 2)), replace: false);
+        Assert.Equal(0, await sql.CountRowsAsync("players"));
+        Assert.Equal(0, await sql.CountRowsAsync("player_explored"));
+    }
+
+    [SkippableFact]
     public async Task UsernamesAreUniqueWhateverTheirCase()
     {
         await using var store = await StoreAsync();
