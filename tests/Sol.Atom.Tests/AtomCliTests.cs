@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 using Sol.Persistence;
 using Sol.Testing;
 
@@ -109,6 +111,113 @@ public sealed class AtomCliTests : IDisposable
         Assert.Equal("atom: cannot reach the database at 127.0.0.1:1/sol: Connection refused", error.Trim());
     }
 
+    [Theory]
+    [InlineData("inspect")]
+    [InlineData("export")]
+    public async Task AGalaxyFailingItsHashCheckIsOneLineAndExitCode1(string command)
+    {
+        Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "30", "--seed", "4", "--quiet")).Code);
+        await using (var connection = new SqliteConnection($"Data Source={Db};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE planets SET radius = radius + 1 WHERE id = 3";
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+        var (code, output, error) = await AtomAsync(command, "--db", Db);
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Matches("^atom: galaxy 'main' is corrupt: its content hashes to [0-9a-f]{64}, not the stored [0-9a-f]{64}$", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("inspect")]
+    public async Task ASqliteFileWithDamagedPagesIsOneLineAndExitCode1(string command)
+    {
+        Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "200", "--seed", "1", "--quiet")).Code);
+        SqliteConnection.ClearAllPools(); // the last connection checkpoints the WAL into the file
+        // The schema and the small tables come first in the file, the galaxy's rows after them: garbage over the second
+        // half keeps the header and the schema readable (the store opens) and damages the rows the command reads.
+        const int page = 4096;
+        await using (var file = new FileStream(Db, FileMode.Open, FileAccess.Write))
+        {
+            var half = file.Length / page / 2 * page;
+            file.Position = half;
+            var garbage = new byte[file.Length - half];
+            Array.Fill(garbage, (byte)0x5A);
+            await file.WriteAsync(garbage);
+        }
+        var (code, _, error) = await AtomAsync(command, "--db", Db);
+        Assert.Equal(1, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("atom: database error in sqlite:", error, StringComparison.Ordinal);
+        Assert.Contains("database disk image is malformed", error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task APostgresCommandTimeoutIsOneLineAndExitCode1()
+    {
+        var postgres = await PostgresDatabase.CreateAsync("atom");
+        Skip.If(postgres is null, "no PostgreSQL cluster configured");
+        Assert.Equal(0, (await AtomAsync("generate", "--db", postgres!, "--zones", "20", "--seed", "1", "--quiet")).Code);
+        var impatient = new NpgsqlConnectionStringBuilder(postgres) { CommandTimeout = 1 }.ConnectionString;
+        // Another session holds the galaxies table: atom's query waits until its 1 s command timeout.
+        await using var holder = new NpgsqlConnection(postgres);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE galaxies IN ACCESS EXCLUSIVE MODE", holder, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+        var (code, output, error) = await AtomAsync("list", "--db", impatient);
+        await transaction.RollbackAsync();
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith("atom: the database cockroach:", error, StringComparison.Ordinal);
+        Assert.Contains("did not answer in time", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportToAMissingFolderOrAFolderIsBadInput()
+    {
+        await AtomAsync("generate", "--db", Db, "--zones", "10", "--seed", "1", "--quiet");
+        var missing = _directory.File("no/such/folder/x.json");
+        var (code, output, error) = await AtomAsync("export", "--db", Db, "--out", missing);
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Equal($"atom: --out: the folder '{Path.GetDirectoryName(missing)}' does not exist", error.Trim());
+
+        (code, output, error) = await AtomAsync("export", "--db", Db, "--out", _directory.Path);
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Equal($"atom: --out: '{_directory.Path}' is a folder, not a file", error.Trim());
+    }
+
+    [SkippableFact]
+    public async Task AnExportThatCannotBeWrittenIsOneLineAndExitCode1()
+    {
+        Skip.IfNot(File.Exists("/dev/full"), "no /dev/full on this system");
+        await AtomAsync("generate", "--db", Db, "--zones", "10", "--seed", "1", "--quiet");
+        var (code, output, error) = await AtomAsync("export", "--db", Db, "--out", "/dev/full");
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith("atom: cannot write /dev/full: ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportingOverAnOldFileReplacesItAndLeavesNoTemporaryFile()
+    {
+        await AtomAsync("generate", "--db", Db, "--zones", "10", "--seed", "1", "--quiet");
+        var file = _directory.File("galaxy.json");
+        await File.WriteAllTextAsync(file, "an older export");
+        Assert.Equal(0, (await AtomAsync("export", "--db", Db, "--out", file)).Code);
+        Assert.StartsWith("{", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        Assert.Equal([file], Directory.GetFiles(Path.GetDirectoryName(file)!, "*galaxy.json*"));
+    }
+
     [Fact]
     public async Task JsonExportHasTheDocumentedShape()
     {
@@ -158,7 +267,7 @@ public sealed class AtomCliTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        SqliteConnection.ClearAllPools();
         _directory.Dispose();
     }
 }

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 
 namespace Sol.LoadGen.Tests;
 
@@ -12,8 +15,19 @@ public class LoadGenCliTests
     [InlineData("'flying' not recognized", "--scenario", "flying")]
     [InlineData("--mix: unknown scenario 'dance'", "--mix", "dance=1")]
     [InlineData("--mix: the weights add up to zero", "--mix", "idle=0")]
-    [InlineData("--http: 'nowhere' is not a http:// URL", "--http", "nowhere")]
-    [InlineData("--game: 'http://x' is not a ws:// URL", "--game", "http://x")]
+    [InlineData("--bots must be at most 100000 (got 2147483647)", "--bots", "2147483647")]
+    [InlineData("--bots must be at most 100000 (got 100001)", "--bots", "100001")]
+    [InlineData("--ramp: '1e400s' is longer than 168h", "--ramp", "1e400s")]
+    [InlineData("--duration: '1e12s' is longer than 168h", "--duration", "1e12s")]
+    [InlineData("--duration: 'Infinity' is longer than 168h", "--duration", "Infinity")]
+    [InlineData("--connect-timeout: '1e400' is longer than 168h", "--connect-timeout", "1e400")]
+    [InlineData("--connect-timeout must be more than 0 (got '0')", "--connect-timeout", "0")]
+    [InlineData("--connect-timeout must be more than 0 (got '0s')", "--connect-timeout", "0s")]
+    [InlineData("--connect-timeout must be more than 0 (got '0.00000001ms')", "--connect-timeout", "0.00000001ms")]
+    [InlineData("--http: 'nowhere' is not a http:// or https:// URL", "--http", "nowhere")]
+    [InlineData("--http: 'httpx://127.0.0.1:18299' is not a http:// or https:// URL", "--http", "httpx://127.0.0.1:18299")]
+    [InlineData("--game: 'http://x' is not a ws:// or wss:// URL", "--game", "http://x")]
+    [InlineData("--game: 'wsx://127.0.0.1:7777/ws' is not a ws:// or wss:// URL", "--game", "wsx://127.0.0.1:7777/ws")]
     [InlineData("--input-rate must be 1..120", "--input-rate", "500")]
     [InlineData("--assert-p99-ms cannot be negative", "--assert-p99-ms", "-1")]
     [InlineData("'xml' not recognized", "--report", "xml")]
@@ -39,6 +53,62 @@ public class LoadGenCliTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task AReportFileThatCannotBeWrittenIsRefusedBeforeTheRun()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}");
+        var missing = Path.Combine(folder, "dir", "r.txt");
+        var (code, output, error) = await LoadGenAsync("--out", missing, "--http", "http://127.0.0.1:1");
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Equal($"loadgen: --out: the folder '{Path.GetDirectoryName(missing)}' does not exist", error.Trim());
+
+        (code, output, error) = await LoadGenAsync("--out", Path.GetTempPath(), "--http", "http://127.0.0.1:1");
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Equal($"loadgen: --out: '{Path.GetTempPath()}' is a folder, not a file", error.Trim());
+    }
+
+    [SkippableFact]
+    public async Task AReportThatCannotBeWrittenGoesToStdoutWithOneErrorLineAndExitCode1()
+    {
+        Skip.IfNot(File.Exists("/dev/full"), "no /dev/full on this system");
+        await using var server = new FakeServer(refuseLogins: false);
+        var (code, output, error) = await LoadGenAsync(
+            "--http", $"http://127.0.0.1:{server.Port}", "--game", $"ws://127.0.0.1:{server.Port}/ws", "--bots", "1", "--ramp", "0s", "--duration", "0s",
+            "--quiet", "--out", "/dev/full");
+        Assert.Equal(1, code);
+        Assert.StartsWith("loadgen: cannot write the report to /dev/full: ", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("connections", output, StringComparison.Ordinal); // the report, not lost
+    }
+
+    [Fact]
+    public async Task AClosedGamePortIsUnreachableAndExitCode1()
+    {
+        await using var server = new FakeServer(refuseLogins: false);
+        var closed = ClosedPort();
+        var clock = Stopwatch.StartNew();
+        var (code, output, error) = await LoadGenAsync(
+            "--http", $"http://127.0.0.1:{server.Port}", "--game", $"ws://127.0.0.1:{closed}/ws", "--bots", "2", "--duration", "2s", "--quiet", "--connect-timeout", "3s");
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.StartsWith($"loadgen: cannot reach the game server at ws://127.0.0.1:{closed}/ws: ", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task ARunWhereNoBotGetsIntoTheGameIsExitCode1()
+    {
+        await using var server = new FakeServer(refuseLogins: true);
+        var (code, output, error) = await LoadGenAsync(
+            "--http", $"http://127.0.0.1:{server.Port}", "--game", $"ws://127.0.0.1:{server.Port}/ws", "--bots", "2", "--ramp", "0s", "--duration", "1s", "--quiet");
+        Assert.Equal(1, code);
+        Assert.Equal($"loadgen: no bot got into the game at ws://127.0.0.1:{server.Port}/ws (login:http-404 2)", error.Trim());
+        Assert.Contains("login:http-404", output, StringComparison.Ordinal); // the report still shows what happened
+    }
+
     [Theory]
     [InlineData("500ms", 0.5)]
     [InlineData("10s", 10)]
@@ -49,4 +119,97 @@ public class LoadGenCliTests
 
     [Fact]
     public void MixWeightsParse() => Assert.Equal((1, 0, 3), LoadGenCli.Mix("idle=1, travel=3"));
+
+    private static async Task<(int Code, string Output, string Error)> LoadGenAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await LoadGenCli.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>A port on 127.0.0.1 that nothing listens on: one the system just gave out and took back.</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>
+    /// A stand-in for the server's HTTP side on 127.0.0.1: <c>/metrics</c> answers 200 (empty); any other request is
+    /// refused with 404 (<c>refuseLogins</c>) or held unanswered until the server is disposed.
+    /// </summary>
+    private sealed class FakeServer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly bool _refuseLogins;
+        private readonly Task _loop;
+
+        public FakeServer(bool refuseLogins)
+        {
+            _refuseLogins = refuseLogins;
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _loop = AcceptAsync();
+        }
+
+        public int Port { get; }
+
+        private async Task AcceptAsync()
+        {
+            var connections = new List<Task>();
+            try
+            {
+                while (true)
+                {
+                    connections.Add(ServeAsync(await _listener.AcceptTcpClientAsync(_stop.Token)));
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+            await Task.WhenAll(connections);
+        }
+
+        private async Task ServeAsync(TcpClient client)
+        {
+            using (client)
+            {
+                try
+                {
+                    var stream = client.GetStream();
+                    using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+                    var request = await reader.ReadLineAsync(_stop.Token) ?? "";
+                    while (!string.IsNullOrEmpty(await reader.ReadLineAsync(_stop.Token)))
+                    {
+                    }
+                    var path = request.Split(' ') is { Length: > 1 } parts ? parts[1] : "";
+                    if (path != "/metrics" && !_refuseLogins)
+                    {
+                        await Task.Delay(Timeout.Infinite, _stop.Token);
+                    }
+                    var status = path == "/metrics" ? "200 OK" : "404 Not Found";
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), _stop.Token);
+                    // Read what is left of the request (a body) until the client closes, so closing sends no reset.
+                    client.Client.Shutdown(SocketShutdown.Send);
+                    await stream.CopyToAsync(Stream.Null, _stop.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+                {
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _loop;
+            _stop.Dispose();
+        }
+    }
 }

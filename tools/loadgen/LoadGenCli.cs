@@ -4,11 +4,18 @@ using System.Globalization;
 namespace Sol.LoadGen;
 
 /// <summary>
-/// The <c>loadgen</c> command line. Exit codes: 0 the run passed its thresholds; 1 a threshold was missed or the server
-/// could not be reached; 2 bad arguments (one line on stderr).
+/// The <c>loadgen</c> command line. Exit codes: 0 the run passed its thresholds; 1 a threshold was missed, the server
+/// could not be reached (its HTTP API, its game port, or no bot got into the game) or the report could not be written;
+/// 2 bad arguments (one line on stderr).
 /// </summary>
 public static class LoadGenCli
 {
+    /// <summary>The most bots one loadgen runs (each holds a WebSocket, two loops and buffers).</summary>
+    public const int MaxBots = 100_000;
+
+    /// <summary>The longest <c>--ramp</c>, <c>--duration</c> or <c>--connect-timeout</c>: 7 days.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var httpOption = new Option<string>("--http") { Description = "The server's HTTP API", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
@@ -42,9 +49,9 @@ public static class LoadGenCli
             {
                 options = new LoadGenOptions
                 {
-                    Http = Url(parse.GetValue(httpOption)!, "--http", "http"),
-                    Game = Url(parse.GetValue(gameOption)!, "--game", "ws"),
-                    Bots = Positive(parse.GetValue(botsOption), "--bots", allowZero: false),
+                    Http = Url(parse.GetValue(httpOption)!, "--http", "http", "https"),
+                    Game = Url(parse.GetValue(gameOption)!, "--game", "ws", "wss"),
+                    Bots = Bots(parse.GetValue(botsOption)),
                     Ramp = Duration(parse.GetValue(rampOption)!, "--ramp"),
                     Duration = Duration(parse.GetValue(durationOption)!, "--duration"),
                     Scenario = Enum.Parse<Scenario>(parse.GetValue(scenarioOption)!, ignoreCase: true),
@@ -52,10 +59,10 @@ public static class LoadGenCli
                     InputRate = Positive(parse.GetValue(inputRateOption), "--input-rate", allowZero: false),
                     Seed = parse.GetValue(seedOption),
                     Report = parse.GetValue(reportOption)!,
-                    Out = parse.GetValue(outOption),
+                    Out = OutFile(parse.GetValue(outOption)),
                     AssertP99Ms = NonNegative(parse.GetValue(p99Option), "--assert-p99-ms"),
                     AssertMaxErrorRate = NonNegative(parse.GetValue(errorRateOption), "--assert-max-error-rate"),
-                    ConnectTimeout = Duration(parse.GetValue(timeoutOption)!, "--connect-timeout"),
+                    ConnectTimeout = Duration(parse.GetValue(timeoutOption)!, "--connect-timeout", allowZero: false),
                     Live = !parse.GetValue(quietOption) && !Console.IsOutputRedirected,
                 };
                 if (options.InputRate > 120)
@@ -87,7 +94,18 @@ public static class LoadGenCli
             return code; // --help
         }
 
-        var (exit, report) = await LoadRun.RunAsync(options, output, error, cancellationToken).ConfigureAwait(false);
+        int exit;
+        RunReport? report;
+        try
+        {
+            (exit, report) = await LoadRun.RunAsync(options, output, error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted while checking the server, before any bot started: nothing to report.
+            await error.WriteLineAsync("loadgen: interrupted before the run started").ConfigureAwait(false);
+            return 1;
+        }
         if (report is null)
         {
             return exit;
@@ -99,7 +117,17 @@ public static class LoadGenCli
         var text = options.Report == "json" ? report.ToJson() : report.ToText();
         if (options.Out is { } file)
         {
-            await File.WriteAllTextAsync(file, text, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await File.WriteAllTextAsync(file, text, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The run's measurements are not lost: the report goes to stdout instead.
+                await output.WriteAsync(text).ConfigureAwait(false);
+                await error.WriteLineAsync($"loadgen: cannot write the report to {file}: {e.Message.ReplaceLineEndings(" ")} (it went to stdout)").ConfigureAwait(false);
+                return 1;
+            }
             if (options.Report == "json")
             {
                 await output.WriteAsync(report.ToText()).ConfigureAwait(false);
@@ -112,9 +140,25 @@ public static class LoadGenCli
         return exit;
     }
 
-    internal static TimeSpan Duration(string text, string flag)
+    internal static TimeSpan Duration(string text, string flag, bool allowZero = true)
     {
         text = text.Trim();
+        var seconds = Seconds(text) ?? throw new FormatException($"{flag}: '{text}' is not a duration (use e.g. 500ms, 10s, 2m)");
+        // Compared as seconds, before TimeSpan sees them: 1e400s is infinity and 1e12s overflows a TimeSpan.
+        if (!(seconds <= MaxDuration.TotalSeconds))
+        {
+            throw new FormatException($"{flag}: '{text}' is longer than {MaxDuration.TotalHours:0}h, the most loadgen takes");
+        }
+        var duration = TimeSpan.FromSeconds(seconds);
+        if (!allowZero && duration <= TimeSpan.Zero)
+        {
+            throw new FormatException($"{flag} must be more than 0 (got '{text}')");
+        }
+        return duration;
+    }
+
+    private static double? Seconds(string text)
+    {
         (string Suffix, double Seconds)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
         foreach (var (suffix, seconds) in units)
         {
@@ -122,14 +166,14 @@ public static class LoadGenCli
                 double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0 &&
                 !(suffix == "s" && text.EndsWith("ms", StringComparison.OrdinalIgnoreCase)))
             {
-                return TimeSpan.FromSeconds(n * seconds);
+                return n * seconds;
             }
         }
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var plain) && plain >= 0)
         {
-            return TimeSpan.FromSeconds(plain);
+            return plain;
         }
-        throw new FormatException($"{flag}: '{text}' is not a duration (use e.g. 500ms, 10s, 2m)");
+        return null;
     }
 
     internal static (int Idle, int Wander, int Travel) Mix(string text)
@@ -157,13 +201,44 @@ public static class LoadGenCli
         return (idle, wander, travel);
     }
 
-    private static Uri Url(string text, string flag, string scheme)
+    private static Uri Url(string text, string flag, string plain, string secure)
     {
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) &&
+            (uri.Scheme.Equals(plain, StringComparison.OrdinalIgnoreCase) || uri.Scheme.Equals(secure, StringComparison.OrdinalIgnoreCase)))
         {
             return uri;
         }
-        throw new FormatException($"{flag}: '{text}' is not a {scheme}:// URL");
+        throw new FormatException($"{flag}: '{text}' is not a {plain}:// or {secure}:// URL");
+    }
+
+    private static int Bots(int value) =>
+        value > MaxBots ? throw new FormatException($"--bots must be at most {MaxBots} (got {value})") : Positive(value, "--bots", allowZero: false);
+
+    /// <summary>Checks before the run that the report can go to <paramref name="path"/>: not a folder, in a folder that exists.</summary>
+    private static string? OutFile(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new FormatException($"--out: '{path}' is not a file path");
+        }
+        if (Directory.Exists(full))
+        {
+            throw new FormatException($"--out: '{path}' is a folder, not a file");
+        }
+        if (Path.GetDirectoryName(full) is { } folder && !Directory.Exists(folder))
+        {
+            throw new FormatException($"--out: the folder '{folder}' does not exist");
+        }
+        return path;
     }
 
     private static int Positive(int value, string flag, bool allowZero) =>

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Sol.LoadGen;
 
-/// <summary>One load run: checks the server answers, starts the bots over the ramp, shows live progress, stops them
+/// <summary>One load run: checks the server answers (its HTTP API's <c>/metrics</c> and a TCP connect to the game port), starts the bots over the ramp, shows live progress, stops them
 /// after the duration, scrapes the server's metrics and builds the report.</summary>
 public static class LoadRun
 {
@@ -19,6 +20,11 @@ public static class LoadRun
         if (before.Error is { } unreachable)
         {
             await error.WriteLineAsync($"loadgen: cannot reach the server at {options.Http}: {unreachable}").ConfigureAwait(false);
+            return (1, null);
+        }
+        if (await ProbeGameAsync(options, cancellationToken).ConfigureAwait(false) is { } closed)
+        {
+            await error.WriteLineAsync($"loadgen: cannot reach the game server at {options.Game}: {closed}").ConfigureAwait(false);
             return (1, null);
         }
 
@@ -79,7 +85,14 @@ public static class LoadRun
         var after = await ScrapeAsync(http, options, CancellationToken.None).ConfigureAwait(false);
 
         var report = RunReport.Create(options, measurements, elapsed, botSeconds, cpu, before.Scrape, after.Scrape);
-        var failures = report.Check(options);
+        var failures = report.Check(options).ToList();
+        // The ports answered, yet no bot got into the game (the logins or the WebSocket upgrades all failed): the server
+        // could not be reached as a player reaches it. A run too short for any bot to try has no errors and passes.
+        if (measurements.ConnectToWelcome.TotalCount == 0 &&
+            report.Errors.Where(e => e.Key.StartsWith("login:", StringComparison.Ordinal) || e.Key.StartsWith("connect:", StringComparison.Ordinal)).ToList() is { Count: > 0 } refused)
+        {
+            failures.Insert(0, $"no bot got into the game at {options.Game} ({string.Join(", ", refused.Select(e => $"{e.Key} {e.Value}"))})");
+        }
         foreach (var failure in failures)
         {
             await error.WriteLineAsync($"loadgen: {failure}").ConfigureAwait(false);
@@ -107,6 +120,30 @@ public static class LoadRun
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return (null, $"no answer within {options.ConnectTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>A TCP connect to the game's host and port, within the connect timeout: null when it answers, else why not.</summary>
+    private static async Task<string?> ProbeGameAsync(LoadGenOptions options, CancellationToken cancellationToken)
+    {
+        var port = options.Game.IsDefaultPort || options.Game.Port < 0
+            ? (options.Game.Scheme.Equals("wss", StringComparison.OrdinalIgnoreCase) ? 443 : 80)
+            : options.Game.Port;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(options.Game.IdnHost, port, timeout.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (SocketException e)
+        {
+            return e.Message;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"no answer within {options.ConnectTimeout.TotalSeconds:0.###} s";
         }
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Data.Common;
 using Sol.Core.Galaxy;
 using Sol.Persistence;
 
@@ -32,23 +33,26 @@ internal static class CommonOptions
 
     /// <summary>
     /// Runs a command body with the store open, turning the failures an operator can act on into one line and an exit
-    /// code: an unreachable database is 1, bad input is 2.
+    /// code: bad input is 2; an unreachable database, a database error while the work runs (a malformed SQLite file, a
+    /// PostgreSQL command timeout), corrupt data (a galaxy failing its hash check) or output that cannot be written is 1.
     /// </summary>
     public static async Task<int> WithStoreAsync(string database, TextWriter error, Func<ISolStore, Task<int>> body, CancellationToken cancellationToken)
     {
+        string? where = null;
         try
         {
             await using var store = await SolStore.OpenAsync(database, cancellationToken).ConfigureAwait(false);
+            where = store.Description;
             return await body(store).ConfigureAwait(false);
         }
         catch (StoreUnavailableException e)
         {
-            await error.WriteLineAsync($"atom: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"atom: {OneLine(e.Message)}").ConfigureAwait(false);
             return AtomCli.Failed;
         }
         catch (ArgumentException e)
         {
-            await error.WriteLineAsync($"atom: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"atom: {OneLine(e.Message)}").ConfigureAwait(false);
             return AtomCli.BadInput;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -56,6 +60,52 @@ internal static class CommonOptions
             await error.WriteLineAsync("atom: cancelled; nothing was published").ConfigureAwait(false);
             return AtomCli.Failed;
         }
+        catch (Exception e) when (e is DbException or TimeoutException && IsTimeout(e))
+        {
+            await error.WriteLineAsync($"atom: the database {where ?? "(opening)"} did not answer in time: {OneLine(Innermost(e).Message)}").ConfigureAwait(false);
+            return AtomCli.Failed;
+        }
+        catch (DbException e)
+        {
+            await error.WriteLineAsync($"atom: database error in {where ?? "(opening)"}: {OneLine(e.Message)}").ConfigureAwait(false);
+            return AtomCli.Failed;
+        }
+        catch (InvalidDataException e)
+        {
+            await error.WriteLineAsync($"atom: {OneLine(e.Message)}").ConfigureAwait(false);
+            return AtomCli.Failed;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Writing the result failed (stdout on a full disk, a closed pipe).
+            await error.WriteLineAsync($"atom: cannot write the output: {OneLine(e.Message)}").ConfigureAwait(false);
+            return AtomCli.Failed;
+        }
+    }
+
+    /// <summary>A message fit for one line of stderr.</summary>
+    public static string OneLine(string message) => message.ReplaceLineEndings(" ").Replace('\t', ' ').Trim();
+
+    private static bool IsTimeout(Exception error)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Exception Innermost(Exception error)
+    {
+        var e = error;
+        while (e.InnerException is { } inner)
+        {
+            e = inner;
+        }
+        return e;
     }
 
     public static async Task<int> UnknownGalaxyAsync(TextWriter error, string name)
