@@ -139,6 +139,18 @@ async function runGame(): Promise<void> {
     location.reload();
   });
   connection.connect();
+  $('logout').addEventListener('click', () => {
+    // The session ends on the server now (the ship saved and removed, no resume), then the page starts over.
+    const token = session.token();
+    connection.close();
+    const done = () => {
+      session.clear();
+      sessionStorage.setItem('sol.goneReason', 'logged out');
+      location.reload();
+    };
+    if (token) void api.logout(token).catch(() => undefined).finally(done);
+    else done();
+  });
   installTestHook({
     game, connection, pilot, assets: assetStats, lastSeqSent: () => lastSent, view,
     mapPoint: (id) => {

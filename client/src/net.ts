@@ -126,6 +126,10 @@ export class GameConnection {
         this.finish('this account connected elsewhere', 'logout');
         return;
       }
+      if (e.code === 4002) {
+        this.finish('logged out', 'logout'); // (from another page of this account)
+        return;
+      }
       if (e.code === 1013) {
         // The server took the socket but asks to come back later (other arrivals of this account ahead of it).
         this.retry(TRY_LATER_MS);

@@ -256,6 +256,21 @@ test('an account registers, and logs in again from the login screen', async (pag
   return `${name}: one player, the older tab sent to the login screen`;
 });
 
+test('log out ends the game session and shows the login screen', async (page) => {
+  await playAsGuest(page);
+  const token = await page.evaluate(() => sessionStorage.getItem('sol.token'));
+  expect((await me(page)) !== null, 'a live session before');
+  await page.click('#logout');
+  await until('the login screen', async () => (await page.isVisible('#login')) && (await page.textContent('#login-error')).includes('logged out'));
+  expect((await page.evaluate(() => sessionStorage.getItem('sol.token'))) === null, 'the token forgotten');
+  // Ended on the server at once, not after the resume grace: /api/me with the old token finds no session.
+  const gone = await until('the session to end', async () => {
+    const r = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+    return r.status === 404;
+  });
+  return gone ? 'session ended, login screen shown' : '';
+});
+
 test('a dropped connection resumes by itself', async (page) => {
   const s = await playAsGuest(page);
   // Drop the socket the way a network failure would: the page's own WebSocket, closed from inside.

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Sol.Server.Auth;
+using Sol.Testing;
 
 namespace Sol.Server.Tests;
 
@@ -270,6 +272,48 @@ public sealed class HttpApiTests : IAsyncLifetime
             request.Headers.Add("X-Forwarded-For", forwardedFor);
         }
         using var response = await server.Http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task LogoutEndsTheGameSessionNowConnectedOrWaitingForAResume()
+    {
+        using (var anonymous = await Http.PostAsync("/api/auth/logout", null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        // Connected: closed with 4002, the ship saved and removed at once (the resume grace is 30 s here).
+        var guest = await _server.GuestAsync("leaver");
+        await using (var client = await GameClient.ConnectAsync(_server, guest.Token))
+        {
+            await client.WaitForAsync(Sol.Protocol.ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+            Assert.Equal(HttpStatusCode.NoContent, await LogoutAsync(guest.Token));
+            await client.WaitClosedAsync();
+            Assert.Equal((WebSocketCloseStatus)4002, client.CloseStatus);
+        }
+        var account = (await ServerTokens().ValidateAsync(guest.Token)).AccountId;
+        await Eventually.TrueAsync(() => _server.Server.Hub.LivePlayer(account) is null, TimeSpan.FromSeconds(10), "the session to end");
+
+        // Dropped and waiting for a resume: ended too, instead of after the grace.
+        var other = await _server.GuestAsync("dropper");
+        var otherAccount = (await ServerTokens().ValidateAsync(other.Token)).AccountId;
+        await using (var client = await GameClient.ConnectAsync(_server, other.Token))
+        {
+            await client.WaitForAsync(Sol.Protocol.ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        }
+        await Eventually.TrueAsync(() => _server.Server.Hub.LivePlayer(otherAccount)?.Phase == Sol.Server.Game.SessionPhase.Detached, TimeSpan.FromSeconds(10), "the session to wait for a resume");
+        Assert.Equal(HttpStatusCode.NoContent, await LogoutAsync(other.Token));
+        await Eventually.TrueAsync(() => _server.Server.Hub.LivePlayer(otherAccount) is null, TimeSpan.FromSeconds(10), "the session to end");
+        Assert.Equal(0, _server.Server.Hub.Sessions);
+        Assert.Equal(HttpStatusCode.NoContent, await LogoutAsync(other.Token)); // nothing left to end: still fine
+    }
+
+    private async Task<HttpStatusCode> LogoutAsync(string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await Http.SendAsync(request);
         return response.StatusCode;
     }
 

@@ -22,6 +22,9 @@ public sealed partial class GameHub : IGameHandler
     /// <summary>Close code (RFC 6455 "Try Again Later") for an arrival that waited too long behind others of its account.</summary>
     public const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
 
+    /// <summary>Close code for a connection whose account logged out (<c>POST /api/auth/logout</c>).</summary>
+    public const WebSocketCloseStatus LoggedOut = (WebSocketCloseStatus)4002;
+
     /// <summary>
     /// How long an arrival waits for the ones of the same account ahead of it (each can wait up to 35 s for the session
     /// it replaces to leave, with a colonize in flight on a slow database; usually milliseconds).
@@ -102,6 +105,22 @@ public sealed partial class GameHub : IGameHandler
     }
 
     /// <summary>The account's gate once it is this arrival's turn; null when that took longer than <see cref="ArrivalWait"/>.</summary>
+    /// <summary>
+    /// Ends the account's session now, as a logout: its connection (if any) is closed with <see cref="LoggedOut"/>, and
+    /// its ship is saved and removed at the next pass, with no resume grace. False when the account has no session.
+    /// </summary>
+    public bool EndSession(Guid accountId)
+    {
+        if (!_byAccount.TryGetValue(accountId, out var session) || session.Phase is SessionPhase.Leaving or SessionPhase.Left)
+        {
+            return false;
+        }
+        session.Kicked = true;
+        session.Connection.Close(LoggedOut, "logged out");
+        _detaches.Enqueue(session); // a detached session (no connection) leaves through the same path
+        return true;
+    }
+
     private async Task<AccountGate?> EnterAccountAsync(Guid account)
     {
         AccountGate? gate;

@@ -313,6 +313,8 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 if (session.Phase == SessionPhase.Detached || session.ConnectionClosed)
                 {
+                    // Not the account's session any more (a replacing one waits for Left and then takes the entry).
+                    _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(session.Connection.Identity.AccountId, session));
                     Leave(session);
                 }
                 continue; // a kicked session still connected leaves when its connection closes

@@ -12,7 +12,7 @@ using Sol.Server.Game;
 namespace Sol.Server.Http;
 
 /// <summary>
-/// <c>/api/auth/*</c>: register, login, guest and refresh, each answering <c>{ token, expiresAt, playerId }</c>.
+/// <c>/api/auth/*</c>: register, login, guest and refresh, each answering <c>{ token, expiresAt, playerId }</c>; logout (204).
 /// Password logins are throttled per account and per address (429 with Retry-After), counted when they begin;
 /// registrations and guest logins per address, except from loopback (load tests, a proxy on the same host).
 /// </summary>
@@ -28,7 +28,7 @@ internal static class AuthEndpoints
     private static readonly Lazy<string> s_nobodyHash = new(() => s_hasher.HashPassword(s_nobody, Guid.NewGuid().ToString("N")));
 
     /// <param name="guestLoginsPerAddress">Guest logins per client address per throttle window (5 minutes); 0: no limit.</param>
-    public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, LoginThrottle throttle, int guestLoginsPerAddress)
+    public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, int guestLoginsPerAddress)
     {
         var auth = app.MapGroup("/api/auth");
 
@@ -95,6 +95,19 @@ internal static class AuthEndpoints
             }
             var account = await store.FindOrCreateDeviceAccountAsync(device, ct).ConfigureAwait(false);
             return await IssueAsync(account.Id, tokens, players, ct).ConfigureAwait(false);
+        });
+
+        // Logging out: the account's game session ends now (its ship saved and removed, its connection closed with 4002),
+        // not after the resume grace. The token itself stays valid until it expires (tokens are not revoked).
+        auth.MapPost("/logout", async (HttpContext http) =>
+        {
+            var check = await tokens.ValidateAsync(BearerToken(http.Request)).ConfigureAwait(false);
+            if (!check.Valid)
+            {
+                return Error(StatusCodes.Status401Unauthorized, check.Error!);
+            }
+            hub.EndSession(check.AccountId);
+            return Results.NoContent();
         });
 
         // A fresh token for the same account (a new session id is not made: the game connection keeps its session).
