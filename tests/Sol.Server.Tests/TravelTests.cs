@@ -115,6 +115,7 @@ public abstract class TravelTests : TravelFixture
         var colonies = await Server.Server.Store.ListColoniesAsync(Server.Server.GalaxyId);
         Assert.Single(colonies, c => c.PlanetId == planet.Id);
         await Eventually.TrueAsync(() => client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => s.ZoneId == planet.Id && HasKind(s, EntityKind.Colony)), TimeSpan.FromSeconds(10), "the colony in the planet's snapshots");
+        await Eventually.TrueAsync(() => client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => s.ZoneId == planet.Id && HasColonizedEvent(s, (uint)planet.Id, surface.Entity)), TimeSpan.FromSeconds(10), "the Colonized event naming the planet and the founder's ship");
 
         // Again on the same planet: refused, nothing taken.
         await client.SendAsync(client.Writer.Colonize());
@@ -136,6 +137,18 @@ public abstract class TravelTests : TravelFixture
         Assert.Equal((uint)home, orbit.ZoneId);
         // The system's description lists the colony of its planet.
         Assert.Equal(1, orbit.ColoniesLength);
+    }
+
+    private static bool HasColonizedEvent(Snapshot snapshot, uint planetId, uint entity)
+    {
+        for (var i = 0; i < snapshot.EventsLength; i++)
+        {
+            if (snapshot.Events(i) is { Kind: EventKind.Colonized } e && e.Other == planetId && e.Entity == entity)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     [SkippableFact]

@@ -7,6 +7,22 @@ namespace Sol.Zones.Tests;
 public class SnapshotAndNpcTests
 {
     [Fact]
+    public void AColonyFoundedIsAnEventNamingThePlanetAndTheFoundersShip()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Sim.Quiet());
+        var planetId = TestGalaxy.PlanetOf(1, 0);
+        sim.World.SpawnShip(5, ZoneId.ForPlanet(planetId), 0, 0, 0);
+        sim.Step();
+        Assert.True(sim.Surface(planetId).TryGetShip(5, out var ship));
+
+        // Before: the protocol's Colonized event was never sent.
+        Assert.True(sim.World.SpawnColony(5, planetId, 10, 0));
+        sim.Step();
+        var colonized = Assert.Single(sim.Events(sim.Surface(planetId)), e => e.Kind == ZoneEventKind.Colonized);
+        Assert.Equal((5L, planetId, ship.Handle), (colonized.Owner, colonized.Target, colonized.Entity));
+    }
+
+    [Fact]
     public void ASnapshotIsTheLastStepsRowsWhateverArrivedOrWasMadeSince()
     {
         using var sim = new Sim(TestGalaxy.Ring(3), Sim.Quiet());

@@ -23,4 +23,7 @@ public enum ZoneEventKind : byte
 
     /// <summary>A jump, landing or take-off request was refused (see <see cref="ZoneEvent.Reason"/>).</summary>
     Rejected = 7,
+
+    /// <summary>The owner founded a colony on this planet (target = the planet id; entity = the owner's ship here, else the colony).</summary>
+    Colonized = 8,
 }

@@ -365,7 +365,10 @@ public sealed class ZoneWorld
                 }
                 break;
             case ZoneCommandKind.SpawnColony:
-                _zones[command.ZoneIndex].AddColony(command.Owner, command.X, command.Y);
+                var surface = _zones[command.ZoneIndex];
+                var colony = surface.AddColony(command.Owner, command.X, command.Y);
+                var by = surface.TryGetShip(command.Owner, out var founder) ? founder.Handle : colony;
+                surface.AppendEvent(new ZoneEvent(ZoneEventKind.Colonized, command.Owner, by, ShipAction.None, surface.Id.Id, RejectReason.None));
                 break;
         }
     }

@@ -123,6 +123,7 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         }, ErrorCode.None),
         ZoneEventKind.Arrived => (EventKind.Arrived, ErrorCode.None),
         ZoneEventKind.Rejected => (EventKind.Rejected, RejectCode(e.Reason)),
+        ZoneEventKind.Colonized => (EventKind.Colonized, ErrorCode.None),
         _ => (EventKind.None, ErrorCode.None),
     };
 
