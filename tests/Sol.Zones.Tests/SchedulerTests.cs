@@ -272,10 +272,15 @@ public class SchedulerTests
             sim.World.SpawnShip(owner, ZoneId.ForSystem(1), 0, 0, 3_000);
         }
         sim.Step();
-        sim.World.RequestJump(1, 1, TestGalaxy.GateToNext(1));
-        // In the same tick the 38 other pilots send two inputs each (as after an overrun): 77 inputs for 64 cells.
+        sim.World.RequestJump(1, 1, TestGalaxy.GateToNext(1)); // carries its pilot's last input number, 1
+        // In the same tick the 38 other pilots send two inputs each (as after an overrun), and the jumping pilot its
+        // next one (number 2): 78 inputs for 64 cells.
         for (var k = 0; k < 2; k++)
         {
+            if (k == 1)
+            {
+                sim.World.PostInput(InputCommand.Steer(1, 2, 0, 0));
+            }
             for (var owner = 2; owner < 40; owner++)
             {
                 sim.World.PostInput(InputCommand.Steer(owner, (uint)(k + 1), 0.5f, 0));
@@ -284,12 +289,13 @@ public class SchedulerTests
         sim.Step();
         sim.Step();
 
-        // Before: the request was the oldest input and the first dropped: no transfer, no rejection, no error.
-        Assert.Equal(13, sim.System(1).Inbox.Dropped);
+        // Before: the request was the oldest input and the first dropped: no transfer, no rejection, no error. Then,
+        // moved back behind its pilot's input 2, it was dropped as stale (helper-48).
         Assert.True(sim.System(2).TryGetShip(1, out _), "the ship did not jump");
         var losses = sim.World.InputLosses();
-        Assert.Equal(13, losses.Dropped);
+        Assert.Equal(14, losses.Dropped);
         Assert.Equal(0, losses.RequestsDropped);
+        Assert.Equal(0, losses.Stale);
     }
 
     [Fact]

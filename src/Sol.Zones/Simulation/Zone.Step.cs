@@ -85,7 +85,8 @@ public sealed partial class Zone
     private void Run<T>(int start, int end)
         where T : struct, IZoneSystem => default(T).Execute(this, start, end);
 
-    /// <summary>Step 1: latest input per ship wins (by sequence number, then arrival); requests stick until evaluated.</summary>
+    /// <summary>Step 1: latest steering input per ship wins (by sequence number, then arrival); requests stick until
+    /// evaluated and change no steering.</summary>
     private void DrainInbox()
     {
         var s = State;
@@ -94,6 +95,23 @@ public sealed partial class Zone
             if (!_ships.TryGetValue(input.Owner, out var handle) || !s.TryGetIndex(handle, out var i))
             {
                 _unroutableInputs++;
+                continue;
+            }
+            if (input.Action != ShipAction.None)
+            {
+                // A request is asked once, carries the number of its pilot's last input, and steers nothing: it is
+                // taken even behind a newer input of the same pilot (a full inbox moves requests back behind newer ones).
+                if (s.Request[i] == ShipAction.None)
+                {
+                    if (_requestCount == _requests.Length)
+                    {
+                        Array.Resize(ref _requests, _requests.Length * 2);
+                    }
+                    _requests[_requestCount++] = handle;
+                }
+                s.Request[i] = input.Action;
+                s.RequestTarget[i] = input.Target;
+                s.InputSeq[i] = Math.Max(s.InputSeq[i], input.Seq);
                 continue;
             }
             if (input.Seq < s.InputSeq[i])
@@ -105,19 +123,6 @@ public sealed partial class Zone
             s.ThrustInput[i] = float.IsFinite(input.Thrust) ? Math.Clamp(input.Thrust, -1f, 1f) : 0f;
             s.TurnInput[i] = float.IsFinite(input.Turn) ? Math.Clamp(input.Turn, -1f, 1f) : 0f;
             s.Flags[i] = input.Fire ? s.Flags[i] | EntityFlags.Firing : s.Flags[i] & ~EntityFlags.Firing;
-            if (input.Action != ShipAction.None)
-            {
-                if (s.Request[i] == ShipAction.None)
-                {
-                    if (_requestCount == _requests.Length)
-                    {
-                        Array.Resize(ref _requests, _requests.Length * 2);
-                    }
-                    _requests[_requestCount++] = handle;
-                }
-                s.Request[i] = input.Action;
-                s.RequestTarget[i] = input.Target;
-            }
         }
     }
 
