@@ -443,6 +443,43 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AReconnectAfterTheOldConnectionClosedWaitsForItsColonizeToo()
+    {
+        // As above, but the old connection has closed before the new one arrives, with no resume grace (--resume-grace
+        // 0; the same for a session kicked for an expired token, or one whose grace ended): before, the closed session
+        // was no longer the account's, so the reconnect did not wait and kept the credits (helper-48).
+        GatedColonizeStore? gated = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero, hubStore: s => gated = new GatedColonizeStore(s));
+        var (first, planet) = await LandAsync(game);
+        game.Hub.OnMessage(first, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var account = first.Identity.AccountId;
+        var credits = game.Hub.LivePlayer(account)!.Value.Player.Credits;
+
+        await game.Hub.OnClosedAsync(first);
+        game.Step(); // its leave is applied, and waits for the colonize
+        var second = new CountingConnection(2, account);
+        var replacing = game.Hub.OnConnectedAsync(second);
+        for (var i = 0; i < 20; i++)
+        {
+            game.Step();
+            await Task.Yield();
+        }
+        Assert.False(replacing.IsCompleted, "the new session must wait for the colonize's outcome");
+        gated.Release();
+        for (var i = 0; i < 400 && !replacing.IsCompleted; i++)
+        {
+            game.Step();
+            await Task.Delay(5);
+        }
+        await replacing.WaitAsync(TimeSpan.FromSeconds(10));
+        game.Step();
+        Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == planet.Id);
+        Assert.Equal(credits - game.Rules.ColonizeCost, game.Hub.LivePlayer(account)!.Value.Player.Credits);
+    }
+
+    [Fact]
     public async Task AnArrivalStuckBehindOthersOfItsAccountIsToldToTryAgainLater()
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));

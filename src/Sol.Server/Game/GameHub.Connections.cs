@@ -26,7 +26,7 @@ public sealed partial class GameHub : IGameHandler
     public const WebSocketCloseStatus LoggedOut = (WebSocketCloseStatus)4002;
 
     /// <summary>
-    /// How long an arrival waits for the ones of the same account ahead of it (each can wait up to 35 s for the session
+    /// How long an arrival waits for the ones of the same account ahead of it (each can wait up to 25 s for the session
     /// it replaces to leave, with a colonize in flight on a slow database; usually milliseconds).
     /// </summary>
     internal TimeSpan ArrivalWait { get; set; } = TimeSpan.FromSeconds(15);
@@ -77,8 +77,9 @@ public sealed partial class GameHub : IGameHandler
             _detaches.Enqueue(older); // a detached (connectionless) older session leaves through the same path
             try
             {
-                // Its leave waits for a colonize in flight (at most 20 s) and its flush (at most 10 s).
-                await older.Left.WaitAsync(TimeSpan.FromSeconds(35)).ConfigureAwait(false);
+                // Its leave waits for a colonize in flight (at most 12 s) and its flush (at most 10 s); the whole wait
+                // stays under the transport's idle timeout (30 s), which this connection's handshake is still inside.
+                await older.Left.WaitAsync(TimeSpan.FromSeconds(25)).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -259,7 +260,7 @@ public sealed partial class GameHub : IGameHandler
             _detaches.Enqueue(session);
             return Task.CompletedTask;
         }
-        _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(connection.Identity.AccountId, session));
+        // The account keeps it until it has left (FlushThenMarkLeftAsync): a new connection waits for that.
         _leaves.Enqueue(session);
         return Task.CompletedTask;
     }

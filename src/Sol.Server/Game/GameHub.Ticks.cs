@@ -313,8 +313,6 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 if (session.Phase == SessionPhase.Detached || session.ConnectionClosed)
                 {
-                    // Not the account's session any more (a replacing one waits for Left and then takes the entry).
-                    _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(session.Connection.Identity.AccountId, session));
                     Leave(session);
                 }
                 continue; // a kicked session still connected leaves when its connection closes
@@ -348,7 +346,6 @@ public sealed partial class GameHub : IZoneStepObserver
             else if (tick > session.DetachedUntilTick)
             {
                 _detached.RemoveAt(i);
-                _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(session.Connection.Identity.AccountId, session));
                 Leave(session);
             }
         }
@@ -588,11 +585,11 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 try
                 {
-                    await colonizing.WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+                    await colonizing.WaitAsync(TimeSpan.FromSeconds(12)).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
-                    _log.LogWarning("player {Player} left with a colonize still in flight after 20 s; a session of theirs starting now may not see its price", session.Player.Id);
+                    _log.LogWarning("player {Player} left with a colonize still in flight after 12 s; a session of theirs starting now may not see its price", session.Player.Id);
                 }
             }
             await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
@@ -609,6 +606,10 @@ public sealed partial class GameHub : IZoneStepObserver
             // write-behind stopped first and said what it could not write).
         }
         session.MarkLeft();
+        // Only now is it not the account's session: until here a new connection of the account finds it and waits for
+        // Left (before, a session closed without a resume grace, or one whose grace ended, was dropped from the account
+        // at once, and a reconnect loaded the player while its colonize was still in flight: a free colony).
+        _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(session.Connection.Identity.AccountId, session));
     }
 
     private void ApplyJoins()
