@@ -150,6 +150,36 @@ public sealed class ProcessLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task NewPlayersArePlacedByZoneTimeWhichFallsBehindGalaxyTimeWhenTicksOverrun()
+    {
+        await using var server = await TestServer.StartAsync(_directory.File("lag/sol.db"));
+        var world = server.Server.World;
+        var stalled = 0;
+        server.Server.Hub.TickHook = tick =>
+        {
+            if (tick >= 3 && Interlocked.Exchange(ref stalled, 1) == 0)
+            {
+                Thread.Sleep(3_000); // one pass that overruns by 3 s: the loop goes on from there, it does not catch up
+            }
+        };
+        await Eventually.TrueAsync(() => Volatile.Read(ref stalled) == 1 && world.Tick > 10, TimeSpan.FromSeconds(20), "the stalled pass");
+        var clock = new Sol.Server.Game.GalaxyClock((await server.Server.Store.ListGalaxiesAsync())[0].CreatedAt, TimeProvider.System);
+        var zoneTime = world.Options.TimeAt(world.Tick);
+        Assert.True(clock.Now - zoneTime > 2.5, $"zone time {zoneTime:0.00} s, galaxy time {clock.Now:0.00} s");
+
+        // Placed beside the planet where the zone has it (before: where galaxy time has it, 3 s of orbit away).
+        var guest = await server.GuestAsync("latecomer");
+        var account = (await server.Tokens().ValidateAsync(guest.Token)).AccountId;
+        var player = (await server.Server.Store.LoadPlayerAsync(account, server.Server.GalaxyId))!;
+        var planet = server.Server.Galaxy.PlanetsOf(player.Zone.Id)[0];
+        var (px, py) = planet.PositionAt(world.Options.TimeAt(world.Tick));
+        var off = Math.Atan2(py, px) - Math.Atan2(player.Y, player.X);
+        off -= 2 * Math.PI * Math.Round(off / (2 * Math.PI));
+        var lagAngle = 2 * Math.PI * 3 / planet.Period;
+        Assert.True(Math.Abs(off) < lagAngle / 3, $"placed {Math.Abs(off):0.0000} rad from the planet's direction in zone time (3 s of orbit: {lagAngle:0.0000} rad)");
+    }
+
+    [Fact]
     public async Task AKilledServerLosesAtMostOneSnapshotInterval()
     {
         const int Interval = 1; // seconds (--snapshot-interval)

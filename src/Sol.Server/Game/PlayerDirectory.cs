@@ -28,10 +28,17 @@ public sealed class PlayerDirectory
         _galaxyId = galaxyId;
         _rules = rules;
         _clock = clock;
+        ZoneTime = () => _clock.Now;
         _startingSystems = PickStartingSystems(galaxy, Math.Max(1, startingSystems));
     }
 
     public IReadOnlyList<int> StartingSystems => _startingSystems;
+
+    /// <summary>
+    /// The zones' time now, where new players are placed beside a planet. Galaxy time until the server sets the
+    /// world's (which falls behind galaxy time by every tick that overran: the loop does not catch up).
+    /// </summary>
+    public Func<double> ZoneTime { get; set; }
 
     public async Task<PlayerRecord> EnsureAsync(Guid accountId, CancellationToken cancellationToken)
     {
@@ -64,7 +71,7 @@ public sealed class PlayerDirectory
         if (planets.Length > 0)
         {
             // Outside the first planet's orbit band, on the planet's side of the star.
-            var (px, py) = planets[0].PositionAt(_clock.Now);
+            var (px, py) = planets[0].PositionAt(ZoneTime());
             var r = Math.Sqrt((px * px) + (py * py));
             var scale = (r + planets[0].Radius + 250) / r;
             (x, y) = (px * scale, py * scale);

@@ -136,6 +136,7 @@ public sealed class SolServer : IAsyncDisposable
 
             var gameFailed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
             var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, gameFailed, cancellationToken).ConfigureAwait(false);
+            players.ZoneTime = () => game.World.Options.TimeAt(Math.Max(0, game.World.Tick));
             var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics, game, gameFailed.Task);
             var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, gameFailed.Task, loggers);
             try
