@@ -88,12 +88,12 @@ public sealed class ProcessLifecycleTests : IDisposable
         var token = (await guest.Content.ReadFromJsonAsync<TokenReply>())!;
         await using var client = await GameClient.ConnectAsync(server.GameEndpoint.Port, token.Token);
         var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-        for (var i = 0; i < 10; i++)
-        {
-            await client.SendInputAsync(1, 0.2f);
-        }
-        var moved = client.LastSeq;
-        await client.WaitForAsync(ServerPayload.Ack, m => m.PayloadAsAck().LastSeq, s => s == moved);
+        var spawned = await client.WaitForEntityAsync(enter.Entity);
+        // Far enough that the row written at the join cannot pass for the one the stop must write (helper-48).
+        await client.SendInputAsync(1, 0);
+        await Eventually.TrueAsync(
+            () => client.Sees(enter.Entity) && Math.Abs(client.Latest(enter.Entity).X - spawned.X) + Math.Abs(client.Latest(enter.Entity).Y - spawned.Y) > 400,
+            TimeSpan.FromSeconds(15), "the ship to fly 400 units");
 
         // Before: the loop's thread ended with a line at information level, and the server went on answering "ok"
         // and taking players into a world that stood still, until someone noticed.
@@ -110,7 +110,7 @@ public sealed class ProcessLifecycleTests : IDisposable
             audience: Auth.TokenService.AudienceFor(server.GalaxyId)).ValidateAsync(token.Token)).AccountId;
         await using var store = await Sol.Persistence.SolStore.OpenAsync(options.Database);
         var saved = (await store.LoadPlayerAsync(account, server.GalaxyId))!;
-        Assert.True(Math.Abs(saved.X - last.X) < 60 && Math.Abs(saved.Y - last.Y) < 60, $"saved ({saved.X:F0},{saved.Y:F0}) vs last seen ({last.X:F0},{last.Y:F0})");
+        Assert.True(Math.Abs(saved.X - last.X) < 60 && Math.Abs(saved.Y - last.Y) < 60, $"saved ({saved.X:F0},{saved.Y:F0}) vs last seen ({last.X:F0},{last.Y:F0}), spawned at ({spawned.X:F0},{spawned.Y:F0})");
     }
 
     [Fact]

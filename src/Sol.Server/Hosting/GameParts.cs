@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
 using Sol.Server.Game;
 using Sol.Server.Game.Port;
 using Sol.Server.Progress;
@@ -8,7 +9,7 @@ using Sol.Zones.Simulation;
 namespace Sol.Server.Hosting;
 
 /// <summary>The running game: world, scheduler, hub, port and write-behind, stopped in the right order.</summary>
-internal sealed record GameParts(ZoneWorld World, ZoneScheduler Scheduler, GameHub Hub, IGamePort Port, PlayerWriteBehind Progress, MeterListener Listener)
+internal sealed record GameParts(ZoneWorld World, ZoneScheduler Scheduler, GameHub Hub, IGamePort Port, PlayerWriteBehind Progress, MeterListener Listener, ILogger Log)
 {
     public async Task DisposeAsync(TimeSpan timeout)
     {
@@ -19,7 +20,16 @@ internal sealed record GameParts(ZoneWorld World, ZoneScheduler Scheduler, GameH
         // takes milliseconds), so this step adds at most a second to the stop.
         var left = timeout - clock.Elapsed;
         var second = timeout < TimeSpan.FromSeconds(1) ? timeout : TimeSpan.FromSeconds(1);
-        await Hub.ApplyPendingAfterStopAsync(left > second ? left : second).ConfigureAwait(false);
+        try
+        {
+            await Hub.ApplyPendingAfterStopAsync(left > second ? left : second).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // after a game loop failure this runs the code that failed: the saves below must still happen
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.LogError(e, "Staging the last player states at the stop failed; what was staged before is saved");
+        }
         try
         {
             await Progress.FlushAsync().WaitAsync(timeout).ConfigureAwait(false);

@@ -59,8 +59,19 @@ public static class ServerHost
         // served on; the exit code says so, for a supervisor to start it again.
         await Task.WhenAny(Task.Delay(Timeout.Infinite, stop.Token), server.GameFailed).ConfigureAwait(false);
         var failed = server.GameFailed.IsCompleted;
-        loggers.CreateLogger("sol").LogInformation("stopping{Why}", failed ? " after the game loop's failure" : "");
-        await server.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        var log = loggers.CreateLogger("sol");
+        log.LogInformation("stopping{Why}", failed ? " after the game loop's failure" : "");
+        try
+        {
+            await server.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // the process ends either way: one logged error and exit code 1, not an unhandled exception
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            log.LogCritical(e, "The stop failed");
+            return 1;
+        }
         return failed ? 1 : 0;
     }
 }

@@ -258,7 +258,7 @@ public sealed class SolServer : IAsyncDisposable
             throw;
         }
         hub.Port = port;
-        return new GameParts(world, scheduler, hub, port, progress, listener);
+        return new GameParts(world, scheduler, hub, port, progress, listener, log);
     }
 
     /// <summary>Feeds the scheduler's tick-duration histogram and overrun counter into the Prometheus metrics.</summary>
