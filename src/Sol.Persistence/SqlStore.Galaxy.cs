@@ -176,6 +176,22 @@ public abstract partial class SqlStore
         // Players of a galaxy that is gone: a server still running on a galaxy that was replaced under it writes its
         // players on (docs/atom.md says to stop it first); nothing else would ever remove them.
         await DeletePlayersAsync(s_deleteOrphans, [], cancellationToken).ConfigureAwait(false);
+        // Their colonies too (founded by such a server after its galaxy's rows were deleted).
+        List<Guid> orphaned = [];
+        await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await using var command = Command(
+                connection, null, "SELECT DISTINCT c.galaxy_id FROM colonies c WHERE NOT EXISTS (SELECT 1 FROM galaxies g WHERE g.id = c.galaxy_id)");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                orphaned.Add(reader.GetGuid(0));
+            }
+        }
+        foreach (var id in orphaned)
+        {
+            await DeleteByKeyRangesAsync("colonies", "planet_id", 1_000, id, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task DeleteGalaxyRowsAsync(Guid id, CancellationToken cancellationToken)
@@ -186,25 +202,41 @@ public abstract partial class SqlStore
         // most a batch of rows and is found by the key alone. (The "id IN (SELECT ... LIMIT n)" form it replaces was
         // quadratic on PostgreSQL when the galaxy was missing from the table's statistics: a nested-loop semi join,
         // 47 s for 10,000 rows.)
-        const long Batch = 10_000;
-        foreach (var (table, key) in s_bodyTables)
+        foreach (var (table, key, batch) in s_bodyTables)
+        {
+            await DeleteByKeyRangesAsync(table, key, batch, id, cancellationToken).ConfigureAwait(false);
+        }
+        await DeletePlayersAsync(s_deleteGalaxyPlayers, [("g", id)], cancellationToken).ConfigureAwait(false);
+        await RunInTransactionAsync(
+            (connection, transaction, ct) => ExecuteAsync(connection, transaction, "DELETE FROM galaxies WHERE id = @id", ct, ("id", id)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="table"/>'s rows of galaxy <paramref name="id"/> by ranges of <paramref name="key"/>,
+    /// <paramref name="batch"/> key values a transaction, until none is left (a row written meanwhile, by a server still
+    /// running on the galaxy, is found by the next pass; at most 8 passes).
+    /// </summary>
+    private async Task DeleteByKeyRangesAsync(string table, string key, long batch, Guid id, CancellationToken cancellationToken)
+    {
+        var sql = $"DELETE FROM {table} WHERE galaxy_id = @g AND {key} >= @lo AND {key} < @hi";
+        for (var pass = 0; pass < 8; pass++)
         {
             var (first, last) = await RunInTransactionAsync(
                 async (c, t, ct) => (
                     await ScalarAsync(c, t, $"SELECT COALESCE(MIN({key}), 0) FROM {table} WHERE galaxy_id = @g", ct, ("g", id)).ConfigureAwait(false),
                     await ScalarAsync(c, t, $"SELECT COALESCE(MAX({key}), -1) FROM {table} WHERE galaxy_id = @g", ct, ("g", id)).ConfigureAwait(false)),
                 cancellationToken).ConfigureAwait(false);
-            var sql = $"DELETE FROM {table} WHERE galaxy_id = @g AND {key} >= @lo AND {key} < @hi";
-            for (var lo = first; lo <= last; lo += Batch)
+            if (last < first)
+            {
+                return;
+            }
+            for (var lo = first; lo <= last; lo += batch)
             {
                 var from = lo;
-                await RunInTransactionAsync((c, t, ct) => ExecuteAsync(c, t, sql, ct, ("g", id), ("lo", from), ("hi", from + Batch)), cancellationToken).ConfigureAwait(false);
+                await RunInTransactionAsync((c, t, ct) => ExecuteAsync(c, t, sql, ct, ("g", id), ("lo", from), ("hi", from + batch)), cancellationToken).ConfigureAwait(false);
             }
         }
-        await DeletePlayersAsync(s_deleteGalaxyPlayers, [("g", id)], cancellationToken).ConfigureAwait(false);
-        await RunInTransactionAsync(
-            (connection, transaction, ct) => ExecuteAsync(connection, transaction, "DELETE FROM galaxies WHERE id = @id", ct, ("id", id)),
-            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the players a batch query picks (and their explored systems, route and inventory, in the same
@@ -240,10 +272,13 @@ public abstract partial class SqlStore
     private static readonly string[] s_deleteOrphans = PlayerDeletes(
         "SELECT p.id FROM players p WHERE NOT EXISTS (SELECT 1 FROM galaxies g WHERE g.id = p.galaxy_id) ORDER BY p.id LIMIT @n");
 
-    /// <summary>A galaxy's tables keyed by (galaxy, a number): deleted by ranges of that number.</summary>
-    private static readonly (string Table, string Key)[] s_bodyTables =
+    /// <summary>
+    /// A galaxy's tables keyed by (galaxy, a number), deleted by ranges of that number: 10,000 bodies a transaction
+    /// (their ids are dense from 1), and the colonies of 1,000 planets (a planet can have a colony of every player).
+    /// </summary>
+    private static readonly (string Table, string Key, long Batch)[] s_bodyTables =
     [
-        ("systems", "id"), ("stars", "id"), ("planets", "id"), ("gates", "id"), ("colonies", "planet_id"),
+        ("systems", "id", 10_000), ("stars", "id", 10_000), ("planets", "id", 10_000), ("gates", "id", 10_000), ("colonies", "planet_id", 1_000),
     ];
 
     private async Task<GalaxySummary?> FindGalaxyAsync(DbConnection connection, DbTransaction? transaction, string name, CancellationToken cancellationToken)

@@ -163,14 +163,19 @@ public abstract class StoreContract
         var old = await store.SaveGalaxyAsync(s_small, replace: false);
         var replacement = GalaxyGenerator.Generate(s_small.Name, GalaxyParameters.Default(30, 9));
         await store.SaveGalaxyAsync(replacement, replace: true);
-        // A server still running on the old galaxy saves its players on (before: kept for ever, nothing removed them).
-        await store.SavePlayersAsync([NewPlayer(old.Id, Guid.NewGuid()), NewPlayer(old.Id, Guid.NewGuid())]);
+        // A server still running on the old galaxy saves its players on and founds a colony (before: kept for ever,
+        // nothing removed them).
+        var colonist = NewPlayer(old.Id, Guid.NewGuid());
+        await store.SavePlayersAsync([colonist, NewPlayer(old.Id, Guid.NewGuid())]);
+        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(colonist.Id, 2, 100, DateTimeOffset.UtcNow));
         var sql = (SqlStore)store;
         Assert.Equal(2, await sql.CountRowsAsync("players"));
+        Assert.Equal(1, await sql.CountRowsAsync("colonies"));
 
         await store.SaveGalaxyAsync(GalaxyGenerator.Generate("other", GalaxyParameters.Default(6, 2)), replace: false);
         Assert.Equal(0, await sql.CountRowsAsync("players"));
         Assert.Equal(0, await sql.CountRowsAsync("player_explored"));
+        Assert.Equal(0, await sql.CountRowsAsync("colonies"));
     }
 
     [SkippableFact]
