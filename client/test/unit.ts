@@ -284,13 +284,19 @@ function placeShip(game: GameState, entity: number, x: number, y: number): void 
   game.onAck({ tick: 1, entity, lastSeq: 0 });
 }
 
-test('G on a planet with no route takes off and flies on to the nearest gate; a jump with no route left ends it', () => {
+/** A pilot whose ship (entity 5) is landed on planet 31 of system 7. */
+function landedPilot(): { game: GameState; pilot: Autopilot } {
   const game = new GameState();
   game.ships = [scout];
   const pilot = new Autopilot();
   game.enterZone(enter(ZoneKind.Planet, 31, 7, 5), 0);
   pilot.onZoneEnter(game);
   placeShip(game, 5, 0, 0);
+  return { game, pilot };
+}
+
+test('G on a planet with no route takes off and flies on to the nearest gate; a jump with no route left ends it', () => {
+  const { game, pilot } = landedPilot();
   pilot.engage('gate');
   expect(pilot.update(game, 1000).request?.kind === 'takeOff', 'asks to take off');
   game.enterZone(enter(ZoneKind.System, 7, 7, 6), 0);
@@ -305,12 +311,7 @@ test('G on a planet with no route takes off and flies on to the nearest gate; a 
 });
 
 test('P on a planet surface says it is landed instead of waiting for ever', () => {
-  const game = new GameState();
-  game.ships = [scout];
-  const pilot = new Autopilot();
-  game.enterZone(enter(ZoneKind.Planet, 31, 7, 5), 0);
-  pilot.onZoneEnter(game);
-  placeShip(game, 5, 0, 0);
+  const { game, pilot } = landedPilot();
   pilot.engage('land');
   pilot.update(game, 1000);
   expect(pilot.mode === 'off' && /landed/.test(pilot.status), `mode ${pilot.mode}, status "${pilot.status}"`);

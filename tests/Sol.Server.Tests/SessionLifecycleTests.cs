@@ -410,29 +410,12 @@ public sealed class SessionLifecycleTests : IDisposable
         var account = first.Identity.AccountId;
         var credits = game.Hub.LivePlayer(account)!.Value.Player.Credits;
 
-        // The player opens the game again (a reload, another tab) while the database holds the transaction.
-        var second = new CountingConnection(2, account);
-        var replacing = game.Hub.OnConnectedAsync(second);
+        // The player opens the game again (a reload, another tab) while the database holds the transaction. When it
+        // commits, the credits are taken in the database and the colony founded. Before, the new session had loaded the
+        // row from before it and went on with those credits (and saved them back).
+        var replacing = game.Hub.OnConnectedAsync(new CountingConnection(2, account));
         await game.Hub.OnClosedAsync(first);
-        for (var i = 0; i < 20; i++)
-        {
-            game.Step();
-            await Task.Yield();
-        }
-        Assert.False(replacing.IsCompleted, "the new session must wait for the colonize's outcome");
-
-        // The transaction commits: the credits are taken in the database and the colony founded. Before, the new
-        // session had loaded the row from before it and went on with those credits (and saved them back).
-        gated.Release();
-        for (var i = 0; i < 400 && !replacing.IsCompleted; i++)
-        {
-            game.Step();
-            await Task.Delay(5);
-        }
-        await replacing.WaitAsync(TimeSpan.FromSeconds(10));
-        game.Step();
-        Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == planet.Id);
-        Assert.Equal(credits - game.Rules.ColonizeCost, game.Hub.LivePlayer(account)!.Value.Player.Credits);
+        await WaitsForTheColonizeAsync(game, gated, replacing, account, planet, credits - game.Rules.ColonizeCost);
         for (var i = 0; i < 3; i++)
         {
             game.Step();
@@ -448,19 +431,23 @@ public sealed class SessionLifecycleTests : IDisposable
         // As above, but the old connection has closed before the new one arrives, with no resume grace (--resume-grace
         // 0; the same for a session kicked for an expired token, or one whose grace ended): before, the closed session
         // was no longer the account's, so the reconnect did not wait and kept the credits (helper-48).
-        GatedColonizeStore? gated = null;
-        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero, hubStore: s => gated = new GatedColonizeStore(s));
-        var (first, planet) = await LandAsync(game);
-        game.Hub.OnMessage(first, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
-        game.Step();
-        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var (game, gated, first, planet) = await ColonizeInFlightAsync(resumeGrace: TimeSpan.Zero);
+        await using var owned = game;
         var account = first.Identity.AccountId;
         var credits = game.Hub.LivePlayer(account)!.Value.Player.Credits;
 
         await game.Hub.OnClosedAsync(first);
         game.Step(); // its leave is applied, and waits for the colonize
-        var second = new CountingConnection(2, account);
-        var replacing = game.Hub.OnConnectedAsync(second);
+        var replacing = game.Hub.OnConnectedAsync(new CountingConnection(2, account));
+        await WaitsForTheColonizeAsync(game, gated, replacing, account, planet, credits - game.Rules.ColonizeCost);
+    }
+
+    /// <summary>
+    /// A new connection of the account (<paramref name="replacing"/>) waits while the colonize is held; once it is let
+    /// go, the connection completes and the live player has paid its price.
+    /// </summary>
+    private static async Task WaitsForTheColonizeAsync(HubHarness game, GatedColonizeStore gated, Task replacing, Guid account, ZoneId planet, long creditsAfter)
+    {
         for (var i = 0; i < 20; i++)
         {
             game.Step();
@@ -476,7 +463,7 @@ public sealed class SessionLifecycleTests : IDisposable
         await replacing.WaitAsync(TimeSpan.FromSeconds(10));
         game.Step();
         Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == planet.Id);
-        Assert.Equal(credits - game.Rules.ColonizeCost, game.Hub.LivePlayer(account)!.Value.Player.Credits);
+        Assert.Equal(creditsAfter, game.Hub.LivePlayer(account)!.Value.Player.Credits);
     }
 
     [Fact]
@@ -515,10 +502,10 @@ public sealed class SessionLifecycleTests : IDisposable
     /// A hub whose colonize transactions wait at a gate, and a player on a planet who asked to colonize it: the request
     /// was applied (its record staged) and the transaction is in flight, held by the store.
     /// </summary>
-    private async Task<(HubHarness Game, GatedColonizeStore Store, CountingConnection Connection, ZoneId Planet)> ColonizeInFlightAsync(ListLogger? log = null)
+    private async Task<(HubHarness Game, GatedColonizeStore Store, CountingConnection Connection, ZoneId Planet)> ColonizeInFlightAsync(ListLogger? log = null, TimeSpan? resumeGrace = null)
     {
         GatedColonizeStore? gated = null;
-        var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), log: log);
+        var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: resumeGrace, hubStore: s => gated = new GatedColonizeStore(s), log: log);
         var (connection, planet) = await LandAsync(game);
         game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
         game.Step();
