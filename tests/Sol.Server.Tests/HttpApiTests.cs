@@ -228,6 +228,22 @@ public sealed class HttpApiTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(2, 2)]  // the third failure from one address is refused, whatever the account
+    [InlineData(0, 30)] // no limit per address (many players behind one address): only each account's 5
+    public async Task FailedLoginsPerAddressCanBeSetOrLifted(int limit, int refusedAfter)
+    {
+        await using var server = await TestServer.StartAsync(configure: o => o with { FailedLoginsPerAddress = limit });
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await server.Http.PostAsJsonAsync("/api/auth/login", new { username = $"someone{i}", password = "not this one" });
+            answers.Add(response.StatusCode);
+        }
+        Assert.All(answers.Take(refusedAfter), a => Assert.Equal(HttpStatusCode.Unauthorized, a));
+        Assert.All(answers.Skip(refusedAfter), a => Assert.Equal(HttpStatusCode.TooManyRequests, a));
+    }
+
     [Fact]
     public async Task BehindATrustedProxyTheForwardedClientIsLimitedAndTheProxyIsNot()
     {

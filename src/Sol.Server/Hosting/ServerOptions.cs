@@ -83,6 +83,12 @@ public sealed record ServerOptions
     public int GuestLoginsPerAddress { get; init; } = 60;
 
     /// <summary>
+    /// Failed password logins per client address per 5 minutes, over all accounts (each account also allows 5); 0 = no
+    /// limit per address. Raise it when many players share one address (a carrier-grade NAT, a campus).
+    /// </summary>
+    public int FailedLoginsPerAddress { get; init; } = Auth.LoginThrottle.PerAddress;
+
+    /// <summary>
     /// Reverse proxies (addresses or networks) whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> the HTTP API
     /// believes: a request from one of them counts as from the client it names, for the per-address limits and the
     /// loopback exemption. Empty (the default): those headers are ignored and the connection's address is the client's.

@@ -28,7 +28,8 @@ internal static class AuthEndpoints
     private static readonly Lazy<string> s_nobodyHash = new(() => s_hasher.HashPassword(s_nobody, Guid.NewGuid().ToString("N")));
 
     /// <param name="guestLoginsPerAddress">Guest logins per client address per throttle window (5 minutes); 0: no limit.</param>
-    public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, int guestLoginsPerAddress)
+    /// <param name="failedLoginsPerAddress">Failed password logins per client address per window, over all accounts; 0: no limit.</param>
+    public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, int guestLoginsPerAddress, int failedLoginsPerAddress)
     {
         var auth = app.MapGroup("/api/auth");
 
@@ -62,9 +63,13 @@ internal static class AuthEndpoints
             var name = body.Username.Trim();
             var key = ValidName(name) is null ? "a:" + name.ToLowerInvariant() : null;
             var address = "i:" + Address(http);
-            var wait = key is null
-                ? throttle.TryBegin((address, LoginThrottle.PerAddress))
-                : throttle.TryBegin((key, LoginThrottle.PerAccount), (address, LoginThrottle.PerAddress));
+            var wait = (key, failedLoginsPerAddress) switch
+            {
+                (null, 0) => TimeSpan.Zero,
+                (null, _) => throttle.TryBegin((address, failedLoginsPerAddress)),
+                (_, 0) => throttle.TryBegin((key, LoginThrottle.PerAccount)),
+                _ => throttle.TryBegin((key, LoginThrottle.PerAccount), (address, failedLoginsPerAddress)),
+            };
             if (wait > TimeSpan.Zero)
             {
                 return TooMany(http, wait, "too many failed logins; try again later");
