@@ -199,13 +199,14 @@ internal sealed class HubHarness : IAsyncDisposable
 }
 
 /// <summary>A connection that counts what the hub sends it, and notes its reliable messages (<see cref="Log"/>).</summary>
-internal sealed class CountingConnection(long id, Guid? accountId = null) : IGameConnection
+/// <param name="resumeClientId">The client id it asks to resume (the <c>client_id</c> of a reconnecting page).</param>
+internal sealed class CountingConnection(long id, Guid? accountId = null, string? resumeClientId = null) : IGameConnection
 {
     private readonly List<string> _log = [];
 
     public long Id { get; } = id;
 
-    public GameIdentity Identity { get; } = new(accountId ?? Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1), null);
+    public GameIdentity Identity { get; } = new(accountId ?? Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1), resumeClientId);
 
     public string Protocol => "sol.v1";
 

@@ -442,6 +442,76 @@ public sealed class SessionLifecycleTests : IDisposable
         await WaitsForTheColonizeAsync(game, gated, replacing, account, planet, credits - game.Rules.ColonizeCost);
     }
 
+    [Fact]
+    public async Task AReconnectAfterANormalCloseDoesNotWaitForTheWriteBehindsFlush()
+    {
+        // Grace 0 and a database taking 3 s a write: the new session finds the old one's last state staged (Newest), so
+        // it waits for the old one to leave, not for its state to be written (helper-49: it waited 3.1 s).
+        SlowStore? slow = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero, progressStore: s => slow = new SlowStore(s));
+        var first = new CountingConnection(1);
+        await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        game.Step();
+        game.Step();
+        slow!.Delay = TimeSpan.FromSeconds(3);
+
+        await game.Hub.OnClosedAsync(first);
+        game.Step(); // its leave is applied: staged, ship removed, a flush asked for
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var reconnect = game.Hub.OnConnectedAsync(new CountingConnection(2, first.Identity.AccountId));
+        while (!reconnect.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            game.Step();
+            await Task.Delay(10);
+        }
+        await reconnect;
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the reconnect waited {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public async Task ALogoutRacingAResumeStillEndsTheSession()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var first = new CountingConnection(1);
+        await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        game.Step();
+        var account = first.Identity.AccountId;
+        await game.Hub.OnClosedAsync(first);
+        game.Step();
+        var live = game.Hub.LivePlayer(account)!.Value;
+        Assert.Equal(Sol.Server.Game.SessionPhase.Detached, live.Phase);
+
+        // The page reconnects with its client id while the account logs out: the logout lands in a pass after its
+        // detaches and before its resumes (helper-49: the session was resumed anyway, and played on after the 204).
+        var second = new CountingConnection(2, account, live.ClientId);
+        var resuming = game.Hub.OnConnectedAsync(second);
+        await Eventually.TrueAsync(() => game.Hub.PendingResumes > 0, TimeSpan.FromSeconds(10), "the resume to be queued");
+        game.Hub.ApplyDetachesForTests(game.World.Tick);
+        Assert.True(game.Hub.EndSession(account));
+        game.Hub.ApplyResumesForTests();
+        for (var i = 0; i < 400 && !resuming.IsCompleted; i++)
+        {
+            game.Step();
+            await Task.Delay(5);
+        }
+        await resuming.WaitAsync(TimeSpan.FromSeconds(10));
+        game.Step();
+
+        // Not the logged-out session: the arrival got a new one (tokens are not revoked; the page forgets its own).
+        Assert.NotEqual(live.ClientId, game.Hub.LivePlayer(account)?.ClientId);
+    }
+
+    private sealed class SlowStore(IPlayerStore inner) : DelegatingStore(inner)
+    {
+        public TimeSpan Delay { get; set; }
+
+        public override async Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Delay, cancellationToken);
+            await base.SavePlayersAsync(players, cancellationToken);
+        }
+    }
+
     /// <summary>
     /// A new connection of the account (<paramref name="replacing"/>) waits while the colonize is held; once it is let
     /// go, the connection completes and the live player has paid its price.

@@ -7,6 +7,26 @@ namespace Sol.Zones.Tests;
 public class SnapshotAndNpcTests
 {
     [Fact]
+    public void AColonyFoundedOnAPlanetNobodyIsOnIsNoEventForWhoeverLandsLater()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(2), Sim.Quiet());
+        var planetId = TestGalaxy.PlanetOf(1, 0);
+        sim.World.SpawnShip(5, ZoneId.ForPlanet(planetId), 0, 0, 0);
+        sim.Step();
+        // The founder leaves while its transaction is in flight, and the surface goes to sleep.
+        sim.World.RemoveShip(5);
+        sim.Step(2);
+        Assert.False(sim.Surface(planetId).IsAwake);
+
+        // Before: the event waited in the sleeping zone and came in the first snapshot of whoever landed next (helper-49).
+        Assert.True(sim.World.SpawnColony(5, planetId, 0, 0));
+        sim.Step(200);
+        sim.World.SpawnShip(7, ZoneId.ForPlanet(planetId), 0, 10, 0);
+        sim.Step();
+        Assert.DoesNotContain(sim.Events(sim.Surface(planetId)), e => e.Kind == ZoneEventKind.Colonized);
+    }
+
+    [Fact]
     public void AColonyFoundedIsAnEventNamingThePlanetAndTheFoundersShip()
     {
         using var sim = new Sim(TestGalaxy.Ring(2), Sim.Quiet());

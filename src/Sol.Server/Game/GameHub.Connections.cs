@@ -26,10 +26,16 @@ public sealed partial class GameHub : IGameHandler
     public const WebSocketCloseStatus LoggedOut = (WebSocketCloseStatus)4002;
 
     /// <summary>
-    /// How long an arrival waits for the ones of the same account ahead of it (each can wait up to 25 s for the session
-    /// it replaces to leave, with a colonize in flight on a slow database; usually milliseconds).
+    /// How long an arrival waits for the ones of the same account ahead of it (each can wait for the session it
+    /// replaces to leave: up to 12 s with a colonize in flight on a slow database, usually milliseconds).
     /// </summary>
     internal TimeSpan ArrivalWait { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The most an arrival waits in all (its turn, a resume, the leave of the session it replaces): under the transport's
+    /// idle timeout (30 s), which its handshake is still inside (nothing it sends is read yet).
+    /// </summary>
+    internal static readonly TimeSpan ArrivalBudget = TimeSpan.FromSeconds(25);
 
     public async Task<HandshakeVerdict> AuthenticateAsync(string? token, string? resumeClientId)
     {
@@ -45,6 +51,7 @@ public sealed partial class GameHub : IGameHandler
         // One arrival per account at a time: two tabs opening together would otherwise both replace the same older
         // session, both load the same record and both join, two ships writing one record.
         var account = connection.Identity.AccountId;
+        var deadline = DateTime.UtcNow + ArrivalBudget;
         var gate = await EnterAccountAsync(account).ConfigureAwait(false);
         if (gate is null)
         {
@@ -54,7 +61,7 @@ public sealed partial class GameHub : IGameHandler
         }
         try
         {
-            await ConnectAsync(connection).ConfigureAwait(false);
+            await ConnectAsync(connection, deadline).ConfigureAwait(false);
         }
         finally
         {
@@ -62,12 +69,12 @@ public sealed partial class GameHub : IGameHandler
         }
     }
 
-    private async Task ConnectAsync(IGameConnection connection)
+    private async Task ConnectAsync(IGameConnection connection, DateTime deadline)
     {
         var identity = connection.Identity;
         if (_byAccount.TryGetValue(identity.AccountId, out var older))
         {
-            if (identity.ResumeClientId == older.ClientId && await TryResumeAsync(older, connection).ConfigureAwait(false))
+            if (identity.ResumeClientId == older.ClientId && await TryResumeAsync(older, connection, Left(deadline)).ConfigureAwait(false))
             {
                 return;
             }
@@ -77,9 +84,8 @@ public sealed partial class GameHub : IGameHandler
             _detaches.Enqueue(older); // a detached (connectionless) older session leaves through the same path
             try
             {
-                // Its leave waits for a colonize in flight (at most 12 s) and its flush (at most 10 s); the whole wait
-                // stays under the transport's idle timeout (30 s), which this connection's handshake is still inside.
-                await older.Left.WaitAsync(TimeSpan.FromSeconds(25)).ConfigureAwait(false);
+                // Its leave waits for a colonize in flight (at most 12 s), within what is left of the arrival's budget.
+                await older.Left.WaitAsync(Left(deadline)).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -165,16 +171,29 @@ public sealed partial class GameHub : IGameHandler
         public int Users { get; set; }
     }
 
+    /// <summary>What is left of an arrival's budget (see <see cref="ArrivalBudget"/>).</summary>
+    private static TimeSpan Left(DateTime deadline) => deadline > DateTime.UtcNow ? deadline - DateTime.UtcNow : TimeSpan.Zero;
+
     /// <summary>
     /// Gives a detached session's living ship to <paramref name="connection"/>: same client id, same ship, a fresh
-    /// ZoneEnter. False when the session is no longer detached (it expired, or was still connected).
+    /// ZoneEnter. False when the session is no longer detached (it expired, was still connected or was ended) or the
+    /// coordinator did not get to it within <paramref name="wait"/> (at most 10 s).
     /// </summary>
-    private async Task<bool> TryResumeAsync(GameSession session, IGameConnection connection)
+    private async Task<bool> TryResumeAsync(GameSession session, IGameConnection connection, TimeSpan wait)
     {
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         _resumes.Enqueue((session, connection, done));
-        if (!await done.Task.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false))
+        try
         {
+            if (!await done.Task.WaitAsync(wait < TimeSpan.FromSeconds(10) ? wait : TimeSpan.FromSeconds(10)).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+        catch (TimeoutException)
+        {
+            // The coordinator did not get to it: a new session instead (the old one is kicked next, so a late resume of
+            // it is refused: ApplyResumes).
             return false;
         }
         _byConnection[connection.Id] = session;
@@ -260,7 +279,7 @@ public sealed partial class GameHub : IGameHandler
             _detaches.Enqueue(session);
             return Task.CompletedTask;
         }
-        // The account keeps it until it has left (FlushThenMarkLeftAsync): a new connection waits for that.
+        // The account keeps it until it has left (MarkLeftThenFlushAsync): a new connection waits for that.
         _leaves.Enqueue(session);
         return Task.CompletedTask;
     }

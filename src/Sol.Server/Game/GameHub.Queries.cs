@@ -8,8 +8,19 @@ public sealed partial class GameHub
     /// <summary>
     /// The player of <paramref name="accountId"/>'s session as the game last staged it (ship position and zone are
     /// copied from the zone every <c>--snapshot-interval</c>), its client id and its phase (playing, detached…);
-    /// null when the account has no session.
+    /// null when the account has no session (or only one that is leaving).
     /// </summary>
     public (PlayerRecord Player, string ClientId, SessionPhase Phase)? LivePlayer(Guid accountId) =>
-        _byAccount.TryGetValue(accountId, out var session) ? (session.Player, session.ClientId, session.Phase) : null;
+        _byAccount.TryGetValue(accountId, out var session) && session.Phase is not (SessionPhase.Leaving or SessionPhase.Left)
+            ? (session.Player, session.ClientId, session.Phase)
+            : null;
+
+    /// <summary>Resumes queued for the coordinator's next pass (tests).</summary>
+    internal int PendingResumes => _resumes.Count;
+
+    /// <summary>One step of the coordinator's pass on its own (tests that interleave it with other threads' calls).</summary>
+    internal void ApplyDetachesForTests(long tick) => ApplyDetaches(tick);
+
+    /// <inheritdoc cref="ApplyDetachesForTests"/>
+    internal void ApplyResumesForTests() => ApplyResumes();
 }

@@ -356,8 +356,9 @@ public sealed partial class GameHub : IZoneStepObserver
         while (_resumes.TryDequeue(out var resume))
         {
             var (session, connection, done) = resume;
-            if (session.Phase != SessionPhase.Detached)
+            if (session.Phase != SessionPhase.Detached || session.Kicked)
             {
+                // Not waiting for a resume, or ended meanwhile (a logout, a replacement): the arrival makes a new session.
                 done.TrySetResult(false);
                 continue;
             }
@@ -571,27 +572,34 @@ public sealed partial class GameHub : IZoneStepObserver
         }
         Stage(session);
         _world.RemoveShip(session.Owner);
-        _ = FlushThenMarkLeftAsync(session, session.ColonizesSettled?.Task);
+        _ = MarkLeftThenFlushAsync(session, session.ColonizesSettled?.Task);
     }
 
     /// <param name="colonizing">While a colonize of the session is in flight: its outcome applied. A session that
     /// replaces this one loads the player once it has left, and must see the colony's price in the record (before, it
     /// loaded the credits from before the colony and kept them).</param>
-    private async Task FlushThenMarkLeftAsync(GameSession session, Task? colonizing)
+    private async Task MarkLeftThenFlushAsync(GameSession session, Task? colonizing)
     {
+        if (colonizing is not null)
+        {
+            try
+            {
+                await colonizing.WaitAsync(TimeSpan.FromSeconds(12)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _log.LogWarning("player {Player} left with a colonize still in flight after 12 s; a session of theirs starting now may not see its price", session.Player.Id);
+            }
+        }
+        // Left: its last state (with a colonize's price) is staged, where a new session's load finds it (Newest). Only
+        // now is it not the account's session: until here a new connection of the account finds it and waits (before,
+        // a session closed without a resume grace, or one whose grace ended, was dropped from the account at once, and
+        // a reconnect loaded the player while its colonize was still in flight: a free colony). Not after the flush
+        // below: that waits for every staged player's write (helper-49: a reconnect waited seconds on a slow database).
+        session.MarkLeft();
+        _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(session.Connection.Identity.AccountId, session));
         try
         {
-            if (colonizing is not null)
-            {
-                try
-                {
-                    await colonizing.WaitAsync(TimeSpan.FromSeconds(12)).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    _log.LogWarning("player {Player} left with a colonize still in flight after 12 s; a session of theirs starting now may not see its price", session.Player.Id);
-                }
-            }
             await _progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             if (_progress.IsRefused(session.Player.Id))
             {
@@ -605,11 +613,6 @@ public sealed partial class GameHub : IZoneStepObserver
             // The database is down: the state stays staged and is written when it is back (or, at shutdown, the
             // write-behind stopped first and said what it could not write).
         }
-        session.MarkLeft();
-        // Only now is it not the account's session: until here a new connection of the account finds it and waits for
-        // Left (before, a session closed without a resume grace, or one whose grace ended, was dropped from the account
-        // at once, and a reconnect loaded the player while its colonize was still in flight: a free colony).
-        _byAccount.TryRemove(new KeyValuePair<Guid, GameSession>(session.Connection.Identity.AccountId, session));
     }
 
     private void ApplyJoins()

@@ -367,8 +367,12 @@ public sealed class ZoneWorld
             case ZoneCommandKind.SpawnColony:
                 var surface = _zones[command.ZoneIndex];
                 var colony = surface.AddColony(command.Owner, command.X, command.Y);
-                var by = surface.TryGetShip(command.Owner, out var founder) ? founder.Handle : colony;
-                surface.AppendEvent(new ZoneEvent(ZoneEventKind.Colonized, command.Owner, by, ShipAction.None, surface.Id.Id, RejectReason.None));
+                if (surface.IsAwake)
+                {
+                    // (An asleep zone would hold the event for whoever lands next, hours later: helper-49.)
+                    var by = surface.TryGetShip(command.Owner, out var founder) ? founder.Handle : colony;
+                    surface.AppendEvent(new ZoneEvent(ZoneEventKind.Colonized, command.Owner, by, ShipAction.None, surface.Id.Id, RejectReason.None));
+                }
                 break;
         }
     }
