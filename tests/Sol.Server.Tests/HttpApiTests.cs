@@ -333,6 +333,29 @@ public sealed class HttpApiTests : IAsyncLifetime
         return response.StatusCode;
     }
 
+    [Theory]
+    [InlineData(20, 60)]
+    [InlineData(120, 160)]
+    public async Task TheMessageRateLeavesRoomForAnInputATickAtAnyTickRate(int tickRate, double rate)
+    {
+        await using var server = await TestServer.StartAsync(configure: o => o with { TickRate = tickRate });
+        Assert.Equal(rate, server.Server.Hub.MessageRate);
+
+        // A minute of a web client at that rate: an input a tick and a ping every 2 s (before: 60 a second at any tick
+        // rate, so at 120 Hz every client was closed with 1008 within two seconds).
+        var bucket = new Sol.Server.Game.Wire.TokenBucket(server.Server.Hub.MessageRate, server.Server.Hub.MessageRate * 2);
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (var tick = 1; tick <= 60 * tickRate; tick++)
+        {
+            var at = start + (long)(tick * (double)System.Diagnostics.Stopwatch.Frequency / tickRate);
+            Assert.True(bucket.TryTake(at), $"input {tick} refused");
+            if (tick % (2 * tickRate) == 0)
+            {
+                Assert.True(bucket.TryTake(at), $"ping at input {tick} refused");
+            }
+        }
+    }
+
     [Fact]
     public async Task HealthSaysFailedWith503OnceTheGameLoopHasStopped()
     {

@@ -16,7 +16,7 @@ public class DeterminismTests
             scenario.PostInputs();
             if (tick == changeAtTick)
             {
-                sim.World.PostInput(Input.InputCommand.Steer(1, uint.MaxValue, 1f, 1f));
+                sim.World.PostInput(Input.InputCommand.Steer(1, 1_000_000, 1f, 1f)); // newer than any of the scenario's
             }
             sim.Step();
         }

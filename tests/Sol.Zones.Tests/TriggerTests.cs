@@ -159,6 +159,25 @@ public class TriggerTests
     }
 
     [Fact]
+    public void InputNumbersCompareAcrossTheUInt32WrapAndAFirstNumberMayBeAnyValue()
+    {
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 1), Options);
+        sim.World.SpawnShip(1, ZoneId.ForPlanet(1), 0, 0, 0);
+        var zone = sim.Surface(1);
+        // A page's first number can be anywhere in 0..2^32 (it grows with the clock); before, only plain order counted,
+        // so after a wrap every input of a resumed session was stale (helper-50).
+        sim.World.PostInput(InputCommand.Steer(1, 0xFFFF_FFF0, 1f, 0f));
+        sim.Step();
+        sim.World.PostInput(InputCommand.Steer(1, 3, 0f, 1f)); // 19 after, across the wrap
+        sim.World.PostInput(InputCommand.Steer(1, 0xFFFF_FFF5, -1f, -1f)); // before 3: stale
+        sim.Step();
+        zone.TryGetShip(1, out var ship);
+        Assert.Equal(3u, ship.InputSeq);
+        Assert.True(ship.AngularVelocity > 0);
+        Assert.Equal(1, zone.StaleInputs);
+    }
+
+    [Fact]
     public void TheLatestInputWinsItsSequenceIsRememberedAndOlderOnesAreIgnored()
     {
         using var sim = new Sim(TestGalaxy.Ring(1, planets: 1), Options);

@@ -29,8 +29,11 @@ namespace Sol.Server.Game;
 /// </remarks>
 public sealed partial class GameHub
 {
-    /// <summary>Messages a second a client may send (a burst of twice that is allowed).</summary>
-    public const double MessageRate = 60;
+    /// <summary>
+    /// Messages a second a client may send (a burst of twice that is allowed): an input a tick and room for pings and
+    /// requests, at least 60 (at <c>--tick-rate 120</c> a fixed 60 closed every client that sent an input a tick).
+    /// </summary>
+    public double MessageRate { get; }
 
     private readonly ZoneWorld _world;
     private readonly GalaxyModel _galaxy;
@@ -84,6 +87,7 @@ public sealed partial class GameHub
         _progress = progress;
         _metrics = metrics;
         _options = options;
+        MessageRate = Math.Max(60, options.TickRate + 40);
         _clock = clock;
         _log = log;
         _store = store;

@@ -111,10 +111,13 @@ public sealed partial class Zone
                 }
                 s.Request[i] = input.Action;
                 s.RequestTarget[i] = input.Target;
-                s.InputSeq[i] = Math.Max(s.InputSeq[i], input.Seq);
+                if (!Older(input.Seq, s.InputSeq[i]))
+                {
+                    s.InputSeq[i] = input.Seq;
+                }
                 continue;
             }
-            if (input.Seq < s.InputSeq[i])
+            if (Older(input.Seq, s.InputSeq[i]))
             {
                 _staleInputs++;
                 continue;
@@ -125,6 +128,12 @@ public sealed partial class Zone
             s.Flags[i] = input.Fire ? s.Flags[i] | EntityFlags.Firing : s.Flags[i] & ~EntityFlags.Firing;
         }
     }
+
+    /// <summary>
+    /// Whether input number <paramref name="seq"/> comes before <paramref name="last"/>, the ship's last, in serial
+    /// order (RFC 1982: numbers wrap at 2^32, and a page's first number is anywhere in that range); 0 means no input yet.
+    /// </summary>
+    private static bool Older(uint seq, uint last) => last != 0 && (int)(seq - last) < 0;
 
     /// <summary>Step 3: every planet at its closed-form position (and velocity) for this tick's time.</summary>
     private void UpdateOrbits()
