@@ -146,14 +146,30 @@ public sealed partial class GameHub : IZoneStepObserver
     /// </summary>
     public void ApplyPendingAfterStop()
     {
-        ApplyTransfers();
-        ApplyDestroyed(); // a ship that burned in the last tick costs its owner and respawns at home in the record
-        ApplyColonizeResults(); // before the leaves stage the records: a founded colony's price is in them
-        ApplyDetaches(long.MaxValue);
-        ApplyLeaves();
-        ApplyRoutes();
-        ExpireDetached(long.MaxValue);
-        StageAllPlaying();
+        // Each step on its own: after a game loop failure these run the code that failed, and a step that throws must
+        // not keep the others from staging what they can.
+        Step(ApplyTransfers);
+        Step(ApplyDestroyed); // a ship that burned in the last tick costs its owner and respawns at home in the record
+        Step(ApplyColonizeResults); // before the leaves stage the records: a founded colony's price is in them
+        Step(() => ApplyDetaches(long.MaxValue));
+        Step(ApplyLeaves);
+        Step(ApplyRoutes);
+        Step(() => ExpireDetached(long.MaxValue));
+        Step(StageAllPlaying);
+
+        void Step(Action step)
+        {
+            try
+            {
+                step();
+            }
+#pragma warning disable CA1031 // logged; the stop goes on to save what the other steps staged
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _log.LogError(e, "A step of the last pass at the stop failed ({Step}); the others go on", step.Method.Name);
+            }
+        }
     }
 
     /// <summary>
