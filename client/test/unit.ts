@@ -350,8 +350,11 @@ function keyboard() {
   (globalThis as unknown as Record<string, unknown>).HTMLInputElement ??= class {};
   const controls = new Controls();
   controls.attach({ addEventListener: (type: string, fn: (e: unknown) => void) => type === 'keydown' && handlers.push(fn) } as unknown as Window);
-  const press = (key: string, code: string, repeat = false) => {
-    for (const h of handlers) h({ key, code, repeat, target: null, preventDefault() {} });
+  let prevented = false;
+  const press = (key: string, code: string, repeat = false, mods: { ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {}) => {
+    prevented = false;
+    for (const h of handlers) h({ key, code, repeat, target: null, ...mods, preventDefault() { prevented = true; } });
+    return prevented;
   };
   return { controls, press };
 }
@@ -366,6 +369,32 @@ test('command keys go by the character typed (any layout, either case), flight k
   expect(JSON.stringify(got) === '["map","jump","autopilotGate"]', `commands ${JSON.stringify(got)}`);
   press('z', 'KeyW'); // thrust where W is on QWERTY, whatever it types
   expect(controls.stick().thrust === 1, 'KeyW thrusts');
+});
+
+test('a key typing no ASCII letter goes by position: caseless scripts, marks, accented letters', () => {
+  const { controls, press } = keyboard();
+  press('ь', 'KeyM'); // Russian
+  press('צ', 'KeyM'); // Hebrew
+  press('ة', 'KeyM'); // Arabic
+  press('ㅡ', 'KeyM'); // Korean
+  press('\u05c2', 'KeyM'); // a combining mark
+  press('ע', 'KeyG'); // Hebrew G position
+  press('è', 'KeyT'); // Bépo: an accented letter too
+  press(',', 'KeyM'); // ASCII punctuation: nothing (AZERTY has M elsewhere)
+  press('1', 'KeyJ'); // nor a digit
+  const got = controls.take();
+  expect(JSON.stringify(got) === '["map","map","map","map","map","autopilotGate","takeOff"]', `commands ${JSON.stringify(got)}`);
+});
+
+test('Ctrl and ⌘ shortcuts reach the browser, on the flight keys too; AltGr does not count', () => {
+  const { controls, press } = keyboard();
+  for (const [key, code, mods] of [['s', 'KeyS', { ctrlKey: true }], ['d', 'KeyD', { ctrlKey: true }], ['a', 'KeyA', { metaKey: true }],
+    ['w', 'KeyW', { metaKey: true }], ['l', 'KeyL', { ctrlKey: true }]] as const) {
+    expect(!press(key, code, false, mods), `${JSON.stringify(mods)}+${key} was swallowed`);
+  }
+  const stick = controls.stick();
+  expect(!stick.any && controls.take().length === 0, `no flight or command: ${JSON.stringify(stick)}`);
+  expect(press('w', 'KeyW', false, { ctrlKey: true, altKey: true }) && controls.stick().thrust === 1, 'AltGr+W still thrusts');
 });
 
 test('+ and − repeat while held; other commands do not', () => {
