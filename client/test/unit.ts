@@ -71,8 +71,18 @@ test('a reloaded page starts its inputs after the last page\'s, whatever the tic
     const loaded = Date.UTC(2026, 10, 30, 12);
     const last = firstInputSeq(loaded, tickRate) + 100 * tickRate; // 100 s of one input per tick
     const reloaded = firstInputSeq(loaded + 100_000, tickRate);
-    expect(reloaded > last, `${tickRate} Hz: a reload starts at ${reloaded}, not after ${last}`);
+    const ahead = (reloaded - (last >>> 0)) >>> 0; // serial arithmetic, as the server compares them
+    expect(ahead > 0 && ahead < 0x8000_0000, `${tickRate} Hz: a reload starts at ${reloaded}, not after ${last}`);
   }
+});
+
+test('the first sequence number wraps at 2^32, not before', () => {
+  // A clock whose count (s × (rate + 1)) is just past 2^31 and just past 2^32.
+  const at = (count: number) => (count / 21) * 1000;
+  const high = firstInputSeq(at(0xfff0_0000 + 21), 20);
+  expect(high === 0xfff0_0000 + 21, `0xfff00015 kept (got ${high.toString(16)})`);
+  const wrapped = firstInputSeq(at(2 ** 32 + 42), 20);
+  expect(wrapped === 42, `2^32 + 42 wraps to 42 (got ${wrapped})`);
 });
 
 test('sequence numbers compare across the uint32 wrap', () => {
