@@ -8,7 +8,8 @@ import { Autopilot, steer } from '../src/autopilot';
 import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
 import { Controls } from '../src/controls';
 import { firstInputSeq, GameState, ZoneKind } from '../src/game';
-import { GameConnection } from '../src/net';
+import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '../src/net';
+import { api } from '../src/api';
 import { stepShip } from '../src/physics';
 import { drawZone } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
@@ -268,6 +269,138 @@ test('a WebSocket that cannot be made ends with an error the page shows, not an 
   expect(threw === null, `connect() threw ${threw}`);
   expect(gone.length === 1 && gone[0]!.startsWith('failed: '), `gone: ${gone.join('; ')}`);
   expect(!gone[0]!.includes('token-0'), `the token is not shown: ${gone[0]}`);
+});
+
+/** A fetch answer the test gives later: the request stays in flight until then. */
+function held() {
+  let give: (a: { status: number; body: unknown }) => void = () => {};
+  const answer = new Promise<{ status: number; body: unknown }>((r) => (give = r));
+  return { answer, give };
+}
+
+test('a refresh still in flight at a logout stores no token (nor one at a replaced session)', async () => {
+  for (const end of ['replaced', 'logout'] as const) {
+    const b = fakeBrowser();
+    const { c } = connected(2);
+    const refresh = held();
+    b.answer = (url) => (url.includes('/api/auth/refresh') ? refresh.answer : { status: 200, body: {} });
+    b.timers.advance(60_000); // the refresh a minute before expiry
+    await settle();
+    expect(refreshes(b) === 1, `a refresh in flight (${refreshes(b)})`);
+    if (end === 'logout') {
+      expect(await c.logout(), 'the logout answered');
+    } else {
+      lastSocket().end(4000);
+      sessionStorage.clear(); // as the page does before it reloads
+    }
+    refresh.give(freshToken());
+    await settle();
+    const token = sessionStorage.getItem('sol.token');
+    expect(token === null, `${end}: the refresh stored ${token} after the connection closed`);
+    expect(c.state === 'closed' && b.timers.count === 0, `${end}: state ${c.state}, ${b.timers.count} timers left`);
+  }
+});
+
+test('a logout with the server away forgets the token and says so', async () => {
+  const b = fakeBrowser();
+  const { c } = connected();
+  b.answer = 'network';
+  const answered = await c.logout();
+  expect(!answered, 'the logout reports the server did not answer');
+  expect(sessionStorage.getItem('sol.token') === null && c.state === 'closed', `token ${sessionStorage.getItem('sol.token')}, state ${c.state}`);
+  expect(lastSocket().closedWith === 1000 && b.timers.count === 0, 'the socket closed, nothing left to run');
+});
+
+test('the start-up keeps trying while the server is away, backing off, and gets there', async () => {
+  const b = fakeBrowser();
+  b.answer = 'network';
+  const waits: number[] = [];
+  let result: ServerConfig | null = null;
+  void keepTrying(() => api.config(), (_e, wait) => waits.push(wait)).then((r) => (result = r));
+  for (let i = 0; i < 6; i++) {
+    await settle();
+    b.timers.runNext();
+  }
+  await settle();
+  expect(result === null && waits.length >= 6, `${waits.length} failures, result ${JSON.stringify(result)}`);
+  expect(waits[0]! >= 800 && waits[0]! <= 1200 && waits.at(-1)! >= 6400 && waits.every((w) => w <= 9600), `waits ${waits.join(', ')}`);
+  b.answer = { status: 200, body: config };
+  b.timers.runNext();
+  await settle();
+  expect(JSON.stringify(result) === JSON.stringify(config), `loaded ${JSON.stringify(result)}`);
+});
+
+test('a Retry while a try is in flight: the earlier try failing after the success changes nothing', async () => {
+  const b = fakeBrowser();
+  const tries: { resolve: (v: string) => void; reject: (e: unknown) => void }[] = [];
+  const failures: string[] = [];
+  let now: () => void = () => {};
+  let result: string | null = null;
+  void keepTrying(() => new Promise<string>((resolve, reject) => tries.push({ resolve, reject })), (e, _w, again) => {
+    failures.push(String(e));
+    now = again;
+  }).then((r) => (result = r));
+  tries[0]!.reject('down');
+  await settle();
+  b.timers.runNext(); // the second try, still in flight when the player presses Retry
+  now();
+  tries[2]!.resolve('config');
+  await settle();
+  tries[1]!.reject('late');
+  await settle();
+  expect(result === 'config' && failures.join() === 'down' && b.timers.count === 0,
+    `result ${result}, failures ${failures.join()}, ${b.timers.count} timers`);
+});
+
+test('a socket refused for good with a good token says so in time, and keeps trying', async () => {
+  const b = fakeBrowser();
+  b.freezeClock();
+  sessionStorage.setItem('sol.token', 'token-0');
+  sessionStorage.setItem('sol.expiresAt', inMinutes(15));
+  const c = new GameConnection(config, () => {}, () => {});
+  b.answer = freshToken;
+  c.connect();
+  lastSocket().end(1006); // 403 (allowed origins) or a port the browser blocks: closed without a Welcome
+  await settle();
+  const start = b.timers.now;
+  let saidAt = -1;
+  for (let i = 0; i < 15 && saidAt < 0; i++) {
+    await failOnce(b);
+    if (c.refused) saidAt = b.timers.now - start;
+  }
+  expect(saidAt >= REFUSED_AFTER_MS - 1000 && saidAt <= REFUSED_AFTER_MS + 10_000, `said after ${saidAt} ms`);
+  expect(c.state === 'reconnecting' && b.timers.count > 0, `still trying (state ${c.state})`);
+  // The server reachable no more: that is what the HUD says then.
+  b.answer = 'network';
+  for (let i = 0; i < 10 && !c.unreachable; i++) {
+    b.timers.advance(60_000);
+    await settle();
+    if (FakeSocket.all.at(-1)!.readyState === 0) lastSocket().end(1006);
+    await settle();
+  }
+  expect(c.unreachable && !c.refused, `unreachable ${c.unreachable}, refused ${c.refused}`);
+  // A Welcome ends it.
+  b.timers.runNext();
+  await settle();
+  lastSocket().welcome('c1');
+  expect(!c.refused && c.state === 'open', `refused ${c.refused}, state ${c.state}`);
+});
+
+test('connections closed right after their Welcome back off; one that lasted starts again at 250 ms', async () => {
+  const b = fakeBrowser();
+  connected();
+  const delays: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    lastSocket().end(1006);
+    delays.push(b.timers.runNext() ?? -1);
+    await settle();
+    lastSocket().welcome('c1');
+  }
+  expect(delays.at(-1)! >= 6400, `waits after Welcome-and-close: ${delays.join(', ')} ms`);
+  b.timers.advance(STABLE_AFTER_MS);
+  lastSocket().end(1006);
+  const after = b.timers.runNext();
+  expect(after !== null && after <= 300, `after ${STABLE_AFTER_MS} ms open the wait is ${after} ms`);
 });
 
 test('the game URL of an IPv6 page has its host bracketed once', () => {
