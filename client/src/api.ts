@@ -37,8 +37,7 @@ export const api = {
   register: (username: string, password: string) => post<Auth>('/api/auth/register', { username, password }),
   refresh: (token: string) => post<Auth>('/api/auth/refresh', {}, token),
   /** Ends the account's game session now (204); the token is not revoked, the page forgets it. */
-  logout: (token: string) =>
-    fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).then(() => undefined),
+  logout: (token: string) => fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }),
   config: () => fetch('/api/config').then((r) => json<ServerConfig>(r)),
   galaxy: () => fetch('/api/galaxy').then((r) => json<GalaxyMap>(r)),
   route: (from: number, to: number) =>

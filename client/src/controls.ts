@@ -1,6 +1,7 @@
 // Keyboard state: held keys for flying, and one-shot commands for everything else.
 // Flight keys go by position (e.code: W A S D sit where they are on any layout); command keys go by the character
-// they type (e.key, either case), so J, L, M … work on AZERTY, QWERTZ or Dvorak as labelled.
+// they type (e.key, either case) when that is an ASCII letter, so J, L, M … work on AZERTY, QWERTZ or Dvorak as
+// labelled; any other character (Cyrillic, Hebrew, Arabic, Hangul, an accented letter …) goes by position.
 
 export type Command =
   | 'jump' | 'land' | 'takeOff' | 'colonize' | 'autopilotGate' | 'autopilotLand' | 'map' | 'zoomIn' | 'zoomOut' | 'cancel';
@@ -10,7 +11,7 @@ const COMMAND_KEYS: Record<string, Command> = {
   '+': 'zoomIn', '=': 'zoomIn', '-': 'zoomOut', '_': 'zoomOut', escape: 'cancel',
 };
 
-/** By position, for layouts whose letters are not Latin (a key typing "о" where J is on QWERTY). */
+/** By position, for a key that types no ASCII letter (a key typing "о" or "צ" where J or M is on QWERTY). */
 const COMMAND_CODES: Record<string, Command> = {
   KeyJ: 'jump', KeyL: 'land', KeyT: 'takeOff', KeyC: 'colonize', KeyG: 'autopilotGate', KeyP: 'autopilotLand', KeyM: 'map',
 };
@@ -20,12 +21,18 @@ const REPEATING = new Set<Command>(['zoomIn', 'zoomOut']);
 
 const FLIGHT = new Set(['KeyW', 'KeyA', 'KeyS', 'KeyD', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Space']);
 
-/** The command a key press means: by its character (case-insensitive), else by position when that is not Latin. */
+/**
+ * The command a key press means. An ASCII letter decides by itself (case-insensitive), as do + = - _ and Escape; any
+ * other single character that is not ASCII (a letter of another script, with or without case, an accented letter, a
+ * combining mark) goes by the key's position. ASCII punctuation or digits mean nothing: on a Latin layout the letter
+ * is elsewhere (AZERTY types "," where QWERTY has M).
+ */
 export function commandFor(key: string, code: string): Command | null {
   const byKey = COMMAND_KEYS[key.toLowerCase()];
   if (byKey) return byKey;
-  const nonLatinLetter = key.length === 1 && key.toLowerCase() !== key.toUpperCase() && !/[a-z]/i.test(key);
-  return nonLatinLetter ? COMMAND_CODES[code] ?? null : null;
+  if (/^[a-z]$/i.test(key)) return null;
+  const notAscii = [...key].length === 1 && key.codePointAt(0)! > 0x7f;
+  return notAscii ? COMMAND_CODES[code] ?? null : null;
 }
 
 export interface KeyLike {
@@ -37,21 +44,35 @@ export class Controls {
   private held = new Set<string>();
   private queue: Command[] = [];
 
+  private detachers: (() => void)[] = [];
+
   attach(target: Window): void {
-    target.addEventListener('keydown', (e) => this.keyDown(e));
-    target.addEventListener('keyup', (e) => this.keyUp(e));
-    target.addEventListener('blur', () => this.held.clear());
+    const on = <K extends 'keydown' | 'keyup' | 'blur'>(type: K, fn: (e: WindowEventMap[K]) => void) => {
+      target.addEventListener(type, fn);
+      this.detachers.push(() => target.removeEventListener(type, fn));
+    };
+    on('keydown', (e) => this.keyDown(e));
+    on('keyup', (e) => this.keyUp(e));
+    on('blur', () => this.held.clear());
+  }
+
+  /** Stops listening (the game stopped: the keys belong to the login screen again). */
+  detach(): void {
+    for (const off of this.detachers.splice(0)) off();
+    this.held.clear();
+    this.queue = [];
   }
 
   keyDown(e: KeyLike): void {
     if ((e.target as { tagName?: string } | null)?.tagName === 'INPUT') return;
+    // Ctrl/⌘ shortcuts (Ctrl+S, ⌘A, Ctrl+− zooms the page, ⌘L, Ctrl+T …) belong to the browser, on the flight keys
+    // too (AltGr is Ctrl+Alt: a character).
+    if (e.metaKey || (e.ctrlKey && !e.altKey)) return;
     if (FLIGHT.has(e.code)) {
       this.held.add(e.code);
       e.preventDefault();
       return;
     }
-    // Ctrl/⌘ shortcuts (Ctrl+− zooms the page, ⌘L, Ctrl+T …) belong to the browser (AltGr is Ctrl+Alt: a character).
-    if (e.metaKey || (e.ctrlKey && !e.altKey)) return;
     const command = commandFor(e.key, e.code);
     if (command && (!e.repeat || REPEATING.has(command))) {
       this.queue.push(command);

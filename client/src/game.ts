@@ -13,10 +13,11 @@ type PlayerStateEvent = Extract<ServerEvent, { type: 'playerState' }>;
 /**
  * The first input sequence number of a page. Numbers must grow across page loads (a resumed session's ship keeps the
  * last page's, and the server ignores older inputs), so the start grows with the clock a little faster than one input
- * per tick at the server's tick rate (a start of now / 50 ms fell behind a page sending 30 a second).
+ * per tick at the server's tick rate (a start of now / 50 ms fell behind a page sending 30 a second). It wraps at 2^32
+ * like the uint32 it is sent as: sequence numbers compare with serial arithmetic, on the server as here.
  */
 export function firstInputSeq(nowMs: number, tickRate: number): number {
-  return Math.floor((nowMs / 1000) * (tickRate + 1)) % 0x7fff_0000;
+  return Math.floor((nowMs / 1000) * (tickRate + 1)) % 2 ** 32;
 }
 
 export interface Zone {

@@ -6,7 +6,7 @@ import { Autopilot, nextRouteSystem } from './autopilot';
 import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
 import { firstInputSeq, GameState, ZoneKind } from './game';
-import { GameConnection } from './net';
+import { GameConnection, keepTrying } from './net';
 import { drawMap, drawZone, mapTransform, type View } from './render';
 import { session } from './session';
 import { installTestHook } from './testhook';
@@ -19,8 +19,11 @@ function showLogin(message = ''): void {
   $('login-error').textContent = message;
 }
 
+/** What the start error's Retry does: reload the page, or (while the server is away at start-up) try again at once. */
+let retryNow: () => void = () => location.reload();
+
 function wireLogin(): void {
-  $('retry').addEventListener('click', () => location.reload());
+  $('retry').addEventListener('click', () => retryNow());
   const form = $<HTMLFormElement>('login-form');
   const user = $<HTMLInputElement>('username');
   const pass = $<HTMLInputElement>('password');
@@ -32,7 +35,9 @@ function wireLogin(): void {
           : await api.register(user.value, pass.value);
       session.clear();
       session.setAuth(auth.token, auth.expiresAt);
-      await startGame();
+      // After a game stopped on this page (a logout while the server was away), a fresh page starts the new one.
+      if (stopped) location.reload();
+      else await startGame();
     } catch (e) {
       $('login-error').textContent = e instanceof Error ? e.message : String(e);
     }
@@ -46,6 +51,8 @@ function wireLogin(): void {
 }
 
 let started = false;
+/** The game of this page was stopped (its loops and keys) and the login screen shown without a reload. */
+let stopped = false;
 
 /** Starts the game once; whatever goes wrong on the way is shown with a Retry button (never a page stuck on "loading…"). */
 async function startGame(): Promise<void> {
@@ -70,20 +77,31 @@ async function runGame(): Promise<void> {
   $('game').hidden = false;
   const status = $('status');
   status.textContent = 'loading…';
-  let config: ServerConfig;
-  let assets: Map<string, string>;
-  try {
-    [config, assets] = await Promise.all([api.config(), loadAssets()]);
-  } catch (e) {
-    started = false;
-    showLogin(`cannot reach the server: ${e instanceof Error ? e.message : e}`);
-    return;
-  }
+  // A token is stored by now (a login, or a reload): a server that is away is waited for, the token kept.
+  const [config, assets]: [ServerConfig, Map<string, string>] = await keepTrying(
+    () => Promise.all([api.config(), loadAssets()]),
+    (e, waitMs, now) => {
+      retryNow = now;
+      showStartError(`cannot reach the server: ${e instanceof Error ? e.message : e}; trying again in ${Math.ceil(waitMs / 1000)} s`);
+    });
+  retryNow = () => location.reload();
+  $('start-error').hidden = true;
+  status.textContent = 'loading…';
   const game = new GameState();
   game.tickRate = config.tickRate;
   game.ships = parseShips(assets);
   const controls = new Controls();
   controls.attach(window);
+  const loops: number[] = [];
+  let animating = true;
+  /** Stops this page's game without a reload: the connection, the loops and the keys. */
+  const stopGame = () => {
+    stopped = true;
+    connection.close();
+    for (const id of loops) clearInterval(id);
+    animating = false;
+    controls.detach();
+  };
   const pilot = new Autopilot();
   const view: View = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [] };
   let galaxy: GalaxyMap | null = null;
@@ -139,17 +157,19 @@ async function runGame(): Promise<void> {
     location.reload();
   });
   connection.connect();
-  $('logout').addEventListener('click', () => {
-    // The session ends on the server now (the ship saved and removed, no resume), then the page starts over.
-    const token = session.token();
-    connection.close();
-    const done = () => {
-      session.clear();
+  // The button never takes the focus (a press released off it would leave it focused, and Enter would log out).
+  $('logout').addEventListener('mousedown', (e) => e.preventDefault());
+  $('logout').addEventListener('click', async () => {
+    // The session ends on the server now (the ship saved and removed, no resume), then the page starts over. With
+    // the server away the token is forgotten all the same and the login screen shown without a reload (a reload
+    // would land on the browser's error page).
+    if (await connection.logout()) {
       sessionStorage.setItem('sol.goneReason', 'logged out');
       location.reload();
-    };
-    if (token) void api.logout(token).catch(() => undefined).finally(done);
-    else done();
+      return;
+    }
+    stopGame();
+    showLogin('logged out; the server could not be reached (the game session ends when it times out)');
   });
   installTestHook({
     game, connection, pilot, assets: assetStats, lastSeqSent: () => lastSent, view,
@@ -224,7 +244,7 @@ async function runGame(): Promise<void> {
   };
 
   // One Input per server tick: the stick, or the autopilot while no flight key is held.
-  window.setInterval(() => {
+  loops.push(window.setInterval(() => {
     for (const c of controls.take()) command(c);
     if (connection.state !== 'open' || !game.zone) return;
     const now = performance.now();
@@ -243,8 +263,8 @@ async function runGame(): Promise<void> {
       lastSent = seq;
       game.onInputSent({ seq, thrust, turn }, now / 1000);
     }
-  }, 1000 / config.tickRate);
-  window.setInterval(() => connection.ping(), 2000);
+  }, 1000 / config.tickRate));
+  loops.push(window.setInterval(() => connection.ping(), 2000));
 
   const canvas = $<HTMLCanvasElement>('view');
   const ctx = canvas.getContext('2d')!;
@@ -279,6 +299,7 @@ async function runGame(): Promise<void> {
   let last = performance.now();
   let hudAt = 0;
   const frame = (t: number) => {
+    if (!animating) return;
     const dt = Math.min((t - last) / 1000, 0.1);
     last = t;
     game.decay(dt);
@@ -327,7 +348,10 @@ function connectionText(c: GameConnection): string {
     case 'open': return '';
     case 'idle':
     case 'connecting': return 'connecting…';
-    case 'reconnecting': return c.unreachable ? 'server unreachable: reconnecting…' : 'reconnecting…';
+    case 'reconnecting':
+      return c.unreachable ? 'server unreachable: reconnecting…'
+        : c.refused ? 'the game server refuses the connection (check the address, port or allowed origins): retrying…'
+          : 'reconnecting…';
     case 'closed': return c.closedReason || 'disconnected';
   }
 }

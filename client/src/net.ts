@@ -2,8 +2,9 @@
 // keeps the Welcome's client id in sessionStorage and, when the connection drops, reconnects with it (client_id)
 // so the server hands back the same ship within its resume grace. Refreshes the token before it expires (Reauth).
 //
-// Only a refused token (401 from /api/auth/refresh) or a replacing connection (close 4000) ends the game: a server
-// that is restarting, down or full is waited for with a capped backoff, however long it takes.
+// Only a refused token (401 from /api/auth/refresh), a replacing connection (close 4000) or a logout of the account
+// elsewhere (close 4002) ends the game: a server that is restarting, down or full is waited for with a capped backoff,
+// however long it takes. Once closed, a connection never stores a token again (a refresh still in flight is dropped).
 import { api, gameUrl, HttpError, type ServerConfig } from './api';
 import { decode, encode, type ServerEvent } from './codec';
 import { session } from './session';
@@ -21,11 +22,47 @@ export const RECONNECT_CAP_MS = 8000;
 export const TRY_LATER_MS = 2000;
 /** While reconnecting, the token is checked again (one refresh) at most this often. */
 const VERIFY_EVERY_MS = 60_000;
+/** A connection must stay open this long after its Welcome before the reconnect backoff starts again from 250 ms. */
+export const STABLE_AFTER_MS = 10_000;
+/** No Welcome for this long while the token is good: the game server refuses the socket (shown in the HUD). */
+export const REFUSED_AFTER_MS = 20_000;
 
 /** The wait before reconnect attempt n (1, 2, …): doubling from 250 ms up to the cap, ±20% so clients spread out. */
 export function reconnectDelay(attempt: number, random = Math.random()): number {
   const base = Math.min(250 * 2 ** Math.min(Math.max(attempt - 1, 0), 8), RECONNECT_CAP_MS);
   return Math.round(base * (0.8 + 0.4 * random));
+}
+
+/**
+ * Runs load until it succeeds, waiting 1 s, 2 s, … at most 8 s (±20%) between tries: the start-up's config and assets
+ * while the server is away. onFailure hears of each failure and the wait, and gets a function that tries again at once.
+ */
+export function keepTrying<T>(load: () => Promise<T>,
+  onFailure: (error: unknown, waitMs: number, now: () => void) => void): Promise<T> {
+  return new Promise<T>((resolve) => {
+    let failures = 0;
+    let timer = 0;
+    let latest = 0;
+    let done = false;
+    const attempt = () => {
+      if (done) return;
+      clearTimeout(timer);
+      const mine = ++latest;
+      load().then((value) => {
+        done = true;
+        clearTimeout(timer);
+        resolve(value);
+      }, (e: unknown) => {
+        // Only the latest try goes on (an earlier one failing after a Retry, or after success, is let go).
+        if (done || mine !== latest) return;
+        failures++;
+        const wait = reconnectDelay(failures + 2);
+        timer = window.setTimeout(attempt, wait);
+        onFailure(e, wait, attempt);
+      });
+    };
+    attempt();
+  });
 }
 
 /** A failed refresh: only a 401 means the token is refused; anything else (no network, 5xx, 429) is the server's trouble. */
@@ -44,6 +81,8 @@ export class GameConnection {
   pingMs: number | null = null;
   /** The last refresh got no answer from the server (network error, 5xx): shown while reconnecting. */
   unreachable = false;
+  /** No Welcome for REFUSED_AFTER_MS although a refresh confirmed the token: the socket itself is refused. */
+  refused = false;
   /** Token refreshes asked for (tests). */
   refreshes = 0;
   private socket: WebSocket | null = null;
@@ -51,8 +90,11 @@ export class GameConnection {
   private attempts = 0;
   /** When a refresh last confirmed the token during this run of failed attempts (0: not yet). */
   private verifiedAt = 0;
+  /** When this run of attempts without a Welcome began (0: a Welcome since). */
+  private failingSince = 0;
   private retryTimer = 0;
   private refreshTimer = 0;
+  private stableTimer = 0;
   private refreshFailures = 0;
 
   constructor(
@@ -67,6 +109,7 @@ export class GameConnection {
 
   connect(): void {
     if (this.state === 'closed') return;
+    if (!this.failingSince) this.failingSince = Date.now();
     this.state = this.connects === 0 ? 'connecting' : 'reconnecting';
     const token = session.token();
     if (!token) {
@@ -85,8 +128,8 @@ export class GameConnection {
     try {
       socket = new WebSocket(gameUrl(this.config, token, requested), this.config.protocols);
     } catch (e) {
-      // A malformed address or a forbidden port: trying again would fail the same way. (The browser's message
-      // quotes the address: not the token in it.)
+      // A malformed address (a port the browser blocks does not throw here: that socket just closes, as a refused
+      // one does). Trying again would fail the same way. (The browser's message quotes the address: not the token.)
       const why = (e instanceof Error ? e.message : String(e)).replace(/access_token=[^&'"\s]*/g, 'access_token=…');
       this.finish(`cannot open the game connection: ${why}`, 'failed');
       return;
@@ -105,10 +148,17 @@ export class GameConnection {
       }
       if (event.type === 'welcome') {
         welcomed = true;
-        this.attempts = 0;
-        this.verifiedAt = 0;
+        this.failingSince = 0;
         this.unreachable = false;
+        this.refused = false;
         this.state = 'open';
+        // The backoff starts again only once this connection has lasted: a server that closes every connection
+        // right after its Welcome is not hammered every 250 ms.
+        clearTimeout(this.stableTimer);
+        this.stableTimer = window.setTimeout(() => {
+          this.attempts = 0;
+          this.verifiedAt = 0;
+        }, STABLE_AFTER_MS);
         if (requested && event.clientId === requested) this.resumed++;
         this.clientId = event.clientId;
         session.setClientId(event.clientId);
@@ -121,13 +171,16 @@ export class GameConnection {
     socket.onclose = (e) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      clearTimeout(this.stableTimer);
       if (this.state === 'closed') return;
+      if (!this.failingSince) this.failingSince = Date.now();
       if (e.code === 4000) {
         this.finish('this account connected elsewhere', 'logout');
         return;
       }
       if (e.code === 4002) {
-        this.finish('logged out', 'logout'); // (from another page of this account)
+        // The account logged out on another page (or through the API) while this one was connected.
+        this.finish('this account logged out elsewhere', 'logout');
         return;
       }
       if (e.code === 1013) {
@@ -146,10 +199,12 @@ export class GameConnection {
           }
           // A good token and still no game connection (the game port not up yet, or full): keep backing off.
           if (outcome === 'ok') this.verifiedAt = Date.now();
+          this.noteRefused();
           this.retry();
         });
         return;
       }
+      if (!welcomed) this.noteRefused();
       this.retry();
     };
   }
@@ -173,7 +228,33 @@ export class GameConnection {
     this.state = 'closed';
     clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.stableTimer);
     this.socket?.close(1000, 'bye');
+  }
+
+  /**
+   * Logs out: closes the connection, ends the session on the server (POST /api/auth/logout) and forgets the token
+   * whatever comes of it. True when the server answered; false when it could not be reached (the socket's close then
+   * leaves the ship to the server's resume grace).
+   */
+  async logout(): Promise<boolean> {
+    const token = session.stored();
+    this.close();
+    let answered = true;
+    if (token) {
+      try {
+        await api.logout(token);
+      } catch {
+        answered = false;
+      }
+    }
+    session.clear();
+    return answered;
+  }
+
+  /** A socket refused again: once there has been no Welcome for a while with a good token, the HUD says so. */
+  private noteRefused(): void {
+    this.refused = !this.unreachable && this.verifiedAt > 0 && Date.now() - this.failingSince >= REFUSED_AFTER_MS;
   }
 
   private retry(atLeastMs = 0): void {
@@ -188,6 +269,7 @@ export class GameConnection {
     this.closedReason = reason;
     clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.stableTimer);
     this.onGone(reason, kind);
   }
 
@@ -221,6 +303,9 @@ export class GameConnection {
     this.refreshes++;
     try {
       const auth = await api.refresh(token);
+      // Closed meanwhile (a logout, a replaced or refused session): the page has forgotten the token; storing the
+      // new one would bring the next page back logged in.
+      if (this.state === 'closed') return 'unreachable';
       session.setAuth(auth.token, auth.expiresAt);
       this.unreachable = false;
       return 'ok';

@@ -260,6 +260,14 @@ test('log out ends the game session and shows the login screen', async (page) =>
   await playAsGuest(page);
   const token = await page.evaluate(() => sessionStorage.getItem('sol.token'));
   expect((await me(page)) !== null, 'a live session before');
+  // Pressed and released off the button (no click): it must not keep the focus, or Enter would log out.
+  const box = await page.locator('#logout').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(640, 500);
+  await page.mouse.up();
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  expect(focused !== 'logout', 'the log out button took the focus');
   await page.click('#logout');
   await until('the login screen', async () => (await page.isVisible('#login')) && (await page.textContent('#login-error')).includes('logged out'));
   expect((await page.evaluate(() => sessionStorage.getItem('sol.token'))) === null, 'the token forgotten');
@@ -313,6 +321,32 @@ test('a server outage is waited out: no logout, no reload, the session resumes',
   expect(await page.evaluate(() => window.__samePage === true), 'the page was not reloaded');
   expect(after.clientId === s.clientId && after.resumed === 1, `resumed with the same client id (resumed=${after.resumed})`);
   return `${during.connects - 1} attempts and ${refused} refused refreshes during the outage ("${shown}"), then resumed`;
+});
+
+test('a reload during an outage waits with the token kept; a logout then shows the login screen without a reload', async (page) => {
+  const s = await playAsGuest(page);
+  await page.route('**/api/**', (r) => r.abort('connectionrefused'));
+  await page.reload();
+  await until('the start error', () => page.isVisible('#start-error'));
+  const text = await page.textContent('#start-error-text');
+  expect(/cannot reach the server/.test(text) && !(await page.isVisible('#login')), `"${text}", the login screen not shown`);
+  expect((await page.evaluate(() => sessionStorage.getItem('sol.token'))) !== null, 'the token kept');
+  await page.unroute('**/api/**');
+  await page.click('#retry');
+  const after = await until('the game after the outage', async () => {
+    const h = await sol(page);
+    return h?.connection === 'open' && h.zoneName ? h : null;
+  }, 15_000);
+  expect(after.clientId === s.clientId && !(await page.isVisible('#start-error')), `the same session (client id ${after.clientId})`);
+  // The server goes away again, and the player logs out.
+  await page.evaluate(() => (window.__samePage = true));
+  await page.route('**/api/**', (r) => r.abort('connectionrefused'));
+  await page.click('#logout');
+  await until('the login screen', async () => (await page.isVisible('#login')) && (await page.textContent('#login-error')).includes('logged out'));
+  expect(await page.evaluate(() => window.__samePage === true), 'the page was not reloaded (the browser\'s error page)');
+  expect((await page.evaluate(() => sessionStorage.getItem('sol.token'))) === null, 'the token forgotten');
+  await page.unroute('**/api/**');
+  return `"${text}"`;
 });
 
 test('a game connection that cannot be made shows an error, and Retry starts the game', async (page) => {

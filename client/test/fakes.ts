@@ -117,7 +117,10 @@ export interface Browser {
   timers: ManualTimers;
   fire(type: string): void;
   fetches: string[];
-  answer: FetchAnswer | ((url: string) => FetchAnswer);
+  /** An answer, or one per URL; a promise holds the answer back until the test settles it (a request in flight). */
+  answer: FetchAnswer | ((url: string) => FetchAnswer | Promise<FetchAnswer>);
+  /** From now on Date.now() moves with the manual timers (only as far as they are advanced). */
+  freezeClock(): void;
 }
 
 /** Installs a fresh fake browser on globalThis (window, WebSocket, storage, location, fetch, clearTimeout). */
@@ -129,7 +132,13 @@ export function fakeBrowser(hostname = '127.0.0.1'): Browser {
     fire: (type) => { for (const l of listeners.get(type) ?? []) l(); },
     fetches: [],
     answer: 'network',
+    freezeClock: () => {
+      const start = realNow() - timers.now;
+      Date.now = () => start + timers.now;
+    },
   };
+  const realNow = (g.__realDateNow ??= Date.now) as () => number;
+  Date.now = realNow;
   g.window = {
     setTimeout: (fn: Fn, ms?: number) => timers.set(fn, ms),
     clearTimeout: (id: unknown) => timers.clear(id),
@@ -145,7 +154,7 @@ export function fakeBrowser(hostname = '127.0.0.1'): Browser {
   g.location = { protocol: 'http:', hostname };
   g.fetch = async (url: string) => {
     browser.fetches.push(url);
-    const a = typeof browser.answer === 'function' ? browser.answer(url) : browser.answer;
+    const a = typeof browser.answer === 'function' ? await browser.answer(url) : browser.answer;
     if (a === 'network') throw new TypeError('Failed to fetch');
     return new Response(JSON.stringify(a.body), { status: a.status, headers: { 'content-type': 'application/json' } });
   };

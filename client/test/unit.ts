@@ -8,7 +8,8 @@ import { Autopilot, steer } from '../src/autopilot';
 import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
 import { Controls } from '../src/controls';
 import { firstInputSeq, GameState, ZoneKind } from '../src/game';
-import { GameConnection } from '../src/net';
+import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '../src/net';
+import { api } from '../src/api';
 import { stepShip } from '../src/physics';
 import { drawZone } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
@@ -71,8 +72,18 @@ test('a reloaded page starts its inputs after the last page\'s, whatever the tic
     const loaded = Date.UTC(2026, 10, 30, 12);
     const last = firstInputSeq(loaded, tickRate) + 100 * tickRate; // 100 s of one input per tick
     const reloaded = firstInputSeq(loaded + 100_000, tickRate);
-    expect(reloaded > last, `${tickRate} Hz: a reload starts at ${reloaded}, not after ${last}`);
+    const ahead = (reloaded - (last >>> 0)) >>> 0; // serial arithmetic, as the server compares them
+    expect(ahead > 0 && ahead < 0x8000_0000, `${tickRate} Hz: a reload starts at ${reloaded}, not after ${last}`);
   }
+});
+
+test('the first sequence number wraps at 2^32, not before', () => {
+  // A clock whose count (s × (rate + 1)) is just past 2^31 and just past 2^32.
+  const at = (count: number) => (count / 21) * 1000;
+  const high = firstInputSeq(at(0xfff0_0000 + 21), 20);
+  expect(high === 0xfff0_0000 + 21, `0xfff00015 kept (got ${high.toString(16)})`);
+  const wrapped = firstInputSeq(at(2 ** 32 + 42), 20);
+  expect(wrapped === 42, `2^32 + 42 wraps to 42 (got ${wrapped})`);
 });
 
 test('sequence numbers compare across the uint32 wrap', () => {
@@ -260,6 +271,138 @@ test('a WebSocket that cannot be made ends with an error the page shows, not an 
   expect(!gone[0]!.includes('token-0'), `the token is not shown: ${gone[0]}`);
 });
 
+/** A fetch answer the test gives later: the request stays in flight until then. */
+function held() {
+  let give: (a: { status: number; body: unknown }) => void = () => {};
+  const answer = new Promise<{ status: number; body: unknown }>((r) => (give = r));
+  return { answer, give };
+}
+
+test('a refresh still in flight at a logout stores no token (nor one at a replaced session)', async () => {
+  for (const end of ['replaced', 'logout'] as const) {
+    const b = fakeBrowser();
+    const { c } = connected(2);
+    const refresh = held();
+    b.answer = (url) => (url.includes('/api/auth/refresh') ? refresh.answer : { status: 200, body: {} });
+    b.timers.advance(60_000); // the refresh a minute before expiry
+    await settle();
+    expect(refreshes(b) === 1, `a refresh in flight (${refreshes(b)})`);
+    if (end === 'logout') {
+      expect(await c.logout(), 'the logout answered');
+    } else {
+      lastSocket().end(4000);
+      sessionStorage.clear(); // as the page does before it reloads
+    }
+    refresh.give(freshToken());
+    await settle();
+    const token = sessionStorage.getItem('sol.token');
+    expect(token === null, `${end}: the refresh stored ${token} after the connection closed`);
+    expect(c.state === 'closed' && b.timers.count === 0, `${end}: state ${c.state}, ${b.timers.count} timers left`);
+  }
+});
+
+test('a logout with the server away forgets the token and says so', async () => {
+  const b = fakeBrowser();
+  const { c } = connected();
+  b.answer = 'network';
+  const answered = await c.logout();
+  expect(!answered, 'the logout reports the server did not answer');
+  expect(sessionStorage.getItem('sol.token') === null && c.state === 'closed', `token ${sessionStorage.getItem('sol.token')}, state ${c.state}`);
+  expect(lastSocket().closedWith === 1000 && b.timers.count === 0, 'the socket closed, nothing left to run');
+});
+
+test('the start-up keeps trying while the server is away, backing off, and gets there', async () => {
+  const b = fakeBrowser();
+  b.answer = 'network';
+  const waits: number[] = [];
+  let result: ServerConfig | null = null;
+  void keepTrying(() => api.config(), (_e, wait) => waits.push(wait)).then((r) => (result = r));
+  for (let i = 0; i < 6; i++) {
+    await settle();
+    b.timers.runNext();
+  }
+  await settle();
+  expect(result === null && waits.length >= 6, `${waits.length} failures, result ${JSON.stringify(result)}`);
+  expect(waits[0]! >= 800 && waits[0]! <= 1200 && waits.at(-1)! >= 6400 && waits.every((w) => w <= 9600), `waits ${waits.join(', ')}`);
+  b.answer = { status: 200, body: config };
+  b.timers.runNext();
+  await settle();
+  expect(JSON.stringify(result) === JSON.stringify(config), `loaded ${JSON.stringify(result)}`);
+});
+
+test('a Retry while a try is in flight: the earlier try failing after the success changes nothing', async () => {
+  const b = fakeBrowser();
+  const tries: { resolve: (v: string) => void; reject: (e: unknown) => void }[] = [];
+  const failures: string[] = [];
+  let now: () => void = () => {};
+  let result: string | null = null;
+  void keepTrying(() => new Promise<string>((resolve, reject) => tries.push({ resolve, reject })), (e, _w, again) => {
+    failures.push(String(e));
+    now = again;
+  }).then((r) => (result = r));
+  tries[0]!.reject('down');
+  await settle();
+  b.timers.runNext(); // the second try, still in flight when the player presses Retry
+  now();
+  tries[2]!.resolve('config');
+  await settle();
+  tries[1]!.reject('late');
+  await settle();
+  expect(result === 'config' && failures.join() === 'down' && b.timers.count === 0,
+    `result ${result}, failures ${failures.join()}, ${b.timers.count} timers`);
+});
+
+test('a socket refused for good with a good token says so in time, and keeps trying', async () => {
+  const b = fakeBrowser();
+  b.freezeClock();
+  sessionStorage.setItem('sol.token', 'token-0');
+  sessionStorage.setItem('sol.expiresAt', inMinutes(15));
+  const c = new GameConnection(config, () => {}, () => {});
+  b.answer = freshToken;
+  c.connect();
+  lastSocket().end(1006); // 403 (allowed origins) or a port the browser blocks: closed without a Welcome
+  await settle();
+  const start = b.timers.now;
+  let saidAt = -1;
+  for (let i = 0; i < 15 && saidAt < 0; i++) {
+    await failOnce(b);
+    if (c.refused) saidAt = b.timers.now - start;
+  }
+  expect(saidAt >= REFUSED_AFTER_MS - 1000 && saidAt <= REFUSED_AFTER_MS + 10_000, `said after ${saidAt} ms`);
+  expect(c.state === 'reconnecting' && b.timers.count > 0, `still trying (state ${c.state})`);
+  // The server reachable no more: that is what the HUD says then.
+  b.answer = 'network';
+  for (let i = 0; i < 10 && !c.unreachable; i++) {
+    b.timers.advance(60_000);
+    await settle();
+    if (FakeSocket.all.at(-1)!.readyState === 0) lastSocket().end(1006);
+    await settle();
+  }
+  expect(c.unreachable && !c.refused, `unreachable ${c.unreachable}, refused ${c.refused}`);
+  // A Welcome ends it.
+  b.timers.runNext();
+  await settle();
+  lastSocket().welcome('c1');
+  expect(!c.refused && c.state === 'open', `refused ${c.refused}, state ${c.state}`);
+});
+
+test('connections closed right after their Welcome back off; one that lasted starts again at 250 ms', async () => {
+  const b = fakeBrowser();
+  connected();
+  const delays: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    lastSocket().end(1006);
+    delays.push(b.timers.runNext() ?? -1);
+    await settle();
+    lastSocket().welcome('c1');
+  }
+  expect(delays.at(-1)! >= 6400, `waits after Welcome-and-close: ${delays.join(', ')} ms`);
+  b.timers.advance(STABLE_AFTER_MS);
+  lastSocket().end(1006);
+  const after = b.timers.runNext();
+  expect(after !== null && after <= 300, `after ${STABLE_AFTER_MS} ms open the wait is ${after} ms`);
+});
+
 test('the game URL of an IPv6 page has its host bracketed once', () => {
   fakeBrowser('[::1]');
   const url = gameUrl(config, 'tok', 'c1');
@@ -350,8 +493,11 @@ function keyboard() {
   (globalThis as unknown as Record<string, unknown>).HTMLInputElement ??= class {};
   const controls = new Controls();
   controls.attach({ addEventListener: (type: string, fn: (e: unknown) => void) => type === 'keydown' && handlers.push(fn) } as unknown as Window);
-  const press = (key: string, code: string, repeat = false) => {
-    for (const h of handlers) h({ key, code, repeat, target: null, preventDefault() {} });
+  let prevented = false;
+  const press = (key: string, code: string, repeat = false, mods: { ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {}) => {
+    prevented = false;
+    for (const h of handlers) h({ key, code, repeat, target: null, ...mods, preventDefault() { prevented = true; } });
+    return prevented;
   };
   return { controls, press };
 }
@@ -366,6 +512,32 @@ test('command keys go by the character typed (any layout, either case), flight k
   expect(JSON.stringify(got) === '["map","jump","autopilotGate"]', `commands ${JSON.stringify(got)}`);
   press('z', 'KeyW'); // thrust where W is on QWERTY, whatever it types
   expect(controls.stick().thrust === 1, 'KeyW thrusts');
+});
+
+test('a key typing no ASCII letter goes by position: caseless scripts, marks, accented letters', () => {
+  const { controls, press } = keyboard();
+  press('ь', 'KeyM'); // Russian
+  press('צ', 'KeyM'); // Hebrew
+  press('ة', 'KeyM'); // Arabic
+  press('ㅡ', 'KeyM'); // Korean
+  press('\u05c2', 'KeyM'); // a combining mark
+  press('ע', 'KeyG'); // Hebrew G position
+  press('è', 'KeyT'); // Bépo: an accented letter too
+  press(',', 'KeyM'); // ASCII punctuation: nothing (AZERTY has M elsewhere)
+  press('1', 'KeyJ'); // nor a digit
+  const got = controls.take();
+  expect(JSON.stringify(got) === '["map","map","map","map","map","autopilotGate","takeOff"]', `commands ${JSON.stringify(got)}`);
+});
+
+test('Ctrl and ⌘ shortcuts reach the browser, on the flight keys too; AltGr does not count', () => {
+  const { controls, press } = keyboard();
+  for (const [key, code, mods] of [['s', 'KeyS', { ctrlKey: true }], ['d', 'KeyD', { ctrlKey: true }], ['a', 'KeyA', { metaKey: true }],
+    ['w', 'KeyW', { metaKey: true }], ['l', 'KeyL', { ctrlKey: true }]] as const) {
+    expect(!press(key, code, false, mods), `${JSON.stringify(mods)}+${key} was swallowed`);
+  }
+  const stick = controls.stick();
+  expect(!stick.any && controls.take().length === 0, `no flight or command: ${JSON.stringify(stick)}`);
+  expect(press('w', 'KeyW', false, { ctrlKey: true, altKey: true }) && controls.stick().thrust === 1, 'AltGr+W still thrusts');
 });
 
 test('+ and − repeat while held; other commands do not', () => {
