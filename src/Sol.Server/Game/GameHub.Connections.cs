@@ -111,7 +111,6 @@ public sealed partial class GameHub : IGameHandler
         _joins.Enqueue(session);
     }
 
-    /// <summary>The account's gate once it is this arrival's turn; null when that took longer than <see cref="ArrivalWait"/>.</summary>
     /// <summary>
     /// Ends the account's session now, as a logout: its connection (if any) is closed with <see cref="LoggedOut"/>, and
     /// its ship is saved and removed at the next pass, with no resume grace. False when the account has no session.
@@ -128,6 +127,7 @@ public sealed partial class GameHub : IGameHandler
         return true;
     }
 
+    /// <summary>The account's gate once it is this arrival's turn; null when that took longer than <see cref="ArrivalWait"/>.</summary>
     private async Task<AccountGate?> EnterAccountAsync(Guid account)
     {
         AccountGate? gate;

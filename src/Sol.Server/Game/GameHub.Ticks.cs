@@ -103,10 +103,10 @@ public sealed partial class GameHub : IZoneStepObserver
         everyone?.Release();
     }
 
-    /// <summary>On the coordinator, between ticks: apply transfers, disconnects, joins and player updates.</summary>
     /// <summary>Runs first in each tick's pass, on the coordinator (tests: a pass that throws).</summary>
     internal Action<long>? TickHook { get; set; }
 
+    /// <summary>On the coordinator, between ticks: apply transfers, disconnects, joins and player updates.</summary>
     public void OnTickCompleted(long tick)
     {
         TickHook?.Invoke(tick);
