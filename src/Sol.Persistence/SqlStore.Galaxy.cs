@@ -174,7 +174,7 @@ public abstract partial class SqlStore
             await DeleteGalaxyRowsAsync(id, cancellationToken).ConfigureAwait(false);
         }
         // Players of a galaxy that is gone: a server still running on a galaxy that was replaced under it writes its
-        // players on (docs/atom.md says to stop it first); nothing else would ever remove them.
+        // players on (docs/schema.md says to stop it first); nothing else would ever remove them.
         await DeletePlayersAsync(s_deleteOrphans, [], cancellationToken).ConfigureAwait(false);
         // Their colonies too (founded by such a server after its galaxy's rows were deleted).
         List<Guid> orphaned = [];
