@@ -443,6 +443,67 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AColonizeOutcomeAfterItsSessionLeftIsPaidByTheSessionThatFollows()
+    {
+        // The leave stops waiting for the outcome (12 s in production): the next session loads the player without the
+        // price. Before, the late outcome staged the old session's record over the new one's, and the new one's later
+        // saves wrote its credits back without the price: a free colony (helper-52).
+        var (game, gated, first, planet) = await ColonizeInFlightAsync(resumeGrace: TimeSpan.Zero);
+        await using var owned = game;
+        game.Hub.LeaveColonizeWait = TimeSpan.FromMilliseconds(50);
+        var account = first.Identity.AccountId;
+        var credits = game.Hub.LivePlayer(account)!.Value.Player.Credits;
+        await game.Hub.OnClosedAsync(first);
+        game.Step();
+        var replacing = game.Hub.OnConnectedAsync(new CountingConnection(2, account));
+        for (var i = 0; i < 400 && !replacing.IsCompleted; i++)
+        {
+            game.Step();
+            await Task.Delay(5);
+        }
+        await replacing.WaitAsync(TimeSpan.FromSeconds(10));
+        game.Step();
+        Assert.Equal(credits, game.Hub.LivePlayer(account)!.Value.Player.Credits); // loaded before the outcome
+
+        gated.Release();
+        await gated.Finished.WaitAsync(TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return game.Hub.LivePlayer(account)!.Value.Player.Credits < credits;
+        }, TimeSpan.FromSeconds(10), "the outcome to reach the new session");
+        Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == planet.Id);
+        Assert.Equal(credits - game.Rules.ColonizeCost, game.Hub.LivePlayer(account)!.Value.Player.Credits);
+        for (var i = 0; i < 3; i++)
+        {
+            game.Step();
+            await game.Hub.ApplyPendingAfterStopAsync(TimeSpan.Zero);
+            await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        var saved = await game.SavedAsync(account);
+        Assert.Equal(credits - game.Rules.ColonizeCost, saved.Credits);
+    }
+
+    [Fact]
+    public async Task ARouteAskedForJustBeforeTheLeaveDoesNotChangeTheLeftRecord()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero);
+        var first = new CountingConnection(1);
+        await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        game.Step();
+        var account = first.Identity.AccountId;
+
+        // The route and the close reach the same pass: the leave first. Before, the route was applied to the left
+        // session and staged one version up, over what a session that follows loads and saves (helper-52).
+        var destination = game.Galaxy.Systems.Select(s => s.Id).Last(id => id != 1);
+        game.Hub.OnMessage(first, new ReadOnlySequence<byte>(new ClientMessageWriter().SetRoute([], (uint)destination)));
+        await game.Hub.OnClosedAsync(first);
+        game.Step();
+        await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty((await game.SavedAsync(account)).Route);
+    }
+
+    [Fact]
     public async Task AReconnectAfterANormalCloseDoesNotWaitForTheWriteBehindsFlush()
     {
         // Grace 0 and a database taking 3 s a write: the new session finds the old one's last state staged (Newest), so

@@ -520,10 +520,19 @@ public sealed partial class GameHub : IZoneStepObserver
             switch (outcome)
             {
                 case Persistence.Model.ColonizeOutcome.Founded:
-                    var p = session.Player;
+                    // A session that has left (its leave stopped waiting for this outcome after 12 s) may have a successor
+                    // that loaded the player without the price: the price is taken from that one's record, not staged
+                    // with the old one's, which would be saved over the successor's (helper-52).
+                    var payer = session;
+                    if (session.Phase == SessionPhase.Left && _byAccount.TryGetValue(session.Connection.Identity.AccountId, out var successor) &&
+                        successor != session && successor.Player.Id == session.Player.Id)
+                    {
+                        payer = successor;
+                    }
+                    var p = payer.Player;
                     // The database row is now at (at least) the version staged before the transaction, plus one.
-                    session.Player = p with { Credits = Math.Max(0, p.Credits - _rules.ColonizeCost), Version = Math.Max(p.Version, version) + 2 };
-                    _progress.Stage(session.Player);
+                    payer.Player = p with { Credits = Math.Max(0, p.Credits - _rules.ColonizeCost), Version = Math.Max(p.Version, version) + 2 };
+                    _progress.Stage(payer.Player);
                     var colony = new ColonyView(planetId, p.Id.ToString("D"), _clock.Now);
                     if (!_colonies.TryGetValue(planetId, out var list))
                     {
@@ -531,14 +540,14 @@ public sealed partial class GameHub : IZoneStepObserver
                     }
                     list.Add(colony);
                     double x = 0, y = 0;
-                    if (_world.TryGetZone(ZoneId.ForPlanet(planetId), out var zone) && zone.TryGetShip(session.Owner, out var ship))
+                    if (_world.TryGetZone(ZoneId.ForPlanet(planetId), out var zone) && zone.TryGetShip(payer.Owner, out var ship))
                     {
                         (x, y) = (ship.X, ship.Y);
                     }
-                    _world.SpawnColony(session.Owner, planetId, x, y);
-                    if (session.Phase == SessionPhase.Playing)
+                    _world.SpawnColony(payer.Owner, planetId, x, y);
+                    if (payer.Phase == SessionPhase.Playing)
                     {
-                        SendPlayerState(session, _coordinatorWriter);
+                        SendPlayerState(payer, _coordinatorWriter);
                     }
                     break;
                 case Persistence.Model.ColonizeOutcome.NotEnoughCredits:
@@ -591,6 +600,9 @@ public sealed partial class GameHub : IZoneStepObserver
         _ = MarkLeftThenFlushAsync(session, session.ColonizesSettled?.Task);
     }
 
+    /// <summary>How long a leave waits for its session's colonize outcome before it is marked left (12 s; tests shorten it).</summary>
+    internal TimeSpan LeaveColonizeWait { get; set; } = TimeSpan.FromSeconds(12);
+
     /// <param name="colonizing">While a colonize of the session is in flight: its outcome applied. A session that
     /// replaces this one loads the player once it has left, and must see the colony's price in the record (before, it
     /// loaded the credits from before the colony and kept them).</param>
@@ -600,11 +612,11 @@ public sealed partial class GameHub : IZoneStepObserver
         {
             try
             {
-                await colonizing.WaitAsync(TimeSpan.FromSeconds(12)).ConfigureAwait(false);
+                await colonizing.WaitAsync(LeaveColonizeWait).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                _log.LogWarning("player {Player} left with a colonize still in flight after 12 s; a session of theirs starting now may not see its price", session.Player.Id);
+                _log.LogWarning("player {Player} left with a colonize still in flight after {Seconds} s; its price goes to the session that follows", session.Player.Id, LeaveColonizeWait.TotalSeconds);
             }
         }
         // Left: its last state (with a colonize's price) is staged, where a new session's load finds it (Newest). Only
@@ -660,6 +672,12 @@ public sealed partial class GameHub : IZoneStepObserver
         while (_routes.TryDequeue(out var update))
         {
             var session = update.Session;
+            if (session.Phase is SessionPhase.Leaving or SessionPhase.Left)
+            {
+                // Its last state is staged and may be loaded by a new session already: a later version of the old one
+                // would be saved over that session's first save (helper-52).
+                continue;
+            }
             session.Player = session.Player with { Route = update.Route, Version = session.Player.Version + 1 };
             _progress.Stage(session.Player);
             SendPlayerState(session, _coordinatorWriter);
