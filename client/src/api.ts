@@ -37,7 +37,11 @@ export const api = {
   register: (username: string, password: string) => post<Auth>('/api/auth/register', { username, password }),
   refresh: (token: string) => post<Auth>('/api/auth/refresh', {}, token),
   /** Ends the account's game session now (204); the token is not revoked, the page forgets it. */
-  logout: (token: string) => fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }),
+  logout: (token: string) => fetch('/api/auth/logout', {
+    method: 'POST', headers: { authorization: `Bearer ${token}` },
+    keepalive: true, // sent even when the page goes away right after
+    signal: AbortSignal.timeout(5000), // a server that hangs does not hold anything up
+  }),
   config: () => fetch('/api/config').then((r) => json<ServerConfig>(r)),
   galaxy: () => fetch('/api/galaxy').then((r) => json<GalaxyMap>(r)),
   route: (from: number, to: number) =>

@@ -77,13 +77,30 @@ async function runGame(): Promise<void> {
   $('game').hidden = false;
   const status = $('status');
   status.textContent = 'loading…';
+  // Log out works from here on, while the start waits for the server too (helper-53): the token is forgotten and the
+  // login screen shown at once, and the server told in the background (the game session ends with it, or when its
+  // resume grace runs out if the server cannot be told).
+  let endGame: (() => void) | null = null;
+  let logoutRequested = false;
+  $('logout').addEventListener('mousedown', (e) => e.preventDefault()); // never takes the focus (Enter would log out)
+  $('logout').addEventListener('click', () => {
+    logoutRequested = true;
+    const token = session.stored();
+    session.clear();
+    if (token) void api.logout(token).catch(() => undefined);
+    stopped = true; // a login on this page starts from a fresh page
+    endGame?.();
+    $('start-error').hidden = true;
+    showLogin('logged out');
+  });
   // A token is stored by now (a login, or a reload): a server that is away is waited for, the token kept.
   const [config, assets]: [ServerConfig, Map<string, string>] = await keepTrying(
     () => Promise.all([api.config(), loadAssets()]),
     (e, waitMs, now) => {
       retryNow = now;
       showStartError(`cannot reach the server: ${e instanceof Error ? e.message : e}; trying again in ${Math.ceil(waitMs / 1000)} s`);
-    });
+    },
+    () => logoutRequested);
   retryNow = () => location.reload();
   $('start-error').hidden = true;
   status.textContent = 'loading…';
@@ -157,20 +174,7 @@ async function runGame(): Promise<void> {
     location.reload();
   });
   connection.connect();
-  // The button never takes the focus (a press released off it would leave it focused, and Enter would log out).
-  $('logout').addEventListener('mousedown', (e) => e.preventDefault());
-  $('logout').addEventListener('click', async () => {
-    // The session ends on the server now (the ship saved and removed, no resume), then the page starts over. With
-    // the server away the token is forgotten all the same and the login screen shown without a reload (a reload
-    // would land on the browser's error page).
-    if (await connection.logout()) {
-      sessionStorage.setItem('sol.goneReason', 'logged out');
-      location.reload();
-      return;
-    }
-    stopGame();
-    showLogin('logged out; the server could not be reached (the game session ends when it times out)');
-  });
+  endGame = stopGame;
   installTestHook({
     game, connection, pilot, assets: assetStats, lastSeqSent: () => lastSent, view,
     mapPoint: (id) => {
@@ -350,7 +354,7 @@ function connectionText(c: GameConnection): string {
     case 'connecting': return 'connecting…';
     case 'reconnecting':
       return c.unreachable ? 'server unreachable: reconnecting…'
-        : c.refused ? 'the game server refuses the connection (check the address, port or allowed origins): retrying…'
+        : c.refused ? 'the game server does not take the connection (full, or check the address, port or allowed origins): retrying…'
           : 'reconnecting…';
     case 'closed': return c.closedReason || 'disconnected';
   }

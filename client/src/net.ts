@@ -38,14 +38,14 @@ export function reconnectDelay(attempt: number, random = Math.random()): number 
  * while the server is away. onFailure hears of each failure and the wait, and gets a function that tries again at once.
  */
 export function keepTrying<T>(load: () => Promise<T>,
-  onFailure: (error: unknown, waitMs: number, now: () => void) => void): Promise<T> {
+  onFailure: (error: unknown, waitMs: number, now: () => void) => void, cancelled: () => boolean = () => false): Promise<T> {
   return new Promise<T>((resolve) => {
     let failures = 0;
     let timer = 0;
     let latest = 0;
     let done = false;
     const attempt = () => {
-      if (done) return;
+      if (done || cancelled()) return; // (a cancelled start never resolves: its page went back to the login screen)
       clearTimeout(timer);
       const mine = ++latest;
       load().then((value) => {
@@ -54,7 +54,7 @@ export function keepTrying<T>(load: () => Promise<T>,
         resolve(value);
       }, (e: unknown) => {
         // Only the latest try goes on (an earlier one failing after a Retry, or after success, is let go).
-        if (done || mine !== latest) return;
+        if (done || mine !== latest || cancelled()) return;
         failures++;
         const wait = reconnectDelay(failures + 2);
         timer = window.setTimeout(attempt, wait);
@@ -92,6 +92,8 @@ export class GameConnection {
   private verifiedAt = 0;
   /** When this run of attempts without a Welcome began (0: a Welcome since). */
   private failingSince = 0;
+  /** When a refresh first confirmed the token during this run of attempts without a Welcome (0: not yet). */
+  private confirmedSince = 0;
   private retryTimer = 0;
   private refreshTimer = 0;
   private stableTimer = 0;
@@ -149,6 +151,8 @@ export class GameConnection {
       if (event.type === 'welcome') {
         welcomed = true;
         this.failingSince = 0;
+        this.confirmedSince = 0;
+        this.verifiedAt = 0; // the next run of failures checks the token again (a stale check hid an outage: helper-53)
         this.unreachable = false;
         this.refused = false;
         this.state = 'open';
@@ -157,7 +161,6 @@ export class GameConnection {
         clearTimeout(this.stableTimer);
         this.stableTimer = window.setTimeout(() => {
           this.attempts = 0;
-          this.verifiedAt = 0;
         }, STABLE_AFTER_MS);
         if (requested && event.clientId === requested) this.resumed++;
         this.clientId = event.clientId;
@@ -198,7 +201,12 @@ export class GameConnection {
             return;
           }
           // A good token and still no game connection (the game port not up yet, or full): keep backing off.
-          if (outcome === 'ok') this.verifiedAt = Date.now();
+          if (outcome === 'ok') {
+            this.verifiedAt = Date.now();
+            if (!this.confirmedSince) this.confirmedSince = this.verifiedAt;
+          } else {
+            this.confirmedSince = 0;
+          }
           this.noteRefused();
           this.retry();
         });
@@ -240,21 +248,15 @@ export class GameConnection {
   async logout(): Promise<boolean> {
     const token = session.stored();
     this.close();
-    let answered = true;
-    if (token) {
-      try {
-        await api.logout(token);
-      } catch {
-        answered = false;
-      }
-    }
-    session.clear();
-    return answered;
+    session.clear(); // at once, whatever the server does (a reload meanwhile starts logged out: helper-53)
+    if (!token) return false;
+    return api.logout(token).then((r) => r.ok, () => false);
   }
 
   /** A socket refused again: once there has been no Welcome for a while with a good token, the HUD says so. */
   private noteRefused(): void {
-    this.refused = !this.unreachable && this.verifiedAt > 0 && Date.now() - this.failingSince >= REFUSED_AFTER_MS;
+    // Counted from the first refresh that confirmed the token in this run: not from the start of an outage.
+    this.refused = !this.unreachable && this.confirmedSince > 0 && Date.now() - this.confirmedSince >= REFUSED_AFTER_MS;
   }
 
   private retry(atLeastMs = 0): void {

@@ -386,6 +386,46 @@ test('a socket refused for good with a good token says so in time, and keeps try
   expect(!c.refused && c.state === 'open', `refused ${c.refused}, state ${c.state}`);
 });
 
+test('a server that goes down after a short-lived connection is shown as unreachable, not as refusing', async () => {
+  const b = fakeBrowser();
+  b.freezeClock();
+  sessionStorage.setItem('sol.token', 'token-0');
+  sessionStorage.setItem('sol.expiresAt', inMinutes(15));
+  const c = new GameConnection(config, () => {}, () => {});
+  b.answer = freshToken;
+  c.connect();
+  lastSocket().end(1006); // full: refused, and a refresh confirms the token
+  for (let i = 0; i < 3; i++) await failOnce(b);
+  b.timers.runNext();
+  await settle();
+  lastSocket().welcome('c1'); // let in, then the server goes down within 10 s
+  b.timers.advance(3_000);
+  b.answer = 'network';
+  lastSocket().end(1006);
+  await settle();
+  // Before: the token check of the run before the Welcome still counted, so no refresh asked and the HUD said the
+  // server refused the connection (helper-53). Now the new run checks again and finds the server away.
+  const down = b.timers.now;
+  let refusedSeen = false;
+  while (b.timers.now - down < 30_000) {
+    await failOnce(b);
+    refusedSeen ||= c.refused;
+  }
+  expect(c.unreachable && !refusedSeen, `unreachable ${c.unreachable}, said refused: ${refusedSeen}`);
+});
+
+test('a logout forgets the token at once, while the server has not answered yet', async () => {
+  const b = fakeBrowser();
+  const { c } = connected();
+  const hanging = held();
+  b.answer = (url) => (url.includes('/api/auth/logout') ? hanging.answer : { status: 200, body: {} });
+  const out = c.logout();
+  // Before: the token was forgotten only after the answer, so a hanging server kept the player logged in (helper-53).
+  expect(sessionStorage.getItem('sol.token') === null && c.state === 'closed', `token ${sessionStorage.getItem('sol.token')}, state ${c.state}`);
+  hanging.give({ status: 502, body: {} });
+  expect(!(await out), 'a 502 is not an answer from the server');
+});
+
 test('connections closed right after their Welcome back off; one that lasted starts again at 250 ms', async () => {
   const b = fakeBrowser();
   connected();
