@@ -352,7 +352,8 @@ test('a Retry while a try is in flight: the earlier try failing after the succes
     `result ${result}, failures ${failures.join()}, ${b.timers.count} timers`);
 });
 
-test('a socket refused for good with a good token says so in time, and keeps trying', async () => {
+/** A connection with a good token whose first socket closes without a Welcome (a 403, a blocked port, a full server). */
+function refusedFromTheStart() {
   const b = fakeBrowser();
   b.freezeClock();
   sessionStorage.setItem('sol.token', 'token-0');
@@ -360,7 +361,12 @@ test('a socket refused for good with a good token says so in time, and keeps try
   const c = new GameConnection(config, () => {}, () => {});
   b.answer = freshToken;
   c.connect();
-  lastSocket().end(1006); // 403 (allowed origins) or a port the browser blocks: closed without a Welcome
+  lastSocket().end(1006);
+  return { b, c };
+}
+
+test('a socket refused for good with a good token says so in time, and keeps trying', async () => {
+  const { b, c } = refusedFromTheStart(); // 403 (allowed origins) or a port the browser blocks
   await settle();
   const start = b.timers.now;
   let saidAt = -1;
@@ -387,14 +393,7 @@ test('a socket refused for good with a good token says so in time, and keeps try
 });
 
 test('a server that goes down after a short-lived connection is shown as unreachable, not as refusing', async () => {
-  const b = fakeBrowser();
-  b.freezeClock();
-  sessionStorage.setItem('sol.token', 'token-0');
-  sessionStorage.setItem('sol.expiresAt', inMinutes(15));
-  const c = new GameConnection(config, () => {}, () => {});
-  b.answer = freshToken;
-  c.connect();
-  lastSocket().end(1006); // full: refused, and a refresh confirms the token
+  const { b, c } = refusedFromTheStart(); // full: refused, and a refresh confirms the token
   for (let i = 0; i < 3; i++) await failOnce(b);
   b.timers.runNext();
   await settle();

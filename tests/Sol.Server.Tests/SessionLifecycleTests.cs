@@ -322,19 +322,11 @@ public sealed class SessionLifecycleTests : IDisposable
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
         var connection = new CountingConnection(1);
-        var star = game.Galaxy.StarsOf(2)[0];
-        await game.JoinAsync(connection, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30); // home: system 1
-        var home = new CountingConnection(2); // someone watches system 1, as with many players sharing a home system
-        await game.JoinAsync(home, ZoneId.ForSystem(1), game.World.GetZone(ZoneId.ForSystem(1)).RespawnX + 500, 0, hull: 100);
-        for (var i = 0; i < 200 && connection.Kept == 0; i++)
+        await BurnInSystem2Async(game, connection, async () =>
         {
-            game.Step(pass: false);
-            if (connection.Kept == 0)
-            {
-                game.Pass();
-            }
-        }
-        Assert.True(connection.Kept > 0, "the ship never burned");
+            var home = new CountingConnection(2); // someone watches system 1, as with many players sharing a home system
+            await game.JoinAsync(home, ZoneId.ForSystem(1), game.World.GetZone(ZoneId.ForSystem(1)).RespawnX + 500, 0, hull: 100);
+        });
 
         // The destroying tick shows the ship respawned in system 2 at its first gate; the pass moves it home. A client
         // near that gate asks to jump through it before it is told of system 1 (before: judged in system 1, which has
@@ -361,8 +353,29 @@ public sealed class SessionLifecycleTests : IDisposable
     {
         await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
         var connection = new CountingConnection(1);
+        await BurnInSystem2Async(game, connection);
+
+        // Burned in system 2 and not yet home: a route asked for now is for the ship that respawns in system 1 (before:
+        // planned from system 2, the zone it burned in).
+        var destination = game.Galaxy.Systems.Select(s => s.Id).Last(id => id is not 1 and not 2);
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().SetRoute([], (uint)destination)));
+        Assert.True(game.StepUntil(() => connection.Log.Contains("ZoneEnter:1"), ticks: 20), "never entered its home system");
+        var route = game.Hub.LivePlayer(connection.Identity.AccountId)!.Value.Player.Route;
+        Assert.Equal(GalaxyRoutes.ShortestRoute(game.Galaxy, 1, destination), route);
+    }
+
+    /// <summary>
+    /// Joins <paramref name="connection"/>'s player (home: system 1) inside system 2's star with 30 hull, and steps until
+    /// the destroying step, whose pass has not run yet (<paramref name="before"/> runs after the join).
+    /// </summary>
+    private static async Task BurnInSystem2Async(HubHarness game, CountingConnection connection, Func<Task>? before = null)
+    {
         var star = game.Galaxy.StarsOf(2)[0];
-        await game.JoinAsync(connection, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30); // home: system 1
+        await game.JoinAsync(connection, ZoneId.ForSystem(2), star.X + (star.DamageRadius * 0.5), star.Y, hull: 30);
+        if (before is not null)
+        {
+            await before();
+        }
         for (var i = 0; i < 200 && connection.Kept == 0; i++)
         {
             game.Step(pass: false);
@@ -372,14 +385,6 @@ public sealed class SessionLifecycleTests : IDisposable
             }
         }
         Assert.True(connection.Kept > 0, "the ship never burned");
-
-        // Burned in system 2 and not yet home: a route asked for now is for the ship that respawns in system 1 (before:
-        // planned from system 2, the zone it burned in).
-        var destination = game.Galaxy.Systems.Select(s => s.Id).Last(id => id is not 1 and not 2);
-        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().SetRoute([], (uint)destination)));
-        Assert.True(game.StepUntil(() => connection.Log.Contains("ZoneEnter:1"), ticks: 20), "never entered its home system");
-        var route = game.Hub.LivePlayer(connection.Identity.AccountId)!.Value.Player.Route;
-        Assert.Equal(GalaxyRoutes.ShortestRoute(game.Galaxy, 1, destination), route);
     }
 
     [Fact]
