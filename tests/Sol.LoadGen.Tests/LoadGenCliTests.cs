@@ -105,7 +105,8 @@ public class LoadGenCliTests
         var (code, output, error) = await LoadGenAsync(
             "--http", $"http://127.0.0.1:{server.Port}", "--game", $"ws://127.0.0.1:{server.Port}/ws", "--bots", "2", "--ramp", "0s", "--duration", "1s", "--quiet");
         Assert.Equal(1, code);
-        Assert.Equal($"loadgen: no bot got into the game at ws://127.0.0.1:{server.Port}/ws (login:http-404 2)", error.Trim());
+        // (How many of the 2 bots tried to log in within the 1 s run depends on the machine's load: 1 or 2.)
+        Assert.Matches($@"^loadgen: no bot got into the game at ws://127\.0\.0\.1:{server.Port}/ws \(login:http-404 [12]\)$", error.Trim());
         Assert.Contains("login:http-404", output, StringComparison.Ordinal); // the report still shows what happened
     }
 
