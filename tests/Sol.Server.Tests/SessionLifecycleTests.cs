@@ -511,27 +511,32 @@ public sealed class SessionLifecycleTests : IDisposable
     [Fact]
     public async Task AReconnectAfterANormalCloseDoesNotWaitForTheWriteBehindsFlush()
     {
-        // Grace 0 and a database taking 3 s a write: the new session finds the old one's last state staged (Newest), so
-        // it waits for the old one to leave, not for its state to be written (helper-49: it waited 3.1 s).
-        SlowStore? slow = null;
-        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero, progressStore: s => slow = new SlowStore(s));
+        // Grace 0 and a database holding every write: the new session finds the old one's last state staged (Newest),
+        // so it waits for the old one to leave, not for its state to be written (helper-49: it waited for the flush).
+        HeldStore? held = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero, progressStore: s => held = new HeldStore(s));
         var first = new CountingConnection(1);
         await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
         game.Step();
         game.Step();
-        slow!.Delay = TimeSpan.FromSeconds(3);
-
-        await game.Hub.OnClosedAsync(first);
-        game.Step(); // its leave is applied: staged, ship removed, a flush asked for
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var reconnect = game.Hub.OnConnectedAsync(new CountingConnection(2, first.Identity.AccountId));
-        while (!reconnect.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(30))
+        held!.Hold();
+        try
         {
-            game.Step();
-            await Task.Delay(10);
+            await game.Hub.OnClosedAsync(first);
+            game.Step(); // its leave is applied: staged, ship removed, a flush asked for (its write held)
+            await Eventually.TrueAsync(() => held.Waiting > 0, TimeSpan.FromSeconds(10), "the leave's write to be held");
+            var reconnect = game.Hub.OnConnectedAsync(new CountingConnection(2, first.Identity.AccountId));
+            await Eventually.TrueAsync(() =>
+            {
+                game.Step();
+                return reconnect.IsCompleted;
+            }, TimeSpan.FromSeconds(10), "the reconnect, while the old session's write is still held");
+            await reconnect;
         }
-        await reconnect;
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the reconnect waited {clock.Elapsed.TotalSeconds:F1} s");
+        finally
+        {
+            held.Release();
+        }
     }
 
     [Fact]
@@ -567,13 +572,26 @@ public sealed class SessionLifecycleTests : IDisposable
         Assert.NotEqual(live.ClientId, game.Hub.LivePlayer(account)?.ClientId);
     }
 
-    private sealed class SlowStore(IPlayerStore inner) : DelegatingStore(inner)
+    /// <summary>A player store whose writes wait, once <see cref="Hold"/> is called, until <see cref="Release"/>.</summary>
+    private sealed class HeldStore(IPlayerStore inner) : DelegatingStore(inner)
     {
-        public TimeSpan Delay { get; set; }
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _holding;
+        private int _waiting;
+
+        public int Waiting => Volatile.Read(ref _waiting);
+
+        public void Hold() => _holding = true;
+
+        public void Release() => _released.TrySetResult();
 
         public override async Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
         {
-            await Task.Delay(Delay, cancellationToken);
+            if (_holding)
+            {
+                Interlocked.Increment(ref _waiting);
+                await _released.Task.WaitAsync(cancellationToken);
+            }
             await base.SavePlayersAsync(players, cancellationToken);
         }
     }
