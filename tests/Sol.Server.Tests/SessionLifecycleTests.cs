@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.WebSockets;
 using Sol.Core.Galaxy;
 using Sol.Core.Protocol;
 using Sol.Persistence;
@@ -570,6 +571,42 @@ public sealed class SessionLifecycleTests : IDisposable
 
         // Not the logged-out session: the arrival got a new one (tokens are not revoked; the page forgets its own).
         Assert.NotEqual(live.ClientId, game.Hub.LivePlayer(account)?.ClientId);
+    }
+
+    [Fact]
+    public async Task ALogoutBetweenAResumesCheckAndItsAttachClosesTheNewConnection()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var first = new CountingConnection(1);
+        await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        game.Step();
+        var account = first.Identity.AccountId;
+        await game.Hub.OnClosedAsync(first);
+        game.Step();
+        var live = game.Hub.LivePlayer(account)!.Value;
+
+        // The logout lands after the resume found the session detached and not kicked, before the new connection is
+        // attached: it closes the old connection only (helper-52: the resumed session then played on after the 204).
+        var second = new CountingConnection(2, account, live.ClientId);
+        game.Hub.ResumeCheckedHook = () => Assert.True(game.Hub.EndSession(account));
+        var resuming = game.Hub.OnConnectedAsync(second);
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return resuming.IsCompleted;
+        }, TimeSpan.FromSeconds(10), "the resume");
+        await resuming;
+        game.Hub.ResumeCheckedHook = null;
+        game.Step();
+
+        Assert.Equal((WebSocketCloseStatus)4002, second.ClosedWith);
+        // Its connection closing is its end: saved and removed, no resume grace.
+        await game.Hub.OnClosedAsync(second);
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return game.Hub.LivePlayer(account) is null;
+        }, TimeSpan.FromSeconds(10), "the logged-out session to leave");
     }
 
     /// <summary>A player store whose writes wait, once <see cref="Hold"/> is called, until <see cref="Release"/>.</summary>

@@ -79,8 +79,7 @@ public sealed partial class GameHub : IGameHandler
                 return;
             }
             // One connection per account: the older one is told why and leaves (its progress is staged) first.
-            older.Kicked = true;
-            older.Connection.Close(Replaced, "replaced by a newer connection of this account");
+            older.Kick(Replaced, "replaced by a newer connection of this account");
             _detaches.Enqueue(older); // a detached (connectionless) older session leaves through the same path
             try
             {
@@ -121,8 +120,7 @@ public sealed partial class GameHub : IGameHandler
         {
             return false;
         }
-        session.Kicked = true;
-        session.Connection.Close(LoggedOut, "logged out");
+        session.Kick(LoggedOut, "logged out");
         _detaches.Enqueue(session); // a detached session (no connection) leaves through the same path
         return true;
     }

@@ -23,4 +23,7 @@ public sealed partial class GameHub
 
     /// <inheritdoc cref="ApplyDetachesForTests"/>
     internal void ApplyResumesForTests() => ApplyResumes();
+
+    /// <summary>Runs in a resume between its check (still detached, not kicked) and its attaching the connection (tests).</summary>
+    internal Action? ResumeCheckedHook { get; set; }
 }

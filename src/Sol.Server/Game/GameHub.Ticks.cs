@@ -310,8 +310,7 @@ public sealed partial class GameHub : IZoneStepObserver
         {
             if (session.Phase == SessionPhase.Playing && Interlocked.Read(ref session.ExpiresAtTicks) < cutoff)
             {
-                session.Kicked = true;
-                session.Connection.Close(SessionExpired, "the session's token expired; log in again");
+                session.Kick(SessionExpired, "the session's token expired; log in again");
             }
         }
     }
@@ -331,7 +330,13 @@ public sealed partial class GameHub : IZoneStepObserver
                 {
                     Leave(session);
                 }
-                continue; // a kicked session still connected leaves when its connection closes
+                else
+                {
+                    // Still connected: it leaves when its connection closes. A logout that raced a resume closed the old
+                    // connection only; this closes the one attached since (a no-op when it is the one already closed).
+                    session.CloseKickedConnection();
+                }
+                continue;
             }
             if (session.Phase == SessionPhase.Detached)
             {
@@ -378,6 +383,7 @@ public sealed partial class GameHub : IZoneStepObserver
                 done.TrySetResult(false);
                 continue;
             }
+            ResumeCheckedHook?.Invoke();
             _detached.Remove(session);
             session.Connection = connection;
             session.ConnectionClosed = false;

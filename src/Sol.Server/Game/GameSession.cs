@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Sol.Core.Galaxy;
 using Sol.Persistence.Model;
 using Sol.Server.Game.Port;
@@ -44,8 +45,29 @@ public sealed class GameSession
     /// <summary>While <see cref="SessionPhase.Detached"/>: the tick after which the ship is saved and removed.</summary>
     public long DetachedUntilTick { get; set; }
 
-    /// <summary>The server closed this connection on purpose (replaced, shutting down): no resume.</summary>
+    /// <summary>The server closed this connection on purpose (replaced, logged out, expired): no resume.</summary>
     internal volatile bool Kicked;
+
+    private WebSocketCloseStatus _kickStatus;
+    private string _kickReason = "";
+
+    /// <summary>
+    /// Ends the session on purpose: no resume, and its connection is closed with <paramref name="status"/>. Any thread.
+    /// </summary>
+    internal void Kick(WebSocketCloseStatus status, string reason)
+    {
+        _kickStatus = status;
+        _kickReason = reason;
+        Kicked = true; // a volatile write after the reason: whoever sees Kicked sees why
+        Connection.Close(status, reason);
+    }
+
+    /// <summary>
+    /// On the coordinator, for a kicked session still connected: closes the connection it has now, with the kick's code.
+    /// A kick from another thread (a logout) can land between a resume's check and its attaching a new connection, and
+    /// have closed only the old one; closing the same connection again does nothing.
+    /// </summary>
+    internal void CloseKickedConnection() => Connection.Close(_kickStatus, _kickReason);
 
     /// <summary>The current connection has closed (set on its socket thread before the game hears of it).</summary>
     internal volatile bool ConnectionClosed;
