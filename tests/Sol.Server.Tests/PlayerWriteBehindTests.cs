@@ -667,9 +667,13 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(300, writer.Refused);
 
-        // The cause goes away: all 300 go in together at the next full try, in eleven lines (before: one each).
-        kept.ForEach(p => refusing.Accept(p.Id));
+        // The cause goes away: all 300 go in together at the next full try, in eleven lines (before: one each). All at
+        // once: one by one, a flush of the 50 ms timer could meet some accepted and the others not.
+        refusing.AcceptAll(kept.Select(p => p.Id));
         await Eventually.TrueAsync(() => writer.Refused == 0, TimeSpan.FromSeconds(10), "the kept states written");
+        // The lines are written after the states are taken off the kept list: wait for the last one.
+        await Eventually.TrueAsync(() => log.Warnings.Any(w => w.Contains("more players' states refused by the database before", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "the summary line");
         Assert.Equal(10, log.Warnings.Count(w => w.Contains("was refused by the database before and is written now", StringComparison.Ordinal)));
         Assert.Single(log.Warnings, w => w.Contains("290 more players' states refused by the database before are written now", StringComparison.Ordinal));
     }
@@ -991,6 +995,18 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
 
         public void Accept(Guid player) => _refused.TryRemove(player, out _);
 
+        /// <summary>Accepts all of <paramref name="players"/> at once: no write sees some of them accepted and others not.</summary>
+        public void AcceptAll(IEnumerable<Guid> players)
+        {
+            lock (_refused)
+            {
+                foreach (var player in players)
+                {
+                    _refused.TryRemove(player, out _);
+                }
+            }
+        }
+
         public override async Task SavePlayersAsync(IReadOnlyList<PlayerRecord> players, CancellationToken cancellationToken = default)
         {
             var call = Interlocked.Increment(ref _calls);
@@ -1004,7 +1020,12 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
                 await _gate.Task;
             }
             var all = RefuseAllFromCall > 0 && call >= RefuseAllFromCall && RefuseAll;
-            if (all || players.Any(p => _refused.ContainsKey(p.Id)))
+            bool refused;
+            lock (_refused)
+            {
+                refused = players.Any(p => _refused.ContainsKey(p.Id));
+            }
+            if (all || refused)
             {
                 throw new Microsoft.Data.Sqlite.SqliteException("CHECK constraint failed (test)", 19);
             }

@@ -609,6 +609,104 @@ public sealed class SessionLifecycleTests : IDisposable
         }, TimeSpan.FromSeconds(10), "the logged-out session to leave");
     }
 
+    [Fact]
+    public async Task CostlyRequestsBeyondTheirOwnBudgetAreAnsweredTooManyRequestsAndTheConnectionStays()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        await game.JoinAsync(connection, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        game.Step();
+        var destination = (uint)game.Galaxy.Systems[^1].Id;
+
+        // Routes are a search of the whole gate graph each, on the receive thread: before, a client could ask for one with
+        // every message of its 60-a-second budget.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (var i = 0; i < 30; i++)
+        {
+            game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().SetRoute([], destination)));
+        }
+        var refilled = Math.Ceiling(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds * Sol.Server.Game.GameHub.RequestRate);
+        var throttled = connection.Log.Count(e => e == "Error:TooManyRequests");
+        Assert.InRange(throttled, 30 - Sol.Server.Game.GameHub.RequestBurst - refilled, 30 - Sol.Server.Game.GameHub.RequestBurst);
+        Assert.Null(connection.ClosedWith);
+
+        // The same budget for colonize and reauth; inputs and pings are not in it.
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        Assert.Equal("Error:TooManyRequests", connection.Log[^1]);
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Ping(7)));
+        Assert.Equal("Pong", connection.Log[^1]);
+        Assert.Null(connection.ClosedWith);
+    }
+
+    [Fact]
+    public async Task AColonizeAskedForWhileOneIsInFlightIsRefusedAndOnlyOneIsPaid()
+    {
+        var (game, gated, connection, planet) = await ColonizeInFlightAsync();
+        await using var owned = game;
+        var account = connection.Identity.AccountId;
+        var credits = game.Hub.LivePlayer(account)!.Value.Player.Credits;
+
+        // Before, each started its own flush and transaction (the database then refused all but the first).
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        Assert.Equal("Error:TooManyRequests", connection.Log[^1]);
+
+        gated.Release();
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return game.Hub.LivePlayer(account)!.Value.Player.Credits < credits;
+        }, TimeSpan.FromSeconds(10), "the colony's price");
+        Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == planet.Id);
+        Assert.Equal(credits - game.Rules.ColonizeCost, game.Hub.LivePlayer(account)!.Value.Player.Credits);
+    }
+
+    [Fact]
+    public async Task AColonyStandsWhereItsShipWasWhenAskedForEvenIfTheShipHasLeft()
+    {
+        GatedColonizeStore? gated = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), resumeGrace: TimeSpan.Zero, hubStore: s => gated = new GatedColonizeStore(s));
+        var planet = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(1)[0].Id);
+        var connection = new CountingConnection(1);
+        await game.JoinAsync(connection, planet, 120, -80, hull: 100);
+        game.Step();
+        var ship = Find(game, planet, Sol.Zones.State.EntityKind.Ship)!.Value;
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        await gated!.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The founder leaves while the transaction is in flight: its ship is gone when the colony is founded. Before,
+        // the colony was then placed at (0, 0).
+        await game.Hub.OnClosedAsync(connection);
+        game.Step();
+        gated.Release();
+        await gated.Finished.WaitAsync(TimeSpan.FromSeconds(10));
+        game.Step(); // the outcome is applied: the colony is spawned in the (now empty, asleep) planet zone
+        game.Step();
+        // A visitor wakes the zone, whose snapshots then show the colony.
+        await game.JoinAsync(new CountingConnection(2), planet, -300, 300, hull: 100);
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return Find(game, planet, Sol.Zones.State.EntityKind.Colony) is not null;
+        }, TimeSpan.FromSeconds(10), "the colony in the planet's zone");
+        var colony = Find(game, planet, Sol.Zones.State.EntityKind.Colony)!.Value;
+        Assert.Equal((ship.X, ship.Y), (colony.X, colony.Y));
+        Assert.NotEqual((0.0, 0.0), (colony.X, colony.Y));
+
+        static Sol.Zones.Simulation.EntityState? Find(HubHarness game, ZoneId zone, Sol.Zones.State.EntityKind kind)
+        {
+            foreach (var e in game.World.GetZone(zone).GetSnapshot().Entities)
+            {
+                if (e.Kind == kind)
+                {
+                    return e;
+                }
+            }
+            return null;
+        }
+    }
+
     /// <summary>A player store whose writes wait, once <see cref="Hold"/> is called, until <see cref="Release"/>.</summary>
     private sealed class HeldStore(IPlayerStore inner) : DelegatingStore(inner)
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Sol.Core.Galaxy;
 
 /// <summary>Shortest routes over gates (fewest jumps), for waypoints, <c>GET /api/route</c> and bots.</summary>
@@ -19,34 +21,44 @@ public static class GalaxyRoutes
         {
             return [from];
         }
-        // Breadth-first from the destination, so following parents from the start walks forwards.
-        var parent = new int[n + 1];
-        var queue = new int[n];
-        int head = 0, tail = 0;
-        parent[to] = to;
-        queue[tail++] = to;
-        while (head < tail && parent[from] == 0)
+        // Breadth-first from the destination, so following parents from the start walks forwards. The scratch arrays are
+        // pooled: at 60,000 systems they are 480 KB, a large-object allocation per route otherwise.
+        var parent = ArrayPool<int>.Shared.Rent(n + 1);
+        var queue = ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            var s = queue[head++];
-            foreach (var gate in galaxy.GatesOf(s))
+            Array.Clear(parent, 0, n + 1);
+            int head = 0, tail = 0;
+            parent[to] = to;
+            queue[tail++] = to;
+            while (head < tail && parent[from] == 0)
             {
-                var t = gate.TargetSystemId;
-                if (parent[t] == 0)
+                var s = queue[head++];
+                foreach (var gate in galaxy.GatesOf(s))
                 {
-                    parent[t] = s;
-                    queue[tail++] = t;
+                    var t = gate.TargetSystemId;
+                    if (parent[t] == 0)
+                    {
+                        parent[t] = s;
+                        queue[tail++] = t;
+                    }
                 }
             }
+            if (parent[from] == 0)
+            {
+                return null;
+            }
+            var route = new List<int> { from };
+            for (var s = from; s != to; s = parent[s])
+            {
+                route.Add(parent[s]);
+            }
+            return [.. route];
         }
-        if (parent[from] == 0)
+        finally
         {
-            return null;
+            ArrayPool<int>.Shared.Return(queue);
+            ArrayPool<int>.Shared.Return(parent);
         }
-        var route = new List<int> { from };
-        for (var s = from; s != to; s = parent[s])
-        {
-            route.Add(parent[s]);
-        }
-        return [.. route];
     }
 }

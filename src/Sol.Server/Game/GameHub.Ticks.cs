@@ -465,6 +465,11 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 refusal = ErrorCode.NotLanded;
             }
+            else if (session.ColonizesInFlight > 0)
+            {
+                // One transaction at a time per player: each flushes the write-behind and takes a database round trip.
+                refusal = ErrorCode.TooManyRequests;
+            }
             else if (_colonies.TryGetValue(session.Zone.Id, out var here) && here.Exists(c => c.Owner == me))
             {
                 refusal = ErrorCode.AlreadyColonized;
@@ -481,8 +486,18 @@ public sealed partial class GameHub : IZoneStepObserver
                     session.ColonizesSettled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
                 _colonizing.RemoveAll(static t => t.IsCompleted);
-                _colonizing.Add(ColonizeAsync(session, session.Zone.Id, session.Player.Version));
+                // The colony stands where the ship was when it was asked for (the ship may have left when it is founded).
+                double x = 0, y = 0;
+                if (_world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship))
+                {
+                    (x, y) = (ship.X, ship.Y);
+                }
+                _colonizing.Add(ColonizeAsync(session, session.Zone.Id, session.Player.Version, x, y));
                 continue;
+            }
+            if (refusal == ErrorCode.TooManyRequests)
+            {
+                _metrics.RequestThrottled();
             }
             session.Connection.SendReliable(_coordinatorWriter.Error(refusal, ColonizeText(refusal)));
         }
@@ -492,7 +507,7 @@ public sealed partial class GameHub : IZoneStepObserver
     /// Off the game threads: writes the player's staged state, then takes the credits and founds the colony in one
     /// database transaction (both or neither), and hands the outcome back to the coordinator.
     /// </summary>
-    private async Task ColonizeAsync(GameSession session, int planetId, long version)
+    private async Task ColonizeAsync(GameSession session, int planetId, long version, double x, double y)
     {
         Persistence.Model.ColonizeOutcome outcome;
         try
@@ -515,14 +530,14 @@ public sealed partial class GameHub : IZoneStepObserver
             _log.LogWarning("colonize of planet {Planet} failed: {Reason}", planetId, e.Message);
             outcome = (Persistence.Model.ColonizeOutcome)(-1);
         }
-        _colonizeResults.Enqueue((session, outcome, planetId, version));
+        _colonizeResults.Enqueue(new ColonizeResult(session, outcome, planetId, version, x, y));
     }
 
     private void ApplyColonizeResults()
     {
         while (_colonizeResults.TryDequeue(out var result))
         {
-            var (session, outcome, planetId, version) = result;
+            var (session, outcome, planetId, version, x, y) = result;
             switch (outcome)
             {
                 case Persistence.Model.ColonizeOutcome.Founded:
@@ -545,11 +560,6 @@ public sealed partial class GameHub : IZoneStepObserver
                         _colonies[planetId] = list = [];
                     }
                     list.Add(colony);
-                    double x = 0, y = 0;
-                    if (_world.TryGetZone(ZoneId.ForPlanet(planetId), out var zone) && zone.TryGetShip(payer.Owner, out var ship))
-                    {
-                        (x, y) = (ship.X, ship.Y);
-                    }
                     _world.SpawnColony(payer.Owner, planetId, x, y);
                     if (payer.Phase == SessionPhase.Playing)
                     {
@@ -574,8 +584,12 @@ public sealed partial class GameHub : IZoneStepObserver
         }
     }
 
+    /// <summary>A colonize transaction's outcome, for the coordinator; <c>X</c>, <c>Y</c>: where the ship was when asked.</summary>
+    private readonly record struct ColonizeResult(GameSession Session, Persistence.Model.ColonizeOutcome Outcome, int PlanetId, long Version, double X, double Y);
+
     private string ColonizeText(ErrorCode code) => code switch
     {
+        ErrorCode.TooManyRequests => "a colony of yours is already being founded; wait for it",
         ErrorCode.NotLanded => "land on a planet first",
         ErrorCode.AlreadyColonized => "you already have a colony here",
         ErrorCode.NotEnoughCredits => $"a colony costs {_rules.ColonizeCost} credits",

@@ -35,6 +35,16 @@ public sealed partial class GameHub
     /// </summary>
     public double MessageRate { get; }
 
+    /// <summary>
+    /// Colonize, SetRoute and Reauth a second a client may send (a burst of <see cref="RequestBurst"/>), within
+    /// <see cref="MessageRate"/>: each costs far more than an input (a database transaction, a search of the whole gate
+    /// graph, a token check), so beyond this they are answered <c>TooManyRequests</c> and not carried out.
+    /// </summary>
+    public const double RequestRate = 4;
+
+    /// <inheritdoc cref="RequestRate"/>
+    public const double RequestBurst = 8;
+
     private readonly ZoneWorld _world;
     private readonly GalaxyModel _galaxy;
     private readonly GameRules _rules;
@@ -57,7 +67,7 @@ public sealed partial class GameHub
     private readonly ConcurrentQueue<GameSession> _detaches = new();
     private readonly ConcurrentQueue<(GameSession Session, IGameConnection Connection, TaskCompletionSource<bool> Done)> _resumes = new();
     private readonly ConcurrentQueue<GameSession> _colonizeRequests = new();
-    private readonly ConcurrentQueue<(GameSession Session, Persistence.Model.ColonizeOutcome Outcome, int PlanetId, long Version)> _colonizeResults = new();
+    private readonly ConcurrentQueue<ColonizeResult> _colonizeResults = new();
 
     // Workers (several at once).
     private readonly ConcurrentQueue<long> _destroyed = new();

@@ -11,7 +11,7 @@ namespace Sol.Server.Game;
 /// the zone it is subscribed to.
 /// </summary>
 /// <remarks>
-/// Thread rules: <see cref="Reader"/>, <see cref="Writer"/>, <see cref="Bucket"/> and <see cref="LastSeq"/> belong to
+/// Thread rules: <see cref="Reader"/>, <see cref="Writer"/>, <see cref="Bucket"/>, <see cref="Requests"/> and <see cref="LastSeq"/> belong to
 /// the connection's receive loop. <see cref="Zone"/>, <see cref="Player"/> and <see cref="Phase"/> change only on the
 /// scheduler's coordinator, between ticks (zone workers read them during a step).
 /// </remarks>
@@ -26,6 +26,7 @@ public sealed class GameSession
         Owner = owner;
         ClientId = clientId;
         Bucket = new TokenBucket(rate, burst);
+        Requests = new TokenBucket(GameHub.RequestRate, GameHub.RequestBurst);
     }
 
     /// <summary>The connection now (replaced on resume, by the coordinator).</summary>
@@ -91,6 +92,9 @@ public sealed class GameSession
     public ServerMessageWriter Writer { get; } = new(256);
 
     internal TokenBucket Bucket;
+
+    /// <summary>The costly requests' own budget (<see cref="GameHub.RequestRate"/>); the receive loop's, as <see cref="Bucket"/>.</summary>
+    internal TokenBucket Requests;
 
     /// <summary>When the session's token expires (moved on by a successful Reauth); ticks of <see cref="DateTimeOffset.UtcTicks"/>.</summary>
     internal long ExpiresAtTicks;

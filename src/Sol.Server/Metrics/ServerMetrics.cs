@@ -16,6 +16,7 @@ public sealed class ServerMetrics
     private long _bytesOut;
     private long _badMessages;
     private long _rateLimited;
+    private long _requestsThrottled;
     private long _playersOnline;
 
     public Histogram TickDuration { get; } = new(
@@ -52,6 +53,8 @@ public sealed class ServerMetrics
 
     public void RateLimited() => Interlocked.Increment(ref _rateLimited);
 
+    public void RequestThrottled() => Interlocked.Increment(ref _requestsThrottled);
+
     /// <summary>Reads the scheduler's overrun count (set once the game runs).</summary>
     public Func<long> Overruns { get; set; } = static () => 0;
 
@@ -75,6 +78,7 @@ public sealed class ServerMetrics
         w.Metric("sol_bytes_out_total", "Game payload bytes sent", "counter", Interlocked.Read(ref _bytesOut));
         w.Metric("sol_bad_messages_total", "Messages that failed verification (connection closed with 1007)", "counter", BadMessages);
         w.Metric("sol_rate_limited_total", "Connections closed for exceeding the message rate (1008)", "counter", Interlocked.Read(ref _rateLimited));
+        w.Metric("sol_requests_throttled_total", "Colonize, SetRoute and Reauth answered TooManyRequests (beyond their own rate, or a colonize in flight)", "counter", Interlocked.Read(ref _requestsThrottled));
         w.Metric("sol_tick_overruns_total", "Ticks that took longer than the tick period", "counter", Overruns());
         w.Metric("sol_zones_awake", "Zones being stepped (zones without players sleep)", "gauge", ZonesAwake());
         var losses = InputLosses();

@@ -20,6 +20,7 @@ public enum ErrorCode : ushort
   NoRoute = 9,
   Destroyed = 10,
   TokenRejected = 11,
+  TooManyRequests = 12,
 };
 
 

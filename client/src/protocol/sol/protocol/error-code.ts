@@ -13,5 +13,6 @@ export enum ErrorCode {
   AlreadyColonized = 8,
   NoRoute = 9,
   Destroyed = 10,
-  TokenRejected = 11
+  TokenRejected = 11,
+  TooManyRequests = 12
 }
