@@ -20,7 +20,7 @@ internal abstract class DelegatingStore(IPlayerStore inner) : IPlayerStore
 
     public Task<Account> FindOrCreateDeviceAccountAsync(string deviceId, CancellationToken cancellationToken = default) => inner.FindOrCreateDeviceAccountAsync(deviceId, cancellationToken);
 
-    public Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default) => inner.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
+    public virtual Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default) => inner.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
 
     public Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default) => inner.ListColoniesAsync(galaxyId, planetIds, cancellationToken);
 }

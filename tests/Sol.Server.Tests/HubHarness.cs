@@ -55,9 +55,10 @@ internal sealed class HubHarness : IAsyncDisposable
     /// <param name="hubStore">Wraps the store the hub founds colonies through (a test's gate on that call).</param>
     /// <param name="log">The hub's logger.</param>
     /// <param name="progressStore">Wraps the store the write-behind saves players through.</param>
+    /// <param name="directoryStore">Wraps the store arrivals load (or create) their player through.</param>
     public static async Task<HubHarness> StartAsync(
         string databaseFile, int viewShips = 96, TimeSpan? resumeGrace = null, Func<IPlayerStore, IPlayerStore>? hubStore = null, ILogger? log = null,
-        Func<IPlayerStore, IPlayerStore>? progressStore = null)
+        Func<IPlayerStore, IPlayerStore>? progressStore = null, Func<IPlayerStore, IPlayerStore>? directoryStore = null)
     {
         var store = await SolStore.OpenAsync(databaseFile);
         var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
@@ -71,7 +72,7 @@ internal sealed class HubHarness : IAsyncDisposable
             ResumeGrace = resumeGrace ?? new ServerOptions().ResumeGrace,
         };
         var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
-        var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, 2);
+        var players = new PlayerDirectory(directoryStore is null ? store : directoryStore(store), galaxy, summary.Id, rules, clock, 2);
         var progress = new PlayerWriteBehind(progressStore is null ? store : progressStore(store), TimeSpan.FromHours(1), NullLogger.Instance);
         var world = new ZoneWorld(galaxy, new ZoneOptions
         {

@@ -707,6 +707,71 @@ public sealed class SessionLifecycleTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AnArrivalWhosePlayerTheDatabaseDoesNotLoadInTimeIsToldToTryAgainLater()
+    {
+        // Before, the arrival waited for the database without a bound, holding its account's turn and a connection that
+        // got no Welcome; a database that refused was a crash of the connection (1011) logged at debug level.
+        var log = new ListLogger();
+        LoadingStore? loading = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), log: log, directoryStore: s => loading = new LoadingStore(s));
+        loading!.Hold();
+        game.Hub.ArrivalBudget = TimeSpan.FromMilliseconds(300); // the load still gets its 2 s at least
+        var connection = new CountingConnection(1);
+        await game.Hub.OnConnectedAsync(connection).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(Sol.Server.Game.GameHub.TryAgainLater, connection.ClosedWith);
+        Assert.Empty(connection.Log); // no Welcome
+        Assert.Single(log.Warnings, w => w.Contains("could not be loaded (no answer within 2 s)", StringComparison.Ordinal));
+
+        // The account's turn was given back: its next arrival is served once the database answers.
+        game.Hub.ArrivalBudget = TimeSpan.FromSeconds(25);
+        loading.Release();
+        var again = new CountingConnection(2, connection.Identity.AccountId);
+        await game.Hub.OnConnectedAsync(again).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Null(again.ClosedWith);
+        Assert.Equal("Welcome", again.Log[0]);
+    }
+
+    [Fact]
+    public async Task AnArrivalWhoseDatabaseIsUnreachableIsToldToTryAgainLaterInOneLine()
+    {
+        var log = new ListLogger();
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), log: log, directoryStore: s => new LoadingStore(s) { Unreachable = true });
+        var connection = new CountingConnection(1);
+        await game.Hub.OnConnectedAsync(connection).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(Sol.Server.Game.GameHub.TryAgainLater, connection.ClosedWith);
+        Assert.Single(log.Warnings, w => w.Contains("could not be loaded (cannot reach the database (test))", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A store whose player loads wait, once <see cref="Hold"/> is called, until <see cref="Release"/> (ignoring their
+    /// token, as a stuck driver might), or fail as unreachable.
+    /// </summary>
+    private sealed class LoadingStore(IPlayerStore inner) : DelegatingStore(inner)
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _holding;
+
+        public bool Unreachable { get; init; }
+
+        public void Hold() => _holding = true;
+
+        public void Release() => _released.TrySetResult();
+
+        public override async Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default)
+        {
+            if (Unreachable)
+            {
+                throw new StoreUnavailableException("cannot reach the database (test)");
+            }
+            if (_holding)
+            {
+                await _released.Task;
+            }
+            return await base.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
+        }
+    }
+
     /// <summary>A player store whose writes wait, once <see cref="Hold"/> is called, until <see cref="Release"/>.</summary>
     private sealed class HeldStore(IPlayerStore inner) : DelegatingStore(inner)
     {

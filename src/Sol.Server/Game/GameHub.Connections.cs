@@ -32,10 +32,13 @@ public sealed partial class GameHub : IGameHandler
     internal TimeSpan ArrivalWait { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// The most an arrival waits in all (its turn, a resume, the leave of the session it replaces): under the transport's
-    /// idle timeout (30 s), which its handshake is still inside (nothing it sends is read yet).
+    /// The most an arrival waits in all (its turn, a resume, the leave of the session it replaces, loading its player):
+    /// under the transport's idle timeout (30 s), which its handshake is still inside (nothing it sends is read yet).
     /// </summary>
-    internal static readonly TimeSpan ArrivalBudget = TimeSpan.FromSeconds(25);
+    internal TimeSpan ArrivalBudget { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>The least time an arrival gives the database to load its player, even when its waits used its budget up.</summary>
+    private static readonly TimeSpan MinLoadTime = TimeSpan.FromSeconds(2);
 
     public async Task<HandshakeVerdict> AuthenticateAsync(string? token, string? resumeClientId)
     {
@@ -93,7 +96,25 @@ public sealed partial class GameHub : IGameHandler
         }
 
         // Newest: a state of this player still in the write-behind (its last leave's flush timed out) wins over the row.
-        var player = _progress.Newest(await _players.EnsureAsync(identity.AccountId, CancellationToken.None).ConfigureAwait(false));
+        Persistence.Model.PlayerRecord loaded;
+        var loadTime = Left(deadline) > MinLoadTime ? Left(deadline) : MinLoadTime;
+        using (var timeout = new CancellationTokenSource(loadTime))
+        {
+            try
+            {
+                // WaitAsync too: a store that does not honour the token still lets the arrival go at its time.
+                loaded = await _players.EnsureAsync(identity.AccountId, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException or System.Data.Common.DbException or Persistence.StoreUnavailableException)
+            {
+                // Not a crash of the connection (1011): the database is slow or away, and the client should come back.
+                var reason = e is OperationCanceledException ? $"no answer within {loadTime.TotalSeconds:0.#} s" : e.Message;
+                _log.LogWarning("the player of account {Account} could not be loaded ({Reason}); its connection is closed with 1013", identity.AccountId, reason);
+                connection.Close(TryAgainLater, "the game's database is not answering; try again later");
+                return;
+            }
+        }
+        var player = _progress.Newest(loaded);
         // The hull the ship will be placed with, so that PlayerState and the ship agree from the first message.
         var shipClass = _world.Options.ShipClasses[ShipClassOf(player)];
         player = player with { Hull = shipClass.HullOnSpawn((float)player.Hull) };

@@ -14,14 +14,14 @@ namespace Sol.Server.Game;
 /// </summary>
 public sealed class PlayerDirectory
 {
-    private readonly ISolStore _store;
+    private readonly IPlayerStore _store;
     private readonly GalaxyModel _galaxy;
     private readonly Guid _galaxyId;
     private readonly GameRules _rules;
     private readonly GalaxyClock _clock;
     private readonly int[] _startingSystems;
 
-    public PlayerDirectory(ISolStore store, GalaxyModel galaxy, Guid galaxyId, GameRules rules, GalaxyClock clock, int startingSystems)
+    public PlayerDirectory(IPlayerStore store, GalaxyModel galaxy, Guid galaxyId, GameRules rules, GalaxyClock clock, int startingSystems)
     {
         _store = store;
         _galaxy = galaxy;
