@@ -252,5 +252,81 @@ public sealed class ProcessLifecycleTests : IDisposable
         return best;
     }
 
+    [Fact]
+    public async Task AtALowOpenFileLimitTheServerCapsItsConnectionsAndStaysUp()
+    {
+        // helper-54: with ulimit -n 400, about 180 connections took the last descriptors and the runtime, unable to start
+        // a thread, ended the process ("Out of memory."). Now the limits are set from the open-file limit at the start.
+        await using var server = await ServerProcess.StartAsync(_directory.Path, openFileLimit: 400);
+        var warning = System.Text.RegularExpressions.Regex.Match(server.Output, @"The open-file limit \(400, \d+ in use\) allows (?<game>\d+) game connections, not the 10000 of --max-connections");
+        Assert.True(warning.Success, server.Output);
+        var cap = int.Parse(warning.Groups["game"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(cap, 20, 200);
+
+        // Well past what the limit holds (each a different player, each holding its socket): the first `cap` are
+        // upgraded, the rest refused (503, or closed at once beyond the handshakes' share), and the process lives on.
+        var sockets = new List<System.Net.Sockets.Socket>();
+        var upgraded = 0;
+        try
+        {
+            for (var i = 0; i < 220; i++)
+            {
+                var token = (await server.GuestAsync($"fd-{i}")).Token;
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                sockets.Add(socket);
+                var status = await UpgradeStatusAsync(socket, server.GamePort, token);
+                if (status == 101)
+                {
+                    upgraded++;
+                }
+                else
+                {
+                    Assert.True(status is 503 or 0, $"connection {i}: {status}");
+                    Assert.True(i >= cap, $"connection {i} refused ({status}) under the cap {cap}\n{server.Output}");
+                }
+            }
+            Assert.Equal(cap, upgraded);
+            using var http = new HttpClient { BaseAddress = server.Http };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
+
+        // Room again once they are gone: a real client plays.
+        using (var http = new HttpClient { BaseAddress = server.Http })
+        {
+            await Eventually.TrueAsync(
+                () => http.GetStringAsync("/healthz").GetAwaiter().GetResult().Contains("\"connections\":0", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(30), "the closed connections to end");
+        }
+        var guest = await server.GuestAsync("after");
+        await using var client = await GameClient.ConnectAsync(server.GamePort, guest.Token);
+        await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+    }
+
+    /// <summary>Sends a WebSocket upgrade and reads the response's status: 0 when the server closed or reset instead.</summary>
+    private static async Task<int> UpgradeStatusAsync(System.Net.Sockets.Socket socket, int port, string token)
+    {
+        var request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {Convert.ToBase64String(Guid.NewGuid().ToByteArray())}\r\nSec-WebSocket-Version: 13\r\n" +
+            $"Sec-WebSocket-Protocol: sol.v1\r\nAuthorization: Bearer {token}\r\n\r\n";
+        var buffer = new byte[64];
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(request));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var read = await socket.ReceiveAsync(buffer, timeout.Token);
+            var line = System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+            return line.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && line.Length >= 12 ? int.Parse(line.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture) : 0;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return 0;
+        }
+    }
+
     public void Dispose() => _directory.Dispose();
 }

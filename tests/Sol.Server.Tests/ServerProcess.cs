@@ -32,9 +32,19 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string directory, params string[] flags)
+    public static Task<ServerProcess> StartAsync(string directory, params string[] flags) => StartAsync(directory, openFileLimit: null, flags);
+
+    /// <param name="openFileLimit">The process's open-file limit (<c>ulimit -n</c>, soft and hard); null: this process's.</param>
+    public static async Task<ServerProcess> StartAsync(string directory, int? openFileLimit, params string[] flags)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(openFileLimit is null ? "dotnet" : "bash") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (openFileLimit is { } limit)
+        {
+            foreach (var a in (string[])["-c", "ulimit -n \"$0\" && exec \"$@\"", limit.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet"])
+            {
+                start.ArgumentList.Add(a);
+            }
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sol.dll"));
         foreach (var f in (string[])["serve", "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--db", Path.Combine(directory, "sol.db"), .. flags])
         {

@@ -24,6 +24,12 @@ public sealed record ServerOptions
 
     public int MaxConnections { get; init; } = 10_000;
 
+    /// <summary>Game sockets still in their handshake at most (beyond: closed at once). Set from the open-file limit.</summary>
+    public int MaxPendingHandshakes { get; init; } = 1024;
+
+    /// <summary>HTTP API connections at most (beyond: refused by Kestrel); null: no limit. Set from the open-file limit.</summary>
+    public long? MaxHttpConnections { get; init; }
+
     /// <summary>What carries the game port: Sol.Transport on its own raw socket loop (default), on
     /// Pipelines.Sockets.Unofficial or on Kestrel's sockets, or ASP.NET Core's WebSockets (the baseline).</summary>
     public GameTransportKind GameTransport { get; init; } = GameTransportKind.Raw;

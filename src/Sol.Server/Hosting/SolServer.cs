@@ -86,6 +86,7 @@ public sealed class SolServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         var log = loggers.CreateLogger("sol");
+        options = WithinOpenFileLimit(options, log);
 
         // The secret first: a bad one stops the start before anything is made (a galaxy generated, a database created).
         var dataDirectory = options.ResolveDataDirectory();
@@ -295,6 +296,27 @@ public sealed class SolServer : IAsyncDisposable
         return awake;
     }
 
+    /// <summary>The options with the connection limits the process's open-file limit allows (see <see cref="FileBudget"/>).</summary>
+    private static ServerOptions WithinOpenFileLimit(ServerOptions options, ILogger log)
+    {
+        if (FileBudget.Plan(FileBudget.OpenFileLimit(), FileBudget.OpenFiles(), options.MaxConnections, options.MaxPendingHandshakes) is not { } budget)
+        {
+            return options;
+        }
+        if (budget.GameConnections < options.MaxConnections)
+        {
+            log.LogWarning(
+                "The open-file limit ({Limit}, {Open} in use) allows {Game} game connections, not the {Asked} of --max-connections: raise it (ulimit -n, or LimitNOFILE= in a systemd unit) for more",
+                budget.Limit, budget.Open, budget.GameConnections, options.MaxConnections);
+        }
+        return options with
+        {
+            MaxConnections = budget.GameConnections,
+            MaxPendingHandshakes = budget.PendingHandshakes,
+            MaxHttpConnections = budget.HttpConnections,
+        };
+    }
+
     private static WebApplication BuildHttp(
         ServerOptions options, ILoggerFactory loggers, ISolStore store, string galaxyName, GalaxyModel galaxy, AssetCatalog assets,
         TokenService tokens, PlayerDirectory players, ServerMetrics metrics, GameParts game, Task<Exception> gameFailed)
@@ -308,6 +330,7 @@ public sealed class SolServer : IAsyncDisposable
             kestrel.Listen(options.Http);
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxHttpConnections;
         });
         var app = builder.Build();
         app.Urls.Clear();

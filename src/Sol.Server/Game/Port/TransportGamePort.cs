@@ -56,6 +56,7 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
             Path = "/ws",
             SubProtocols = ProtocolVersion.Supported,
             MaxConnections = options.MaxConnections,
+            MaxPendingHandshakes = options.MaxPendingHandshakes,
             MaxMessageSize = Wire.ClientMessageReader.MaxMessageSize,
             AllowOrigin = origins is null ? null : origins.Contains,
             RingSends = options.IoUring,

@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace Sol.Server.Hosting;
+
+/// <summary>
+/// How the process's open files (its descriptor limit, <c>ulimit -n</c>) are shared: every game connection and every
+/// socket still in its handshake is one, every HTTP connection one, and the runtime needs some of its own at any time —
+/// to start a thread (the thread pool grows under load), to load an assembly, to open the database.
+/// </summary>
+/// <remarks>
+/// At the limit the runtime cannot start a thread and ends the process ("Out of memory.", helper-54 reproduced it with
+/// <c>ulimit -n 400</c> and 220 connections), so the limits are set at the start to stay under it: the open files
+/// already in use, a reserve for the runtime, then a tenth of the rest each for handshakes and HTTP at least, the game
+/// connections (up to <c>--max-connections</c>), and what is left to HTTP.
+/// </remarks>
+public readonly record struct FileBudget(long Limit, int Open, int GameConnections, int PendingHandshakes, int HttpConnections)
+{
+    /// <summary>Open files kept for the runtime and the database beyond those in use at the start.</summary>
+    public const int RuntimeReserve = 192;
+
+    /// <summary>The least room for connections (game, handshakes, HTTP) a server starts with.</summary>
+    public const int MinimumForConnections = 64;
+
+    /// <summary>
+    /// The limits for <paramref name="limit"/> open files with <paramref name="open"/> in use; null when the limit is not
+    /// known or is unlimited (nothing to share). Throws <see cref="ServerStartException"/> when it leaves too little room.
+    /// </summary>
+    public static FileBudget? Plan(long? limit, int? open, int maxConnections, int maxPendingHandshakes)
+    {
+        if (limit is not { } l || open is not { } o || l >= int.MaxValue)
+        {
+            return null;
+        }
+        var available = l - o - RuntimeReserve;
+        if (available < MinimumForConnections)
+        {
+            throw new ServerStartException(
+                $"the open-file limit ({l}, with {o} in use) leaves room for {Math.Max(0, available)} connections, fewer than {MinimumForConnections}: raise it (ulimit -n, or LimitNOFILE= in a systemd unit)");
+        }
+        var share = (int)Math.Max(8, available / 10);
+        var pending = Math.Min(maxPendingHandshakes, share);
+        var game = (int)Math.Min(maxConnections, available - pending - share);
+        var http = (int)Math.Min(int.MaxValue, available - pending - game);
+        return new FileBudget(l, o, game, pending, http);
+    }
+
+    /// <summary>The process's open-file limit (soft), or null when unknown (not Linux) or unlimited.</summary>
+    public static long? OpenFileLimit()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    return fields.Length > 0 && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var soft) ? soft : null;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+
+    /// <summary>The files this process has open now, or null when unknown.</summary>
+    public static int? OpenFiles()
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
