@@ -6,7 +6,8 @@ namespace Sol.Transport.Handshake;
 /// <summary>
 /// Strict HTTP/1.1 request-head parsing (RFC 9112 §2–5) over one contiguous span: <c>method SP target SP version CRLF</c>,
 /// then <c>name ":" OWS value OWS CRLF</c> lines, then CRLF. Bare LF, whitespace before the colon, obs-fold, control
-/// characters and non-token names are errors (null, answered with 400), never guessed at.
+/// characters, non-token names, a target that is not ASCII and a second Host are errors (null, answered with 400),
+/// never guessed at.
 /// </summary>
 internal ref struct RequestHeadReader
 {
@@ -30,8 +31,43 @@ internal ref struct RequestHeadReader
             end = reader.Position;
             return HeadScan.Complete;
         }
+        if (FindBareLf(window) is { } afterLf)
+        {
+            // A line ended by LF alone: the head can only be malformed, and a client that ends its lines so never sends
+            // CRLF CRLF. Handed to Read now (which refuses it: 400) rather than left to the handshake timeout.
+            end = afterLf;
+            return HeadScan.Complete;
+        }
         end = buffer.Start;
         return buffer.Length >= maxHeaderBytes ? HeadScan.TooLarge : HeadScan.Incomplete;
+    }
+
+    /// <summary>The position after the first LF not preceded by CR, or null when every LF so far ends a CRLF.</summary>
+    private static SequencePosition? FindBareLf(in ReadOnlySequence<byte> window)
+    {
+        byte previous = 0;
+        long offset = 0; // of the current segment in the window
+        foreach (var memory in window)
+        {
+            var span = memory.Span;
+            var from = 0;
+            int lf;
+            while ((lf = span[from..].IndexOf((byte)'\n')) >= 0)
+            {
+                var at = from + lf;
+                if ((at > 0 ? span[at - 1] : previous) != (byte)'\r')
+                {
+                    return window.GetPosition(offset + at + 1);
+                }
+                from = at + 1;
+            }
+            if (span.Length > 0)
+            {
+                previous = span[^1];
+            }
+            offset += span.Length;
+        }
+        return null;
     }
 
     /// <summary>Parses the whole head; null when it is malformed.</summary>
@@ -54,7 +90,8 @@ internal ref struct RequestHeadReader
         }
         var target = afterMethod[..sp2];
         var version = afterMethod[(sp2 + 1)..];
-        if (target.IndexOfAnyInRange((byte)0, (byte)0x20) >= 0 || target.Contains((byte)0x7F) || !IsVersion(version))
+        // The target is ASCII without controls or spaces (RFC 9112 §3.2, RFC 3986): other bytes are refused, not read as '?'.
+        if (target.IndexOfAnyInRange((byte)0, (byte)0x20) >= 0 || target.IndexOfAnyInRange((byte)0x7F, (byte)0xFF) >= 0 || !IsVersion(version))
         {
             return null;
         }
@@ -87,7 +124,15 @@ internal ref struct RequestHeadReader
             }
             var name = Encoding.ASCII.GetString(line[..colon]);
             var text = Encoding.Latin1.GetString(value);
-            headers[name] = headers.TryGetValue(name, out var earlier) ? earlier + ", " + text : text;
+            if (headers.TryGetValue(name, out var earlier))
+            {
+                if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+                {
+                    return null; // RFC 9112 §3.2: more than one Host is answered with 400
+                }
+                text = earlier + ", " + text;
+            }
+            headers[name] = text;
         }
         return _rest.IsEmpty ? new RequestHead(method, targetText, versionText, headers) : null;
     }

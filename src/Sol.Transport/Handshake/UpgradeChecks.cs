@@ -36,7 +36,8 @@ internal static class UpgradeChecks
             // A plain HTTP request (a browser tab, curl): say what this endpoint speaks (RFC 9110 §15.5.22).
             return new HandshakeRejection(426, "This endpoint speaks WebSocket only.");
         }
-        if (!string.Equals(head["Upgrade"]?.Trim(), "websocket", StringComparison.OrdinalIgnoreCase))
+        // A list of protocols (RFC 9110 §7.8): it must name websocket (RFC 6455 §4.2.1), others may come with it.
+        if (!ListContains(head["Upgrade"], "websocket"))
         {
             return new HandshakeRejection(400, "Upgrade: websocket is required.");
         }

@@ -59,9 +59,29 @@ public sealed class RequestHeadReaderTests
     [InlineData("GET /ws HTTX/1.1\r\nHost: a\r\n\r\n")]               // not a version
     [InlineData("G@T /ws HTTP/1.1\r\nHost: a\r\n\r\n")]               // method not a token
     [InlineData("GET /w\rs HTTP/1.1\r\nHost: a\r\n\r\n")]             // CR in the target
+    [InlineData("GET /ws HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n")]     // two Host headers (RFC 9112 §3.2)
+    [InlineData("GET /w\u00e9s HTTP/1.1\r\nHost: a\r\n\r\n")]          // a byte over 0x7F in the target (was read as '?')
+    [InlineData("GET /ws\u00ffaccess_token=t HTTP/1.1\r\nHost: a\r\n\r\n")]
     public void ReadRejectsAMalformedHead(string text)
     {
-        Assert.Null(new RequestHeadReader(Encoding.ASCII.GetBytes(text)).Read());
+        Assert.Null(new RequestHeadReader(Encoding.Latin1.GetBytes(text)).Read());
+    }
+
+    [Theory]
+    [InlineData("GET /ws HTTP/1.1\nHost: a\n\n")]
+    [InlineData("GET /ws HTTP/1.1\r\nHost: a\nUpgrade: websocket\r\n")] // one bare LF, and no blank line yet
+    [InlineData("\n")]
+    public void AHeadWithABareLfIsCompleteAtItSoItIsRefusedNotLeftToTheTimeout(string text)
+    {
+        // helper-54: such a head never holds CRLF CRLF, so it waited for the handshake timeout instead of a 400.
+        var bytes = Encoding.ASCII.GetBytes(text);
+        foreach (var segmentSize in new[] { 1, 2, 5, bytes.Length })
+        {
+            var buffer = Segments.Split(bytes, segmentSize);
+            Assert.Equal(HeadScan.Complete, RequestHeadReader.Scan(buffer, 8192, out var end));
+            Assert.Equal(System.Text.RegularExpressions.Regex.Match(text, "(?<!\r)\n").Index + 1, buffer.Slice(0, end).Length);
+            Assert.Null(new RequestHeadReader(buffer.Slice(0, end).ToArray()).Read());
+        }
     }
 
     [Fact]

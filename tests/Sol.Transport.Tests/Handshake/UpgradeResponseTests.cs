@@ -27,6 +27,10 @@ public sealed class UpgradeResponseTests
             ("bad origin", RawClient.Upgrade(extraHeaders: "Origin: http://evil.example\r\n"), 403),
             ("handler refuses", RawClient.Upgrade(extraHeaders: "Authorization: Bearer wrong\r\n"), 401),
             ("handler refuses the query token", RawClient.Upgrade("/ws?access_token=wrong"), 401),
+            // helper-54: these three were upgraded (two Host headers), or left to the handshake timeout (bare LF).
+            ("two Host headers", RawClient.Upgrade(extraHeaders: "Host: other.example\r\n"), 400),
+            ("lines ended by LF alone", RawClient.Upgrade().Replace("\r\n", "\n", StringComparison.Ordinal), 400),
+            ("one header line ended by LF alone", RawClient.Upgrade().Replace("Upgrade: websocket\r\n", "Upgrade: websocket\n", StringComparison.Ordinal), 400),
         };
         var data = new TheoryData<SocketTransportKind, string, string, int>();
         foreach (var kind in new[] { SocketTransportKind.Pipelines, SocketTransportKind.Kestrel, SocketTransportKind.Raw })
@@ -92,6 +96,20 @@ public sealed class UpgradeResponseTests
         Assert.NotNull(request.RemoteEndPoint);
         await Eventually.TrueAsync(() => handler.Opened.Count == 1, TimeSpan.FromSeconds(10), "opened");
         Assert.Equal("good-user", handler.Opened.Single().State);
+    }
+
+    [Theory]
+    [InlineData("Upgrade: websocket, h2c")]
+    [InlineData("Upgrade: h2c, WebSocket")]
+    public async Task AnUpgradeListThatNamesWebsocketIsAccepted(string upgrade)
+    {
+        // The header is a list of protocols (RFC 9110 §7.8); RFC 6455 asks that it hold websocket (helper-54: 400 before).
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = SocketTransportKind.Raw }, new RecordingHandler());
+        using var client = await RawClient.ConnectAsync(server.Endpoint);
+
+        await client.WriteAsync(RawClient.Upgrade().Replace("Upgrade: websocket", upgrade, StringComparison.Ordinal));
+
+        Assert.Equal(101, RawClient.StatusOf(await client.ReadHeadAsync()));
     }
 
     [Theory]
