@@ -543,15 +543,8 @@ public sealed class SessionLifecycleTests : IDisposable
     [Fact]
     public async Task ALogoutRacingAResumeStillEndsTheSession()
     {
-        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
-        var first = new CountingConnection(1);
-        await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
-        game.Step();
-        var account = first.Identity.AccountId;
-        await game.Hub.OnClosedAsync(first);
-        game.Step();
-        var live = game.Hub.LivePlayer(account)!.Value;
-        Assert.Equal(Sol.Server.Game.SessionPhase.Detached, live.Phase);
+        var (game, account, live) = await DetachedAsync();
+        await using var owned = game;
 
         // The page reconnects with its client id while the account logs out: the logout lands in a pass after its
         // detaches and before its resumes (helper-49: the session was resumed anyway, and played on after the 204).
@@ -576,14 +569,8 @@ public sealed class SessionLifecycleTests : IDisposable
     [Fact]
     public async Task ALogoutBetweenAResumesCheckAndItsAttachClosesTheNewConnection()
     {
-        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
-        var first = new CountingConnection(1);
-        await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
-        game.Step();
-        var account = first.Identity.AccountId;
-        await game.Hub.OnClosedAsync(first);
-        game.Step();
-        var live = game.Hub.LivePlayer(account)!.Value;
+        var (game, account, live) = await DetachedAsync();
+        await using var owned = game;
 
         // The logout lands after the resume found the session detached and not kicked, before the new connection is
         // attached: it closes the old connection only (helper-52: the resumed session then played on after the 204).
@@ -770,6 +757,21 @@ public sealed class SessionLifecycleTests : IDisposable
             }
             return await base.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
         }
+    }
+
+    /// <summary>A player whose connection closed: its session detached, waiting for a resume within the grace.</summary>
+    private async Task<(HubHarness Game, Guid Account, (PlayerRecord Player, string ClientId, Sol.Server.Game.SessionPhase Phase) Live)> DetachedAsync()
+    {
+        var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var first = new CountingConnection(1);
+        await game.JoinAsync(first, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        game.Step();
+        var account = first.Identity.AccountId;
+        await game.Hub.OnClosedAsync(first);
+        game.Step();
+        var live = game.Hub.LivePlayer(account)!.Value;
+        Assert.Equal(Sol.Server.Game.SessionPhase.Detached, live.Phase);
+        return (game, account, live);
     }
 
     /// <summary>A player store whose writes wait, once <see cref="Hold"/> is called, until <see cref="Release"/>.</summary>
