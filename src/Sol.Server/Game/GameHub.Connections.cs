@@ -241,10 +241,10 @@ public sealed partial class GameHub : IGameHandler
             connection.Close(WebSocketCloseStatus.InvalidPayloadData, "not a valid sol.v1 ClientMessage");
             return;
         }
-        if (intent.Kind is ClientIntentKind.Colonize or ClientIntentKind.SetRoute or ClientIntentKind.Reauth && !session.Requests.TryTake())
+        if (intent.Kind is ClientIntentKind.Colonize or ClientIntentKind.SetRoute && !session.Requests.TryTake())
         {
             _metrics.RequestThrottled();
-            connection.SendReliable(session.Writer.Error(ErrorCode.TooManyRequests, $"too many requests: colonize, route and reauth at most {RequestRate} a second"));
+            connection.SendReliable(session.Writer.Error(ErrorCode.TooManyRequests, $"too many requests: colonize and route at most {RequestRate} a second"));
             return;
         }
         switch (intent.Kind)

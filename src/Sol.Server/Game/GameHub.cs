@@ -36,9 +36,10 @@ public sealed partial class GameHub
     public double MessageRate { get; }
 
     /// <summary>
-    /// Colonize, SetRoute and Reauth a second a client may send (a burst of <see cref="RequestBurst"/>), within
+    /// Colonize and SetRoute a second a client may send (a burst of <see cref="RequestBurst"/>), within
     /// <see cref="MessageRate"/>: each costs far more than an input (a database transaction, a search of the whole gate
-    /// graph, a token check), so beyond this they are answered <c>TooManyRequests</c> and not carried out.
+    /// graph), so beyond this they are answered <c>TooManyRequests</c> and not carried out. Reauth is not in it: a token
+    /// check is cheap, and a refresh lost to map clicks would end the session at the token's expiry (helper-55).
     /// </summary>
     public const double RequestRate = 4;
 

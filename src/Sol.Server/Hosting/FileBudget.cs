@@ -10,8 +10,8 @@ namespace Sol.Server.Hosting;
 /// <remarks>
 /// At the limit the runtime cannot start a thread and ends the process ("Out of memory.", helper-54 reproduced it with
 /// <c>ulimit -n 400</c> and 220 connections), so the limits are set at the start to stay under it: the open files
-/// already in use, a reserve for the runtime, then a tenth of the rest each for handshakes and HTTP at least, the game
-/// connections (up to <c>--max-connections</c>), and what is left to HTTP.
+/// already in use, a reserve for the runtime, then a tenth of the rest for handshakes, a quarter at least for HTTP, the
+/// game connections (up to <c>--max-connections</c>), and what is left to HTTP.
 /// </remarks>
 public readonly record struct FileBudget(long Limit, int Open, int GameConnections, int PendingHandshakes, int HttpConnections)
 {
@@ -37,9 +37,12 @@ public readonly record struct FileBudget(long Limit, int Open, int GameConnectio
             throw new ServerStartException(
                 $"the open-file limit ({l}, with {o} in use) leaves room for {Math.Max(0, available)} connections, fewer than {MinimumForConnections}: raise it (ulimit -n, or LimitNOFILE= in a systemd unit)");
         }
-        var share = (int)Math.Max(8, available / 10);
-        var pending = Math.Min(maxPendingHandshakes, share);
-        var game = (int)Math.Min(maxConnections, available - pending - share);
+        // Handshakes are short (5 s at most): a tenth. HTTP at least a quarter: a page load opens up to six connections,
+        // which browsers keep idle until the server's keep-alive timeout ends them (helper-55: with a tenth, a dozen page
+        // loads shut new visitors out at ulimit -n 1024).
+        var pending = (int)Math.Min(maxPendingHandshakes, Math.Max(8, available / 10));
+        var httpAtLeast = (int)Math.Max(16, available / 4);
+        var game = (int)Math.Min(maxConnections, available - pending - httpAtLeast);
         var http = (int)Math.Min(int.MaxValue, available - pending - game);
         return new FileBudget(l, o, game, pending, http);
     }

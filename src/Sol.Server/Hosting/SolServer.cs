@@ -331,6 +331,9 @@ public sealed class SolServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
             kestrel.Limits.MaxConcurrentConnections = options.MaxHttpConnections;
+            // The API is used in bursts (a page load, a login, an hourly token refresh); the game socket carries the rest.
+            // Idle keep-alive connections hold open files (FileBudget), so they are let go after 15 s, not Kestrel's 130.
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(15);
         });
         var app = builder.Build();
         app.Urls.Clear();

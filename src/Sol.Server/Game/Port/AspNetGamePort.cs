@@ -49,10 +49,10 @@ public sealed class AspNetGamePort : IGamePort
             k.AddServerHeader = false;
             k.Limits.MaxRequestHeadersTotalSize = 8 * 1024;
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
-            // As the open-file limit allows (FileBudget): Kestrel counts a connection against the first until it is
-            // upgraded, then against the second (the 503 above answers first).
+            // As the open-file limit allows (FileBudget): Kestrel counts a connection here until it is upgraded. The
+            // upgraded ones are capped by the 503 below, not by Kestrel's own limit, which would answer a race at the cap
+            // with a 500 (helper-55).
             k.Limits.MaxConcurrentConnections = options.MaxPendingHandshakes;
-            k.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;
         });
         var app = builder.Build();
         var port = new AspNetGamePort(app);
