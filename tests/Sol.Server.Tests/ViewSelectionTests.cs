@@ -8,13 +8,22 @@ namespace Sol.Server.Tests;
 public sealed class ViewSelectionTests
 {
     [Fact]
-    public void SelectsEveryFixedBodyTheOwnShipAndExactlyTheNearestShips()
+    public void SelectsEveryFixedBodyTheOwnShipAndExactlyTheNearestShips() => AssertExact(new Random(7), zones: 300, minShips: 1, maxShips: 900);
+
+    [Fact]
+    public void InZonesOfThousandsTheGridSelectsExactlyTheNearestShipsToo()
     {
-        var random = new Random(7);
+        // From 256 ships the selection gathers rings of grid cells instead of looking at every ship: the same checks,
+        // with clusters, spots, far outliers and ships spread evenly.
+        AssertExact(new Random(11), zones: 60, minShips: 256, maxShips: 5000);
+    }
+
+    private static void AssertExact(Random random, int zones, int minShips, int maxShips)
+    {
         var selection = new ViewSelection();
-        for (var zone = 0; zone < 300; zone++)
+        for (var zone = 0; zone < zones; zone++)
         {
-            var ships = random.Next(1, 900);
+            var ships = random.Next(minShips, maxShips);
             var bodies = random.Next(0, 20);
             // Every third zone has ships on a few spots only (a spawn point full of idle players): many equal distances.
             var spots = zone % 3 == 0 ? random.Next(1, 6) : 0;

@@ -19,12 +19,13 @@ public class ViewSelectionBenchmarks
     private const int Limit = 96;
 
     private readonly ViewSelection _selection = new();
+    private readonly ViewSelection _withoutGrid = new(gridFrom: int.MaxValue);
     private EntityState[] _entities = [];
     private EntityState[] _clients = [];
     private float[] _keys = [];
     private int[] _items = [];
 
-    [Params(500, 2000)]
+    [Params(500, 2000, 5000)]
     public int Ships { get; set; }
 
     [GlobalSetup]
@@ -48,6 +49,7 @@ public class ViewSelectionBenchmarks
         _keys = new float[Ships];
         _items = new int[Ships];
         _selection.Prepare(_entities);
+        _withoutGrid.Prepare(_entities);
     }
 
     [Benchmark(Baseline = true)]
@@ -80,6 +82,18 @@ public class ViewSelectionBenchmarks
         foreach (var own in _clients)
         {
             total += _selection.Select(own, Limit).Length;
+        }
+        return total;
+    }
+
+    /// <summary>The same without the grid (every ship looked at per client, as before zones of 256 ships got one).</summary>
+    [Benchmark]
+    public int SelectWithoutGrid()
+    {
+        var total = 0;
+        foreach (var own in _clients)
+        {
+            total += _withoutGrid.Select(own, Limit).Length;
         }
         return total;
     }

@@ -12,6 +12,11 @@ namespace Sol.Server.Game.Wire;
 /// client. Scratch arrays are reused, so a selection allocates nothing once they
 /// have grown to the zone's size. One instance per zone: a zone is stepped by one worker at a time.
 /// </summary>
+/// <remarks>
+/// In zones of <see cref="GridFrom"/> moving ships or more, <see cref="Prepare"/> also sorts them into a square grid
+/// (about three a cell), and a client's selection looks only at the rings of cells around its ship that must hold its
+/// nearest ships, not at every ship: 2.3x faster at 2,000 ships, 4.5x at 5,000 (bench/results/view-selection.md).
+/// </remarks>
 internal sealed class ViewSelection
 {
     private const int SampleSize = 64;
@@ -28,6 +33,27 @@ internal sealed class ViewSelection
     private int[] _selected = new int[64];
     private int _fixedCount;
     private int _movingCount;
+
+    // The grid of the moving ships (built by Prepare in zones of GridFrom ships or more): cell c holds the ships at
+    // _cellStart[c] .. _cellStart[c + 1] - 1 of the _grid* arrays (positions, handles, moving indices, in cell order).
+    internal const int GridFrom = 256;
+    private const int ShipsPerCell = 3;
+    private int _grid; // cells per side; 0: no grid
+    private float _gridMinX;
+    private float _gridMinY;
+    private float _cellSize;
+    private int[] _cellStart = new int[65];
+    private float[] _gridX = new float[64];
+    private float[] _gridY = new float[64];
+    private EntityHandle[] _gridHandles = new EntityHandle[64];
+    private int[] _gridMoving = new int[64];
+    private readonly int _gridFrom;
+
+    /// <param name="gridFrom">Moving ships from which a grid is built (benchmarks compare with none: <see cref="int.MaxValue"/>).</param>
+    internal ViewSelection(int gridFrom = GridFrom)
+    {
+        _gridFrom = gridFrom;
+    }
 
     /// <summary>
     /// Sorts this tick's entities into fixed bodies and moving ships, with the ships' positions in flat arrays so each
@@ -55,8 +81,71 @@ internal sealed class ViewSelection
                 _fixed[_fixedCount++] = i;
             }
         }
+        BuildGrid();
         return _movingCount;
     }
+
+    /// <summary>
+    /// A square grid over the moving ships' bounding box, about <see cref="ShipsPerCell"/> ships a cell on average, the
+    /// ships sorted into it by a counting sort (O(ships)); no grid in small zones, or when every ship is on one spot.
+    /// </summary>
+    private void BuildGrid()
+    {
+        var count = _movingCount;
+        _grid = 0;
+        if (count < _gridFrom)
+        {
+            return;
+        }
+        float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
+        for (var i = 0; i < count; i++)
+        {
+            minX = Math.Min(minX, _x[i]);
+            maxX = Math.Max(maxX, _x[i]);
+            minY = Math.Min(minY, _y[i]);
+            maxY = Math.Max(maxY, _y[i]);
+        }
+        var size = Math.Max(maxX - minX, maxY - minY);
+        if (!(size > 0) || !float.IsFinite(size))
+        {
+            return;
+        }
+        var grid = Math.Clamp((int)Math.Ceiling(Math.Sqrt(count / (double)ShipsPerCell)), 1, 256);
+        var cells = grid * grid;
+        if (_cellStart.Length < cells + 1)
+        {
+            _cellStart = new int[cells + 1];
+        }
+        (_grid, _gridMinX, _gridMinY, _cellSize) = (grid, minX, minY, size / grid);
+        var start = _cellStart.AsSpan(0, cells + 1);
+        start.Clear();
+        for (var i = 0; i < count; i++)
+        {
+            start[CellOf(_x[i], _y[i]) + 1]++;
+        }
+        for (var c = 0; c < cells; c++)
+        {
+            start[c + 1] += start[c];
+        }
+        // Placed at start[c], which moves on; afterwards start[c] is where cell c + 1 begins, so shift back by one.
+        for (var i = 0; i < count; i++)
+        {
+            var at = start[CellOf(_x[i], _y[i])]++;
+            _gridX[at] = _x[i];
+            _gridY[at] = _y[i];
+            _gridHandles[at] = _handles[i];
+            _gridMoving[at] = i;
+        }
+        for (var c = cells; c > 0; c--)
+        {
+            start[c] = start[c - 1];
+        }
+        start[0] = 0;
+    }
+
+    private int CellOf(float x, float y) => (CellCoordinate(y - _gridMinY) * _grid) + CellCoordinate(x - _gridMinX);
+
+    private int CellCoordinate(float offset) => Math.Clamp((int)(offset / _cellSize), 0, _grid - 1);
 
     /// <summary>
     /// The indices (into the entities given to <see cref="Prepare"/>) of what a client whose ship is
@@ -66,6 +155,11 @@ internal sealed class ViewSelection
     public ReadOnlySpan<int> Select(in EntityState own, int limit)
     {
         var count = _movingCount;
+        var take = Math.Min(count, limit + 1);
+        if (_grid > 0 && take * 4 < count)
+        {
+            return Selected(SelectByGrid(own, take), take);
+        }
         var distance = _distance.AsSpan(0, count);
         Distances(_x.AsSpan(0, count), _y.AsSpan(0, count), (float)own.X, (float)own.Y, distance);
         var ownIndex = _handles.AsSpan(0, count).IndexOf(own.Handle);
@@ -73,7 +167,6 @@ internal sealed class ViewSelection
         {
             distance[ownIndex] = -1; // the client's own ship is always in its view
         }
-        var take = Math.Min(count, limit + 1);
         var order = _order.AsSpan(0, count);
         if (take < count)
         {
@@ -87,6 +180,12 @@ internal sealed class ViewSelection
         {
             Identity(order);
         }
+        return Selected(order, take);
+    }
+
+    /// <summary>Every fixed body, then the moving ships whose moving indices are the first <paramref name="take"/> of <paramref name="order"/>.</summary>
+    private ReadOnlySpan<int> Selected(ReadOnlySpan<int> order, int take)
+    {
         var selected = _selected.AsSpan(0, _fixedCount + take);
         _fixed.AsSpan(0, _fixedCount).CopyTo(selected);
         for (var n = 0; n < take; n++)
@@ -94,6 +193,103 @@ internal sealed class ViewSelection
             selected[_fixedCount + n] = _moving[order[n]];
         }
         return selected;
+    }
+
+    /// <summary>
+    /// The nearest <paramref name="take"/> (the own ship among them) by the grid: rings of cells around the own ship's
+    /// cell are gathered until <paramref name="take"/> of the gathered ships are no farther than r cells' width — every
+    /// ship outside the rings gathered so far is at least that far — then the nearest are selected among them. Returns
+    /// their moving indices first in the order array.
+    /// </summary>
+    private Span<int> SelectByGrid(in EntityState own, int take)
+    {
+        var order = _order.AsSpan();
+        var distance = _candidateDistance.AsSpan();
+        var grid = _grid;
+        var ox = (float)own.X;
+        var oy = (float)own.Y;
+        var cx = CellCoordinate(ox - _gridMinX);
+        var cy = CellCoordinate(oy - _gridMinY);
+        var farthestRing = Math.Max(Math.Max(cx, grid - 1 - cx), Math.Max(cy, grid - 1 - cy));
+        var n = 0;
+        for (var r = 0; ; r++)
+        {
+            if (r == 0)
+            {
+                n = Gather(cy * grid + cx, own.Handle, ox, oy, order, distance, n);
+            }
+            else
+            {
+                for (var x = cx - r; x <= cx + r; x++)
+                {
+                    if (x >= 0 && x < grid)
+                    {
+                        if (cy - r >= 0)
+                        {
+                            n = Gather((cy - r) * grid + x, own.Handle, ox, oy, order, distance, n);
+                        }
+                        if (cy + r < grid)
+                        {
+                            n = Gather((cy + r) * grid + x, own.Handle, ox, oy, order, distance, n);
+                        }
+                    }
+                }
+                for (var y = cy - r + 1; y <= cy + r - 1; y++)
+                {
+                    if (y >= 0 && y < grid)
+                    {
+                        if (cx - r >= 0)
+                        {
+                            n = Gather(y * grid + cx - r, own.Handle, ox, oy, order, distance, n);
+                        }
+                        if (cx + r < grid)
+                        {
+                            n = Gather(y * grid + cx + r, own.Handle, ox, oy, order, distance, n);
+                        }
+                    }
+                }
+            }
+            if (r >= farthestRing)
+            {
+                break; // every cell gathered
+            }
+            if (n >= take)
+            {
+                // A ship in a cell outside rings 0..r is at least r cells' width away along x or y (a thousandth of a
+                // cell less, for a position rounded into the next cell).
+                var reach = r == 0 ? 0 : (r - 0.001f) * _cellSize;
+                var bound = reach * reach;
+                var within = 0;
+                foreach (var d in distance[..n])
+                {
+                    within += d <= bound ? 1 : 0;
+                }
+                if (within >= take)
+                {
+                    break;
+                }
+            }
+        }
+        if (n > take)
+        {
+            SelectSmallest(distance[..n], new Items(order[..n]), take);
+        }
+        return order;
+    }
+
+    /// <summary>Appends the ships of <paramref name="cell"/> (their moving indices and squared distances; the own ship at -1).</summary>
+    private int Gather(int cell, EntityHandle own, float ox, float oy, Span<int> order, Span<float> distance, int n)
+    {
+        var end = _cellStart[cell + 1];
+        for (var at = _cellStart[cell]; at < end; at++)
+        {
+            var dx = _gridX[at] - ox;
+            var dy = _gridY[at] - oy;
+            order[n] = _gridMoving[at];
+            distance[n] = _gridHandles[at] == own ? -1 : (dx * dx) + (dy * dy);
+            n++;
+        }
+        return n;
     }
 
     /// <summary>Squared distances from (ox, oy), a vector of floats at a time.</summary>
@@ -270,6 +466,10 @@ internal sealed class ViewSelection
             _candidateDistance = new float[size];
             _ties = new int[size];
             _selected = new int[size];
+            _gridX = new float[size];
+            _gridY = new float[size];
+            _gridHandles = new EntityHandle[size];
+            _gridMoving = new int[size];
         }
     }
 }
