@@ -213,4 +213,16 @@ public class LoadGenCliTests
             _stop.Dispose();
         }
     }
+
+    [Theory]
+    [InlineData(2000, 1024L, 150, "--bots 2000 needs about 2342 open files and this process may open 1024: raise the limit (ulimit -n) or run fewer bots")]
+    [InlineData(600, 1024L, 150, null)]
+    [InlineData(2000, 20000L, 150, null)]
+    [InlineData(2000, null, 150, null)]
+    public void BotsThatTheOpenFileLimitCannotHoldAreRefusedBeforeTheRun(int bots, long? limit, int open, string? why)
+    {
+        // Each bot holds a socket: at the limit the bots failed to connect one after another (and the runtime could not
+        // start threads), which read as a server refusing them.
+        Assert.Equal(why, LoadRun.TooManyForOpenFiles(bots, limit, open));
+    }
 }

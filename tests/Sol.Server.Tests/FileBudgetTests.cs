@@ -50,13 +50,13 @@ public sealed class FileBudgetTests
         var limits = File.ReadAllLines("/proc/self/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal));
         if (limits.Contains("unlimited", StringComparison.Ordinal))
         {
-            Assert.Null(FileBudget.OpenFileLimit());
+            Assert.Null(Sol.Core.Processes.OpenFiles.Limit());
         }
         else
         {
-            Assert.Equal(long.Parse(limits.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture), FileBudget.OpenFileLimit());
+            Assert.Equal(long.Parse(limits.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture), Sol.Core.Processes.OpenFiles.Limit());
         }
-        var open = FileBudget.OpenFiles();
+        var open = Sol.Core.Processes.OpenFiles.Count();
         Assert.NotNull(open);
         Assert.True(open > 3);
     }

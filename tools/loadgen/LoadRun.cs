@@ -8,6 +8,23 @@ namespace Sol.LoadGen;
 /// after the duration, scrapes the server's metrics and builds the report.</summary>
 public static class LoadRun
 {
+    /// <summary>Open files kept beyond one a bot: the HTTP pool's 64 connections and the runtime's own.</summary>
+    internal const int FilesBeyondBots = 64 + 128;
+
+    /// <summary>
+    /// Why <paramref name="bots"/> bots (one socket each) cannot run under <paramref name="limit"/> open files with
+    /// <paramref name="open"/> in use, or null when they can (or either is unknown). At the limit bots would fail to connect
+    /// one after another, and the runtime could not start a thread.
+    /// </summary>
+    internal static string? TooManyForOpenFiles(int bots, long? limit, int? open)
+    {
+        if (limit is not { } l || open is not { } o || o + bots + FilesBeyondBots <= l)
+        {
+            return null;
+        }
+        return $"--bots {bots} needs about {o + bots + FilesBeyondBots} open files and this process may open {l}: raise the limit (ulimit -n) or run fewer bots";
+    }
+
     public static async Task<(int ExitCode, RunReport? Report)> RunAsync(LoadGenOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -25,6 +42,11 @@ public static class LoadRun
         if (await ProbeGameAsync(options, cancellationToken).ConfigureAwait(false) is { } closed)
         {
             await error.WriteLineAsync($"loadgen: cannot reach the game server at {options.Game}: {closed}").ConfigureAwait(false);
+            return (1, null);
+        }
+        if (TooManyForOpenFiles(options.Bots, Sol.Core.Processes.OpenFiles.Limit(), Sol.Core.Processes.OpenFiles.Count()) is { } files)
+        {
+            await error.WriteLineAsync($"loadgen: {files}").ConfigureAwait(false);
             return (1, null);
         }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sol.Server.Hosting;
 
 /// <summary>
@@ -45,38 +43,5 @@ public readonly record struct FileBudget(long Limit, int Open, int GameConnectio
         var game = (int)Math.Min(maxConnections, available - pending - httpAtLeast);
         var http = (int)Math.Min(int.MaxValue, available - pending - game);
         return new FileBudget(l, o, game, pending, http);
-    }
-
-    /// <summary>The process's open-file limit (soft), or null when unknown (not Linux) or unlimited.</summary>
-    public static long? OpenFileLimit()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/limits"))
-            {
-                if (line.StartsWith("Max open files", StringComparison.Ordinal))
-                {
-                    var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    return fields.Length > 0 && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var soft) ? soft : null;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-        return null;
-    }
-
-    /// <summary>The files this process has open now, or null when unknown.</summary>
-    public static int? OpenFiles()
-    {
-        try
-        {
-            return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }

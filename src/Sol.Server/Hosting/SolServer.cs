@@ -299,7 +299,7 @@ public sealed class SolServer : IAsyncDisposable
     /// <summary>The options with the connection limits the process's open-file limit allows (see <see cref="FileBudget"/>).</summary>
     private static ServerOptions WithinOpenFileLimit(ServerOptions options, ILogger log)
     {
-        if (FileBudget.Plan(FileBudget.OpenFileLimit(), FileBudget.OpenFiles(), options.MaxConnections, options.MaxPendingHandshakes) is not { } budget)
+        if (FileBudget.Plan(Sol.Core.Processes.OpenFiles.Limit(), Sol.Core.Processes.OpenFiles.Count(), options.MaxConnections, options.MaxPendingHandshakes) is not { } budget)
         {
             return options;
         }
