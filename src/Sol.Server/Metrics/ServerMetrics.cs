@@ -78,7 +78,7 @@ public sealed class ServerMetrics
         w.Metric("sol_bytes_out_total", "Game payload bytes sent", "counter", Interlocked.Read(ref _bytesOut));
         w.Metric("sol_bad_messages_total", "Messages that failed verification (connection closed with 1007)", "counter", BadMessages);
         w.Metric("sol_rate_limited_total", "Connections closed for exceeding the message rate (1008)", "counter", Interlocked.Read(ref _rateLimited));
-        w.Metric("sol_requests_throttled_total", "Colonize, SetRoute and Reauth answered TooManyRequests (beyond their own rate, or a colonize in flight)", "counter", Interlocked.Read(ref _requestsThrottled));
+        w.Metric("sol_requests_throttled_total", "Colonize and SetRoute answered TooManyRequests (beyond their own rate, or a colonize in flight)", "counter", Interlocked.Read(ref _requestsThrottled));
         w.Metric("sol_tick_overruns_total", "Ticks that took longer than the tick period", "counter", Overruns());
         w.Metric("sol_zones_awake", "Zones being stepped (zones without players sleep)", "gauge", ZonesAwake());
         var losses = InputLosses();

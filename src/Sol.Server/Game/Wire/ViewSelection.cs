@@ -15,7 +15,7 @@ namespace Sol.Server.Game.Wire;
 /// <remarks>
 /// In zones of <see cref="GridFrom"/> moving ships or more, <see cref="Prepare"/> also sorts them into a square grid
 /// (about three a cell), and a client's selection looks only at the rings of cells around its ship that must hold its
-/// nearest ships, not at every ship: 2.3x faster at 2,000 ships, 4.5x at 5,000 (bench/results/view-selection.md).
+/// nearest ships, not at every ship: 2.4x faster at 2,000 ships, 4.5x at 5,000 (bench/results/view-selection.md).
 /// </remarks>
 internal sealed class ViewSelection
 {
