@@ -231,8 +231,15 @@ internal sealed class CountingConnection(long id, Guid? accountId = null, string
         }
     }
 
+    /// <summary>Reliable sends throw (a test of what a failing send must not stop).</summary>
+    public bool FailSends { get; set; }
+
     public void SendReliable(ReadOnlySpan<byte> message)
     {
+        if (FailSends)
+        {
+            throw new InvalidOperationException("send failed (test)");
+        }
         Reliable++;
         var m = ServerMessage.GetRootAsServerMessage(new ByteBuffer(message.ToArray()));
         var entry = m.PayloadType switch

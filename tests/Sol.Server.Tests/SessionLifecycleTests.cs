@@ -783,6 +783,45 @@ public sealed class SessionLifecycleTests : IDisposable
         return (game, account, live);
     }
 
+    [Fact]
+    public async Task AtTheStopAColonizeOutcomeThatFailsToApplyDoesNotKeepTheOthersFromBeingApplied()
+    {
+        // helper-52: the stop's last pass ran the outcome loop once; an outcome that threw left those behind it unapplied,
+        // so those players' records were saved without the price their transaction had taken in the database.
+        GatedColonizeStore? gated = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s));
+        var planet = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(1)[0].Id);
+        var settlers = new[] { new CountingConnection(1), new CountingConnection(2), new CountingConnection(3) };
+        foreach (var settler in settlers)
+        {
+            await game.JoinAsync(settler, planet, 40 * settler.Id, 0, hull: 100);
+        }
+        game.Step();
+        foreach (var settler in settlers)
+        {
+            game.Hub.OnMessage(settler, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        }
+        game.Step();
+        await Eventually.TrueAsync(() => gated!.EnteredCount == settlers.Length, TimeSpan.FromSeconds(10), "every transaction held");
+
+        // Every outcome throws while it is applied (its player's connection fails at the PlayerState that follows the
+        // price), in whatever order they come back.
+        foreach (var settler in settlers)
+        {
+            settler.FailSends = true;
+        }
+        gated!.Release();
+        await Eventually.TrueAsync(() => gated.FinishedCount == settlers.Length, TimeSpan.FromSeconds(10), "every transaction committed");
+        await game.Hub.ApplyPendingAfterStopAsync(TimeSpan.FromSeconds(5));
+        await game.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        foreach (var settler in settlers)
+        {
+            Assert.Equal(1000 - game.Rules.ColonizeCost, game.Hub.LivePlayer(settler.Identity.AccountId)!.Value.Player.Credits);
+            Assert.Equal(1000 - game.Rules.ColonizeCost, (await game.SavedAsync(settler.Identity.AccountId)).Credits);
+        }
+    }
+
     /// <summary>A player store whose writes wait, once <see cref="Hold"/> is called, until <see cref="Release"/>.</summary>
     private sealed class HeldStore(IPlayerStore inner) : DelegatingStore(inner)
     {
@@ -930,14 +969,22 @@ public sealed class SessionLifecycleTests : IDisposable
 
         public Exception? Throw { get; set; }
 
+        private int _enteredCount;
+        private int _finishedCount;
+
         public Task Entered => _entered.Task;
 
         public Task Finished => _finished.Task;
+
+        public int EnteredCount => Volatile.Read(ref _enteredCount);
+
+        public int FinishedCount => Volatile.Read(ref _finishedCount);
 
         public void Release() => _gate.TrySetResult();
 
         public override async Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
         {
+            Interlocked.Increment(ref _enteredCount);
             _entered.TrySetResult();
             try
             {
@@ -946,6 +993,7 @@ public sealed class SessionLifecycleTests : IDisposable
             }
             finally
             {
+                Interlocked.Increment(ref _finishedCount);
                 _finished.TrySetResult();
             }
         }

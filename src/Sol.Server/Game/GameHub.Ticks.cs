@@ -103,6 +103,9 @@ public sealed partial class GameHub : IZoneStepObserver
         everyone?.Release();
     }
 
+    /// <summary>How often a queue-draining step of the stop's last pass runs again after it threw (each time past one item).</summary>
+    private const int MaxStepRetriesAtStop = 1000;
+
     /// <summary>Runs first in each tick's pass, on the coordinator (tests: a pass that throws).</summary>
     internal Action<long>? TickHook { get; set; }
 
@@ -148,26 +151,39 @@ public sealed partial class GameHub : IZoneStepObserver
     {
         // Each step on its own: after a game loop failure these run the code that failed, and a step that throws must
         // not keep the others from staging what they can.
-        Step(ApplyTransfers);
-        Step(ApplyDestroyed); // a ship that burned in the last tick costs its owner and respawns at home in the record
-        Step(ApplyColonizeResults); // before the leaves stage the records: a founded colony's price is in them
-        Step(() => ApplyDetaches(long.MaxValue));
-        Step(ApplyLeaves);
-        Step(ApplyRoutes);
+        // The steps that drain a queue take an item off before applying it: one that throws is done with, and the step
+        // runs again for the items behind it (a bounded number of times).
+        Step(ApplyTransfers, drains: true);
+        Step(ApplyDestroyed, drains: true); // a ship that burned in the last tick costs its owner and respawns at home in the record
+        Step(ApplyColonizeResults, drains: true); // before the leaves stage the records: a founded colony's price is in them
+        Step(() => ApplyDetaches(long.MaxValue), drains: true);
+        Step(ApplyLeaves, drains: true);
+        Step(ApplyRoutes, drains: true);
         Step(() => ExpireDetached(long.MaxValue));
         Step(StageAllPlaying);
 
-        void Step(Action step)
+        void Step(Action step, bool drains = false)
         {
-            try
+            for (var failures = 0; ; failures++)
             {
-                step();
-            }
+                try
+                {
+                    step();
+                    return;
+                }
 #pragma warning disable CA1031 // logged; the stop goes on to save what the other steps staged
-            catch (Exception e)
+                catch (Exception e)
 #pragma warning restore CA1031
-            {
-                _log.LogError(e, "A step of the last pass at the stop failed ({Step}); the others go on", step.Method.Name);
+                {
+                    if (failures < 3)
+                    {
+                        _log.LogError(e, "A step of the last pass at the stop failed ({Step}); the others go on", step.Method.Name);
+                    }
+                    if (!drains || failures >= MaxStepRetriesAtStop)
+                    {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -538,49 +554,61 @@ public sealed partial class GameHub : IZoneStepObserver
         while (_colonizeResults.TryDequeue(out var result))
         {
             var (session, outcome, planetId, version, x, y) = result;
-            switch (outcome)
+            try
             {
-                case Persistence.Model.ColonizeOutcome.Founded:
-                    // A session that has left (its leave stopped waiting for this outcome after 12 s) may have a successor
-                    // that loaded the player without the price: the price is taken from that one's record, not staged
-                    // with the old one's, which would be saved over the successor's (helper-52).
-                    var payer = session;
-                    if (session.Phase == SessionPhase.Left && _byAccount.TryGetValue(session.Connection.Identity.AccountId, out var successor) &&
-                        successor != session && successor.Player.Id == session.Player.Id)
-                    {
-                        payer = successor;
-                    }
-                    var p = payer.Player;
-                    // The database row is now at (at least) the version staged before the transaction, plus one.
-                    payer.Player = p with { Credits = Math.Max(0, p.Credits - _rules.ColonizeCost), Version = Math.Max(p.Version, version) + 2 };
-                    _progress.Stage(payer.Player);
-                    var colony = new ColonyView(planetId, p.Id.ToString("D"), _clock.Now);
-                    if (!_colonies.TryGetValue(planetId, out var list))
-                    {
-                        _colonies[planetId] = list = [];
-                    }
-                    list.Add(colony);
-                    _world.SpawnColony(payer.Owner, planetId, x, y);
-                    if (payer.Phase == SessionPhase.Playing)
-                    {
-                        SendPlayerState(payer, _coordinatorWriter);
-                    }
-                    break;
-                case Persistence.Model.ColonizeOutcome.NotEnoughCredits:
-                    session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.NotEnoughCredits, ColonizeText(ErrorCode.NotEnoughCredits)));
-                    break;
-                case Persistence.Model.ColonizeOutcome.AlreadyColonized:
-                    session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.AlreadyColonized, ColonizeText(ErrorCode.AlreadyColonized)));
-                    break;
-                default:
-                    session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.BadRequest, "the colony could not be founded now; try again"));
-                    break;
+                ApplyColonizeResult(session, outcome, planetId, version, x, y);
             }
-            if (--session.ColonizesInFlight == 0)
+            finally
             {
-                session.ColonizesSettled!.TrySetResult();
-                session.ColonizesSettled = null;
+                // Settled even when applying it threw: the session's leave waits for this, up to 12 s.
+                if (--session.ColonizesInFlight == 0)
+                {
+                    session.ColonizesSettled!.TrySetResult();
+                    session.ColonizesSettled = null;
+                }
             }
+        }
+    }
+
+    private void ApplyColonizeResult(GameSession session, Persistence.Model.ColonizeOutcome outcome, int planetId, long version, double x, double y)
+    {
+        switch (outcome)
+        {
+            case Persistence.Model.ColonizeOutcome.Founded:
+                // A session that has left (its leave stopped waiting for this outcome after 12 s) may have a successor
+                // that loaded the player without the price: the price is taken from that one's record, not staged
+                // with the old one's, which would be saved over the successor's (helper-52).
+                var payer = session;
+                if (session.Phase == SessionPhase.Left && _byAccount.TryGetValue(session.Connection.Identity.AccountId, out var successor) &&
+                    successor != session && successor.Player.Id == session.Player.Id)
+                {
+                    payer = successor;
+                }
+                var p = payer.Player;
+                // The database row is now at (at least) the version staged before the transaction, plus one.
+                payer.Player = p with { Credits = Math.Max(0, p.Credits - _rules.ColonizeCost), Version = Math.Max(p.Version, version) + 2 };
+                _progress.Stage(payer.Player);
+                var colony = new ColonyView(planetId, p.Id.ToString("D"), _clock.Now);
+                if (!_colonies.TryGetValue(planetId, out var list))
+                {
+                    _colonies[planetId] = list = [];
+                }
+                list.Add(colony);
+                _world.SpawnColony(payer.Owner, planetId, x, y);
+                if (payer.Phase == SessionPhase.Playing)
+                {
+                    SendPlayerState(payer, _coordinatorWriter);
+                }
+                break;
+            case Persistence.Model.ColonizeOutcome.NotEnoughCredits:
+                session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.NotEnoughCredits, ColonizeText(ErrorCode.NotEnoughCredits)));
+                break;
+            case Persistence.Model.ColonizeOutcome.AlreadyColonized:
+                session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.AlreadyColonized, ColonizeText(ErrorCode.AlreadyColonized)));
+                break;
+            default:
+                session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.BadRequest, "the colony could not be founded now; try again"));
+                break;
         }
     }
 
