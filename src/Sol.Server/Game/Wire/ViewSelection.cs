@@ -156,9 +156,9 @@ internal sealed class ViewSelection
     {
         var count = _movingCount;
         var take = Math.Min(count, limit + 1);
-        if (_grid > 0 && take * 4 < count)
+        if (_grid > 0 && take * 4 < count && SelectByGrid(own, take))
         {
-            return Selected(SelectByGrid(own, take), take);
+            return Selected(_order, take);
         }
         var distance = _distance.AsSpan(0, count);
         Distances(_x.AsSpan(0, count), _y.AsSpan(0, count), (float)own.X, (float)own.Y, distance);
@@ -198,10 +198,11 @@ internal sealed class ViewSelection
     /// <summary>
     /// The nearest <paramref name="take"/> (the own ship among them) by the grid: rings of cells around the own ship's
     /// cell are gathered until <paramref name="take"/> of the gathered ships are no farther than r cells' width — every
-    /// ship outside the rings gathered so far is at least that far — then the nearest are selected among them. Returns
-    /// their moving indices first in the order array.
+    /// ship outside the rings gathered so far is at least that far — then the nearest are selected among them: their
+    /// moving indices first in the order array. False (nothing selected) when the own ship is not in the gathered
+    /// cells: its position given here is not the one prepared, or it is not a moving ship of this zone.
     /// </summary>
-    private Span<int> SelectByGrid(in EntityState own, int take)
+    private bool SelectByGrid(in EntityState own, int take)
     {
         var order = _order.AsSpan();
         var distance = _candidateDistance.AsSpan();
@@ -212,11 +213,12 @@ internal sealed class ViewSelection
         var cy = CellCoordinate(oy - _gridMinY);
         var farthestRing = Math.Max(Math.Max(cx, grid - 1 - cx), Math.Max(cy, grid - 1 - cy));
         var n = 0;
+        var ownSeen = false;
         for (var r = 0; ; r++)
         {
             if (r == 0)
             {
-                n = Gather(cy * grid + cx, own.Handle, ox, oy, order, distance, n);
+                n = Gather(cy * grid + cx, own.Handle, ox, oy, order, distance, n, ref ownSeen);
             }
             else
             {
@@ -226,11 +228,11 @@ internal sealed class ViewSelection
                     {
                         if (cy - r >= 0)
                         {
-                            n = Gather((cy - r) * grid + x, own.Handle, ox, oy, order, distance, n);
+                            n = Gather((cy - r) * grid + x, own.Handle, ox, oy, order, distance, n, ref ownSeen);
                         }
                         if (cy + r < grid)
                         {
-                            n = Gather((cy + r) * grid + x, own.Handle, ox, oy, order, distance, n);
+                            n = Gather((cy + r) * grid + x, own.Handle, ox, oy, order, distance, n, ref ownSeen);
                         }
                     }
                 }
@@ -240,11 +242,11 @@ internal sealed class ViewSelection
                     {
                         if (cx - r >= 0)
                         {
-                            n = Gather(y * grid + cx - r, own.Handle, ox, oy, order, distance, n);
+                            n = Gather(y * grid + cx - r, own.Handle, ox, oy, order, distance, n, ref ownSeen);
                         }
                         if (cx + r < grid)
                         {
-                            n = Gather(y * grid + cx + r, own.Handle, ox, oy, order, distance, n);
+                            n = Gather(y * grid + cx + r, own.Handle, ox, oy, order, distance, n, ref ownSeen);
                         }
                     }
                 }
@@ -270,15 +272,21 @@ internal sealed class ViewSelection
                 }
             }
         }
+        if (!ownSeen)
+        {
+            // The own ship was not where the rings looked (its position given here is not the one prepared, or it is
+            // not a moving ship of this zone): the way that finds it by its handle wherever it is.
+            return false;
+        }
         if (n > take)
         {
             SelectSmallest(distance[..n], new Items(order[..n]), take);
         }
-        return order;
+        return true;
     }
 
     /// <summary>Appends the ships of <paramref name="cell"/> (their moving indices and squared distances; the own ship at -1).</summary>
-    private int Gather(int cell, EntityHandle own, float ox, float oy, Span<int> order, Span<float> distance, int n)
+    private int Gather(int cell, EntityHandle own, float ox, float oy, Span<int> order, Span<float> distance, int n, ref bool ownSeen)
     {
         var end = _cellStart[cell + 1];
         for (var at = _cellStart[cell]; at < end; at++)
@@ -286,7 +294,15 @@ internal sealed class ViewSelection
             var dx = _gridX[at] - ox;
             var dy = _gridY[at] - oy;
             order[n] = _gridMoving[at];
-            distance[n] = _gridHandles[at] == own ? -1 : (dx * dx) + (dy * dy);
+            if (_gridHandles[at] == own)
+            {
+                distance[n] = -1;
+                ownSeen = true;
+            }
+            else
+            {
+                distance[n] = (dx * dx) + (dy * dy);
+            }
             n++;
         }
         return n;
