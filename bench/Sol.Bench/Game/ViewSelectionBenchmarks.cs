@@ -76,24 +76,18 @@ public class ViewSelectionBenchmarks
     }
 
     [Benchmark]
-    public int Select()
-    {
-        var total = 0;
-        foreach (var own in _clients)
-        {
-            total += _selection.Select(own, Limit).Length;
-        }
-        return total;
-    }
+    public int Select() => SelectForEveryClient(_selection);
 
     /// <summary>The same without the grid (every ship looked at per client, as before zones of 256 ships got one).</summary>
     [Benchmark]
-    public int SelectWithoutGrid()
+    public int SelectWithoutGrid() => SelectForEveryClient(_withoutGrid);
+
+    private int SelectForEveryClient(ViewSelection selection)
     {
         var total = 0;
         foreach (var own in _clients)
         {
-            total += _withoutGrid.Select(own, Limit).Length;
+            total += selection.Select(own, Limit).Length;
         }
         return total;
     }

@@ -97,7 +97,8 @@ public sealed partial class GameHub : IGameHandler
 
         // Newest: a state of this player still in the write-behind (its last leave's flush timed out) wins over the row.
         Persistence.Model.PlayerRecord loaded;
-        var loadTime = Left(deadline) > MinLoadTime ? Left(deadline) : MinLoadTime;
+        var left = Left(deadline);
+        var loadTime = left > MinLoadTime ? left : MinLoadTime;
         using (var timeout = new CancellationTokenSource(loadTime))
         {
             try

@@ -515,7 +515,7 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 _metrics.RequestThrottled();
             }
-            session.Connection.SendReliable(_coordinatorWriter.Error(refusal, ColonizeText(refusal)));
+            RefuseColonize(session, refusal);
         }
     }
 
@@ -601,16 +601,19 @@ public sealed partial class GameHub : IZoneStepObserver
                 }
                 break;
             case Persistence.Model.ColonizeOutcome.NotEnoughCredits:
-                session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.NotEnoughCredits, ColonizeText(ErrorCode.NotEnoughCredits)));
+                RefuseColonize(session, ErrorCode.NotEnoughCredits);
                 break;
             case Persistence.Model.ColonizeOutcome.AlreadyColonized:
-                session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.AlreadyColonized, ColonizeText(ErrorCode.AlreadyColonized)));
+                RefuseColonize(session, ErrorCode.AlreadyColonized);
                 break;
             default:
-                session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.BadRequest, "the colony could not be founded now; try again"));
+                RefuseColonize(session, ErrorCode.BadRequest);
                 break;
         }
     }
+
+    private void RefuseColonize(GameSession session, ErrorCode code) =>
+        session.Connection.SendReliable(_coordinatorWriter.Error(code, ColonizeText(code)));
 
     /// <summary>A colonize transaction's outcome, for the coordinator; <c>X</c>, <c>Y</c>: where the ship was when asked.</summary>
     private readonly record struct ColonizeResult(GameSession Session, Persistence.Model.ColonizeOutcome Outcome, int PlanetId, long Version, double X, double Y);
@@ -621,6 +624,7 @@ public sealed partial class GameHub : IZoneStepObserver
         ErrorCode.NotLanded => "land on a planet first",
         ErrorCode.AlreadyColonized => "you already have a colony here",
         ErrorCode.NotEnoughCredits => $"a colony costs {_rules.ColonizeCost} credits",
+        ErrorCode.BadRequest => "the colony could not be founded now; try again",
         _ => "request refused",
     };
 
