@@ -56,14 +56,17 @@ internal sealed class HubHarness : IAsyncDisposable
     /// <param name="log">The hub's logger.</param>
     /// <param name="progressStore">Wraps the store the write-behind saves players through.</param>
     /// <param name="directoryStore">Wraps the store arrivals load (or create) their player through.</param>
+    /// <param name="rules">Changes the game's rules (as read from the assets).</param>
     public static async Task<HubHarness> StartAsync(
         string databaseFile, int viewShips = 96, TimeSpan? resumeGrace = null, Func<IPlayerStore, IPlayerStore>? hubStore = null, ILogger? log = null,
-        Func<IPlayerStore, IPlayerStore>? progressStore = null, Func<IPlayerStore, IPlayerStore>? directoryStore = null)
+        Func<IPlayerStore, IPlayerStore>? progressStore = null, Func<IPlayerStore, IPlayerStore>? directoryStore = null,
+        Func<GameRules, GameRules>? rules = null)
     {
         var store = await SolStore.OpenAsync(databaseFile);
         var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
         var summary = await store.SaveGalaxyAsync(galaxy, replace: false);
-        var rules = GameRules.Load(AssetCatalog.Load(Path.Combine(AppContext.BaseDirectory, "assets")));
+        var loaded = GameRules.Load(AssetCatalog.Load(Path.Combine(AppContext.BaseDirectory, "assets")));
+        var gameRules = rules is null ? loaded : rules(loaded);
         var options = new ServerOptions
         {
             SnapshotInterval = TimeSpan.FromHours(1),
@@ -72,19 +75,19 @@ internal sealed class HubHarness : IAsyncDisposable
             ResumeGrace = resumeGrace ?? new ServerOptions().ResumeGrace,
         };
         var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
-        var players = new PlayerDirectory(directoryStore is null ? store : directoryStore(store), galaxy, summary.Id, rules, clock, 2);
+        var players = new PlayerDirectory(directoryStore is null ? store : directoryStore(store), galaxy, summary.Id, gameRules, clock, 2);
         var progress = new PlayerWriteBehind(progressStore is null ? store : progressStore(store), TimeSpan.FromHours(1), NullLogger.Instance);
         var world = new ZoneWorld(galaxy, new ZoneOptions
         {
-            ShipClasses = [.. rules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
+            ShipClasses = [.. gameRules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
         });
         var hub = new GameHub(
-            world, rules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
+            world, gameRules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
             new Dictionary<int, List<Game.Wire.ColonyView>>(), hubStore is null ? store : hubStore(store), log ?? NullLogger.Instance)
         {
             Port = new ReusingPort(),
         };
-        return new HubHarness(store, galaxy, summary.Id, rules, world, hub, progress);
+        return new HubHarness(store, galaxy, summary.Id, gameRules, world, hub, progress);
     }
 
     /// <summary>A player (home: system 1) saved in the store before its first connection: where the test wants its ship.</summary>

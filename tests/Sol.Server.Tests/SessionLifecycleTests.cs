@@ -635,6 +635,60 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task APlanetHoldsAtMostTheRulesColoniesCountingThoseInFlight()
+    {
+        GatedColonizeStore? gated = null;
+        await using var game = await HubHarness.StartAsync(
+            _directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s), rules: r => r with { ColoniesPerPlanet = 2 });
+        var planet = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(1)[0].Id);
+        var pilots = new CountingConnection[3];
+        for (var i = 0; i < pilots.Length; i++)
+        {
+            pilots[i] = new CountingConnection(i + 1);
+            await game.JoinAsync(pilots[i], planet, 10 * i, 0, hull: 100);
+        }
+        game.Step();
+        var credits = game.Hub.LivePlayer(pilots[2].Identity.AccountId)!.Value.Player.Credits;
+
+        // Two transactions in flight fill the planet; the third is refused at once, before any database work.
+        game.Hub.OnMessage(pilots[0], new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Hub.OnMessage(pilots[1], new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        await Eventually.TrueAsync(() => gated!.EnteredCount == 2, TimeSpan.FromSeconds(10), "both transactions to start");
+        game.Hub.OnMessage(pilots[2], new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        Assert.Equal("Error:PlanetFull", pilots[2].Log[^1]);
+        Assert.Equal(2, gated!.EnteredCount);
+
+        gated.Release();
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return pilots.Take(2).All(p => game.Hub.LivePlayer(p.Identity.AccountId)!.Value.Player.Credits < credits);
+        }, TimeSpan.FromSeconds(10), "both colonies' prices");
+
+        // Founded, the two still fill it.
+        game.Hub.OnMessage(pilots[2], new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        Assert.Equal("Error:PlanetFull", pilots[2].Log[^1]);
+        Assert.Equal(2, (await game.ColoniesAsync()).Count(c => c.PlanetId == planet.Id));
+        Assert.Equal(credits, game.Hub.LivePlayer(pilots[2].Identity.AccountId)!.Value.Player.Credits);
+
+        // Another planet has room.
+        var other = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(2)[0].Id);
+        var elsewhere = new CountingConnection(4);
+        await game.JoinAsync(elsewhere, other, 0, 0, hull: 100);
+        game.Step();
+        game.Hub.OnMessage(elsewhere, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return game.Hub.LivePlayer(elsewhere.Identity.AccountId)!.Value.Player.Credits < credits;
+        }, TimeSpan.FromSeconds(10), "the colony on the other planet");
+        Assert.Single(await game.ColoniesAsync(), c => c.PlanetId == other.Id);
+    }
+
+    [Fact]
     public async Task AColonizeAskedForWhileOneIsInFlightIsRefusedAndOnlyOneIsPaid()
     {
         var (game, gated, connection, planet) = await ColonizeInFlightAsync();

@@ -107,6 +107,30 @@ public class WireTests
         Assert.Equal(2u, planetZone.SystemId);
     }
 
+    [Fact]
+    public void AZoneEnterOfASystemWhosePlanetsAllHoldTheMostColoniesStaysFarUnderTheSendBacklog()
+    {
+        // The rules' largest colonies-per-planet on the most planets a system has: before the limit, a system with
+        // about 7,000 colonies made a ZoneEnter over the connection's backlog, and everyone entering it was closed (1008).
+        var galaxy = GalaxyGenerator.Generate("g", GalaxyParameters.Default(4, 4) with
+        {
+            Planets = new IntRange(GalaxyLimits.MaxPlanetsPerSystem, GalaxyLimits.MaxPlanetsPerSystem),
+        });
+        var colonies = new List<ColonyView>();
+        foreach (var planet in galaxy.PlanetsOf(1))
+        {
+            for (var i = 0; i < Sol.Server.Assets.GameRules.MaxColoniesPerPlanet; i++)
+            {
+                colonies.Add(new ColonyView(planet.Id, Guid.NewGuid().ToString("D"), 1e9 + i));
+            }
+        }
+        var bytes = new ServerMessageWriter().ZoneEnter(galaxy, ZoneId.ForSystem(1), 12, 7, 400, colonies).ToArray();
+
+        Assert.True(new ProtocolVerifier().VerifyServerMessage(new ByteBuffer(bytes)));
+        Assert.Equal(colonies.Count, ServerMessage.GetRootAsServerMessage(new ByteBuffer(bytes)).PayloadAsZoneEnter().ColoniesLength);
+        Assert.InRange(bytes.Length, 1, new Sol.Transport.WebSocketServerOptions().MaxQueuedBytes / 4);
+    }
+
     private ClientIntent Read(ArraySegment<byte> bytes)
     {
         // Split in two segments to exercise the multi-segment copy.

@@ -11,6 +11,15 @@ public sealed record GameRules
 
     public long ColonizeCost { get; init; } = 500;
 
+    /// <summary>
+    /// The most colonies a planet holds (one per player). Each is a body in every snapshot of the planet's zone and a
+    /// line in every ZoneEnter of its system, so this bounds both (at 256, about 18 KB per planet in a ZoneEnter).
+    /// </summary>
+    public int ColoniesPerPlanet { get; init; } = 32;
+
+    /// <summary>The largest <see cref="ColoniesPerPlanet"/> rules.json may set.</summary>
+    public const int MaxColoniesPerPlanet = 256;
+
     public long DestroyedPenalty { get; init; } = 100;
 
     public string NpcShip { get; init; } = "patrol";
@@ -43,6 +52,10 @@ public sealed record GameRules
         if (rules.ShipIndex(rules.StarterShip) < 0 || rules.ShipIndex(rules.NpcShip) < 0)
         {
             throw new InvalidDataException($"rules.json names ship types ({rules.StarterShip}, {rules.NpcShip}) that ships.json does not define");
+        }
+        if (rules.ColoniesPerPlanet is < 1 or > MaxColoniesPerPlanet)
+        {
+            throw new InvalidDataException($"rules.json: coloniesPerPlanet must be 1 to {MaxColoniesPerPlanet}, not {rules.ColoniesPerPlanet}");
         }
         if (ships.Count > 255)
         {

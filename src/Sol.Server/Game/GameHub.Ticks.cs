@@ -490,6 +490,12 @@ public sealed partial class GameHub : IZoneStepObserver
             {
                 refusal = ErrorCode.AlreadyColonized;
             }
+            else if ((here?.Count ?? 0) + _colonizingOn.GetValueOrDefault(session.Zone.Id) >= _rules.ColoniesPerPlanet)
+            {
+                // Counting the transactions in flight: the limit holds when many land and ask at once. It bounds what a
+                // planet puts in every snapshot of its zone and in every ZoneEnter of its system.
+                refusal = ErrorCode.PlanetFull;
+            }
             else if (session.Player.Credits < _rules.ColonizeCost)
             {
                 refusal = ErrorCode.NotEnoughCredits;
@@ -502,6 +508,7 @@ public sealed partial class GameHub : IZoneStepObserver
                     session.ColonizesSettled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
                 _colonizing.RemoveAll(static t => t.IsCompleted);
+                _colonizingOn[session.Zone.Id] = _colonizingOn.GetValueOrDefault(session.Zone.Id) + 1;
                 // The colony stands where the ship was when it was asked for (the ship may have left when it is founded).
                 double x = 0, y = 0;
                 if (_world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship))
@@ -560,6 +567,10 @@ public sealed partial class GameHub : IZoneStepObserver
             }
             finally
             {
+                if (--_colonizingOn[planetId] == 0)
+                {
+                    _colonizingOn.Remove(planetId);
+                }
                 // Settled even when applying it threw: the session's leave waits for this, up to 12 s.
                 if (--session.ColonizesInFlight == 0)
                 {
@@ -623,6 +634,7 @@ public sealed partial class GameHub : IZoneStepObserver
         ErrorCode.TooManyRequests => "a colony of yours is already being founded; wait for it",
         ErrorCode.NotLanded => "land on a planet first",
         ErrorCode.AlreadyColonized => "you already have a colony here",
+        ErrorCode.PlanetFull => $"this planet holds {_rules.ColoniesPerPlanet} colonies, as many as it can",
         ErrorCode.NotEnoughCredits => $"a colony costs {_rules.ColonizeCost} credits",
         ErrorCode.BadRequest => "the colony could not be founded now; try again",
         _ => "request refused",

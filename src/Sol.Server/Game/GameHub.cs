@@ -82,6 +82,7 @@ public sealed partial class GameHub
     private readonly ServerMessageWriter _coordinatorWriter = new(4096);
     private readonly Dictionary<int, List<ColonyView>> _colonies;
     private readonly List<Task> _colonizing = []; // database transactions started and maybe not finished (see ColonizeAsync)
+    private readonly Dictionary<int, int> _colonizingOn = []; // planet id -> its colonize transactions in flight
     private readonly long _saveEveryTicks;
 
     public GameHub(

@@ -21,6 +21,7 @@ public enum ErrorCode : ushort
   Destroyed = 10,
   TokenRejected = 11,
   TooManyRequests = 12,
+  PlanetFull = 13,
 };
 
 

@@ -14,5 +14,6 @@ export enum ErrorCode {
   NoRoute = 9,
   Destroyed = 10,
   TokenRejected = 11,
-  TooManyRequests = 12
+  TooManyRequests = 12,
+  PlanetFull = 13
 }
