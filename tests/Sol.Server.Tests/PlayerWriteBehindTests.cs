@@ -312,16 +312,17 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         writer.Stage(row with { Version = 5, X = 500 });
         _ = writer.FlushAsync();
         await Eventually.TrueAsync(() => writer.Failures >= 1, TimeSpan.FromSeconds(10), "the failed write");
-        Assert.Equal((5L, 500.0), (writer.Newest(row).Version, writer.Newest(row).X));
+        var mark = writer.ReadMark(); // the player comes back: its row is read now
+        Assert.Equal((5L, 500.0), (writer.Newest(row, mark)!.Version, writer.Newest(row, mark)!.X));
         var other = Player(2);
-        Assert.Same(other, writer.Newest(other)); // another player: the row as read
+        Assert.Same(other, writer.Newest(other, mark)); // another player: the row as read
         var newer = row with { Version = 9 };
-        Assert.Same(newer, writer.Newest(newer)); // a row newer than anything here wins
+        Assert.Same(newer, writer.Newest(newer, mark)); // a row newer than anything here wins
 
         // Written now; a row read just before that write committed is still answered with the written state.
         flaky.Down = false;
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(5, writer.Newest(row).Version);
+        Assert.Equal(5, writer.Newest(row, mark)!.Version);
         Assert.Equal(5, (await _store.LoadPlayerAsync(row.AccountId, _galaxyId))!.Version);
     }
 
@@ -344,7 +345,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
                 reading.Set();
                 while (!stop.IsCancellationRequested)
                 {
-                    misses += writer.Newest(row).Version == 2 ? 0 : 1;
+                    misses += writer.Newest(row, writer.ReadMark())!.Version == 2 ? 0 : 1;
                 }
                 return misses;
             }, TaskCreationOptions.LongRunning);
@@ -356,16 +357,36 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARowReadBeforeTwoBatchesFinishedIsToBeReadAgainAndOneReadBeforeOneIsAnswered()
+    {
+        await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMinutes(10), new ListLogger());
+        var row = Player(1);
+        var before = writer.ReadMark(); // a slow read of row begins
+
+        writer.Stage(row with { Version = 3, X = 30 });
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var between = writer.ReadMark();
+        Assert.Equal(3, writer.Newest(row, before)!.Version); // one batch since: still held as the last written
+
+        writer.Stage(Player(2) with { Version = 2 });
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(writer.Newest(row, before)); // two since: the first is no longer held, the row may be older than it
+        Assert.Same(row, writer.Newest(row, between)); // read after the first had committed: the row is the database's
+        Assert.Equal(3, (await _store.LoadPlayerAsync(row.AccountId, _galaxyId))!.Version);
+    }
+
+    [Fact]
     public async Task APlayerLoadedWhileItsStateIsBeingWrittenGetsThatState()
     {
         var held = new HeldStore(_store);
         await using var writer = new PlayerWriteBehind(held, TimeSpan.FromMinutes(10), new ListLogger());
         var row = Player(1);
+        var mark = writer.ReadMark();
         writer.Stage(row with { Version = 3, X = 30 });
         var flushed = writer.FlushAsync();
         await held.Entered.WaitAsync(TimeSpan.FromSeconds(10)); // taken out of the staged ones, not yet in the database
 
-        Assert.Equal((3L, 30.0), (writer.Newest(row).Version, writer.Newest(row).X));
+        Assert.Equal((3L, 30.0), (writer.Newest(row, mark)!.Version, writer.Newest(row, mark)!.X));
         held.Release();
         await flushed.WaitAsync(TimeSpan.FromSeconds(10));
     }
@@ -443,7 +464,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
             Assert.Equal(p != refused, await _store.LoadPlayerAsync(p.AccountId, _galaxyId) is not null);
         }
         Assert.Single(log.Warnings, w => w.Contains(refused.Id.ToString(), StringComparison.Ordinal) && w.Contains("refused by the database", StringComparison.Ordinal));
-        Assert.Same(refused, writer.Newest(refused with { Version = 0 })); // never dropped: a player who comes back goes on from it
+        Assert.Same(refused, writer.Newest(refused with { Version = 0 }, writer.ReadMark())); // never dropped: a player who comes back goes on from it
 
         // A newer state replaces the refused one; the next flush tries it on its own, and it goes in.
         var mended = refused with { Version = 2, X = 42, Inventory = [new InventoryItem("ore", 3)] };
@@ -633,7 +654,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         await using var writer = new PlayerWriteBehind(_store, TimeSpan.FromMilliseconds(100), new ListLogger());
         var stored = Player(0);
         await _store.SavePlayersAsync([stored]);
-        writer.Newest((await _store.LoadPlayerAsync(stored.AccountId, _galaxyId))!); // a join: a row the database holds
+        writer.Newest((await _store.LoadPlayerAsync(stored.AccountId, _galaxyId))!, writer.ReadMark()); // a join: a row the database holds
 
         // Nothing written by this process yet, and one player alone whose state is refused (a leave): the loaded row is
         // the probe, so the refusal is the row's (before: an outage until something else went in).
@@ -720,6 +741,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
         StageRefused(refusing, writer, refused: 300, good: 100);
         // The flush: 4 whole chunks, 3 x 64 writes taking the refused ones apart, 1 for the kept state.
         refusing.HoldAtCall = refusing.Calls + 4 + (3 * PlayerWriteBehind.MaxIsolationWrites) + 1 + 1;
+        var mark = writer.ReadMark();
         var flushing = writer.FlushAsync();
         try
         {
@@ -728,7 +750,7 @@ public sealed class PlayerWriteBehindTests : IAsyncLifetime
             // Written, no longer kept apart: a player joining now, whose row was read before that write, goes on from it
             // (before: the leftover's restage put back a last-written list without it, and Newest gave the older row).
             Assert.False(writer.IsRefused(kept.Id));
-            Assert.Same(newer, writer.Newest(kept));
+            Assert.Same(newer, writer.Newest(kept, mark));
         }
         finally
         {

@@ -793,6 +793,55 @@ public sealed class SessionLifecycleTests : IDisposable
         Assert.Single(log.Warnings, w => w.Contains("could not be loaded (cannot reach the database (test))", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ARowReadWhileTwoFlushesFinishedIsReadAgainAndTheArrivalGetsTheStateTheyWrote()
+    {
+        // helper-52's race: a slow read began before this player's last state was committed, and by its end a second
+        // flush had replaced the first as the last batch written, so nothing here was newer than the stale row.
+        ReadingStore? reading = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), directoryStore: s => reading = new ReadingStore(s));
+        var account = Guid.NewGuid();
+        var bystander = Guid.NewGuid();
+        await game.SavePlayerAsync(account, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        await game.SavePlayerAsync(bystander, ZoneId.ForSystem(1), 2000, 0, hull: 100);
+        var other = (await game.SavedAsync(bystander)) with { Version = 2 };
+        reading!.OnceWhileReading = async row =>
+        {
+            game.Progress.Stage(row with { Version = 7, X = 777 }); // committed after the row was read
+            await game.Progress.FlushAsync();
+            game.Progress.Stage(other); // a second batch, without this player
+            await game.Progress.FlushAsync();
+        };
+
+        var connection = new CountingConnection(1, account);
+        await game.Hub.OnConnectedAsync(connection).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal((7L, 777.0), (game.Hub.LivePlayer(account)!.Value.Player.Version, game.Hub.LivePlayer(account)!.Value.Player.X));
+        Assert.Equal(2, reading.Reads);
+    }
+
+    /// <summary>A store that runs <see cref="OnceWhileReading"/> (once) after it read a player's row and before it answers with it.</summary>
+    private sealed class ReadingStore(IPlayerStore inner) : DelegatingStore(inner)
+    {
+        private int _reads;
+        private Func<PlayerRecord, Task>? _onceWhileReading;
+
+        public Func<PlayerRecord, Task>? OnceWhileReading { set => Volatile.Write(ref _onceWhileReading, value); }
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public override async Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _reads);
+            var row = await base.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
+            if (row is not null && Interlocked.Exchange(ref _onceWhileReading, null) is { } meanwhile)
+            {
+                await meanwhile(row);
+            }
+            return row;
+        }
+    }
+
     /// <summary>
     /// A store whose player loads wait, once <see cref="Hold"/> is called, until <see cref="Release"/> (ignoring their
     /// token, as a stuck driver might), or fail as unreachable.

@@ -95,16 +95,24 @@ public sealed partial class GameHub : IGameHandler
             }
         }
 
-        // Newest: a state of this player still in the write-behind (its last leave's flush timed out) wins over the row.
-        Persistence.Model.PlayerRecord loaded;
+        // Newest: a state of this player still in the write-behind (its last leave's flush timed out, or is being
+        // written) wins over the row. A row read while two or more flushes finished is read again: the first of them may
+        // have committed this player's last state after the read began, and is no longer held to compare with.
+        Persistence.Model.PlayerRecord? player;
         var left = Left(deadline);
         var loadTime = left > MinLoadTime ? left : MinLoadTime;
         using (var timeout = new CancellationTokenSource(loadTime))
         {
             try
             {
-                // WaitAsync too: a store that does not honour the token still lets the arrival go at its time.
-                loaded = await _players.EnsureAsync(identity.AccountId, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+                do
+                {
+                    var mark = _progress.ReadMark();
+                    // WaitAsync too: a store that does not honour the token still lets the arrival go at its time.
+                    var loaded = await _players.EnsureAsync(identity.AccountId, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+                    player = _progress.Newest(loaded, mark);
+                }
+                while (player is null);
             }
             catch (Exception e) when (e is OperationCanceledException or TimeoutException or System.Data.Common.DbException or Persistence.StoreUnavailableException)
             {
@@ -115,7 +123,6 @@ public sealed partial class GameHub : IGameHandler
                 return;
             }
         }
-        var player = _progress.Newest(loaded);
         // The hull the ship will be placed with, so that PlayerState and the ship agree from the first message.
         var shipClass = _world.Options.ShipClasses[ShipClassOf(player)];
         player = player with { Hull = shipClass.HullOnSpawn((float)player.Hull) };

@@ -79,6 +79,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private Dictionary<Guid, PlayerRecord> _spare = [];
     private PlayerRecord[] _inFlight = []; // guarded by _gate: the batch being written
     private PlayerRecord[] _lastWritten = []; // guarded by _gate: the last batch written (see Newest)
+    private long _batchesEnded; // guarded by _gate: times _lastWritten was replaced (see ReadMark)
     private readonly Dictionary<Guid, Kept> _refused = []; // guarded by _gate, changed by the loop only: see Refused
     private long _flushes; // flushes started (the loop's own): when a kept state was last tried on its own
     // Guarded by _gate. Completed when the next flush to start has succeeded: every FlushAsync until that flush starts
@@ -213,7 +214,13 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// play on from an old position, and its new states, numbered from the old row's version, would lose against the
     /// staged one once that is written.
     /// </summary>
-    public PlayerRecord Newest(PlayerRecord loaded)
+    /// <param name="loaded">The row.</param>
+    /// <param name="readMark">What <see cref="ReadMark"/> said before the row was read.</param>
+    /// <returns>
+    /// Null when more than one batch finished writing since <paramref name="readMark"/>: the first of them may have
+    /// committed a newer state after the row was read and is no longer held here, so the row must be read again.
+    /// </returns>
+    public PlayerRecord? Newest(PlayerRecord loaded, long readMark)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         Interlocked.CompareExchange(ref _probe, loaded, null); // a state the database holds: a probe before anything is written
@@ -221,6 +228,10 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         PlayerRecord[] inFlight, lastWritten;
         lock (_gate)
         {
+            if (_batchesEnded - readMark > 1)
+            {
+                return null;
+            }
             if (_staged.TryGetValue(loaded.Id, out var staged) && staged.Version > newest.Version)
             {
                 newest = staged;
@@ -245,6 +256,18 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             }
         }
         return newest;
+    }
+
+    /// <summary>
+    /// To be taken before a player's row is read, and given to <see cref="Newest"/> with the row: a write that may have
+    /// committed after the read began is then either still held here or known to be missed.
+    /// </summary>
+    public long ReadMark()
+    {
+        lock (_gate)
+        {
+            return _batchesEnded;
+        }
     }
 
     // Its own method: a lambda capturing the parameter in Stage would allocate its closure on every call.
@@ -488,7 +511,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             // Disposing while paced: give the rest back; the loop's last flush writes it unpaced.
-            Restage(players, Unwritten(players, done, fresh, refusedChunks), taken);
+            Restage(fresh.Wrote ? players : null, Unwritten(players, done, fresh, refusedChunks), taken);
             return false;
         }
         catch (Exception e)
@@ -496,7 +519,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             // The database's failures, and anything else (a bug in a store, say): either way the batch goes back
             // and is retried, and the loop goes on. Before, an unexpected exception ended the loop for good, with
             // that batch gone and every later flush never written.
-            Restage(players, Unwritten(players, done, fresh, refusedChunks), taken); // first: nothing below may lose the batch
+            Restage(fresh.Wrote ? players : null, Unwritten(players, done, fresh, refusedChunks), taken); // first: nothing below may lose the batch
             Interlocked.Increment(ref _failures);
             var database = e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException or IOException;
             var kind = database ? "database" : e.GetType().FullName;
@@ -543,6 +566,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
             if (players.Length > 0 || accepted.Count > 0)
             {
                 _lastWritten = accepted.Count == 0 ? players : [.. players, .. accepted];
+                _batchesEnded++;
             }
             lastWritten = _lastWritten;
         }
@@ -787,13 +811,22 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     /// waiters when nobody asked during this one, else they follow those (one continuation per such failed flush, and
     /// failed flushes are paced by the backoff).
     /// </summary>
-    /// <param name="lastWritten">What Newest looks at as written: the flush's players (some may be written), and the kept states that went in.</param>
-    private void Restage(PlayerRecord[] lastWritten, List<PlayerRecord> unwritten, TaskCompletionSource taken)
+    /// <param name="lastWritten">
+    /// What Newest looks at as written: the flush's players (some may be written), and the kept states that went in. Null
+    /// when none of the flush's writes went in: every player of it is staged again (a write that failed may still have
+    /// committed, but its players are among the staged ones then), so the last batch written stays the one before.
+    /// </param>
+    private void Restage(PlayerRecord[]? lastWritten, List<PlayerRecord> unwritten, TaskCompletionSource taken)
     {
         lock (_gate)
         {
             _inFlight = [];
-            _lastWritten = lastWritten;
+            // The same batch again when a flush leaves part for the next.
+            if (lastWritten is not null && !ReferenceEquals(_lastWritten, lastWritten))
+            {
+                _lastWritten = lastWritten;
+                _batchesEnded++;
+            }
             foreach (var player in unwritten)
             {
                 if (!_staged.TryGetValue(player.Id, out var newer) || newer.Version < player.Version)
