@@ -280,6 +280,65 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await GuestAsync(server, "device-2", "203.0.113.7"));
     }
 
+    [Fact]
+    public async Task WrongPasswordsFromElsewhereDoNotLockTheOwnerOutButGuessingFromManyAddressesIsCapped()
+    {
+        const int cap = 20; // the account's cap over all addresses (100 by default: each wrong password costs a hash)
+        await using var server = await TestServer.StartAsync(configure: o => o with
+        {
+            TrustedProxies = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
+            FailedLoginsPerAccount = cap,
+        });
+        Assert.Equal(HttpStatusCode.OK, await RegisterAsync(server, "owner", "right password"));
+        Assert.Equal(HttpStatusCode.OK, await LoginAsync(server, "owner", "right password", "198.51.100.1")); // the owner's address
+
+        // Before, five wrong passwords from anywhere locked the account for everyone for five minutes.
+        for (var i = 0; i < LoginThrottle.PerAccount; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await LoginAsync(server, "owner", "wrong", $"203.0.113.{i + 1}"));
+        }
+        Assert.Equal(HttpStatusCode.OK, await LoginAsync(server, "owner", "right password", "192.0.2.50"));
+        // One address guessing is held after its five.
+        for (var i = 1; i < LoginThrottle.PerAccount; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await LoginAsync(server, "owner", "wrong", "203.0.113.1"));
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, await LoginAsync(server, "owner", "right password", "203.0.113.1"));
+
+        // An IPv6 network is one address: its /64 has all of its 2^64.
+        for (var i = 0; i < LoginThrottle.PerAccount; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await LoginAsync(server, "owner", "wrong", $"2001:db8:7:7::{i + 1:x}"));
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, await LoginAsync(server, "owner", "wrong", "2001:db8:7:7:abcd::1"));
+
+        // Guessing from many addresses stops at the account's cap; the owner's own address still gets in.
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < cap; i++)
+        {
+            answers.Add(await LoginAsync(server, "owner", "wrong", $"10.0.{i}.9"));
+        }
+        // 5 + 4 + 5 wrong ones counted above (a success gives its own back): the rest of the cap, then 429.
+        Assert.Equal(cap - 14, answers.Count(a => a == HttpStatusCode.Unauthorized));
+        Assert.All(answers.Skip(cap - 14), a => Assert.Equal(HttpStatusCode.TooManyRequests, a));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await LoginAsync(server, "owner", "right password", "192.0.2.99"));
+        Assert.Equal(HttpStatusCode.OK, await LoginAsync(server, "owner", "right password", "198.51.100.1"));
+    }
+
+    private static async Task<HttpStatusCode> RegisterAsync(TestServer server, string username, string password)
+    {
+        using var response = await server.Http.PostAsJsonAsync("/api/auth/register", new { username, password });
+        return response.StatusCode;
+    }
+
+    private static async Task<HttpStatusCode> LoginAsync(TestServer server, string username, string password, string forwardedFor)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/login") { Content = JsonContent.Create(new { username, password }) };
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        using var response = await server.Http.SendAsync(request);
+        return response.StatusCode;
+    }
+
     private static async Task<HttpStatusCode> GuestAsync(TestServer server, string deviceId, string? forwardedFor)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/guest") { Content = JsonContent.Create(new { deviceId }) };

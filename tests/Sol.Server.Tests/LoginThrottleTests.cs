@@ -77,6 +77,47 @@ public sealed class LoginThrottleTests
         Assert.Equal(1, throttle.Count);
     }
 
+    [Fact]
+    public void ALoginIsRememberedForThirtyDays()
+    {
+        var throttle = new LoginThrottle(_clock);
+        Assert.False(throttle.Knows("a:ada|1.2.3.4"));
+        throttle.Remember("a:ada|1.2.3.4");
+        Assert.True(throttle.Knows("a:ada|1.2.3.4"));
+        Assert.False(throttle.Knows("a:ada|1.2.3.5"));
+        _clock.Advance(TimeSpan.FromDays(29));
+        Assert.True(throttle.Knows("a:ada|1.2.3.4"));
+        _clock.Advance(TimeSpan.FromDays(2));
+        Assert.False(throttle.Knows("a:ada|1.2.3.4"));
+    }
+
+    [Fact]
+    public void RememberedLoginsStayBoundedAndTheNewestAreKept()
+    {
+        var throttle = new LoginThrottle(_clock);
+        for (var i = 0; i < LoginThrottle.KnownLoginsKept + 10; i++)
+        {
+            throttle.Remember($"a:p{i}|10.0.0.1");
+            _clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.True(throttle.Knows($"a:p{LoginThrottle.KnownLoginsKept + 9}|10.0.0.1"));
+        Assert.True(throttle.Knows($"a:p{LoginThrottle.KnownLoginsKept - 1}|10.0.0.1"));
+        Assert.False(throttle.Knows("a:p0|10.0.0.1"));
+        var kept = Enumerable.Range(0, LoginThrottle.KnownLoginsKept + 10).Count(i => throttle.Knows($"a:p{i}|10.0.0.1"));
+        Assert.InRange(kept, LoginThrottle.KnownLoginsKept / 2, LoginThrottle.KnownLoginsKept);
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:3::1", "2001:db8:1:3::/64")]
+    public void AddressesAreCountedByIPv4AddressOrIPv6Slash64(string address, string group)
+    {
+        Assert.Equal(group, Sol.Server.Http.AuthEndpoints.AddressGroup(System.Net.IPAddress.Parse(address)));
+    }
+
     private sealed class ManualClock : TimeProvider
     {
         private DateTimeOffset _now = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);

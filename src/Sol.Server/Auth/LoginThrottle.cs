@@ -10,14 +10,29 @@ namespace Sol.Server.Auth;
 /// </summary>
 public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
 {
-    /// <summary>Failed password logins per account per window.</summary>
+    /// <summary>
+    /// Failed password logins per account from one client address (an IPv6 /64) per window. Keyed by both, so that
+    /// nobody elsewhere can lock the account's owner out with five wrong passwords.
+    /// </summary>
     public const int PerAccount = 5;
+
+    /// <summary>
+    /// Failed password logins per account over all addresses per window: guessing from many addresses. An address that
+    /// logged in to the account before (<see cref="Remember"/>) is not held by it.
+    /// </summary>
+    public const int PerAccountAllAddresses = 100;
 
     /// <summary>Failed password logins per client address per window.</summary>
     public const int PerAddress = 20;
 
+    /// <summary>Account and address pairs remembered as having logged in (the oldest are dropped beyond it).</summary>
+    public const int KnownLoginsKept = 100_000;
+
+    private static readonly TimeSpan s_knownFor = TimeSpan.FromDays(30);
+
     private readonly TimeSpan _window = window ?? TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, Attempts> _attempts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _known = new(StringComparer.Ordinal); // key -> UTC ticks of its last login
     private long _nextSweep = long.MinValue; // UTC ticks
 
     /// <summary>Keys held (tests: entries expire).</summary>
@@ -57,6 +72,28 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
             }
         }
     }
+
+    /// <summary>Notes that <paramref name="key"/> (an account and address pair) logged in; see <see cref="Knows"/>.</summary>
+    public void Remember(string key)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        if (_known.Count >= KnownLoginsKept && !_known.ContainsKey(key))
+        {
+            // Full: the half that logged in longest ago goes (memory stays bounded whoever logs in).
+            var cutoff = _known.Values.Order().ElementAt(_known.Count / 2);
+            foreach (var (old, at) in _known)
+            {
+                if (at <= cutoff)
+                {
+                    _known.TryRemove(new KeyValuePair<string, long>(old, at));
+                }
+            }
+        }
+        _known[key] = now;
+    }
+
+    /// <summary>Whether <paramref name="key"/> logged in within the last 30 days (in this process).</summary>
+    public bool Knows(string key) => _known.TryGetValue(key, out var at) && time.GetUtcNow().UtcTicks - at < s_knownFor.Ticks;
 
     /// <summary>Gives back the last attempt counted for <paramref name="key"/> (an address whose login succeeded).</summary>
     public void Release(string key)

@@ -95,6 +95,12 @@ public sealed record ServerOptions
     public int FailedLoginsPerAddress { get; init; } = Auth.LoginThrottle.PerAddress;
 
     /// <summary>
+    /// Failed password logins per account per 5 minutes over all addresses (each address allows 5); an address that
+    /// logged in to the account before is not held by it. Not a flag (tests lower it).
+    /// </summary>
+    public int FailedLoginsPerAccount { get; init; } = Auth.LoginThrottle.PerAccountAllAddresses;
+
+    /// <summary>
     /// Reverse proxies (addresses or networks) whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> the HTTP API
     /// believes: a request from one of them counts as from the client it names, for the per-address limits and the
     /// loopback exemption. Empty (the default): those headers are ignored and the connection's address is the client's.

@@ -366,7 +366,7 @@ public sealed class SolServer : IAsyncDisposable
             var code => ReasonPhrases.GetReasonPhrase(code) is { Length: > 0 } phrase ? phrase.ToLowerInvariant() : $"HTTP {code}",
         }).ExecuteAsync(context.HttpContext));
 
-        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(TimeProvider.System), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress);
+        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(TimeProvider.System), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount);
         AssetEndpoints.Map(app, assets);
         GalaxyEndpoints.Map(app, galaxyName, galaxy);
         app.MapGet("/api/config", () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));

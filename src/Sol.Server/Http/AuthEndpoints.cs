@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,8 +16,9 @@ namespace Sol.Server.Http;
 
 /// <summary>
 /// <c>/api/auth/*</c>: register, login, guest and refresh, each answering <c>{ token, expiresAt, playerId }</c>; logout (204).
-/// Password logins are throttled per account and per address (429 with Retry-After), counted when they begin;
-/// registrations and guest logins per address, except from loopback (load tests, a proxy on the same host).
+/// Password logins are throttled per account and address, per account and per address (429 with Retry-After; see
+/// <see cref="LoginThrottle"/>), counted when they begin; registrations and guest logins per address, except from
+/// loopback (load tests, a proxy on the same host). An address is an IPv4 address or an IPv6 /64.
 /// </summary>
 internal static class AuthEndpoints
 {
@@ -29,7 +33,10 @@ internal static class AuthEndpoints
 
     /// <param name="guestLoginsPerAddress">Guest logins per client address per throttle window (5 minutes); 0: no limit.</param>
     /// <param name="failedLoginsPerAddress">Failed password logins per client address per window, over all accounts; 0: no limit.</param>
-    public static void Map(IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, int guestLoginsPerAddress, int failedLoginsPerAddress)
+    /// <param name="failedLoginsPerAccount">Failed password logins per account per window, over all addresses but those it logged in from.</param>
+    public static void Map(
+        IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, int guestLoginsPerAddress,
+        int failedLoginsPerAddress, int failedLoginsPerAccount)
     {
         var auth = app.MapGroup("/api/auth");
 
@@ -61,20 +68,31 @@ internal static class AuthEndpoints
             // A name no account can have (too long, other characters) is a wrong name: never looked up, and counted
             // against the address only (no throttle entry keyed by whatever was sent).
             var name = body.Username.Trim();
-            var key = ValidName(name) is null ? "a:" + name.ToLowerInvariant() : null;
-            var address = "i:" + Address(http);
-            var wait = (key, failedLoginsPerAddress) switch
+            var lower = ValidName(name) is null ? name.ToLowerInvariant() : null;
+            var group = Address(http);
+            var address = "i:" + group;
+            var pair = lower is null ? null : "a:" + lower + "|" + group; // this account from this address
+            // This account from everywhere; not for an address that logged in to it before (its owner, most likely).
+            var all = lower is null || throttle.Knows(pair!) ? null : "A:" + lower;
+            var keys = new List<(string, int)>(3);
+            if (pair is not null)
             {
-                (null, 0) => TimeSpan.Zero,
-                (null, _) => throttle.TryBegin((address, failedLoginsPerAddress)),
-                (_, 0) => throttle.TryBegin((key, LoginThrottle.PerAccount)),
-                _ => throttle.TryBegin((key, LoginThrottle.PerAccount), (address, failedLoginsPerAddress)),
-            };
+                keys.Add((pair, LoginThrottle.PerAccount));
+            }
+            if (all is not null)
+            {
+                keys.Add((all, failedLoginsPerAccount));
+            }
+            if (failedLoginsPerAddress > 0)
+            {
+                keys.Add((address, failedLoginsPerAddress));
+            }
+            var wait = throttle.TryBegin(CollectionsMarshal.AsSpan(keys));
             if (wait > TimeSpan.Zero)
             {
                 return TooMany(http, wait, "too many failed logins; try again later");
             }
-            var account = key is null ? null : await store.FindAccountByUsernameAsync(key[2..], ct).ConfigureAwait(false);
+            var account = lower is null ? null : await store.FindAccountByUsernameAsync(lower, ct).ConfigureAwait(false);
             var verdict = account?.PasswordHash is { } hash
                 ? s_hasher.VerifyHashedPassword(account, hash, body.Password)
                 : Nobody(body.Password);
@@ -82,7 +100,12 @@ internal static class AuthEndpoints
             {
                 return Error(StatusCodes.Status401Unauthorized, "wrong username or password"); // the attempt stays counted
             }
-            throttle.Forget(key!);
+            throttle.Forget(pair!);
+            throttle.Remember(pair!);
+            if (all is not null)
+            {
+                throttle.Release(all);
+            }
             throttle.Release(address);
             return await IssueAsync(account!.Id, tokens, players, ct).ConfigureAwait(false);
         });
@@ -192,12 +215,37 @@ internal static class AuthEndpoints
         return PasswordVerificationResult.Failed;
     }
 
-    private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private static string Address(HttpContext http) => AddressGroup(http.Connection.RemoteIpAddress);
+
+    /// <summary>
+    /// What the per-address limits count by: an IPv4 address (also when written as IPv4-mapped IPv6), or an IPv6
+    /// address's /64 (one subscriber's network: it has all of it, so each of its addresses would otherwise be a fresh
+    /// allowance).
+    /// </summary>
+    internal static string AddressGroup(IPAddress? ip)
+    {
+        if (ip is null)
+        {
+            return "unknown";
+        }
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            return ip.MapToIPv4().ToString();
+        }
+        if (ip.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return ip.ToString();
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        ip.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
 
     /// <summary>One more request of a kind (<paramref name="kind"/>) from the client's address, or the 429 that refuses it; loopback is not limited.</summary>
     private static IResult? Throttled(HttpContext http, LoginThrottle throttle, string kind, int limit)
     {
-        if (http.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip))
+        if (http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip))
         {
             return null;
         }
