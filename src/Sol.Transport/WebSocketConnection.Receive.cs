@@ -208,6 +208,12 @@ public sealed partial class WebSocketConnection : IFrameSink
 
     void IFrameSink.OnMessage(WebSocketMessageKind kind, in ReadOnlySequence<byte> payload)
     {
+        if (CloseQueued)
+        {
+            // This side has closed (the application, a limit or a protocol error): what the peer sends until its close
+            // frame arrives is read and dropped, never carried out (a logged-out or rate-limited client's messages).
+            return;
+        }
         try
         {
             _handler.OnMessage(this, kind, payload);

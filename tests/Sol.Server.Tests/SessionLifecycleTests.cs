@@ -689,6 +689,31 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task NothingALoggedOutSessionAskedForIsCarriedOut()
+    {
+        GatedColonizeStore? gated = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s));
+        var planet = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(1)[0].Id);
+        var leaving = new CountingConnection(1);
+        var staying = new CountingConnection(2);
+        await game.JoinAsync(leaving, planet, 0, 0, hull: 100);
+        await game.JoinAsync(staying, planet, 10, 0, hull: 100);
+        game.Step();
+
+        // Asked for just before the logout (one pass applies both), and after it (its connection is closing: before, the
+        // transport handed the hub its messages until the client's close frame or 5 s, and the colony was founded).
+        game.Hub.OnMessage(leaving, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        Assert.True(game.Hub.EndSession(leaving.Identity.AccountId));
+        game.Hub.OnMessage(leaving, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Hub.OnMessage(staying, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+
+        Assert.Equal(1, game.Hub.ColonizesRunning); // the other player's only
+        Assert.Equal(Sol.Server.Game.GameHub.LoggedOut, leaving.ClosedWith);
+        gated!.Release();
+    }
+
+    [Fact]
     public async Task AColonizeAskedForWhileOneIsInFlightIsRefusedAndOnlyOneIsPaid()
     {
         var (game, gated, connection, planet) = await ColonizeInFlightAsync();

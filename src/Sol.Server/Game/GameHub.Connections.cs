@@ -232,9 +232,9 @@ public sealed partial class GameHub : IGameHandler
     public void OnMessage(IGameConnection connection, ReadOnlySequence<byte> message)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (!_byConnection.TryGetValue(connection.Id, out var session))
+        if (!_byConnection.TryGetValue(connection.Id, out var session) || session.Kicked)
         {
-            return;
+            return; // a kicked session's connection is closing: nothing it sends is carried out
         }
         _metrics.MessageIn((int)message.Length);
         if (!session.Bucket.TryTake())

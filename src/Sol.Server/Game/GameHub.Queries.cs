@@ -15,6 +15,9 @@ public sealed partial class GameHub
             ? (session.Player, session.ClientId, session.Phase)
             : null;
 
+    /// <summary>Colonize transactions started and not finished (tests; the coordinator's thread).</summary>
+    internal int ColonizesRunning => _colonizing.Count(static t => !t.IsCompleted);
+
     /// <summary>Resumes queued for the coordinator's next pass (tests).</summary>
     internal int PendingResumes => _resumes.Count;
 

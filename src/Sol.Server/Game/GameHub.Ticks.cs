@@ -471,9 +471,9 @@ public sealed partial class GameHub : IZoneStepObserver
     {
         while (_colonizeRequests.TryDequeue(out var session))
         {
-            if (session.Phase != SessionPhase.Playing)
+            if (session.Phase != SessionPhase.Playing || session.Kicked)
             {
-                continue;
+                continue; // gone, or logged out or replaced since it asked (its connection is closing)
             }
             var me = session.Player.Id.ToString("D");
             ErrorCode refusal;

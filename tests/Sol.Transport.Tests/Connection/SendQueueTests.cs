@@ -212,6 +212,27 @@ public sealed class SendQueueTests
         pool.AssertNoLeaks();
     }
 
+    [Fact]
+    public async Task MessagesArrivingAfterTheServerClosedAreNotHandedToTheHandler()
+    {
+        var pool = new CountingArrayPool();
+        var transport = new PipeTransport();
+        var (connection, run) = Open(transport, pool, out var handler);
+        await transport.ClientOutput.WriteAsync(ClientFrames.Binary([1]));
+        await Eventually.TrueAsync(() => handler.Messages.Count == 1, s_timeout, "the first message");
+
+        // Before, the handler got every message until the peer's close frame or the close timeout (5 s): a client closed
+        // for its rate or logged out went on having its requests carried out.
+        connection.Close(WebSocketCloseStatus.PolicyViolation, "too many messages");
+        await transport.ClientOutput.WriteAsync(ClientFrames.Binary([2]));
+        await transport.ClientOutput.WriteAsync(ClientFrames.Frame(0x9, [7])); // still read: a ping among them
+        await CloseAsync(connection, transport, run, answer: true);
+
+        Assert.Equal([1], Assert.Single(handler.Messages).Payload);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, Assert.Single(handler.Closed).Status);
+        pool.AssertNoLeaks();
+    }
+
     internal static (WebSocketConnection Connection, Task Run) Open(PipeTransport transport, ArrayPool<byte> pool, out RecordingHandler handler,
         int maxQueuedBytes = 1 << 20, TimeSpan? closeTimeout = null)
     {

@@ -175,6 +175,10 @@ internal sealed class AspNetGameConnection : IGameConnection, IDisposable
                     Close(WebSocketCloseStatus.InvalidMessageType, "the game protocol is binary");
                     return;
                 }
+                if (IsClosing)
+                {
+                    return; // closed by the game meanwhile (a kick, a limit): not carried out
+                }
                 _handler.OnMessage(this, new ReadOnlySequence<byte>(buffer, 0, filled));
                 if (IsClosing)
                 {
