@@ -33,9 +33,10 @@ public interface IPlayerStore
 
     /// <summary>
     /// Founds a colony: takes <paramref name="cost"/> credits from the player and adds the colony in one transaction —
-    /// both or neither. Bumps the player's version.
+    /// both or neither. Bumps the player's version. The colony stands at (<paramref name="x"/>, <paramref name="y"/>) on
+    /// the planet's surface.
     /// </summary>
-    Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default);
+    Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, double x, double y, long cost, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>Colonies in a galaxy on the given planets (all planets when <paramref name="planetIds"/> is null).</summary>
     Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default);

@@ -151,9 +151,13 @@ public abstract partial class SqlStore
         }
     }
 
-    public Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, double x, double y, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cost);
+        if (!double.IsFinite(x) || !double.IsFinite(y))
+        {
+            throw new ArgumentException($"a colony's position must be finite (got {x}, {y})");
+        }
         return RunInTransactionAsync(
             async (connection, transaction, ct) =>
             {
@@ -180,8 +184,8 @@ public abstract partial class SqlStore
                 }
                 await ExecuteAsync(
                     connection, transaction,
-                    "INSERT INTO colonies (galaxy_id, planet_id, player_id, founded_at) SELECT galaxy_id, @planet, id, @t FROM players WHERE id = @p", ct,
-                    ("planet", (long)planetId), ("t", at), ("p", playerId)).ConfigureAwait(false);
+                    "INSERT INTO colonies (galaxy_id, planet_id, player_id, founded_at, x, y) SELECT galaxy_id, @planet, id, @t, @x, @y FROM players WHERE id = @p", ct,
+                    ("planet", (long)planetId), ("t", at), ("x", x), ("y", y), ("p", playerId)).ConfigureAwait(false);
                 return ColonizeOutcome.Founded;
             },
             cancellationToken);
@@ -190,7 +194,7 @@ public abstract partial class SqlStore
     public async Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT planet_id, player_id, founded_at FROM colonies WHERE galaxy_id = @g ORDER BY planet_id, founded_at, player_id", ("g", galaxyId));
+        await using var command = Command(connection, null, "SELECT planet_id, player_id, founded_at, x, y FROM colonies WHERE galaxy_id = @g ORDER BY planet_id, founded_at, player_id", ("g", galaxyId));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var wanted = planetIds is null ? null : new HashSet<int>(planetIds);
         var result = new List<Colony>();
@@ -199,7 +203,7 @@ public abstract partial class SqlStore
             var planet = (int)reader.GetInt64(0);
             if (wanted is null || wanted.Contains(planet))
             {
-                result.Add(new Colony(galaxyId, planet, reader.GetGuid(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+                result.Add(new Colony(galaxyId, planet, reader.GetGuid(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), reader.GetDouble(3), reader.GetDouble(4)));
             }
         }
         return result;

@@ -118,6 +118,10 @@ public abstract partial class SqlStore : ISolStore
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>Runs <paramref name="sql"/> in a transaction of its own (tests: a database as an older version left it).</summary>
+    internal Task ExecuteForTestsAsync(string sql) =>
+        RunInTransactionAsync(async (connection, transaction, ct) => await ExecuteAsync(connection, transaction, sql, ct).ConfigureAwait(false), CancellationToken.None);
+
     /// <summary>Rows in one of the schema's tables (for tests and <c>atom inspect</c>).</summary>
     internal async Task<long> CountRowsAsync(string table)
     {

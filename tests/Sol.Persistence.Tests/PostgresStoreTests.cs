@@ -36,7 +36,12 @@ public sealed class PostgresStoreTests : StoreContract
         Assert.Equal("dml", galaxy.Name);
     }
 
-    private static int MigrationCount() => typeof(SqlStore).Assembly.GetManifestResourceNames().Count(n => n.EndsWith(".sql", StringComparison.Ordinal));
+    /// <summary>Migration versions (one file for both dialects, or one per dialect: NNNN_name[.dialect].sql).</summary>
+    private static int MigrationCount() => typeof(SqlStore).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith("Sol.Persistence.Migrations.", StringComparison.Ordinal))
+        .Select(n => n["Sol.Persistence.Migrations.".Length..][..4])
+        .Distinct()
+        .Count();
 
     [SkippableFact]
     public async Task ASerializationFailureIsRetriedUntilTheTransactionCommits()

@@ -27,8 +27,8 @@ public abstract class StoreContract
         await using var store = await StoreAsync();
         await store.MigrateAsync();
         await Task.WhenAll(store.MigrateAsync(), store.MigrateAsync(), store.MigrateAsync());
-        Assert.Equal(1, await store.SchemaVersionAsync());
-        Assert.Equal(1, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
+        Assert.Equal(2, await store.SchemaVersionAsync());
+        Assert.Equal(2, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
     }
 
     [SkippableFact]
@@ -167,7 +167,7 @@ public abstract class StoreContract
         // nothing removed them).
         var colonist = NewPlayer(old.Id, Guid.NewGuid());
         await store.SavePlayersAsync([colonist, NewPlayer(old.Id, Guid.NewGuid())]);
-        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(colonist.Id, 2, 100, DateTimeOffset.UtcNow));
+        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(colonist.Id, 2, 0, 0, 100, DateTimeOffset.UtcNow));
         var sql = (SqlStore)store;
         Assert.Equal(2, await sql.CountRowsAsync("players"));
         Assert.Equal(1, await sql.CountRowsAsync("colonies"));
@@ -308,17 +308,38 @@ public abstract class StoreContract
         await store.SavePlayersAsync([player]);
         var now = DateTimeOffset.FromUnixTimeMilliseconds(1_750_000_000_000);
 
-        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 5, 1000, now));
-        Assert.Equal(ColonizeOutcome.AlreadyColonized, await store.ColonizeAsync(player.Id, 5, 1000, now));
-        Assert.Equal(ColonizeOutcome.NotEnoughCredits, await store.ColonizeAsync(player.Id, 6, 1000, now));
-        Assert.Equal(ColonizeOutcome.UnknownPlayer, await store.ColonizeAsync(Guid.NewGuid(), 6, 1, now));
+        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 5, 12.5, -7.25, 1000, now));
+        Assert.Equal(ColonizeOutcome.AlreadyColonized, await store.ColonizeAsync(player.Id, 5, 0, 0, 1000, now));
+        Assert.Equal(ColonizeOutcome.NotEnoughCredits, await store.ColonizeAsync(player.Id, 6, 0, 0, 1000, now));
+        Assert.Equal(ColonizeOutcome.UnknownPlayer, await store.ColonizeAsync(Guid.NewGuid(), 6, 0, 0, 1, now));
 
         var after = await store.LoadPlayerAsync(player.AccountId, galaxy.Id);
         Assert.Equal(500, after!.Credits);
         Assert.Equal(player.Version + 1, after.Version);
         var colonies = await store.ListColoniesAsync(galaxy.Id);
-        Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now)], colonies);
+        Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now, 12.5, -7.25)], colonies);
         Assert.Empty(await store.ListColoniesAsync(galaxy.Id, [6]));
+    }
+
+    [SkippableFact]
+    public async Task AVersionOneDatabaseKeepsItsColoniesAtTheSurfaceCentre()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = await store.SaveGalaxyAsync(s_small, replace: false);
+        var player = NewPlayer(galaxy.Id, Guid.NewGuid()) with { Credits = 1500 };
+        await store.SavePlayersAsync([player]);
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(1_750_000_000_000);
+        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 5, 12.5, -7.25, 1000, now));
+
+        // As schema version 1 had it (no position), then migrated again.
+        await ((SqlStore)store).ExecuteForTestsAsync("ALTER TABLE colonies DROP COLUMN x; ALTER TABLE colonies DROP COLUMN y; DELETE FROM schema_migrations WHERE version = 2");
+        Assert.Equal(1, await store.SchemaVersionAsync());
+        await store.MigrateAsync();
+
+        Assert.Equal(2, await store.SchemaVersionAsync());
+        Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now, 0, 0)], await store.ListColoniesAsync(galaxy.Id));
+        Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 6, 3, 4, 100, now));
+        Assert.Equal((3.0, 4.0), (await store.ListColoniesAsync(galaxy.Id, [6])).Select(c => (c.X, c.Y)).Single());
     }
 
     protected static PlayerRecord NewPlayer(Guid galaxyId, Guid accountId) => new()

@@ -10,7 +10,7 @@ internal abstract class DelegatingStore(IPlayerStore inner) : IPlayerStore
 
     public virtual Task ProbePlayerWriteAsync(PlayerRecord player, CancellationToken cancellationToken = default) => inner.ProbePlayerWriteAsync(player, cancellationToken);
 
-    public virtual Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ColonizeAsync(playerId, planetId, cost, now, cancellationToken);
+    public virtual Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, double x, double y, long cost, DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ColonizeAsync(playerId, planetId, x, y, cost, now, cancellationToken);
 
     public Task<bool> CreateAccountAsync(Account account, CancellationToken cancellationToken = default) => inner.CreateAccountAsync(account, cancellationToken);
 

@@ -57,10 +57,11 @@ internal sealed class HubHarness : IAsyncDisposable
     /// <param name="progressStore">Wraps the store the write-behind saves players through.</param>
     /// <param name="directoryStore">Wraps the store arrivals load (or create) their player through.</param>
     /// <param name="rules">Changes the game's rules (as read from the assets).</param>
+    /// <param name="colonies">Colonies the hub starts with (as read from the database at a start).</param>
     public static async Task<HubHarness> StartAsync(
         string databaseFile, int viewShips = 96, TimeSpan? resumeGrace = null, Func<IPlayerStore, IPlayerStore>? hubStore = null, ILogger? log = null,
         Func<IPlayerStore, IPlayerStore>? progressStore = null, Func<IPlayerStore, IPlayerStore>? directoryStore = null,
-        Func<GameRules, GameRules>? rules = null)
+        Func<GameRules, GameRules>? rules = null, IReadOnlyList<Colony>? colonies = null)
     {
         var store = await SolStore.OpenAsync(databaseFile);
         var galaxy = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2));
@@ -83,7 +84,7 @@ internal sealed class HubHarness : IAsyncDisposable
         });
         var hub = new GameHub(
             world, gameRules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
-            new Dictionary<int, List<Game.Wire.ColonyView>>(), hubStore is null ? store : hubStore(store), log ?? NullLogger.Instance)
+            colonies ?? [], hubStore is null ? store : hubStore(store), log ?? NullLogger.Instance)
         {
             Port = new ReusingPort(),
         };
@@ -91,12 +92,12 @@ internal sealed class HubHarness : IAsyncDisposable
     }
 
     /// <summary>A player (home: system 1) saved in the store before its first connection: where the test wants its ship.</summary>
-    public async Task SavePlayerAsync(Guid accountId, ZoneId zone, double x, double y, double hull)
+    public async Task SavePlayerAsync(Guid accountId, ZoneId zone, double x, double y, double hull, Guid? playerId = null)
     {
         await Store.CreateAccountAsync(new Account(accountId, $"pilot-{accountId:N}"[..20], null, DateTimeOffset.UtcNow));
         await Store.SavePlayersAsync([new PlayerRecord
         {
-            Id = Guid.NewGuid(),
+            Id = playerId ?? Guid.NewGuid(),
             AccountId = accountId,
             GalaxyId = GalaxyId,
             Zone = zone,
@@ -113,9 +114,9 @@ internal sealed class HubHarness : IAsyncDisposable
     }
 
     /// <summary>Saves the connection's player where the test wants its ship, connects it and queues its join.</summary>
-    public async Task JoinAsync(CountingConnection connection, ZoneId zone, double x, double y, double hull)
+    public async Task JoinAsync(CountingConnection connection, ZoneId zone, double x, double y, double hull, Guid? playerId = null)
     {
-        await SavePlayerAsync(connection.Identity.AccountId, zone, x, y, hull);
+        await SavePlayerAsync(connection.Identity.AccountId, zone, x, y, hull, playerId);
         await Hub.OnConnectedAsync(connection);
         Pass();
     }
@@ -222,6 +223,12 @@ internal sealed class CountingConnection(long id, Guid? accountId = null, string
 
     public WebSocketCloseStatus? ClosedWith { get; private set; }
 
+    /// <summary>The planets of the player's colonies in the last PlayerState.</summary>
+    public IReadOnlyList<uint> Colonies { get; private set; } = [];
+
+    /// <summary>The colonies listed by the last ZoneEnter.</summary>
+    public int ZoneColonies { get; private set; }
+
     /// <summary>The reliable messages in order: their payload type, with the zone of a ZoneEnter and the code of an Error.</summary>
     public IReadOnlyList<string> Log
     {
@@ -245,6 +252,15 @@ internal sealed class CountingConnection(long id, Guid? accountId = null, string
         }
         Reliable++;
         var m = ServerMessage.GetRootAsServerMessage(new ByteBuffer(message.ToArray()));
+        if (m.PayloadType == ServerPayload.PlayerState)
+        {
+            var state = m.PayloadAsPlayerState();
+            Colonies = [.. Enumerable.Range(0, state.ColoniesLength).Select(state.Colonies)];
+        }
+        else if (m.PayloadType == ServerPayload.ZoneEnter)
+        {
+            ZoneColonies = m.PayloadAsZoneEnter().ColoniesLength;
+        }
         var entry = m.PayloadType switch
         {
             ServerPayload.ZoneEnter => $"ZoneEnter:{m.PayloadAsZoneEnter().ZoneId}",

@@ -689,6 +689,44 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task ColoniesReadAtAStartStandWhereTheyWereFoundedAndBelongToTheirOwners()
+    {
+        // Before, the colonies a server read at its start were listed in ZoneEnters but never placed on their planets:
+        // every colony vanished from the surface at a restart (helper-59).
+        var planet = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2)).PlanetsOf(1)[0].Id;
+        var owner = Guid.NewGuid();
+        var founded = DateTimeOffset.UtcNow.AddHours(-1);
+        Colony[] colonies =
+        [
+            new(Guid.Empty, planet, owner, founded, 12.5, -7.25),
+            new(Guid.Empty, planet, Guid.NewGuid(), founded.AddMinutes(5), -40, 3),
+        ];
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), colonies: colonies);
+        var connection = new CountingConnection(1);
+        await game.JoinAsync(connection, ZoneId.ForPlanet(planet), 0, 0, hull: 100, playerId: owner);
+        game.Step();
+        game.Step();
+
+        Assert.True(game.World.TryGetZone(ZoneId.ForPlanet(planet), out var zone));
+        var snapshot = zone.GetSnapshot();
+        var bodies = new List<(double, double)>();
+        foreach (var entity in snapshot.Entities)
+        {
+            if (entity.Kind == Sol.Zones.State.EntityKind.Colony)
+            {
+                bodies.Add((entity.X, entity.Y));
+            }
+        }
+        Assert.Equal([(12.5, -7.25), (-40.0, 3.0)], bodies);
+        foreach (var e in snapshot.Events)
+        {
+            Assert.NotEqual(Sol.Zones.Simulation.ZoneEventKind.Colonized, e.Kind); // placed, not founded now
+        }
+        Assert.Equal([(uint)planet], connection.Colonies);
+        Assert.Equal(2, connection.ZoneColonies);
+    }
+
+    [Fact]
     public async Task NothingALoggedOutSessionAskedForIsCarriedOut()
     {
         GatedColonizeStore? gated = null;
@@ -1110,14 +1148,14 @@ public sealed class SessionLifecycleTests : IDisposable
 
         public void Release() => _gate.TrySetResult();
 
-        public override async Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
+        public override async Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, double x, double y, long cost, DateTimeOffset now, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _enteredCount);
             _entered.TrySetResult();
             try
             {
                 await _gate.Task;
-                return Throw is { } e ? throw e : await base.ColonizeAsync(playerId, planetId, cost, now, cancellationToken);
+                return Throw is { } e ? throw e : await base.ColonizeAsync(playerId, planetId, x, y, cost, now, cancellationToken);
             }
             finally
             {

@@ -7,7 +7,6 @@ using Sol.Server.Assets;
 using Sol.Server.Auth;
 using Sol.Server.Game;
 using Sol.Server.Game.Port;
-using Sol.Server.Game.Wire;
 using Sol.Server.Hosting;
 using Sol.Server.Metrics;
 using Sol.Server.Progress;
@@ -82,7 +81,7 @@ public class SnapshotFanOutBenchmarks
         });
         _hub = new GameHub(
             _world, rules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, _progress, new ServerMetrics(), options, clock,
-            new Dictionary<int, List<ColonyView>>(), _store, NullLogger.Instance);
+            [], _store, NullLogger.Instance);
         _port = new CountingPort();
         _hub.Port = _port;
         for (var i = 0; i < Clients; i++)

@@ -362,15 +362,7 @@ public sealed partial class GameHub : IGameHandler
     {
         var p = session.Player;
         var ship = _rules.Ships[ShipClassOf(p)];
-        var colonies = new List<int>();
-        var me = p.Id.ToString("D");
-        foreach (var (planet, list) in _colonies)
-        {
-            if (list.Exists(c => c.Owner == me))
-            {
-                colonies.Add(planet);
-            }
-        }
+        var colonies = _coloniesOf.TryGetValue(p.Id, out var planets) ? planets : [];
         var inventory = p.Inventory.Select(i => (i.Item, i.Quantity)).ToList();
         session.Connection.SendReliable(writer.PlayerState(p.Credits, p.ShipType, (float)p.Hull, (float)ship.Hull, p.HomeSystemId, p.Explored, p.Route, colonies, inventory));
     }

@@ -545,7 +545,7 @@ public sealed partial class GameHub : IZoneStepObserver
             }
             else
             {
-                outcome = await _store.ColonizeAsync(session.Player.Id, planetId, _rules.ColonizeCost, DateTimeOffset.UtcNow).ConfigureAwait(false);
+                outcome = await _store.ColonizeAsync(session.Player.Id, planetId, x, y, _rules.ColonizeCost, DateTimeOffset.UtcNow).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is TimeoutException or ObjectDisposedException or Persistence.StoreUnavailableException or System.Data.Common.DbException)
@@ -605,6 +605,7 @@ public sealed partial class GameHub : IZoneStepObserver
                     _colonies[planetId] = list = [];
                 }
                 list.Add(colony);
+                AddColonyOf(p.Id, planetId);
                 _world.SpawnColony(payer.Owner, planetId, x, y);
                 if (payer.Phase == SessionPhase.Playing)
                 {

@@ -80,14 +80,17 @@ public sealed partial class GameHub
     private readonly ZoneChannel?[] _channels;
     private readonly ShipTransfer[] _transfers = new ShipTransfer[1024];
     private readonly ServerMessageWriter _coordinatorWriter = new(4096);
-    private readonly Dictionary<int, List<ColonyView>> _colonies;
+    private readonly Dictionary<int, List<ColonyView>> _colonies; // planet id -> its colonies, oldest first
+    // Player id -> the planets of its colonies: PlayerState's list without a pass over every colony (helper-59: 200,000
+    // colonies halved the tick rate). Read by arrivals on socket threads too, so a new array replaces an old one.
+    private readonly ConcurrentDictionary<Guid, int[]> _coloniesOf = new();
     private readonly List<Task> _colonizing = []; // database transactions started and maybe not finished (see ColonizeAsync)
     private readonly Dictionary<int, int> _colonizingOn = []; // planet id -> its colonize transactions in flight
     private readonly long _saveEveryTicks;
 
     public GameHub(
         ZoneWorld world, GameRules rules, TokenService tokens, PlayerDirectory players, PlayerWriteBehind progress,
-        ServerMetrics metrics, ServerOptions options, GalaxyClock clock, IReadOnlyDictionary<int, List<ColonyView>> colonies, Persistence.IPlayerStore store, ILogger log)
+        ServerMetrics metrics, ServerOptions options, GalaxyClock clock, IReadOnlyList<Persistence.Model.Colony> colonies, Persistence.IPlayerStore store, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(world);
         ArgumentNullException.ThrowIfNull(options);
@@ -104,7 +107,8 @@ public sealed partial class GameHub
         _log = log;
         _store = store;
         _channels = new ZoneChannel?[world.Zones.Length];
-        _colonies = colonies.ToDictionary(c => c.Key, c => c.Value);
+        _colonies = [];
+        PlaceColonies(colonies);
         _saveEveryTicks = Math.Max(1, (long)Math.Round(options.SnapshotInterval.TotalSeconds * options.TickRate));
     }
 
@@ -116,6 +120,39 @@ public sealed partial class GameHub
 
     /// <summary>The player's ship class: its index in the rules' ships and the zones' classes (0 for an unknown type).</summary>
     private int ShipClassOf(Persistence.Model.PlayerRecord player) => Math.Max(0, _rules.ShipIndex(player.ShipType));
+
+    /// <summary>
+    /// The colonies read at start-up: listed, indexed by owner and placed on their planets' surfaces (no event). A planet
+    /// shows at most <see cref="GameRules.MaxColoniesPerPlanet"/> (the oldest; more can only come from a database filled
+    /// some other way), which bounds its snapshots and its system's ZoneEnter.
+    /// </summary>
+    private void PlaceColonies(IReadOnlyList<Persistence.Model.Colony> colonies)
+    {
+        var hidden = 0;
+        foreach (var colony in colonies.OrderBy(static c => c.PlanetId).ThenBy(static c => c.FoundedAt))
+        {
+            if (!_colonies.TryGetValue(colony.PlanetId, out var list))
+            {
+                _colonies[colony.PlanetId] = list = [];
+            }
+            if (list.Count >= GameRules.MaxColoniesPerPlanet || !_world.PlaceColony(colony.PlanetId, colony.X, colony.Y))
+            {
+                hidden++;
+                continue;
+            }
+            list.Add(new ColonyView(colony.PlanetId, colony.PlayerId.ToString("D"), (colony.FoundedAt - _clock.Epoch).TotalSeconds));
+            AddColonyOf(colony.PlayerId, colony.PlanetId);
+        }
+        if (hidden > 0)
+        {
+            _log.LogWarning(
+                "{Count} colonies are not shown: beyond {Most} on their planet (the oldest are shown), or on a planet this galaxy does not have",
+                hidden, GameRules.MaxColoniesPerPlanet);
+        }
+    }
+
+    private void AddColonyOf(Guid player, int planetId) =>
+        _coloniesOf.AddOrUpdate(player, static (_, p) => [p], static (_, planets, p) => [.. planets, p], planetId);
 
     private ZoneChannel Channel(ZoneId zone)
     {

@@ -15,7 +15,6 @@ using Sol.Server.Auth;
 using Sol.Server.Game;
 using Sol.Server.Http;
 using Sol.Server.Game.Port;
-using Sol.Server.Game.Wire;
 using Sol.Server.Metrics;
 using Sol.Server.Progress;
 using Sol.Core.Protocol;
@@ -226,9 +225,7 @@ public sealed class SolServer : IAsyncDisposable
             NpcShipClass = rules.ShipIndex(rules.NpcShip),
             Seed = galaxy.Parameters.Seed,
         });
-        var colonies = (await store.ListColoniesAsync(galaxyId, null, cancellationToken).ConfigureAwait(false))
-            .GroupBy(c => c.PlanetId)
-            .ToDictionary(g => g.Key, g => g.Select(c => new ColonyView(c.PlanetId, c.PlayerId.ToString("D"), (c.FoundedAt - clock.Epoch).TotalSeconds)).ToList());
+        var colonies = await store.ListColoniesAsync(galaxyId, null, cancellationToken).ConfigureAwait(false);
         var progress = new PlayerWriteBehind(store, options.SnapshotInterval, loggers.CreateLogger("sol.progress"), new TickPacer(options.TickRate));
         var hub = new GameHub(world, rules, tokens, players, progress, metrics, options, clock, colonies, store, log);
         var scheduler = new ZoneScheduler(world, new SchedulerOptions

@@ -136,17 +136,22 @@ public sealed class ZoneWorld
         return true;
     }
 
-    /// <summary>Queues a colony of <paramref name="owner"/> on the surface of planet <paramref name="planetId"/>.</summary>
-    public bool SpawnColony(long owner, int planetId, double x, double y)
+    /// <summary>Queues a colony of <paramref name="owner"/> on the surface of planet <paramref name="planetId"/>, just founded (a Colonized event).</summary>
+    public bool SpawnColony(long owner, int planetId, double x, double y) => QueueColony(ZoneCommandKind.SpawnColony, owner, planetId, x, y);
+
+    /// <summary>Queues a colony that exists already (read from the database at start-up) on the surface of planet <paramref name="planetId"/>: no event.</summary>
+    public bool PlaceColony(int planetId, double x, double y) => QueueColony(ZoneCommandKind.PlaceColony, 0, planetId, x, y);
+
+    private bool QueueColony(ZoneCommandKind kind, long owner, int planetId, double x, double y)
     {
         var index = IndexOf(ZoneId.ForPlanet(planetId));
-        if (index < 0)
+        if (index < 0 || !double.IsFinite(x) || !double.IsFinite(y))
         {
             return false;
         }
         lock (_commandLock)
         {
-            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnColony, owner, index, 0, x, y, 0, 0));
+            _commands.Add(new ZoneCommand(kind, owner, index, 0, x, y, 0, 0));
         }
         return true;
     }
@@ -374,6 +379,9 @@ public sealed class ZoneWorld
                     surface.AppendEvent(new ZoneEvent(ZoneEventKind.Colonized, command.Owner, by, ShipAction.None, surface.Id.Id, RejectReason.None));
                 }
                 break;
+            case ZoneCommandKind.PlaceColony:
+                _zones[command.ZoneIndex].AddColony(command.Owner, command.X, command.Y);
+                break;
         }
     }
 
@@ -381,7 +389,7 @@ public sealed class ZoneWorld
     {
         foreach (var c in _commands)
         {
-            if (c.Owner == owner && c.Kind != ZoneCommandKind.SpawnColony)
+            if (c.Owner == owner && c.Kind is not (ZoneCommandKind.SpawnColony or ZoneCommandKind.PlaceColony))
             {
                 return true;
             }
