@@ -727,6 +727,44 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task APlanetShowsAtMostTheLargestColonyLimitWhateverTheDatabaseHolds()
+    {
+        // More than any rules allow (a database filled some other way, or a limit lowered): the oldest 256 are shown, so
+        // the planet's snapshots and its system's ZoneEnter stay bounded (helper-59: 16,000 made the ZoneEnter exceed the
+        // send backlog, and every player entering the system was closed with 1008).
+        var planet = GalaxyGenerator.Generate("main", GalaxyParameters.Default(6, 2)).PlanetsOf(1)[0].Id;
+        var founded = DateTimeOffset.UtcNow.AddDays(-1);
+        var colonies = Enumerable.Range(0, Sol.Server.Assets.GameRules.MaxColoniesPerPlanet + 44)
+            .Select(i => new Colony(Guid.Empty, planet, Guid.NewGuid(), founded.AddSeconds(i), i, 0))
+            .Reverse()
+            .ToList();
+        var log = new ListLogger();
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), colonies: colonies, log: log);
+        var connection = new CountingConnection(1);
+        await game.JoinAsync(connection, ZoneId.ForPlanet(planet), 0, 0, hull: 100);
+        game.Step();
+        game.Step();
+
+        Assert.Equal(Sol.Server.Assets.GameRules.MaxColoniesPerPlanet, connection.ZoneColonies);
+        Assert.True(game.World.TryGetZone(ZoneId.ForPlanet(planet), out var zone));
+        var shown = new List<double>();
+        foreach (var entity in zone.GetSnapshot().Entities)
+        {
+            if (entity.Kind == Sol.Zones.State.EntityKind.Colony)
+            {
+                shown.Add(entity.X);
+            }
+        }
+        Assert.Equal(Enumerable.Range(0, Sol.Server.Assets.GameRules.MaxColoniesPerPlanet).Select(i => (double)i), shown.Order()); // the oldest
+        Assert.Single(log.Warnings, w => w.Contains("44 colonies are not shown", StringComparison.Ordinal));
+
+        // And the planet is full: nobody founds another.
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Step();
+        Assert.Equal("Error:PlanetFull", connection.Log[^1]);
+    }
+
+    [Fact]
     public async Task NothingALoggedOutSessionAskedForIsCarriedOut()
     {
         GatedColonizeStore? gated = null;
