@@ -1119,6 +1119,9 @@ public sealed class ListLogger : ILogger
         }
     }
 
+    /// <summary>Warnings and errors logged with an exception (a stack trace in the log).</summary>
+    public int WithException { get; private set; }
+
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
     public bool IsEnabled(LogLevel logLevel) => true;
@@ -1130,6 +1133,7 @@ public sealed class ListLogger : ILogger
             lock (_warnings)
             {
                 _warnings.Add(formatter(state, exception));
+                WithException += exception is null ? 0 : 1;
             }
         }
     }

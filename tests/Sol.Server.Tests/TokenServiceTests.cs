@@ -126,6 +126,27 @@ public class TokenServiceTests
         Assert.Equal("invalid token", check.Error);
     }
 
+    [Theory]
+    [InlineData(1_000_000_000_000_000L)]
+    [InlineData(-1_000_000_000_000_000L)]
+    [InlineData(-1L)]
+    public async Task ASignedTokenWithAnAuthTimeOutOfRangeIsRefusedNotAnError(long authTime)
+    {
+        // Before: FromUnixTimeSeconds threw, a 500 from /api/me and /api/auth/refresh (helper-58).
+        var tokens = new TokenService(s_secret, TimeSpan.FromHours(1));
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = TokenService.Issuer,
+            Audience = TokenService.Audience,
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(s_secret), SecurityAlgorithms.HmacSha256),
+            Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["sid"] = Guid.NewGuid().ToString(), ["auth_time"] = authTime },
+        });
+        var check = await tokens.ValidateAsync(token);
+        Assert.False(check.Valid);
+        Assert.Equal("token's auth_time out of range", check.Error);
+    }
+
     [Fact]
     public void AShortSecretIsRejected() => Assert.Throws<ArgumentException>(() => new TokenService(new byte[16], TimeSpan.FromHours(1)));
 

@@ -131,9 +131,15 @@ public sealed class TokenService
         {
             return TokenCheck.Fail("token lacks auth_time");
         }
+        var authTime = Convert.ToInt64(auth, System.Globalization.CultureInfo.InvariantCulture);
+        if (authTime < 0 || authTime > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+        {
+            // A signed token this server never issues (FromUnixTimeSeconds would throw: a 500 before, helper-58).
+            return TokenCheck.Fail("token's auth_time out of range");
+        }
         return new TokenCheck(
             true, account, session, DateTimeOffset.FromUnixTimeSeconds(new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds()), null,
-            DateTimeOffset.FromUnixTimeSeconds(Convert.ToInt64(auth, System.Globalization.CultureInfo.InvariantCulture)));
+            DateTimeOffset.FromUnixTimeSeconds(authTime));
     }
 
     /// <summary>

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sol.Core.Galaxy;
@@ -351,17 +350,7 @@ public sealed class SolServer : IAsyncDisposable
             }
             app.UseForwardedHeaders(forwarded);
         }
-        // An error the framework answers with an empty body (a body that is not JSON or too large, an unknown path or
-        // method) gets the API's error body too.
-        app.UseStatusCodePages(context => AuthEndpoints.Error(context.HttpContext.Response.StatusCode, context.HttpContext.Response.StatusCode switch
-        {
-            StatusCodes.Status400BadRequest => "malformed request: the body must be the JSON object this endpoint takes",
-            StatusCodes.Status404NotFound => "not found",
-            StatusCodes.Status405MethodNotAllowed => "method not allowed",
-            StatusCodes.Status413PayloadTooLarge => "request body too large (64 KiB at most)",
-            StatusCodes.Status415UnsupportedMediaType => "the body must be JSON (Content-Type: application/json)",
-            var code => ReasonPhrases.GetReasonPhrase(code) is { Length: > 0 } phrase ? phrase.ToLowerInvariant() : $"HTTP {code}",
-        }).ExecuteAsync(context.HttpContext));
+        ErrorBodies.Use(app, loggers.CreateLogger("sol.http"));
 
         AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(TimeProvider.System), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount);
         AssetEndpoints.Map(app, assets);
