@@ -196,6 +196,104 @@ public sealed class HttpApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CachingFollowsTheRulesAProxyOrMonitorExpects()
+    {
+        // helper-58: a weak ETag (what a compressing proxy makes of a strong one) got 200; "?v=7" made a file immutable
+        // for a year; /assets/ was a 400 about a JSON body; HEAD was 405 everywhere.
+        using var versioned = await Http.GetAsync("/assets/ships.json");
+        var etag = versioned.Headers.ETag!.Tag;
+        using var weak = new HttpRequestMessage(HttpMethod.Get, "/assets/ships.json");
+        weak.Headers.TryAddWithoutValidation("If-None-Match", $"W/{etag}");
+        using (var notModified = await Http.SendAsync(weak))
+        {
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        }
+        using (var shortVersion = await Http.GetAsync("/assets/ships.json?v=" + etag[1..2]))
+        {
+            Assert.True(shortVersion.Headers.CacheControl!.NoCache);
+        }
+        foreach (var path in new[] { "/assets/", "/assets" })
+        {
+            using var empty = await Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, empty.StatusCode);
+        }
+        foreach (var path in new[] { "/healthz", "/assets/ships.json", "/api/galaxy", "/api/config", "/metrics", "/" })
+        {
+            using var head = await Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+            Assert.True(head.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"HEAD {path}: {head.StatusCode}"); // / without a built client: 503
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    [Fact]
+    public async Task AnApiPathIsNeverAWebClientFile()
+    {
+        using (var getOfPost = await Http.GetAsync("/api/auth/login"))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, getOfPost.StatusCode);
+            Assert.Contains("POST", getOfPost.Content.Headers.Allow);
+        }
+        using var unknown = await Http.GetAsync("/api/nothing");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("not found", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task TheGalaxyMapIsGzippedAndRevalidated()
+    {
+        using var plainRequest = new HttpRequestMessage(HttpMethod.Get, "/api/galaxy");
+        using var plain = await Http.SendAsync(plainRequest);
+        var plainBytes = await plain.Content.ReadAsByteArrayAsync();
+        Assert.Empty(plain.Content.Headers.ContentEncoding);
+
+        using var gzipRequest = new HttpRequestMessage(HttpMethod.Get, "/api/galaxy");
+        gzipRequest.Headers.AcceptEncoding.ParseAdd("gzip, br");
+        using var gzipped = await Http.SendAsync(gzipRequest);
+        Assert.Equal("gzip", Assert.Single(gzipped.Content.Headers.ContentEncoding));
+        Assert.Contains("Accept-Encoding", gzipped.Headers.Vary);
+        await using (var unzip = new System.IO.Compression.GZipStream(await gzipped.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress))
+        {
+            using var copy = new MemoryStream();
+            await unzip.CopyToAsync(copy);
+            Assert.Equal(plainBytes, copy.ToArray());
+        }
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, "/api/galaxy");
+        again.Headers.AcceptEncoding.ParseAdd("gzip");
+        again.Headers.IfNoneMatch.Add(gzipped.Headers.ETag!);
+        using var notModified = await Http.SendAsync(again);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.NotEqual(plain.Headers.ETag!.Tag, gzipped.Headers.ETag!.Tag); // one tag per representation
+    }
+
+    [Fact]
+    public async Task RouteSearchesAreLimitedPerAddress()
+    {
+        // Each is a search of the whole gate graph (3-4 ms at 100,000 systems), and was unlimited (helper-58).
+        await using var server = await TestServer.StartAsync(configure: o => o with { TrustedProxies = [System.Net.IPNetwork.Parse("127.0.0.0/8")] });
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < Sol.Server.Http.GalaxyEndpoints.RoutesPerAddress + 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/route?from=1&to=12");
+            request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+            using var response = await server.Http.SendAsync(request);
+            answers.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+            }
+        }
+        // The window is 10 s: on a slow machine an early one may have left it before the last ones.
+        Assert.InRange(answers.Count(a => a == HttpStatusCode.OK), Sol.Server.Http.GalaxyEndpoints.RoutesPerAddress, Sol.Server.Http.GalaxyEndpoints.RoutesPerAddress + 2);
+        Assert.Equal(HttpStatusCode.TooManyRequests, answers[Sol.Server.Http.GalaxyEndpoints.RoutesPerAddress]);
+
+        using var other = new HttpRequestMessage(HttpMethod.Get, "/api/route?from=1&to=12");
+        other.Headers.Add("X-Forwarded-For", "203.0.113.10");
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(other)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/api/route?from=1&to=12")).StatusCode); // loopback
+    }
+
+    [Fact]
     public async Task TheGalaxyMapAndRoutesDescribeTheServedGalaxy()
     {
         var map = await Http.GetFromJsonAsync<JsonElement>("/api/galaxy");

@@ -354,12 +354,12 @@ public sealed class SolServer : IAsyncDisposable
 
         AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(TimeProvider.System), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount);
         AssetEndpoints.Map(app, assets);
-        GalaxyEndpoints.Map(app, galaxyName, galaxy);
-        app.MapGet("/api/config", () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));
-        app.MapGet("/healthz", () => gameFailed.IsCompleted
+        GalaxyEndpoints.Map(app, galaxyName, galaxy, TimeProvider.System);
+        app.MapMethods("/api/config", ReadMethods.GetOrHead, () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));
+        app.MapMethods("/healthz", ReadMethods.GetOrHead, () => gameFailed.IsCompleted
             ? Results.Json(new { status = "failed", galaxy = galaxyName, connections = metrics.ConnectionsOpen, error = $"the game loop stopped: {gameFailed.Result.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen }));
-        app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapMethods("/metrics", ReadMethods.GetOrHead, () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         MeEndpoints.Map(app, tokens, hub);
         ClientEndpoints.Map(app, options.ClientDirectory);
         return app;

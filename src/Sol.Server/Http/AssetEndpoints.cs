@@ -14,16 +14,18 @@ internal static class AssetEndpoints
 {
     public static void Map(IEndpointRouteBuilder app, AssetCatalog assets)
     {
-        app.MapGet("/api/assets", () => Results.Json(assets.Manifest));
+        app.MapMethods("/api/assets", ReadMethods.GetOrHead, () => Results.Json(assets.Manifest));
 
-        app.MapGet("/assets/{**name}", (string name, HttpContext http) =>
+        app.MapMethods("/assets/{**name}", ReadMethods.GetOrHead, (string? name, HttpContext http) =>
         {
-            if (!assets.TryGet(name, out var asset))
+            if (string.IsNullOrEmpty(name) || !assets.TryGet(name, out var asset))
             {
                 return AuthEndpoints.Error(StatusCodes.Status404NotFound, $"no asset '{name}'");
             }
+            // Immutable only by the manifest's own URL (v = the hash's first 16 digits, or more of it): before, any
+            // prefix did, "?v=7" too.
             var version = http.Request.Query["v"].ToString();
-            return CachedFileResult.Serve(http, asset, immutable: version.Length > 0 && asset.Sha256.StartsWith(version, StringComparison.Ordinal));
+            return CachedFileResult.Serve(http, asset, immutable: version.Length >= 16 && asset.Sha256.StartsWith(version, StringComparison.Ordinal));
         });
     }
 }

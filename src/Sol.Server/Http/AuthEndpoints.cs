@@ -39,6 +39,16 @@ internal static class AuthEndpoints
         int failedLoginsPerAddress, int failedLoginsPerAccount)
     {
         var auth = app.MapGroup("/api/auth");
+        foreach (var path in (string[])["/register", "/login", "/guest", "/logout", "/refresh"])
+        {
+            // Another method gets routing's 405; a GET would be taken by the web client's catch-all (a 404 of the
+            // client's files), so it gets its 405 here.
+            auth.MapMethods(path, ReadMethods.GetOrHead, (HttpContext http) =>
+            {
+                http.Response.Headers.Allow = "POST";
+                return Error(StatusCodes.Status405MethodNotAllowed, "method not allowed: POST");
+            });
+        }
 
         auth.MapPost("/register", async (CredentialsRequest? body, HttpContext http, CancellationToken ct) =>
         {
@@ -243,14 +253,14 @@ internal static class AuthEndpoints
     }
 
     /// <summary>One more request of a kind (<paramref name="kind"/>) from the client's address, or the 429 that refuses it; loopback is not limited.</summary>
-    private static IResult? Throttled(HttpContext http, LoginThrottle throttle, string kind, int limit)
+    internal static IResult? Throttled(HttpContext http, LoginThrottle throttle, string kind, int limit, string message = "too many requests from this address; try again later")
     {
         if (http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip))
         {
             return null;
         }
         var wait = throttle.TryBegin((kind + Address(http), limit));
-        return wait > TimeSpan.Zero ? TooMany(http, wait, "too many requests from this address; try again later") : null;
+        return wait > TimeSpan.Zero ? TooMany(http, wait, message) : null;
     }
 
     private static IResult TooMany(HttpContext http, TimeSpan wait, string message)

@@ -16,11 +16,14 @@ internal static class CachedFileResult
         headers.ETag = etag;
         headers.CacheControl = immutable ? "public, max-age=31536000, immutable" : "no-cache";
         headers.XContentTypeOptions = "nosniff";
+        // Weak comparison (RFC 9110 §13.1.2): a proxy that compresses turns the ETag weak (W/"..."), and that still matches.
         var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString();
-        if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || ifNoneMatch.Split(',').Any(t => t.Trim() == etag)))
+        if (ifNoneMatch.Length > 0 && (ifNoneMatch.Trim() == "*" || ifNoneMatch.Split(',').Any(t => Opaque(t.Trim()) == etag)))
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
         return Results.Bytes(file.Bytes, file.ContentType);
     }
+
+    private static string Opaque(string tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Sol.Server.Assets;
 
 namespace Sol.Server.Http;
@@ -28,13 +29,24 @@ internal static class ClientEndpoints
     public static void Map(IEndpointRouteBuilder app, string directory)
     {
         var files = Directory.Exists(directory) ? AssetCatalog.Load(directory) : null;
-        app.MapGet("/", (HttpContext http) => files is not null && files.TryGet("index.html", out var index)
+        app.MapMethods("/", ReadMethods.GetOrHead, (HttpContext http) => files is not null && files.TryGet("index.html", out var index)
             ? CachedFileResult.Serve(http, index, immutable: false)
             : Results.Content(NotBuilt, "text/html; charset=utf-8", Encoding.UTF8, StatusCodes.Status503ServiceUnavailable));
-        // A catch-all is the lowest route precedence: /api/*, /assets/*, /healthz and /metrics still win.
-        app.MapGet("/{**path}", (string path, HttpContext http) => files is not null && files.TryGet(path, out var file)
-            ? CachedFileResult.Serve(http, file, immutable: IsHashed(path))
-            : AuthEndpoints.Error(StatusCodes.Status404NotFound, $"no file '{path}'"));
+        // A catch-all is the lowest route precedence: /api/*, /assets/*, /healthz and /metrics still win. It never takes
+        // /api/...: an unknown API path is routing's 404 ("not found"), not a "no file" of the web client.
+        var catchAll = RoutePatternFactory.Parse("/{**path}", defaults: null, parameterPolicies: new RouteValueDictionary { ["path"] = new NotApi() });
+        app.Map(catchAll, (string path, HttpContext http) => files is not null && files.TryGet(path, out var file)
+                ? CachedFileResult.Serve(http, file, immutable: IsHashed(path))
+                : AuthEndpoints.Error(StatusCodes.Status404NotFound, $"no file '{path}'"))
+            .WithMetadata(new HttpMethodMetadata(ReadMethods.GetOrHead));
+    }
+
+    /// <summary>A path that is not under <c>api/</c>.</summary>
+    private sealed class NotApi : IRouteConstraint
+    {
+        public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
+            values.TryGetValue(routeKey, out var value) && value is string path &&
+            !(path.Equals("api", StringComparison.OrdinalIgnoreCase) || path.StartsWith("api/", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>True for names like <c>app-0123456789ab.js</c>: a content hash of at least 8 hex digits before the extension.</summary>

@@ -15,7 +15,7 @@ internal static class MeEndpoints
 {
     public static void Map(IEndpointRouteBuilder app, TokenService tokens, GameHub hub)
     {
-        app.MapGet("/api/me", async (HttpContext http) =>
+        app.MapMethods("/api/me", ReadMethods.GetOrHead, async (HttpContext http) =>
         {
             var check = await tokens.ValidateAsync(AuthEndpoints.BearerToken(http.Request)).ConfigureAwait(false);
             if (!check.Valid)
