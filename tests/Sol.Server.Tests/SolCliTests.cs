@@ -29,6 +29,7 @@ public class SolCliTests
     [InlineData("--starting-systems must be 1..100000", "--starting-systems", "0")]
     [InlineData("--guest-logins-per-address must be 0..1000000", "--guest-logins-per-address", "-1")]
     [InlineData("--failed-logins-per-address must be 0..1000000", "--failed-logins-per-address", "-1")]
+    [InlineData("--http-connections-per-address must be 0..1000000", "--http-connections-per-address", "-1")]
     [InlineData("--http: '::1' is not an address", "--http", "::1")] // the runtime's parser: port 0
     [InlineData("--http: '1:18282' is not an address", "--http", "1:18282")] // the runtime's parser: 0.0.0.1
     [InlineData("--game: '127.0.0.1:+80' is not an address", "--game", "127.0.0.1:+80")]

@@ -126,6 +126,7 @@ public static class SolCli
         private readonly Option<int> _startingSystems = new("--starting-systems") { Description = "How many systems (nearest the galaxy's centre) new players start in", DefaultValueFactory = _ => s_defaults.StartingSystems };
         private readonly Option<int> _guestLogins = new("--guest-logins-per-address") { Description = "Guest logins per client address per 5 minutes, loopback excepted (0: no limit, for load tests from another address)", DefaultValueFactory = _ => s_defaults.GuestLoginsPerAddress };
         private readonly Option<int> _failedLogins = new("--failed-logins-per-address") { Description = "Failed password logins per client address per 5 minutes, over all accounts (0: no limit per address; each account allows 5 anyway)", DefaultValueFactory = _ => s_defaults.FailedLoginsPerAddress };
+        private readonly Option<int> _httpPerAddress = new("--http-connections-per-address") { Description = "HTTP API connections from one client address at once, loopback and trusted proxies excepted (0: no limit)", DefaultValueFactory = _ => s_defaults.HttpConnectionsPerAddress };
         private readonly Option<string?> _trustedProxies = new("--trusted-proxies") { Description = "Comma-separated reverse proxies (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For names the client for the HTTP API's per-address limits (default: none, the headers are ignored)" };
         private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
 
@@ -133,7 +134,7 @@ public static class SolCli
         {
             _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
             _gameTransport.AcceptOnlyFromAmong("pipelines", "kestrel", "raw", "aspnet");
-            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _ioUring, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems, _guestLogins, _failedLogins, _trustedProxies];
+            All = [_http, _game, _db, _galaxy, _tickRate, _zoneWorkers, _pinThreads, _maxConnections, _gameTransport, _ioThreads, _ioUring, _jwtSecretFile, _allowedOrigins, _logLevel, _snapshotInterval, _resumeGrace, _viewShips, _startingSystems, _guestLogins, _failedLogins, _httpPerAddress, _trustedProxies];
         }
 
         public Option[] All { get; }
@@ -164,6 +165,8 @@ public static class SolCli
             Check(guestLogins is >= 0 and <= 1_000_000, $"--guest-logins-per-address must be 0..1000000 (got {guestLogins})");
             var failedLogins = parse.GetValue(_failedLogins);
             Check(failedLogins is >= 0 and <= 1_000_000, $"--failed-logins-per-address must be 0..1000000 (got {failedLogins})");
+            var httpPerAddress = parse.GetValue(_httpPerAddress);
+            Check(httpPerAddress is >= 0 and <= 1_000_000, $"--http-connections-per-address must be 0..1000000 (got {httpPerAddress})");
             var ioThreads = parse.GetValue(_ioThreads);
             Check(ioThreads is >= 0 and <= 1024, $"--io-threads must be 0..1024 (got {ioThreads})");
             var viewShips = parse.GetValue(_viewShips);
@@ -212,6 +215,7 @@ public static class SolCli
                 StartingSystems = startingSystems,
                 GuestLoginsPerAddress = guestLogins,
                 FailedLoginsPerAddress = failedLogins,
+                HttpConnectionsPerAddress = httpPerAddress,
                 TrustedProxies = Networks("--trusted-proxies", parse.GetValue(_trustedProxies)),
             };
         }

@@ -27,8 +27,14 @@ public sealed record ServerOptions
     /// <summary>Game sockets still in their handshake at most (beyond: closed at once). Set from the open-file limit.</summary>
     public int MaxPendingHandshakes { get; init; } = 1024;
 
-    /// <summary>HTTP API connections at most (beyond: refused by Kestrel); null: no limit. Set from the open-file limit.</summary>
+    /// <summary>HTTP API connections at most (beyond: closed at once); null: no limit. Set from the open-file limit.</summary>
     public long? MaxHttpConnections { get; init; }
+
+    /// <summary>
+    /// HTTP API connections from one client address (an IPv6 /64) at once; beyond, closed at once. Loopback and the
+    /// trusted proxies are not limited. 0 = no limit.
+    /// </summary>
+    public int HttpConnectionsPerAddress { get; init; } = 64;
 
     /// <summary>What carries the game port: Sol.Transport on its own raw socket loop (default), on
     /// Pipelines.Sockets.Unofficial or on Kestrel's sockets, or ASP.NET Core's WebSockets (the baseline).</summary>

@@ -309,7 +309,7 @@ public sealed class SolServer : IAsyncDisposable
         {
             MaxConnections = budget.GameConnections,
             MaxPendingHandshakes = budget.PendingHandshakes,
-            MaxHttpConnections = budget.HttpConnections,
+            MaxHttpConnections = Math.Min(budget.HttpConnections, options.MaxHttpConnections ?? long.MaxValue), // a lower one given stays
         };
     }
 
@@ -321,12 +321,16 @@ public sealed class SolServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sol" });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
+        var gate = new HttpConnectionGate(
+            options.MaxHttpConnections, options.HttpConnectionsPerAddress, options.TrustedProxies, metrics, loggers.CreateLogger("sol.http"), TimeProvider.System);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(options.Http);
+            // The connection limits are the gate's (Kestrel's own logs a warning for every connection it refuses).
+            kestrel.Listen(options.Http, listen => listen.Use(next => connection => gate.RunAsync(connection, next)));
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxHttpConnections;
+            // A request head sent slowly holds its connection this long at most (Kestrel's default is 30 s).
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             // The API is used in bursts (a page load, a login, an hourly token refresh); the game socket carries the rest.
             // Idle keep-alive connections hold open files (FileBudget), so they are let go after 15 s, not Kestrel's 130.
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(15);

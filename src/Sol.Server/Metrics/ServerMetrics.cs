@@ -17,6 +17,7 @@ public sealed class ServerMetrics
     private long _badMessages;
     private long _rateLimited;
     private long _requestsThrottled;
+    private long _httpRefused;
     private long _playersOnline;
 
     public Histogram TickDuration { get; } = new(
@@ -55,6 +56,8 @@ public sealed class ServerMetrics
 
     public void RequestThrottled() => Interlocked.Increment(ref _requestsThrottled);
 
+    public void HttpConnectionRefused() => Interlocked.Increment(ref _httpRefused);
+
     /// <summary>Reads the scheduler's overrun count (set once the game runs).</summary>
     public Func<long> Overruns { get; set; } = static () => 0;
 
@@ -79,6 +82,7 @@ public sealed class ServerMetrics
         w.Metric("sol_bad_messages_total", "Messages that failed verification (connection closed with 1007)", "counter", BadMessages);
         w.Metric("sol_rate_limited_total", "Connections closed for exceeding the message rate (1008)", "counter", Interlocked.Read(ref _rateLimited));
         w.Metric("sol_requests_throttled_total", "Colonize and SetRoute answered TooManyRequests (beyond their own rate, or a colonize in flight)", "counter", Interlocked.Read(ref _requestsThrottled));
+        w.Metric("sol_http_connections_refused_total", "HTTP API connections closed at once: over the per-address or the total limit", "counter", Interlocked.Read(ref _httpRefused));
         w.Metric("sol_tick_overruns_total", "Ticks that took longer than the tick period", "counter", Overruns());
         w.Metric("sol_zones_awake", "Zones being stepped (zones without players sleep)", "gauge", ZonesAwake());
         var losses = InputLosses();
