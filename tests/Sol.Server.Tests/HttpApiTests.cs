@@ -479,7 +479,43 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, await LogoutAsync(other.Token));
         await Eventually.TrueAsync(() => _server.Server.Hub.LivePlayer(otherAccount) is null, TimeSpan.FromSeconds(10), "the session to end");
         Assert.Equal(0, _server.Server.Hub.Sessions);
-        Assert.Equal(HttpStatusCode.NoContent, await LogoutAsync(other.Token)); // nothing left to end: still fine
+        Assert.Equal(HttpStatusCode.Unauthorized, await LogoutAsync(other.Token)); // its session is logged out
+    }
+
+    [Fact]
+    public async Task ALoggedOutSessionsTokensAreRefusedEverywhereAndOtherSessionsPlayOn()
+    {
+        // Before (helper-58): after a logout its token still refreshed (new tokens for 30 days) and reconnected; and any
+        // old token of the account ended the game session of whichever device was playing.
+        var phone = await PostAsync<TokenReply>("/api/auth/register", new { username = "roamer", password = "right password" }, HttpStatusCode.OK);
+        var laptop = await PostAsync<TokenReply>("/api/auth/login", new { username = "roamer", password = "right password" }, HttpStatusCode.OK);
+        await using var playing = await GameClient.ConnectAsync(_server, laptop.Token);
+        await playing.WaitForAsync(Sol.Protocol.ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+
+        Assert.Equal(HttpStatusCode.NoContent, await LogoutAsync(phone.Token));
+
+        foreach (var path in new[] { "/api/auth/refresh", "/api/auth/logout" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", phone.Token);
+            using var response = await Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("the session was logged out; log in again", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        }
+        using (var me = new HttpRequestMessage(HttpMethod.Get, "/api/me"))
+        {
+            me.Headers.Authorization = new AuthenticationHeaderValue("Bearer", phone.Token);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Http.SendAsync(me)).StatusCode);
+        }
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => GameClient.ConnectAsync(_server, phone.Token));
+
+        // The laptop's session plays on, and its token still works.
+        Assert.Null(playing.CloseStatus);
+        var account = (await ServerTokens().ValidateAsync(laptop.Token)).AccountId;
+        Assert.Equal(Sol.Server.Game.SessionPhase.Playing, _server.Server.Hub.LivePlayer(account)?.Phase);
+        using var refresh = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        refresh.Headers.Authorization = new AuthenticationHeaderValue("Bearer", laptop.Token);
+        Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(refresh)).StatusCode);
     }
 
     private async Task<HttpStatusCode> LogoutAsync(string token)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -21,6 +22,10 @@ public sealed class TokenService
     private readonly SigningCredentials _credentials;
     private readonly TokenValidationParameters _validation;
     private readonly TimeProvider _time;
+    // Sessions logged out -> until when their tokens are refused (the longest any of them can still be valid). In memory:
+    // a restart forgets them, and a token of a logged-out session works again for what is left of its hour.
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _loggedOut = new();
+    private long _nextSweep;
 
     /// <summary>The shortest signing secret accepted: 256 bits, HS256's key size.</summary>
     public const int MinSecretBytes = 32;
@@ -99,6 +104,27 @@ public sealed class TokenService
         return (token, DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()));
     }
 
+    /// <summary>
+    /// Refuses every token of session <paramref name="sessionId"/> from now on (a logout): for refreshes, the game port,
+    /// <c>/api/me</c> and another logout. Before, a token went on working after its logout, and its refresh made new ones.
+    /// </summary>
+    public void LogOut(Guid sessionId)
+    {
+        var now = _time.GetUtcNow();
+        _loggedOut[sessionId] = now + Lifetime + TimeSpan.FromMinutes(1); // past the longest-lived token of it, skew included
+        var due = Interlocked.Read(ref _nextSweep);
+        if (now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextSweep, now.UtcTicks + TimeSpan.TicksPerMinute, due) == due)
+        {
+            foreach (var (session, until) in _loggedOut)
+            {
+                if (until <= now)
+                {
+                    _loggedOut.TryRemove(new KeyValuePair<Guid, DateTimeOffset>(session, until));
+                }
+            }
+        }
+    }
+
     /// <summary>Checks <paramref name="token"/>; on success the account, session and expiry, else why not.</summary>
     public async Task<TokenCheck> ValidateAsync(string? token)
     {
@@ -126,6 +152,10 @@ public sealed class TokenService
             !result.Claims.TryGetValue(JwtRegisteredClaimNames.Sid, out var sid) || !Guid.TryParse(sid as string, out var session))
         {
             return TokenCheck.Fail("token lacks sub or sid");
+        }
+        if (_loggedOut.TryGetValue(session, out var refusedUntil) && _time.GetUtcNow() < refusedUntil)
+        {
+            return TokenCheck.Fail("the session was logged out; log in again");
         }
         if (!result.Claims.TryGetValue(JwtRegisteredClaimNames.AuthTime, out var auth) || auth is not (long or int))
         {

@@ -141,11 +141,13 @@ public sealed partial class GameHub : IGameHandler
 
     /// <summary>
     /// Ends the account's session now, as a logout: its connection (if any) is closed with <see cref="LoggedOut"/>, and
-    /// its ship is saved and removed at the next pass, with no resume grace. False when the account has no session.
+    /// its ship is saved and removed at the next pass, with no resume grace. Only a game session opened with a token of
+    /// <paramref name="tokenSession"/> (the one logging out; null: whichever). False when there is no such session.
     /// </summary>
-    public bool EndSession(Guid accountId)
+    public bool EndSession(Guid accountId, Guid? tokenSession = null)
     {
-        if (!_byAccount.TryGetValue(accountId, out var session) || session.Phase is SessionPhase.Leaving or SessionPhase.Left)
+        if (!_byAccount.TryGetValue(accountId, out var session) || session.Phase is SessionPhase.Leaving or SessionPhase.Left ||
+            (tokenSession is { } sid && session.Connection.Identity.SessionId != sid))
         {
             return false;
         }

@@ -135,8 +135,9 @@ internal static class AuthEndpoints
             return await IssueAsync(account.Id, tokens, players, ct).ConfigureAwait(false);
         });
 
-        // Logging out: the account's game session ends now (its ship saved and removed, its connection closed with 4002),
-        // not after the resume grace. The token itself stays valid until it expires (tokens are not revoked).
+        // Logging out: the token's session is logged out (its tokens refused from now on, refreshes too), and the account's
+        // game session, when it was opened with that session's token, ends now (its ship saved and removed, its
+        // connection closed with 4002), not after the resume grace. Another device's game session plays on.
         auth.MapPost("/logout", async (HttpContext http) =>
         {
             var check = await tokens.ValidateAsync(BearerToken(http.Request)).ConfigureAwait(false);
@@ -144,7 +145,8 @@ internal static class AuthEndpoints
             {
                 return Error(StatusCodes.Status401Unauthorized, check.Error!);
             }
-            hub.EndSession(check.AccountId);
+            tokens.LogOut(check.SessionId);
+            hub.EndSession(check.AccountId, check.SessionId);
             return Results.NoContent();
         });
 
