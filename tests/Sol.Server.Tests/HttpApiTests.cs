@@ -42,6 +42,27 @@ public sealed class HttpApiTests : IAsyncLifetime
         await PostAsync<JsonElement>("/api/auth/register", new { }, HttpStatusCode.BadRequest);
     }
 
+    [Theory]
+    [InlineData("        ")]                                   // spaces
+    [InlineData("\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b")] // zero-width spaces
+    [InlineData("\u00ad\u00ad\u00ad\u00ad\u00ad\u00ad\u00ad\u00ad")] // soft hyphens
+    [InlineData("\u2028\u2028\u2028\u2028\u2028\u2028\u2028\u2028")] // line separators
+    [InlineData("\ufeffabcdefg")]                              // 7 visible and a byte-order mark
+    [InlineData("😀😀😀😀")]                                   // four characters (eight UTF-16 units)
+    public async Task APasswordOfFewerThanEightVisibleCharactersIsRefused(string password)
+    {
+        // helper-58: each of these was accepted (the length counted UTF-16 units and invisible characters).
+        var error = await PostAsync<JsonElement>("/api/auth/register", new { username = "weak" + Math.Abs(password.GetHashCode() % 1000), password }, HttpStatusCode.BadRequest);
+        Assert.Equal("password: 8..128 printable characters, at least 8 of them neither spaces nor invisible", error.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task APasswordOfEightCharactersOutsideTheBasicPlaneIsAccepted()
+    {
+        await PostAsync<TokenReply>("/api/auth/register", new { username = "emoji", password = "😀😀😀😀😀😀😀😀" }, HttpStatusCode.OK);
+        await PostAsync<TokenReply>("/api/auth/login", new { username = "emoji", password = "😀😀😀😀😀😀😀😀" }, HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task RepeatedFailedLoginsAreThrottledWith429()
     {

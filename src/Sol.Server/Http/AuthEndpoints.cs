@@ -193,11 +193,36 @@ internal static class AuthEndpoints
         {
             return "username: names starting with 'guest-' are reserved";
         }
-        if (body!.Password is not { Length: >= 8 and <= 128 } password || !Printable(password))
+        if (body!.Password is not { Length: <= 512 } password || !Printable(password) || PasswordLength(password) is < 8 or > 128 || Visible(password) < 8)
         {
-            return "password: 8..128 printable characters";
+            return "password: 8..128 printable characters, at least 8 of them neither spaces nor invisible";
         }
         return null;
+    }
+
+    /// <summary>Characters (code points, so an emoji is one), not UTF-16 units (it was two).</summary>
+    private static int PasswordLength(string password)
+    {
+        var count = 0;
+        foreach (var _ in password.EnumerateRunes())
+        {
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Characters that are not white space (U+2028 included) nor invisible formatting (U+200B, U+00AD, U+FEFF: category Cf).</summary>
+    private static int Visible(string password)
+    {
+        var count = 0;
+        foreach (var rune in password.EnumerateRunes())
+        {
+            if (!Rune.IsWhiteSpace(rune) && Rune.GetUnicodeCategory(rune) != UnicodeCategory.Format)
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     /// <summary>Why <paramref name="name"/> cannot be a username, or null.</summary>
