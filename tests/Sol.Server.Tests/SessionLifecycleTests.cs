@@ -765,6 +765,25 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task RequestsBeforeTheShipIsInAZoneAreAnsweredNotDropped()
+    {
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var planet = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(1)[0].Id);
+        var connection = new CountingConnection(1);
+        await game.SavePlayerAsync(connection.Identity.AccountId, planet, 0, 0, hull: 100);
+        await game.Hub.OnConnectedAsync(connection); // Welcome and PlayerState sent; the join is queued, no ship yet
+
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().TakeOff()));
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Jump(1)));
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        game.Pass();
+
+        // Before (helper-59): no answer to any of them.
+        Assert.Equal(["Welcome", "PlayerState", "Error:BadRequest", "Error:BadRequest", "Error:BadRequest"], connection.Log.Take(5));
+        Assert.Equal(0, game.Hub.ColonizesRunning);
+    }
+
+    [Fact]
     public async Task NothingALoggedOutSessionAskedForIsCarriedOut()
     {
         GatedColonizeStore? gated = null;

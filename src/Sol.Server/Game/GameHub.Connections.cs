@@ -269,13 +269,13 @@ public sealed partial class GameHub : IGameHandler
                 connection.SendReliable(session.Writer.Error(ErrorCode.Destroyed, "your ship was destroyed and is being moved to your home system; wait for it to enter"));
                 break;
             case ClientIntentKind.Jump:
-                _world.RequestJump(session.Owner, session.LastSeq, (int)Math.Min(intent.Target, int.MaxValue));
+                NotInAZoneYet(session, _world.RequestJump(session.Owner, session.LastSeq, (int)Math.Min(intent.Target, int.MaxValue)));
                 break;
             case ClientIntentKind.Land:
-                _world.RequestLand(session.Owner, session.LastSeq, (int)Math.Min(intent.Target, int.MaxValue));
+                NotInAZoneYet(session, _world.RequestLand(session.Owner, session.LastSeq, (int)Math.Min(intent.Target, int.MaxValue)));
                 break;
             case ClientIntentKind.TakeOff:
-                _world.RequestTakeOff(session.Owner, session.LastSeq);
+                NotInAZoneYet(session, _world.RequestTakeOff(session.Owner, session.LastSeq));
                 break;
             case ClientIntentKind.Ping:
                 connection.SendReliable(session.Writer.Pong(intent.ClientTime, _clock.UnixNow));
@@ -294,6 +294,17 @@ public sealed partial class GameHub : IGameHandler
                 break;
         }
     }
+
+    /// <summary>A request the world could not take (the ship is not in a zone: before its first ZoneEnter) is answered, not dropped.</summary>
+    private static void NotInAZoneYet(GameSession session, bool taken)
+    {
+        if (!taken)
+        {
+            session.Connection.SendReliable(session.Writer.Error(ErrorCode.BadRequest, NotInAZoneText));
+        }
+    }
+
+    private const string NotInAZoneText = "your ship is not in a zone yet: wait for its ZoneEnter";
 
     public Task OnClosedAsync(IGameConnection connection)
     {

@@ -471,6 +471,11 @@ public sealed partial class GameHub : IZoneStepObserver
     {
         while (_colonizeRequests.TryDequeue(out var session))
         {
+            if (session.Phase == SessionPhase.Joining && !session.Kicked)
+            {
+                session.Connection.SendReliable(_coordinatorWriter.Error(ErrorCode.BadRequest, NotInAZoneText)); // helper-59: no answer before
+                continue;
+            }
             if (session.Phase != SessionPhase.Playing || session.Kicked)
             {
                 continue; // gone, or logged out or replaced since it asked (its connection is closing)
