@@ -321,6 +321,7 @@ public sealed class SolServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sol" });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton(_ => PasswordWork.ForThisMachine()); // made by the container: disposed with the app
         var gate = new HttpConnectionGate(
             options.MaxHttpConnections, options.HttpConnectionsPerAddress, options.TrustedProxies, metrics, loggers.CreateLogger("sol.http"), TimeProvider.System);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -356,7 +357,7 @@ public sealed class SolServer : IAsyncDisposable
         }
         ErrorBodies.Use(app, loggers.CreateLogger("sol.http"));
 
-        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(TimeProvider.System), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount);
+        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(TimeProvider.System), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount, app.Services.GetRequiredService<PasswordWork>());
         AssetEndpoints.Map(app, assets);
         GalaxyEndpoints.Map(app, galaxyName, galaxy, TimeProvider.System);
         app.MapMethods("/api/config", ReadMethods.GetOrHead, () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));

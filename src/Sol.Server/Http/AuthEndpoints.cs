@@ -34,9 +34,10 @@ internal static class AuthEndpoints
     /// <param name="guestLoginsPerAddress">Guest logins per client address per throttle window (5 minutes); 0: no limit.</param>
     /// <param name="failedLoginsPerAddress">Failed password logins per client address per window, over all accounts; 0: no limit.</param>
     /// <param name="failedLoginsPerAccount">Failed password logins per account per window, over all addresses but those it logged in from.</param>
+    /// <param name="hashing">Where password hashes run (bounded: see <see cref="PasswordWork"/>).</param>
     public static void Map(
         IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, int guestLoginsPerAddress,
-        int failedLoginsPerAddress, int failedLoginsPerAccount)
+        int failedLoginsPerAddress, int failedLoginsPerAccount, PasswordWork hashing)
     {
         var auth = app.MapGroup("/api/auth");
         foreach (var path in (string[])["/register", "/login", "/guest", "/logout", "/refresh"])
@@ -61,7 +62,12 @@ internal static class AuthEndpoints
                 return refused;
             }
             var account = new Account(Guid.NewGuid(), body!.Username!.Trim(), null, DateTimeOffset.UtcNow);
-            account = account with { PasswordHash = s_hasher.HashPassword(account, body.Password!) };
+            var (hashed, hash) = await hashing.RunAsync(() => s_hasher.HashPassword(account, body.Password!), ct).ConfigureAwait(false);
+            if (!hashed)
+            {
+                return Busy(http);
+            }
+            account = account with { PasswordHash = hash };
             if (!await store.CreateAccountAsync(account, ct).ConfigureAwait(false))
             {
                 return Error(StatusCodes.Status409Conflict, "that username is taken");
@@ -103,9 +109,17 @@ internal static class AuthEndpoints
                 return TooMany(http, wait, "too many failed logins; try again later");
             }
             var account = lower is null ? null : await store.FindAccountByUsernameAsync(lower, ct).ConfigureAwait(false);
-            var verdict = account?.PasswordHash is { } hash
-                ? s_hasher.VerifyHashedPassword(account, hash, body.Password)
-                : Nobody(body.Password);
+            var (checkedIt, verdict) = await hashing.RunAsync(
+                () => account?.PasswordHash is { } hash ? s_hasher.VerifyHashedPassword(account, hash, body.Password) : Nobody(body.Password), ct).ConfigureAwait(false);
+            if (!checkedIt)
+            {
+                // Not a failed login: the attempt is given back.
+                foreach (var (key, _) in keys)
+                {
+                    throttle.Release(key);
+                }
+                return Busy(http);
+            }
             if (verdict == PasswordVerificationResult.Failed)
             {
                 return Error(StatusCodes.Status401Unauthorized, "wrong username or password"); // the attempt stays counted
@@ -288,6 +302,12 @@ internal static class AuthEndpoints
         }
         var wait = throttle.TryBegin((kind + Address(http), limit));
         return wait > TimeSpan.Zero ? TooMany(http, wait, message) : null;
+    }
+
+    private static IResult Busy(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return Error(StatusCodes.Status503ServiceUnavailable, "the server is busy with logins; try again in a moment");
     }
 
     private static IResult TooMany(HttpContext http, TimeSpan wait, string message)
