@@ -36,7 +36,7 @@ export const api = {
   login: (username: string, password: string) => post<Auth>('/api/auth/login', { username, password }),
   register: (username: string, password: string) => post<Auth>('/api/auth/register', { username, password }),
   refresh: (token: string) => post<Auth>('/api/auth/refresh', {}, token),
-  /** Ends the account's game session now (204); the token is not revoked, the page forgets it. */
+  /** Logs this login out (204): its tokens are refused from then on, and its game session ends now. */
   logout: (token: string) => fetch('/api/auth/logout', {
     method: 'POST', headers: { authorization: `Bearer ${token}` },
     keepalive: true, // sent even when the page goes away right after

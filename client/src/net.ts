@@ -2,8 +2,8 @@
 // keeps the Welcome's client id in sessionStorage and, when the connection drops, reconnects with it (client_id)
 // so the server hands back the same ship within its resume grace. Refreshes the token before it expires (Reauth).
 //
-// Only a refused token (401 from /api/auth/refresh), a replacing connection (close 4000) or a logout of the account
-// elsewhere (close 4002) ends the game: a server that is restarting, down or full is waited for with a capped backoff,
+// Only a refused token (401 from /api/auth/refresh), a replacing connection (close 4000) or a logout of this login in
+// another tab or window (close 4002) ends the game: a server that is restarting, down or full is waited for with a capped backoff,
 // however long it takes. Once closed, a connection never stores a token again (a refresh still in flight is dropped).
 import { api, gameUrl, HttpError, type ServerConfig } from './api';
 import { decode, encode, type ServerEvent } from './codec';
@@ -182,8 +182,9 @@ export class GameConnection {
         return;
       }
       if (e.code === 4002) {
-        // The account logged out on another page (or through the API) while this one was connected.
-        this.finish('this account logged out elsewhere', 'logout');
+        // This login (the token's session, which the page's tabs share) logged out in another tab (or through the API)
+        // while this one was connected.
+        this.finish('logged out in another tab or window', 'logout');
         return;
       }
       if (e.code === 1013) {

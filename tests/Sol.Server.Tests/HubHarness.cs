@@ -44,6 +44,9 @@ internal sealed class HubHarness : IAsyncDisposable
 
     public GameRules Rules { get; }
 
+    /// <summary>The hub's token service (a test logs sessions out through it).</summary>
+    public TokenService Tokens { get; private init; } = null!;
+
     public ZoneWorld World { get; }
 
     public GameHub Hub { get; }
@@ -82,13 +85,14 @@ internal sealed class HubHarness : IAsyncDisposable
         {
             ShipClasses = [.. gameRules.Ships.Select(s => new ShipClass(s.Id, s.MaxSpeed, s.Thrust, (float)s.TurnRate, (float)s.Hull))],
         });
+        var tokens = new TokenService(new byte[32], TimeSpan.FromHours(1));
         var hub = new GameHub(
-            world, gameRules, new TokenService(new byte[32], TimeSpan.FromHours(1)), players, progress, new ServerMetrics(), options, clock,
+            world, gameRules, tokens, players, progress, new ServerMetrics(), options, clock,
             colonies ?? [], hubStore is null ? store : hubStore(store), log ?? NullLogger.Instance)
         {
             Port = new ReusingPort(),
         };
-        return new HubHarness(store, galaxy, summary.Id, gameRules, world, hub, progress);
+        return new HubHarness(store, galaxy, summary.Id, gameRules, world, hub, progress) { Tokens = tokens };
     }
 
     /// <summary>A player (home: system 1) saved in the store before its first connection: where the test wants its ship.</summary>

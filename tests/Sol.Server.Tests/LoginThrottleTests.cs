@@ -81,30 +81,61 @@ public sealed class LoginThrottleTests
     public void ALoginIsRememberedForThirtyDays()
     {
         var throttle = new LoginThrottle(_clock);
-        Assert.False(throttle.Knows("a:ada|1.2.3.4"));
-        throttle.Remember("a:ada|1.2.3.4");
-        Assert.True(throttle.Knows("a:ada|1.2.3.4"));
-        Assert.False(throttle.Knows("a:ada|1.2.3.5"));
+        Assert.False(throttle.Knows("ada", "1.2.3.4"));
+        throttle.Remember("ada", "1.2.3.4");
+        Assert.True(throttle.Knows("ada", "1.2.3.4"));
+        Assert.False(throttle.Knows("ada", "1.2.3.5"));
+        Assert.False(throttle.Knows("grace", "1.2.3.4"));
         _clock.Advance(TimeSpan.FromDays(29));
-        Assert.True(throttle.Knows("a:ada|1.2.3.4"));
+        Assert.True(throttle.Knows("ada", "1.2.3.4"));
         _clock.Advance(TimeSpan.FromDays(2));
-        Assert.False(throttle.Knows("a:ada|1.2.3.4"));
+        Assert.False(throttle.Knows("ada", "1.2.3.4"));
     }
 
     [Fact]
-    public void RememberedLoginsStayBoundedAndTheNewestAreKept()
+    public void AnAccountLoggingInFromManyAddressesKeepsOnlyItsNewest()
+    {
+        // helper-60: one account logging in from 100,000 /64s could push every owner's address out of the table.
+        var throttle = new LoginThrottle(_clock);
+        throttle.Remember("owner", "198.51.100.1");
+        for (var i = 0; i < 1000; i++)
+        {
+            throttle.Remember("roamer", $"2001:db8:{i:x}::/64");
+            _clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.True(throttle.Knows("owner", "198.51.100.1"));
+        var kept = Enumerable.Range(0, 1000).Count(i => throttle.Knows("roamer", $"2001:db8:{i:x}::/64"));
+        Assert.Equal(LoginThrottle.KnownAddressesPerAccount, kept);
+        Assert.True(throttle.Knows("roamer", "2001:db8:3e7::/64")); // the newest
+    }
+
+    [Fact]
+    public void RememberedAccountsStayBoundedAndTheNewestAreKept()
     {
         var throttle = new LoginThrottle(_clock);
         for (var i = 0; i < LoginThrottle.KnownLoginsKept + 10; i++)
         {
-            throttle.Remember($"a:p{i}|10.0.0.1");
+            throttle.Remember($"p{i}", "10.0.0.1");
             _clock.Advance(TimeSpan.FromSeconds(1));
         }
-        Assert.True(throttle.Knows($"a:p{LoginThrottle.KnownLoginsKept + 9}|10.0.0.1"));
-        Assert.True(throttle.Knows($"a:p{LoginThrottle.KnownLoginsKept - 1}|10.0.0.1"));
-        Assert.False(throttle.Knows("a:p0|10.0.0.1"));
-        var kept = Enumerable.Range(0, LoginThrottle.KnownLoginsKept + 10).Count(i => throttle.Knows($"a:p{i}|10.0.0.1"));
+        Assert.True(throttle.Knows($"p{LoginThrottle.KnownLoginsKept + 9}", "10.0.0.1"));
+        Assert.True(throttle.Knows($"p{LoginThrottle.KnownLoginsKept - 1}", "10.0.0.1"));
+        Assert.False(throttle.Knows("p0", "10.0.0.1"));
+        var kept = Enumerable.Range(0, LoginThrottle.KnownLoginsKept + 10).Count(i => throttle.Knows($"p{i}", "10.0.0.1"));
         Assert.InRange(kept, LoginThrottle.KnownLoginsKept / 2, LoginThrottle.KnownLoginsKept);
+    }
+
+    [Fact]
+    public void ALimitOfZeroIsNoLimitAndCountsNothing()
+    {
+        // helper-60: a per-account limit of 0 made every password login a 500 (Oldest of an empty list).
+        var throttle = new LoginThrottle(_clock);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(TimeSpan.Zero, throttle.TryBegin(("A:ada", 0), ("i:1.2.3.4", 20)));
+        }
+        Assert.NotEqual(TimeSpan.Zero, throttle.TryBegin(("i:1.2.3.4", 10))); // the other key was counted
+        Assert.Equal(TimeSpan.Zero, throttle.TryBegin(("A:ada", 1))); // this one was not
     }
 
     [Theory]

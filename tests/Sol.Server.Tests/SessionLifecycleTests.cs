@@ -784,6 +784,70 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AColonizeThatFailsUnexpectedlyGivesItsPlacesBack()
+    {
+        // helper-60: an exception ColonizeAsync did not expect left no outcome, so the planet's place and the player's
+        // one-colonize-at-a-time slot stayed taken until a restart.
+        GatedColonizeStore? gated = null;
+        var log = new ListLogger();
+        await using var game = await HubHarness.StartAsync(
+            _directory.File("sol.db"), hubStore: s => gated = new GatedColonizeStore(s) { Throw = new ArgumentException("a store's bug (test)") },
+            rules: r => r with { ColoniesPerPlanet = 1 }, log: log);
+        var planet = ZoneId.ForPlanet(game.Galaxy.PlanetsOf(1)[0].Id);
+        var first = new CountingConnection(1);
+        var second = new CountingConnection(2);
+        await game.JoinAsync(first, planet, 0, 0, hull: 100);
+        await game.JoinAsync(second, planet, 5, 0, hull: 100);
+        game.Step();
+        gated!.Release();
+
+        game.Hub.OnMessage(first, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize()));
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return first.Log[^1] == "Error:BadRequest";
+        }, TimeSpan.FromSeconds(10), "the failed colonize's answer");
+        Assert.Single(log.Warnings, w => w.Contains("colonize of planet", StringComparison.Ordinal));
+
+        gated.Throw = null;
+        game.Hub.OnMessage(second, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize())); // the place is free
+        game.Hub.OnMessage(first, new ReadOnlySequence<byte>(new ClientMessageWriter().Colonize())); // and so is its slot
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return game.Hub.LivePlayer(second.Identity.AccountId)!.Value.Player.Credits < 1000;
+        }, TimeSpan.FromSeconds(10), "the second player's colony");
+        await Eventually.TrueAsync(() =>
+        {
+            game.Step();
+            return first.Log[^1] == "Error:PlanetFull";
+        }, TimeSpan.FromSeconds(10), "the first player's answer: the planet is full now");
+    }
+
+    [Fact]
+    public async Task ALogoutWhileTheConnectionIsBeingSetUpEndsItsSessionOnceItIsThere()
+    {
+        // helper-60: the token was checked at the handshake; a logout before the session was registered found nothing
+        // to end, and the session played on with a logged-out token.
+        LoadingStore? loading = null;
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"), directoryStore: s => loading = new LoadingStore(s));
+        var connection = new CountingConnection(1);
+        await game.SavePlayerAsync(connection.Identity.AccountId, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        loading!.Hold();
+        var arriving = game.Hub.OnConnectedAsync(connection);
+
+        game.Tokens.LogOut(connection.Identity.SessionId); // what POST /api/auth/logout does, in its order
+        Assert.False(game.Hub.EndSession(connection.Identity.AccountId, connection.Identity.SessionId)); // nothing to end yet
+        loading.Release();
+        await arriving.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(Sol.Server.Game.GameHub.LoggedOut, connection.ClosedWith);
+        await game.Hub.OnClosedAsync(connection); // the socket closes
+        game.Pass();
+        Assert.Null(game.Hub.LivePlayer(connection.Identity.AccountId)); // left at once: no resume grace
+    }
+
+    [Fact]
     public async Task NothingALoggedOutSessionAskedForIsCarriedOut()
     {
         GatedColonizeStore? gated = null;

@@ -25,14 +25,17 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
     /// <summary>Failed password logins per client address per window.</summary>
     public const int PerAddress = 20;
 
-    /// <summary>Account and address pairs remembered as having logged in (the oldest are dropped beyond it).</summary>
+    /// <summary>Accounts whose logins are remembered (those that logged in longest ago are dropped beyond it).</summary>
     public const int KnownLoginsKept = 100_000;
+
+    /// <summary>Addresses remembered per account (the newest): one account logging in from many cannot fill the table.</summary>
+    public const int KnownAddressesPerAccount = 16;
 
     private static readonly TimeSpan s_knownFor = TimeSpan.FromDays(30);
 
     private readonly TimeSpan _window = window ?? TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, Attempts> _attempts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _known = new(StringComparer.Ordinal); // key -> UTC ticks of its last login
+    private readonly ConcurrentDictionary<string, KnownAddresses> _known = new(StringComparer.Ordinal); // account -> where it logged in
     private long _nextSweep = long.MinValue; // UTC ticks
 
     /// <summary>Keys held (tests: entries expire).</summary>
@@ -40,7 +43,7 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
 
     /// <summary>
     /// Counts one attempt for every key, each within its limit; when one is at its limit nothing is counted and the
-    /// wait until it may be tried again is returned (else zero).
+    /// wait until it may be tried again is returned (else zero). A limit of 0 or less is none (that key is not counted).
     /// </summary>
     public TimeSpan TryBegin(params ReadOnlySpan<(string Key, int Limit)> keys)
     {
@@ -48,12 +51,19 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
         SweepNow(now);
         for (var i = 0; i < keys.Length; i++)
         {
+            if (keys[i].Limit <= 0)
+            {
+                continue; // no limit (and nothing counted, so nothing to give back)
+            }
             var wait = Reserve(keys[i].Key, keys[i].Limit, now);
             if (wait > TimeSpan.Zero)
             {
                 for (var j = 0; j < i; j++)
                 {
-                    Release(keys[j].Key);
+                    if (keys[j].Limit > 0)
+                    {
+                        Release(keys[j].Key);
+                    }
                 }
                 return wait;
             }
@@ -73,27 +83,28 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
         }
     }
 
-    /// <summary>Notes that <paramref name="key"/> (an account and address pair) logged in; see <see cref="Knows"/>.</summary>
-    public void Remember(string key)
+    /// <summary>Notes that <paramref name="account"/> logged in from <paramref name="address"/>; see <see cref="Knows"/>.</summary>
+    public void Remember(string account, string address)
     {
         var now = time.GetUtcNow().UtcTicks;
-        if (_known.Count >= KnownLoginsKept && !_known.ContainsKey(key))
+        if (_known.Count >= KnownLoginsKept && !_known.ContainsKey(account))
         {
-            // Full: the half that logged in longest ago goes (memory stays bounded whoever logs in).
-            var cutoff = _known.Values.Order().ElementAt(_known.Count / 2);
-            foreach (var (old, at) in _known)
+            // Full: the half of the accounts that logged in longest ago goes (memory stays bounded whoever logs in).
+            var cutoff = _known.Values.Select(static k => k.Last).Order().ElementAt(_known.Count / 2);
+            foreach (var (old, known) in _known)
             {
-                if (at <= cutoff)
+                if (known.Last <= cutoff)
                 {
-                    _known.TryRemove(new KeyValuePair<string, long>(old, at));
+                    _known.TryRemove(new KeyValuePair<string, KnownAddresses>(old, known));
                 }
             }
         }
-        _known[key] = now;
+        _known.GetOrAdd(account, static _ => new KnownAddresses()).Add(address, now);
     }
 
-    /// <summary>Whether <paramref name="key"/> logged in within the last 30 days (in this process).</summary>
-    public bool Knows(string key) => _known.TryGetValue(key, out var at) && time.GetUtcNow().UtcTicks - at < s_knownFor.Ticks;
+    /// <summary>Whether <paramref name="account"/> logged in from <paramref name="address"/> within the last 30 days (in this process).</summary>
+    public bool Knows(string account, string address) =>
+        _known.TryGetValue(account, out var known) && known.LastFrom(address) is { } at && time.GetUtcNow().UtcTicks - at < s_knownFor.Ticks;
 
     /// <summary>Gives back the last attempt counted for <paramref name="key"/> (an address whose login succeeded).</summary>
     public void Release(string key)
@@ -147,6 +158,43 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
                     attempts.Removed = true;
                     _attempts.TryRemove(new KeyValuePair<string, Attempts>(key, attempts)); // this entry, not a newer one
                 }
+            }
+        }
+    }
+
+    /// <summary>The newest <see cref="KnownAddressesPerAccount"/> addresses an account logged in from, with when.</summary>
+    private sealed class KnownAddresses
+    {
+        private readonly List<(string Address, long At)> _addresses = [];
+
+        public long Last { get; private set; }
+
+        public void Add(string address, long at)
+        {
+            lock (_addresses)
+            {
+                _addresses.RemoveAll(a => a.Address == address);
+                if (_addresses.Count >= KnownAddressesPerAccount)
+                {
+                    _addresses.RemoveAt(0); // the oldest
+                }
+                _addresses.Add((address, at));
+                Last = at;
+            }
+        }
+
+        public long? LastFrom(string address)
+        {
+            lock (_addresses)
+            {
+                foreach (var (a, at) in _addresses)
+                {
+                    if (a == address)
+                    {
+                        return at;
+                    }
+                }
+                return null;
             }
         }
     }

@@ -125,6 +125,9 @@ public sealed class TokenService
         }
     }
 
+    /// <summary>Whether session <paramref name="sessionId"/> was logged out (its tokens are refused).</summary>
+    public bool IsLoggedOut(Guid sessionId) => _loggedOut.TryGetValue(sessionId, out var until) && _time.GetUtcNow() < until;
+
     /// <summary>Checks <paramref name="token"/>; on success the account, session and expiry, else why not.</summary>
     public async Task<TokenCheck> ValidateAsync(string? token)
     {
@@ -153,7 +156,7 @@ public sealed class TokenService
         {
             return TokenCheck.Fail("token lacks sub or sid");
         }
-        if (_loggedOut.TryGetValue(session, out var refusedUntil) && _time.GetUtcNow() < refusedUntil)
+        if (IsLoggedOut(session))
         {
             return TokenCheck.Fail("the session was logged out; log in again");
         }

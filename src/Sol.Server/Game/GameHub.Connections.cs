@@ -137,6 +137,13 @@ public sealed partial class GameHub : IGameHandler
         connection.SendReliable(session.Writer.Welcome(session.ClientId, player.Id.ToString("D"), _clock.UnixNow, _options.TickRate, connection.Protocol));
         SendPlayerState(session, session.Writer);
         _joins.Enqueue(session);
+        // Its token was checked at the handshake, seconds ago maybe (this arrival waited for the session it replaces, and
+        // for the database): a logout meanwhile found no session of this login to end. It is ended now, as that logout
+        // would have (the logout marks the login before it looks for the session, so one of the two sees the other).
+        if (_tokens.IsLoggedOut(identity.SessionId))
+        {
+            EndSession(identity.AccountId, identity.SessionId);
+        }
     }
 
     /// <summary>

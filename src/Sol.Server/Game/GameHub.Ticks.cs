@@ -516,9 +516,10 @@ public sealed partial class GameHub : IZoneStepObserver
                 _colonizingOn[session.Zone.Id] = _colonizingOn.GetValueOrDefault(session.Zone.Id) + 1;
                 // The colony stands where the ship was when it was asked for (the ship may have left when it is founded).
                 double x = 0, y = 0;
-                if (_world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship))
+                if (_world.TryGetZone(session.Zone, out var zone) && zone.TryGetShip(session.Owner, out var ship) &&
+                    double.IsFinite(ship.X) && double.IsFinite(ship.Y))
                 {
-                    (x, y) = (ship.X, ship.Y);
+                    (x, y) = (ship.X, ship.Y); // else the surface's centre: the store refuses a position that is not finite
                 }
                 _colonizing.Add(ColonizeAsync(session, session.Zone.Id, session.Player.Version, x, y));
                 continue;
@@ -556,6 +557,13 @@ public sealed partial class GameHub : IZoneStepObserver
         catch (Exception e) when (e is TimeoutException or ObjectDisposedException or Persistence.StoreUnavailableException or System.Data.Common.DbException)
         {
             _log.LogWarning("colonize of planet {Planet} failed: {Reason}", planetId, e.Message);
+            outcome = (Persistence.Model.ColonizeOutcome)(-1);
+        }
+        catch (Exception e)
+        {
+            // Anything else (a store's bug, a cancellation) is a failed colonize too: without an outcome the planet's
+            // place and the player's one-at-a-time slot stayed taken until a restart (helper-60).
+            _log.LogError(e, "colonize of planet {Planet} failed", planetId);
             outcome = (Persistence.Model.ColonizeOutcome)(-1);
         }
         _colonizeResults.Enqueue(new ColonizeResult(session, outcome, planetId, version, x, y));

@@ -36,6 +36,9 @@ public sealed record ServerOptions
     /// </summary>
     public int HttpConnectionsPerAddress { get; init; } = 64;
 
+    /// <summary>The clock of the HTTP API's rate limits (logins, registrations, guests, routes): tests hold it still.</summary>
+    public TimeProvider ThrottleClock { get; init; } = TimeProvider.System;
+
     /// <summary>What carries the game port: Sol.Transport on its own raw socket loop (default), on
     /// Pipelines.Sockets.Unofficial or on Kestrel's sockets, or ASP.NET Core's WebSockets (the baseline).</summary>
     public GameTransportKind GameTransport { get; init; } = GameTransportKind.Raw;

@@ -357,9 +357,9 @@ public sealed class SolServer : IAsyncDisposable
         }
         ErrorBodies.Use(app, loggers.CreateLogger("sol.http"));
 
-        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(TimeProvider.System), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount, app.Services.GetRequiredService<PasswordWork>());
+        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(options.ThrottleClock), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount, app.Services.GetRequiredService<PasswordWork>());
         AssetEndpoints.Map(app, assets);
-        GalaxyEndpoints.Map(app, galaxyName, galaxy, TimeProvider.System);
+        GalaxyEndpoints.Map(app, galaxyName, galaxy, options.ThrottleClock);
         app.MapMethods("/api/config", ReadMethods.GetOrHead, () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));
         app.MapMethods("/healthz", ReadMethods.GetOrHead, () => gameFailed.IsCompleted
             ? Results.Json(new { status = "failed", galaxy = galaxyName, connections = metrics.ConnectionsOpen, error = $"the game loop stopped: {gameFailed.Result.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable)

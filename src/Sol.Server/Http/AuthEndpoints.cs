@@ -42,12 +42,12 @@ internal static class AuthEndpoints
         var auth = app.MapGroup("/api/auth");
         foreach (var path in (string[])["/register", "/login", "/guest", "/logout", "/refresh"])
         {
-            // Another method gets routing's 405; a GET would be taken by the web client's catch-all (a 404 of the
-            // client's files), so it gets its 405 here.
-            auth.MapMethods(path, ReadMethods.GetOrHead, (HttpContext http) =>
+            // Every other method gets its 405 here, with Allow: POST (a GET would otherwise be the web client's
+            // catch-all's 404; and routing's own 405 would list these endpoints' methods as allowed).
+            auth.MapMethods(path, [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch, HttpMethods.Options], (HttpContext http) =>
             {
                 http.Response.Headers.Allow = "POST";
-                return Error(StatusCodes.Status405MethodNotAllowed, "method not allowed: POST");
+                return Error(StatusCodes.Status405MethodNotAllowed, "method not allowed");
             });
         }
 
@@ -89,7 +89,7 @@ internal static class AuthEndpoints
             var address = "i:" + group;
             var pair = lower is null ? null : "a:" + lower + "|" + group; // this account from this address
             // This account from everywhere; not for an address that logged in to it before (its owner, most likely).
-            var all = lower is null || throttle.Knows(pair!) ? null : "A:" + lower;
+            var all = lower is null || failedLoginsPerAccount <= 0 || throttle.Knows(lower, group) ? null : "A:" + lower;
             var keys = new List<(string, int)>(3);
             if (pair is not null)
             {
@@ -103,6 +103,7 @@ internal static class AuthEndpoints
             {
                 keys.Add((address, failedLoginsPerAddress));
             }
+            // (A key with limit 0 would count nothing: those are left out above.)
             var wait = throttle.TryBegin(CollectionsMarshal.AsSpan(keys));
             if (wait > TimeSpan.Zero)
             {
@@ -125,7 +126,7 @@ internal static class AuthEndpoints
                 return Error(StatusCodes.Status401Unauthorized, "wrong username or password"); // the attempt stays counted
             }
             throttle.Forget(pair!);
-            throttle.Remember(pair!);
+            throttle.Remember(lower!, group);
             if (all is not null)
             {
                 throttle.Release(all);
