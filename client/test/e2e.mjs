@@ -271,12 +271,13 @@ test('log out ends the game session and shows the login screen', async (page) =>
   await page.click('#logout');
   await until('the login screen', async () => (await page.isVisible('#login')) && (await page.textContent('#login-error')).includes('logged out'));
   expect((await page.evaluate(() => sessionStorage.getItem('sol.token'))) === null, 'the token forgotten');
-  // Ended on the server at once, not after the resume grace: /api/me with the old token finds no session.
-  const gone = await until('the session to end', async () => {
-    const r = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
-    return r.status === 404;
+  // Logged out on the server (the server's tests check that the game session ended at once): a refresh of the old
+  // token is refused for that reason.
+  const gone = await until('the token to be refused', async () => {
+    const r = await fetch(`${base}/api/auth/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    return r.status === 401 && (await r.json()).error === 'the session was logged out; log in again';
   });
-  return gone ? 'session ended, login screen shown' : '';
+  return gone ? 'logged out, its token refused, login screen shown' : '';
 });
 
 test('a dropped connection resumes by itself', async (page) => {
