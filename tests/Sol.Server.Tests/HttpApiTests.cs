@@ -538,7 +538,9 @@ public sealed class HttpApiTests : IAsyncLifetime
         using (var me = new HttpRequestMessage(HttpMethod.Get, "/api/me"))
         {
             me.Headers.Authorization = new AuthenticationHeaderValue("Bearer", phone.Token);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await Http.SendAsync(me)).StatusCode);
+            using var refused = await Http.SendAsync(me);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("the session was logged out; log in again", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
         }
         await Assert.ThrowsAnyAsync<WebSocketException>(() => GameClient.ConnectAsync(_server, phone.Token));
 

@@ -20,7 +20,7 @@ internal static class MeEndpoints
             var check = await tokens.ValidateAsync(AuthEndpoints.BearerToken(http.Request)).ConfigureAwait(false);
             if (!check.Valid)
             {
-                return AuthEndpoints.Error(StatusCodes.Status401Unauthorized, "a valid bearer token is required");
+                return AuthEndpoints.Error(StatusCodes.Status401Unauthorized, check.Error!); // why: no token, expired, logged out, ...
             }
             if (hub.LivePlayer(check.AccountId) is not { } live)
             {
