@@ -7,7 +7,7 @@ import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
 import { firstInputSeq, GameState, ZoneKind } from './game';
 import { GameConnection, keepTrying } from './net';
-import { drawMap, drawZone, mapTransform, type View } from './render';
+import { drawMap, drawZone, mapTop, mapTransform, type View } from './render';
 import { session } from './session';
 import { installTestHook } from './testhook';
 
@@ -180,7 +180,7 @@ async function runGame(): Promise<void> {
     mapPoint: (id) => {
       const s = galaxy?.systems.find((g) => g.id === id);
       if (!s || !galaxy) return null;
-      const t = mapTransform(galaxy, canvas.width, canvas.height);
+      const t = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view));
       return { x: t.x(s.x), y: t.y(s.y) };
     },
   });
@@ -279,11 +279,11 @@ async function runGame(): Promise<void> {
   resize();
   window.addEventListener('resize', resize);
   canvas.addEventListener('mousemove', (e) => {
-    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height).pick(e.offsetX, e.offsetY);
+    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view)).pick(e.offsetX, e.offsetY);
   });
   canvas.addEventListener('click', (e) => {
     if (!view.mapOpen || !galaxy || !game.zone) return;
-    const id = mapTransform(galaxy, canvas.width, canvas.height).pick(e.offsetX, e.offsetY);
+    const id = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view)).pick(e.offsetX, e.offsetY);
     if (id === null) return;
     void planRoute(id);
   });
@@ -314,6 +314,8 @@ async function runGame(): Promise<void> {
     if (t - hudAt > 100) {
       hudAt = t;
       updateHud(game, connection, pilot, galaxy);
+      const box = $('hud').getBoundingClientRect(); // the map's title keeps clear of it
+      view.hud = { right: box.right, bottom: box.bottom };
     }
     requestAnimationFrame(frame);
   };

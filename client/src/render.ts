@@ -5,7 +5,54 @@ import type { GalaxyMap } from './api';
 import type { GameState } from './game';
 import { EntityFlags, EntityKind, ZoneKind } from './game';
 
-export interface View { zoom: number; mapOpen: boolean; mapHover: number | null; plannedRoute: number[] }
+export interface View {
+  zoom: number; mapOpen: boolean; mapHover: number | null; plannedRoute: number[];
+  /** The HUD box's right and bottom edges in canvas pixels (the map's title keeps clear of it); null: not known yet. */
+  hud?: { right: number; bottom: number } | null;
+  /** The map title's lines as last drawn (tests). */
+  mapTitle?: TitleLine[];
+}
+
+/** One line of the map's title: its text, centre x, baseline y and width. */
+export interface TitleLine { text: string; x: number; y: number; width: number }
+
+/**
+ * Where the map's title goes: its parts ("name: N systems, K explored", "click a system …") on one line when they fit,
+ * else on lines of their own, words wrapped to the room there is. Beside the HUD when at least 240 px are left right of
+ * it, else full width below it (a narrow window: before, the title ran off both edges and under the HUD).
+ */
+export function layoutMapTitle(parts: string[], width: number, hud: { right: number; bottom: number } | null,
+  measure: (text: string) => number, lineHeight = 18): TitleLine[] {
+  const margin = 12;
+  const beside = hud === null || width - hud.right - 2 * margin >= 240;
+  const left = beside && hud !== null ? hud.right + margin : margin;
+  const room = Math.max(width - margin - left, 40);
+  let y = beside ? 24 : (hud?.bottom ?? 0) + 22;
+  const lines: string[] = [];
+  const whole = parts.join(' — ');
+  if (measure(whole) <= room) {
+    lines.push(whole);
+  } else {
+    for (const part of parts) {
+      let line = '';
+      for (const word of part.split(' ')) {
+        const next = line ? `${line} ${word}` : word;
+        if (line && measure(next) > room) {
+          lines.push(line);
+          line = word;
+        } else {
+          line = next;
+        }
+      }
+      if (line) lines.push(line);
+    }
+  }
+  return lines.map((text) => {
+    const line = { text, x: left + room / 2, y, width: measure(text) };
+    y += lineHeight;
+    return line;
+  });
+}
 
 const COLORS = {
   space: '#05070d', orbit: 'rgba(120,140,180,0.18)', star: '#ffd35a', damage: 'rgba(255,80,60,0.55)',
@@ -116,7 +163,13 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
   const { width, height } = ctx.canvas;
   ctx.fillStyle = 'rgba(3,5,12,0.94)';
   ctx.fillRect(0, 0, width, height);
-  const t = mapTransform(map, width, height);
+  const explored = new Set(game.player?.explored ?? []);
+  ctx.font = '14px system-ui, sans-serif';
+  const title = layoutMapTitle(
+    [`${map.name}: ${map.systems.length} systems, ${explored.size} explored`, 'click a system to plan a route, M to close'],
+    width, view.hud ?? null, (text) => ctx.measureText(text).width);
+  view.mapTitle = title;
+  const t = mapTransform(map, width, height, mapTop(view));
   const byId = new Map(map.systems.map((s) => [s.id, s]));
   ctx.strokeStyle = 'rgba(120,140,180,0.25)';
   ctx.lineWidth = 1;
@@ -146,7 +199,6 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
     });
     ctx.stroke();
   }
-  const explored = new Set(game.player?.explored ?? []);
   ctx.font = '11px system-ui, sans-serif';
   ctx.textAlign = 'center';
   for (const s of map.systems) {
@@ -167,20 +219,27 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
   ctx.fillStyle = COLORS.label;
   ctx.textAlign = 'center';
   ctx.font = '14px system-ui, sans-serif';
-  ctx.fillText(`${map.name}: ${map.systems.length} systems, ${explored.size} explored — click a system to plan a route, M to close`, width / 2, 24);
+  for (const line of title) ctx.fillText(line.text, line.x, line.y);
 }
 
-/** Screen ↔ map coordinates for the galaxy map (fits every system with a margin). */
-export function mapTransform(map: GalaxyMap, width: number, height: number) {
+/** Where the galaxy map's drawing starts: below its title when the title went below the HUD (a narrow window). */
+export function mapTop(view: View): number {
+  const last = view.mapTitle?.at(-1);
+  return last && last.y > 30 ? last.y + 10 : 30;
+}
+
+/** Screen ↔ map coordinates for the galaxy map: every system fits, with a margin, between `top` and 30 px from the bottom. */
+export function mapTransform(map: GalaxyMap, width: number, height: number, top = 30) {
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (const s of map.systems) {
     minX = Math.min(minX, s.x); maxX = Math.max(maxX, s.x);
     minY = Math.min(minY, s.y); maxY = Math.max(maxY, s.y);
   }
   const margin = 40;
-  const k = Math.min((width - 2 * margin) / Math.max(maxX - minX, 1), (height - 2 * margin - 60) / Math.max(maxY - minY, 1));
+  const band = Math.max(height - top - 30, 2 * margin + 1);
+  const k = Math.min((width - 2 * margin) / Math.max(maxX - minX, 1), (band - 2 * margin) / Math.max(maxY - minY, 1));
   const ox = (width - (maxX - minX) * k) / 2;
-  const oy = 30 + (height - 60 - (maxY - minY) * k) / 2;
+  const oy = top + (band - (maxY - minY) * k) / 2;
   return {
     x: (x: number) => ox + (x - minX) * k,
     y: (y: number) => oy + (maxY - y) * k,

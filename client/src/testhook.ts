@@ -48,6 +48,11 @@ export function installTestHook(p: HookParts): void {
     get autopilot() { return { mode: p.pilot.mode, status: p.pilot.status, last: { ...p.pilot.last } }; },
     get assets() { return { ...p.assets }; },
     get mapOpen() { return p.view.mapOpen; },
+    get mapTitle() { return (p.view.mapTitle ?? []).map((l) => ({ ...l })); },
+    get hudBox() {
+      const box = document.getElementById('hud')?.getBoundingClientRect();
+      return box ? { left: box.left, top: box.top, right: box.right, bottom: box.bottom } : null;
+    },
     mapPoint: (systemId: number) => p.mapPoint(systemId),
     get gates() { return (p.game.zone?.gates ?? []).map((g) => ({ id: g.id, to: g.targetSystemId, name: g.targetName, x: g.x, y: g.y, radius: g.radius })); },
   };

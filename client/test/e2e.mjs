@@ -280,6 +280,22 @@ test('log out ends the game session and shows the login screen', async (page) =>
   return gone ? 'logged out, its token refused, login screen shown' : '';
 });
 
+test('on a 420 x 760 window the galaxy map title stays inside it and clear of the HUD', async (page) => {
+  await page.setViewportSize({ width: 420, height: 760 });
+  await playAsGuest(page);
+  await page.keyboard.press('KeyM');
+  const title = await until('the map title to be drawn clear of the HUD', async () => {
+    const s = await sol(page);
+    return s.mapOpen && s.mapTitle.length > 0 && s.hudBox && s.mapTitle[0].y > s.hudBox.bottom ? s : null;
+  });
+  for (const line of title.mapTitle) {
+    expect(line.x - line.width / 2 >= 0 && line.x + line.width / 2 <= 420, `"${line.text}" inside the window`);
+    expect(line.y - 14 > title.hudBox.bottom, `"${line.text}" below the HUD`);
+  }
+  await shoot(page, '6-map-small-window');
+  return `${title.mapTitle.length} lines below the HUD`;
+});
+
 test('a dropped connection resumes by itself', async (page) => {
   const s = await playAsGuest(page);
   // Drop the socket the way a network failure would: the page's own WebSocket, closed from inside.

@@ -11,7 +11,7 @@ import { firstInputSeq, GameState, ZoneKind } from '../src/game';
 import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '../src/net';
 import { api } from '../src/api';
 import { stepShip } from '../src/physics';
-import { drawZone } from '../src/render';
+import { drawZone, layoutMapTitle } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
 import { ClientPayload, Input, SetRoute } from '../src/protocol/sol_generated';
@@ -577,6 +577,21 @@ test('Ctrl and ⌘ shortcuts reach the browser, on the flight keys too; AltGr do
   const stick = controls.stick();
   expect(!stick.any && controls.take().length === 0, `no flight or command: ${JSON.stringify(stick)}`);
   expect(press('w', 'KeyW', false, { ctrlKey: true, altKey: true }) && controls.stick().thrust === 1, 'AltGr+W still thrusts');
+});
+
+test('the map title sits beside the HUD on a wide window and below it, wrapped, on a narrow one', () => {
+  const measure = (text: string) => text.length * 7;
+  const parts = ['main: 200 systems, 3 explored', 'click a system to plan a route, M to close'];
+  const wide = layoutMapTitle(parts, 1280, { right: 230, bottom: 260 }, measure);
+  expect(wide.length === 1 && wide[0].y === 24, `one line at the top: ${JSON.stringify(wide)}`);
+  expect(wide[0].x - wide[0].width / 2 >= 230, 'clear of the HUD');
+  // 420 px wide (helper-45's window): before, one 100-character line centred at 210, off both edges and under the HUD.
+  const narrow = layoutMapTitle(parts, 420, { right: 232, bottom: 260 }, measure);
+  expect(narrow.length === 2 && narrow[0].y > 260, `two lines below the HUD: ${JSON.stringify(narrow)}`);
+  for (const line of narrow) expect(line.x - line.width / 2 >= 0 && line.x + line.width / 2 <= 420, `inside the window: ${line.text}`);
+  const tiny = layoutMapTitle(parts, 200, { right: 150, bottom: 100 }, measure);
+  for (const line of tiny) expect(line.width <= 176 || !line.text.includes(' '), `words wrapped to the room: ${line.text}`);
+  expect(tiny.map((l) => l.text).join(' ') === parts.join(' '), 'no word lost');
 });
 
 test('+ and − repeat while held; other commands do not', () => {
