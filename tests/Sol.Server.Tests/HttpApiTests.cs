@@ -49,6 +49,10 @@ public sealed class HttpApiTests : IAsyncLifetime
     [InlineData("\u2028\u2028\u2028\u2028\u2028\u2028\u2028\u2028")] // line separators
     [InlineData("\ufeffabcdefg")]                              // 7 visible and a byte-order mark
     [InlineData("😀😀😀😀")]                                   // four characters (eight UTF-16 units)
+    [InlineData("\ufe0f\ufe0f\ufe0f\ufe0f\ufe0f\ufe0f\ufe0f\ufe0f")] // variation selectors (helper-61)
+    [InlineData("\u0301\u0301\u0301\u0301\u0301\u0301\u0301\u0301")] // combining acute accents
+    [InlineData("\u3164\u3164\u3164\u3164\u3164\u3164\u3164\u3164")] // Hangul fillers
+    [InlineData("\u2800\u2800\u2800\u2800\u2800\u2800\u2800\u2800")] // braille blanks
     public async Task APasswordOfFewerThanEightVisibleCharactersIsRefused(string password)
     {
         // helper-58: each of these was accepted (the length counted UTF-16 units and invisible characters).
@@ -454,6 +458,34 @@ public sealed class HttpApiTests : IAsyncLifetime
         private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
 
         public override DateTimeOffset GetUtcNow() => _now;
+    }
+
+    [Fact]
+    public async Task TheAddressesAnAccountRegisteredOrRefreshedFromAreItsOwnersToo()
+    {
+        // helper-61: only a password login made an address known, so an owner who had only registered (or refreshed)
+        // was locked out by guesses from many addresses.
+        await using var server = await TestServer.StartAsync(configure: o => o with
+        {
+            TrustedProxies = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
+            FailedLoginsPerAccount = 3,
+        });
+        using var register = new HttpRequestMessage(HttpMethod.Post, "/api/auth/register") { Content = JsonContent.Create(new { username = "settler", password = "right password" }) };
+        register.Headers.Add("X-Forwarded-For", "203.0.113.50");
+        using var registered = await server.Http.SendAsync(register);
+        var token = (await registered.Content.ReadFromJsonAsync<TokenReply>())!.Token;
+        using var refresh = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        refresh.Headers.Add("X-Forwarded-For", "203.0.113.52");
+        refresh.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(refresh)).StatusCode);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await LoginAsync(server, "settler", "wrong", $"198.51.100.{i + 1}"));
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await LoginAsync(server, "settler", "right password", "203.0.113.51"));
+        Assert.Equal(HttpStatusCode.OK, await LoginAsync(server, "settler", "right password", "203.0.113.50"));
+        Assert.Equal(HttpStatusCode.OK, await LoginAsync(server, "settler", "right password", "203.0.113.52"));
     }
 
     private static async Task<HttpStatusCode> RegisterAsync(TestServer server, string username, string password)

@@ -648,7 +648,7 @@ public sealed partial class GameHub : IZoneStepObserver
         ErrorCode.TooManyRequests => "a colony of yours is already being founded; wait for it",
         ErrorCode.NotLanded => "land on a planet first",
         ErrorCode.AlreadyColonized => "you already have a colony here",
-        ErrorCode.PlanetFull => $"this planet holds {_rules.ColoniesPerPlanet} colonies, as many as it can",
+        ErrorCode.PlanetFull => $"this planet is full: it holds {_rules.ColoniesPerPlanet} colonies at most",
         ErrorCode.NotEnoughCredits => $"a colony costs {_rules.ColonizeCost} credits",
         ErrorCode.BadRequest => "the colony could not be founded now; try again",
         _ => "request refused",

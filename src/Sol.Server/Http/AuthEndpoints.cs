@@ -72,6 +72,8 @@ internal static class AuthEndpoints
             {
                 return Error(StatusCodes.Status409Conflict, "that username is taken");
             }
+            // The address an account was made from is its owner's: not held by the per-account limit (helper-61).
+            throttle.Remember(UsernameKey(account.Username), Address(http));
             return await IssueAsync(account.Id, tokens, players, ct).ConfigureAwait(false);
         });
 
@@ -179,6 +181,10 @@ internal static class AuthEndpoints
                 return Error(StatusCodes.Status401Unauthorized, "session too old; log in again");
             }
             var player = await players.EnsureAsync(check.AccountId, ct).ConfigureAwait(false);
+            if (await store.GetAccountAsync(check.AccountId, ct).ConfigureAwait(false) is { PasswordHash: not null } account)
+            {
+                throttle.Remember(UsernameKey(account.Username), Address(http)); // a refresh is the owner's too (helper-61)
+            }
             var (token, expires) = tokens.Issue(check.AccountId, check.SessionId, check.AuthTime);
             return Results.Json(new TokenResponse(token, expires, player.Id));
         });
@@ -226,13 +232,19 @@ internal static class AuthEndpoints
         return count;
     }
 
-    /// <summary>Characters that are not white space (U+2028 included) nor invisible formatting (U+200B, U+00AD, U+FEFF: category Cf).</summary>
+    /// <summary>
+    /// Characters that show: not white space (U+2028 included), not invisible formatting (U+200B, U+00AD, U+FEFF:
+    /// category Cf), not a mark that only modifies the character before it (U+0301, the variation selectors: Mn, Me),
+    /// and not one of the blank letters and symbols (Hangul fillers, the braille blank).
+    /// </summary>
     private static int Visible(string password)
     {
         var count = 0;
         foreach (var rune in password.EnumerateRunes())
         {
-            if (!Rune.IsWhiteSpace(rune) && Rune.GetUnicodeCategory(rune) != UnicodeCategory.Format)
+            var category = Rune.GetUnicodeCategory(rune);
+            if (!Rune.IsWhiteSpace(rune) && category is not (UnicodeCategory.Format or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark)
+                && rune.Value is not (0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800))
             {
                 count++;
             }
@@ -268,6 +280,9 @@ internal static class AuthEndpoints
     }
 
     private static string Address(HttpContext http) => AddressGroup(http.Connection.RemoteIpAddress);
+
+    /// <summary>An account's name as the login limits key it (the login endpoint's <c>lower</c>).</summary>
+    private static string UsernameKey(string username) => username.Trim().ToLowerInvariant();
 
     /// <summary>
     /// What the per-address limits count by: an IPv4 address (also when written as IPv4-mapped IPv6), or an IPv6
