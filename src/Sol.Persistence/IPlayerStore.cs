@@ -38,6 +38,12 @@ public interface IPlayerStore
     /// </summary>
     Task<ColonizeOutcome> ColonizeAsync(Guid playerId, int planetId, double x, double y, long cost, DateTimeOffset now, CancellationToken cancellationToken = default);
 
+    /// <summary>Records that login session <paramref name="sessionId"/> logged out; its tokens are refused until <paramref name="until"/>.</summary>
+    Task SaveLogoutAsync(Guid sessionId, DateTimeOffset until, CancellationToken cancellationToken = default);
+
+    /// <summary>The logouts still in force at <paramref name="now"/> (the expired ones are deleted).</summary>
+    Task<IReadOnlyList<SessionLogout>> ListLogoutsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
     /// <summary>Colonies in a galaxy on the given planets (all planets when <paramref name="planetIds"/> is null).</summary>
     Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default);
 }

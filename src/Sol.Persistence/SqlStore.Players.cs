@@ -191,6 +191,31 @@ public abstract partial class SqlStore
             cancellationToken);
     }
 
+    public Task SaveLogoutAsync(Guid sessionId, DateTimeOffset until, CancellationToken cancellationToken = default) =>
+        RunInTransactionAsync(
+            async (connection, transaction, ct) => await ExecuteAsync(
+                connection, transaction,
+                "INSERT INTO session_logouts (session_id, until_ms) VALUES (@s, @u) ON CONFLICT (session_id) DO UPDATE SET until_ms = excluded.until_ms", ct,
+                ("s", sessionId), ("u", until.ToUnixTimeMilliseconds())).ConfigureAwait(false),
+            cancellationToken);
+
+    public async Task<IReadOnlyList<SessionLogout>> ListLogoutsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var at = now.ToUnixTimeMilliseconds();
+        await RunInTransactionAsync(
+            async (connection, transaction, ct) => await ExecuteAsync(connection, transaction, "DELETE FROM session_logouts WHERE until_ms <= @t", ct, ("t", at)).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT session_id, until_ms FROM session_logouts WHERE until_ms > @t", ("t", at));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<SessionLogout>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new SessionLogout(reader.GetGuid(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))));
+        }
+        return result;
+    }
+
     public async Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

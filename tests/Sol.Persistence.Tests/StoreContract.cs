@@ -27,8 +27,8 @@ public abstract class StoreContract
         await using var store = await StoreAsync();
         await store.MigrateAsync();
         await Task.WhenAll(store.MigrateAsync(), store.MigrateAsync(), store.MigrateAsync());
-        Assert.Equal(2, await store.SchemaVersionAsync());
-        Assert.Equal(2, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
+        Assert.Equal(3, await store.SchemaVersionAsync());
+        Assert.Equal(3, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
     }
 
     [SkippableFact]
@@ -322,6 +322,21 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task LogoutsAreKeptUntilTheirTimeAndThenDropped()
+    {
+        await using var store = await StoreAsync();
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(1_750_000_000_000);
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        await store.SaveLogoutAsync(a, now.AddMinutes(61));
+        await store.SaveLogoutAsync(b, now.AddMinutes(5));
+        await store.SaveLogoutAsync(b, now.AddMinutes(30)); // logged out again: the later time
+        Assert.Equal([new SessionLogout(b, now.AddMinutes(30)), new SessionLogout(a, now.AddMinutes(61))], (await store.ListLogoutsAsync(now)).OrderBy(l => l.Until));
+
+        Assert.Equal([new SessionLogout(a, now.AddMinutes(61))], await store.ListLogoutsAsync(now.AddMinutes(30)));
+        Assert.Equal(1, await ((SqlStore)store).CountRowsAsync("session_logouts")); // the expired one is gone
+    }
+
+    [SkippableFact]
     public async Task AVersionOneDatabaseKeepsItsColoniesAtTheSurfaceCentre()
     {
         await using var store = await StoreAsync();
@@ -333,10 +348,10 @@ public abstract class StoreContract
 
         // As schema version 1 had it (no position), then migrated again.
         await ((SqlStore)store).ExecuteForTestsAsync("ALTER TABLE colonies DROP COLUMN x; ALTER TABLE colonies DROP COLUMN y; DELETE FROM schema_migrations WHERE version = 2");
-        Assert.Equal(1, await store.SchemaVersionAsync());
+        Assert.Equal(2, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
         await store.MigrateAsync();
 
-        Assert.Equal(2, await store.SchemaVersionAsync());
+        Assert.Equal(3, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
         Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now, 0, 0)], await store.ListColoniesAsync(galaxy.Id));
         Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 6, 3, 4, 100, now));
         Assert.Equal((3.0, 4.0), (await store.ListColoniesAsync(galaxy.Id, [6])).Select(c => (c.X, c.Y)).Single());

@@ -22,5 +22,9 @@ internal abstract class DelegatingStore(IPlayerStore inner) : IPlayerStore
 
     public virtual Task<PlayerRecord?> LoadPlayerAsync(Guid accountId, Guid galaxyId, CancellationToken cancellationToken = default) => inner.LoadPlayerAsync(accountId, galaxyId, cancellationToken);
 
+    public Task SaveLogoutAsync(Guid sessionId, DateTimeOffset until, CancellationToken cancellationToken = default) => inner.SaveLogoutAsync(sessionId, until, cancellationToken);
+
+    public Task<IReadOnlyList<SessionLogout>> ListLogoutsAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ListLogoutsAsync(now, cancellationToken);
+
     public Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default) => inner.ListColoniesAsync(galaxyId, planetIds, cancellationToken);
 }

@@ -548,6 +548,28 @@ public sealed class HttpApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ALogoutOutlivesARestart()
+    {
+        // helper-61: logouts were kept in memory only; after a restart the old token refreshed again (for 30 days).
+        using var data = new TempDirectory();
+        var database = data.File("sol.db");
+        string token;
+        await using (var first = await TestServer.StartAsync(database))
+        {
+            token = (await first.GuestAsync("leaving")).Token;
+            using var logout = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout");
+            logout.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            Assert.Equal(HttpStatusCode.NoContent, (await first.Http.SendAsync(logout)).StatusCode);
+        }
+        await using var second = await TestServer.StartAsync(database);
+        using var refresh = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh");
+        refresh.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var refused = await second.Http.SendAsync(refresh);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("the session was logged out; log in again", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task ALoggedOutSessionsTokensAreRefusedEverywhereAndOtherSessionsPlayOn()
     {
         // Before (helper-58): after a logout its token still refreshed (new tokens for 30 days) and reconnected; and any

@@ -22,8 +22,8 @@ public sealed class TokenService
     private readonly SigningCredentials _credentials;
     private readonly TokenValidationParameters _validation;
     private readonly TimeProvider _time;
-    // Sessions logged out -> until when their tokens are refused (the longest any of them can still be valid). In memory:
-    // a restart forgets them, and a token of a logged-out session works again for what is left of its hour.
+    // Sessions logged out -> until when their tokens are refused (the longest any of them can still be valid). Kept in the
+    // database too (session_logouts), and restored at start-up: a restart does not revive them.
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _loggedOut = new();
     private long _nextSweep;
 
@@ -108,20 +108,33 @@ public sealed class TokenService
     /// Refuses every token of session <paramref name="sessionId"/> from now on (a logout): for refreshes, the game port,
     /// <c>/api/me</c> and another logout. Before, a token went on working after its logout, and its refresh made new ones.
     /// </summary>
-    public void LogOut(Guid sessionId)
+    /// <returns>Until when its tokens are refused: the caller keeps that in the database (see <see cref="Restore"/>).</returns>
+    public DateTimeOffset LogOut(Guid sessionId)
     {
         var now = _time.GetUtcNow();
-        _loggedOut[sessionId] = now + Lifetime + TimeSpan.FromMinutes(1); // past the longest-lived token of it, skew included
+        var until = now + Lifetime + TimeSpan.FromMinutes(1); // past the longest-lived token of it, skew included
+        _loggedOut[sessionId] = until;
         var due = Interlocked.Read(ref _nextSweep);
         if (now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextSweep, now.UtcTicks + TimeSpan.TicksPerMinute, due) == due)
         {
-            foreach (var (session, until) in _loggedOut)
+            foreach (var (session, refusedUntil) in _loggedOut)
             {
-                if (until <= now)
+                if (refusedUntil <= now)
                 {
-                    _loggedOut.TryRemove(new KeyValuePair<Guid, DateTimeOffset>(session, until));
+                    _loggedOut.TryRemove(new KeyValuePair<Guid, DateTimeOffset>(session, refusedUntil));
                 }
             }
+        }
+        return until;
+    }
+
+    /// <summary>The logouts kept in the database, at start-up.</summary>
+    public void Restore(IEnumerable<Persistence.Model.SessionLogout> logouts)
+    {
+        ArgumentNullException.ThrowIfNull(logouts);
+        foreach (var logout in logouts)
+        {
+            _loggedOut[logout.SessionId] = logout.Until;
         }
     }
 

@@ -129,6 +129,7 @@ public sealed class SolServer : IAsyncDisposable
                 log.LogWarning("No JWT secret given (--jwt-secret-file or SOL_JWT_SECRET): generated one in {Path}; tokens stay valid only while that file does", Path.Combine(dataDirectory, "jwt-secret"));
             }
             var tokens = new TokenService(secret, TimeSpan.FromHours(1), audience: TokenService.AudienceFor(summary.Id));
+            tokens.Restore(await store.ListLogoutsAsync(DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false)); // a restart keeps them
             var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
             var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, options.StartingSystems);
             var metrics = new ServerMetrics();

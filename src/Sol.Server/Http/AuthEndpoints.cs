@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Sol.Persistence;
 using Sol.Persistence.Model;
 using Sol.Server.Auth;
@@ -162,8 +164,18 @@ internal static class AuthEndpoints
             {
                 return Error(StatusCodes.Status401Unauthorized, check.Error!);
             }
-            tokens.LogOut(check.SessionId);
+            var until = tokens.LogOut(check.SessionId);
             hub.EndSession(check.AccountId, check.SessionId);
+            try
+            {
+                await store.SaveLogoutAsync(check.SessionId, until, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException)
+            {
+                // Logged out here all the same; only a restart within the hour would forget it.
+                http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("sol.http")
+                    .LogWarning("logout of session {Session} not written to the database ({Reason}): a restart within the hour forgets it", check.SessionId, e.Message);
+            }
             return Results.NoContent();
         });
 
