@@ -180,7 +180,7 @@ async function runGame(): Promise<void> {
     mapPoint: (id) => {
       const s = galaxy?.systems.find((g) => g.id === id);
       if (!s || !galaxy) return null;
-      const t = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view));
+      const t = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view, canvas.height));
       return { x: t.x(s.x), y: t.y(s.y) };
     },
   });
@@ -233,6 +233,7 @@ async function runGame(): Promise<void> {
         break;
       case 'map':
         view.mapOpen = !view.mapOpen;
+        if (view.mapOpen) measureHud();
         break;
       case 'zoomIn':
         view.zoom = Math.min(view.zoom * 1.4, 2);
@@ -272,18 +273,27 @@ async function runGame(): Promise<void> {
 
   const canvas = $<HTMLCanvasElement>('view');
   const ctx = canvas.getContext('2d')!;
+  /**
+   * The HUD's box, which the map's title keeps clear of: measured when the map opens and when the window changes, not
+   * while it is open (the HUD grows and shrinks with its route and status lines, and the map would jump).
+   */
+  const measureHud = () => {
+    const box = $('hud').getBoundingClientRect();
+    view.hud = { right: box.right, bottom: box.bottom };
+  };
   const resize = () => {
     canvas.width = window.innerWidth;
     canvas.height = window.innerHeight;
+    measureHud();
   };
   resize();
   window.addEventListener('resize', resize);
   canvas.addEventListener('mousemove', (e) => {
-    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view)).pick(e.offsetX, e.offsetY);
+    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view, canvas.height)).pick(e.offsetX, e.offsetY);
   });
   canvas.addEventListener('click', (e) => {
     if (!view.mapOpen || !galaxy || !game.zone) return;
-    const id = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view)).pick(e.offsetX, e.offsetY);
+    const id = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view, canvas.height)).pick(e.offsetX, e.offsetY);
     if (id === null) return;
     void planRoute(id);
   });
@@ -314,8 +324,6 @@ async function runGame(): Promise<void> {
     if (t - hudAt > 100) {
       hudAt = t;
       updateHud(game, connection, pilot, galaxy);
-      const box = $('hud').getBoundingClientRect(); // the map's title keeps clear of it
-      view.hud = { right: box.right, bottom: box.bottom };
     }
     requestAnimationFrame(frame);
   };

@@ -35,7 +35,7 @@ export function layoutMapTitle(parts: string[], width: number, hud: { right: num
   } else {
     for (const part of parts) {
       let line = '';
-      for (const word of part.split(' ')) {
+      for (const word of part.split(' ').flatMap((w) => pieces(w, room, measure))) {
         const next = line ? `${line} ${word}` : word;
         if (line && measure(next) > room) {
           lines.push(line);
@@ -52,6 +52,22 @@ export function layoutMapTitle(parts: string[], width: number, hud: { right: num
     y += lineHeight;
     return line;
   });
+}
+
+/** A word as pieces that each fit `room` (a word wider than the room, a long galaxy name, is broken). */
+function pieces(word: string, room: number, measure: (text: string) => number): string[] {
+  if (measure(word) <= room) return [word];
+  const out: string[] = [];
+  let piece = '';
+  for (const ch of word) {
+    if (piece && measure(piece + ch) > room) {
+      out.push(piece);
+      piece = '';
+    }
+    piece += ch;
+  }
+  if (piece) out.push(piece);
+  return out;
 }
 
 const COLORS = {
@@ -169,7 +185,7 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
     [`${map.name}: ${map.systems.length} systems, ${explored.size} explored`, 'click a system to plan a route, M to close'],
     width, view.hud ?? null, (text) => ctx.measureText(text).width);
   view.mapTitle = title;
-  const t = mapTransform(map, width, height, mapTop(view));
+  const t = mapTransform(map, width, height, mapTop(view, height));
   const byId = new Map(map.systems.map((s) => [s.id, s]));
   ctx.strokeStyle = 'rgba(120,140,180,0.25)';
   ctx.lineWidth = 1;
@@ -222,10 +238,13 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
   for (const line of title) ctx.fillText(line.text, line.x, line.y);
 }
 
-/** Where the galaxy map's drawing starts: below its title when the title went below the HUD (a narrow window). */
-export function mapTop(view: View): number {
+/**
+ * Where the galaxy map's drawing starts: below its title when the title went below the HUD (a narrow window), unless
+ * that leaves the map less than 200 px (a short window: then it is drawn under the title, as on a wide one).
+ */
+export function mapTop(view: View, height: number): number {
   const last = view.mapTitle?.at(-1);
-  return last && last.y > 30 ? last.y + 10 : 30;
+  return last && last.y > 30 && height - (last.y + 10) - 30 >= 200 ? last.y + 10 : 30;
 }
 
 /** Screen ↔ map coordinates for the galaxy map: every system fits, with a margin, between `top` and 30 px from the bottom. */

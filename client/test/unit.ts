@@ -11,7 +11,7 @@ import { firstInputSeq, GameState, ZoneKind } from '../src/game';
 import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '../src/net';
 import { api } from '../src/api';
 import { stepShip } from '../src/physics';
-import { drawZone, layoutMapTitle } from '../src/render';
+import { drawZone, layoutMapTitle, mapTop } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
 import { ClientPayload, Input, SetRoute } from '../src/protocol/sol_generated';
@@ -592,6 +592,14 @@ test('the map title sits beside the HUD on a wide window and below it, wrapped, 
   const tiny = layoutMapTitle(parts, 200, { right: 150, bottom: 100 }, measure);
   for (const line of tiny) expect(line.width <= 176 || !line.text.includes(' '), `words wrapped to the room: ${line.text}`);
   expect(tiny.map((l) => l.text).join(' ') === parts.join(' '), 'no word lost');
+  // A word wider than the room (a long galaxy name) is broken, not run off the edges (helper-62).
+  const long = layoutMapTitle(['Andromedaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 2 systems'], 200, { right: 150, bottom: 100 }, measure);
+  for (const line of long) expect(line.width <= 176, `broken to fit: ${line.text}`);
+  // The map goes below the title only when that leaves it room (a short window draws it under the title).
+  const view = { zoom: 1, mapOpen: true, mapHover: null, plannedRoute: [], mapTitle: narrow };
+  expect(mapTop(view, 760) === narrow[1].y + 10, 'below the title on 420 x 760');
+  expect(mapTop(view, 300) === 30, 'from the top on a short window');
+  expect(mapTop({ ...view, mapTitle: wide }, 800) === 30, 'from the top when the title is beside the HUD');
 });
 
 test('+ and − repeat while held; other commands do not', () => {

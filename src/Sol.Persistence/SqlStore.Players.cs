@@ -193,10 +193,15 @@ public abstract partial class SqlStore
 
     public Task SaveLogoutAsync(Guid sessionId, DateTimeOffset until, CancellationToken cancellationToken = default) =>
         RunInTransactionAsync(
-            async (connection, transaction, ct) => await ExecuteAsync(
-                connection, transaction,
-                "INSERT INTO session_logouts (session_id, until_ms) VALUES (@s, @u) ON CONFLICT (session_id) DO UPDATE SET until_ms = excluded.until_ms", ct,
-                ("s", sessionId), ("u", until.ToUnixTimeMilliseconds())).ConfigureAwait(false),
+            async (connection, transaction, ct) =>
+            {
+                // The ones past their time go meanwhile (the table holds about an hour of logouts).
+                await ExecuteAsync(connection, transaction, "DELETE FROM session_logouts WHERE until_ms <= @t", ct, ("t", Now())).ConfigureAwait(false);
+                return await ExecuteAsync(
+                    connection, transaction,
+                    "INSERT INTO session_logouts (session_id, until_ms) VALUES (@s, @u) ON CONFLICT (session_id) DO UPDATE SET until_ms = excluded.until_ms", ct,
+                    ("s", sessionId), ("u", until.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            },
             cancellationToken);
 
     public async Task<IReadOnlyList<SessionLogout>> ListLogoutsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)

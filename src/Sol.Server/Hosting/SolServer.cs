@@ -129,7 +129,15 @@ public sealed class SolServer : IAsyncDisposable
                 log.LogWarning("No JWT secret given (--jwt-secret-file or SOL_JWT_SECRET): generated one in {Path}; tokens stay valid only while that file does", Path.Combine(dataDirectory, "jwt-secret"));
             }
             var tokens = new TokenService(secret, TimeSpan.FromHours(1), audience: TokenService.AudienceFor(summary.Id));
-            tokens.Restore(await store.ListLogoutsAsync(DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false)); // a restart keeps them
+            try
+            {
+                tokens.Restore(await store.ListLogoutsAsync(DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false)); // a restart keeps them
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or StoreUnavailableException)
+            {
+                // A role that was not granted the table (schema version 3), say: serving matters more.
+                log.LogWarning("Cannot read the logged-out sessions ({Reason}): tokens of logins that logged out before this start are not refused", e.Message.ReplaceLineEndings(" "));
+            }
             var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
             var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, options.StartingSystems);
             var metrics = new ServerMetrics();
