@@ -88,7 +88,7 @@ internal static class AuthEndpoints
             // A name no account can have (too long, other characters) is a wrong name: never looked up, and counted
             // against the address only (no throttle entry keyed by whatever was sent).
             var name = body.Username.Trim();
-            var lower = ValidName(name) is null ? name.ToLowerInvariant() : null;
+            var lower = ValidName(name) is null ? UsernameKey(name) : null;
             var group = Address(http);
             var address = "i:" + group;
             var pair = lower is null ? null : "a:" + lower + "|" + group; // this account from this address

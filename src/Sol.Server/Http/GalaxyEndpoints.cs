@@ -63,22 +63,9 @@ internal static class GalaxyEndpoints
         });
     }
 
-    private static bool AcceptsGzip(HttpRequest request)
-    {
-        foreach (var value in request.Headers.AcceptEncoding)
-        {
-            foreach (var part in (value ?? "").Split(','))
-            {
-                var coding = part.Split(';');
-                if (coding[0].Trim().Equals("gzip", StringComparison.OrdinalIgnoreCase) &&
-                    !(coding.Length > 1 && coding[1].Replace(" ", "", StringComparison.Ordinal) is "q=0" or "q=0.0" or "q=0.00" or "q=0.000"))
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
+    /// <summary>Whether the client takes gzip (Accept-Encoding, parsed by ASP.NET Core's typed headers; q=0 refuses it).</summary>
+    private static bool AcceptsGzip(HttpRequest request) =>
+        request.GetTypedHeaders().AcceptEncoding.Any(static e => e.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase) && (e.Quality ?? 1) > 0);
 
     private static byte[] Gzip(byte[] bytes)
     {

@@ -60,8 +60,7 @@ internal sealed class HttpConnectionGate(long? total, int perAddress, IReadOnlyL
     /// <summary>The client address the per-address limit applies to, or null for loopback and the trusted proxies.</summary>
     private IPAddress? Limited(EndPoint? remote)
     {
-        if (remote is not IPEndPoint { Address: var address } || IPAddress.IsLoopback(address) ||
-            (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4())))
+        if (remote is not IPEndPoint { Address: var address } || IPAddress.IsLoopback(address)) // ::ffff:127.0.0.1 too
         {
             return null;
         }
