@@ -44,6 +44,16 @@ public interface IPlayerStore
     /// <summary>The logouts still in force at <paramref name="now"/> (the expired ones are deleted).</summary>
     Task<IReadOnlyList<SessionLogout>> ListLogoutsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records that account <paramref name="accountId"/> was used from <paramref name="address"/> at <paramref name="at"/>
+    /// (a later time replaces an earlier one), and forgets its addresses seen before <paramref name="forgetBefore"/> and
+    /// all but its newest <paramref name="keep"/>.
+    /// </summary>
+    Task SaveAccountAddressAsync(Guid accountId, string address, DateTimeOffset at, int keep, DateTimeOffset forgetBefore, CancellationToken cancellationToken = default);
+
+    /// <summary>The addresses account <paramref name="accountId"/> was used from at or after <paramref name="since"/>, newest first.</summary>
+    Task<IReadOnlyList<AccountAddress>> ListAccountAddressesAsync(Guid accountId, DateTimeOffset since, CancellationToken cancellationToken = default);
+
     /// <summary>Colonies in a galaxy on the given planets (all planets when <paramref name="planetIds"/> is null).</summary>
     Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default);
 }

@@ -221,6 +221,42 @@ public abstract partial class SqlStore
         return result;
     }
 
+    public Task SaveAccountAddressAsync(Guid accountId, string address, DateTimeOffset at, int keep, DateTimeOffset forgetBefore, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keep);
+        return RunInTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await ExecuteAsync(
+                    connection, transaction,
+                    "INSERT INTO account_addresses (account_id, address, seen_ms) VALUES (@a, @d, @t) " +
+                    "ON CONFLICT (account_id, address) DO UPDATE SET seen_ms = excluded.seen_ms WHERE excluded.seen_ms > account_addresses.seen_ms", ct,
+                    ("a", accountId), ("d", address), ("t", at.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+                return await ExecuteAsync(
+                    connection, transaction,
+                    "DELETE FROM account_addresses WHERE account_id = @a AND (seen_ms < @f OR address NOT IN " +
+                    "(SELECT address FROM account_addresses WHERE account_id = @a ORDER BY seen_ms DESC, address LIMIT @k))", ct,
+                    ("a", accountId), ("f", forgetBefore.ToUnixTimeMilliseconds()), ("k", (long)keep)).ConfigureAwait(false);
+            },
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<AccountAddress>> ListAccountAddressesAsync(Guid accountId, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection, null, "SELECT address, seen_ms FROM account_addresses WHERE account_id = @a AND seen_ms >= @s ORDER BY seen_ms DESC, address",
+            ("a", accountId), ("s", since.ToUnixTimeMilliseconds()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<AccountAddress>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new AccountAddress(reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))));
+        }
+        return result;
+    }
+
     public async Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -27,8 +27,8 @@ public abstract class StoreContract
         await using var store = await StoreAsync();
         await store.MigrateAsync();
         await Task.WhenAll(store.MigrateAsync(), store.MigrateAsync(), store.MigrateAsync());
-        Assert.Equal(3, await store.SchemaVersionAsync());
-        Assert.Equal(3, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
+        Assert.Equal(4, await store.SchemaVersionAsync());
+        Assert.Equal(4, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
     }
 
     [SkippableFact]
@@ -337,6 +337,30 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task AnAccountsAddressesKeepTheirLatestUseAndOnlyTheNewestAndRecent()
+    {
+        await using var store = await StoreAsync();
+        var t = DateTimeOffset.FromUnixTimeMilliseconds(1_750_000_000_000);
+        var (ada, grace) = (Guid.NewGuid(), Guid.NewGuid());
+        await store.SaveAccountAddressAsync(ada, "a", t, 3, t.AddDays(-30));
+        await store.SaveAccountAddressAsync(ada, "b", t.AddMinutes(1), 3, t.AddDays(-30));
+        await store.SaveAccountAddressAsync(grace, "a", t.AddMinutes(2), 3, t.AddDays(-30));
+        await store.SaveAccountAddressAsync(ada, "a", t.AddMinutes(3), 3, t.AddDays(-30)); // used again: the later time
+        await store.SaveAccountAddressAsync(ada, "a", t.AddMinutes(2), 3, t.AddDays(-30)); // an earlier time does not replace it
+        Assert.Equal([new AccountAddress("a", t.AddMinutes(3)), new AccountAddress("b", t.AddMinutes(1))], await store.ListAccountAddressesAsync(ada, t.AddDays(-30)));
+        Assert.Equal([new AccountAddress("a", t.AddMinutes(3))], await store.ListAccountAddressesAsync(ada, t.AddMinutes(2)));
+
+        // Beyond `keep`, the oldest go; and those used before `forgetBefore`.
+        await store.SaveAccountAddressAsync(ada, "c", t.AddMinutes(4), 3, t.AddDays(-30));
+        await store.SaveAccountAddressAsync(ada, "d", t.AddMinutes(5), 3, t.AddDays(-30));
+        Assert.Equal(["d", "c", "a"], (await store.ListAccountAddressesAsync(ada, DateTimeOffset.UnixEpoch)).Select(a => a.Address));
+        await store.SaveAccountAddressAsync(ada, "e", t.AddDays(31), 3, t.AddDays(1));
+        Assert.Equal(["e"], (await store.ListAccountAddressesAsync(ada, DateTimeOffset.UnixEpoch)).Select(a => a.Address));
+        Assert.Equal([new AccountAddress("a", t.AddMinutes(2))], await store.ListAccountAddressesAsync(grace, DateTimeOffset.UnixEpoch)); // another account's are its own
+        Assert.Equal(2, await ((SqlStore)store).CountRowsAsync("account_addresses"));
+    }
+
+    [SkippableFact]
     public async Task AVersionOneDatabaseKeepsItsColoniesAtTheSurfaceCentre()
     {
         await using var store = await StoreAsync();
@@ -348,12 +372,13 @@ public abstract class StoreContract
 
         // As schema version 1 had it (no position), then migrated again.
         await ((SqlStore)store).ExecuteForTestsAsync(
-            "ALTER TABLE colonies DROP COLUMN x; ALTER TABLE colonies DROP COLUMN y; DROP TABLE session_logouts; DELETE FROM schema_migrations WHERE version >= 2");
+            "ALTER TABLE colonies DROP COLUMN x; ALTER TABLE colonies DROP COLUMN y; DROP TABLE session_logouts; DROP TABLE account_addresses; DELETE FROM schema_migrations WHERE version >= 2");
         Assert.Equal(1, await store.SchemaVersionAsync());
         await store.MigrateAsync();
 
-        Assert.Equal(3, await store.SchemaVersionAsync());
-        await store.SaveLogoutAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1)); // and the table of version 3 is there
+        Assert.Equal(4, await store.SchemaVersionAsync());
+        await store.SaveLogoutAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1)); // and the tables of versions 3 and 4 are there
+        await store.SaveAccountAddressAsync(Guid.NewGuid(), "k", DateTimeOffset.UtcNow, 16, DateTimeOffset.UtcNow.AddDays(-30));
         Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now, 0, 0)], await store.ListColoniesAsync(galaxy.Id));
         Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 6, 3, 4, 100, now));
         Assert.Equal((3.0, 4.0), (await store.ListColoniesAsync(galaxy.Id, [6])).Select(c => (c.X, c.Y)).Single());

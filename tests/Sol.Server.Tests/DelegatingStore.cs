@@ -24,6 +24,12 @@ internal abstract class DelegatingStore(IPlayerStore inner) : IPlayerStore
 
     public Task SaveLogoutAsync(Guid sessionId, DateTimeOffset until, CancellationToken cancellationToken = default) => inner.SaveLogoutAsync(sessionId, until, cancellationToken);
 
+    public virtual Task SaveAccountAddressAsync(Guid accountId, string address, DateTimeOffset at, int keep, DateTimeOffset forgetBefore, CancellationToken cancellationToken = default) =>
+        inner.SaveAccountAddressAsync(accountId, address, at, keep, forgetBefore, cancellationToken);
+
+    public virtual Task<IReadOnlyList<AccountAddress>> ListAccountAddressesAsync(Guid accountId, DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        inner.ListAccountAddressesAsync(accountId, since, cancellationToken);
+
     public Task<IReadOnlyList<SessionLogout>> ListLogoutsAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ListLogoutsAsync(now, cancellationToken);
 
     public Task<IReadOnlyList<Colony>> ListColoniesAsync(Guid galaxyId, IReadOnlyCollection<int>? planetIds = null, CancellationToken cancellationToken = default) => inner.ListColoniesAsync(galaxyId, planetIds, cancellationToken);

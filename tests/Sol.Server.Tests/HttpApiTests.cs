@@ -488,6 +488,34 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await LoginAsync(server, "settler", "right password", "203.0.113.52"));
     }
 
+    [Fact]
+    public async Task TheAddressesAnAccountWasUsedFromOutliveARestart()
+    {
+        // helper-61: they were kept in memory only, so after a restart guesses from many addresses held the owner out again.
+        using var data = new TempDirectory();
+        var database = data.File("sol.db");
+        Func<Sol.Server.Hosting.ServerOptions, Sol.Server.Hosting.ServerOptions> options = o => o with
+        {
+            TrustedProxies = [System.Net.IPNetwork.Parse("127.0.0.0/8")],
+            FailedLoginsPerAccount = 3,
+        };
+        await using (var first = await TestServer.StartAsync(database, options))
+        {
+            using var register = new HttpRequestMessage(HttpMethod.Post, "/api/auth/register") { Content = JsonContent.Create(new { username = "settler", password = "right password" }) };
+            register.Headers.Add("X-Forwarded-For", "203.0.113.50");
+            Assert.Equal(HttpStatusCode.OK, (await first.Http.SendAsync(register)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, await LoginAsync(first, "settler", "right password", "2001:db8:5:5::1"));
+        }
+        await using var second = await TestServer.StartAsync(database, options);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await LoginAsync(second, "settler", "wrong", $"198.51.100.{i + 1}"));
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, await LoginAsync(second, "settler", "right password", "203.0.113.51"));
+        Assert.Equal(HttpStatusCode.OK, await LoginAsync(second, "settler", "right password", "203.0.113.50"));
+        Assert.Equal(HttpStatusCode.OK, await LoginAsync(second, "settler", "right password", "2001:db8:5:5:abcd::9")); // the same /64
+    }
+
     private static async Task<HttpStatusCode> RegisterAsync(TestServer server, string username, string password)
     {
         using var response = await server.Http.PostAsJsonAsync("/api/auth/register", new { username, password });

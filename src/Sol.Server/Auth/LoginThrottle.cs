@@ -17,25 +17,16 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
     public const int PerAccount = 5;
 
     /// <summary>
-    /// Failed password logins per account over all addresses per window: guessing from many addresses. An address that
-    /// logged in to the account before (<see cref="Remember"/>) is not held by it.
+    /// Failed password logins per account over all addresses per window: guessing from many addresses. An address the
+    /// account was used from before (<see cref="KnownAddresses"/>) is not held by it.
     /// </summary>
     public const int PerAccountAllAddresses = 100;
 
     /// <summary>Failed password logins per client address per window.</summary>
     public const int PerAddress = 20;
 
-    /// <summary>Accounts whose logins are remembered (those that logged in longest ago are dropped beyond it).</summary>
-    public const int KnownLoginsKept = 100_000;
-
-    /// <summary>Addresses remembered per account (the newest): one account logging in from many cannot fill the table.</summary>
-    public const int KnownAddressesPerAccount = 16;
-
-    private static readonly TimeSpan s_knownFor = TimeSpan.FromDays(30);
-
     private readonly TimeSpan _window = window ?? TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, Attempts> _attempts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, KnownAddresses> _known = new(StringComparer.Ordinal); // account -> where it logged in
     private long _nextSweep = long.MinValue; // UTC ticks
 
     /// <summary>Keys held (tests: entries expire).</summary>
@@ -82,29 +73,6 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
             }
         }
     }
-
-    /// <summary>Notes that <paramref name="account"/> logged in from <paramref name="address"/>; see <see cref="Knows"/>.</summary>
-    public void Remember(string account, string address)
-    {
-        var now = time.GetUtcNow().UtcTicks;
-        if (_known.Count >= KnownLoginsKept && !_known.ContainsKey(account))
-        {
-            // Full: the half of the accounts that logged in longest ago goes (memory stays bounded whoever logs in).
-            var cutoff = _known.Values.Select(static k => k.Last).Order().ElementAt(_known.Count / 2);
-            foreach (var (old, known) in _known)
-            {
-                if (known.Last <= cutoff)
-                {
-                    _known.TryRemove(new KeyValuePair<string, KnownAddresses>(old, known));
-                }
-            }
-        }
-        _known.GetOrAdd(account, static _ => new KnownAddresses()).Add(address, now);
-    }
-
-    /// <summary>Whether <paramref name="account"/> logged in from <paramref name="address"/> within the last 30 days (in this process).</summary>
-    public bool Knows(string account, string address) =>
-        _known.TryGetValue(account, out var known) && known.LastFrom(address) is { } at && time.GetUtcNow().UtcTicks - at < s_knownFor.Ticks;
 
     /// <summary>Gives back the last attempt counted for <paramref name="key"/> (an address whose login succeeded).</summary>
     public void Release(string key)
@@ -158,43 +126,6 @@ public sealed class LoginThrottle(TimeProvider time, TimeSpan? window = null)
                     attempts.Removed = true;
                     _attempts.TryRemove(new KeyValuePair<string, Attempts>(key, attempts)); // this entry, not a newer one
                 }
-            }
-        }
-    }
-
-    /// <summary>The newest <see cref="KnownAddressesPerAccount"/> addresses an account logged in from, with when.</summary>
-    private sealed class KnownAddresses
-    {
-        private readonly List<(string Address, long At)> _addresses = [];
-
-        public long Last { get; private set; }
-
-        public void Add(string address, long at)
-        {
-            lock (_addresses)
-            {
-                _addresses.RemoveAll(a => a.Address == address);
-                if (_addresses.Count >= KnownAddressesPerAccount)
-                {
-                    _addresses.RemoveAt(0); // the oldest
-                }
-                _addresses.Add((address, at));
-                Last = at;
-            }
-        }
-
-        public long? LastFrom(string address)
-        {
-            lock (_addresses)
-            {
-                foreach (var (a, at) in _addresses)
-                {
-                    if (a == address)
-                    {
-                        return at;
-                    }
-                }
-                return null;
             }
         }
     }

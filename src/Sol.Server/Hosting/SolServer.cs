@@ -145,7 +145,8 @@ public sealed class SolServer : IAsyncDisposable
             var gameFailed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
             var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, gameFailed, cancellationToken).ConfigureAwait(false);
             players.ZoneTime = () => game.World.Options.TimeAt(Math.Max(0, game.World.Tick));
-            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, players, metrics, game, gameFailed.Task);
+            var known = new KnownAddresses(store, secret, options.ThrottleClock, loggers.CreateLogger("sol.http"));
+            var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, known, players, metrics, game, gameFailed.Task);
             var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, gameFailed.Task, loggers);
             try
             {
@@ -324,7 +325,7 @@ public sealed class SolServer : IAsyncDisposable
 
     private static WebApplication BuildHttp(
         ServerOptions options, ILoggerFactory loggers, ISolStore store, string galaxyName, GalaxyModel galaxy, AssetCatalog assets,
-        TokenService tokens, PlayerDirectory players, ServerMetrics metrics, GameParts game, Task<Exception> gameFailed)
+        TokenService tokens, KnownAddresses known, PlayerDirectory players, ServerMetrics metrics, GameParts game, Task<Exception> gameFailed)
     {
         var (port, hub) = (game.Port, game.Hub);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sol" });
@@ -366,7 +367,7 @@ public sealed class SolServer : IAsyncDisposable
         }
         ErrorBodies.Use(app, loggers.CreateLogger("sol.http"));
 
-        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(options.ThrottleClock), options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount, app.Services.GetRequiredService<PasswordWork>());
+        AuthEndpoints.Map(app, store, tokens, players, hub, new LoginThrottle(options.ThrottleClock), known, options.GuestLoginsPerAddress, options.FailedLoginsPerAddress, options.FailedLoginsPerAccount, app.Services.GetRequiredService<PasswordWork>());
         AssetEndpoints.Map(app, assets);
         GalaxyEndpoints.Map(app, galaxyName, galaxy, options.ThrottleClock);
         app.MapMethods("/api/config", ReadMethods.GetOrHead, () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));

@@ -35,10 +35,11 @@ internal static class AuthEndpoints
 
     /// <param name="guestLoginsPerAddress">Guest logins per client address per throttle window (5 minutes); 0: no limit.</param>
     /// <param name="failedLoginsPerAddress">Failed password logins per client address per window, over all accounts; 0: no limit.</param>
-    /// <param name="failedLoginsPerAccount">Failed password logins per account per window, over all addresses but those it logged in from.</param>
+    /// <param name="failedLoginsPerAccount">Failed password logins per account per window, over all addresses but those it was used from.</param>
+    /// <param name="known">The addresses each account was used from (kept in the database).</param>
     /// <param name="hashing">Where password hashes run (bounded: see <see cref="PasswordWork"/>).</param>
     public static void Map(
-        IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, int guestLoginsPerAddress,
+        IEndpointRouteBuilder app, ISolStore store, TokenService tokens, PlayerDirectory players, GameHub hub, LoginThrottle throttle, KnownAddresses known, int guestLoginsPerAddress,
         int failedLoginsPerAddress, int failedLoginsPerAccount, PasswordWork hashing)
     {
         var auth = app.MapGroup("/api/auth");
@@ -75,7 +76,7 @@ internal static class AuthEndpoints
                 return Error(StatusCodes.Status409Conflict, "that username is taken");
             }
             // The address an account was made from is its owner's: not held by the per-account limit (helper-61).
-            throttle.Remember(UsernameKey(account.Username), Address(http));
+            await known.RememberAsync(account.Id, Address(http), ct).ConfigureAwait(false);
             return await IssueAsync(account.Id, tokens, players, ct).ConfigureAwait(false);
         });
 
@@ -92,16 +93,10 @@ internal static class AuthEndpoints
             var group = Address(http);
             var address = "i:" + group;
             var pair = lower is null ? null : "a:" + lower + "|" + group; // this account from this address
-            // This account from everywhere; not for an address that logged in to it before (its owner, most likely).
-            var all = lower is null || failedLoginsPerAccount <= 0 || throttle.Knows(lower, group) ? null : "A:" + lower;
-            var keys = new List<(string, int)>(3);
+            var keys = new List<(string, int)>(2);
             if (pair is not null)
             {
                 keys.Add((pair, LoginThrottle.PerAccount));
-            }
-            if (all is not null)
-            {
-                keys.Add((all, failedLoginsPerAccount));
             }
             if (failedLoginsPerAddress > 0)
             {
@@ -114,6 +109,24 @@ internal static class AuthEndpoints
                 return TooMany(http, wait, "too many failed logins; try again later");
             }
             var account = lower is null ? null : await store.FindAccountByUsernameAsync(lower, ct).ConfigureAwait(false);
+            // This account from everywhere; not for an address it was used from before (its owner's, most likely). Asked
+            // only within the limits above, so that the database is not read for attempts refused anyway.
+            string? all = null;
+            if (lower is not null && failedLoginsPerAccount > 0
+                && !(account?.PasswordHash is not null && await known.KnowsAsync(account.Id, group, ct).ConfigureAwait(false)))
+            {
+                all = "A:" + lower;
+                wait = throttle.TryBegin((all, failedLoginsPerAccount));
+                if (wait > TimeSpan.Zero)
+                {
+                    foreach (var (key, _) in keys)
+                    {
+                        throttle.Release(key); // nothing counted for a refused attempt
+                    }
+                    return TooMany(http, wait, "too many failed logins; try again later");
+                }
+                keys.Add((all, failedLoginsPerAccount));
+            }
             var (checkedIt, verdict) = await hashing.RunAsync(
                 () => account?.PasswordHash is { } hash ? s_hasher.VerifyHashedPassword(account, hash, body.Password) : Nobody(body.Password), ct).ConfigureAwait(false);
             if (!checkedIt)
@@ -130,12 +143,12 @@ internal static class AuthEndpoints
                 return Error(StatusCodes.Status401Unauthorized, "wrong username or password"); // the attempt stays counted
             }
             throttle.Forget(pair!);
-            throttle.Remember(lower!, group);
             if (all is not null)
             {
                 throttle.Release(all);
             }
             throttle.Release(address);
+            await known.RememberAsync(account!.Id, group, ct).ConfigureAwait(false);
             return await IssueAsync(account!.Id, tokens, players, ct).ConfigureAwait(false);
         });
 
@@ -195,7 +208,7 @@ internal static class AuthEndpoints
             var player = await players.EnsureAsync(check.AccountId, ct).ConfigureAwait(false);
             if (await store.GetAccountAsync(check.AccountId, ct).ConfigureAwait(false) is { PasswordHash: not null } account)
             {
-                throttle.Remember(UsernameKey(account.Username), Address(http)); // a refresh is the owner's too (helper-61)
+                await known.RememberAsync(account.Id, Address(http), ct).ConfigureAwait(false); // a refresh is the owner's too (helper-61)
             }
             var (token, expires) = tokens.Issue(check.AccountId, check.SessionId, check.AuthTime);
             return Results.Json(new TokenResponse(token, expires, player.Id));
