@@ -98,7 +98,7 @@ public class PhysicsTests
     }
 
     [Fact]
-    public void GravityPullsARestingShipTowardTheStarWithGMOverRSquared()
+    public void GravityPullsAShipTowardTheStarWithGMOverRSquared()
     {
         const double Mass = 4e6;
         using var sim = new Sim(TestGalaxy.Ring(1, planets: 0, starMass: Mass, damageRadius: 10), Options());
@@ -109,15 +109,60 @@ public class PhysicsTests
         zone.TryGetShip(1, out var east);
         zone.TryGetShip(2, out var south);
 
+        // Placed on circular orbits (counter-clockwise: east moves north, south moves east), then pulled inward by
+        // GM / r² for one tick.
         Assert.Equal(-Mass / (1_000.0 * 1_000.0) / 20, east.VelocityX, 12);
-        Assert.Equal(0, east.VelocityY);
+        Assert.Equal(Math.Sqrt(Mass / 1_000.0), east.VelocityY, 12);
         Assert.True(east.X < 1_000);
+        Assert.Equal(Math.Sqrt(Mass / 2_000.0), south.VelocityX, 12);
         Assert.Equal(Mass / (2_000.0 * 2_000.0) / 20, south.VelocityY, 12);
         Assert.True(south.Y > -2_000);
 
         sim.Step(20);
         zone.TryGetShip(1, out var later);
         Assert.True(later.X < east.X && later.VelocityX < east.VelocityX, "keeps falling and speeding up");
+    }
+
+    [Fact]
+    public void AShipLeftAloneCirclesTheSystemInsteadOfFallingIntoItsStar()
+    {
+        // helper-63: ships were placed at rest, so one left alone (a background tab, a player in the resume grace, a
+        // respawned one) fell into the star in about 100 s, burned, paid the penalty, respawned at rest, and again.
+        const double Mass = 5e7; // the generator's heaviest stars: radius 320, GM = radius² × 500
+        using var sim = new Sim(TestGalaxy.Ring(1, planets: 0, starMass: Mass, damageRadius: 1_000), Options(damage: 50f));
+        sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, TestGalaxy.GateDistance, 0);
+        var zone = sim.System(1);
+        double nearest = double.MaxValue, farthest = 0;
+        for (var tick = 0; tick < 16_000; tick++) // 800 s: more than one turn (about 640 s at 8,000, at 79 u/s)
+        {
+            sim.Step();
+            Assert.DoesNotContain(sim.Events(zone), e => e.Kind == ZoneEventKind.Destroyed);
+            zone.TryGetShip(1, out var ship);
+            var r = Math.Sqrt((ship.X * ship.X) + (ship.Y * ship.Y));
+            (nearest, farthest) = (Math.Min(nearest, r), Math.Max(farthest, r));
+        }
+        Assert.InRange(nearest, TestGalaxy.GateDistance * 0.99, TestGalaxy.GateDistance * 1.01);
+        Assert.InRange(farthest, TestGalaxy.GateDistance * 0.99, TestGalaxy.GateDistance * 1.01);
+    }
+
+    [Fact]
+    public void ShipsLeftAloneAtTheGatesOfGeneratedSystemsAreNotBurned()
+    {
+        // Generated systems have up to three stars on a ring around the centre: the orbit is around their centre of mass.
+        var galaxy = GalaxyGenerator.Generate("idle", new GalaxyParameters(12, new IntRange(1, 3), new IntRange(1, 3), new IntRange(2, 3), 7));
+        using var sim = new Sim(galaxy, Sim.Quiet());
+        foreach (var gate in galaxy.Gates)
+        {
+            Assert.True(sim.World.SpawnShip(gate.Id, ZoneId.ForSystem(gate.SystemId), 0, gate.X, gate.Y));
+        }
+        for (var tick = 0; tick < 12_000; tick++) // 10 minutes
+        {
+            sim.Step();
+            foreach (var system in galaxy.Systems)
+            {
+                Assert.DoesNotContain(sim.Events(sim.System(system.Id)), e => e.Kind == ZoneEventKind.Destroyed);
+            }
+        }
     }
 
     [Fact]

@@ -11,13 +11,16 @@ public class SpawnTests
     private static ZoneOptions Options => Sim.Quiet() with { ShipClasses = [s_scout] };
 
     [Fact]
-    public void ASavedShipComesBackAtRestWithItsHullAndHeading()
+    public void ASavedShipComesBackOnACircularOrbitWithItsHullAndHeading()
     {
         var ship = Spawned(hull: 37.5f, rotation: 1.25f);
         Assert.Equal(37.5f, ship.Hull);
         Assert.Equal(1.25f, ship.Rotation);
-        Assert.Equal(0, ship.VelocityX, 0.5);
-        Assert.Equal(0, ship.VelocityY, 0.5);
+        // Counter-clockwise around the star at the centre, sqrt(GM / r) (one tick of gravity is within the tolerance).
+        var r = Math.Sqrt((5_000.0 * 5_000.0) + (3_000.0 * 3_000.0));
+        var v = Math.Sqrt(1e6 / r);
+        Assert.Equal(3_000 / r * v, ship.VelocityX, 0.05);
+        Assert.Equal(5_000 / r * v, ship.VelocityY, 0.05);
     }
 
     [Theory]

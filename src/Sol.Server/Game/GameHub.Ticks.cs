@@ -429,7 +429,7 @@ public sealed partial class GameHub : IZoneStepObserver
             }
             // The rule: the owner loses rules.destroyedPenalty credits (never below zero) and the ship comes back at
             // full hull at its home system's respawn point (beside its first gate).
-            // The record says so at once (home zone, respawn point, at rest, full hull): a player who leaves before the
+            // The record says so at once (home zone, respawn point, full hull; the ship is placed on an orbit there): a player who leaves before the
             // respawn is applied, while no ship can be staged, comes back there, not where the ship burned.
             var p = session.Player;
             var home = _world.GetZone(ZoneId.ForSystem(p.HomeSystemId));
@@ -733,7 +733,7 @@ public sealed partial class GameHub : IZoneStepObserver
             var zone = _world.IndexOf(p.Zone) >= 0 ? p.Zone : ZoneId.ForSystem(p.HomeSystemId);
             var shipClass = ShipClassOf(p);
             _byOwner[session.Owner] = session;
-            // The ship comes back where it was saved, at rest, with the hull and heading it had: reconnecting is no
+            // The ship comes back where it was saved, on a circular orbit there (Zone.OrbitVelocityAt), with the hull and heading it had: reconnecting is no
             // repair. (A heading that is not finite as a float would make the spawn fail; not worth refusing the player.)
             var rotation = (float)p.Rotation;
             rotation = float.IsFinite(rotation) ? rotation : 0;

@@ -13,6 +13,7 @@ public sealed partial class Zone
         var s = State;
         var handle = s.Add(EntityKind.Ship, EntityFlags.Dynamic, carry.Owner, 0, x, y);
         s.TryGetIndex(handle, out var i);
+        (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(x, y);
         s.ShipClass[i] = carry.ShipClass;
         s.Hull[i] = carry.Hull;
         s.Rotation[i] = carry.Rotation;
@@ -20,6 +21,37 @@ public sealed partial class Zone
         _ships.Add(carry.Owner, handle);
         AppendEvent(new ZoneEvent(why, carry.Owner, handle, action, target, RejectReason.None));
         return handle;
+    }
+
+    /// <summary>
+    /// The velocity of a circular orbit through (<paramref name="x"/>, <paramref name="y"/>) around the stars' centre of
+    /// mass, counter-clockwise as the planets go: <c>sqrt(GM / r)</c>, GM the stars' together. A ship is placed with it
+    /// (a join, an arrival, a take-off, a respawn), so that one left alone circles the system instead of falling into
+    /// its stars (helper-63: an idle ship burned about every 100 s, paying the penalty each time). Zero on a surface,
+    /// with massless stars, and at the centre itself.
+    /// </summary>
+    internal (double Vx, double Vy) OrbitVelocityAt(double x, double y)
+    {
+        double mass = 0, cx = 0, cy = 0;
+        for (var k = 0; k < _starMass.Length; k++)
+        {
+            mass += _starMass[k];
+            cx += _starMass[k] * _starX[k];
+            cy += _starMass[k] * _starY[k];
+        }
+        if (!(mass > 0))
+        {
+            return (0, 0);
+        }
+        var dx = x - (cx / mass);
+        var dy = y - (cy / mass);
+        var r = Math.Sqrt((dx * dx) + (dy * dy));
+        if (!(r > 0))
+        {
+            return (0, 0);
+        }
+        var v = Math.Sqrt(mass / r);
+        return (-dy / r * v, dx / r * v);
     }
 
     internal bool TryTakeShip(long owner, EntityHandle expected, ZoneEventKind why, ShipAction action, int target, out ShipCarry carry)

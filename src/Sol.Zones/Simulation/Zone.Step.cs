@@ -166,8 +166,7 @@ public sealed partial class Zone
             AppendEvent(new ZoneEvent(ZoneEventKind.Destroyed, s.Owner[i], handle, ShipAction.None, 0, RejectReason.None));
             s.PositionX[i] = RespawnX;
             s.PositionY[i] = RespawnY;
-            s.VelocityX[i] = 0;
-            s.VelocityY[i] = 0;
+            (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(RespawnX, RespawnY); // at rest it would fall in again
             s.AngularVelocity[i] = 0;
             s.Hull[i] = _classes[s.ShipClass[i]].Hull;
             s.Flags[i] |= EntityFlags.Respawned;

@@ -93,7 +93,7 @@ public sealed class ZoneWorld
 
     /// <summary>
     /// Queues a new ship for <paramref name="owner"/> in <paramref name="zone"/> at (<paramref name="x"/>,
-    /// <paramref name="y"/>), at rest, of class <paramref name="shipClass"/>. False when the owner already has a
+    /// <paramref name="y"/>), on a circular orbit around the stars (<see cref="Zone.OrbitVelocityAt"/>), of class <paramref name="shipClass"/>. False when the owner already has a
     /// ship (one ship per player), the owner is 0, the zone or class does not exist, or a coordinate or the heading is
     /// not finite. Inputs posted from now on are routed to that zone and applied from the first tick the ship exists.
     /// A <see cref="TransferKind.Spawned"/> outcome follows.
