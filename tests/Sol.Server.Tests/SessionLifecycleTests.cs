@@ -192,6 +192,31 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AnOlderInputCannotKeepTheEnginesRunningAfterADisconnect()
+    {
+        // helper-63: input seq 1,000,000 (full turn, fire), then seq 1, then a dropped socket: the session remembered 1,
+        // the engines-off input of the disconnect carried it, the zone dropped it as stale, and the ship went on turning
+        // and firing through the resume grace.
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        await game.JoinAsync(connection, ZoneId.ForSystem(1), 3000, 0, hull: 100);
+        game.Step();
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Input(1_000_000, 0, 1, true)));
+        game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Input(1, 0, 0, false)));
+        game.Step();
+        Assert.True(game.World.TryGetZone(ZoneId.ForSystem(1), out var zone));
+        Assert.True(zone.TryGetShip(FirstOwner, out var flying));
+        Assert.NotEqual(0, flying.AngularVelocity); // the newer input is in force
+
+        await game.Hub.OnClosedAsync(connection);
+        game.Step();
+        game.Step();
+        Assert.True(zone.TryGetShip(FirstOwner, out var waiting));
+        Assert.Equal(0, waiting.AngularVelocity);
+        Assert.Equal(Sol.Zones.State.EntityFlags.None, waiting.Flags & Sol.Zones.State.EntityFlags.Firing);
+    }
+
+    [Fact]
     public void AShipValueThatIsNotANumberKeepsTheLastGoodOneInThePlayersRecord()
     {
         var player = new Persistence.Model.PlayerRecord

@@ -165,6 +165,8 @@ public abstract class TravelTests : TravelFixture
         await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.UnknownTarget);
         await client.SendAsync(client.Writer.Colonize());
         await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.NotLanded);
+        await client.SendAsync(client.Writer.TakeOff());
+        await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.NotLanded);
         await client.SendAsync(client.Writer.SetRoute([], 999_999));
         await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError(), e => e.Code == ErrorCode.NoRoute);
         Assert.False(client.Closed);

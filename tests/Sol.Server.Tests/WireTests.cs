@@ -13,6 +13,19 @@ public class WireTests
     private readonly ClientMessageWriter _client = new();
     private readonly ClientMessageReader _reader = new();
 
+    [Theory]
+    [InlineData(Sol.Zones.Simulation.RejectReason.WrongZone, Sol.Zones.Input.ShipAction.Jump, ErrorCode.AlreadyLanded)]
+    [InlineData(Sol.Zones.Simulation.RejectReason.WrongZone, Sol.Zones.Input.ShipAction.Land, ErrorCode.AlreadyLanded)]
+    [InlineData(Sol.Zones.Simulation.RejectReason.WrongZone, Sol.Zones.Input.ShipAction.TakeOff, ErrorCode.NotLanded)]
+    [InlineData(Sol.Zones.Simulation.RejectReason.TooFar, Sol.Zones.Input.ShipAction.Jump, ErrorCode.TooFar)]
+    [InlineData(Sol.Zones.Simulation.RejectReason.UnknownTarget, Sol.Zones.Input.ShipAction.Land, ErrorCode.UnknownTarget)]
+    [InlineData(Sol.Zones.Simulation.RejectReason.Destroyed, Sol.Zones.Input.ShipAction.TakeOff, ErrorCode.Destroyed)]
+    public void ARefusalIsToldWithTheCodeOfWhatWasAsked(Sol.Zones.Simulation.RejectReason reason, Sol.Zones.Input.ShipAction action, ErrorCode code)
+    {
+        // helper-63: a jump or landing from a surface was told NotLanded; AlreadyLanded was never sent.
+        Assert.Equal(code, Sol.Server.Game.Wire.SnapshotEncoder.RejectCode(reason, action));
+    }
+
     [Fact]
     public void EveryClientMessageRoundTrips()
     {

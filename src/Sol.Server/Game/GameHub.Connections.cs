@@ -267,7 +267,13 @@ public sealed partial class GameHub : IGameHandler
         switch (intent.Kind)
         {
             case ClientIntentKind.Input:
-                session.LastSeq = intent.Seq;
+                // The newest number, in the zone's serial order: an older input the zone will ignore must not become the
+                // number the engines-off input of a disconnect carries, which the zone would then ignore too (helper-63:
+                // seq 1,000,000 with full turn and fire, then seq 1, then a dropped socket left the ship turning and firing).
+                if (session.LastSeq == 0 || (int)(intent.Seq - session.LastSeq) >= 0)
+                {
+                    session.LastSeq = intent.Seq;
+                }
                 _world.PostInput(new InputCommand(session.Owner, intent.Seq, intent.Thrust, intent.Turn, intent.Fire, ShipAction.None, 0));
                 break;
             case ClientIntentKind.Jump or ClientIntentKind.Land or ClientIntentKind.TakeOff when session.Relocating:

@@ -59,7 +59,7 @@ public sealed partial class GameHub : IZoneStepObserver
         {
             if (e.Kind == ZoneEventKind.Rejected && _byOwner.TryGetValue(e.Owner, out var owner))
             {
-                var code = SnapshotEncoder.RejectCode(e.Reason);
+                var code = SnapshotEncoder.RejectCode(e.Reason, e.Action);
                 owner.Connection.SendReliable(channel.Messages.Error(code, RejectText(code)));
             }
         }
@@ -809,7 +809,8 @@ public sealed partial class GameHub : IZoneStepObserver
     {
         ErrorCode.TooFar => "too far away: fly closer first",
         ErrorCode.UnknownTarget => "no such gate or planet here",
-        ErrorCode.NotLanded => "not possible here",
+        ErrorCode.NotLanded => "not landed: take-off is from a planet's surface",
+        ErrorCode.AlreadyLanded => "on a planet's surface: take off first",
         ErrorCode.Destroyed => "your ship was destroyed before it could do that",
         _ => "request refused",
     };

@@ -122,16 +122,18 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
             _ => EventKind.Jumped,
         }, ErrorCode.None),
         ZoneEventKind.Arrived => (EventKind.Arrived, ErrorCode.None),
-        ZoneEventKind.Rejected => (EventKind.Rejected, RejectCode(e.Reason)),
+        ZoneEventKind.Rejected => (EventKind.Rejected, RejectCode(e.Reason, e.Action)),
         ZoneEventKind.Colonized => (EventKind.Colonized, ErrorCode.None),
         _ => (EventKind.None, ErrorCode.None),
     };
 
-    public static ErrorCode RejectCode(RejectReason reason) => reason switch
+    /// <summary>The code a refusal of <paramref name="action"/> is told with.</summary>
+    public static ErrorCode RejectCode(RejectReason reason, Zones.Input.ShipAction action) => reason switch
     {
         RejectReason.TooFar => ErrorCode.TooFar,
         RejectReason.UnknownTarget => ErrorCode.UnknownTarget,
-        RejectReason.WrongZone => ErrorCode.NotLanded,
+        // A take-off in space is NotLanded; a jump or landing from a surface is AlreadyLanded (it was NotLanded too).
+        RejectReason.WrongZone => action == Zones.Input.ShipAction.TakeOff ? ErrorCode.NotLanded : ErrorCode.AlreadyLanded,
         RejectReason.Destroyed => ErrorCode.Destroyed,
         _ => ErrorCode.BadRequest,
     };
