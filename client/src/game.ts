@@ -96,10 +96,9 @@ export class GameState {
     const before = this.ownPosition(performance.now() / 1000);
     this.pending = this.pending.filter((p) => seqAfter(p.seq, a.lastSeq));
     const s = { x: own.x, y: own.y, vx: own.vx, vy: own.vy, rotation: own.rotation, hull: own.hull, flags: own.flags, shipClass: own.shipClass };
-    if (!(own.flags & EntityFlags.Landed)) {
-      const ship = this.ships[own.shipClass];
-      for (const p of this.pending) stepShip(s, p.thrust, p.turn, ship, this.dt);
-    }
+    // On a surface too: a ship flies there as in space (the server never sends the reserved Landed flag).
+    const ship = this.ships[own.shipClass];
+    for (const p of this.pending) stepShip(s, p.thrust, p.turn, ship, this.dt);
     this.predicted = s;
     if (before) {
       const after = this.ownPosition(performance.now() / 1000)!;
@@ -119,7 +118,7 @@ export class GameState {
     this.pending.push(input);
     if (this.pending.length > 120) this.pending.shift();
     this.lastInputAt = nowSeconds;
-    if (this.predicted && !(this.predicted.flags & EntityFlags.Landed)) {
+    if (this.predicted) {
       stepShip(this.predicted, input.thrust, input.turn, this.ships[this.predicted.shipClass], this.dt);
     }
   }
@@ -142,7 +141,7 @@ export class GameState {
   ownPosition(nowSeconds: number): (ShipState & { hull: number; flags: number; shipClass: number }) | null {
     const p = this.predicted;
     if (!p) return null;
-    const ahead = (p.flags & EntityFlags.Landed) ? 0 : Math.min(Math.max(nowSeconds - this.lastInputAt, 0), this.dt);
+    const ahead = Math.min(Math.max(nowSeconds - this.lastInputAt, 0), this.dt);
     return { ...p, x: p.x + p.vx * ahead + this.correction.x, y: p.y + p.vy * ahead + this.correction.y };
   }
 

@@ -76,6 +76,10 @@ public sealed partial class GameHub
 
     // Coordinator (read by workers during a step, changed only between ticks).
     private readonly Dictionary<long, GameSession> _byOwner = [];
+
+    // An owner's credits, for the value of its ship's Destroyed event. Read by zone workers during a tick, as the
+    // refusals' owners are; _byOwner and the records change between ticks only.
+    private readonly Func<long, long> _creditsOf;
     private readonly List<GameSession> _detached = [];
     private readonly ZoneChannel?[] _channels;
     private readonly ShipTransfer[] _transfers = new ShipTransfer[1024];
@@ -107,6 +111,7 @@ public sealed partial class GameHub
         _log = log;
         _store = store;
         _channels = new ZoneChannel?[world.Zones.Length];
+        _creditsOf = owner => _byOwner.TryGetValue(owner, out var session) ? session.Player.Credits : 0;
         _colonies = [];
         PlaceColonies(colonies);
         _saveEveryTicks = Math.Max(1, (long)Math.Round(options.SnapshotInterval.TotalSeconds * options.TickRate));
@@ -157,6 +162,7 @@ public sealed partial class GameHub
     private ZoneChannel Channel(ZoneId zone)
     {
         var index = _world.IndexOf(zone);
-        return _channels[index] ??= new ZoneChannel(_rules.DestroyedPenalty);
+        return _channels[index] ??= new ZoneChannel(
+            _rules.DestroyedPenalty, zone.Kind == ZoneKind.System ? _world.Galaxy.StarsOf(zone.Id) : default, _creditsOf);
     }
 }

@@ -125,7 +125,8 @@ public sealed partial class Zone
             s.InputSeq[i] = input.Seq;
             s.ThrustInput[i] = float.IsFinite(input.Thrust) ? Math.Clamp(input.Thrust, -1f, 1f) : 0f;
             s.TurnInput[i] = float.IsFinite(input.Turn) ? Math.Clamp(input.Turn, -1f, 1f) : 0f;
-            s.Flags[i] = input.Fire ? s.Flags[i] | EntityFlags.Firing : s.Flags[i] & ~EntityFlags.Firing;
+            var flags = input.Fire ? s.Flags[i] | EntityFlags.Firing : s.Flags[i] & ~EntityFlags.Firing;
+            s.Flags[i] = s.ThrustInput[i] != 0 ? flags | EntityFlags.Thrusting : flags & ~EntityFlags.Thrusting;
         }
     }
 

@@ -123,7 +123,8 @@ public sealed partial class Zone
             for (var k = 0; k < npcs; k++)
             {
                 var (x, y) = NextPatrolPoint();
-                var handle = State.Add(EntityKind.Npc, EntityFlags.Dynamic, 0, k, x, y);
+                // Under power from its first step on (SteerNpcs gives at least a tenth of full thrust).
+                var handle = State.Add(EntityKind.Npc, EntityFlags.Dynamic | EntityFlags.Thrusting, 0, k, x, y);
                 State.TryGetIndex(handle, out var i);
                 State.ShipClass[i] = (byte)options.NpcShipClass;
                 State.Hull[i] = npcClass.Hull;

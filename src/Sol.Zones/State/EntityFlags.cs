@@ -19,4 +19,7 @@ public enum EntityFlags : byte
 
     /// <summary>The ship was destroyed and respawned during this tick.</summary>
     Respawned = 8,
+
+    /// <summary>The engine is on: the latest input's thrust is not zero (an NPC's always is, from its first step).</summary>
+    Thrusting = 16,
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Google.FlatBuffers;
+using Sol.Core.Galaxy;
 using Sol.Protocol;
 using Sol.Zones.Simulation;
 using Sol.Zones.State;
@@ -15,8 +16,20 @@ namespace Sol.Server.Game.Wire;
 /// vector as one block (the whole zone) or row by row (one client's view), so encoding a view per client costs a copy
 /// of the rows it holds, not a re-encoding. One encoder per zone: a zone is stepped by one worker at a time.
 /// </summary>
-public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize = 4096)
+/// <param name="destroyedPenalty">Credits a player's ship costs its owner when destroyed (rules.json).</param>
+/// <param name="initialSize">The builder's first buffer size.</param>
+/// <param name="stars">
+/// The zone's stars: a ship strictly inside a star's damage radius has the <c>Burning</c> flag (the zone's damage rule,
+/// on the same positions). None on a surface.
+/// </param>
+/// <param name="creditsOf">
+/// An owner's credits before this tick's penalty (null: unknown, the penalty is reported whole): a <c>Destroyed</c>
+/// event's value is what its owner loses, the penalty but never more than it has (helper-63).
+/// </param>
+public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize = 4096, ReadOnlySpan<Star> stars = default, Func<long, long>? creditsOf = null)
 {
+    private readonly (double X, double Y, double Damage2)[] _stars = StarCircles(stars);
+
     private readonly FlatBufferBuilder _builder = new(initialSize);
     private byte[] _rows = new byte[64 * WireEntityRow.Size];
     private byte[] _view = new byte[64 * WireEntityRow.Size];
@@ -40,8 +53,9 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         {
             ref readonly var e = ref events[i];
             var (kind, code) = Map(e);
-            // A player ship's Destroyed event carries what its owner paid (the rule's penalty); NPCs pay nothing.
-            var value = kind == EventKind.Destroyed && e.Owner != 0 ? destroyedPenalty : 0;
+            // A player ship's Destroyed event carries what its owner pays: the rule's penalty, at most its credits; NPCs
+            // pay nothing.
+            var value = kind == EventKind.Destroyed && e.Owner != 0 ? Lost(e.Owner) : 0;
             // The zone does not say which star burned a ship, so a Destroyed event names no cause.
             var other = kind == EventKind.Destroyed ? 0u : (uint)e.Target;
             Sol.Protocol.ZoneEvent.CreateZoneEvent(b, WireId(e.Entity), other, value, kind, (byte)code, 0);
@@ -99,6 +113,14 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         {
             ref readonly var s = ref entities[i];
             var flags = (s.Flags & ZoneFlags.Firing) != 0 ? (byte)Sol.Protocol.EntityFlags.Firing : (byte)0;
+            if ((s.Flags & ZoneFlags.Thrusting) != 0)
+            {
+                flags |= (byte)Sol.Protocol.EntityFlags.Thrusting;
+            }
+            if ((s.Flags & ZoneFlags.Dynamic) != 0 && Burning(s.X, s.Y))
+            {
+                flags |= (byte)Sol.Protocol.EntityFlags.Burning;
+            }
             rows[i] = new WireEntityRow(
                 (float)s.X, (float)s.Y, (float)s.VelocityX, (float)s.VelocityY, s.Rotation, s.Hull,
                 WireId(s.Handle), (byte)s.Kind, flags, s.ShipClass, 0);
@@ -106,6 +128,32 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         _rowsTick = snapshot.Tick;
         _rowsCount = entities.Length;
         return _rows.AsSpan(0, length);
+    }
+
+    private float Lost(long owner) => creditsOf is null ? destroyedPenalty : Math.Min(destroyedPenalty, Math.Max(0, creditsOf(owner)));
+
+    /// <summary>Inside a star's damage radius, strictly: where the zone's damage step burns a ship.</summary>
+    private bool Burning(double x, double y)
+    {
+        foreach (var (sx, sy, damage2) in _stars)
+        {
+            var (dx, dy) = (sx - x, sy - y);
+            if ((dx * dx) + (dy * dy) < damage2)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static (double X, double Y, double Damage2)[] StarCircles(ReadOnlySpan<Star> stars)
+    {
+        var circles = new (double X, double Y, double Damage2)[stars.Length];
+        for (var i = 0; i < stars.Length; i++)
+        {
+            circles[i] = (stars[i].X, stars[i].Y, stars[i].DamageRadius * stars[i].DamageRadius);
+        }
+        return circles;
     }
 
     /// <summary>An entity handle on the wire: the slot in the low 20 bits, the generation's low 12 bits above.</summary>
