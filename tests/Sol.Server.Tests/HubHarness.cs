@@ -36,7 +36,7 @@ internal sealed class HubHarness : IAsyncDisposable
         Scheduler = new ZoneScheduler(world, new SchedulerOptions { Workers = 1, PinThreads = false });
     }
 
-    private ISolStore Store { get; }
+    public ISolStore Store { get; }
 
     public GalaxyModel Galaxy { get; }
 

@@ -192,6 +192,25 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AReconnectIsNoBrake()
+    {
+        // helper-63: a join placed the saved ship at rest, stopping it from 420 u/s; now it keeps its saved velocity,
+        // and a record at rest (a new player's) is placed on the orbit.
+        await using var game = await HubHarness.StartAsync(_directory.File("sol.db"));
+        var connection = new CountingConnection(1);
+        await game.SavePlayerAsync(connection.Identity.AccountId, ZoneId.ForSystem(1), 20_000, 0, hull: 100);
+        var row = await game.SavedAsync(connection.Identity.AccountId);
+        await game.Store.SavePlayersAsync([row with { Vx = -250, Vy = 100, Version = row.Version + 1 }]);
+        await game.Hub.OnConnectedAsync(connection);
+        game.Pass();
+        game.Step();
+        Assert.True(game.World.TryGetZone(ZoneId.ForSystem(1), out var zone));
+        Assert.True(zone.TryGetShip(FirstOwner, out var ship));
+        Assert.Equal(-250, ship.VelocityX, 1);
+        Assert.Equal(100, ship.VelocityY, 1);
+    }
+
+    [Fact]
     public async Task AnOlderInputCannotKeepTheEnginesRunningAfterADisconnect()
     {
         // helper-63: input seq 1,000,000 (full turn, fire), then seq 1, then a dropped socket: the session remembered 1,

@@ -45,6 +45,25 @@ public class SpawnTests
         Assert.Equal(expected, Spawned(rotation: (float)saved).Rotation, 1e-5);
     }
 
+    [Fact]
+    public void ASavedVelocityIsKeptAndOneThatIsNotFiniteIsTheOrbits()
+    {
+        // helper-63: a reconnect placed the ship at rest, an instant brake from 420 u/s.
+        var moving = Spawned(vx: 150, vy: -40);
+        Assert.Equal(150, moving.VelocityX, 0.05); // one tick of gravity within the tolerance
+        Assert.Equal(-40, moving.VelocityY, 0.05);
+        var orbit = Spawned();
+        Assert.NotEqual(0, orbit.VelocityY);
+        foreach (var (vx, vy) in new[] { (double.NaN, 5.0), (5.0, double.PositiveInfinity) })
+        {
+            var ship = Spawned(vx: vx, vy: vy);
+            Assert.Equal((orbit.VelocityX, orbit.VelocityY), (ship.VelocityX, ship.VelocityY));
+        }
+        // Faster than the class allows: cut to its top speed at the first step.
+        var fast = Spawned(vx: 10_000, vy: 0);
+        Assert.Equal(s_scout.MaxSpeed, Math.Sqrt((fast.VelocityX * fast.VelocityX) + (fast.VelocityY * fast.VelocityY)), 0.1);
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
@@ -57,10 +76,10 @@ public class SpawnTests
     }
 
     /// <summary>A ship spawned in system 1 far from its star, after one tick.</summary>
-    private static EntityState Spawned(float hull = 0, float rotation = 0)
+    private static EntityState Spawned(float hull = 0, float rotation = 0, double vx = 0, double vy = 0)
     {
         using var sim = new Sim(TestGalaxy.Ring(2), Options);
-        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, hull, rotation));
+        Assert.True(sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, 5_000, -3_000, hull, rotation, vx, vy));
         sim.Step();
         Assert.True(sim.System(1).TryGetShip(1, out var ship));
         return ship;

@@ -733,11 +733,14 @@ public sealed partial class GameHub : IZoneStepObserver
             var zone = _world.IndexOf(p.Zone) >= 0 ? p.Zone : ZoneId.ForSystem(p.HomeSystemId);
             var shipClass = ShipClassOf(p);
             _byOwner[session.Owner] = session;
-            // The ship comes back where it was saved, on a circular orbit there (Zone.OrbitVelocityAt), with the hull and heading it had: reconnecting is no
-            // repair. (A heading that is not finite as a float would make the spawn fail; not worth refusing the player.)
+            // The ship comes back where it was saved, with the velocity, hull and heading it had: reconnecting is no repair
+            // and no brake (helper-63: it stopped a ship at 420 u/s). A record at rest (a new player's, a respawn's) is
+            // placed on the orbit there (Zone.OrbitVelocityAt). (A heading that is not finite as a float would make the
+            // spawn fail; not worth refusing the player.)
             var rotation = (float)p.Rotation;
             rotation = float.IsFinite(rotation) ? rotation : 0;
-            if (!_world.SpawnShip(session.Owner, zone, shipClass, p.X, p.Y, (float)p.Hull, rotation))
+            var (vx, vy) = zone == p.Zone ? (p.Vx, p.Vy) : (0, 0);
+            if (!_world.SpawnShip(session.Owner, zone, shipClass, p.X, p.Y, (float)p.Hull, rotation, vx, vy))
             {
                 _byOwner.Remove(session.Owner);
                 session.Connection.Close(WebSocketCloseStatus.InternalServerError, "the ship could not be placed");

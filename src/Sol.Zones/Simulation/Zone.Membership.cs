@@ -54,6 +54,14 @@ public sealed partial class Zone
         return (-dy / r * v, dx / r * v);
     }
 
+    internal void SetVelocity(EntityHandle handle, double vx, double vy)
+    {
+        if (State.TryGetIndex(handle, out var i))
+        {
+            (State.VelocityX[i], State.VelocityY[i]) = (vx, vy);
+        }
+    }
+
     internal bool TryTakeShip(long owner, EntityHandle expected, ZoneEventKind why, ShipAction action, int target, out ShipCarry carry)
     {
         carry = default;

@@ -103,7 +103,12 @@ public sealed class ZoneWorld
     /// at the class's full hull; a value that is not above 0 (none saved, or NaN) means a full hull.
     /// </param>
     /// <param name="rotation">Its heading in radians (any finite value; kept in (-π, π]).</param>
-    public bool SpawnShip(long owner, ZoneId zone, int shipClass, double x, double y, float hull = 0, float rotation = 0)
+    /// <param name="vx">
+    /// A saved ship's velocity, so that a reconnect is no brake (helper-63); with <paramref name="vy"/> zero or not finite,
+    /// the orbit's at (<paramref name="x"/>, <paramref name="y"/>). Beyond the class's top speed it is cut at the first step.
+    /// </param>
+    /// <param name="vy"><inheritdoc cref="SpawnShip" path="/param[@name='vx']"/></param>
+    public bool SpawnShip(long owner, ZoneId zone, int shipClass, double x, double y, float hull = 0, float rotation = 0, double vx = 0, double vy = 0)
     {
         var index = IndexOf(zone);
         if (owner == 0 || index < 0 || (uint)shipClass >= (uint)Options.ShipClasses.Count || !double.IsFinite(x) || !double.IsFinite(y) ||
@@ -117,7 +122,8 @@ public sealed class ZoneWorld
             {
                 return false;
             }
-            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnShip, owner, index, (byte)shipClass, x, y, hull, rotation));
+            var moving = double.IsFinite(vx) && double.IsFinite(vy);
+            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnShip, owner, index, (byte)shipClass, x, y, hull, rotation, moving ? vx : 0, moving ? vy : 0));
         }
         return true;
     }
@@ -358,6 +364,10 @@ public sealed class ZoneWorld
                 var rotation = (float)Math.IEEERemainder(command.Rotation, 2 * Math.PI); // [-π, π]
                 var carry = new ShipCarry(command.Owner, command.ShipClass, hull, rotation <= -MathF.PI ? MathF.PI : rotation, 0);
                 var handle = zone.AddShip(carry, command.X, command.Y, ZoneEventKind.Spawned, ShipAction.None, 0);
+                if (command.Vx != 0 || command.Vy != 0)
+                {
+                    zone.SetVelocity(handle, command.Vx, command.Vy);
+                }
                 _location.Add(command.Owner, command.ZoneIndex);
                 _membershipChanged = true;
                 Publish(new ShipTransfer(command.Owner, TransferKind.Spawned, default, zone.Id, handle, tick - 1));
