@@ -5,7 +5,7 @@ import { assetStats, loadAssets, parseShips } from './assets';
 import { Autopilot, nextRouteSystem } from './autopilot';
 import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
-import { firstInputSeq, GameState, ZoneKind } from './game';
+import { EntityFlags, firstInputSeq, GameState, ZoneKind } from './game';
 import { GameConnection, keepTrying } from './net';
 import { drawMap, drawZone, mapTop, mapTransform, type View } from './render';
 import { session } from './session';
@@ -342,7 +342,10 @@ function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot
   };
   set('hud-zone', game.zone ? `${game.zone.name}${game.zone.kind === ZoneKind.Planet ? ' (surface)' : ''}` : '—');
   set('hud-credits', p ? p.credits.toLocaleString('en') : '—');
-  set('hud-hull', own && p ? `${Math.round(own.hull)} / ${Math.round(p.maxHull)}` : p ? `${Math.round(p.hull)} / ${Math.round(p.maxHull)}` : '—');
+  // Burning: inside a star's damage radius (the server's flag), the hull dropping until the ship flies out.
+  const burning = ((own?.flags ?? 0) & EntityFlags.Burning) !== 0;
+  set('hud-hull', own && p ? `${Math.round(own.hull)} / ${Math.round(p.maxHull)}${burning ? ' — burning: fly away from the star' : ''}`
+    : p ? `${Math.round(p.hull)} / ${Math.round(p.maxHull)}` : '—');
   set('hud-ship', ship?.name ?? p?.shipType ?? '—');
   set('hud-explored', p ? String(p.explored.length) : '—');
   set('hud-ping', connection.pingMs === null ? '—' : `${Math.round(connection.pingMs)} ms`);

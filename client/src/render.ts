@@ -147,12 +147,12 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
   for (const e of game.interpolated(nowSeconds)) {
     if (e.kind === EntityKind.Ship || e.kind === EntityKind.Npc) {
       ship(ctx, sx(e.x), sy(e.y), e.rotation, e.kind === EntityKind.Npc ? COLORS.npc : COLORS.ship,
-        (e.flags & EntityFlags.Thrusting) !== 0, 9, (e.flags & EntityFlags.Firing) !== 0);
+        (e.flags & EntityFlags.Thrusting) !== 0, 9, (e.flags & EntityFlags.Firing) !== 0, (e.flags & EntityFlags.Burning) !== 0);
     }
   }
   if (own) {
     ship(ctx, sx(own.x), sy(own.y), own.rotation, COLORS.own, (own.flags & EntityFlags.Thrusting) !== 0, 12,
-      (own.flags & EntityFlags.Firing) !== 0);
+      (own.flags & EntityFlags.Firing) !== 0, (own.flags & EntityFlags.Burning) !== 0);
   }
   // The arrow to the next gate on the route: beside the own ship, pointing at the gate (hidden once the gate is near).
   const gate = nextGate === null ? undefined : zone.gates.find((g) => g.targetSystemId === nextGate);
@@ -304,10 +304,16 @@ function circle(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, 
   else ctx.stroke();
 }
 
-function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: number, color: string, thrusting: boolean, size = 9, firing = false): void {
+function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: number, color: string, thrusting: boolean, size = 9, firing = false,
+  burning = false): void {
   ctx.save();
   ctx.translate(x, y);
   ctx.rotate(-rotation);
+  if (burning) {
+    // A star's heat: a red glow around the hull.
+    ctx.fillStyle = 'rgba(255,70,40,0.35)';
+    circle(ctx, 0, 0, size * 1.9, true);
+  }
   if (firing) {
     ctx.strokeStyle = 'rgba(255,90,90,0.9)';
     ctx.lineWidth = 2;
