@@ -13,7 +13,7 @@ public sealed partial class Zone
         var s = State;
         var handle = s.Add(EntityKind.Ship, EntityFlags.Dynamic, carry.Owner, 0, x, y);
         s.TryGetIndex(handle, out var i);
-        (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(x, y);
+        (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(x, y, _classes[carry.ShipClass].MaxSpeed);
         s.ShipClass[i] = carry.ShipClass;
         s.Hull[i] = carry.Hull;
         s.Rotation[i] = carry.Rotation;
@@ -24,13 +24,18 @@ public sealed partial class Zone
     }
 
     /// <summary>
-    /// The velocity of a circular orbit through (<paramref name="x"/>, <paramref name="y"/>) around the stars' centre of
-    /// mass, counter-clockwise as the planets go: <c>sqrt(GM / r)</c>, GM the stars' together. A ship is placed with it
-    /// (a join, an arrival, a take-off, a respawn), so that one left alone circles the system instead of falling into
-    /// its stars (helper-63: an idle ship burned about every 100 s, paying the penalty each time). Zero on a surface,
-    /// with massless stars, and at the centre itself.
+    /// The velocity a ship is placed with at (<paramref name="x"/>, <paramref name="y"/>) — a join of a record at rest,
+    /// an arrival, a take-off, a respawn — so that one left alone circles the system instead of falling into its stars
+    /// (helper-63: placed at rest, an idle ship burned about every 100 s, paying the penalty each time). Around one star:
+    /// the circular orbit, <c>sqrt(GM / r)</c>, counter-clockwise as the planets go. Around several there is no
+    /// circular orbit near them (helper-65: 3 % of the take-offs from inner planets still burned): the candidates are
+    /// circular speeds for the pull felt there, both ways round, a little faster or slower, then tilted outward and
+    /// faster (wider ellipses), and the first whose path
+    /// (the zone's own gravity and damage rule, <see cref="PlacementHorizonSeconds"/> ahead) stays out of every damage
+    /// radius is taken, else the one that stays out longest. Zero on a surface and with massless stars.
     /// </summary>
-    internal (double Vx, double Vy) OrbitVelocityAt(double x, double y)
+    /// <param name="maxSpeed">The ship's top speed: its path is checked as the zone moves it, capped at that speed.</param>
+    internal (double Vx, double Vy) OrbitVelocityAt(double x, double y, double maxSpeed = double.PositiveInfinity)
     {
         double mass = 0, cx = 0, cy = 0;
         for (var k = 0; k < _starMass.Length; k++)
@@ -50,8 +55,97 @@ public sealed partial class Zone
         {
             return (0, 0);
         }
-        var v = Math.Sqrt(mass / r);
-        return (-dy / r * v, dx / r * v);
+        var (ux, uy) = (dx / r, dy / r);
+        if (_starMass.Length == 1)
+        {
+            var v = Math.Sqrt(mass / r);
+            return (-uy * v, ux * v);
+        }
+        if (_placements.TryGetValue((x, y, maxSpeed), out var known))
+        {
+            return known; // a gate's or the respawn point's, worked out before
+        }
+
+        // The pull felt here, its part toward the centre of mass: the circular speed for it.
+        var (ax, ay) = Pull(x, y);
+        var inward = -((ax * ux) + (ay * uy));
+        var circular = Math.Sqrt(Math.Max(inward, 0) * r);
+        // Tangential first, a little faster or slower, then tilted outward and faster (a wider ellipse, farther from the
+        // stars); each counter-clockwise, then clockwise.
+        ReadOnlySpan<(double Scale, double Out)> shapes = [(1.0, 0), (1.08, 0), (0.93, 0), (1.16, 0), (1.16, 0.3), (1.25, 0.3), (1.3, 0.6), (0.85, 0), (1.2, 0.9)];
+        (double, double) best = (0, 0);
+        var longest = -1;
+        for (var c = 0; c < 2 * shapes.Length && longest != int.MaxValue; c++)
+        {
+            var (scale, outward) = shapes[c / 2];
+            var turn = c % 2 == 0 ? 1 : -1;
+            var (sin, cos) = Math.SinCos(outward);
+            var speed = circular * scale;
+            // The tangent (-uy, ux) × turn, turned by `outward` radians toward the outside (ux, uy).
+            var vx = speed * ((-uy * turn * cos) + (ux * sin));
+            var vy = speed * ((ux * turn * cos) + (uy * sin));
+            var lasts = TicksOutOfDamage(x, y, vx, vy, maxSpeed);
+            if (lasts > longest)
+            {
+                (best, longest) = ((vx, vy), lasts);
+            }
+        }
+        if (_placements.Count >= 64)
+        {
+            _placements.Clear(); // take-off points vary; gates and the respawn point come back at once
+        }
+        _placements[(x, y, maxSpeed)] = best;
+        return best;
+    }
+
+    /// <summary>How far ahead a placement in a system of several stars is checked, in simulated seconds.</summary>
+    internal const double PlacementHorizonSeconds = 600;
+
+    /// <summary>Ticks a ship left alone from here with this velocity stays out of every damage radius (<see cref="int.MaxValue"/>: the whole horizon).</summary>
+    private int TicksOutOfDamage(double x, double y, double vx, double vy, double maxSpeed)
+    {
+        var dt = _timeStep;
+        var ticks = (int)(PlacementHorizonSeconds / dt);
+        for (var t = 0; t < ticks; t++)
+        {
+            var speed2 = (vx * vx) + (vy * vy);
+            if (speed2 > maxSpeed * maxSpeed)
+            {
+                var cut = maxSpeed / Math.Sqrt(speed2); // the control step's cap
+                (vx, vy) = (vx * cut, vy * cut);
+            }
+            var (ax, ay) = Pull(x, y);
+            vx += ax * dt;
+            vy += ay * dt;
+            x += vx * dt;
+            y += vy * dt;
+            for (var k = 0; k < _starX.Length; k++)
+            {
+                var (ex, ey) = (_starX[k] - x, _starY[k] - y);
+                if ((ex * ex) + (ey * ey) < _starDamage2[k])
+                {
+                    return t;
+                }
+            }
+        }
+        return int.MaxValue;
+    }
+
+    /// <summary>The stars' pull at a point, as <see cref="GravitySystem"/> computes it.</summary>
+    private (double Ax, double Ay) Pull(double x, double y)
+    {
+        double ax = 0, ay = 0;
+        for (var k = 0; k < _starX.Length; k++)
+        {
+            var dx = _starX[k] - x;
+            var dy = _starY[k] - y;
+            var r2 = Math.Max((dx * dx) + (dy * dy), _starMinDistance2[k]);
+            var inv = 1.0 / Math.Sqrt(r2);
+            var a = _starMass[k] * (inv * inv * inv);
+            ax += dx * a;
+            ay += dy * a;
+        }
+        return (ax, ay);
     }
 
     internal void SetVelocity(EntityHandle handle, double vx, double vy)

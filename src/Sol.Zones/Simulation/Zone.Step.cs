@@ -167,7 +167,7 @@ public sealed partial class Zone
             AppendEvent(new ZoneEvent(ZoneEventKind.Destroyed, s.Owner[i], handle, ShipAction.None, 0, RejectReason.None));
             s.PositionX[i] = RespawnX;
             s.PositionY[i] = RespawnY;
-            (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(RespawnX, RespawnY); // at rest it would fall in again
+            (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(RespawnX, RespawnY, _classes[s.ShipClass[i]].MaxSpeed); // at rest it would fall in again
             s.AngularVelocity[i] = 0;
             s.Hull[i] = _classes[s.ShipClass[i]].Hull;
             s.Flags[i] |= EntityFlags.Respawned;

@@ -33,6 +33,10 @@ public sealed partial class Zone
     private readonly double[] _starX;
     private readonly double[] _starY;
     private readonly double[] _starMass;
+
+    // Placement velocities worked out for points of a system of several stars (gates, the respawn point, take-offs);
+    // used on the coordinator between ticks only.
+    private readonly Dictionary<(double X, double Y, double MaxSpeed), (double Vx, double Vy)> _placements = [];
     private readonly double[] _starMinDistance2;
     private readonly double[] _starDamage2;
     private readonly Planet _surfaceOf;
