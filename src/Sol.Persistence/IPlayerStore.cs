@@ -51,6 +51,12 @@ public interface IPlayerStore
     /// </summary>
     Task SaveAccountAddressAsync(Guid accountId, string address, DateTimeOffset at, int keep, DateTimeOffset forgetBefore, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes every account's addresses last used before <paramref name="before"/> (an account not used again keeps its
+    /// rows otherwise), in batches of 10,000 rows per transaction; answers how many.
+    /// </summary>
+    Task<long> ForgetAccountAddressesAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+
     /// <summary>The addresses account <paramref name="accountId"/> was used from at or after <paramref name="since"/>, newest first.</summary>
     Task<IReadOnlyList<AccountAddress>> ListAccountAddressesAsync(Guid accountId, DateTimeOffset since, CancellationToken cancellationToken = default);
 

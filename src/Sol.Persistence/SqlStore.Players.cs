@@ -242,6 +242,27 @@ public abstract partial class SqlStore
             cancellationToken);
     }
 
+    public async Task<long> ForgetAccountAddressesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        long total = 0;
+        while (true)
+        {
+            // Batches keep each transaction short (CockroachDB); a row value IN works on all three databases.
+            var deleted = await RunInTransactionAsync(
+                async (connection, transaction, ct) => await ExecuteAsync(
+                    connection, transaction,
+                    "DELETE FROM account_addresses WHERE (account_id, address) IN " +
+                    "(SELECT account_id, address FROM account_addresses WHERE seen_ms < @t ORDER BY seen_ms LIMIT 10000)", ct,
+                    ("t", before.ToUnixTimeMilliseconds())).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
+            total += deleted;
+            if (deleted < 10_000)
+            {
+                return total;
+            }
+        }
+    }
+
     public async Task<IReadOnlyList<AccountAddress>> ListAccountAddressesAsync(Guid accountId, DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

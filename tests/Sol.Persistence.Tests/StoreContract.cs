@@ -358,6 +358,22 @@ public abstract class StoreContract
         Assert.Equal(["e"], (await store.ListAccountAddressesAsync(ada, DateTimeOffset.UnixEpoch)).Select(a => a.Address));
         Assert.Equal([new AccountAddress("a", t.AddMinutes(2))], await store.ListAccountAddressesAsync(grace, DateTimeOffset.UnixEpoch)); // another account's are its own
         Assert.Equal(2, await ((SqlStore)store).CountRowsAsync("account_addresses"));
+
+        // An account not used again keeps its rows until the sweep (at start-up) deletes those past their time.
+        Assert.Equal(1, await store.ForgetAccountAddressesAsync(t.AddDays(1)));
+        Assert.Empty(await store.ListAccountAddressesAsync(grace, DateTimeOffset.UnixEpoch));
+        Assert.Equal(["e"], (await store.ListAccountAddressesAsync(ada, DateTimeOffset.UnixEpoch)).Select(a => a.Address));
+    }
+
+    [SkippableFact]
+    public async Task ForgettingOldAddressesGoesInBatchesUntilNoneIsLeft()
+    {
+        await using var store = await StoreAsync();
+        var t = DateTimeOffset.FromUnixTimeMilliseconds(1_750_000_000_000);
+        var rows = Enumerable.Range(0, 10_500).Select(i => $"('{Guid.NewGuid()}', 'k{i}', {t.AddSeconds(i).ToUnixTimeMilliseconds()})");
+        await ((SqlStore)store).ExecuteForTestsAsync("INSERT INTO account_addresses (account_id, address, seen_ms) VALUES " + string.Join(", ", rows));
+        Assert.Equal(10_500, await store.ForgetAccountAddressesAsync(t.AddDays(1)));
+        Assert.Equal(0, await ((SqlStore)store).CountRowsAsync("account_addresses"));
     }
 
     [SkippableFact]

@@ -27,6 +27,8 @@ internal abstract class DelegatingStore(IPlayerStore inner) : IPlayerStore
     public virtual Task SaveAccountAddressAsync(Guid accountId, string address, DateTimeOffset at, int keep, DateTimeOffset forgetBefore, CancellationToken cancellationToken = default) =>
         inner.SaveAccountAddressAsync(accountId, address, at, keep, forgetBefore, cancellationToken);
 
+    public Task<long> ForgetAccountAddressesAsync(DateTimeOffset before, CancellationToken cancellationToken = default) => inner.ForgetAccountAddressesAsync(before, cancellationToken);
+
     public virtual Task<IReadOnlyList<AccountAddress>> ListAccountAddressesAsync(Guid accountId, DateTimeOffset since, CancellationToken cancellationToken = default) =>
         inner.ListAccountAddressesAsync(accountId, since, cancellationToken);
 

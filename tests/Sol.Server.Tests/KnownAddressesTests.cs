@@ -149,6 +149,24 @@ public sealed class KnownAddressesTests : IAsyncLifetime
         Assert.True(await known.KnowsAsync(ada, "1.2.3.4", default));
     }
 
+    [Fact]
+    public async Task AWriteThatFailedIsTriedAgainAtTheNextUse()
+    {
+        // helper-65: the failed use was noted in memory first, and the next use within a day skipped the write: a restart
+        // in that day forgot the owner's address.
+        var store = new FlakyStore(_store) { FailingSaves = 1 };
+        var known = Known(store);
+        var ada = Guid.NewGuid();
+        await known.RememberAsync(ada, "1.2.3.4", default); // the write fails
+        _clock.Advance(TimeSpan.FromHours(1));
+        await known.RememberAsync(ada, "1.2.3.4", default);
+        Assert.Equal(2, store.Saves);
+        Assert.True(await Known().KnowsAsync(ada, "1.2.3.4", default)); // a restart knows it
+        _clock.Advance(TimeSpan.FromHours(1));
+        await known.RememberAsync(ada, "1.2.3.4", default);
+        Assert.Equal(2, store.Saves); // written within the day: not again
+    }
+
     private sealed class CountingStore(IPlayerStore inner) : DelegatingStore(inner)
     {
         public int Writes;
@@ -157,6 +175,18 @@ public sealed class KnownAddressesTests : IAsyncLifetime
         {
             Interlocked.Increment(ref Writes);
             return base.SaveAccountAddressAsync(accountId, address, at, keep, forgetBefore, cancellationToken);
+        }
+    }
+
+    private sealed class FlakyStore(IPlayerStore inner) : DelegatingStore(inner)
+    {
+        public int FailingSaves;
+        public int Saves;
+
+        public override Task SaveAccountAddressAsync(Guid accountId, string address, DateTimeOffset at, int keep, DateTimeOffset forgetBefore, CancellationToken cancellationToken = default)
+        {
+            Saves++;
+            return FailingSaves-- > 0 ? throw new SqliteException("database is locked", 5) : base.SaveAccountAddressAsync(accountId, address, at, keep, forgetBefore, cancellationToken);
         }
     }
 

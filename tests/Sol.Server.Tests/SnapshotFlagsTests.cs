@@ -38,7 +38,7 @@ public sealed class SnapshotFlagsTests : IDisposable
             Sol.Protocol.EntityFlags.Burning | Sol.Protocol.EntityFlags.Thrusting | Sol.Protocol.EntityFlags.Firing,
             (Sol.Protocol.EntityFlags)OwnRow(encoder, zone).Flags);
 
-        // Engine off, out of the damage radius (on the surface there are no stars at all).
+        // Engine off, still inside the damage radius: Burning stays. An encoder with no stars (a surface) sets no flag.
         game.Hub.OnMessage(connection, new ReadOnlySequence<byte>(new ClientMessageWriter().Input(2, 0, 0, false)));
         game.Step();
         Assert.Equal(Sol.Protocol.EntityFlags.Burning, (Sol.Protocol.EntityFlags)OwnRow(encoder, zone).Flags);

@@ -62,21 +62,23 @@ public sealed class KnownAddresses
 
     /// <summary>
     /// Notes that <paramref name="account"/> was used from <paramref name="address"/> now, here and in the database
-    /// (unless it was written within a day). A database that fails is a warning: the use is then known until a restart.
+    /// (unless the database has a use of it from within a day). A database that fails is a warning: the use is then
+    /// known until a restart, and the next use writes it again (helper-65: it was skipped for a day).
     /// </summary>
     public async Task RememberAsync(Guid account, string address, CancellationToken cancellationToken)
     {
         var key = Key(address);
         var now = _time.GetUtcNow();
         var known = await LoadAsync(account, cancellationToken).ConfigureAwait(false) ?? Cache(account);
-        var before = known.Add(key, now);
-        if (before is { } seen && now - seen < s_writtenWithin && known.Loaded)
+        known.Add(key, now);
+        if (known.WrittenAt(key) is { } written && now - written < s_writtenWithin)
         {
             return;
         }
         try
         {
             await _store.SaveAccountAddressAsync(account, key, now, PerAccount, now - KeptFor, cancellationToken).ConfigureAwait(false);
+            known.Written(key, now);
         }
         catch (Exception e) when (e is StoreUnavailableException or System.Data.Common.DbException or TimeoutException)
         {
@@ -142,20 +144,20 @@ public sealed class KnownAddresses
     private sealed class AccountUses
     {
         private readonly List<(string Key, DateTimeOffset At)> _addresses = [];
+        private readonly Dictionary<string, DateTimeOffset> _written = new(StringComparer.Ordinal); // the use the database has
 
         /// <summary>Whether the database's rows are in (else only uses noted in this process).</summary>
         public bool Loaded { get; private set; }
 
         public DateTimeOffset Last { get; private set; } = DateTimeOffset.MinValue;
 
-        /// <summary>Notes a use; answers when the address was used before (null: not known).</summary>
-        public DateTimeOffset? Add(string key, DateTimeOffset at)
+        /// <summary>Notes a use (a later one than known replaces it).</summary>
+        public void Add(string key, DateTimeOffset at)
         {
             lock (_addresses)
             {
                 var before = Remove(key);
                 Keep(key, before is { } seen && seen > at ? seen : at);
-                return before;
             }
         }
 
@@ -167,8 +169,33 @@ public sealed class KnownAddresses
                 {
                     var before = Remove(row.Address);
                     Keep(row.Address, before is { } seen && seen > row.SeenAt ? seen : row.SeenAt);
+                    if (!_written.TryGetValue(row.Address, out var written) || written < row.SeenAt)
+                    {
+                        _written[row.Address] = row.SeenAt;
+                    }
                 }
                 Loaded = true;
+            }
+        }
+
+        /// <summary>The latest use of <paramref name="key"/> the database is known to hold (null: none known).</summary>
+        public DateTimeOffset? WrittenAt(string key)
+        {
+            lock (_addresses)
+            {
+                return _written.TryGetValue(key, out var at) ? at : null;
+            }
+        }
+
+        /// <summary>Notes that the database holds the use of <paramref name="key"/> at <paramref name="at"/>.</summary>
+        public void Written(string key, DateTimeOffset at)
+        {
+            lock (_addresses)
+            {
+                if (_addresses.Exists(a => a.Key == key) && (!_written.TryGetValue(key, out var before) || before < at))
+                {
+                    _written[key] = at;
+                }
             }
         }
 
@@ -210,6 +237,7 @@ public sealed class KnownAddresses
             _addresses.Insert(i, (key, at));
             if (_addresses.Count > PerAccount)
             {
+                _written.Remove(_addresses[0].Key);
                 _addresses.RemoveAt(0);
             }
             if (at > Last)

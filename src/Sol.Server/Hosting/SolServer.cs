@@ -138,6 +138,15 @@ public sealed class SolServer : IAsyncDisposable
                 // A role that was not granted the table (schema version 3), say: serving matters more.
                 log.LogWarning("Cannot read the logged-out sessions ({Reason}): tokens of logins that logged out before this start are not refused", e.Message.ReplaceLineEndings(" "));
             }
+            try
+            {
+                // Addresses of accounts not used for 30 days (a use trims only its own account's rows).
+                await store.ForgetAccountAddressesAsync(DateTimeOffset.UtcNow - KnownAddresses.KeptFor, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or StoreUnavailableException)
+            {
+                log.LogWarning("Cannot delete the addresses accounts used more than 30 days ago ({Reason}); they are not used, only kept", e.Message.ReplaceLineEndings(" "));
+            }
             var clock = new GalaxyClock(summary.CreatedAt, TimeProvider.System);
             var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, options.StartingSystems);
             var metrics = new ServerMetrics();
