@@ -294,21 +294,8 @@ public sealed class SolServer : IAsyncDisposable
         listener.Start();
         metrics.Overruns = () => scheduler.Overruns;
         metrics.InputLosses = scheduler.World.InputLosses;
-        metrics.ZonesAwake = () => scheduler.World.Zones.Length == 0 ? 0 : CountAwake(scheduler.World);
+        metrics.ZonesAwake = () => scheduler.World.AwakeCount;
         return listener;
-    }
-
-    private static int CountAwake(ZoneWorld world)
-    {
-        var awake = 0;
-        foreach (var zone in world.Zones)
-        {
-            if (zone.IsAwake)
-            {
-                awake++;
-            }
-        }
-        return awake;
     }
 
     /// <summary>The options with the connection limits the process's open-file limit allows (see <see cref="FileBudget"/>).</summary>

@@ -33,6 +33,15 @@ public sealed class ZoneWorld
     private int[] _awake;
     private int _awakeCount;
     private bool _membershipChanged = true;
+    // Zones a ship entered or left since the last PrepareTick: with the awake ones, the only zones whose state can change
+    // (helper-64: walking every zone instead took 16 ms a tick at 100,000 systems whenever a ship moved).
+    private readonly List<int> _touched = [];
+    private readonly List<int> _candidates = [];
+    // Zones that were ever awake, in the order they first woke (published by the count): only these can have counted
+    // an input, so the metrics sum over them, not over every zone (helper-64: 22-34 ms a scrape at 100,000 systems).
+    private readonly int[] _everAwake;
+    private readonly bool[] _wokeOnce;
+    private int _everAwakeCount;
     private long _transfersApplied;
 
     public ZoneWorld(GalaxyModel galaxy, ZoneOptions? options = null)
@@ -53,6 +62,8 @@ public sealed class ZoneWorld
             _zones[_systemCount + p] = new Zone(_systemCount + p, ZoneId.ForPlanet(p + 1), galaxy, options);
         }
         _awake = new int[_zones.Length];
+        _everAwake = new int[_zones.Length];
+        _wokeOnce = new bool[_zones.Length];
     }
 
     public GalaxyModel Galaxy { get; }
@@ -73,6 +84,9 @@ public sealed class ZoneWorld
 
     /// <summary>The awake zones (by index, ascending) the next tick will step; valid between ticks.</summary>
     internal ReadOnlySpan<int> AwakeZones => _awake.AsSpan(0, _awakeCount);
+
+    /// <summary>Zones awake (stepped each tick) as of the last tick's start; any thread may read it.</summary>
+    public int AwakeCount => Volatile.Read(ref _awakeCount);
 
     /// <summary>The zone named by <paramref name="id"/>.</summary>
     public Zone GetZone(ZoneId id)
@@ -193,8 +207,10 @@ public sealed class ZoneWorld
     public (long Dropped, long RequestsDropped, long Unroutable, long Stale) InputLosses()
     {
         long dropped = 0, requests = 0, unroutable = 0, stale = 0;
-        foreach (var zone in _zones)
+        var count = Volatile.Read(ref _everAwakeCount);
+        foreach (var index in _everAwake.AsSpan(0, count))
         {
+            var zone = _zones[index];
             dropped += zone.Inbox.Dropped;
             requests += zone.Inbox.RequestsDropped;
             unroutable += zone.UnroutableInputs;
@@ -269,19 +285,39 @@ public sealed class ZoneWorld
             return false;
         }
         _membershipChanged = false;
-        _awakeCount = 0;
-        foreach (var zone in _zones)
+        // The zones awake and those touched, in index order (the order a walk over every zone gave), each once.
+        _candidates.Clear();
+        _candidates.AddRange(_awake.AsSpan(0, _awakeCount));
+        _candidates.AddRange(_touched);
+        _touched.Clear();
+        _candidates.Sort();
+        var awake = 0;
+        var previous = -1;
+        foreach (var index in _candidates)
         {
+            if (index == previous)
+            {
+                continue;
+            }
+            previous = index;
+            var zone = _zones[index];
             if (zone.PlayerShipCount > 0)
             {
                 zone.IsAwake = true;
-                _awake[_awakeCount++] = zone.Index;
+                _awake[awake++] = index;
+                if (!_wokeOnce[index])
+                {
+                    _wokeOnce[index] = true;
+                    _everAwake[_everAwakeCount] = index;
+                    Volatile.Write(ref _everAwakeCount, _everAwakeCount + 1); // the element first, then the count
+                }
             }
             else if (zone.IsAwake)
             {
                 zone.Sleep();
             }
         }
+        Volatile.Write(ref _awakeCount, awake);
         return true;
     }
 
@@ -345,7 +381,8 @@ public sealed class ZoneWorld
                 _directory.TryUpdate(t.Owner, toIndex, from.Index);
             }
         }
-        _membershipChanged = true;
+        Touched(from.Index);
+        Touched(toIndex);
         Interlocked.Increment(ref _transfersApplied);
         Publish(new ShipTransfer(t.Owner, t.Kind, from.Id, to.Id, handle, tick));
     }
@@ -369,13 +406,13 @@ public sealed class ZoneWorld
                     zone.SetVelocity(handle, command.Vx, command.Vy);
                 }
                 _location.Add(command.Owner, command.ZoneIndex);
-                _membershipChanged = true;
+                Touched(command.ZoneIndex);
                 Publish(new ShipTransfer(command.Owner, TransferKind.Spawned, default, zone.Id, handle, tick - 1));
                 break;
             case ZoneCommandKind.RemoveShip:
                 if (_location.Remove(command.Owner, out var at) && _zones[at].TryTakeShip(command.Owner, default, ZoneEventKind.Removed, ShipAction.None, 0, out _))
                 {
-                    _membershipChanged = true;
+                    Touched(at);
                     Publish(new ShipTransfer(command.Owner, TransferKind.Removed, _zones[at].Id, default, default, tick - 1));
                 }
                 break;
@@ -393,6 +430,13 @@ public sealed class ZoneWorld
                 _zones[command.ZoneIndex].AddColony(command.Owner, command.X, command.Y);
                 break;
         }
+    }
+
+    /// <summary>A ship entered or left zone <paramref name="index"/>: the next <see cref="PrepareTick"/> looks at it.</summary>
+    private void Touched(int index)
+    {
+        _touched.Add(index);
+        _membershipChanged = true;
     }
 
     private bool HasPendingCommand(long owner)
