@@ -8,7 +8,8 @@ namespace Sol.Bench;
 /// <see cref="Progress.FlushBench"/>); <c>-- transport-e2e [--quick]</c> (the WebSocket servers end to end, see
 /// <see cref="Transport.EndToEndBench"/>; <c>transport-e2e-server</c> is its child process); <c>-- transport-echo</c>
 /// (the echo host of the interop stage, see <see cref="Transport.TransportEchoHost"/>); <c>-- zonestep
-/// [entities...]</c> (a Stopwatch loop of the zone step benchmarks).
+/// [entities...]</c> (a Stopwatch loop of the zone step benchmarks); <c>-- zone-memory [systems...]</c> (the heap a
+/// zone world holds, see <see cref="Zones.ZoneMemory"/>).
 /// </summary>
 public static class Program
 {
@@ -26,6 +27,8 @@ public static class Program
                 return await Transport.TransportEchoHost.RunAsync(args[1..]);
             case "zonestep":
                 return Zones.ZoneStepProfile.Run(args[1..]);
+            case "zone-memory":
+                return Zones.ZoneMemory.Run(args[1..]);
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());
         return 0;

@@ -61,6 +61,7 @@ public sealed partial class Zone
             var v = Math.Sqrt(mass / r);
             return (-uy * v, ux * v);
         }
+        _placements ??= [];
         if (_placements.TryGetValue((x, y, maxSpeed), out var known))
         {
             return known; // a gate's or the respawn point's, worked out before
@@ -213,7 +214,7 @@ public sealed partial class Zone
     {
         if (count == buffer.Length)
         {
-            Array.Resize(ref buffer, buffer.Length * 2);
+            Array.Resize(ref buffer, Math.Max(4, buffer.Length * 2));
         }
         buffer[count++] = e;
     }

@@ -77,7 +77,7 @@ public sealed partial class Zone
     {
         if (_destroyedCount == _destroyed.Length)
         {
-            Array.Resize(ref _destroyed, _destroyed.Length * 2);
+            Array.Resize(ref _destroyed, Math.Max(4, _destroyed.Length * 2));
         }
         _destroyed[_destroyedCount++] = index;
     }
@@ -105,7 +105,7 @@ public sealed partial class Zone
                 {
                     if (_requestCount == _requests.Length)
                     {
-                        Array.Resize(ref _requests, _requests.Length * 2);
+                        Array.Resize(ref _requests, Math.Max(4, _requests.Length * 2));
                     }
                     _requests[_requestCount++] = handle;
                 }
@@ -214,7 +214,7 @@ public sealed partial class Zone
                 s.Flags[i] |= EntityFlags.Departing;
                 if (_outboxCount == _outbox.Length)
                 {
-                    Array.Resize(ref _outbox, _outbox.Length * 2);
+                    Array.Resize(ref _outbox, Math.Max(4, _outbox.Length * 2));
                 }
                 _outbox[_outboxCount++] = new PendingTransfer(handle, s.Owner[i], kind, to, target);
             }

@@ -36,7 +36,7 @@ public sealed partial class Zone
 
     // Placement velocities worked out for points of a system of several stars (gates, the respawn point, take-offs);
     // used on the coordinator between ticks only.
-    private readonly Dictionary<(double X, double Y, double MaxSpeed), (double Vx, double Vy)> _placements = [];
+    private Dictionary<(double X, double Y, double MaxSpeed), (double Vx, double Vy)>? _placements;
     private readonly double[] _starMinDistance2;
     private readonly double[] _starDamage2;
     private readonly Planet _surfaceOf;
@@ -52,28 +52,30 @@ public sealed partial class Zone
     // Reusable per-tick buffers.
     private EntityState[] _snapshot;
     private int _snapshotCount; // rows of the last step's snapshot (ships may arrive or leave between steps)
-    private ZoneEvent[] _events = new ZoneEvent[4];
+    // (Empty until first needed, then doubled from 4: a zone nobody visits holds none of them.)
+    private ZoneEvent[] _events = [];
     private int _eventCount;
-    private ZoneEvent[] _pendingEvents = new ZoneEvent[4];
+    private ZoneEvent[] _pendingEvents = [];
     private int _pendingEventCount;
-    private PendingTransfer[] _outbox = new PendingTransfer[4];
+    private PendingTransfer[] _outbox = [];
     private int _outboxCount;
-    private EntityHandle[] _requests = new EntityHandle[4];
+    private EntityHandle[] _requests = [];
     private int _requestCount;
-    private int[] _destroyed = new int[4];
+    private int[] _destroyed = [];
     private int _destroyedCount;
 
     private int _stepping;
     private long _unroutableInputs;
     private long _staleInputs;
 
-    internal Zone(int index, ZoneId id, GalaxyModel galaxy, ZoneOptions options)
+    /// <param name="classes">The options' ship classes as an array, one shared by every zone of the world.</param>
+    internal Zone(int index, ZoneId id, GalaxyModel galaxy, ZoneOptions options, ShipClass[] classes)
     {
         Index = index;
         Id = id;
         _options = options;
         _timeStep = options.TimeStep;
-        _classes = [.. options.ShipClasses];
+        _classes = classes;
         Inbox = new InputRing(options.InboxCapacity);
         _random = DeterministicRandom.ForStream(options.Seed, ((ulong)id.Kind << 32) | (uint)id.Id);
 
@@ -148,7 +150,7 @@ public sealed partial class Zone
             _starX = _starY = _starMass = _starMinDistance2 = _starDamage2 = [];
             _npcHandles = [];
             _npcWaypointX = _npcWaypointY = [];
-            State = new ZoneState(options.InitialShipCapacity);
+            State = new ZoneState(0); // room is made when the first ship lands: most surfaces are never visited
         }
         // Sized on the first step: most zones of a big galaxy never step.
         _snapshot = [];

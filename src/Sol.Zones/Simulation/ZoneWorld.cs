@@ -53,13 +53,14 @@ public sealed class ZoneWorld
         Options = options;
         _systemCount = galaxy.Systems.Length;
         _zones = new Zone[_systemCount + galaxy.Planets.Length];
+        ShipClass[] classes = [.. options.ShipClasses];
         for (var s = 0; s < _systemCount; s++)
         {
-            _zones[s] = new Zone(s, ZoneId.ForSystem(s + 1), galaxy, options);
+            _zones[s] = new Zone(s, ZoneId.ForSystem(s + 1), galaxy, options, classes);
         }
         for (var p = 0; p < galaxy.Planets.Length; p++)
         {
-            _zones[_systemCount + p] = new Zone(_systemCount + p, ZoneId.ForPlanet(p + 1), galaxy, options);
+            _zones[_systemCount + p] = new Zone(_systemCount + p, ZoneId.ForPlanet(p + 1), galaxy, options, classes);
         }
         _awake = new int[_zones.Length];
         _everAwake = new int[_zones.Length];

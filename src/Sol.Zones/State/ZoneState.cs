@@ -50,30 +50,25 @@ internal sealed class ZoneState
     private int _freeCount;
     private int _slotsUsed;
 
+    /// <param name="initialCapacity">
+    /// Entities room is made for up front (at least 4); 0: none until the first is added (a planet surface nobody has
+    /// visited holds only the runtime's shared empty arrays: most zones of a big galaxy never hold anything).
+    /// </param>
     public ZoneState(int initialCapacity)
     {
-        var capacity = Math.Max(4, initialCapacity);
-        PositionX = new double[capacity];
-        PositionY = new double[capacity];
-        VelocityX = new double[capacity];
-        VelocityY = new double[capacity];
-        Rotation = new float[capacity];
-        AngularVelocity = new float[capacity];
-        Hull = new float[capacity];
-        Kind = new EntityKind[capacity];
-        Flags = new EntityFlags[capacity];
-        Owner = new long[capacity];
-        Ref = new int[capacity];
-        ShipClass = new byte[capacity];
-        InputSeq = new uint[capacity];
-        ThrustInput = new float[capacity];
-        TurnInput = new float[capacity];
-        Request = new ShipAction[capacity];
-        RequestTarget = new int[capacity];
-        DenseToSlot = new int[capacity];
-        _slotToDense = new int[capacity];
-        _slotGeneration = new int[capacity];
-        _freeSlots = new int[capacity];
+        PositionX = PositionY = VelocityX = VelocityY = [];
+        Rotation = AngularVelocity = Hull = ThrustInput = TurnInput = [];
+        Kind = [];
+        Flags = [];
+        Owner = [];
+        Ref = RequestTarget = DenseToSlot = _slotToDense = _slotGeneration = _freeSlots = [];
+        ShipClass = [];
+        InputSeq = [];
+        Request = [];
+        if (initialCapacity > 0)
+        {
+            Grow(Math.Max(4, initialCapacity));
+        }
     }
 
     /// <summary>Live entities, dense in <c>[0, Count)</c>.</summary>
@@ -86,7 +81,7 @@ internal sealed class ZoneState
     {
         if (Count == Capacity)
         {
-            Grow(Capacity * 2);
+            Grow(Math.Max(4, Capacity * 2));
         }
         int slot;
         if (_freeCount > 0)
