@@ -36,6 +36,21 @@ public class ReportTests
     }
 
     [Fact]
+    public void TheWholeTickIsReadWhenTheServerHasIt()
+    {
+        // helper-64: the workers' histogram does not see the between-ticks pass (16 ms at 100,000 systems).
+        var scrape = ServerScrape.Parse(Metrics + """
+
+            sol_tick_total_seconds_bucket{le="0.001"} 10
+            sol_tick_total_seconds_bucket{le="0.025"} 60
+            sol_tick_total_seconds_bucket{le="+Inf"} 100
+            """);
+        Assert.Equal(3, scrape.TickBuckets.Count);
+        Assert.Equal(25, scrape.TickQuantileMs(ServerScrape.Parse(""), 0.5));
+        Assert.Equal(double.PositiveInfinity, scrape.TickQuantileMs(ServerScrape.Parse(""), 0.99));
+    }
+
+    [Fact]
     public void QuantilesComeFromTheTicksBetweenTwoScrapes()
     {
         var before = ServerScrape.Parse(Metrics);

@@ -5,6 +5,8 @@ namespace Sol.LoadGen;
 /// <summary>
 /// What loadgen reads from the server's <c>/metrics</c> (Prometheus text): the tick-duration histogram's buckets, the
 /// overrun counter and the process's CPU seconds. Two scrapes (start, end) give the run's own numbers by difference.
+/// The tick is the whole tick (<c>sol_tick_total_seconds</c>: the between-ticks work too), or on a server without it
+/// the workers' steps (<c>sol_tick_duration_seconds</c>), which do not show a slow between-ticks pass (helper-64).
 /// </summary>
 public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count)> TickBuckets, double Overruns, double CpuSeconds, double Connections)
 {
@@ -12,6 +14,7 @@ public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count
     {
         ArgumentNullException.ThrowIfNull(text);
         var buckets = new List<(double, double)>();
+        var workerBuckets = new List<(double, double)>();
         double overruns = 0, cpu = 0, connections = 0;
         foreach (var raw in text.Split('\n'))
         {
@@ -26,10 +29,13 @@ public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count
                 continue;
             }
             var name = line[..space];
-            if (name.StartsWith("sol_tick_duration_seconds_bucket{le=\"", StringComparison.Ordinal))
+            if (Bucket(name, "sol_tick_total_seconds") is { } whole)
             {
-                var bound = name["sol_tick_duration_seconds_bucket{le=\"".Length..].TrimEnd('}', '"');
-                buckets.Add((bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture), value));
+                buckets.Add((whole, value));
+            }
+            else if (Bucket(name, "sol_tick_duration_seconds") is { } worker)
+            {
+                workerBuckets.Add((worker, value));
             }
             else if (name == "sol_tick_overruns_total")
             {
@@ -44,7 +50,19 @@ public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count
                 connections = value;
             }
         }
-        return new ServerScrape(buckets, overruns, cpu, connections);
+        return new ServerScrape(buckets.Count > 0 ? buckets : workerBuckets, overruns, cpu, connections);
+    }
+
+    /// <summary>The upper bound of a bucket line of histogram <paramref name="histogram"/>, else null.</summary>
+    private static double? Bucket(string name, string histogram)
+    {
+        var prefix = histogram + "_bucket{le=\"";
+        if (!name.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var bound = name[prefix.Length..].TrimEnd('}', '"');
+        return bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture);
     }
 
     /// <summary>

@@ -284,13 +284,14 @@ public sealed class SolServer : IAsyncDisposable
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (ReferenceEquals(instrument.Meter, scheduler.Meter) && instrument.Name == "sol.zones.worker.tick.duration")
+                if (ReferenceEquals(instrument.Meter, scheduler.Meter) && instrument.Name is "sol.zones.worker.tick.duration" or "sol.zones.tick.duration")
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
             },
         };
-        listener.SetMeasurementEventCallback<double>((_, milliseconds, _, _) => metrics.TickDuration.Record(milliseconds / 1000.0));
+        listener.SetMeasurementEventCallback<double>((instrument, milliseconds, _, _) =>
+            (instrument.Name == "sol.zones.tick.duration" ? metrics.TickTotal : metrics.TickDuration).Record(milliseconds / 1000.0));
         listener.Start();
         metrics.Overruns = () => scheduler.Overruns;
         metrics.InputLosses = scheduler.World.InputLosses;
