@@ -27,8 +27,8 @@ public abstract class StoreContract
         await using var store = await StoreAsync();
         await store.MigrateAsync();
         await Task.WhenAll(store.MigrateAsync(), store.MigrateAsync(), store.MigrateAsync());
-        Assert.Equal(4, await store.SchemaVersionAsync());
-        Assert.Equal(4, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
+        Assert.Equal(5, await store.SchemaVersionAsync());
+        Assert.Equal(5, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
     }
 
     [SkippableFact]
@@ -392,7 +392,7 @@ public abstract class StoreContract
         Assert.Equal(1, await store.SchemaVersionAsync());
         await store.MigrateAsync();
 
-        Assert.Equal(4, await store.SchemaVersionAsync());
+        Assert.Equal(5, await store.SchemaVersionAsync());
         await store.SaveLogoutAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1)); // and the tables of versions 3 and 4 are there
         await store.SaveAccountAddressAsync(Guid.NewGuid(), "k", DateTimeOffset.UtcNow, 16, DateTimeOffset.UtcNow.AddDays(-30));
         Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now, 0, 0)], await store.ListColoniesAsync(galaxy.Id));

@@ -167,6 +167,29 @@ public sealed class KnownAddressesTests : IAsyncLifetime
         Assert.Equal(2, store.Saves); // written within the day: not again
     }
 
+    [Fact]
+    public async Task AUseWhoseRowTheDatabaseTrimmedIsWrittenAgain()
+    {
+        // helper-66: the database keeps its newest 16 rows by their own times, the cache evicted by its use times; an
+        // address the database had dropped was still "written within a day" to the cache, and a restart forgot it.
+        var known = Known();
+        var ada = Guid.NewGuid();
+        await known.RememberAsync(ada, "10.0.0.1", default); // A written
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await known.RememberAsync(ada, "10.0.0.2", default); // C written
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await known.RememberAsync(ada, "10.0.0.1", default); // A again: not written (the database has it from 2 minutes ago)
+        for (var i = 0; i < 15; i++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(1));
+            await known.RememberAsync(ada, $"10.1.{i}.1", default);
+        }
+        // The database dropped its oldest row, A's first use; the cache dropped C.
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await known.RememberAsync(ada, "10.0.0.1", default);
+        Assert.True(await Known().KnowsAsync(ada, "10.0.0.1", default), "a restart forgot an address used 10 minutes ago");
+    }
+
     private sealed class CountingStore(IPlayerStore inner) : DelegatingStore(inner)
     {
         public int Writes;

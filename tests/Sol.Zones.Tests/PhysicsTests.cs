@@ -155,11 +155,21 @@ public class PhysicsTests
         var galaxy = GalaxyGenerator.Generate("idle", new GalaxyParameters(60, new IntRange(1, 6), new IntRange(1, 4), new IntRange(2, 3), 2));
         using var sim = new Sim(galaxy, Sim.Quiet());
         var options = sim.World.Options;
+        // Placed a few a tick, as the world's search budget allows (ZoneWorld.PlacementSearchesPerTick).
+        var placed = 0;
+        void Placed()
+        {
+            if (++placed % ZoneWorld.PlacementSearchesPerTick == 0)
+            {
+                sim.Step();
+            }
+        }
         if (atGates)
         {
             foreach (var gate in galaxy.Gates)
             {
                 Assert.True(sim.World.SpawnShip(gate.Id, ZoneId.ForSystem(gate.SystemId), 0, gate.X, gate.Y));
+                Placed();
             }
         }
         else
@@ -167,10 +177,11 @@ public class PhysicsTests
             foreach (var planet in galaxy.Planets)
             {
                 // Where a take-off puts a ship (ZoneWorld.ApplyTransfer): out of the planet by its radius and half the margin.
-                var (px, py) = planet.PositionAt(options.TimeAt(1));
+                var (px, py) = planet.PositionAt(options.TimeAt(sim.World.Tick + 1));
                 var d = Math.Sqrt((px * px) + (py * py));
                 var lift = planet.Radius + (options.LandingMargin / 2);
                 Assert.True(sim.World.SpawnShip(planet.Id, ZoneId.ForSystem(planet.SystemId), 0, px + (px / d * lift), py + (py / d * lift)));
+                Placed();
             }
         }
         for (var tick = 0; tick < 12_000; tick++) // 10 minutes
@@ -181,6 +192,34 @@ public class PhysicsTests
                 Assert.DoesNotContain(sim.Events(sim.System(system.Id)), e => e.Kind == ZoneEventKind.Destroyed);
             }
         }
+    }
+
+    [Fact]
+    public void APassRunsAFewPlacementSearchesAndNoneForASavedVelocity()
+    {
+        // helper-66: 156 take-offs from planets of several-star systems in one tick took 72 ms of the coordinator's
+        // pass (50 ms a tick), and a saved ship's velocity was searched for and then overwritten.
+        var galaxy = GalaxyGenerator.Generate("busy", new GalaxyParameters(30, new IntRange(2, 4), new IntRange(3, 3), new IntRange(2, 3), 4));
+        var world = new ZoneWorld(galaxy, Sim.Quiet());
+        var owner = 0L;
+        foreach (var planet in galaxy.Planets)
+        {
+            var (px, py) = planet.PositionAt(0);
+            Assert.True(world.SpawnShip(++owner, ZoneId.ForSystem(planet.SystemId), 0, px * 1.1, py * 1.1, vx: 50, vy: -20));
+        }
+        world.PrepareTick(0);
+        Assert.Equal(ZoneWorld.PlacementSearchesPerTick, world.PlacementSearchesLeft); // saved velocities: no search
+        Assert.True(world.GetZone(ZoneId.ForSystem(1)).TryGetShip(1, out var saved));
+        Assert.Equal((50.0, -20.0), (saved.VelocityX, saved.VelocityY));
+
+        foreach (var planet in galaxy.Planets)
+        {
+            var (px, py) = planet.PositionAt(0);
+            Assert.True(world.SpawnShip(++owner, ZoneId.ForSystem(planet.SystemId), 0, px * 1.2, py * 1.2));
+        }
+        world.PrepareTick(1);
+        Assert.Equal(0, world.PlacementSearchesLeft); // the first few searched, the rest got the quick estimate
+        Assert.True(owner > 2 * ZoneWorld.PlacementSearchesPerTick);
     }
 
     [Fact]

@@ -8,6 +8,3 @@ CREATE TABLE IF NOT EXISTS account_addresses (
     seen_ms BIGINT NOT NULL,
     PRIMARY KEY (account_id, address)
 );
-
--- Rows past their 30 days are deleted at start-up, oldest first.
-CREATE INDEX IF NOT EXISTS account_addresses_seen ON account_addresses (seen_ms);

@@ -144,7 +144,9 @@ public sealed class KnownAddresses
     private sealed class AccountUses
     {
         private readonly List<(string Key, DateTimeOffset At)> _addresses = [];
-        private readonly Dictionary<string, DateTimeOffset> _written = new(StringComparer.Ordinal); // the use the database has
+        // The uses the database holds (a mirror of its rows: its newest 16 by their own times, which the cache's
+        // eviction by use times need not match; helper-66).
+        private readonly Dictionary<string, DateTimeOffset> _written = new(StringComparer.Ordinal);
 
         /// <summary>Whether the database's rows are in (else only uses noted in this process).</summary>
         public bool Loaded { get; private set; }
@@ -192,9 +194,15 @@ public sealed class KnownAddresses
         {
             lock (_addresses)
             {
-                if (_addresses.Exists(a => a.Key == key) && (!_written.TryGetValue(key, out var before) || before < at))
+                if (!_written.TryGetValue(key, out var before) || before < at)
                 {
                     _written[key] = at;
+                }
+                // As the database's write trims: its newest PerAccount rows.
+                while (_written.Count > PerAccount)
+                {
+                    var oldest = _written.MinBy(w => w.Value).Key;
+                    _written.Remove(oldest);
                 }
             }
         }
@@ -237,7 +245,6 @@ public sealed class KnownAddresses
             _addresses.Insert(i, (key, at));
             if (_addresses.Count > PerAccount)
             {
-                _written.Remove(_addresses[0].Key);
                 _addresses.RemoveAt(0);
             }
             if (at > Last)

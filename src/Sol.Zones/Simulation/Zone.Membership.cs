@@ -8,12 +8,20 @@ public sealed partial class Zone
 {
     internal bool HasShip(long owner) => _ships.ContainsKey(owner);
 
-    internal EntityHandle AddShip(in ShipCarry carry, double x, double y, ZoneEventKind why, ShipAction action, int target)
+    /// <param name="velocity">The ship's velocity (a saved ship's); null: the placement velocity there (<see cref="OrbitVelocityAt"/>).</param>
+    /// <param name="searches">
+    /// Placement searches this pass may still run (<see cref="ZoneWorld.PlacementSearchesPerTick"/>); one is taken if a
+    /// search runs. None left: the quick estimate.
+    /// </param>
+    /// <param name="fixedPoint">A point ships come back to (a gate): its answer is kept.</param>
+    internal EntityHandle AddShip(
+        in ShipCarry carry, double x, double y, ZoneEventKind why, ShipAction action, int target, (double Vx, double Vy)? velocity, ref int searches,
+        bool fixedPoint = false)
     {
         var s = State;
         var handle = s.Add(EntityKind.Ship, EntityFlags.Dynamic, carry.Owner, 0, x, y);
         s.TryGetIndex(handle, out var i);
-        (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(x, y, _classes[carry.ShipClass].MaxSpeed);
+        (s.VelocityX[i], s.VelocityY[i]) = velocity ?? OrbitVelocityAt(x, y, _classes[carry.ShipClass].MaxSpeed, ref searches, fixedPoint);
         s.ShipClass[i] = carry.ShipClass;
         s.Hull[i] = carry.Hull;
         s.Rotation[i] = carry.Rotation;
@@ -32,10 +40,15 @@ public sealed partial class Zone
     /// circular speeds for the pull felt there, both ways round, a little faster or slower, then tilted outward and
     /// faster (wider ellipses), and the first whose path
     /// (the zone's own gravity and damage rule, <see cref="PlacementHorizonSeconds"/> ahead) stays out of every damage
-    /// radius is taken, else the one that stays out longest. Zero on a surface and with massless stars.
+    /// radius is taken, else the one that stays out longest. A search runs a path of up to 12,000 steps per candidate
+    /// (about 0.5 ms when the first candidate holds): a pass runs at most <paramref name="searches"/> of them, then the
+    /// centre of mass's circular speed is taken as it is (helper-66: 156 take-offs in one tick took 72 ms). Zero on a
+    /// surface and with massless stars.
     /// </summary>
     /// <param name="maxSpeed">The ship's top speed: its path is checked as the zone moves it, capped at that speed.</param>
-    internal (double Vx, double Vy) OrbitVelocityAt(double x, double y, double maxSpeed = double.PositiveInfinity)
+    /// <param name="searches">Searches the caller may still run; decremented when one runs.</param>
+    /// <param name="keep">Keep the answer (a gate, the respawn point: points ships come back to).</param>
+    internal (double Vx, double Vy) OrbitVelocityAt(double x, double y, double maxSpeed, ref int searches, bool keep)
     {
         double mass = 0, cx = 0, cy = 0;
         for (var k = 0; k < _starMass.Length; k++)
@@ -56,16 +69,16 @@ public sealed partial class Zone
             return (0, 0);
         }
         var (ux, uy) = (dx / r, dy / r);
-        if (_starMass.Length == 1)
+        if (_starMass.Length == 1 || searches <= 0)
         {
             var v = Math.Sqrt(mass / r);
             return (-uy * v, ux * v);
         }
-        _placements ??= [];
-        if (_placements.TryGetValue((x, y, maxSpeed), out var known))
+        if (_placements?.TryGetValue((x, y, maxSpeed), out var known) == true)
         {
             return known; // a gate's or the respawn point's, worked out before
         }
+        searches--;
 
         // The pull felt here, its part toward the centre of mass: the circular speed for it.
         var (ax, ay) = Pull(x, y);
@@ -91,11 +104,11 @@ public sealed partial class Zone
                 (best, longest) = ((vx, vy), lasts);
             }
         }
-        if (_placements.Count >= 64)
+        if (keep)
         {
-            _placements.Clear(); // take-off points vary; gates and the respawn point come back at once
+            _placements ??= [];
+            _placements[(x, y, maxSpeed)] = best;
         }
-        _placements[(x, y, maxSpeed)] = best;
         return best;
     }
 
@@ -147,14 +160,6 @@ public sealed partial class Zone
             ay += dy * a;
         }
         return (ax, ay);
-    }
-
-    internal void SetVelocity(EntityHandle handle, double vx, double vy)
-    {
-        if (State.TryGetIndex(handle, out var i))
-        {
-            (State.VelocityX[i], State.VelocityY[i]) = (vx, vy);
-        }
     }
 
     internal bool TryTakeShip(long owner, EntityHandle expected, ZoneEventKind why, ShipAction action, int target, out ShipCarry carry)

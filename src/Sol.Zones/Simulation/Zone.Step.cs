@@ -167,7 +167,8 @@ public sealed partial class Zone
             AppendEvent(new ZoneEvent(ZoneEventKind.Destroyed, s.Owner[i], handle, ShipAction.None, 0, RejectReason.None));
             s.PositionX[i] = RespawnX;
             s.PositionY[i] = RespawnY;
-            (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(RespawnX, RespawnY, _classes[s.ShipClass[i]].MaxSpeed); // at rest it would fall in again
+            var search = 1; // the respawn point's answer is kept: one search per ship class, ever
+            (s.VelocityX[i], s.VelocityY[i]) = OrbitVelocityAt(RespawnX, RespawnY, _classes[s.ShipClass[i]].MaxSpeed, ref search, keep: true); // at rest it would fall in again
             s.AngularVelocity[i] = 0;
             s.Hull[i] = _classes[s.ShipClass[i]].Hull;
             s.Flags[i] |= EntityFlags.Respawned;

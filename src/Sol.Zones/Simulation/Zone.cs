@@ -34,8 +34,9 @@ public sealed partial class Zone
     private readonly double[] _starY;
     private readonly double[] _starMass;
 
-    // Placement velocities worked out for points of a system of several stars (gates, the respawn point, take-offs);
-    // used on the coordinator between ticks only.
+    // Placement velocities worked out for the points ships come back to in a system of several stars (its gates, its
+    // respawn point): used by the coordinator between ticks (arrivals) and by the worker stepping the zone (respawns),
+    // never both at once.
     private Dictionary<(double X, double Y, double MaxSpeed), (double Vx, double Vy)>? _placements;
     private readonly double[] _starMinDistance2;
     private readonly double[] _starDamage2;

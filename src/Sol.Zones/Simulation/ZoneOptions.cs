@@ -41,8 +41,9 @@ public sealed record ZoneOptions
     public int InboxCapacity { get; init; } = 1024;
 
     /// <summary>
-    /// Entities a zone has room for before it first grows (beyond its stars, planets, gates and NPCs). Small by default:
-    /// a galaxy has a zone per system and per planet, most of them empty; growth doubles, once.
+    /// Entities a system zone has room for before it first grows (beyond its stars, planets, gates and NPCs). Small by
+    /// default: a galaxy has a zone per system and per planet, most of them empty; growth doubles, once. A planet
+    /// surface starts with none and makes room when its first ship lands.
     /// </summary>
     public int InitialShipCapacity { get; init; } = 4;
 

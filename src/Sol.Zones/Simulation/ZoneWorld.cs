@@ -36,6 +36,7 @@ public sealed class ZoneWorld
     // Zones a ship entered or left since the last PrepareTick: with the awake ones, the only zones whose state can change
     // (helper-64: walking every zone instead took 16 ms a tick at 100,000 systems whenever a ship moved).
     private readonly List<int> _touched = [];
+    private int _searches; // placement searches this between-ticks pass may still run
     private readonly List<int> _candidates = [];
     // Zones that were ever awake, in the order they first woke (published by the count): only these can have counted
     // an input, so the metrics sum over them, not over every zone (helper-64: 22-34 ms a scrape at 100,000 systems).
@@ -85,6 +86,15 @@ public sealed class ZoneWorld
 
     /// <summary>The awake zones (by index, ascending) the next tick will step; valid between ticks.</summary>
     internal ReadOnlySpan<int> AwakeZones => _awake.AsSpan(0, _awakeCount);
+
+    /// <summary>
+    /// Placement searches (<see cref="Zone.OrbitVelocityAt"/> in a system of several stars) one between-ticks pass runs
+    /// at most, about 0.5 ms each; ships placed beyond them that tick get the quick estimate.
+    /// </summary>
+    public const int PlacementSearchesPerTick = 8;
+
+    /// <summary>Placement searches this tick's between-ticks pass may still run (tests).</summary>
+    internal int PlacementSearchesLeft => _searches;
 
     /// <summary>Zones awake (stepped each tick) as of the last tick's start; any thread may read it.</summary>
     public int AwakeCount => Volatile.Read(ref _awakeCount);
@@ -272,6 +282,7 @@ public sealed class ZoneWorld
     /// <summary>Between ticks, before stepping: apply the server's commands in order, then decide who sleeps.</summary>
     internal bool PrepareTick(long tick)
     {
+        _searches = PlacementSearchesPerTick; // one budget for this pass's spawns and the following transfers
         lock (_commandLock)
         {
             (_commands, _applying) = (_applying, _commands);
@@ -372,7 +383,7 @@ public sealed class ZoneWorld
                 (x, y) = distance > 0 ? (px + (px / distance * lift), py + (py / distance * lift)) : (px + lift, py);
                 break;
         }
-        var handle = to.AddShip(carry, x, y, ZoneEventKind.Arrived, action, arrived);
+        var handle = to.AddShip(carry, x, y, ZoneEventKind.Arrived, action, arrived, null, ref _searches, fixedPoint: t.Kind == TransferKind.Jump);
         _location[t.Owner] = toIndex;
         lock (_commandLock)
         {
@@ -401,11 +412,9 @@ public sealed class ZoneWorld
                 var hull = Options.ShipClasses[command.ShipClass].HullOnSpawn(command.Hull);
                 var rotation = (float)Math.IEEERemainder(command.Rotation, 2 * Math.PI); // [-π, π]
                 var carry = new ShipCarry(command.Owner, command.ShipClass, hull, rotation <= -MathF.PI ? MathF.PI : rotation, 0);
-                var handle = zone.AddShip(carry, command.X, command.Y, ZoneEventKind.Spawned, ShipAction.None, 0);
-                if (command.Vx != 0 || command.Vy != 0)
-                {
-                    zone.SetVelocity(handle, command.Vx, command.Vy);
-                }
+                // A saved velocity is kept; none (a new player, a respawn's record): the placement velocity there.
+                (double, double)? velocity = command.Vx != 0 || command.Vy != 0 ? (command.Vx, command.Vy) : null;
+                var handle = zone.AddShip(carry, command.X, command.Y, ZoneEventKind.Spawned, ShipAction.None, 0, velocity, ref _searches);
                 _location.Add(command.Owner, command.ZoneIndex);
                 Touched(command.ZoneIndex);
                 Publish(new ShipTransfer(command.Owner, TransferKind.Spawned, default, zone.Id, handle, tick - 1));
