@@ -220,6 +220,14 @@ public class PhysicsTests
         world.PrepareTick(1);
         Assert.Equal(0, world.PlacementSearchesLeft); // the first few searched, the rest got the quick estimate
         Assert.True(owner > 2 * ZoneWorld.PlacementSearchesPerTick);
+
+        // A kept answer (a gate's) is used even when the pass has no search left.
+        var zone = world.GetZone(ZoneId.ForSystem(1));
+        var gate = galaxy.GatesOf(1)[0];
+        var one = 1;
+        var searched = zone.OrbitVelocityAt(gate.X, gate.Y, 300, ref one, keep: true);
+        var none = 0;
+        Assert.Equal(searched, zone.OrbitVelocityAt(gate.X, gate.Y, 300, ref none, keep: true));
     }
 
     [Fact]

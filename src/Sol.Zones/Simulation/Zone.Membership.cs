@@ -69,14 +69,14 @@ public sealed partial class Zone
             return (0, 0);
         }
         var (ux, uy) = (dx / r, dy / r);
+        if (_starMass.Length > 1 && _placements?.TryGetValue((x, y, maxSpeed), out var known) == true)
+        {
+            return known; // a gate's or the respawn point's, worked out before (whatever the budget)
+        }
         if (_starMass.Length == 1 || searches <= 0)
         {
             var v = Math.Sqrt(mass / r);
             return (-uy * v, ux * v);
-        }
-        if (_placements?.TryGetValue((x, y, maxSpeed), out var known) == true)
-        {
-            return known; // a gate's or the respawn point's, worked out before
         }
         searches--;
 
