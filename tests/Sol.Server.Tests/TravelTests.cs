@@ -49,10 +49,15 @@ public abstract class TravelFixture : IAsyncLifetime
         return tokens.ValidateAsync(guest.Token).GetAwaiter().GetResult().AccountId;
     }
 
+    /// <summary>
+    /// Saves the ship where the test needs it, all but at rest: a saved velocity is kept on joining, and the zone's
+    /// placement velocity (tested in Sol.Zones.Tests) would carry it away from the gate, planet or star it is put at.
+    /// </summary>
     protected async Task PlaceAsync(TokenReply guest, ZoneId zone, double x, double y, double? hull = null)
     {
         var player = await Server.Server.Store.LoadPlayerAsync(AccountOf(guest), Server.Server.GalaxyId);
-        await Server.Server.Store.SavePlayersAsync([player! with { Zone = zone, X = x, Y = y, Vx = 0, Vy = 0, Hull = hull ?? player.Hull, Version = player.Version + 1 }]);
+        var (vx, vy) = (0.001, 0.0);
+        await Server.Server.Store.SavePlayersAsync([player! with { Zone = zone, X = x, Y = y, Vx = vx, Vy = vy, Hull = hull ?? player.Hull, Version = player.Version + 1 }]);
     }
 
     protected async Task PlaceNearPlanetAsync(TokenReply guest, int system, Planet planet)
