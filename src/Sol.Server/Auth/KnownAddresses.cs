@@ -158,8 +158,7 @@ public sealed class KnownAddresses
         {
             lock (_addresses)
             {
-                var before = Remove(key);
-                Keep(key, before is { } seen && seen > at ? seen : at);
+                Note(key, at);
             }
         }
 
@@ -169,8 +168,7 @@ public sealed class KnownAddresses
             {
                 foreach (var row in rows)
                 {
-                    var before = Remove(row.Address);
-                    Keep(row.Address, before is { } seen && seen > row.SeenAt ? seen : row.SeenAt);
+                    Note(row.Address, row.SeenAt);
                     if (!_written.TryGetValue(row.Address, out var written) || written < row.SeenAt)
                     {
                         _written[row.Address] = row.SeenAt;
@@ -220,6 +218,13 @@ public sealed class KnownAddresses
                 }
                 return null;
             }
+        }
+
+        /// <summary>Keeps the later of <paramref name="at"/> and the use known of <paramref name="key"/> (under the lock).</summary>
+        private void Note(string key, DateTimeOffset at)
+        {
+            var before = Remove(key);
+            Keep(key, before is { } seen && seen > at ? seen : at);
         }
 
         private DateTimeOffset? Remove(string key)

@@ -68,7 +68,7 @@ public sealed class ZoneScheduler : IDisposable
         _tickTotal = _meter.CreateHistogram<double>("sol.zones.tick.duration", "ms", "Time of one whole tick: the between-ticks work and every worker's steps");
         _meter.CreateObservableCounter("sol.zones.tick.overruns", () => Overruns, "{tick}", "Ticks whose work took longer than the tick period");
         _meter.CreateObservableCounter("sol.zones.ticks", () => TicksRun, "{tick}", "Ticks completed");
-        _meter.CreateObservableUpDownCounter("sol.zones.awake", () => _world.AwakeZones.Length, "{zone}", "Zones awake (stepped each tick)");
+        _meter.CreateObservableUpDownCounter("sol.zones.awake", () => _world.AwakeCount, "{zone}", "Zones awake (stepped each tick)");
         _workers = new ZoneWorker[Options.Workers];
         for (var w = 0; w < _workers.Length; w++)
         {

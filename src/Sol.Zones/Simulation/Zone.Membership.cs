@@ -145,22 +145,7 @@ public sealed partial class Zone
         return int.MaxValue;
     }
 
-    /// <summary>The stars' pull at a point, as <see cref="GravitySystem"/> computes it.</summary>
-    private (double Ax, double Ay) Pull(double x, double y)
-    {
-        double ax = 0, ay = 0;
-        for (var k = 0; k < _starX.Length; k++)
-        {
-            var dx = _starX[k] - x;
-            var dy = _starY[k] - y;
-            var r2 = Math.Max((dx * dx) + (dy * dy), _starMinDistance2[k]);
-            var inv = 1.0 / Math.Sqrt(r2);
-            var a = _starMass[k] * (inv * inv * inv);
-            ax += dx * a;
-            ay += dy * a;
-        }
-        return (ax, ay);
-    }
+    private (double Ax, double Ay) Pull(double x, double y) => GravitySystem.Pull(_starX, _starY, _starMass, _starMinDistance2, x, y);
 
     internal bool TryTakeShip(long owner, EntityHandle expected, ZoneEventKind why, ShipAction action, int target, out ShipCarry carry)
     {

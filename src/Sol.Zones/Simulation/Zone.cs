@@ -33,14 +33,14 @@ public sealed partial class Zone
     private readonly double[] _starX;
     private readonly double[] _starY;
     private readonly double[] _starMass;
+    private readonly double[] _starMinDistance2;
+    private readonly double[] _starDamage2;
+    private readonly Planet _surfaceOf;
 
     // Placement velocities worked out for the points ships come back to in a system of several stars (its gates, its
     // respawn point): used by the coordinator between ticks (arrivals) and by the worker stepping the zone (respawns),
     // never both at once.
     private Dictionary<(double X, double Y, double MaxSpeed), (double Vx, double Vy)>? _placements;
-    private readonly double[] _starMinDistance2;
-    private readonly double[] _starDamage2;
-    private readonly Planet _surfaceOf;
 
     // NPC patrols: one entry per NPC, never removed (destroyed NPCs respawn).
     private readonly EntityHandle[] _npcHandles;

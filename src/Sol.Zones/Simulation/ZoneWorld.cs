@@ -147,8 +147,8 @@ public sealed class ZoneWorld
             {
                 return false;
             }
-            var moving = double.IsFinite(vx) && double.IsFinite(vy);
-            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnShip, owner, index, (byte)shipClass, x, y, hull, rotation, moving ? vx : 0, moving ? vy : 0));
+            var finite = double.IsFinite(vx) && double.IsFinite(vy); // else the placement velocity
+            _commands.Add(new ZoneCommand(ZoneCommandKind.SpawnShip, owner, index, (byte)shipClass, x, y, hull, rotation, finite ? vx : 0, finite ? vy : 0));
         }
         return true;
     }

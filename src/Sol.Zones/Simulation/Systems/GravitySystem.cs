@@ -35,21 +35,28 @@ internal readonly struct GravitySystem : IZoneSystem
             {
                 continue;
             }
-            var x = Unsafe.Add(ref px, i);
-            var y = Unsafe.Add(ref py, i);
-            double ax = 0, ay = 0;
-            for (var k = 0; k < starX.Length; k++)
-            {
-                var dx = starX[k] - x;
-                var dy = starY[k] - y;
-                var r2 = Math.Max((dx * dx) + (dy * dy), min2[k]);
-                var inv = 1.0 / Math.Sqrt(r2);
-                var a = mass[k] * (inv * inv * inv);
-                ax += dx * a;
-                ay += dy * a;
-            }
+            var (ax, ay) = Pull(starX, starY, mass, min2, Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
             Unsafe.Add(ref vx, i) += ax * dt;
             Unsafe.Add(ref vy, i) += ay * dt;
         }
+    }
+
+    /// <summary>The stars' pull at (<paramref name="x"/>, <paramref name="y"/>): the one formula, also run ahead by a placement (<see cref="Zone.OrbitVelocityAt"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (double Ax, double Ay) Pull(
+        ReadOnlySpan<double> starX, ReadOnlySpan<double> starY, ReadOnlySpan<double> mass, ReadOnlySpan<double> min2, double x, double y)
+    {
+        double ax = 0, ay = 0;
+        for (var k = 0; k < starX.Length; k++)
+        {
+            var dx = starX[k] - x;
+            var dy = starY[k] - y;
+            var r2 = Math.Max((dx * dx) + (dy * dy), min2[k]);
+            var inv = 1.0 / Math.Sqrt(r2);
+            var a = mass[k] * (inv * inv * inv);
+            ax += dx * a;
+            ay += dy * a;
+        }
+        return (ax, ay);
     }
 }
