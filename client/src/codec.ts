@@ -3,7 +3,7 @@
 // client never holds a view into a socket buffer.
 import * as flatbuffers from 'flatbuffers';
 import {
-  Ack, ClientMessage, ClientPayload, Colonize, Error as ErrorMessage, Input, Jump, Land, Ping, PlayerState, Pong, Reauth,
+  Ack, ClientMessage, ClientPayload, Colonize, ColonyInfo, Error as ErrorMessage, Input, Jump, Land, Ping, PlayerState, Pong, Reauth,
   ServerPayload, SetRoute, Snapshot, TakeOff, Welcome, ZoneEnter, ZoneKind,
 } from './protocol/sol_generated';
 // sol_generated.ts re-exports what the root type (ClientMessage) reaches; the server's root table is imported directly.
@@ -12,7 +12,8 @@ import { ServerMessage } from './protocol/sol/protocol/server-message';
 export interface StarView { id: number; x: number; y: number; radius: number; damageRadius: number }
 export interface PlanetView { id: number; name: string; radius: number; orbitRadius: number; period: number; phase: number }
 export interface GateView { id: number; x: number; y: number; radius: number; targetSystemId: number; targetName: string }
-export interface ColonyView { planetId: number; owner: string; founded: number }
+/** A colony: its planet, its founder (player id), when (galaxy time) and where on the planet's surface it stands. */
+export interface ColonyView { planetId: number; owner: string; founded: number; x: number; y: number }
 
 export interface EntityView {
   id: number; x: number; y: number; vx: number; vy: number; rotation: number; hull: number;
@@ -32,12 +33,17 @@ export type ServerEvent =
     type: 'playerState'; credits: number; shipType: string; hull: number; maxHull: number; homeSystem: number;
     explored: number[]; route: number[]; colonies: number[];
   }
+  | { type: 'colony'; colony: ColonyView }
   | { type: 'pong'; clientTime: number; serverTime: number }
   | { type: 'error'; code: number; message: string }
   | { type: 'unknown'; payload: number };
 
 function planetView(p: import('./protocol/sol_generated').PlanetInfo): PlanetView {
   return { id: p.id(), name: p.name() ?? '', radius: p.radius(), orbitRadius: p.orbitRadius(), period: p.period(), phase: p.phase() };
+}
+
+function colonyView(c: ColonyInfo): ColonyView {
+  return { planetId: c.planetId(), owner: c.owner() ?? '', founded: c.founded(), x: c.x(), y: c.y() };
 }
 
 function u32s(length: number, at: (i: number) => number | null): number[] {
@@ -74,8 +80,7 @@ export function decode(bytes: Uint8Array): ServerEvent {
       }
       const colonies: ColonyView[] = [];
       for (let i = 0; i < z.coloniesLength(); i++) {
-        const c = z.colonies(i)!;
-        colonies.push({ planetId: c.planetId(), owner: c.owner() ?? '', founded: c.founded() });
+        colonies.push(colonyView(z.colonies(i)!));
       }
       const planet = z.planet();
       return {
@@ -112,6 +117,8 @@ export function decode(bytes: Uint8Array): ServerEvent {
         route: u32s(p.routeLength(), (i) => p.route(i)), colonies: u32s(p.coloniesLength(), (i) => p.colonies(i)),
       };
     }
+    case ServerPayload.ColonyInfo:
+      return { type: 'colony', colony: colonyView(message.payload(new ColonyInfo())) };
     case ServerPayload.Pong: {
       const p: Pong = message.payload(new Pong());
       return { type: 'pong', clientTime: p.clientTime(), serverTime: p.serverTime() };

@@ -123,6 +123,18 @@ export class GameState {
     }
   }
 
+  /**
+   * A colony founded now on a planet of this system, or on this planet: added to the zone's colonies (snapshots carry
+   * only ships). One already listed (a ZoneEnter sent in the same pass lists it too) is not added twice.
+   */
+  onColony(c: ColonyView): void {
+    const zone = this.zone;
+    if (!zone) return;
+    const here = zone.kind === ZoneKind.Planet ? zone.id === c.planetId : zone.planets.some((p) => p.id === c.planetId);
+    if (!here || zone.colonies.some((k) => k.planetId === c.planetId && k.owner === c.owner)) return;
+    zone.colonies = [...zone.colonies, c];
+  }
+
   onPlayerState(p: PlayerStateEvent): void {
     this.player = p;
   }

@@ -154,6 +154,9 @@ async function runGame(): Promise<void> {
       case 'playerState':
         game.onPlayerState(e);
         break;
+      case 'colony':
+        game.onColony(e.colony);
+        break;
       case 'error':
         toast(e.message || `refused (${e.code})`);
         pilot.onRefused();

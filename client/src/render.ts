@@ -2,6 +2,7 @@
 // destination, colonies, ships and NPCs, the own ship, the arrow to the next gate on the route) and the galaxy map.
 // World y points up (angles counter-clockwise), so screen y = −world y.
 import type { GalaxyMap } from './api';
+import type { ColonyView } from './codec';
 import type { GameState } from './game';
 import { EntityFlags, EntityKind, ZoneKind } from './game';
 
@@ -103,8 +104,8 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
     circle(ctx, sx(0), sy(0), r, true);
     ctx.fillStyle = COLORS.label;
     ctx.fillText(`${zone.planet.name} — surface (T to take off)`, sx(0), sy(0) + r + 18);
-    const label = colonyLabel(game, zone.planet.id);
-    if (label !== null) flag(ctx, sx(0), sy(0) - r, label);
+    // Each colony where it was founded, the player's own labelled.
+    for (const c of zone.colonies) flag(ctx, sx(c.x), sy(c.y), isMine(game, c) ? 'you' : '');
   }
 
   for (const p of zone.planets) {
@@ -347,11 +348,13 @@ function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: num
  * player), null for no colony.
  */
 export function colonyLabel(game: Pick<GameState, 'zone' | 'player' | 'playerId'>, planetId: number): string | null {
-  const colony = game.zone?.colonies.find((c) => c.planetId === planetId);
-  const mine = game.player?.colonies.includes(planetId)
-    || (colony !== undefined && game.playerId !== null && colony.owner.toLowerCase() === game.playerId.toLowerCase());
-  if (mine) return 'you';
-  return colony ? '' : null;
+  const colonies = game.zone?.colonies.filter((c) => c.planetId === planetId) ?? [];
+  if (game.player?.colonies.includes(planetId) || colonies.some((c) => isMine(game, c))) return 'you';
+  return colonies.length > 0 ? '' : null;
+}
+
+function isMine(game: Pick<GameState, 'playerId'>, colony: ColonyView): boolean {
+  return game.playerId !== null && colony.owner.toLowerCase() === game.playerId.toLowerCase();
 }
 
 function flag(ctx: CanvasRenderingContext2D, x: number, y: number, owner: string): void {

@@ -14,7 +14,8 @@ import { stepShip } from '../src/physics';
 import { drawZone, layoutMapTitle, mapTop } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
-import { ClientPayload, Input, SetRoute } from '../src/protocol/sol_generated';
+import { ClientPayload, ColonyInfo, Input, ServerPayload, SetRoute } from '../src/protocol/sol_generated';
+import { ServerMessage } from '../src/protocol/sol/protocol/server-message';
 
 const scout: ShipInfo = { id: 'scout', name: 'Scout', maxSpeed: 420, thrust: 300, turnRate: 3.4, hull: 100, radius: 18 };
 let passed = 0;
@@ -514,7 +515,7 @@ test('the own colony is labelled "you", another player\'s carries no player id',
   const game = new GameState();
   game.playerId = me;
   const second: PlanetView = { ...planet, id: 32, name: 'Mars', orbitRadius: 3000 };
-  const colonies: ColonyView[] = [{ planetId: 31, owner: me, founded: 1 }, { planetId: 32, owner: other, founded: 2 }];
+  const colonies: ColonyView[] = [{ planetId: 31, owner: me, founded: 1, x: 10, y: 20 }, { planetId: 32, owner: other, founded: 2, x: 0, y: 0 }];
   game.enterZone({ ...enter(ZoneKind.System, 7, 7, 5), planets: [planet, second], colonies }, 0);
   drawZone(ctx, game, view, 0, null);
   expect(texts.includes('you'), `own colony labelled: ${JSON.stringify(texts)}`);
@@ -523,6 +524,48 @@ test('the own colony is labelled "you", another player\'s carries no player id',
   game.enterZone({ ...enter(ZoneKind.Planet, 31, 7, 5), colonies }, 0);
   drawZone(ctx, game, view, 0, null);
   expect(texts.includes('you') && !texts.some((t) => t.startsWith(me.slice(0, 8))), `on the surface: ${JSON.stringify(texts)}`);
+});
+
+test('a ColonyInfo message decodes, and a colony founded in this system or on this planet is added once', () => {
+  const b = new flatbuffers.Builder(64);
+  const owner = b.createString('7f00aa11-2222-4c3e-9d55-8a3f7c2b9e02');
+  const info = ColonyInfo.createColonyInfo(b, 31, owner, 12.5, -40, 75);
+  b.finish(ServerMessage.createServerMessage(b, ServerPayload.ColonyInfo, info));
+  const e = decode(b.asUint8Array());
+  expect(e.type === 'colony' && e.colony.planetId === 31 && e.colony.founded === 12.5 && e.colony.x === -40 && e.colony.y === 75,
+    `decoded as ${JSON.stringify(e)}`);
+  if (e.type !== 'colony') return;
+
+  const game = new GameState();
+  game.enterZone(enter(ZoneKind.System, 7, 7, 5), 0);
+  game.onColony(e.colony);
+  game.onColony(e.colony);
+  game.onColony({ ...e.colony, planetId: 99 }); // a planet of another system
+  expect(game.zone!.colonies.length === 1 && game.zone!.colonies[0]!.planetId === 31, `system: ${JSON.stringify(game.zone!.colonies)}`);
+  game.enterZone(enter(ZoneKind.Planet, 32, 7, 5), 0);
+  game.onColony(e.colony); // planet 31's, not this one's
+  expect(game.zone!.colonies.length === 0, `another planet: ${JSON.stringify(game.zone!.colonies)}`);
+  game.enterZone(enter(ZoneKind.Planet, 31, 7, 5), 0);
+  game.onColony(e.colony);
+  expect(game.zone!.colonies.length === 1, `this planet: ${JSON.stringify(game.zone!.colonies)}`);
+});
+
+test('on a surface each colony has its flag where it stands', () => {
+  const flags: [number, number][] = [];
+  const ctx = new Proxy({ canvas: { width: 800, height: 600 } } as Record<string | symbol, unknown>, {
+    get: (t, k) => k in t ? t[k] : k === 'fillRect' ? (x: number, y: number, w: number, h: number) => w === 9 && h === 6 && flags.push([x, y])
+      : k === 'createRadialGradient' ? () => ({ addColorStop() {} }) : () => {},
+    set: () => true,
+  }) as unknown as CanvasRenderingContext2D;
+  const game = new GameState();
+  game.enterZone({ ...enter(ZoneKind.Planet, 31, 7, 5), colonies: [
+    { planetId: 31, owner: 'a', founded: 1, x: 0, y: 0 }, { planetId: 31, owner: 'b', founded: 2, x: 100, y: 50 },
+  ] }, 0);
+  drawZone(ctx, game, { zoom: 1, mapOpen: false, mapHover: null, plannedRoute: [] }, 0, null);
+  // No own ship yet: the view is centred on (0, 0), world y up, so the second flag is 100 px right and 50 px up (a
+  // flag's cloth is a 9 x 6 rectangle atop its 14 px pole; the backdrop's stars are other rectangles).
+  const flagAt = (x: number, y: number) => flags.some(([fx, fy]) => fx === 400 + x && fy === 300 - y - 14);
+  expect(flags.length === 2 && flagAt(0, 0) && flagAt(100, 50), `flags at ${JSON.stringify(flags)}`);
 });
 
 // ---- keys ----

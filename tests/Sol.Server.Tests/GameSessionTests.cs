@@ -66,8 +66,9 @@ public abstract class GameSessionTests : IAsyncLifetime
         Assert.Equal(ticks.Order(), ticks);
         var own = snapshots[^1];
         Assert.Contains(Enumerable.Range(0, own.EntitiesLength), i => own.Entities(i)!.Value.Id == enter.Entity && own.Entities(i)!.Value.Kind == EntityKind.Ship);
-        Assert.Contains(Enumerable.Range(0, own.EntitiesLength), i => own.Entities(i)!.Value.Kind == EntityKind.Planet);
-        // A new ship starts at rest, facing outward from the star at the system's centre.
+        // Snapshots carry the moving ships only: the stars, planets and gates are in the ZoneEnter.
+        Assert.All(snapshots, s => Assert.All(Enumerable.Range(0, s.EntitiesLength), i => Assert.Contains(s.Entities(i)!.Value.Kind, (EntityKind[])[EntityKind.Ship, EntityKind.Npc])));
+        // A new ship faces outward from the star at the system's centre.
         var ship = client.Track(enter.Entity)[0].State;
         Assert.Equal(Math.Atan2(ship.Y, ship.X), ship.Rotation, 0.01);
         // Every snapshot comes with this client's Ack naming its ship.

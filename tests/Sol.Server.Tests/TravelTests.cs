@@ -107,34 +107,52 @@ public abstract class TravelTests : TravelFixture
         var planet = Galaxy.PlanetsOf(home)[0];
         await PlaceNearPlanetAsync(guest, home, planet);
 
+        // A second player in the system, in space: it is told of the colony when it is founded.
+        var (other, _) = await PlayerAsync("visitor");
+        await PlaceNearPlanetAsync(other, home, planet);
+        await using var visitor = await GameClient.ConnectAsync(Server, other.Token);
+        await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+
         await using var client = await GameClient.ConnectAsync(Server, guest.Token);
         await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
         await client.SendAsync(client.Writer.Land((uint)planet.Id));
         var surface = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter(), z => z.ZoneKind == Sol.Protocol.ZoneKind.Planet);
         Assert.Equal((uint)planet.Id, surface.ZoneId);
         Assert.Equal(planet.Name, surface.Planet!.Value.Name);
+        await Eventually.TrueAsync(() => client.Sees(surface.Entity), TimeSpan.FromSeconds(10), "the ship in the planet's snapshots");
 
         await client.SendAsync(client.Writer.Colonize());
         var paid = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.Credits == 500);
         Assert.Equal((uint)planet.Id, paid.Colonies(0));
         var colonies = await Server.Server.Store.ListColoniesAsync(Server.Server.GalaxyId);
-        Assert.Single(colonies, c => c.PlanetId == planet.Id);
-        await Eventually.TrueAsync(() => client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => s.ZoneId == planet.Id && HasKind(s, EntityKind.Colony)), TimeSpan.FromSeconds(10), "the colony in the planet's snapshots");
+        var stored = Assert.Single(colonies, c => c.PlanetId == planet.Id);
         await Eventually.TrueAsync(() => client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => s.ZoneId == planet.Id && HasColonizedEvent(s, (uint)planet.Id, surface.Entity)), TimeSpan.FromSeconds(10), "the Colonized event naming the planet and the founder's ship");
+        // The founder (on the planet) and the visitor (in its system) are each sent the colony as a ColonyInfo, where
+        // the ship stood: snapshots carry only ships.
+        foreach (var watcher in (GameClient[])[client, visitor])
+        {
+            var told = await watcher.WaitForAsync(ServerPayload.ColonyInfo, m => m.PayloadAsColonyInfo());
+            Assert.Equal((uint)planet.Id, told.PlanetId);
+            Assert.Equal(guest.PlayerId.ToString("D"), told.Owner);
+            Assert.Equal((float)stored.X, told.X);
+            Assert.Equal((float)stored.Y, told.Y);
+            // A landed ship left alone stays where it landed (no star pulls on a surface).
+            var ship = client.Latest(surface.Entity);
+            Assert.True(Math.Abs(told.X - ship.X) < 0.01 && Math.Abs(told.Y - ship.Y) < 0.01, $"the colony at {told.X}, {told.Y}, the ship at {ship.X}, {ship.Y}");
+        }
+        Assert.DoesNotContain(client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()), s => HasKind(s, EntityKind.Colony));
 
         // Again on the same planet: refused, nothing taken.
         await client.SendAsync(client.Writer.Colonize());
         Assert.Equal(ErrorCode.AlreadyColonized, (await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError())).Code);
 
-        // A second player landing there sees the colony in the planet's description.
-        var (other, _) = await PlayerAsync("visitor");
-        await PlaceNearPlanetAsync(other, home, planet);
-        await using var visitor = await GameClient.ConnectAsync(Server, other.Token);
-        await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        // The visitor landing there sees the colony, where it stands, in the planet's description.
         await visitor.SendAsync(visitor.Writer.Land((uint)planet.Id));
         var seen = await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter(), z => z.ZoneKind == Sol.Protocol.ZoneKind.Planet);
         Assert.Equal(1, seen.ColoniesLength);
         Assert.Equal(guest.PlayerId.ToString("D"), seen.Colonies(0)!.Value.Owner);
+        Assert.Equal((float)stored.X, seen.Colonies(0)!.Value.X);
+        Assert.Equal((float)stored.Y, seen.Colonies(0)!.Value.Y);
 
         await client.SendAsync(client.Writer.TakeOff());
         await Eventually.TrueAsync(() => client.Of(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter()).Count(z => z.ZoneKind == Sol.Protocol.ZoneKind.System) == 2, TimeSpan.FromSeconds(10), "the ZoneEnter after take-off");

@@ -102,8 +102,9 @@ public class WireTests
             writer.Pong(1, 2).ToArray(),
             writer.Error(ErrorCode.TooFar, "too far from the gate").ToArray(),
             writer.PlayerState(100, "scout", 90, 100, 1, [1, 2], [2, 3], [5], [("ore", 3)]).ToArray(),
-            writer.ZoneEnter(galaxy, ZoneId.ForSystem(1), 12, 7, 400, [new ColonyView(1, "ada", 3)]).ToArray(),
-            writer.ZoneEnter(galaxy, ZoneId.ForPlanet(galaxy.PlanetsOf(2)[0].Id), 12, 7, 400, []).ToArray(),
+            writer.ZoneEnter(galaxy, ZoneId.ForSystem(1), 12, 7, 400, [new ColonyView(1, "ada", 3, 0, 0)]).ToArray(),
+            writer.ZoneEnter(galaxy, ZoneId.ForPlanet(galaxy.PlanetsOf(2)[0].Id), 12, 7, 400, [new ColonyView(galaxy.PlanetsOf(2)[0].Id, "ada", 3, -12.5f, 40)]).ToArray(),
+            writer.Colony(new ColonyView(7, "bob", 99.5, 3.25f, -8)).ToArray(),
         };
         foreach (var bytes in messages)
         {
@@ -118,6 +119,9 @@ public class WireTests
         var planetZone = ServerMessage.GetRootAsServerMessage(new ByteBuffer(messages[6])).PayloadAsZoneEnter();
         Assert.Equal(Sol.Protocol.ZoneKind.Planet, planetZone.ZoneKind);
         Assert.Equal(2u, planetZone.SystemId);
+        Assert.Equal((-12.5f, 40f), (planetZone.Colonies(0)!.Value.X, planetZone.Colonies(0)!.Value.Y));
+        var colony = ServerMessage.GetRootAsServerMessage(new ByteBuffer(messages[7])).PayloadAsColonyInfo();
+        Assert.Equal((7u, "bob", 99.5, 3.25f, -8f), (colony.PlanetId, colony.Owner, colony.Founded, colony.X, colony.Y));
     }
 
     [Fact]
@@ -134,7 +138,7 @@ public class WireTests
         {
             for (var i = 0; i < Sol.Server.Assets.GameRules.MaxColoniesPerPlanet; i++)
             {
-                colonies.Add(new ColonyView(planet.Id, Guid.NewGuid().ToString("D"), 1e9 + i));
+                colonies.Add(new ColonyView(planet.Id, Guid.NewGuid().ToString("D"), 1e9 + i, i, -i));
             }
         }
         var bytes = new ServerMessageWriter().ZoneEnter(galaxy, ZoneId.ForSystem(1), 12, 7, 400, colonies).ToArray();

@@ -92,7 +92,7 @@ public sealed class ProtocolVerifier
         Scalar(v, p, 4, 4) && Scalar(v, p, 6, 4) && Scalar(v, p, 8, 4) && Scalar(v, p, 10, 4) && Scalar(v, p, 12, 4) && v.VerifyString(p, 14, false));
 
     private static readonly VerifyTableAction s_colonyInfo = static (v, pos) => Table(v, pos, static (v, p) =>
-        Scalar(v, p, 4, 4) && v.VerifyString(p, 6, false) && Scalar(v, p, 8, 8));
+        Scalar(v, p, 4, 4) && v.VerifyString(p, 6, false) && Scalar(v, p, 8, 8) && Scalar(v, p, 10, 4) && Scalar(v, p, 12, 4));
 
     private static readonly VerifyTableAction s_inventoryItem = static (v, pos) => Table(v, pos, static (v, p) =>
         v.VerifyString(p, 4, false) && Scalar(v, p, 6, 8));
@@ -132,6 +132,7 @@ public sealed class ProtocolVerifier
         5 => s_playerState,
         6 => s_pong,
         7 => s_error,
+        8 => s_colonyInfo,
         _ => null,
     };
 

@@ -74,8 +74,8 @@ public sealed partial class GameHub : IZoneStepObserver
         var tick = (ulong)snapshot.Tick;
         var viewShips = _options.ViewShips;
         // A zone with few ships: one snapshot, encoded and framed once, the same bytes to every subscriber. A crowded
-        // zone: each subscriber gets the fixed bodies, its ship and the nearest ships, encoded for it (a subscriber
-        // without a ship here, between a jump and its arrival, gets the whole zone).
+        // zone: each subscriber gets its ship and the nearest ships, encoded for it (a subscriber without a ship here,
+        // between a jump and its arrival, gets the whole zone).
         var crowded = viewShips > 0 && channel.View.Prepare(snapshot.Entities) > viewShips;
         var whole = crowded ? default : channel.Snapshots.Encode(snapshot);
         var everyone = crowded ? null : port.Share(whole);
@@ -498,7 +498,7 @@ public sealed partial class GameHub : IZoneStepObserver
             else if ((here?.Count ?? 0) + _colonizingOn.GetValueOrDefault(session.Zone.Id) >= _rules.ColoniesPerPlanet)
             {
                 // Counting the transactions in flight: the limit holds when many land and ask at once. It bounds what a
-                // planet puts in every snapshot of its zone and in every ZoneEnter of its system.
+                // planet puts in every ZoneEnter of its surface and of its system.
                 refusal = ErrorCode.PlanetFull;
             }
             else if (session.Player.Credits < _rules.ColonizeCost)
@@ -612,7 +612,7 @@ public sealed partial class GameHub : IZoneStepObserver
                 // The database row is now at (at least) the version staged before the transaction, plus one.
                 payer.Player = p with { Credits = Math.Max(0, p.Credits - _rules.ColonizeCost), Version = Math.Max(p.Version, version) + 2 };
                 _progress.Stage(payer.Player);
-                var colony = new ColonyView(planetId, p.Id.ToString("D"), _clock.Now);
+                var colony = new ColonyView(planetId, p.Id.ToString("D"), _clock.Now, (float)x, (float)y);
                 if (!_colonies.TryGetValue(planetId, out var list))
                 {
                     _colonies[planetId] = list = [];
@@ -620,6 +620,7 @@ public sealed partial class GameHub : IZoneStepObserver
                 list.Add(colony);
                 AddColonyOf(p.Id, planetId);
                 _world.SpawnColony(payer.Owner, planetId, x, y);
+                TellColony(colony);
                 if (payer.Phase == SessionPhase.Playing)
                 {
                     SendPlayerState(payer, _coordinatorWriter);
@@ -634,6 +635,27 @@ public sealed partial class GameHub : IZoneStepObserver
             default:
                 RefuseColonize(session, ErrorCode.BadRequest);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A new colony, told to everyone on its planet and in the planet's system: snapshots carry only ships, so this is
+    /// how those already there learn of it (those who come later find it in their ZoneEnter).
+    /// </summary>
+    private void TellColony(in ColonyView colony)
+    {
+        var planet = ZoneId.ForPlanet(colony.PlanetId);
+        var system = ZoneId.ForSystem(_galaxy.Planet(colony.PlanetId).SystemId);
+        var bytes = _coordinatorWriter.Colony(colony);
+        foreach (var zone in (ReadOnlySpan<ZoneId>)[planet, system])
+        {
+            if (_channels[_world.IndexOf(zone)] is { } channel)
+            {
+                foreach (var session in channel.Subscribers)
+                {
+                    session.Connection.SendReliable(bytes);
+                }
+            }
         }
     }
 

@@ -145,7 +145,7 @@ public sealed partial class GameHub
                 hidden++;
                 continue;
             }
-            list.Add(new ColonyView(colony.PlanetId, colony.PlayerId.ToString("D"), (colony.FoundedAt - _clock.Epoch).TotalSeconds));
+            list.Add(new ColonyView(colony.PlanetId, colony.PlayerId.ToString("D"), (colony.FoundedAt - _clock.Epoch).TotalSeconds, (float)colony.X, (float)colony.Y));
             AddColonyOf(colony.PlayerId, colony.PlanetId);
         }
         if (hidden > 0)

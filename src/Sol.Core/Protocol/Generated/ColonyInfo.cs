@@ -29,22 +29,30 @@ public struct ColonyInfo : IFlatbufferObject
 #endif
   public byte[] GetOwnerArray() { return __p.__vector_as_array<byte>(6); }
   public double Founded { get { int o = __p.__offset(8); return o != 0 ? __p.bb.GetDouble(o + __p.bb_pos) : (double)0.0; } }
+  public float X { get { int o = __p.__offset(10); return o != 0 ? __p.bb.GetFloat(o + __p.bb_pos) : (float)0.0f; } }
+  public float Y { get { int o = __p.__offset(12); return o != 0 ? __p.bb.GetFloat(o + __p.bb_pos) : (float)0.0f; } }
 
   public static Offset<Sol.Protocol.ColonyInfo> CreateColonyInfo(FlatBufferBuilder builder,
       uint planet_id = 0,
       StringOffset ownerOffset = default(StringOffset),
-      double founded = 0.0) {
-    builder.StartTable(3);
+      double founded = 0.0,
+      float x = 0.0f,
+      float y = 0.0f) {
+    builder.StartTable(5);
     ColonyInfo.AddFounded(builder, founded);
+    ColonyInfo.AddY(builder, y);
+    ColonyInfo.AddX(builder, x);
     ColonyInfo.AddOwner(builder, ownerOffset);
     ColonyInfo.AddPlanetId(builder, planet_id);
     return ColonyInfo.EndColonyInfo(builder);
   }
 
-  public static void StartColonyInfo(FlatBufferBuilder builder) { builder.StartTable(3); }
+  public static void StartColonyInfo(FlatBufferBuilder builder) { builder.StartTable(5); }
   public static void AddPlanetId(FlatBufferBuilder builder, uint planetId) { builder.AddUint(0, planetId, 0); }
   public static void AddOwner(FlatBufferBuilder builder, StringOffset ownerOffset) { builder.AddOffset(1, ownerOffset.Value, 0); }
   public static void AddFounded(FlatBufferBuilder builder, double founded) { builder.AddDouble(2, founded, 0.0); }
+  public static void AddX(FlatBufferBuilder builder, float x) { builder.AddFloat(3, x, 0.0f); }
+  public static void AddY(FlatBufferBuilder builder, float y) { builder.AddFloat(4, y, 0.0f); }
   public static Offset<Sol.Protocol.ColonyInfo> EndColonyInfo(FlatBufferBuilder builder) {
     int o = builder.EndTable();
     return new Offset<Sol.Protocol.ColonyInfo>(o);

@@ -29,6 +29,7 @@ public struct ServerMessage : IFlatbufferObject
   public Sol.Protocol.PlayerState PayloadAsPlayerState() { return Payload<Sol.Protocol.PlayerState>().Value; }
   public Sol.Protocol.Pong PayloadAsPong() { return Payload<Sol.Protocol.Pong>().Value; }
   public Sol.Protocol.Error PayloadAsError() { return Payload<Sol.Protocol.Error>().Value; }
+  public Sol.Protocol.ColonyInfo PayloadAsColonyInfo() { return Payload<Sol.Protocol.ColonyInfo>().Value; }
 
   public static Offset<Sol.Protocol.ServerMessage> CreateServerMessage(FlatBufferBuilder builder,
       Sol.Protocol.ServerPayload payload_type = Sol.Protocol.ServerPayload.NONE,

@@ -16,6 +16,7 @@ public enum ServerPayload : byte
   PlayerState = 5,
   Pong = 6,
   Error = 7,
+  ColonyInfo = 8,
 };
 
 

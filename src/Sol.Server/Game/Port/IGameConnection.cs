@@ -18,7 +18,7 @@ public interface IGameConnection
     /// <summary>The negotiated subprotocol (e.g. <c>sol.v1</c>).</summary>
     string Protocol { get; }
 
-    /// <summary>Queues a message that must arrive, in order (Welcome, ZoneEnter, PlayerState, Pong, Error).</summary>
+    /// <summary>Queues a message that must arrive, in order (Welcome, ZoneEnter, PlayerState, ColonyInfo, Pong, Error).</summary>
     void SendReliable(ReadOnlySpan<byte> message);
 
     /// <summary>

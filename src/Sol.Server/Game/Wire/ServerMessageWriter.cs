@@ -47,6 +47,16 @@ public sealed class ServerMessageWriter(int initialSize = 1024)
         return Finish(ServerPayload.Welcome, welcome.Value);
     }
 
+    /// <summary>A colony founded now, for everyone in its planet's system and on the planet.</summary>
+    public ArraySegment<byte> Colony(in ColonyView colony)
+    {
+        _builder.Clear();
+        return Finish(ServerPayload.ColonyInfo, ColonyInfoOf(_builder, colony).Value);
+    }
+
+    private static Offset<ColonyInfo> ColonyInfoOf(FlatBufferBuilder b, in ColonyView c) =>
+        ColonyInfo.CreateColonyInfo(b, (uint)c.PlanetId, b.CreateString(c.Owner), c.Founded, c.X, c.Y);
+
     /// <summary>The static description of a zone: its stars, planets (orbits), gates (and where they lead), colonies.</summary>
     public ArraySegment<byte> ZoneEnter(GalaxyModel galaxy, ZoneId zone, double time, uint entity, float gateRadius, IReadOnlyList<ColonyView> colonies)
     {
@@ -59,7 +69,7 @@ public sealed class ServerMessageWriter(int initialSize = 1024)
         var colonyOffsets = new Offset<ColonyInfo>[colonies.Count];
         for (var i = 0; i < colonies.Count; i++)
         {
-            colonyOffsets[i] = ColonyInfo.CreateColonyInfo(b, (uint)colonies[i].PlanetId, b.CreateString(colonies[i].Owner), colonies[i].Founded);
+            colonyOffsets[i] = ColonyInfoOf(b, colonies[i]);
         }
         var colonyVector = ZoneEnterTable.CreateColoniesVector(b, colonyOffsets);
 

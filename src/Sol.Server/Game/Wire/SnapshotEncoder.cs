@@ -5,16 +5,19 @@ using Sol.Protocol;
 using Sol.Zones.Simulation;
 using Sol.Zones.State;
 using ZoneFlags = Sol.Zones.State.EntityFlags;
+using ZoneEntityKind = Sol.Zones.State.EntityKind;
 using ZoneEventStruct = Sol.Zones.Simulation.ZoneEvent;
 
 namespace Sol.Server.Game.Wire;
 
 /// <summary>
-/// Encodes a zone's snapshot: every entity as a 32-byte <c>EntityState</c> struct and every event as a 16-byte
-/// <c>ZoneEvent</c>, written straight into the builder's vectors (structs, no tables, no strings), so encoding
-/// allocates nothing once the buffers have grown. The entities' wire rows are written once per tick and copied into the
-/// vector as one block (the whole zone) or row by row (one client's view), so encoding a view per client costs a copy
-/// of the rows it holds, not a re-encoding. One encoder per zone: a zone is stepped by one worker at a time.
+/// Encodes a zone's snapshot: every moving ship (players and NPCs) as a 32-byte <c>EntityState</c> struct and every
+/// event as a 16-byte <c>ZoneEvent</c>, written straight into the builder's vectors (structs, no tables, no strings), so
+/// encoding allocates nothing once the buffers have grown. The fixed bodies (stars, planets on their closed-form
+/// orbits, gates, colonies) are not sent: a client has them from ZoneEnter, and new colonies from ColonyInfo messages.
+/// The ships' wire rows are written once per tick and copied into the vector as one block (the whole zone) or row by
+/// row (one client's view), so encoding a view per client costs a copy of the rows it holds, not a re-encoding. One
+/// encoder per zone: a zone is stepped by one worker at a time.
 /// </summary>
 /// <param name="destroyedPenalty">Credits a player's ship costs its owner when destroyed (rules.json).</param>
 /// <param name="initialSize">The builder's first buffer size.</param>
@@ -33,14 +36,16 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
     private readonly FlatBufferBuilder _builder = new(initialSize);
     private byte[] _rows = new byte[64 * WireEntityRow.Size];
     private byte[] _view = new byte[64 * WireEntityRow.Size];
+    private int[] _rowOf = new int[64]; // entity index -> its row in _rows (this tick's; -1: a fixed body, no row)
+    private int _rowsLength;
     private long _rowsTick = -1;
     private int _rowsCount = -1;
 
-    /// <summary>The whole snapshot: every entity and event.</summary>
+    /// <summary>The whole snapshot: every moving ship and every event.</summary>
     public ArraySegment<byte> Encode(ZoneSnapshot snapshot) => Encode(snapshot, default, all: true);
 
-    /// <summary>The snapshot as one client sees it: only the entities at <paramref name="only"/> (indices into the
-    /// snapshot's entities, in any order), and every event.</summary>
+    /// <summary>The snapshot as one client sees it: only the ships at <paramref name="only"/> (indices into the
+    /// snapshot's entities, in any order; a fixed body among them is left out), and every event.</summary>
     public ArraySegment<byte> Encode(ZoneSnapshot snapshot, ReadOnlySpan<int> only) => Encode(snapshot, only, all: false);
 
     private ArraySegment<byte> Encode(ZoneSnapshot snapshot, ReadOnlySpan<int> only, bool all)
@@ -75,11 +80,17 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
             {
                 _view = new byte[Math.Max(needed, _view.Length * 2)];
             }
-            for (var n = 0; n < only.Length; n++)
+            var length = 0;
+            foreach (var index in only)
             {
-                rows.Slice(only[n] * WireEntityRow.Size, WireEntityRow.Size).CopyTo(_view.AsSpan(n * WireEntityRow.Size));
+                var row = _rowOf[index];
+                if (row >= 0)
+                {
+                    rows.Slice(row * WireEntityRow.Size, WireEntityRow.Size).CopyTo(_view.AsSpan(length));
+                    length += WireEntityRow.Size;
+                }
             }
-            block = new ArraySegment<byte>(_view, 0, needed);
+            block = new ArraySegment<byte>(_view, 0, length);
         }
         Sol.Protocol.Snapshot.StartEntitiesVector(b, block.Count / WireEntityRow.Size);
         if (block.Count > 0)
@@ -95,23 +106,33 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         return buffer.ToArraySegment(buffer.Position, buffer.Length - buffer.Position);
     }
 
-    /// <summary>This tick's wire rows of every entity, written on the first encode of the tick.</summary>
+    /// <summary>This tick's wire rows of the moving ships, written on the first encode of the tick.</summary>
     private ReadOnlySpan<byte> Rows(ZoneSnapshot snapshot)
     {
         var entities = snapshot.Entities;
-        var length = entities.Length * WireEntityRow.Size;
         if (_rowsTick == snapshot.Tick && _rowsCount == entities.Length)
         {
-            return _rows.AsSpan(0, length);
+            return _rows.AsSpan(0, _rowsLength);
         }
-        if (_rows.Length < length)
+        var most = entities.Length * WireEntityRow.Size;
+        if (_rows.Length < most)
         {
-            _rows = new byte[Math.Max(length, _rows.Length * 2)];
+            _rows = new byte[Math.Max(most, _rows.Length * 2)];
         }
-        var rows = MemoryMarshal.Cast<byte, WireEntityRow>(_rows.AsSpan(0, length));
+        if (_rowOf.Length < entities.Length)
+        {
+            _rowOf = new int[Math.Max(entities.Length, _rowOf.Length * 2)];
+        }
+        var rows = MemoryMarshal.Cast<byte, WireEntityRow>(_rows.AsSpan(0, most));
+        var count = 0;
         for (var i = 0; i < entities.Length; i++)
         {
             ref readonly var s = ref entities[i];
+            if (s.Kind is not (ZoneEntityKind.Ship or ZoneEntityKind.Npc))
+            {
+                _rowOf[i] = -1;
+                continue;
+            }
             var flags = (s.Flags & ZoneFlags.Firing) != 0 ? (byte)Sol.Protocol.EntityFlags.Firing : (byte)0;
             if ((s.Flags & ZoneFlags.Thrusting) != 0)
             {
@@ -121,13 +142,15 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
             {
                 flags |= (byte)Sol.Protocol.EntityFlags.Burning;
             }
-            rows[i] = new WireEntityRow(
+            _rowOf[i] = count;
+            rows[count++] = new WireEntityRow(
                 (float)s.X, (float)s.Y, (float)s.VelocityX, (float)s.VelocityY, s.Rotation, s.Hull,
                 WireId(s.Handle), (byte)s.Kind, flags, s.ShipClass, 0);
         }
         _rowsTick = snapshot.Tick;
         _rowsCount = entities.Length;
-        return _rows.AsSpan(0, length);
+        _rowsLength = count * WireEntityRow.Size;
+        return _rows.AsSpan(0, _rowsLength);
     }
 
     private float Lost(long owner) => creditsOf is null ? destroyedPenalty : Math.Min(destroyedPenalty, Math.Max(0, creditsOf(owner)));

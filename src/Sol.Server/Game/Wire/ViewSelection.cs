@@ -6,9 +6,9 @@ using Sol.Zones.State;
 namespace Sol.Server.Game.Wire;
 
 /// <summary>
-/// Interest management for crowded zones: which entities of a snapshot one client is sent. Every fixed body (star,
-/// planet, gate, colony) and the client's own ship always; of the moving ships (players and NPCs) only the
-/// <c>limit</c> nearest to the client's ship. <see cref="Prepare"/> once per tick, then <see cref="Select"/> per
+/// Interest management for crowded zones: which ships of a snapshot one client is sent (a snapshot carries only the
+/// moving ships, players and NPCs; the fixed bodies are in ZoneEnter). The client's own ship always, and of the others
+/// only the <c>limit</c> nearest to it. <see cref="Prepare"/> once per tick, then <see cref="Select"/> per
 /// client. Scratch arrays are reused, so a selection allocates nothing once they
 /// have grown to the zone's size. One instance per zone: a zone is stepped by one worker at a time.
 /// </summary>
@@ -21,7 +21,6 @@ internal sealed class ViewSelection
 {
     private const int SampleSize = 64;
 
-    private int[] _fixed = new int[64];
     private int[] _moving = new int[64];
     private EntityHandle[] _handles = new EntityHandle[64];
     private float[] _x = new float[64];
@@ -31,7 +30,6 @@ internal sealed class ViewSelection
     private float[] _candidateDistance = new float[64];
     private int[] _ties = new int[64];
     private int[] _selected = new int[64];
-    private int _fixedCount;
     private int _movingCount;
 
     // The grid of the moving ships (built by Prepare in zones of GridFrom ships or more): cell c holds the ships at
@@ -56,14 +54,13 @@ internal sealed class ViewSelection
     }
 
     /// <summary>
-    /// Sorts this tick's entities into fixed bodies and moving ships, with the ships' positions in flat arrays so each
-    /// client's selection is a pass over two float arrays instead of the 80-byte snapshot rows. Returns how many
-    /// moving ships (players and NPCs) there are.
+    /// Picks this tick's moving ships out of the entities, with their positions in flat arrays so each client's
+    /// selection is a pass over two float arrays instead of the 80-byte snapshot rows. Returns how many moving ships
+    /// (players and NPCs) there are.
     /// </summary>
     public int Prepare(ReadOnlySpan<EntityState> entities)
     {
         Grow(entities.Length);
-        _fixedCount = 0;
         _movingCount = 0;
         for (var i = 0; i < entities.Length; i++)
         {
@@ -75,10 +72,6 @@ internal sealed class ViewSelection
                 _x[_movingCount] = (float)e.X;
                 _y[_movingCount] = (float)e.Y;
                 _movingCount++;
-            }
-            else
-            {
-                _fixed[_fixedCount++] = i;
             }
         }
         BuildGrid();
@@ -149,8 +142,8 @@ internal sealed class ViewSelection
 
     /// <summary>
     /// The indices (into the entities given to <see cref="Prepare"/>) of what a client whose ship is
-    /// <paramref name="own"/> sees: every fixed body, its own ship, and the <paramref name="limit"/> other moving ships
-    /// nearest to it (in no particular order). Valid until the next call.
+    /// <paramref name="own"/> sees: its own ship and the <paramref name="limit"/> other moving ships nearest to it (in no
+    /// particular order). Valid until the next call.
     /// </summary>
     public ReadOnlySpan<int> Select(in EntityState own, int limit)
     {
@@ -183,14 +176,13 @@ internal sealed class ViewSelection
         return Selected(order, take);
     }
 
-    /// <summary>Every fixed body, then the moving ships whose moving indices are the first <paramref name="take"/> of <paramref name="order"/>.</summary>
+    /// <summary>The moving ships whose moving indices are the first <paramref name="take"/> of <paramref name="order"/>.</summary>
     private ReadOnlySpan<int> Selected(ReadOnlySpan<int> order, int take)
     {
-        var selected = _selected.AsSpan(0, _fixedCount + take);
-        _fixed.AsSpan(0, _fixedCount).CopyTo(selected);
+        var selected = _selected.AsSpan(0, take);
         for (var n = 0; n < take; n++)
         {
-            selected[_fixedCount + n] = _moving[order[n]];
+            selected[n] = _moving[order[n]];
         }
         return selected;
     }
@@ -469,10 +461,9 @@ internal sealed class ViewSelection
 
     private void Grow(int count)
     {
-        if (_fixed.Length < count)
+        if (_moving.Length < count)
         {
-            var size = Math.Max(count, _fixed.Length * 2);
-            _fixed = new int[size];
+            var size = Math.Max(count, _moving.Length * 2);
             _moving = new int[size];
             _handles = new EntityHandle[size];
             _x = new float[size];

@@ -38,8 +38,18 @@ founded():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+x():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+y():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
 static startColonyInfo(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(5);
 }
 
 static addPlanetId(builder:flatbuffers.Builder, planetId:number) {
@@ -54,16 +64,26 @@ static addFounded(builder:flatbuffers.Builder, founded:number) {
   builder.addFieldFloat64(2, founded, 0.0);
 }
 
+static addX(builder:flatbuffers.Builder, x:number) {
+  builder.addFieldFloat32(3, x, 0.0);
+}
+
+static addY(builder:flatbuffers.Builder, y:number) {
+  builder.addFieldFloat32(4, y, 0.0);
+}
+
 static endColonyInfo(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createColonyInfo(builder:flatbuffers.Builder, planetId:number, ownerOffset:flatbuffers.Offset, founded:number):flatbuffers.Offset {
+static createColonyInfo(builder:flatbuffers.Builder, planetId:number, ownerOffset:flatbuffers.Offset, founded:number, x:number, y:number):flatbuffers.Offset {
   ColonyInfo.startColonyInfo(builder);
   ColonyInfo.addPlanetId(builder, planetId);
   ColonyInfo.addOwner(builder, ownerOffset);
   ColonyInfo.addFounded(builder, founded);
+  ColonyInfo.addX(builder, x);
+  ColonyInfo.addY(builder, y);
   return ColonyInfo.endColonyInfo(builder);
 }
 }
