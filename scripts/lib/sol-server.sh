@@ -1,10 +1,11 @@
-# sol_start DIR [EXTRA FLAGS...]: starts the built `sol` (Release) on free 127.0.0.1 ports with a fresh SQLite database
-# in DIR; sets SOL_HTTP (http://127.0.0.1:PORT) and SOL_GAME (ws://127.0.0.1:PORT/ws) once it listens.
+# sol_start DIR [EXTRA FLAGS...]: starts the built `sol` (Release) on free 127.0.0.1 ports with the SQLite database
+# DIR/sol.db (a fresh one unless DIR holds one); sets SOL_HTTP (http://127.0.0.1:PORT) and SOL_GAME
+# (ws://127.0.0.1:PORT/ws) once it listens. SOL_ROOT set: the `sol` of that checkout instead of this one.
 # sol_stop: stops it (SIGTERM, then SIGKILL after 10 s).
 SOL_PID=
 sol_start() {
     local dir=$1; shift
-    local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    local root; root=${SOL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
     local bin="$root/src/Sol.Server/bin/Release/net10.0/sol"
     [ -x "$bin" ] || dotnet build "$root/src/Sol.Server" -c Release --nologo -v q >/dev/null || return 1
     mkdir -p "$dir"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Bytes a client receives, side by side: this checkout's server and another checkout's (built in Release), on the same
+# galaxy (atom generate --seed 42, 200 systems), each run on a fresh copy of it, with 200 idle bots (loadgen of this
+# checkout). "quiet": --starting-systems 200, the bots spread over the galaxy, about one a system; "crowded": the
+# default starting systems, where the bots fill a few zones. Prints a markdown table; rounds alternate the order.
+# Usage: bench/snapshot-bytes.sh OTHER_CHECKOUT [ROUNDS]   (DURATION, default 15s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+other=$(cd "$1" && pwd)
+rounds=${2:-2}
+duration=${DURATION:-15s}
+source scripts/lib/sol-server.sh
+[ -x "$other/src/Sol.Server/bin/Release/net10.0/sol" ] || { echo "build $other first: dotnet build $other/src/Sol.Server -c Release" >&2; exit 2; }
+dotnet build src/Sol.Server -c Release --nologo -v q >/dev/null
+dotnet build src/Sol.Atom -c Release --nologo -v q >/dev/null
+dotnet build tools/loadgen -c Release --nologo -v q >/dev/null
+work=$(mktemp -d /tmp/sol-snapshot-bytes.XXXXXX)
+trap 'sol_stop; rm -rf "$work"' EXIT
+src/Sol.Atom/bin/Release/net10.0/atom generate --db "$work/galaxy.db" --seed 42 --quiet >/dev/null
+
+run() { # name checkout config
+    local dir="$work/$1-$3"
+    rm -rf "$dir"; mkdir -p "$dir"; cp "$work/galaxy.db" "$dir/sol.db"
+    local extra=()
+    [ "$3" = quiet ] && extra=(--starting-systems 200)
+    SOL_ROOT=$2 sol_start "$dir" "${extra[@]}"
+    tools/loadgen/bin/Release/net10.0/loadgen --http "$SOL_HTTP" --game "$SOL_GAME" --bots 200 --ramp 5s --duration "$duration" \
+        --scenario idle --seed 1 --quiet --report json --out "$dir/report.json" >"$dir/report.txt" 2>&1 || true
+    sol_stop
+    python3 - "$dir/report.json" "$1" "$3" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+cpu = r.get("serverCpuPercent")
+print(f"| {sys.argv[3]} | {sys.argv[2]} | {r['bytesInPerBotSecond']:,.0f} | {r['inputToAck']['p99']:.1f} | "
+      f"{'n/a' if cpu is None else f'{cpu:.1f}'} | {sum(r['errors'].values())} |")
+PY
+}
+
+echo "| zones | server | bytes/s in per bot | input->ack p99 (ms) | server CPU % | errors |"
+echo "|---|---|---:|---:|---:|---:|"
+for round in $(seq 1 "$rounds"); do
+    for config in quiet crowded; do
+        if [ $((round % 2)) = 1 ]; then run this "$root" $config; run other "$other" $config
+        else run other "$other" $config; run this "$root" $config; fi
+    done
+done
