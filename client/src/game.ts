@@ -125,7 +125,7 @@ export class GameState {
 
   /**
    * A colony founded now on a planet of this system, or on this planet: added to the zone's colonies (snapshots carry
-   * only ships). One already listed (a ZoneEnter sent in the same pass lists it too) is not added twice.
+   * only ships). One already listed is not added twice.
    */
   onColony(c: ColonyView): void {
     const zone = this.zone;

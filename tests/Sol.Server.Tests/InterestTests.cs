@@ -2,12 +2,12 @@ using Sol.Protocol;
 
 namespace Sol.Server.Tests;
 
-/// <summary>Interest management: in a zone with more ships than <c>--view-ships</c>, a client is sent its own ship,
-/// every fixed body and only the nearest other ships.</summary>
+/// <summary>Interest management: in a zone with more ships than <c>--view-ships</c>, a client is sent its own ship and
+/// only the nearest other ships.</summary>
 public sealed class InterestTests
 {
     [Fact]
-    public async Task ACrowdedZoneSendsEachClientItsShipTheFixedBodiesAndOnlyTheNearestShips()
+    public async Task ACrowdedZoneSendsEachClientItsShipAndOnlyTheNearestShips()
     {
         // One starting system with its 3 patrolling NPCs and 3 players: 6 moving ships, more than the limit of 2.
         await using var server = await TestServer.StartAsync(configure: o => o with { StartingSystems = 1, ViewShips = 2 });

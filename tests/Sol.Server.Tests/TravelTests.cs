@@ -108,10 +108,10 @@ public abstract class TravelTests : TravelFixture
         await PlaceNearPlanetAsync(guest, home, planet);
 
         // A second player in the system, in space: it is told of the colony when it is founded.
-        var (other, _) = await PlayerAsync("visitor");
-        await PlaceNearPlanetAsync(other, home, planet);
-        await using var visitor = await GameClient.ConnectAsync(Server, other.Token);
-        await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        var (second, _) = await PlayerAsync("watcher");
+        await PlaceNearPlanetAsync(second, home, planet);
+        await using var watcher = await GameClient.ConnectAsync(Server, second.Token);
+        await watcher.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
 
         await using var client = await GameClient.ConnectAsync(Server, guest.Token);
         await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
@@ -119,40 +119,49 @@ public abstract class TravelTests : TravelFixture
         var surface = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter(), z => z.ZoneKind == Sol.Protocol.ZoneKind.Planet);
         Assert.Equal((uint)planet.Id, surface.ZoneId);
         Assert.Equal(planet.Name, surface.Planet!.Value.Name);
-        await Eventually.TrueAsync(() => client.Sees(surface.Entity), TimeSpan.FromSeconds(10), "the ship in the planet's snapshots");
 
+        // Off the landing point (every landing is at the surface's centre), so that where the colony stands says where
+        // the ship was when it was asked for.
+        await client.SendInputAsync(1, 0);
+        await Eventually.TrueAsync(() => client.Sees(surface.Entity) && FromCentre(client.Latest(surface.Entity)) > 30, TimeSpan.FromSeconds(10), "the ship flown off the landing point");
+        await client.SendInputAsync(0, 0);
         await client.SendAsync(client.Writer.Colonize());
         var paid = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.Credits == 500);
         Assert.Equal((uint)planet.Id, paid.Colonies(0));
         var colonies = await Server.Server.Store.ListColoniesAsync(Server.Server.GalaxyId);
         var stored = Assert.Single(colonies, c => c.PlanetId == planet.Id);
         await Eventually.TrueAsync(() => client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()).Any(s => s.ZoneId == planet.Id && HasColonizedEvent(s, (uint)planet.Id, surface.Entity)), TimeSpan.FromSeconds(10), "the Colonized event naming the planet and the founder's ship");
-        // The founder (on the planet) and the visitor (in its system) are each sent the colony as a ColonyInfo, where
-        // the ship stood: snapshots carry only ships.
-        foreach (var watcher in (GameClient[])[client, visitor])
+        // The founder (on the planet) and the watcher (in its system) are each sent the colony as a ColonyInfo: snapshots
+        // carry only ships.
+        foreach (var told in new[] { client, watcher }.Select(c => c.WaitForAsync(ServerPayload.ColonyInfo, m => m.PayloadAsColonyInfo())))
         {
-            var told = await watcher.WaitForAsync(ServerPayload.ColonyInfo, m => m.PayloadAsColonyInfo());
-            Assert.Equal((uint)planet.Id, told.PlanetId);
-            Assert.Equal(guest.PlayerId.ToString("D"), told.Owner);
-            Assert.Equal((float)stored.X, told.X);
-            Assert.Equal((float)stored.Y, told.Y);
-            // A landed ship left alone stays where it landed (no star pulls on a surface).
-            var ship = client.Latest(surface.Entity);
-            Assert.True(Math.Abs(told.X - ship.X) < 0.01 && Math.Abs(told.Y - ship.Y) < 0.01, $"the colony at {told.X}, {told.Y}, the ship at {ship.X}, {ship.Y}");
+            var colony = await told;
+            Assert.Equal((uint)planet.Id, colony.PlanetId);
+            Assert.Equal(guest.PlayerId.ToString("D"), colony.Owner);
+            Assert.Equal(((float)stored.X, (float)stored.Y), (colony.X, colony.Y));
         }
         Assert.DoesNotContain(client.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()), s => HasKind(s, EntityKind.Colony));
+        // Where the ship was: a tick's flight (or two, a snapshot may be skipped) from a position the founder was sent.
+        var track = client.Track(surface.Entity).Select(t => t.State).ToList();
+        var speed = track.Max(t => Math.Sqrt((t.Vx * t.Vx) + (t.Vy * t.Vy)));
+        var off = track.Min(t => Math.Sqrt(Math.Pow(t.X - stored.X, 2) + Math.Pow(t.Y - stored.Y, 2)));
+        Assert.True(Math.Sqrt((stored.X * stored.X) + (stored.Y * stored.Y)) > 30 && off <= (speed * 0.15) + 0.01,
+            $"the colony at {stored.X:F1}, {stored.Y:F1}: {off:F1} from the ship's track (speed up to {speed:F0} u/s)");
 
         // Again on the same planet: refused, nothing taken.
         await client.SendAsync(client.Writer.Colonize());
         Assert.Equal(ErrorCode.AlreadyColonized, (await client.WaitForAsync(ServerPayload.Error, m => m.PayloadAsError())).Code);
 
-        // The visitor landing there sees the colony, where it stands, in the planet's description.
+        // A third player landing there sees the colony, where it stands, in the planet's description.
+        var (other, _) = await PlayerAsync("visitor");
+        await PlaceNearPlanetAsync(other, home, planet);
+        await using var visitor = await GameClient.ConnectAsync(Server, other.Token);
+        await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
         await visitor.SendAsync(visitor.Writer.Land((uint)planet.Id));
         var seen = await visitor.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter(), z => z.ZoneKind == Sol.Protocol.ZoneKind.Planet);
         Assert.Equal(1, seen.ColoniesLength);
         Assert.Equal(guest.PlayerId.ToString("D"), seen.Colonies(0)!.Value.Owner);
-        Assert.Equal((float)stored.X, seen.Colonies(0)!.Value.X);
-        Assert.Equal((float)stored.Y, seen.Colonies(0)!.Value.Y);
+        Assert.Equal(((float)stored.X, (float)stored.Y), (seen.Colonies(0)!.Value.X, seen.Colonies(0)!.Value.Y));
 
         await client.SendAsync(client.Writer.TakeOff());
         await Eventually.TrueAsync(() => client.Of(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter()).Count(z => z.ZoneKind == Sol.Protocol.ZoneKind.System) == 2, TimeSpan.FromSeconds(10), "the ZoneEnter after take-off");
@@ -161,6 +170,8 @@ public abstract class TravelTests : TravelFixture
         // The system's description lists the colony of its planet.
         Assert.Equal(1, orbit.ColoniesLength);
     }
+
+    private static double FromCentre(EntityState ship) => Math.Sqrt((ship.X * ship.X) + (ship.Y * ship.Y));
 
     private static bool HasColonizedEvent(Snapshot snapshot, uint planetId, uint entity)
     {

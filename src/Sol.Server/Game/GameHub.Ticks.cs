@@ -620,11 +620,11 @@ public sealed partial class GameHub : IZoneStepObserver
                 list.Add(colony);
                 AddColonyOf(p.Id, planetId);
                 _world.SpawnColony(payer.Owner, planetId, x, y);
-                TellColony(colony);
                 if (payer.Phase == SessionPhase.Playing)
                 {
                     SendPlayerState(payer, _coordinatorWriter);
                 }
+                TellColony(colony);
                 break;
             case Persistence.Model.ColonizeOutcome.NotEnoughCredits:
                 RefuseColonize(session, ErrorCode.NotEnoughCredits);

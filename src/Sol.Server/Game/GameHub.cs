@@ -129,7 +129,7 @@ public sealed partial class GameHub
     /// <summary>
     /// The colonies read at start-up: listed, indexed by owner and placed on their planets' surfaces (no event). A planet
     /// shows at most <see cref="GameRules.MaxColoniesPerPlanet"/> (the oldest; more can only come from a database filled
-    /// some other way), which bounds its snapshots and its system's ZoneEnter.
+    /// some other way), which bounds its surface's and its system's ZoneEnter.
     /// </summary>
     private void PlaceColonies(IReadOnlyList<Persistence.Model.Colony> colonies)
     {

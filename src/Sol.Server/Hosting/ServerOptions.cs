@@ -84,8 +84,8 @@ public sealed record ServerOptions
     public TimeSpan TokenGrace { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Interest management: in a zone with more moving ships (players and NPCs) than this, each client is
-    /// sent only the nearest this many (with every fixed body and its own ship), encoded for it; in smaller zones every
-    /// client gets the one shared snapshot. 0 = always everything.</summary>
+    /// sent only the nearest this many (and its own ship), encoded for it; in smaller zones every client gets the one
+    /// shared snapshot. 0 = always everything.</summary>
     public int ViewShips { get; init; } = 96;
 
     /// <summary>How many systems (nearest the galaxy's centre) new players start in.</summary>
