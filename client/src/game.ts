@@ -3,7 +3,7 @@
 import type { ShipInfo } from './assets';
 import type { ColonyView, EntityView, EventView, GateView, PlanetView, ServerEvent, StarView } from './codec';
 import { angleDiff, lerp, stepShip, type ShipState } from './physics';
-import { EntityKind, ZoneKind } from './protocol/sol_generated';
+import { EntityKind, ErrorCode, ZoneKind } from './protocol/sol_generated';
 import { EntityFlags } from './protocol/sol/protocol/entity-flags';
 
 type ZoneEnterEvent = Extract<ServerEvent, { type: 'zoneEnter' }>;
@@ -221,9 +221,15 @@ function describeEvent(e: EventView): string | null {
     case 2: return `destroyed (−${e.value.toFixed(0)} credits)`;
     case 3: return 'respawned at home';
     case 8: return 'colony founded';
-    case 9: return `refused (code ${e.code})`;
+    case 9: return `refused: ${codeWords(e.code)}`;
     default: return null;
   }
+}
+
+/** An ErrorCode in words ("not landed"); a code this client does not know by its number. */
+export function codeWords(code: number): string {
+  const name = ErrorCode[code];
+  return name === undefined ? `code ${code}` : name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
 /** seq > after, in uint32 order with wrap-around. */

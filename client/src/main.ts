@@ -7,7 +7,7 @@ import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
 import { EntityFlags, firstInputSeq, GameState, ZoneKind } from './game';
 import { GameConnection, keepTrying } from './net';
-import { drawMap, drawZone, mapTop, mapTransform, type View } from './render';
+import { drawMap, drawZone, mapArea, mapTransform, type View } from './render';
 import { session } from './session';
 import { installTestHook } from './testhook';
 
@@ -183,7 +183,7 @@ async function runGame(): Promise<void> {
     mapPoint: (id) => {
       const s = galaxy?.systems.find((g) => g.id === id);
       if (!s || !galaxy) return null;
-      const t = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view, canvas.height));
+      const t = mapTransform(galaxy, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height));
       return { x: t.x(s.x), y: t.y(s.y) };
     },
   });
@@ -277,12 +277,17 @@ async function runGame(): Promise<void> {
   const canvas = $<HTMLCanvasElement>('view');
   const ctx = canvas.getContext('2d')!;
   /**
-   * The HUD's box, which the map's title keeps clear of: measured when the map opens and when the window changes, not
-   * while it is open (the HUD grows and shrinks with its route and status lines, and the map would jump).
+   * The HUD's box, which the map and its title keep clear of: measured when the map opens and when the window
+   * changes; while the map is open only a HUD grown since is measured again (its route line appears when a route is
+   * planned, and covered the title: helper-68), not one that shrank, so the map does not jump back and forth.
    */
-  const measureHud = () => {
+  const measureHud = (growOnly = false) => {
     const box = $('hud').getBoundingClientRect();
-    view.hud = { right: box.right, bottom: box.bottom };
+    const before = view.hud;
+    if (growOnly && before && box.right <= before.right && box.bottom <= before.bottom) return;
+    view.hud = growOnly && before
+      ? { right: Math.max(box.right, before.right), bottom: Math.max(box.bottom, before.bottom) }
+      : { right: box.right, bottom: box.bottom };
   };
   const resize = () => {
     canvas.width = window.innerWidth;
@@ -292,11 +297,11 @@ async function runGame(): Promise<void> {
   resize();
   window.addEventListener('resize', resize);
   canvas.addEventListener('mousemove', (e) => {
-    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view, canvas.height)).pick(e.offsetX, e.offsetY);
+    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height)).pick(e.offsetX, e.offsetY);
   });
   canvas.addEventListener('click', (e) => {
     if (!view.mapOpen || !galaxy || !game.zone) return;
-    const id = mapTransform(galaxy, canvas.width, canvas.height, mapTop(view, canvas.height)).pick(e.offsetX, e.offsetY);
+    const id = mapTransform(galaxy, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height)).pick(e.offsetX, e.offsetY);
     if (id === null) return;
     void planRoute(id);
   });
@@ -327,6 +332,7 @@ async function runGame(): Promise<void> {
     if (t - hudAt > 100) {
       hudAt = t;
       updateHud(game, connection, pilot, galaxy);
+      if (view.mapOpen) measureHud(true);
     }
     requestAnimationFrame(frame);
   };

@@ -174,6 +174,7 @@ export class GameConnection {
     socket.onclose = (e) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.pingMs = null; // no connection, no round trip to show (helper-68: the last one stayed on through an outage)
       clearTimeout(this.stableTimer);
       if (this.state === 'closed') return;
       if (!this.failingSince) this.failingSince = Date.now();

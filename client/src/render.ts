@@ -186,7 +186,7 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
     [`${map.name}: ${map.systems.length} systems, ${explored.size} explored`, 'click a system to plan a route, M to close'],
     width, view.hud ?? null, (text) => ctx.measureText(text).width);
   view.mapTitle = title;
-  const t = mapTransform(map, width, height, mapTop(view, height));
+  const t = mapTransform(map, width, height, mapArea(view, width, height));
   const byId = new Map(map.systems.map((s) => [s.id, s]));
   ctx.strokeStyle = 'rgba(120,140,180,0.25)';
   ctx.lineWidth = 1;
@@ -239,17 +239,26 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
   for (const line of title) ctx.fillText(line.text, line.x, line.y);
 }
 
+/** Where the galaxy map is drawn: from `left` to the right edge, from `top` to 30 px from the bottom. */
+export interface MapArea { left: number; top: number }
+
 /**
- * Where the galaxy map's drawing starts: below its title when the title went below the HUD (a narrow window), unless
- * that leaves the map less than 200 px (a short window: then it is drawn under the title, as on a wide one).
+ * Where the galaxy map goes: clear of the HUD and of its title, so that no system is drawn (and clicked) under the HUD
+ * (helper-68): below both when that leaves the map 200 px; else (a short window) right of the HUD, below the title
+ * when the title is beside the HUD.
  */
-export function mapTop(view: View, height: number): number {
-  const last = view.mapTitle?.at(-1);
-  return last && last.y > 30 && height - (last.y + 10) - 30 >= 200 ? last.y + 10 : 30;
+export function mapArea(view: View, width: number, height: number): MapArea {
+  const hud = view.hud ?? null;
+  const lastY = view.mapTitle?.at(-1)?.y ?? 0;
+  const below = Math.max(30, lastY + 10, hud ? hud.bottom + 10 : 0);
+  if (height - below - 30 >= 200) return { left: 0, top: below };
+  const titleBeside = (view.mapTitle?.[0]?.y ?? 0) <= 30;
+  return { left: hud ? Math.min(hud.right, Math.max(width - 200, 0)) : 0, top: titleBeside ? Math.max(30, lastY + 10) : 30 };
 }
 
-/** Screen ↔ map coordinates for the galaxy map: every system fits, with a margin, between `top` and 30 px from the bottom. */
-export function mapTransform(map: GalaxyMap, width: number, height: number, top = 30) {
+/** Screen ↔ map coordinates for the galaxy map: every system fits, with a margin, in `area`. */
+export function mapTransform(map: GalaxyMap, width: number, height: number, area: MapArea = { left: 0, top: 30 }) {
+  const { left, top } = area;
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (const s of map.systems) {
     minX = Math.min(minX, s.x); maxX = Math.max(maxX, s.x);
@@ -257,8 +266,9 @@ export function mapTransform(map: GalaxyMap, width: number, height: number, top 
   }
   const margin = 40;
   const band = Math.max(height - top - 30, 2 * margin + 1);
-  const k = Math.min((width - 2 * margin) / Math.max(maxX - minX, 1), (band - 2 * margin) / Math.max(maxY - minY, 1));
-  const ox = (width - (maxX - minX) * k) / 2;
+  const across = Math.max(width - left, 2 * margin + 1);
+  const k = Math.min((across - 2 * margin) / Math.max(maxX - minX, 1), (band - 2 * margin) / Math.max(maxY - minY, 1));
+  const ox = left + (across - (maxX - minX) * k) / 2;
   const oy = top + (band - (maxY - minY) * k) / 2;
   return {
     x: (x: number) => ox + (x - minX) * k,

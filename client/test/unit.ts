@@ -7,14 +7,14 @@ import type { ShipInfo } from '../src/assets';
 import { Autopilot, steer } from '../src/autopilot';
 import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
 import { Controls } from '../src/controls';
-import { firstInputSeq, GameState, ZoneKind } from '../src/game';
+import { codeWords, firstInputSeq, GameState, ZoneKind } from '../src/game';
 import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '../src/net';
 import { api } from '../src/api';
 import { stepShip } from '../src/physics';
-import { drawZone, layoutMapTitle, mapTop } from '../src/render';
+import { drawZone, layoutMapTitle, mapArea, mapTransform } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
-import { ClientPayload, ColonyInfo, Input, ServerPayload, SetRoute } from '../src/protocol/sol_generated';
+import { ClientPayload, ColonyInfo, ErrorCode, Input, Pong, ServerPayload, SetRoute } from '../src/protocol/sol_generated';
 import { ServerMessage } from '../src/protocol/sol/protocol/server-message';
 
 const scout: ShipInfo = { id: 'scout', name: 'Scout', maxSpeed: 420, thrust: 300, turnRate: 3.4, hull: 100, radius: 18 };
@@ -194,6 +194,22 @@ test('a server outage (no answer, then 503) is waited out and resumed with the c
   expect(s.url.includes('client_id=c1'), `reconnects with its client id: ${s.url}`);
   s.welcome('c1');
   expect(c.state === 'open' && c.resumed === 1 && gone.length === 0, `state ${c.state}, resumed ${c.resumed}, gone ${gone}`);
+});
+
+test('the round trip shown is cleared when the connection ends (it stayed on through an outage: helper-68)', () => {
+  fakeBrowser();
+  const { c } = connected();
+  const b = new flatbuffers.Builder(64);
+  b.finish(ServerMessage.createServerMessage(b, ServerPayload.Pong, Pong.createPong(b, performance.now() - 5, 0)));
+  lastSocket().onmessage?.({ data: b.asUint8Array().slice().buffer });
+  expect(c.pingMs !== null && c.pingMs >= 5, `ping ${c.pingMs}`);
+  lastSocket().end(1006);
+  expect(c.pingMs === null, `ping after the close: ${c.pingMs}`);
+});
+
+test('a refusal in the event line is in words, not a code number (helper-68)', () => {
+  expect(codeWords(ErrorCode.NotLanded) === 'not landed' && codeWords(ErrorCode.TooManyRequests) === 'too many requests', codeWords(5));
+  expect(codeWords(200) === 'code 200', codeWords(200));
 });
 
 test('a refused token (401 from the refresh) logs out', async () => {
@@ -638,11 +654,20 @@ test('the map title sits beside the HUD on a wide window and below it, wrapped, 
   // A word wider than the room (a long galaxy name) is broken, not run off the edges (helper-62).
   const long = layoutMapTitle(['Andromedaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 2 systems'], 200, { right: 150, bottom: 100 }, measure);
   for (const line of long) expect(line.width <= 176, `broken to fit: ${line.text}`);
-  // The map goes below the title only when that leaves it room (a short window draws it under the title).
-  const view = { zoom: 1, mapOpen: true, mapHover: null, plannedRoute: [], mapTitle: narrow };
-  expect(mapTop(view, 760) === narrow[1].y + 10, 'below the title on 420 x 760');
-  expect(mapTop(view, 300) === 30, 'from the top on a short window');
-  expect(mapTop({ ...view, mapTitle: wide }, 800) === 30, 'from the top when the title is beside the HUD');
+  // The map goes below the title when that leaves it room; else below the HUD, else right of it: never under it.
+  const hud = { right: 232, bottom: 260 };
+  const view = { zoom: 1, mapOpen: true, mapHover: null, plannedRoute: [], mapTitle: narrow, hud };
+  const at = (v: typeof view, width: number, height: number) => JSON.stringify(mapArea(v, width, height));
+  expect(at(view, 420, 760) === JSON.stringify({ left: 0, top: narrow[1].y + 10 }), `below the title on 420 x 760: ${at(view, 420, 760)}`);
+  expect(at({ ...view, mapTitle: wide }, 1280, 800) === JSON.stringify({ left: 0, top: 270 }), `below the HUD: ${at({ ...view, mapTitle: wide }, 1280, 800)}`);
+  expect(at({ ...view, mapTitle: wide }, 1280, 320) === JSON.stringify({ left: 232, top: 34 }), `right of the HUD: ${at({ ...view, mapTitle: wide }, 1280, 320)}`);
+  // helper-68: on 600 x 400 five systems were drawn under the HUD, where a click reached the HUD, not the map.
+  const galaxy = { name: 'g', systems: Array.from({ length: 200 }, (_, i) => ({ id: i + 1, name: `s${i}`, x: (i * 37) % 100, y: (i * 53) % 100, planets: 1, gates: [] })), contentHash: '' };
+  const small = { ...view, mapTitle: layoutMapTitle(parts, 600, { right: 230, bottom: 197 }, measure), hud: { right: 230, bottom: 197 } };
+  const t = mapTransform(galaxy, 600, 400, mapArea(small, 600, 400));
+  const under = galaxy.systems.filter((s) => t.x(s.x) <= 230 && t.y(s.y) <= 197);
+  expect(under.length === 0, `${under.length} systems under the HUD`);
+  expect(galaxy.systems.every((s) => t.x(s.x) >= 0 && t.x(s.x) <= 600 && t.y(s.y) >= 0 && t.y(s.y) <= 400), 'every system in the window');
 });
 
 test('+ and − repeat while held; other commands do not', () => {
