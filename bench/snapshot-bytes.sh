@@ -2,7 +2,9 @@
 # Bytes a client receives, side by side: this checkout's server and another checkout's (built in Release), on the same
 # galaxy (atom generate --seed 42, 200 systems), each run on a fresh copy of it, with 200 idle bots (loadgen of this
 # checkout). "quiet": --starting-systems 200, the bots spread over the galaxy, about one a system; "crowded": the
-# default starting systems, where the bots fill a few zones. Prints a markdown table; rounds alternate the order.
+# default starting systems (4), about 50 bots a zone, under --view-ships (96), so one shared snapshot a zone; "viewed":
+# the same with --view-ships 24, so each client gets its own ship and the nearest 24 (the per-client path). Prints a
+# markdown table; rounds alternate the order.
 # Usage: bench/snapshot-bytes.sh OTHER_CHECKOUT [ROUNDS]   (DURATION, default 15s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ run() { # name checkout config
     rm -rf "$dir"; mkdir -p "$dir"; cp "$work/galaxy.db" "$dir/sol.db"
     local extra=()
     [ "$3" = quiet ] && extra=(--starting-systems 200)
+    [ "$3" = viewed ] && extra=(--view-ships 24)
     SOL_ROOT=$2 sol_start "$dir" "${extra[@]}"
     tools/loadgen/bin/Release/net10.0/loadgen --http "$SOL_HTTP" --game "$SOL_GAME" --bots 200 --ramp 5s --duration "$duration" \
         --scenario idle --seed 1 --quiet --report json --out "$dir/report.json" >"$dir/report.txt" 2>&1 || true
@@ -40,7 +43,7 @@ PY
 echo "| zones | server | bytes/s in per bot | input->ack p99 (ms) | server CPU % | errors |"
 echo "|---|---|---:|---:|---:|---:|"
 for round in $(seq 1 "$rounds"); do
-    for config in quiet crowded; do
+    for config in quiet crowded viewed; do
         if [ $((round % 2)) = 1 ]; then run this "$root" $config; run other "$other" $config
         else run other "$other" $config; run this "$root" $config; fi
     done
