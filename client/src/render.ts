@@ -74,7 +74,7 @@ function pieces(word: string, room: number, measure: (text: string) => number): 
 const COLORS = {
   space: '#05070d', orbit: 'rgba(120,140,180,0.18)', star: '#ffd35a', damage: 'rgba(255,80,60,0.55)',
   planet: '#4f8fd9', gate: '#4fe0c0', own: '#ffffff', ship: '#7fd0ff', npc: '#ff7f6f', label: '#c8d2e8',
-  colony: '#8cff6a', arrow: '#4fe0c0',
+  colony: '#8cff6a', arrow: '#4fe0c0', ground: '#16243b', grid: 'rgba(140,170,220,0.16)', pad: '#7fb6ff',
 };
 
 export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: View, nowSeconds: number, nextGate: number | null): void {
@@ -88,22 +88,26 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
   const k = view.zoom;
   const sx = (x: number) => width / 2 + (x - cx) * k;
   const sy = (y: number) => height / 2 - (y - cy) * k;
-  drawBackdrop(ctx, cx, cy, k);
+  const surface = zone?.kind === ZoneKind.Planet && zone.planet ? zone.planet : null;
+  if (surface) drawGround(ctx, sx, sy, k);
+  else drawBackdrop(ctx, cx, cy, k);
   if (!zone) return;
   const time = game.zoneTime(nowSeconds);
   ctx.font = '12px system-ui, sans-serif';
   ctx.textAlign = 'center';
 
-  if (zone.kind === ZoneKind.Planet && zone.planet) {
-    // The surface: the planet itself at the zone's centre.
-    const r = Math.max(zone.planet.radius * k, 40);
-    const g = ctx.createRadialGradient(sx(0) - r / 3, sy(0) - r / 3, r / 8, sx(0), sy(0), r);
-    g.addColorStop(0, '#7fb6ff');
-    g.addColorStop(1, '#1f3f7a');
-    ctx.fillStyle = g;
-    circle(ctx, sx(0), sy(0), r, true);
+  if (surface) {
+    // The surface is the whole view (ships fly over it as in space; it has no edge): ground everywhere, and the landing
+    // site, where every landing arrives, at its centre. (Before, the planet was a small ball in black space, which a
+    // ship left in a second: helper-68.)
+    const r = Math.max(60 * k, 24);
+    ctx.strokeStyle = COLORS.pad;
+    ctx.lineWidth = 2;
+    circle(ctx, sx(0), sy(0), r, false);
+    circle(ctx, sx(0), sy(0), r * 0.55, false);
+    ctx.lineWidth = 1;
     ctx.fillStyle = COLORS.label;
-    ctx.fillText(`${zone.planet.name} — surface (T to take off)`, sx(0), sy(0) + r + 18);
+    ctx.fillText(`${surface.name} — surface, landing site (T to take off)`, sx(0), sy(0) + r + 18);
     // Each colony where it was founded, the player's own labelled.
     for (const c of zone.colonies) flag(ctx, sx(c.x), sy(c.y), isMine(game, c) ? 'you' : '');
   }
@@ -244,16 +248,17 @@ export interface MapArea { left: number; top: number }
 
 /**
  * Where the galaxy map goes: clear of the HUD and of its title, so that no system is drawn (and clicked) under the HUD
- * (helper-68): below both when that leaves the map 200 px; else (a short window) right of the HUD, below the title
- * when the title is beside the HUD.
+ * (helper-68). Below both, or right of the HUD and below the title, whichever leaves the larger square.
  */
 export function mapArea(view: View, width: number, height: number): MapArea {
   const hud = view.hud ?? null;
   const lastY = view.mapTitle?.at(-1)?.y ?? 0;
-  const below = Math.max(30, lastY + 10, hud ? hud.bottom + 10 : 0);
-  if (height - below - 30 >= 200) return { left: 0, top: below };
-  const titleBeside = (view.mapTitle?.[0]?.y ?? 0) <= 30;
-  return { left: hud ? Math.min(hud.right, Math.max(width - 200, 0)) : 0, top: titleBeside ? Math.max(30, lastY + 10) : 30 };
+  const titled = Math.max(30, lastY + 10);
+  if (!hud) return { left: 0, top: titled };
+  const below = Math.max(titled, hud.bottom + 10);
+  const left = Math.min(hud.right, Math.max(width - 200, 0));
+  const square = (w: number, top: number) => Math.min(w, height - top - 30);
+  return square(width, below) >= square(width - left, titled) ? { left: 0, top: below } : { left, top: titled };
 }
 
 /** Screen ↔ map coordinates for the galaxy map: every system fits, with a margin, in `area`. */
@@ -283,6 +288,32 @@ export function mapTransform(map: GalaxyMap, width: number, height: number, area
       return best;
     },
   };
+}
+
+/** A planet's surface: ground with a grid every 250 units, so motion over it shows. */
+function drawGround(ctx: CanvasRenderingContext2D, sx: (x: number) => number, sy: (y: number) => number, k: number): void {
+  const { width, height } = ctx.canvas;
+  ctx.fillStyle = COLORS.ground;
+  ctx.fillRect(0, 0, width, height);
+  const step = 250;
+  if (step * k < 8) return; // zoomed far out: lines closer than 8 px would only grey the ground
+  ctx.strokeStyle = COLORS.grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  // World coordinates of the view's edges (screen y points down, world y up).
+  const left = Math.floor((0 - sx(0)) / k / step) * step;
+  const right = (width - sx(0)) / k;
+  const top = (sy(0) - 0) / k;
+  const bottom = Math.floor((sy(0) - height) / k / step) * step;
+  for (let x = left; x <= right; x += step) {
+    ctx.moveTo(sx(x), 0);
+    ctx.lineTo(sx(x), height);
+  }
+  for (let y = bottom; y <= top; y += step) {
+    ctx.moveTo(0, sy(y));
+    ctx.lineTo(width, sy(y));
+  }
+  ctx.stroke();
 }
 
 function drawBackdrop(ctx: CanvasRenderingContext2D, cx: number, cy: number, k: number): void {

@@ -654,13 +654,14 @@ test('the map title sits beside the HUD on a wide window and below it, wrapped, 
   // A word wider than the room (a long galaxy name) is broken, not run off the edges (helper-62).
   const long = layoutMapTitle(['Andromedaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 2 systems'], 200, { right: 150, bottom: 100 }, measure);
   for (const line of long) expect(line.width <= 176, `broken to fit: ${line.text}`);
-  // The map goes below the title when that leaves it room; else below the HUD, else right of it: never under it.
+  // The map goes below the HUD and the title, or right of the HUD, whichever leaves the larger square: never under it.
   const hud = { right: 232, bottom: 260 };
   const view = { zoom: 1, mapOpen: true, mapHover: null, plannedRoute: [], mapTitle: narrow, hud };
   const at = (v: typeof view, width: number, height: number) => JSON.stringify(mapArea(v, width, height));
   expect(at(view, 420, 760) === JSON.stringify({ left: 0, top: narrow[1].y + 10 }), `below the title on 420 x 760: ${at(view, 420, 760)}`);
-  expect(at({ ...view, mapTitle: wide }, 1280, 800) === JSON.stringify({ left: 0, top: 270 }), `below the HUD: ${at({ ...view, mapTitle: wide }, 1280, 800)}`);
-  expect(at({ ...view, mapTitle: wide }, 1280, 320) === JSON.stringify({ left: 232, top: 34 }), `right of the HUD: ${at({ ...view, mapTitle: wide }, 1280, 320)}`);
+  const wideView = { ...view, mapTitle: wide };
+  expect(at(wideView, 700, 1000) === JSON.stringify({ left: 0, top: 270 }), `below the HUD on 700 x 1000: ${at(wideView, 700, 1000)}`);
+  expect(at(wideView, 1280, 800) === JSON.stringify({ left: 232, top: 34 }), `right of the HUD on 1280 x 800: ${at(wideView, 1280, 800)}`);
   // helper-68: on 600 x 400 five systems were drawn under the HUD, where a click reached the HUD, not the map.
   const galaxy = { name: 'g', systems: Array.from({ length: 200 }, (_, i) => ({ id: i + 1, name: `s${i}`, x: (i * 37) % 100, y: (i * 53) % 100, planets: 1, gates: [] })), contentHash: '' };
   const small = { ...view, mapTitle: layoutMapTitle(parts, 600, { right: 230, bottom: 197 }, measure), hud: { right: 230, bottom: 197 } };
