@@ -7,18 +7,20 @@
 # markdown table; rounds alternate the order.
 # Usage: bench/snapshot-bytes.sh OTHER_CHECKOUT [ROUNDS]   (DURATION, default 15s)
 set -euo pipefail
+[ $# -ge 1 ] || { echo "usage: bench/snapshot-bytes.sh OTHER_CHECKOUT [ROUNDS]" >&2; exit 2; }
+other=$(cd "$1" && pwd) # relative to where the script was run
+rounds=${2:-2}
 cd "$(dirname "$0")/.."
 root=$(pwd)
-other=$(cd "$1" && pwd)
-rounds=${2:-2}
 duration=${DURATION:-15s}
 source scripts/lib/sol-server.sh
 [ -x "$other/src/Sol.Server/bin/Release/net10.0/sol" ] || { echo "build $other first: dotnet build $other/src/Sol.Server -c Release" >&2; exit 2; }
-dotnet build src/Sol.Server -c Release --nologo -v q >/dev/null
-dotnet build src/Sol.Atom -c Release --nologo -v q >/dev/null
-dotnet build tools/loadgen -c Release --nologo -v q >/dev/null
+for project in src/Sol.Server src/Sol.Atom tools/loadgen; do
+    log=$(dotnet build "$project" -c Release --nologo -v q 2>&1) || { echo "$log" >&2; echo "build of $project failed" >&2; exit 1; }
+done
 work=$(mktemp -d /tmp/sol-snapshot-bytes.XXXXXX)
-trap 'sol_stop; rm -rf "$work"' EXIT
+# The runs' logs stay when a run fails (its report, sol.log), and go when all went well.
+trap 'status=$?; sol_stop; if [ $status = 0 ]; then rm -rf "$work"; else echo "logs kept in $work" >&2; fi' EXIT
 src/Sol.Atom/bin/Release/net10.0/atom generate --db "$work/galaxy.db" --seed 42 --quiet >/dev/null
 
 run() { # name checkout config

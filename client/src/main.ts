@@ -5,7 +5,7 @@ import { assetStats, loadAssets, parseShips } from './assets';
 import { Autopilot, nextRouteSystem } from './autopilot';
 import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
-import { EntityFlags, firstInputSeq, GameState, ZoneKind } from './game';
+import { codeWords, EntityFlags, firstInputSeq, GameState, ZoneKind } from './game';
 import { GameConnection, keepTrying } from './net';
 import { drawMap, drawZone, mapArea, mapTransform, type View } from './render';
 import { session } from './session';
@@ -158,7 +158,7 @@ async function runGame(): Promise<void> {
         game.onColony(e.colony);
         break;
       case 'error':
-        toast(e.message || `refused (${e.code})`);
+        toast(e.message || `refused: ${codeWords(e.code)}`);
         pilot.onRefused();
         break;
       default:
@@ -357,7 +357,8 @@ function updateHud(game: GameState, connection: GameConnection, pilot: Autopilot
     : p ? `${Math.round(p.hull)} / ${Math.round(p.maxHull)}` : '—');
   set('hud-ship', ship?.name ?? p?.shipType ?? '—');
   set('hud-explored', p ? String(p.explored.length) : '—');
-  set('hud-ping', connection.pingMs === null ? '—' : `${Math.round(connection.pingMs)} ms`);
+  const ping = connection.roundTrip(performance.now()); // pinged every 2 s: none for 5 s is a stalled connection
+  set('hud-ping', ping === null ? '—' : `${Math.round(ping)} ms`);
   set('hud-conn', connectionText(connection));
   set('hud-pilot', pilot.mode === 'off' ? pilot.status : `autopilot: ${pilot.status}`);
   const destination = p?.route.at(-1);

@@ -79,6 +79,16 @@ export class GameConnection {
   connects = 0;
   resumed = 0;
   pingMs: number | null = null;
+  /** When the last Pong came (performance.now() ms); see {@link roundTrip}. */
+  pongAt = 0;
+
+  /**
+   * The round trip to show: the last Pong's, unless none came for `staleMs` (a stalled connection that has not closed:
+   * helper-69) or the connection closed; then null.
+   */
+  roundTrip(nowMs: number, staleMs = 5000): number | null {
+    return this.pingMs !== null && nowMs - this.pongAt <= staleMs ? this.pingMs : null;
+  }
   /** The last refresh got no answer from the server (network error, 5xx): shown while reconnecting. */
   unreachable = false;
   /** No Welcome for REFUSED_AFTER_MS although a refresh confirmed the token: the socket itself is refused. */
@@ -168,6 +178,7 @@ export class GameConnection {
         this.scheduleRefresh();
       } else if (event.type === 'pong') {
         this.pingMs = performance.now() - event.clientTime;
+        this.pongAt = performance.now();
       }
       this.onEvent(event);
     };

@@ -248,7 +248,9 @@ export interface MapArea { left: number; top: number }
 
 /**
  * Where the galaxy map goes: clear of the HUD and of its title, so that no system is drawn (and clicked) under the HUD
- * (helper-68). Below both, or right of the HUD and below the title, whichever leaves the larger square.
+ * (helper-68). Below both, or right of the HUD and below the title, whichever leaves the larger square; when neither
+ * leaves 160 px (a window both narrow and short), from the top of the window, under the HUD in part, as a map too
+ * small to use is worse (helper-69: 450 x 350 drew the galaxy in one pixel).
  */
 export function mapArea(view: View, width: number, height: number): MapArea {
   const hud = view.hud ?? null;
@@ -258,7 +260,9 @@ export function mapArea(view: View, width: number, height: number): MapArea {
   const below = Math.max(titled, hud.bottom + 10);
   const left = Math.min(hud.right, Math.max(width - 200, 0));
   const square = (w: number, top: number) => Math.min(w, height - top - 30);
-  return square(width, below) >= square(width - left, titled) ? { left: 0, top: below } : { left, top: titled };
+  const [underneath, beside] = [square(width, below), square(width - left, titled)];
+  if (Math.max(underneath, beside) < 160) return { left: 0, top: 30 };
+  return underneath >= beside ? { left: 0, top: below } : { left, top: titled };
 }
 
 /** Screen ↔ map coordinates for the galaxy map: every system fits, with a margin, in `area`. */

@@ -207,6 +207,17 @@ test('the round trip shown is cleared when the connection ends (it stayed on thr
   expect(c.pingMs === null, `ping after the close: ${c.pingMs}`);
 });
 
+test('the round trip shown goes blank when no Pong came for 5 s on a connection that stays open (helper-69)', () => {
+  fakeBrowser();
+  const { c } = connected();
+  const b = new flatbuffers.Builder(64);
+  b.finish(ServerMessage.createServerMessage(b, ServerPayload.Pong, Pong.createPong(b, performance.now() - 5, 0)));
+  lastSocket().onmessage?.({ data: b.asUint8Array().slice().buffer });
+  const now = performance.now();
+  expect(c.roundTrip(now) !== null && c.roundTrip(now + 4000) !== null, 'shown while Pongs are recent');
+  expect(c.roundTrip(now + 6000) === null, `after 6 s without a Pong: ${c.roundTrip(now + 6000)}`);
+});
+
 test('a refusal in the event line is in words, not a code number (helper-68)', () => {
   expect(codeWords(ErrorCode.NotLanded) === 'not landed' && codeWords(ErrorCode.TooManyRequests) === 'too many requests', codeWords(5));
   expect(codeWords(200) === 'code 200', codeWords(200));
@@ -669,6 +680,11 @@ test('the map title sits beside the HUD on a wide window and below it, wrapped, 
   const under = galaxy.systems.filter((s) => t.x(s.x) <= 230 && t.y(s.y) <= 197);
   expect(under.length === 0, `${under.length} systems under the HUD`);
   expect(galaxy.systems.every((s) => t.x(s.x) >= 0 && t.x(s.x) <= 600 && t.y(s.y) >= 0 && t.y(s.y) <= 400), 'every system in the window');
+  // helper-69: a window both narrow and short (450 x 350) left the map no room clear of the HUD and drew it in one pixel.
+  const cramped = { ...view, mapTitle: layoutMapTitle(parts, 450, { right: 230, bottom: 197 }, measure), hud: { right: 230, bottom: 197 } };
+  const c = mapTransform(galaxy, 450, 350, mapArea(cramped, 450, 350));
+  const tall = Math.max(...galaxy.systems.map((s) => c.y(s.y))) - Math.min(...galaxy.systems.map((s) => c.y(s.y)));
+  expect(tall >= 150, `450 x 350: the galaxy is ${tall.toFixed(1)} px tall`);
 });
 
 test('+ and − repeat while held; other commands do not', () => {
