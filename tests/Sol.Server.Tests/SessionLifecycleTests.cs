@@ -862,10 +862,11 @@ public sealed class SessionLifecycleTests : IDisposable
             game.Step();
             return game.Hub.LivePlayer(second.Identity.AccountId)!.Value.Player.Credits < 1000;
         }, TimeSpan.FromSeconds(10), "the second player's colony");
+        // (Not necessarily its last message: the second's colony is told to everyone on the planet as a ColonyInfo.)
         await Eventually.TrueAsync(() =>
         {
             game.Step();
-            return first.Log[^1] == "Error:PlanetFull";
+            return first.Log.Contains("Error:PlanetFull");
         }, TimeSpan.FromSeconds(10), "the first player's answer: the planet is full now");
     }
 
