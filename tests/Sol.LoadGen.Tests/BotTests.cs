@@ -61,6 +61,44 @@ public class BotTests
         }));
     }
 
+    [Fact]
+    public void AColonizeIsTimedToTheColonyInfoNamingTheBotsColonyAndARefusalIsCounted()
+    {
+        var m = new Measurements();
+        using var http = new HttpClient();
+        var bot = new Bot(0, Scenario.Travel, new LoadGenOptions(), http, m);
+        bot.Receive(Welcome()); // player id "player"
+        bot.Receive(Enter(entity: 7));
+        bot.ColonizeSent();
+        bot.Receive(Colony("someone else")); // another player's colony, told to everyone there
+        Assert.Equal(0, m.Colonies);
+        bot.Receive(Colony("player"));
+        Assert.Equal(1, m.Colonies);
+        Assert.Equal(1, m.ColonizeToColonyInfo.TotalCount);
+        bot.Receive(Colony("player")); // not waiting for one: nothing more
+        Assert.Equal(1, m.Colonies);
+
+        bot.ColonizeSent();
+        bot.Receive(Error(ErrorCode.NotEnoughCredits));
+        Assert.Equal(1, m.ColonizesRefused);
+        Assert.Equal(0, m.RequestsFailed); // the game's answer, not a failed request
+        Assert.Equal(1, m.Errors["game:NotEnoughCredits"]);
+    }
+
+    private static byte[] Colony(string owner)
+    {
+        var b = new FlatBufferBuilder(128);
+        var c = ColonyInfo.CreateColonyInfo(b, 31, b.CreateString(owner), 12, 40, -5);
+        return Finish(b, ServerPayload.ColonyInfo, c.Value);
+    }
+
+    private static byte[] Error(ErrorCode code)
+    {
+        var b = new FlatBufferBuilder(128);
+        var e = Sol.Protocol.Error.CreateError(b, code, b.CreateString("refused"));
+        return Finish(b, ServerPayload.Error, e.Value);
+    }
+
     private static byte[] Welcome()
     {
         var b = new FlatBufferBuilder(128);

@@ -86,7 +86,7 @@ public class ReportTests
         Assert.Contains(failures, f => f.Contains("input-to-ack p99", StringComparison.Ordinal));
 
         using var json = JsonDocument.Parse(report.ToJson());
-        foreach (var name in new[] { "bots", "inputToAck", "snapshotGap", "jumpToZoneEnter", "errors", "errorRate", "serverTickP99Ms", "loadgenCpuPercent" })
+        foreach (var name in new[] { "bots", "inputToAck", "snapshotGap", "jumpToZoneEnter", "colonizeToColonyInfo", "colonies", "colonizesRefused", "errors", "errorRate", "serverTickP99Ms", "loadgenCpuPercent" })
         {
             Assert.True(json.RootElement.TryGetProperty(name, out _), name);
         }

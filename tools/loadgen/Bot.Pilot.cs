@@ -4,10 +4,12 @@ using Sol.Protocol;
 
 namespace Sol.LoadGen;
 
-/// <summary>What a bot sends: steering by scenario, and the travel state machine (gate → jump, planet → land → take off).</summary>
+/// <summary>What a bot sends: steering by scenario, and the travel state machine (gate → jump, planet → land → maybe
+/// colonize → take off).</summary>
 internal sealed partial class Bot
 {
     private const double GateApproach = 0.7; // fraction of the gate radius the bot aims to be inside before jumping
+    private const double ColonizeShare = 0.5; // of the landings on which a travel bot asks to found a colony
 
     private uint _zoneId;
     private ZoneKind _zoneKind;
@@ -23,6 +25,9 @@ internal sealed partial class Bot
     private uint _target;
     private long _requestAt;
     private long _landedAt;
+    private ColonizeStep _colonize;
+    private long _colonizeAt;
+    private string? _playerId;
     private float _wanderThrust, _wanderTurn;
     private long _wanderUntil;
 
@@ -33,6 +38,15 @@ internal sealed partial class Bot
         Planet,
         WaitingForZone,
         Landed,
+    }
+
+    /// <summary>A landing's colonize: not decided yet, to be asked for, asked for (waiting for the answer), or done.</summary>
+    private enum ColonizeStep
+    {
+        Undecided,
+        Due,
+        Waiting,
+        Done,
     }
 
     private Scenario Behaviour => _scenario;
@@ -77,6 +91,10 @@ internal sealed partial class Bot
         _requestAt = 0;
         _goal = enter.ZoneKind == ZoneKind.Planet ? TravelGoal.Landed : TravelGoal.None;
         _landedAt = now;
+        if (_colonize != ColonizeStep.Waiting)
+        {
+            _colonize = ColonizeStep.Undecided;
+        }
     }
 
     /// <summary>
@@ -94,8 +112,26 @@ internal sealed partial class Bot
         }
     }
 
+    /// <summary>A colony founded in the bot's zone or system: the answer to its own Colonize when the bot founded it.</summary>
+    private void OnColonyInfo(ColonyInfo colony)
+    {
+        if (_colonize == ColonizeStep.Waiting && colony.Owner == _playerId)
+        {
+            Measurements.Record(_m.ColonizeToColonyInfo, _colonizeAt);
+            _m.Colonized();
+            _colonize = ColonizeStep.Done;
+        }
+    }
+
     private void OnError(ErrorCode code)
     {
+        if (_colonize == ColonizeStep.Waiting && code is ErrorCode.NotEnoughCredits or ErrorCode.AlreadyColonized or ErrorCode.PlanetFull
+            or ErrorCode.TooManyRequests or ErrorCode.NotLanded)
+        {
+            // The game's answers to a colonize a player meets too (the bot does not track its credits or colonies).
+            _m.ColonizeRefused();
+            _colonize = ColonizeStep.Done;
+        }
         if (code == ErrorCode.Destroyed)
         {
             // A request that crossed its ship's burn on the way (the ship is being moved home): the game's answer, not
@@ -178,6 +214,25 @@ internal sealed partial class Bot
                 }
                 return (0, 0);
             case TravelGoal.Landed:
+                if (_colonize == ColonizeStep.Undecided)
+                {
+                    _colonize = _random.NextDouble() < ColonizeShare ? ColonizeStep.Due : ColonizeStep.Done;
+                }
+                if (_colonize == ColonizeStep.Due && Stopwatch.GetElapsedTime(_landedAt, now) > TimeSpan.FromSeconds(0.5))
+                {
+                    ColonizeSent();
+                    await SendAsync(socket, _writer.Colonize(), stop).ConfigureAwait(false);
+                    return (0, 0);
+                }
+                if (_colonize == ColonizeStep.Waiting)
+                {
+                    if (Stopwatch.GetElapsedTime(_colonizeAt, now) > TimeSpan.FromSeconds(5))
+                    {
+                        _m.RequestFailed(); // no answer within 5 s
+                        _colonize = ColonizeStep.Done;
+                    }
+                    return (0, 0);
+                }
                 if (Stopwatch.GetElapsedTime(_landedAt, now) > TimeSpan.FromSeconds(_random.NextDouble(1, 3)))
                 {
                     _goal = TravelGoal.WaitingForZone;

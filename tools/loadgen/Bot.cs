@@ -220,6 +220,13 @@ internal sealed partial class Bot
         Handle(message.Length);
     }
 
+    /// <summary>Marks a Colonize as sent now (the pilot, and tests).</summary>
+    internal void ColonizeSent()
+    {
+        _colonize = ColonizeStep.Waiting;
+        _colonizeAt = Stopwatch.GetTimestamp();
+    }
+
     /// <summary>Marks input <paramref name="seq"/> as sent now (tests).</summary>
     internal void Sent(uint seq) => _sentAt[seq % SeqRing] = Stopwatch.GetTimestamp();
 
@@ -253,6 +260,7 @@ internal sealed partial class Bot
                     Measurements.Record(_m.ConnectToWelcome, _connectStarted);
                 }
                 Welcomed = true;
+                _playerId ??= welcome.PlayerId;
                 break;
             case ServerPayload.ZoneEnter:
                 OnZoneEnter(message.PayloadAsZoneEnter());
@@ -265,6 +273,9 @@ internal sealed partial class Bot
                 break;
             case ServerPayload.Error:
                 OnError(message.PayloadAsError().Code);
+                break;
+            case ServerPayload.ColonyInfo:
+                OnColonyInfo(message.PayloadAsColonyInfo());
                 break;
         }
     }

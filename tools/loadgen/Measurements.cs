@@ -23,6 +23,8 @@ public sealed class Measurements
     private long _landings;
     private long _takeOffs;
     private long _requestsFailed;
+    private long _colonies;
+    private long _colonizesRefused;
     private long _disconnects;
     private long _reconnects;
     private long _inputs;
@@ -36,6 +38,9 @@ public sealed class Measurements
     public HistogramBase JumpToZoneEnter { get; } = New();
 
     public HistogramBase SnapshotGap { get; } = New();
+
+    /// <summary>From sending <c>Colonize</c> to the <c>ColonyInfo</c> naming the bot's colony.</summary>
+    public HistogramBase ColonizeToColonyInfo { get; } = New();
 
     public long Connected => Interlocked.Read(ref _connected);
 
@@ -56,6 +61,10 @@ public sealed class Measurements
     public long TakeOffs => Interlocked.Read(ref _takeOffs);
 
     public long RequestsFailed => Interlocked.Read(ref _requestsFailed);
+
+    public long Colonies => Interlocked.Read(ref _colonies);
+
+    public long ColonizesRefused => Interlocked.Read(ref _colonizesRefused);
 
     public long Disconnects => Interlocked.Read(ref _disconnects);
 
@@ -102,6 +111,10 @@ public sealed class Measurements
     public void TookOff() => Interlocked.Increment(ref _takeOffs);
 
     public void RequestFailed() => Interlocked.Increment(ref _requestsFailed);
+
+    public void Colonized() => Interlocked.Increment(ref _colonies);
+
+    public void ColonizeRefused() => Interlocked.Increment(ref _colonizesRefused);
 
     public void Disconnect() => Interlocked.Increment(ref _disconnects);
 

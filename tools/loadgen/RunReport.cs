@@ -27,6 +27,8 @@ public sealed record RunReport
 
     public required Percentiles SnapshotGap { get; init; }
 
+    public required Percentiles ColonizeToColonyInfo { get; init; }
+
     public required double SnapshotsPerBotSecond { get; init; }
 
     public required double MessagesInPerBotSecond { get; init; }
@@ -44,6 +46,11 @@ public sealed record RunReport
     public required long TakeOffs { get; init; }
 
     public required long RequestsFailed { get; init; }
+
+    public required long Colonies { get; init; }
+
+    /// <summary>Colonizes the game refused (no credits left, colonized already, planet full), which travel bots meet as players do.</summary>
+    public required long ColonizesRefused { get; init; }
 
     public required long Disconnects { get; init; }
 
@@ -81,6 +88,7 @@ public sealed record RunReport
             InputToAck = Percentiles.Of(m.InputToAck),
             JumpToZoneEnter = Percentiles.Of(m.JumpToZoneEnter),
             SnapshotGap = Percentiles.Of(m.SnapshotGap),
+            ColonizeToColonyInfo = Percentiles.Of(m.ColonizeToColonyInfo),
             SnapshotsPerBotSecond = m.Snapshots / perBot,
             MessagesInPerBotSecond = m.MessagesIn / perBot,
             MessagesOutPerBotSecond = m.MessagesOut / perBot,
@@ -90,6 +98,8 @@ public sealed record RunReport
             Landings = m.Landings,
             TakeOffs = m.TakeOffs,
             RequestsFailed = m.RequestsFailed,
+            Colonies = m.Colonies,
+            ColonizesRefused = m.ColonizesRefused,
             Disconnects = m.Disconnects,
             Reconnects = m.Reconnects,
             Errors = new SortedDictionary<string, long>(m.Errors.ToDictionary(e => e.Key, e => e.Value), StringComparer.Ordinal),
@@ -131,8 +141,9 @@ public sealed record RunReport
         Line(t, "input -> ack", InputToAck);
         Line(t, "jump/land -> ZoneEnter", JumpToZoneEnter);
         Line(t, "snapshot gap", SnapshotGap);
+        Line(t, "colonize -> ColonyInfo", ColonizeToColonyInfo);
         t.AppendLine(c, $"per bot per second      snapshots {SnapshotsPerBotSecond:0.0}, messages in {MessagesInPerBotSecond:0.0} / out {MessagesOutPerBotSecond:0.0}, bytes in {BytesInPerBotSecond:N0} / out {BytesOutPerBotSecond:N0}");
-        t.AppendLine(c, $"travel                  jumps {Jumps}, landings {Landings}, take-offs {TakeOffs}, requests failed {RequestsFailed}");
+        t.AppendLine(c, $"travel                  jumps {Jumps}, landings {Landings}, take-offs {TakeOffs}, requests failed {RequestsFailed}; colonies {Colonies}, colonizes refused {ColonizesRefused}");
         t.AppendLine(c, $"connections             disconnects {Disconnects}, reconnects {Reconnects}, error rate {ErrorRate:0.###} per bot");
         t.AppendLine(c, $"errors                  {(Errors.Count == 0 ? "none" : string.Join(", ", Errors.Select(e => $"{e.Key} {e.Value}")))}");
         t.AppendLine(c, $"server                  tick p50 {Fmt(ServerTickP50Ms)} ms, p99 {Fmt(ServerTickP99Ms)} ms (bucket bounds), overruns {Fmt(ServerOverruns)}, CPU {Fmt(ServerCpuPercent)} %");
