@@ -18,6 +18,41 @@ public sealed class ViewSelectionTests
         AssertExact(new Random(11), zones: 60, minShips: 256, maxShips: 5000);
     }
 
+    [Fact]
+    public void OneShipFarAwayDoesNotUndoTheGrid()
+    {
+        // A ship flown far off stretched the grid's box until every other ship fell into one cell, and each selection
+        // looked at the whole zone again (2,000 ships here): the box now leaves out the farthest 1 % on each side.
+        var random = new Random(11);
+        var entities = new List<EntityState>();
+        for (var i = 0; i < 2000; i++)
+        {
+            var radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * 3_000;
+            var angle = random.NextDouble() * Math.Tau;
+            entities.Add(new EntityState(new EntityHandle(i, 1), EntityKind.Ship, default, 0, 0, 0, 0, radius * Math.Cos(angle), radius * Math.Sin(angle), 0, 0, 0, 0, 1));
+        }
+        entities.Add(new EntityState(new EntityHandle(2000, 1), EntityKind.Ship, default, 0, 0, 0, 0, 1e9, -1e9, 0, 0, 0, 0, 1));
+        var array = entities.ToArray();
+        var selection = new ViewSelection();
+        Assert.Equal(2001, selection.Prepare(array));
+
+        foreach (var own in array.Take(30).Append(array[^1]))
+        {
+            var chosen = selection.Select(own, 96).ToArray().Select(i => array[i]).ToArray();
+            var lookedAt = selection.LookedAt;
+            Assert.Contains(own, chosen);
+            var others = chosen.Where(e => e != own).ToArray();
+            Assert.Equal(96, others.Length);
+            var farthestTaken = others.Max(e => Distance(own, e));
+            var nearestLeft = array.Where(e => e != own && !others.Contains(e)).Min(e => Distance(own, e));
+            Assert.True(nearestLeft >= farthestTaken, $"a ship at {nearestLeft} was left out for one at {farthestTaken}");
+            if (own != array[^1])
+            {
+                Assert.True(lookedAt < array.Length / 4, $"{lookedAt} ships looked at for one client");
+            }
+        }
+    }
+
     private static void AssertExact(Random random, int zones, int minShips, int maxShips)
     {
         var selection = new ViewSelection();

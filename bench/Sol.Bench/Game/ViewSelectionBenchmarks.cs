@@ -20,6 +20,7 @@ public class ViewSelectionBenchmarks
 
     private readonly ViewSelection _selection = new();
     private readonly ViewSelection _withoutGrid = new(gridFrom: int.MaxValue);
+    private readonly ViewSelection _boxAroundEveryShip = new(trimBox: false);
     private EntityState[] _entities = [];
     private EntityState[] _clients = [];
     private float[] _keys = [];
@@ -27,6 +28,10 @@ public class ViewSelectionBenchmarks
 
     [Params(500, 2000, 5000)]
     public int Ships { get; set; }
+
+    /// <summary>One more ship, flown a million units away (which stretched the grid's box over the whole zone).</summary>
+    [Params(false, true)]
+    public bool FarShip { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -44,12 +49,17 @@ public class ViewSelectionBenchmarks
             var angle = random.NextDouble() * Math.Tau;
             entities.Add(State(12 + i, EntityKind.Ship, radius * Math.Cos(angle), radius * Math.Sin(angle)));
         }
+        if (FarShip)
+        {
+            entities.Add(State(12 + Ships, EntityKind.Ship, 1e6, -1e6));
+        }
         _entities = [.. entities];
         _clients = [.. _entities.Where(e => e.Kind == EntityKind.Ship).Take(Clients)];
-        _keys = new float[Ships];
-        _items = new int[Ships];
+        _keys = new float[Ships + 1];
+        _items = new int[Ships + 1];
         _selection.Prepare(_entities);
         _withoutGrid.Prepare(_entities);
+        _boxAroundEveryShip.Prepare(_entities);
     }
 
     [Benchmark(Baseline = true)]
@@ -81,6 +91,17 @@ public class ViewSelectionBenchmarks
     /// <summary>The same without the grid (every ship looked at per client, as before zones of 256 ships got one).</summary>
     [Benchmark]
     public int SelectWithoutGrid() => SelectForEveryClient(_withoutGrid);
+
+    /// <summary>The grid over a box around every ship (before the farthest 1 % were left out of it).</summary>
+    [Benchmark]
+    public int SelectBoxAroundEveryShip() => SelectForEveryClient(_boxAroundEveryShip);
+
+    /// <summary>The once-per-tick part: picking the ships out and building the grid (its box: two quickselects per axis).</summary>
+    [Benchmark]
+    public int Prepare() => _selection.Prepare(_entities);
+
+    [Benchmark]
+    public int PrepareBoxAroundEveryShip() => _boxAroundEveryShip.Prepare(_entities);
 
     private int SelectForEveryClient(ViewSelection selection)
     {
