@@ -2,7 +2,7 @@
 // sessionStorage, location, a WebSocket the test opens and closes by hand, and fetch answering as the test says.
 import * as flatbuffers from 'flatbuffers';
 import { ServerMessage } from '../src/protocol/sol/protocol/server-message';
-import { ServerPayload, Welcome } from '../src/protocol/sol_generated';
+import { Pong, ServerPayload, Welcome } from '../src/protocol/sol_generated';
 
 type Fn = () => void;
 const g = globalThis as unknown as Record<string, unknown>;
@@ -95,6 +95,12 @@ export class FakeSocket {
   welcome(clientId: string, playerId = 'player-1'): void {
     this.readyState = 1;
     this.onmessage?.({ data: welcomeBytes(clientId, playerId) });
+  }
+  /** A Pong to a Ping sent `ago` ms before now. */
+  pong(ago: number): void {
+    const b = new flatbuffers.Builder(64);
+    b.finish(ServerMessage.createServerMessage(b, ServerPayload.Pong, Pong.createPong(b, performance.now() - ago, 0)));
+    this.onmessage?.({ data: b.asUint8Array().slice().buffer });
   }
   /** The connection ends (1006: refused or lost without a close frame). */
   end(code = 1006): void {

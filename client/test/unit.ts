@@ -14,7 +14,7 @@ import { stepShip } from '../src/physics';
 import { drawZone, layoutMapTitle, mapArea, mapTransform } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
-import { ClientPayload, ColonyInfo, ErrorCode, Input, Pong, ServerPayload, SetRoute } from '../src/protocol/sol_generated';
+import { ClientPayload, ColonyInfo, ErrorCode, Input, ServerPayload, SetRoute } from '../src/protocol/sol_generated';
 import { ServerMessage } from '../src/protocol/sol/protocol/server-message';
 
 const scout: ShipInfo = { id: 'scout', name: 'Scout', maxSpeed: 420, thrust: 300, turnRate: 3.4, hull: 100, radius: 18 };
@@ -199,9 +199,7 @@ test('a server outage (no answer, then 503) is waited out and resumed with the c
 test('the round trip shown is cleared when the connection ends (it stayed on through an outage: helper-68)', () => {
   fakeBrowser();
   const { c } = connected();
-  const b = new flatbuffers.Builder(64);
-  b.finish(ServerMessage.createServerMessage(b, ServerPayload.Pong, Pong.createPong(b, performance.now() - 5, 0)));
-  lastSocket().onmessage?.({ data: b.asUint8Array().slice().buffer });
+  lastSocket().pong(5);
   expect(c.pingMs !== null && c.pingMs >= 5, `ping ${c.pingMs}`);
   lastSocket().end(1006);
   expect(c.pingMs === null, `ping after the close: ${c.pingMs}`);
@@ -210,9 +208,7 @@ test('the round trip shown is cleared when the connection ends (it stayed on thr
 test('the round trip shown goes blank when no Pong came for 5 s on a connection that stays open (helper-69)', () => {
   fakeBrowser();
   const { c } = connected();
-  const b = new flatbuffers.Builder(64);
-  b.finish(ServerMessage.createServerMessage(b, ServerPayload.Pong, Pong.createPong(b, performance.now() - 5, 0)));
-  lastSocket().onmessage?.({ data: b.asUint8Array().slice().buffer });
+  lastSocket().pong(5);
   const now = performance.now();
   expect(c.roundTrip(now) !== null && c.roundTrip(now + 4000) !== null, 'shown while Pongs are recent');
   expect(c.roundTrip(now + 6000) === null, `after 6 s without a Pong: ${c.roundTrip(now + 6000)}`);
