@@ -38,6 +38,8 @@ export function installTestHook(p: HookParts): void {
     },
     get corrections() { return { ...p.game.corrections }; },
     get colonies() { return [...(p.game.player?.colonies ?? [])]; },
+    /** The planets with a colony the zone shown lists (its ZoneEnter's, and those told since by ColonyInfo). */
+    get zoneColonies() { return (p.game.zone?.colonies ?? []).map((c) => c.planetId); },
     get lastAck() { return { ...p.game.lastAck }; },
     get lastSeqSent() { return p.lastSeqSent(); },
     get snapshots() { return p.game.snapshotsSeen; },

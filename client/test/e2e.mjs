@@ -156,12 +156,26 @@ test('the autopilot lands on a planet, C founds a colony, T takes off', async (p
   }, 60_000);
   await until('the HUD to show the surface', async () => (await hud(page, 'zone')).includes(landed.zoneName));
   await until('/api/me to report the planet zone', async () => (await me(page))?.zone === `planet:${landed.zoneId}`);
+  // A second player in the system (the stage starts every new player in one system) sees the colony appear where the
+  // planet is drawn, told by a ColonyInfo, with no new ZoneEnter.
+  const other = await page.context().browser().newContext({ viewport: { width: 1280, height: 800 } });
+  const watcher = await other.newPage();
+  const seen = await playAsGuest(watcher);
+  expect(seen.systemId === s.systemId, `the second player in the same system (${seen.systemId} vs ${s.systemId})`);
+  expect(!seen.zoneColonies.includes(landed.zoneId), `no colony on ${landed.zoneName} yet: ${JSON.stringify(seen.zoneColonies)}`);
   const credits = landed.credits;
   await page.keyboard.press('KeyC');
   const colonized = await until('a colony (credits spent, planet listed)', async () => {
     const h = await sol(page);
     return h.colonies.includes(landed.zoneId) && h.credits < credits ? h : null;
   }, 10_000);
+  const told = await until('the second player told of the colony', async () => {
+    const h = await sol(watcher);
+    return h.zoneColonies.includes(landed.zoneId) ? h : null;
+  }, 10_000);
+  expect(told.zoneEnters === seen.zoneEnters, `no new ZoneEnter for it (${seen.zoneEnters} then ${told.zoneEnters})`);
+  await shoot(watcher, '3b-colony-told');
+  await other.close();
   await until('the HUD to show the credits spent', async () => (await hud(page, 'credits')) === colonized.credits.toLocaleString('en'));
   await shoot(page, '3-landed');
   await page.keyboard.press('KeyT');

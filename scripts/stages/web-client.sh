@@ -22,9 +22,10 @@ fail() {
 (cd client && npx tsc --noEmit -p . >"$work/tsc.log" 2>&1) || { cat "$work/tsc.log"; fail "the client does not type-check"; }
 (cd client && npm run --silent build >/dev/null) || fail "the client build failed"
 # Serve the bundle just built (not a copy an older server build left beside the binary); save player state every
-# 0.2 s so GET /api/me shows the ship's movement quickly.
+# 0.2 s so GET /api/me shows the ship's movement quickly; start every new player in one system, so the colony test's
+# second player is in the first one's system.
 export SOL_CLIENT_DIR="$root/client/dist"
-sol_start "$work/server" --snapshot-interval 0.2 || fail "sol serve did not start"
+sol_start "$work/server" --snapshot-interval 0.2 --starting-systems 1 || fail "sol serve did not start"
 
 passed=0
 failed=0
