@@ -159,23 +159,30 @@ test('the autopilot lands on a planet, C founds a colony, T takes off', async (p
   // A second player in the system (the stage starts every new player in one system) sees the colony appear where the
   // planet is drawn, told by a ColonyInfo, with no new ZoneEnter.
   const other = await page.context().browser().newContext({ viewport: { width: 1280, height: 800 } });
-  const watcher = await other.newPage();
-  const seen = await playAsGuest(watcher);
-  expect(seen.systemId === s.systemId, `the second player in the same system (${seen.systemId} vs ${s.systemId})`);
-  expect(!seen.zoneColonies.includes(landed.zoneId), `no colony on ${landed.zoneName} yet: ${JSON.stringify(seen.zoneColonies)}`);
   const credits = landed.credits;
-  await page.keyboard.press('KeyC');
-  const colonized = await until('a colony (credits spent, planet listed)', async () => {
-    const h = await sol(page);
-    return h.colonies.includes(landed.zoneId) && h.credits < credits ? h : null;
-  }, 10_000);
-  const told = await until('the second player told of the colony', async () => {
-    const h = await sol(watcher);
-    return h.zoneColonies.includes(landed.zoneId) ? h : null;
-  }, 10_000);
-  expect(told.zoneEnters === seen.zoneEnters, `no new ZoneEnter for it (${seen.zoneEnters} then ${told.zoneEnters})`);
-  await shoot(watcher, '3b-colony-told');
-  await other.close();
+  let colonized;
+  try {
+    const watcher = await other.newPage();
+    const watcherErrors = [];
+    watcher.on('pageerror', (e) => watcherErrors.push(e.message));
+    const seen = await playAsGuest(watcher);
+    expect(seen.systemId === s.systemId, `the second player in the same system (${seen.systemId} vs ${s.systemId})`);
+    expect(!seen.zoneColonies.includes(landed.zoneId), `no colony on ${landed.zoneName} yet: ${JSON.stringify(seen.zoneColonies)}`);
+    await page.keyboard.press('KeyC');
+    colonized = await until('a colony (credits spent, planet listed)', async () => {
+      const h = await sol(page);
+      return h.colonies.includes(landed.zoneId) && h.credits < credits ? h : null;
+    }, 10_000);
+    const told = await until('the second player told of the colony', async () => {
+      const h = await sol(watcher);
+      return h.zoneColonies.includes(landed.zoneId) ? h : null;
+    }, 10_000);
+    expect(told.zoneEnters === seen.zoneEnters, `no new ZoneEnter for it (${seen.zoneEnters} then ${told.zoneEnters})`);
+    expect(watcherErrors.length === 0, `the second page's errors: ${watcherErrors.join('; ')}`);
+    await shoot(watcher, '3b-colony-told');
+  } finally {
+    await other.close(); // also when the test fails: a page left open would go on drawing through the later tests
+  }
   await until('the HUD to show the credits spent', async () => (await hud(page, 'credits')) === colonized.credits.toLocaleString('en'));
   await shoot(page, '3-landed');
   await page.keyboard.press('KeyT');

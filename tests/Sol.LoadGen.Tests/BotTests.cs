@@ -69,8 +69,9 @@ public class BotTests
         var bot = new Bot(0, Scenario.Travel, new LoadGenOptions(), http, m);
         bot.Receive(Welcome()); // player id "player"
         bot.Receive(Enter(entity: 7));
-        bot.ColonizeSent();
+        bot.ColonizeSent(31);
         bot.Receive(Colony("someone else")); // another player's colony, told to everyone there
+        bot.Receive(Colony("player", planet: 32)); // the bot's colony on another planet (an older answer)
         Assert.Equal(0, m.Colonies);
         bot.Receive(Colony("player"));
         Assert.Equal(1, m.Colonies);
@@ -78,17 +79,37 @@ public class BotTests
         bot.Receive(Colony("player")); // not waiting for one: nothing more
         Assert.Equal(1, m.Colonies);
 
-        bot.ColonizeSent();
+        bot.ColonizeSent(31);
         bot.Receive(Error(ErrorCode.NotEnoughCredits));
         Assert.Equal(1, m.ColonizesRefused);
         Assert.Equal(0, m.RequestsFailed); // the game's answer, not a failed request
         Assert.Equal(1, m.Errors["game:NotEnoughCredits"]);
+
+        // A colonize whose transaction failed is answered BadRequest: a failed request, and the wait is over (helper-70).
+        bot.ColonizeSent(31);
+        bot.Receive(Error(ErrorCode.BadRequest));
+        Assert.Equal(1, m.RequestsFailed);
+        bot.Receive(Colony("player"));
+        Assert.Equal(1, m.Colonies);
     }
 
-    private static byte[] Colony(string owner)
+    [Fact]
+    public void AColonyInfoAllocatesNothingWhileTheBotWaits()
+    {
+        var m = new Measurements();
+        using var http = new HttpClient();
+        var bot = new Bot(0, Scenario.Travel, new LoadGenOptions(), http, m);
+        bot.Receive(Welcome());
+        bot.Receive(Enter(entity: 7));
+        bot.ColonizeSent(31);
+        var other = Colony("someone else");
+        Assert.Equal(0, AllocationBudget.SteadyStateBytes(_ => bot.Receive(other)));
+    }
+
+    private static byte[] Colony(string owner, uint planet = 31)
     {
         var b = new FlatBufferBuilder(128);
-        var c = ColonyInfo.CreateColonyInfo(b, 31, b.CreateString(owner), 12, 40, -5);
+        var c = ColonyInfo.CreateColonyInfo(b, planet, b.CreateString(owner), 12, 40, -5);
         return Finish(b, ServerPayload.ColonyInfo, c.Value);
     }
 

@@ -53,6 +53,39 @@ public sealed class ViewSelectionTests
         }
     }
 
+    [Fact]
+    public void MoreThanOnePercentFarAwayMakesNoGridAndANonFiniteShipIsInNoView()
+    {
+        // helper-70: 21 ships far off of 2,000 stretched the trimmed box again, and the rings gathered one cell of 1,979
+        // ships for each client, at 2.5x the cost of looking at every ship: with more than half the ships in one cell
+        // there is no grid.
+        var random = new Random(5);
+        var entities = new List<EntityState>();
+        for (var i = 0; i < 2000; i++)
+        {
+            entities.Add(new EntityState(new EntityHandle(i, 1), EntityKind.Ship, default, 0, 0, 0, 0, random.NextDouble() * 5000, random.NextDouble() * 5000, 0, 0, 0, 0, 1));
+        }
+        var selection = new ViewSelection();
+        selection.Prepare([.. entities]);
+        Assert.True(selection.HasGrid);
+        for (var i = 0; i < 40; i++)
+        {
+            entities.Add(new EntityState(new EntityHandle(2000 + i, 1), EntityKind.Ship, default, 0, 0, 0, 0, 1e9 + i, -1e9, 0, 0, 0, 0, 1));
+        }
+        selection.Prepare([.. entities]);
+        Assert.False(selection.HasGrid);
+
+        // A ship whose position is not a number is left out: NaN distances broke the quickselects.
+        entities.Add(new EntityState(new EntityHandle(5000, 1), EntityKind.Ship, default, 0, 0, 0, 0, double.NaN, 0, 0, 0, 0, 0, 1));
+        var array = entities.ToArray();
+        Assert.Equal(2040, selection.Prepare(array));
+        var own = array[0];
+        var chosen = selection.Select(own, 96).ToArray().Select(i => array[i]).ToArray();
+        Assert.Contains(own, chosen);
+        Assert.DoesNotContain(chosen, e => double.IsNaN(e.X));
+        Assert.Equal(97, chosen.Length);
+    }
+
     private static void AssertExact(Random random, int zones, int minShips, int maxShips)
     {
         var selection = new ViewSelection();

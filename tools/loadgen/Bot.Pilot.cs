@@ -25,9 +25,10 @@ internal sealed partial class Bot
     private uint _target;
     private long _requestAt;
     private long _landedAt;
-    private ColonizeStep _colonize;
+    private int _colonize; // a ColonizeStep; the receive loop and the send loop both end a wait (Interlocked)
     private long _colonizeAt;
-    private string? _playerId;
+    private uint _colonizePlanet;
+    private byte[] _playerId = []; // UTF-8, as a ColonyInfo's owner is written
     private float _wanderThrust, _wanderTurn;
     private long _wanderUntil;
 
@@ -91,10 +92,8 @@ internal sealed partial class Bot
         _requestAt = 0;
         _goal = enter.ZoneKind == ZoneKind.Planet ? TravelGoal.Landed : TravelGoal.None;
         _landedAt = now;
-        if (_colonize != ColonizeStep.Waiting)
-        {
-            _colonize = ColonizeStep.Undecided;
-        }
+        // A colonize still waiting for its answer keeps waiting (a reconnect's ZoneEnter); the next landing decides anew.
+        Interlocked.CompareExchange(ref _colonize, (int)ColonizeStep.Undecided, (int)ColonizeStep.Done);
     }
 
     /// <summary>
@@ -112,25 +111,37 @@ internal sealed partial class Bot
         }
     }
 
-    /// <summary>A colony founded in the bot's zone or system: the answer to its own Colonize when the bot founded it.</summary>
+    /// <summary>Ends the wait for a colonize's answer; false when it was not waiting or the other loop ended it first.</summary>
+    private bool EndColonizeWait() =>
+        Interlocked.CompareExchange(ref _colonize, (int)ColonizeStep.Done, (int)ColonizeStep.Waiting) == (int)ColonizeStep.Waiting;
+
+    /// <summary>A colony founded in the bot's zone or system: the answer to its own Colonize when the bot founded it there.</summary>
     private void OnColonyInfo(ColonyInfo colony)
     {
-        if (_colonize == ColonizeStep.Waiting && colony.Owner == _playerId)
+        // Compared as bytes: no string is decoded per message (helper-70).
+        if (Volatile.Read(ref _colonize) == (int)ColonizeStep.Waiting && colony.PlanetId == _colonizePlanet &&
+            colony.GetOwnerBytes() is { } owner && owner.AsSpan().SequenceEqual(_playerId) && EndColonizeWait())
         {
             Measurements.Record(_m.ColonizeToColonyInfo, _colonizeAt);
             _m.Colonized();
-            _colonize = ColonizeStep.Done;
         }
     }
 
     private void OnError(ErrorCode code)
     {
-        if (_colonize == ColonizeStep.Waiting && code is ErrorCode.NotEnoughCredits or ErrorCode.AlreadyColonized or ErrorCode.PlanetFull
-            or ErrorCode.TooManyRequests or ErrorCode.NotLanded)
+        // While a colonize waits the bot sends only inputs, so an Error is its answer: a refusal a player meets too (the
+        // bot does not track its credits or colonies), or a failed colonize (BadRequest when its transaction failed,
+        // TooManyRequests while an earlier one that timed out here is still in flight on the server).
+        if (Volatile.Read(ref _colonize) == (int)ColonizeStep.Waiting && EndColonizeWait())
         {
-            // The game's answers to a colonize a player meets too (the bot does not track its credits or colonies).
-            _m.ColonizeRefused();
-            _colonize = ColonizeStep.Done;
+            if (code is ErrorCode.NotEnoughCredits or ErrorCode.AlreadyColonized or ErrorCode.PlanetFull)
+            {
+                _m.ColonizeRefused();
+            }
+            else
+            {
+                _m.RequestFailed();
+            }
         }
         if (code == ErrorCode.Destroyed)
         {
@@ -204,6 +215,11 @@ internal sealed partial class Bot
     private async Task<(float Thrust, float Turn)> TravelAsync(ClientWebSocket socket, CancellationToken stop)
     {
         var now = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref _colonize) == (int)ColonizeStep.Waiting && Stopwatch.GetElapsedTime(_colonizeAt, now) > TimeSpan.FromSeconds(5) &&
+            EndColonizeWait())
+        {
+            _m.RequestFailed(); // no answer within 5 s, wherever the bot is now
+        }
         switch (_goal)
         {
             case TravelGoal.WaitingForZone:
@@ -214,24 +230,20 @@ internal sealed partial class Bot
                 }
                 return (0, 0);
             case TravelGoal.Landed:
-                if (_colonize == ColonizeStep.Undecided)
+                if (Volatile.Read(ref _colonize) == (int)ColonizeStep.Undecided)
                 {
-                    _colonize = _random.NextDouble() < ColonizeShare ? ColonizeStep.Due : ColonizeStep.Done;
+                    Interlocked.CompareExchange(ref _colonize,
+                        (int)(_random.NextDouble() < ColonizeShare ? ColonizeStep.Due : ColonizeStep.Done), (int)ColonizeStep.Undecided);
                 }
-                if (_colonize == ColonizeStep.Due && Stopwatch.GetElapsedTime(_landedAt, now) > TimeSpan.FromSeconds(0.5))
+                if (Volatile.Read(ref _colonize) == (int)ColonizeStep.Due && Stopwatch.GetElapsedTime(_landedAt, now) > TimeSpan.FromSeconds(0.5))
                 {
-                    ColonizeSent();
+                    ColonizeSent(_zoneId);
                     await SendAsync(socket, _writer.Colonize(), stop).ConfigureAwait(false);
                     return (0, 0);
                 }
-                if (_colonize == ColonizeStep.Waiting)
+                if (Volatile.Read(ref _colonize) == (int)ColonizeStep.Waiting)
                 {
-                    if (Stopwatch.GetElapsedTime(_colonizeAt, now) > TimeSpan.FromSeconds(5))
-                    {
-                        _m.RequestFailed(); // no answer within 5 s
-                        _colonize = ColonizeStep.Done;
-                    }
-                    return (0, 0);
+                    return (0, 0); // no take-off before the answer (or the 5 s above)
                 }
                 if (Stopwatch.GetElapsedTime(_landedAt, now) > TimeSpan.FromSeconds(_random.NextDouble(1, 3)))
                 {

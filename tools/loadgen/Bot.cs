@@ -220,11 +220,12 @@ internal sealed partial class Bot
         Handle(message.Length);
     }
 
-    /// <summary>Marks a Colonize as sent now (the pilot, and tests).</summary>
-    internal void ColonizeSent()
+    /// <summary>Marks a Colonize of planet <paramref name="planet"/> as sent now (the pilot, and tests).</summary>
+    internal void ColonizeSent(uint planet)
     {
-        _colonize = ColonizeStep.Waiting;
+        _colonizePlanet = planet;
         _colonizeAt = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _colonize, (int)ColonizeStep.Waiting);
     }
 
     /// <summary>Marks input <paramref name="seq"/> as sent now (tests).</summary>
@@ -260,7 +261,10 @@ internal sealed partial class Bot
                     Measurements.Record(_m.ConnectToWelcome, _connectStarted);
                 }
                 Welcomed = true;
-                _playerId ??= welcome.PlayerId;
+                if (_playerId.Length == 0)
+                {
+                    _playerId = welcome.GetPlayerIdBytes() is { } id ? id.ToArray() : [];
+                }
                 break;
             case ServerPayload.ZoneEnter:
                 OnZoneEnter(message.PayloadAsZoneEnter());

@@ -35,6 +35,9 @@ internal sealed class ViewSelection
     /// <summary>How many ships the last <see cref="Select"/> measured the distance to (tests: the grid's saving).</summary>
     internal int LookedAt { get; private set; }
 
+    /// <summary>Whether the last <see cref="Prepare"/> built a grid (tests).</summary>
+    internal bool HasGrid => _grid > 0;
+
     // The grid of the moving ships (built by Prepare in zones of GridFrom ships or more): cell c holds the ships at
     // _cellStart[c] .. _cellStart[c + 1] - 1 of the _grid* arrays (positions, handles, moving indices, in cell order).
     internal const int GridFrom = 256;
@@ -71,7 +74,9 @@ internal sealed class ViewSelection
         for (var i = 0; i < entities.Length; i++)
         {
             ref readonly var e = ref entities[i];
-            if (e.Kind is EntityKind.Ship or EntityKind.Npc)
+            // A ship at a position that is not a number (only a physics bug would make one) is in nobody's view: NaN
+            // distances would break the quickselects (helper-70).
+            if (e.Kind is EntityKind.Ship or EntityKind.Npc && float.IsFinite((float)e.X) && float.IsFinite((float)e.Y))
             {
                 _moving[_movingCount] = i;
                 _handles[_movingCount] = e.Handle;
@@ -118,9 +123,18 @@ internal sealed class ViewSelection
         (_grid, _gridMinX, _gridMinY, _cellSize) = (grid, minX, minY, size / grid);
         var start = _cellStart.AsSpan(0, cells + 1);
         start.Clear();
+        var fullest = 0;
         for (var i = 0; i < count; i++)
         {
-            start[CellOf(_x[i], _y[i]) + 1]++;
+            fullest = Math.Max(fullest, ++start[CellOf(_x[i], _y[i]) + 1]);
+        }
+        if (fullest > count / 2)
+        {
+            // More than half the ships in one cell (more than 1 % of them far out on one side stretched the box): the
+            // rings would gather that cell for most clients, at more than looking at every ship costs (1,860 against
+            // 729 us per 64 clients at 2,000 ships, bench/results/view-selection.md; helper-70).
+            _grid = 0;
+            return;
         }
         for (var c = 0; c < cells; c++)
         {
