@@ -151,13 +151,11 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
   }
   for (const e of game.interpolated(nowSeconds)) {
     if (e.kind === EntityKind.Ship || e.kind === EntityKind.Npc) {
-      ship(ctx, sx(e.x), sy(e.y), e.rotation, e.kind === EntityKind.Npc ? COLORS.npc : COLORS.ship,
-        (e.flags & EntityFlags.Thrusting) !== 0, 9, (e.flags & EntityFlags.Firing) !== 0, (e.flags & EntityFlags.Burning) !== 0);
+      ship(ctx, sx(e.x), sy(e.y), e.rotation, e.kind === EntityKind.Npc ? COLORS.npc : COLORS.ship, e.flags, 9);
     }
   }
   if (own) {
-    ship(ctx, sx(own.x), sy(own.y), own.rotation, COLORS.own, (own.flags & EntityFlags.Thrusting) !== 0, 12,
-      (own.flags & EntityFlags.Firing) !== 0, (own.flags & EntityFlags.Burning) !== 0);
+    ship(ctx, sx(own.x), sy(own.y), own.rotation, COLORS.own, own.flags, 12);
   }
   // The arrow to the next gate on the route: beside the own ship, pointing at the gate (hidden once the gate is near).
   const gate = nextGate === null ? undefined : zone.gates.find((g) => g.targetSystemId === nextGate);
@@ -350,8 +348,11 @@ function circle(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, 
   else ctx.stroke();
 }
 
-function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: number, color: string, thrusting: boolean, size = 9, firing = false,
-  burning = false): void {
+/** A ship drawn with what its snapshot flags say: an engine flame (Thrusting), a beam (Firing), a red glow (Burning). */
+function ship(ctx: CanvasRenderingContext2D, x: number, y: number, rotation: number, color: string, flags: number, size: number): void {
+  const thrusting = (flags & EntityFlags.Thrusting) !== 0;
+  const firing = (flags & EntityFlags.Firing) !== 0;
+  const burning = (flags & EntityFlags.Burning) !== 0;
   ctx.save();
   ctx.translate(x, y);
   ctx.rotate(-rotation);

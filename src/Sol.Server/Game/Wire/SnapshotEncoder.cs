@@ -138,7 +138,7 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
             {
                 flags |= (byte)Sol.Protocol.EntityFlags.Thrusting;
             }
-            if ((s.Flags & ZoneFlags.Dynamic) != 0 && Burning(s.X, s.Y))
+            if (Burning(s.X, s.Y)) // a ship or an NPC: the only rows written
             {
                 flags |= (byte)Sol.Protocol.EntityFlags.Burning;
             }
