@@ -54,6 +54,28 @@ public sealed class ViewSelectionTests
     }
 
     [Fact]
+    public void NoGridIsBuiltWhereAViewHoldsAQuarterOfTheZone()
+    {
+        // 300 ships: a view of 96 others (97 with the own ship) is more than a quarter, and Select looks at every ship
+        // anyway, so sorting them into a grid each tick would be wasted; a view of 50 goes by the grid.
+        var random = new Random(5);
+        var array = Enumerable.Range(0, 300)
+            .Select(i => new EntityState(new EntityHandle(i, 1), EntityKind.Ship, default, 0, 0, 0, 0, random.NextDouble() * 10_000, random.NextDouble() * 10_000, 0, 0, 0, 0, 1))
+            .ToArray();
+        var selection = new ViewSelection();
+
+        selection.Prepare(array, limit: 96);
+        Assert.False(selection.HasGrid);
+        Assert.Equal(97, selection.Select(array[0], 96).Length);
+        Assert.Equal(300, selection.LookedAt);
+
+        selection.Prepare(array, limit: 50);
+        Assert.True(selection.HasGrid);
+        Assert.Equal(51, selection.Select(array[0], 50).Length);
+        Assert.True(selection.LookedAt < 300, $"{selection.LookedAt} ships looked at");
+    }
+
+    [Fact]
     public void MoreThanOnePercentFarAwayMakesNoGridAndANonFiniteShipIsInNoView()
     {
         // helper-70: 21 ships far off of 2,000 stretched the trimmed box again, and the rings gathered one cell of 1,979

@@ -12,8 +12,9 @@ public sealed record GameRules
     public long ColonizeCost { get; init; } = 500;
 
     /// <summary>
-    /// The most colonies a planet holds (one per player). Each is a body in every snapshot of the planet's zone and a
-    /// line in every ZoneEnter of its system, so this bounds both (at 256, about 18 KB per planet in a ZoneEnter).
+    /// The most colonies a planet holds (one per player). Each is a fixed body of the planet's zone (which snapshots
+    /// leave out) and a line in every ZoneEnter of the planet and of its system, so this bounds the ZoneEnter (at 256,
+    /// about 18 KB per planet).
     /// </summary>
     public int ColoniesPerPlanet { get; init; } = 32;
 

@@ -76,7 +76,7 @@ public sealed partial class GameHub : IZoneStepObserver
         // A zone with few ships: one snapshot, encoded and framed once, the same bytes to every subscriber. A crowded
         // zone: each subscriber gets its ship and the nearest ships, encoded for it (a subscriber without a ship here,
         // between a jump and its arrival, gets the whole zone).
-        var crowded = viewShips > 0 && channel.View.Prepare(snapshot.Entities) > viewShips;
+        var crowded = viewShips > 0 && channel.View.Prepare(snapshot.Entities, viewShips) > viewShips;
         var whole = crowded ? default : channel.Snapshots.Encode(snapshot);
         var everyone = crowded ? null : port.Share(whole);
         foreach (var session in channel.Subscribers)
@@ -113,7 +113,8 @@ public sealed partial class GameHub : IZoneStepObserver
     public void OnTickCompleted(long tick)
     {
         TickHook?.Invoke(tick);
-        // A join's welcome, player state and zone entry (and the like) reach their client in one flush.
+        // A join's zone entry, a resume's welcome, player state and zone entry (and the like) reach their client in one
+        // flush.
         using var sends = SendBatch.Begin();
         ApplyTransfers();
         // Before detaches and leaves: a session that leaves in the pass its ship was destroyed leaves with the penalty

@@ -9,7 +9,7 @@ public enum ZoneEventKind : byte
     /// <summary>A ship left the game (server removal).</summary>
     Removed = 2,
 
-    /// <summary>A ship's hull reached zero (target = its hull class index).</summary>
+    /// <summary>A ship's hull reached zero (target = 0).</summary>
     Destroyed = 3,
 
     /// <summary>A destroyed ship reappeared at the zone's respawn point with a full hull.</summary>

@@ -18,6 +18,8 @@ public enum EventKind : byte
   TookOff = 7,
   Colonized = 8,
   Rejected = 9,
+  Joined = 10,
+  Left = 11,
 };
 
 

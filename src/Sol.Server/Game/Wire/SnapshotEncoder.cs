@@ -195,6 +195,8 @@ public sealed class SnapshotEncoder(float destroyedPenalty = 0, int initialSize 
         ZoneEventKind.Arrived => (EventKind.Arrived, ErrorCode.None),
         ZoneEventKind.Rejected => (EventKind.Rejected, RejectCode(e.Reason, e.Action)),
         ZoneEventKind.Colonized => (EventKind.Colonized, ErrorCode.None),
+        ZoneEventKind.Spawned => (EventKind.Joined, ErrorCode.None),
+        ZoneEventKind.Removed => (EventKind.Left, ErrorCode.None),
         _ => (EventKind.None, ErrorCode.None),
     };
 

@@ -13,9 +13,10 @@ namespace Sol.Server.Game.Wire;
 /// have grown to the zone's size. One instance per zone: a zone is stepped by one worker at a time.
 /// </summary>
 /// <remarks>
-/// In zones of <see cref="GridFrom"/> moving ships or more, <see cref="Prepare"/> also sorts them into a square grid
-/// (about three a cell), and a client's selection looks only at the rings of cells around its ship that must hold its
-/// nearest ships, not at every ship: 2.4x faster at 2,000 ships, 4.5x at 5,000 (bench/results/view-selection.md).
+/// In zones of <see cref="GridFrom"/> moving ships or more, where a view holds less than a quarter of them,
+/// <see cref="Prepare"/> also sorts them into a square grid (about three a cell), and a client's selection looks only
+/// at the rings of cells around its ship that must hold its nearest ships, not at every ship: 2.4x faster at 2,000
+/// ships, 4.5x at 5,000 (bench/results/view-selection.md).
 /// </remarks>
 internal sealed class ViewSelection
 {
@@ -67,7 +68,11 @@ internal sealed class ViewSelection
     /// selection is a pass over two float arrays instead of the 80-byte snapshot rows. Returns how many moving ships
     /// (players and NPCs) there are.
     /// </summary>
-    public int Prepare(ReadOnlySpan<EntityState> entities)
+    /// <param name="entities">The snapshot's entities.</param>
+    /// <param name="limit">The <c>limit</c> this tick's selections will ask for: no grid is built where a view would hold
+    /// a quarter of the zone or more, since <see cref="Select"/> looks at every ship there anyway. Null: built in every
+    /// zone of <see cref="GridFrom"/> ships or more (tests and benchmarks).</param>
+    public int Prepare(ReadOnlySpan<EntityState> entities, int? limit = null)
     {
         Grow(entities.Length);
         _movingCount = 0;
@@ -85,7 +90,7 @@ internal sealed class ViewSelection
                 _movingCount++;
             }
         }
-        BuildGrid();
+        BuildGrid(limit);
         return _movingCount;
     }
 
@@ -93,11 +98,11 @@ internal sealed class ViewSelection
     /// A square grid over the moving ships' bounding box, about <see cref="ShipsPerCell"/> ships a cell on average, the
     /// ships sorted into it by a counting sort (O(ships)); no grid in small zones, or when every ship is on one spot.
     /// </summary>
-    private void BuildGrid()
+    private void BuildGrid(int? limit)
     {
         var count = _movingCount;
         _grid = 0;
-        if (count < _gridFrom)
+        if (count < _gridFrom || (limit is { } l && !GridPays(Math.Min(count, l + 1L), count)))
         {
             return;
         }
@@ -177,6 +182,10 @@ internal sealed class ViewSelection
         return (low, scratch[values.Length - trim - 1]);
     }
 
+    /// <summary>Whether a selection of <paramref name="take"/> of <paramref name="count"/> ships goes by the grid: only
+    /// when it takes less than a quarter of them (else the rings would gather most of the zone).</summary>
+    private static bool GridPays(long take, int count) => take * 4 < count;
+
     private int CellOf(float x, float y) => (CellCoordinate(y - _gridMinY) * _grid) + CellCoordinate(x - _gridMinX);
 
     /// <summary>The cell column (or row) of an offset from the box's corner, clamped into the grid: a ship outside the box
@@ -192,7 +201,7 @@ internal sealed class ViewSelection
     {
         var count = _movingCount;
         var take = Math.Min(count, limit + 1);
-        if (_grid > 0 && take * 4 < count && SelectByGrid(own, take))
+        if (_grid > 0 && GridPays(take, count) && SelectByGrid(own, take))
         {
             return Selected(_order, take);
         }

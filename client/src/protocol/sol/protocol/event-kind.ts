@@ -11,5 +11,7 @@ export enum EventKind {
   Landed = 6,
   TookOff = 7,
   Colonized = 8,
-  Rejected = 9
+  Rejected = 9,
+  Joined = 10,
+  Left = 11
 }
