@@ -98,8 +98,8 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
 
   if (surface) {
     // The surface is the whole view (ships fly over it as in space; it has no edge): ground everywhere, and the landing
-    // site, where every landing arrives, at its centre. (Before, the planet was a small ball in black space, which a
-    // ship left in a second: helper-68.)
+    // pad at its centre, landings arriving around it (150 units out, each on the side it came from). (Before, the
+    // planet was a small ball in black space, which a ship left in a second: helper-68.)
     const r = Math.max(60 * k, 24);
     ctx.strokeStyle = COLORS.pad;
     ctx.lineWidth = 2;

@@ -120,10 +120,10 @@ public abstract class TravelTests : TravelFixture
         Assert.Equal((uint)planet.Id, surface.ZoneId);
         Assert.Equal(planet.Name, surface.Planet!.Value.Name);
 
-        // Off the landing point (every landing is at the surface's centre), so that where the colony stands says where
-        // the ship was when it was asked for.
+        // Off the landing point, so that where the colony stands says where the ship was when it was asked for.
+        var landedAt = await client.WaitForEntityAsync(surface.Entity);
         await client.SendInputAsync(1, 0);
-        await Eventually.TrueAsync(() => client.Sees(surface.Entity) && FromCentre(client.Latest(surface.Entity)) > 30, TimeSpan.FromSeconds(10), "the ship flown off the landing point");
+        await Eventually.TrueAsync(() => Apart(client.Latest(surface.Entity), landedAt) > 30, TimeSpan.FromSeconds(10), "the ship flown off the landing point");
         await client.SendInputAsync(0, 0);
         await client.SendAsync(client.Writer.Colonize());
         var paid = await client.WaitForAsync(ServerPayload.PlayerState, m => m.PayloadAsPlayerState(), s => s.Credits == 500);
@@ -145,7 +145,7 @@ public abstract class TravelTests : TravelFixture
         var track = client.Track(surface.Entity).Select(t => t.State).ToList();
         var speed = track.Max(t => Math.Sqrt((t.Vx * t.Vx) + (t.Vy * t.Vy)));
         var off = track.Min(t => Math.Sqrt(Math.Pow(t.X - stored.X, 2) + Math.Pow(t.Y - stored.Y, 2)));
-        Assert.True(Math.Sqrt((stored.X * stored.X) + (stored.Y * stored.Y)) > 30 && off <= (speed * 0.15) + 0.01,
+        Assert.True(Math.Sqrt(Math.Pow(stored.X - landedAt.X, 2) + Math.Pow(stored.Y - landedAt.Y, 2)) > 30 && off <= (speed * 0.15) + 0.01,
             $"the colony at {stored.X:F1}, {stored.Y:F1}: {off:F1} from the ship's track (speed up to {speed:F0} u/s)");
 
         // Again on the same planet: refused, nothing taken.
@@ -171,7 +171,7 @@ public abstract class TravelTests : TravelFixture
         Assert.Equal(1, orbit.ColoniesLength);
     }
 
-    private static double FromCentre(EntityState ship) => Math.Sqrt((ship.X * ship.X) + (ship.Y * ship.Y));
+    private static double Apart(EntityState a, EntityState b) => Math.Sqrt(Math.Pow(a.X - b.X, 2) + Math.Pow(a.Y - b.Y, 2));
 
     private static bool HasColonizedEvent(Snapshot snapshot, uint planetId, uint entity)
     {

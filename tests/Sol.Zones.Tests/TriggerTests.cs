@@ -71,21 +71,30 @@ public class TriggerTests
     }
 
     [Fact]
-    public void LandingNearAPlanetMovesTheShipToThePlanetSurface()
+    public void LandingNearAPlanetMovesTheShipToThePlanetSurfaceOnTheSideItCameFrom()
     {
         var galaxy = TestGalaxy.Ring(2);
         using var sim = new Sim(galaxy, Options);
         var planetId = TestGalaxy.PlanetOf(1, 0);
-        // Where the planet will be at tick 0 (the ship's first tick), plus a bit within the margin.
+        // Where the planet will be at tick 0 (the ship's first tick), plus a bit within the margin: one ship east of it,
+        // one north.
         var (px, py) = galaxy.Planet(planetId).PositionAt(0);
         sim.World.SpawnShip(1, ZoneId.ForSystem(1), 0, px + 150, py);
+        sim.World.SpawnShip(2, ZoneId.ForSystem(1), 0, px, py + 150);
         sim.World.RequestLand(1, 1, planetId);
+        sim.World.RequestLand(2, 1, planetId);
         sim.Step();
 
         Assert.False(sim.System(1).TryGetShip(1, out _));
         Assert.True(sim.Surface(planetId).TryGetShip(1, out var landed));
-        Assert.Equal(0, landed.X);
-        Assert.Equal(0, landed.Y);
+        Assert.True(sim.Surface(planetId).TryGetShip(2, out var second));
+        // At the landing site's distance from the centre, on the bearing each came from (give or take the ship's and the
+        // planet's motion in the landing tick: a few units).
+        var site = new ZoneOptions().LandingSiteRadius;
+        Assert.Equal(site, Math.Sqrt((landed.X * landed.X) + (landed.Y * landed.Y)), 6);
+        Assert.Equal(site, Math.Sqrt((second.X * second.X) + (second.Y * second.Y)), 6);
+        Assert.InRange(Math.Atan2(landed.Y, landed.X), -0.1, 0.1);
+        Assert.InRange(Math.Atan2(second.Y, second.X), (Math.PI / 2) - 0.1, (Math.PI / 2) + 0.1);
         var transfers = sim.Transfers();
         Assert.Contains(transfers, t => t is { Kind: TransferKind.Land, Owner: 1 } && t.From == ZoneId.ForSystem(1) && t.To == ZoneId.ForPlanet(planetId));
         sim.Step();
@@ -128,7 +137,25 @@ public class TriggerTests
         var (px, py) = galaxy.Planet(planetId).PositionAt((sim.World.Tick + 1) / 20.0);
         var distance = Math.Sqrt(((ship.X - px) * (ship.X - px)) + ((ship.Y - py) * (ship.Y - py)));
         Assert.Equal(TestGalaxy.PlanetRadius + 50, distance, 6);
+        // On the side of the surface it took off from (it stood north-east of the centre, and did not move).
+        Assert.Equal(Math.PI / 4, Math.Atan2(ship.Y - py, ship.X - px), 6);
         Assert.Contains(sim.Transfers(), t => t is { Kind: TransferKind.TakeOff, Owner: 1 } && t.To == ZoneId.ForSystem(2));
+    }
+
+    [Fact]
+    public void TakingOffFromTheSurfacesCentreLeavesThePlanetAwayFromTheStar()
+    {
+        var galaxy = TestGalaxy.Ring(2);
+        using var sim = new Sim(galaxy, Options);
+        var planetId = TestGalaxy.PlanetOf(2, 1);
+        sim.World.SpawnShip(1, ZoneId.ForPlanet(planetId), 0, 0, 0);
+        sim.Step(3);
+        sim.World.RequestTakeOff(1, 1);
+        sim.Step();
+
+        Assert.True(sim.System(2).TryGetShip(1, out var ship));
+        var (px, py) = galaxy.Planet(planetId).PositionAt((sim.World.Tick + 1) / 20.0);
+        Assert.Equal(Math.Atan2(py, px), Math.Atan2(ship.Y - py, ship.X - px), 6);
     }
 
     [Fact]

@@ -34,6 +34,13 @@ public sealed record ZoneOptions
     /// <summary>How far beyond a planet's radius (units) a ship may be to land on it.</summary>
     public double LandingMargin { get; init; } = 100;
 
+    /// <summary>
+    /// How far from a planet surface's centre (units) a landing arrives: on the side of the surface the ship came from
+    /// (its bearing from the planet when it landed), so ships landing together do not arrive on one spot. Taking off
+    /// goes the other way: a ship away from the centre leaves the planet on that side.
+    /// </summary>
+    public double LandingSiteRadius { get; init; } = 150;
+
     /// <summary>Hull points per second lost inside a star's damage radius.</summary>
     public float StarDamagePerSecond { get; init; } = 50f;
 

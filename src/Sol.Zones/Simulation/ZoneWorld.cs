@@ -347,6 +347,14 @@ public sealed class ZoneWorld
         }
     }
 
+    /// <summary>The unit vector along (<paramref name="dx"/>, <paramref name="dy"/>), or the fallback when it is (nearly) 0 or
+    /// not finite.</summary>
+    private static (double X, double Y) Direction(double dx, double dy, double fallbackX, double fallbackY)
+    {
+        var length = Math.Sqrt((dx * dx) + (dy * dy));
+        return length > 1e-6 && double.IsFinite(length) ? (dx / length, dy / length) : (fallbackX, fallbackY);
+    }
+
     private void ApplyTransfer(Zone from, in PendingTransfer t, long tick)
     {
         var toIndex = IndexOf(t.To);
@@ -360,6 +368,8 @@ public sealed class ZoneWorld
         // planet the surface is; arriving through the new system's gate, on the planet, or from the planet taken off.
         var departed = t.Kind == TransferKind.TakeOff ? from.Id.Id : t.Target;
         var arrived = t.Kind == TransferKind.Land ? t.Target : from.Id.Id;
+        // Where the ship was when the request was accepted (this tick's step), for the side it lands or takes off on.
+        var (shipX, shipY) = from.TryGetEntity(t.Entity, out var leaving) ? (leaving.X, leaving.Y) : (0d, 0d);
         if (toIndex < 0 || !from.TryTakeShip(t.Owner, t.Entity, ZoneEventKind.Departed, action, departed, out var carry))
         {
             return;
@@ -373,15 +383,30 @@ public sealed class ZoneWorld
                 (x, y) = (partner.X, partner.Y);
                 arrived = partner.Id;
                 break;
+            case TransferKind.Land:
+            {
+                // On the surface's side the ship came from: its bearing from the planet (where the planet was this tick).
+                var (px, py) = Galaxy.Planet(t.Target).PositionAt(Options.TimeAt(tick));
+                var (ux, uy) = Direction(shipX - px, shipY - py, 1, 0);
+                (x, y) = (ux * Options.LandingSiteRadius, uy * Options.LandingSiteRadius);
+                break;
+            }
             case TransferKind.TakeOff:
+            {
                 // Out of the planet's current position (the next tick's, when the ship first steps) by its radius plus half
-                // the landing margin, so the ship appears in orbit, not inside the planet.
+                // the landing margin, so the ship appears in orbit, not inside the planet: on the side of the surface the
+                // ship took off from, or (from the centre) away from the star.
                 ref readonly var planet = ref Galaxy.Planet(from.Id.Id);
                 var (px, py) = planet.PositionAt(Options.TimeAt(tick + 1));
-                var distance = Math.Sqrt((px * px) + (py * py));
+                var (ux, uy) = Direction(shipX, shipY, 0, 0);
+                if ((ux, uy) == (0, 0))
+                {
+                    (ux, uy) = Direction(px, py, 1, 0);
+                }
                 var lift = planet.Radius + (Options.LandingMargin / 2);
-                (x, y) = distance > 0 ? (px + (px / distance * lift), py + (py / distance * lift)) : (px + lift, py);
+                (x, y) = (px + (ux * lift), py + (uy * lift));
                 break;
+            }
         }
         var handle = to.AddShip(carry, x, y, ZoneEventKind.Arrived, action, arrived, null, ref _searches, fixedPoint: t.Kind == TransferKind.Jump);
         _location[t.Owner] = toIndex;
