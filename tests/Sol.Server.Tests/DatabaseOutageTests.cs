@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Sol.Core.Galaxy;
 using Sol.Protocol;
 using Sol.Testing;
@@ -29,6 +30,8 @@ public sealed class DatabaseOutageTests
         await client.WaitForAsync(ServerPayload.Ack, m => m.PayloadAsAck().LastSeq, s => s == last);
         await Eventually.TrueAsync(() => server.Server.Progress.Failures > failuresBefore + 2, TimeSpan.FromSeconds(20), "writes to fail while the database is down");
         Assert.True(server.Server.Progress.InOutage);
+        // Told by /healthz, which stays 200: play goes on.
+        Assert.Equal("unreachable", (await server.Http.GetFromJsonAsync<System.Text.Json.JsonElement>("/healthz")).GetProperty("database").GetString());
         await client.SendInputAsync(0, 0);
         var stop = client.LastSeq;
         await client.WaitForAsync(ServerPayload.Ack, m => m.PayloadAsAck().LastSeq, s => s == stop);
@@ -37,11 +40,51 @@ public sealed class DatabaseOutageTests
 
         cluster.Start();
         await Eventually.TrueAsync(() => !server.Server.Progress.InOutage, TimeSpan.FromSeconds(30), "the write-behind to recover");
+        Assert.Equal("ok", (await server.Http.GetFromJsonAsync<System.Text.Json.JsonElement>("/healthz")).GetProperty("database").GetString());
         await server.Server.Progress.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
         var ship = client.Latest(enter.Entity);
         var account = (await server.Tokens().ValidateAsync(guest.Token)).AccountId;
         var saved = await server.Server.Store.LoadPlayerAsync(account, server.Server.GalaxyId);
         Assert.True(Math.Abs(saved!.X - ship.X) < 50 && Math.Abs(saved.Y - ship.Y) < 50, $"saved ({saved.X:F0},{saved.Y:F0}) vs ship ({ship.X:F0},{ship.Y:F0})");
         Assert.Equal(ZoneId.ForSystem((int)enter.ZoneId), saved.Zone);
+    }
+
+    [SkippableFact]
+    public async Task AStopThatCannotSaveEveryPlayerExitsWithCode1()
+    {
+        Skip.If(!PostgresDatabase.Required && PostgresDatabase.ServerConnectionString is null, "no PostgreSQL installed");
+        using var cluster = PostgresCluster.TryCreate();
+        Assert.NotNull(cluster);
+        using var directory = new TempDirectory();
+        var options = new Sol.Server.Hosting.ServerOptions
+        {
+            Http = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+            Game = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+            Database = cluster.ConnectionString,
+            JwtSecret = TestServer.Secret,
+            DefaultGalaxyZones = 12,
+            StartingSystems = 1,
+            ZoneWorkers = 1,
+            PinThreads = false,
+            DataDirectory = directory.File("data"),
+            LogLevel = Microsoft.Extensions.Logging.LogLevel.None,
+        };
+        var started = new TaskCompletionSource<Sol.Server.Hosting.SolServer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var run = Sol.Server.Hosting.ServerHost.RunAsync(options, TextWriter.Null, started.SetResult, stop.Token);
+        var server = await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+        using var guest = await http.PostAsJsonAsync("/api/auth/guest", new { deviceId = "unsaved" });
+        var token = (await guest.Content.ReadFromJsonAsync<TokenReply>())!;
+        await using var client = await GameClient.ConnectAsync(server.GameEndpoint.Port, token.Token);
+        var enter = await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
+        await client.WaitForEntityAsync(enter.Entity);
+
+        // The database goes away, then the server is stopped (SIGTERM): the player's last state cannot be written.
+        // Before, that was a logged error and exit code 0, which a supervisor takes for a clean stop.
+        cluster.Stop();
+        stop.Cancel();
+        Assert.Equal(1, await run.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(server.Progress.UnsavedAtStop >= 1, $"{server.Progress.UnsavedAtStop} unsaved");
     }
 }

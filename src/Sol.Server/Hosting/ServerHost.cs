@@ -5,7 +5,8 @@ namespace Sol.Server.Hosting;
 
 /// <summary>
 /// Runs a <see cref="SolServer"/> as a process: console logging at the chosen level, Ctrl+C and SIGTERM stop it
-/// gracefully (bounded in time), start-up failures are one line and exit code 1.
+/// gracefully (bounded in time), start-up failures are one line and exit code 1, and so is a stop that could not save
+/// every player (the database down at the time).
 /// </summary>
 public static class ServerHost
 {
@@ -70,6 +71,12 @@ public static class ServerHost
 #pragma warning restore CA1031
         {
             log.LogCritical(e, "The stop failed");
+            return 1;
+        }
+        if (server.Progress.UnsavedAtStop is > 0 and var unsaved)
+        {
+            // Logged where it happened; the exit code tells a supervisor that this stop lost progress.
+            log.LogError("Stopped with {Count} players' last states not saved: exit code 1", unsaved);
             return 1;
         }
         return failed ? 1 : 0;

@@ -90,6 +90,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
     private bool _disposed;
     private PlayerRecord? _probe; // a state the database holds (written, or loaded at a join): see TakesRowsAsync
     private long _keptDue; // Environment.TickCount64 from which the kept states are all tried again (see KeptToTry)
+    private int _unsavedAtStop;
     private DateTimeOffset? _outageSince;
     private string? _outageReason; // the kind of failure last logged in this outage
     private long _written;
@@ -126,6 +127,12 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
 
     /// <summary>Flushes that failed (database unreachable or erroring).</summary>
     public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>
+    /// Players whose last state was not saved when the write-behind stopped (unwritten, or refused by the database): lost
+    /// with the process. 0 until it stops; the server's exit code says so.
+    /// </summary>
+    public int UnsavedAtStop => Volatile.Read(ref _unsavedAtStop);
 
     /// <summary>Players staged and not yet written.</summary>
     public int Pending
@@ -379,11 +386,12 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                     // Also once more with every kept state tried on its own (some may be refused only with others).
                     ok = await FlushOnceAsync(paced: false, last: more == 0).ConfigureAwait(false);
                 }
-                if (!ok || Pending > 0)
+                var unwritten = Pending;
+                if (!ok || unwritten > 0)
                 {
-                    Log(log => log.LogError("Shutting down with {Count} player states unwritten: {Reason}", Pending, ok ? "still finding the states the database refuses" : "the database is unreachable or refuses them"));
+                    Log(log => log.LogError("Shutting down with {Count} player states unwritten: {Reason}", unwritten, ok ? "still finding the states the database refuses" : "the database is unreachable or refuses them"));
                 }
-                ReportRefusedAtStop();
+                Volatile.Write(ref _unsavedAtStop, unwritten + ReportRefusedAtStop());
                 return;
             }
         }
@@ -774,8 +782,9 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
         }
     }
 
-    /// <summary>At dispose: the refused states that never went in are named (they are lost with the process).</summary>
-    private void ReportRefusedAtStop()
+    /// <summary>At dispose: the refused states that never went in are named (they are lost with the process); returns how
+    /// many.</summary>
+    private int ReportRefusedAtStop()
     {
         Guid[] ids;
         lock (_gate)
@@ -788,6 +797,7 @@ public sealed class PlayerWriteBehind : IAsyncDisposable
                 "Shutting down with {Count} player states the database refused, not saved: {Players}",
                 ids.Length, string.Join(", ", ids.Take(20)) + (ids.Length > 20 ? $" and {ids.Length - 20} more" : "")));
         }
+        return ids.Length;
     }
 
     /// <summary>
