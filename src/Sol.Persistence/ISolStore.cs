@@ -3,7 +3,7 @@ namespace Sol.Persistence;
 /// <summary>
 /// One database holding galaxies and players. Two implementations share one schema and one contract test suite:
 /// <see cref="Sqlite.SqliteStore"/> (embedded, the default) and <see cref="Cockroach.CockroachStore"/> (CockroachDB, or
-/// PostgreSQL, through Npgsql). Open one with <see cref="SolStore.OpenAsync"/>. Thread-safe: each call takes its own
+/// PostgreSQL, through Npgsql). Open one with <see cref="SolStore.OpenAsync(string, CancellationToken)"/>. Thread-safe: each call takes its own
 /// connection from the provider's pool.
 /// </summary>
 public interface ISolStore : IGalaxyStore, IPlayerStore, IAsyncDisposable

@@ -47,6 +47,42 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.NotEqual(0, OpenDescriptors(kept)); // before, disposing one store closed every store's pooled connections
     }
 
+    [Fact]
+    public async Task AFileSqliteCanOnlyReadIsOneClearErrorNotAStoreThatFailsEveryWrite()
+    {
+        // SQLite opens a file it may not write read-only, without a word (as root every file is writable, so the test
+        // asks for read-only itself): a server then started and refused every login (helper-71).
+        var path = _directory.File("readonly/sol.db");
+        await (await SolStore.OpenAsync(path)).DisposeAsync();
+        var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => Sqlite.SqliteStore.CreateAsync(path, exclusive: false, Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, CancellationToken.None));
+        Assert.Contains("is read-only", e.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFullPath(path), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnExclusiveOpenRefusesASecondOneUntilTheFirstIsClosed()
+    {
+        var path = _directory.File("locked/sol.db");
+        var first = await SolStore.OpenAsync(path, exclusive: true);
+        try
+        {
+            var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => SolStore.OpenAsync(path, exclusive: true));
+            Assert.Contains("in use by another server", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', e.Message);
+            // A plain open (atom listing the galaxies) is not refused.
+            await using (var reader = await SolStore.OpenAsync(path))
+            {
+                await reader.SchemaVersionAsync();
+            }
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+        // Closed (or the process gone: the kernel drops the lock), the file is free again.
+        await (await SolStore.OpenAsync(path, exclusive: true)).DisposeAsync();
+    }
+
     /// <summary>This process's open descriptors on <paramref name="path"/> (Linux).</summary>
     private static int OpenDescriptors(string path)
     {

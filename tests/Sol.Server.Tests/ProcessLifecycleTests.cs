@@ -114,6 +114,26 @@ public sealed class ProcessLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task ASecondServerOnTheSameSqliteFileIsRefusedWithOneLineAndExitCode1()
+    {
+        // Before, both ran, and one player could play on both at once, their saves racing (helper-71).
+        var database = _directory.File("shared/sol.db");
+        await using var first = await TestServer.StartAsync(database);
+        var error = new StringWriter();
+        var code = await Sol.Server.Cli.SolCli.RunAsync(["--db", database, "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none", "--jwt-secret-file", WriteSecret()], TextWriter.Null, error);
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.ToString().Trim().Split('\n'));
+        Assert.Equal($"sol: the database {Path.GetFullPath(database)} is in use by another server ({Path.GetFullPath(database)}.lock is locked): stop it first, or give this one another --db", line);
+    }
+
+    private string WriteSecret()
+    {
+        var path = _directory.File("jwt-secret");
+        File.WriteAllText(path, TestServer.Secret);
+        return path;
+    }
+
+    [Fact]
     public async Task PlanetsGoOnFromGalaxyTimeAfterARestartAndNewPlayersStartBesideTheirPlanet()
     {
         var database = _directory.File("orbits/sol.db");

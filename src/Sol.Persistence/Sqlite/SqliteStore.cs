@@ -15,15 +15,16 @@ public sealed class SqliteStore : SqlStore
 {
     private readonly string _connectionString;
     private readonly string _path;
+    private FileStream? _lock;
 
-    private SqliteStore(string path)
+    private SqliteStore(string path, SqliteOpenMode mode)
         : base(SqlDialect.Sqlite)
     {
         _path = path;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = mode,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             DefaultTimeout = 30,
@@ -35,7 +36,16 @@ public sealed class SqliteStore : SqlStore
     public override string Description => $"sqlite:{_path}";
 
     /// <summary>Opens (creating the file and its folder if needed) the database at <paramref name="path"/>.</summary>
-    public static async Task<SqliteStore> CreateAsync(string path, CancellationToken cancellationToken = default)
+    /// <param name="path">The database file.</param>
+    /// <param name="exclusive">Hold <c>PATH.lock</c> locked while the store is open: another exclusive open of the same
+    /// file, by this process or another, is refused (a second server on one file would load the same players twice).</param>
+    /// <param name="cancellationToken">Cancels the open.</param>
+    public static Task<SqliteStore> CreateAsync(string path, bool exclusive = false, CancellationToken cancellationToken = default) =>
+        CreateAsync(path, exclusive, SqliteOpenMode.ReadWriteCreate, cancellationToken);
+
+    /// <param name="mode">How SQLite opens the file (tests open it read-only, as SQLite does by itself when the file is
+    /// not writable: a root process may write any file).</param>
+    internal static async Task<SqliteStore> CreateAsync(string path, bool exclusive, SqliteOpenMode mode, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
@@ -47,19 +57,54 @@ public sealed class SqliteStore : SqlStore
         {
             throw new StoreUnavailableException($"cannot create the folder for the database {full}: {e.Message}", e);
         }
-        var store = new SqliteStore(full);
+        var store = new SqliteStore(full, mode);
         try
         {
+            if (exclusive)
+            {
+                store._lock = Lock(full);
+            }
             await using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // SQLite opens a file it may not write read-only, without a word, and every write then fails: a server would
+            // start, then refuse every login (helper-71).
+            if (SQLitePCL.raw.sqlite3_db_readonly(((SqliteConnection)connection).Handle, "main") == 1)
+            {
+                throw new StoreUnavailableException($"the database {full} is read-only: it must be writable (its folder too, for its journal)");
+            }
             await using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA journal_mode = WAL";
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (SqliteException e)
+        catch (Exception e) when (e is SqliteException or StoreUnavailableException)
         {
-            throw new StoreUnavailableException($"cannot open the database {full}: {e.Message}", e);
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw e as StoreUnavailableException ?? new StoreUnavailableException($"cannot open the database {full}: {e.Message}", e);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
         return store;
+    }
+
+    /// <summary>Takes <c>PATH.lock</c> (an exclusive <c>flock</c>, which the kernel drops when the process ends, however it
+    /// ends), or says who may hold it.</summary>
+    private static FileStream Lock(string full)
+    {
+        var path = full + ".lock";
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(path))
+        {
+            throw new StoreUnavailableException($"the database {full} is in use by another server ({path} is locked): stop it first, or give this one another --db", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"cannot create the lock file {path}: {e.Message}", e);
+        }
     }
 
     public override ValueTask DisposeAsync()
@@ -68,6 +113,9 @@ public sealed class SqliteStore : SqlStore
         // this store's pool: other stores in the process keep theirs.
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
+        // The lock goes last: the next server may open the file once this one holds no connection to it. The file stays
+        // (deleting it could let a third server lock a new file while a second holds the old one).
+        Interlocked.Exchange(ref _lock, null)?.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -102,7 +102,7 @@ public sealed class SolServer : IAsyncDisposable
         ISolStore store;
         try
         {
-            store = await SolStore.OpenAsync(options.Database, cancellationToken).ConfigureAwait(false);
+            store = await SolStore.OpenAsync(options.Database, exclusive: true, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreUnavailableException e)
         {
