@@ -62,21 +62,26 @@ internal sealed partial class Bot
             {
                 return;
             }
+            // The first connection, then up to three tries to reconnect after a drop, a second apart; a try that does not
+            // get in (the server restarting) is one of the three.
+            var lost = false;
             for (var attempt = 0; attempt < 4 && !stop.IsCancellationRequested; attempt++)
             {
-                if (attempt > 0)
+                var played = await PlayAsync(stop, reconnecting: lost).ConfigureAwait(false);
+                if (played == Played.NeverOpened && !lost)
                 {
-                    _m.Reconnect();
+                    return; // the first connection failed: counted as its error, the bot does not play
                 }
-                if (!await PlayAsync(stop).ConfigureAwait(false))
+                if (played == Played.Lost)
+                {
+                    lost = true;
+                    _m.Disconnect();
+                }
+                if (played == Played.RunOver || stop.IsCancellationRequested)
                 {
                     return;
                 }
-                if (!stop.IsCancellationRequested)
-                {
-                    _m.Disconnect();
-                    await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
-                }
+                await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -121,10 +126,25 @@ internal sealed partial class Bot
         }
     }
 
-    /// <summary>One connection, until the run ends (true) or the connection is lost (false only when it never opened).</summary>
-    private async Task<bool> PlayAsync(CancellationToken stop)
+    private enum Played
+    {
+        /// <summary>The connection did not open (its error is counted).</summary>
+        NeverOpened,
+
+        /// <summary>The connection opened and was lost before the run ended.</summary>
+        Lost,
+
+        /// <summary>The run ended with the connection open.</summary>
+        RunOver,
+    }
+
+    /// <summary>One connection, until the run ends or the connection is lost.</summary>
+    /// <param name="stop">The run's end.</param>
+    /// <param name="reconnecting">Whether this is a try to reconnect after a drop (counted as a reconnect once it opens).</param>
+    private async Task<Played> PlayAsync(CancellationToken stop, bool reconnecting)
     {
         using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true; // a refused upgrade's status, for the error's name
         socket.Options.AddSubProtocol(ProtocolVersion.V1);
         socket.Options.SetRequestHeader("Authorization", $"Bearer {_token}");
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
@@ -138,8 +158,14 @@ internal sealed partial class Bot
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException && !stop.IsCancellationRequested)
         {
-            _m.Error(e is OperationCanceledException ? "connect:timeout" : "connect:refused");
-            return false;
+            // An upgrade answered with an HTTP status (a wrong path: 404; a full server: 503) says so; no answer at all
+            // (nothing listening, a reset) is "refused".
+            _m.Error(e is OperationCanceledException ? "connect:timeout" : socket.HttpStatusCode is var status and not 0 ? $"connect:http-{(int)status}" : "connect:refused");
+            return Played.NeverOpened;
+        }
+        if (reconnecting)
+        {
+            _m.Reconnect();
         }
         _connectStarted = start;
         _m.BotConnected();
@@ -171,7 +197,7 @@ internal sealed partial class Bot
         {
             _m.Error($"closed:{(int)status}");
         }
-        return true;
+        return stop.IsCancellationRequested ? Played.RunOver : Played.Lost;
     }
 
     private long _connectStarted;
