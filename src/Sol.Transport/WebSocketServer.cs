@@ -32,6 +32,9 @@ public sealed class WebSocketServer : IAsyncDisposable
     private int _reserved;
     private int _open;
     private int _handshaking;
+    private long _refusedFull;
+    private long _refusedLogged; // _refusedFull when the last warning was logged
+    private long _refusedLoggedAt; // its Environment.TickCount64; 0: never
     private ILogger? _loopLogger;
 
     private WebSocketServer(WebSocketServerOptions options, IWebSocketHandler handler, ILogger logger, ISocketListener listener)
@@ -54,6 +57,14 @@ public sealed class WebSocketServer : IAsyncDisposable
 
     /// <summary>Accepted sockets whose handshake is under way.</summary>
     public int PendingHandshakes => Volatile.Read(ref _handshaking);
+
+    /// <summary>
+    /// Connections refused for want of room since start: upgrades answered 503 at
+    /// <see cref="WebSocketServerOptions.MaxConnections"/>, and sockets closed at once over
+    /// <see cref="WebSocketServerOptions.MaxPendingHandshakes"/>. The first of a burst is logged as a warning, then at most
+    /// one line every 10 s with the count.
+    /// </summary>
+    public long RefusedForRoom => Interlocked.Read(ref _refusedFull);
 
     /// <summary>
     /// Threads that read raw-kind sockets and drain their sends (Linux; one per core unless set here or by
@@ -168,6 +179,23 @@ public sealed class WebSocketServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts a connection refused for want of room, and warns about it: the first of a burst, then at most once
+    /// every 10 s (a full server refuses many; each was logged at debug level only, and an operator saw nothing).</summary>
+    private void RefusedForWantOfRoom(string limitFormat, int limit)
+    {
+        var count = Interlocked.Increment(ref _refusedFull);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _refusedLoggedAt);
+        if ((last != 0 && now - last < 10_000) || Interlocked.CompareExchange(ref _refusedLoggedAt, now, last) != last)
+        {
+            return;
+        }
+        var since = Interlocked.Exchange(ref _refusedLogged, count);
+        _logger.LogWarning(
+            "Refusing connections: the server is full (at most {Limit}); {Count} refused since the last such line",
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, limitFormat, limit), count - since);
+    }
+
     private async Task AcceptLoopAsync()
     {
         while (true)
@@ -205,7 +233,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             if (Interlocked.Increment(ref _handshaking) > _options.MaxPendingHandshakes)
             {
-                _logger.LogDebug("Over {Limit} pending handshakes: closing a new socket at once", _options.MaxPendingHandshakes);
+                RefusedForWantOfRoom("{0} pending handshakes", _options.MaxPendingHandshakes);
                 await CloseTransportAsync(transport, graceful: false).ConfigureAwait(false);
                 return;
             }
@@ -318,6 +346,7 @@ public sealed class WebSocketServer : IAsyncDisposable
                 if (Interlocked.Increment(ref _reserved) > _options.MaxConnections)
                 {
                     Interlocked.Decrement(ref _reserved);
+                    RefusedForWantOfRoom("{0} connections", _options.MaxConnections);
                     rejection = new HandshakeRejection(503, "The server is full.");
                 }
                 else

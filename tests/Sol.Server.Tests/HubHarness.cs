@@ -183,6 +183,8 @@ internal sealed class HubHarness : IAsyncDisposable
 
         public int Connections => 0;
 
+        public long RefusedForRoom => 0;
+
         public SharedMessage Share(ReadOnlySpan<byte> payload) => _shared.Fill(payload);
 
         public Task StopAsync(TimeSpan timeout) => Task.CompletedTask;

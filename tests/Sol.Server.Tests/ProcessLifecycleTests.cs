@@ -308,6 +308,9 @@ public sealed class ProcessLifecycleTests : IDisposable
             Assert.Equal(cap, upgraded);
             using var http = new HttpClient { BaseAddress = server.Http };
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+            // The refusals are counted and told (before, each was a debug line: the operator saw nothing; helper-71).
+            Assert.Matches(@"(?m)^sol_connections_refused_total [1-9]\d*$", await http.GetStringAsync("/metrics"));
+            await Eventually.TrueAsync(() => server.Output.Contains("Refusing connections: the server is full", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the warning");
         }
         finally
         {

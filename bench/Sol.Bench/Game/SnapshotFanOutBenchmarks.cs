@@ -115,6 +115,8 @@ public class SnapshotFanOutBenchmarks
 
         public int Connections => 0;
 
+        public long RefusedForRoom => 0;
+
         public string Description => "counting bytes";
 
         public SharedMessage Share(ReadOnlySpan<byte> payload)

@@ -278,6 +278,7 @@ public sealed class SolServer : IAsyncDisposable
             throw;
         }
         hub.Port = port;
+        metrics.GameConnectionsRefused = () => port.RefusedForRoom;
         return new GameParts(world, scheduler, hub, port, progress, listener, log);
     }
 

@@ -65,6 +65,9 @@ public sealed class ServerMetrics
     /// <summary>Reads the scheduler's overrun count (set once the game runs).</summary>
     public Func<long> Overruns { get; set; } = static () => 0;
 
+    /// <summary>Reads the game connections refused for want of room (set once the game port runs).</summary>
+    public Func<long> GameConnectionsRefused { get; set; } = static () => 0;
+
     /// <summary>Counts the zones awake now (set once the game runs).</summary>
     public Func<int> ZonesAwake { get; set; } = static () => 0;
 
@@ -86,6 +89,7 @@ public sealed class ServerMetrics
         w.Metric("sol_bad_messages_total", "Messages that failed verification (connection closed with 1007)", "counter", BadMessages);
         w.Metric("sol_rate_limited_total", "Connections closed for exceeding the message rate (1008)", "counter", Interlocked.Read(ref _rateLimited));
         w.Metric("sol_requests_throttled_total", "Colonize and SetRoute answered TooManyRequests (beyond their own rate, or a colonize in flight)", "counter", Interlocked.Read(ref _requestsThrottled));
+        w.Metric("sol_connections_refused_total", "Game connections refused: the server was full (--max-connections, answered 503) or had too many handshakes under way", "counter", GameConnectionsRefused());
         w.Metric("sol_http_connections_refused_total", "HTTP API connections closed at once: over the per-address or the total limit", "counter", Interlocked.Read(ref _httpRefused));
         w.Metric("sol_tick_overruns_total", "Ticks that took longer than the tick period", "counter", Overruns());
         w.Metric("sol_zones_awake", "Zones being stepped (zones without players sleep)", "gauge", ZonesAwake());

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Sol.Testing;
 using Sol.Transport.Tests.Support;
 
@@ -135,16 +136,23 @@ public sealed class UpgradeResponseTests
     public async Task AConnectionOverTheLimitIsAnswered503(SocketTransportKind sockets)
     {
         var handler = new RecordingHandler();
-        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets, MaxConnections = 1 }, handler);
+        var log = new RecordingLoggerFactory();
+        await using var server = await WebSocketServer.StartAsync(new WebSocketServerOptions { Sockets = sockets, MaxConnections = 1 }, handler, log);
         using var first = await RawClient.ConnectAsync(server.Endpoint);
         await first.WriteAsync(RawClient.Upgrade());
         Assert.Equal(101, RawClient.StatusOf(await first.ReadHeadAsync()));
 
-        using var second = await RawClient.ConnectAsync(server.Endpoint);
-        await second.WriteAsync(RawClient.Upgrade());
-
-        Assert.Equal(503, RawClient.StatusOf(Encoding.ASCII.GetString(await second.ReadToEndAsync())));
+        for (var i = 0; i < 3; i++)
+        {
+            using var over = await RawClient.ConnectAsync(server.Endpoint);
+            await over.WriteAsync(RawClient.Upgrade());
+            Assert.Equal(503, RawClient.StatusOf(Encoding.ASCII.GetString(await over.ReadToEndAsync())));
+        }
         Assert.Equal(1, server.Connections);
+        // Counted, and told to the operator once for the burst (each was a debug line only before).
+        Assert.Equal(3, server.RefusedForRoom);
+        var warning = Assert.Single(log.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Equal("Refusing connections: the server is full (at most 1 connections); 1 refused since the last such line", warning.Message);
     }
 
     [Theory]
@@ -173,6 +181,7 @@ public sealed class UpgradeResponseTests
         catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionReset)
         {
         }
+        await Eventually.TrueAsync(() => server.RefusedForRoom == 1, TimeSpan.FromSeconds(10), "the third to be counted as refused");
         await silent1.WriteAsync(RawClient.Upgrade());
         Assert.Equal(101, RawClient.StatusOf(await silent1.ReadHeadAsync()));
         await Eventually.TrueAsync(() => server.PendingHandshakes == 1, TimeSpan.FromSeconds(10), "a slot came back");

@@ -25,6 +25,7 @@ public sealed class AspNetGamePort : IGamePort
     private readonly ConcurrentDictionary<long, AspNetGameConnection> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private long _nextId;
+    private long _refusedForRoom;
 
     private AspNetGamePort(WebApplication app)
     {
@@ -36,6 +37,10 @@ public sealed class AspNetGamePort : IGamePort
     public string Description => "ASP.NET Core WebSockets";
 
     public int Connections => _connections.Count;
+
+    /// <summary>Upgrades refused with 503 at <c>--max-connections</c> (Kestrel's own pending-connection limit is not
+    /// counted: it closes those sockets itself).</summary>
+    public long RefusedForRoom => Interlocked.Read(ref _refusedForRoom);
 
     public static async Task<AspNetGamePort> StartAsync(ServerOptions options, IGameHandler handler, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -82,6 +87,7 @@ public sealed class AspNetGamePort : IGamePort
             }
             if (port._connections.Count >= options.MaxConnections)
             {
+                Interlocked.Increment(ref port._refusedForRoom);
                 await Refuse(context, StatusCodes.Status503ServiceUnavailable, "the server is full").ConfigureAwait(false);
                 return;
             }

@@ -14,6 +14,10 @@ public interface IGamePort : IAsyncDisposable
     /// <summary>Connections open now.</summary>
     int Connections { get; }
 
+    /// <summary>Connections refused since start because the port was full (<c>--max-connections</c>: 503) or had too many
+    /// handshakes under way.</summary>
+    long RefusedForRoom { get; }
+
     /// <summary>Wraps <paramref name="payload"/> for sending to many connections (copied once into pooled bytes).</summary>
     SharedMessage Share(ReadOnlySpan<byte> payload);
 

@@ -27,6 +27,8 @@ public sealed class TransportGamePort : IGamePort, IWebSocketHandler
 
     public int Connections => _server.Connections;
 
+    public long RefusedForRoom => _server.RefusedForRoom;
+
     public string Description { get; private set; } = "";
 
     public static async Task<TransportGamePort> StartAsync(ServerOptions options, IGameHandler game, ILoggerFactory loggers, CancellationToken cancellationToken)
