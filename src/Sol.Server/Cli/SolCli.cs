@@ -20,6 +20,16 @@ public static class SolCli
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
+        var (code, options) = await ParseAsync(args, output, error, cancellationToken).ConfigureAwait(false);
+        return options is null ? code : await ServerHost.RunAsync(options, error, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the command line and the <c>SOL_*</c> variables: the options to run the server with, or none and the exit
+    /// code (help or the version printed, or a bad flag told in one line on <paramref name="error"/>).
+    /// </summary>
+    internal static async Task<(int Code, ServerOptions? Options)> ParseAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(args);
         var flags = new ServeFlags();
         var serve = new Command("serve", "Run the game server (the default command)");
@@ -44,24 +54,24 @@ public static class SolCli
         root.SetAction(Bind);
 
         var fromEnvironment = new Dictionary<string, (string Variable, string Value)>(StringComparer.Ordinal);
-        var parse = root.Parse(WithEnvironment(args, flags, fromEnvironment));
-        if (parse.Errors.Count > 0)
+        var parse = root.Parse(WithEnvironment(FlagValues.HelpCommand(args), flags, fromEnvironment));
+        var repeated = FlagValues.Repeated(parse, flags.All);
+        if (parse.Errors.Count > 0 || repeated.Count > 0)
         {
-            var messages = string.Join("; ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' ')));
+            // A repeated flag's own error from the parser (two values) says no more than that it is repeated.
+            var messages = string.Join("; ", repeated.Select(flag => $"{flag} is given more than once")
+                .Concat(parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' '))
+                    .Where(m => !repeated.Any(flag => m.Contains($"'{flag}'", StringComparison.Ordinal) || m.StartsWith(flag + " ", StringComparison.Ordinal)))));
             await error.WriteLineAsync($"sol: {messages}{Source(messages, fromEnvironment)} (see 'sol serve --help')").ConfigureAwait(false);
-            return BadInput;
+            return (BadInput, null);
         }
         var code = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             await error.WriteLineAsync($"sol: {problem}{Source(problem, fromEnvironment)}").ConfigureAwait(false);
-            return BadInput;
+            return (BadInput, null);
         }
-        if (options is null)
-        {
-            return code; // --help or --version
-        }
-        return await ServerHost.RunAsync(options, error, cancellationToken).ConfigureAwait(false);
+        return (code, options); // no options: --help or --version
     }
 
     /// <summary>Adds <c>--flag value</c> for each <c>SOL_*</c> variable whose flag is not on the command line.</summary>
@@ -111,24 +121,24 @@ public static class SolCli
         private readonly Option<string> _game = new("--game") { Description = "Game WebSocket address (host:port)", DefaultValueFactory = _ => Format(s_defaults.Game) };
         private readonly Option<string> _db = new("--db") { Description = "Database: a SQLite file, or a postgresql:// / cockroachdb:// URL", DefaultValueFactory = _ => s_defaults.Database };
         private readonly Option<string> _galaxy = new("--galaxy") { Description = "Galaxy to serve (generated with default parameters if missing)", DefaultValueFactory = _ => s_defaults.Galaxy };
-        private readonly Option<int> _tickRate = new("--tick-rate") { Description = "Simulation ticks (and snapshots) per second, 1..120", DefaultValueFactory = _ => s_defaults.TickRate };
-        private readonly Option<int> _zoneWorkers = new("--zone-workers") { Description = "Threads stepping zones (default: core count)", DefaultValueFactory = _ => s_defaults.ZoneWorkers };
+        private readonly Option<int> _tickRate = FlagValues.Whole("--tick-rate", "Simulation ticks (and snapshots) per second, 1..120", 1, 120, s_defaults.TickRate);
+        private readonly Option<int> _zoneWorkers = FlagValues.Whole("--zone-workers", "Threads stepping zones (default: core count)", 1, 256, s_defaults.ZoneWorkers);
         private readonly Option<bool> _pinThreads = new("--pin-threads") { Description = "Pin zone workers to cores (Linux)", DefaultValueFactory = _ => s_defaults.PinThreads };
-        private readonly Option<int> _maxConnections = new("--max-connections") { Description = "Most simultaneous game connections", DefaultValueFactory = _ => s_defaults.MaxConnections };
+        private readonly Option<int> _maxConnections = FlagValues.Whole("--max-connections", "Most simultaneous game connections", 1, int.MaxValue, s_defaults.MaxConnections);
         private readonly Option<string?> _jwtSecretFile = new("--jwt-secret-file") { Description = "File holding the JWT signing secret (else SOL_JWT_SECRET, else generated in the data folder)" };
         private readonly Option<string?> _allowedOrigins = new("--allowed-origins") { Description = "Comma-separated origins allowed to open the game socket (default: any)" };
         private readonly Option<string> _logLevel = new("--log-level") { Description = "trace, debug, information, warning, error, critical or none", DefaultValueFactory = _ => "information" };
-        private readonly Option<double> _snapshotInterval = new("--snapshot-interval") { Description = "Seconds between write-behind flushes of player state", DefaultValueFactory = _ => s_defaults.SnapshotInterval.TotalSeconds };
+        private readonly Option<double> _snapshotInterval = FlagValues.Seconds("--snapshot-interval", "Seconds between write-behind flushes of player state", 0.1, 3600, s_defaults.SnapshotInterval.TotalSeconds);
         private readonly Option<string> _gameTransport = new("--game-transport") { Description = "What carries the game socket: pipelines, kestrel or raw (Sol.Transport on that socket kind), or aspnet (ASP.NET Core WebSockets)", DefaultValueFactory = _ => s_defaults.GameTransport.ToString().ToLowerInvariant() };
-        private readonly Option<int> _ioThreads = new("--io-threads") { Description = "Raw game transport on Linux: threads that read the game sockets and write their sends (0: the runtime's socket engine and the thread pool instead)", DefaultValueFactory = _ => s_defaults.IoThreads };
+        private readonly Option<int> _ioThreads = FlagValues.Whole("--io-threads", "Raw game transport on Linux: threads that read the game sockets and write their sends (0: the runtime's socket engine and the thread pool instead)", 0, 1024, s_defaults.IoThreads);
         private readonly Option<bool> _ioUring = new("--io-uring") { Description = "Raw game transport's I/O loops: send each loop turn's flushes in one io_uring call where the kernel allows it (false: one sendmsg per flush)", DefaultValueFactory = _ => s_defaults.IoUring };
-        private readonly Option<int> _viewShips = new("--view-ships") { Description = "Interest management: in a zone with more ships than this, each client is sent only the nearest this many (0: everything)", DefaultValueFactory = _ => s_defaults.ViewShips };
-        private readonly Option<int> _startingSystems = new("--starting-systems") { Description = "How many systems (nearest the galaxy's centre) new players start in", DefaultValueFactory = _ => s_defaults.StartingSystems };
-        private readonly Option<int> _guestLogins = new("--guest-logins-per-address") { Description = "Guest logins per client address per 5 minutes, loopback excepted (0: no limit, for load tests from another address)", DefaultValueFactory = _ => s_defaults.GuestLoginsPerAddress };
-        private readonly Option<int> _failedLogins = new("--failed-logins-per-address") { Description = "Failed password logins per client address per 5 minutes, over all accounts (0: no limit per address; each account still allows 5 per address and 100 in all)", DefaultValueFactory = _ => s_defaults.FailedLoginsPerAddress };
-        private readonly Option<int> _httpPerAddress = new("--http-connections-per-address") { Description = "HTTP API connections from one client address at once, loopback and trusted proxies excepted (0: no limit)", DefaultValueFactory = _ => s_defaults.HttpConnectionsPerAddress };
+        private readonly Option<int> _viewShips = FlagValues.Whole("--view-ships", "Interest management: in a zone with more ships than this, each client is sent only the nearest this many (0: everything)", 0, 100_000, s_defaults.ViewShips);
+        private readonly Option<int> _startingSystems = FlagValues.Whole("--starting-systems", "How many systems (nearest the galaxy's centre) new players start in", 1, 100_000, s_defaults.StartingSystems);
+        private readonly Option<int> _guestLogins = FlagValues.Whole("--guest-logins-per-address", "Guest logins per client address per 5 minutes, loopback excepted (0: no limit, for load tests from another address)", 0, 1_000_000, s_defaults.GuestLoginsPerAddress);
+        private readonly Option<int> _failedLogins = FlagValues.Whole("--failed-logins-per-address", "Failed password logins per client address per 5 minutes, over all accounts (0: no limit per address; each account still allows 5 per address and 100 in all)", 0, 1_000_000, s_defaults.FailedLoginsPerAddress);
+        private readonly Option<int> _httpPerAddress = FlagValues.Whole("--http-connections-per-address", "HTTP API connections from one client address at once, loopback and trusted proxies excepted (0: no limit)", 0, 1_000_000, s_defaults.HttpConnectionsPerAddress);
         private readonly Option<string?> _trustedProxies = new("--trusted-proxies") { Description = "Comma-separated reverse proxies (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For names the client for the HTTP API's per-address limits (default: none, the headers are ignored)" };
-        private readonly Option<double> _resumeGrace = new("--resume-grace") { Description = "Seconds a dropped player's ship waits for a resume", DefaultValueFactory = _ => s_defaults.ResumeGrace.TotalSeconds };
+        private readonly Option<double> _resumeGrace = FlagValues.Seconds("--resume-grace", "Seconds a dropped player's ship waits for a resume", 0, 3600, s_defaults.ResumeGrace.TotalSeconds);
 
         public ServeFlags()
         {
@@ -149,29 +159,8 @@ public static class SolCli
 
         public ServerOptions Bind(ParseResult parse)
         {
-            var tickRate = parse.GetValue(_tickRate);
-            Check(tickRate is >= 1 and <= 120, $"--tick-rate must be 1..120 (got {tickRate})");
-            var workers = parse.GetValue(_zoneWorkers);
-            Check(workers is >= 1 and <= 256, $"--zone-workers must be 1..256 (got {workers})");
-            var maxConnections = parse.GetValue(_maxConnections);
-            Check(maxConnections >= 1, $"--max-connections must be at least 1 (got {maxConnections})");
-            var interval = parse.GetValue(_snapshotInterval);
-            Check(interval is >= 0.1 and <= 3600, $"--snapshot-interval must be between 0.1 and 3600 seconds (got {interval.ToString(CultureInfo.InvariantCulture)})");
-            var grace = parse.GetValue(_resumeGrace);
-            Check(grace is >= 0 and <= 3600, $"--resume-grace must be between 0 and 3600 seconds (got {grace.ToString(CultureInfo.InvariantCulture)})");
-            var startingSystems = parse.GetValue(_startingSystems);
-            Check(startingSystems is >= 1 and <= 100_000, $"--starting-systems must be 1..100000 (got {startingSystems})");
-            var guestLogins = parse.GetValue(_guestLogins);
-            Check(guestLogins is >= 0 and <= 1_000_000, $"--guest-logins-per-address must be 0..1000000 (got {guestLogins})");
-            var failedLogins = parse.GetValue(_failedLogins);
-            Check(failedLogins is >= 0 and <= 1_000_000, $"--failed-logins-per-address must be 0..1000000 (got {failedLogins})");
-            var httpPerAddress = parse.GetValue(_httpPerAddress);
-            Check(httpPerAddress is >= 0 and <= 1_000_000, $"--http-connections-per-address must be 0..1000000 (got {httpPerAddress})");
-            var ioThreads = parse.GetValue(_ioThreads);
-            Check(ioThreads is >= 0 and <= 1024, $"--io-threads must be 0..1024 (got {ioThreads})");
-            var viewShips = parse.GetValue(_viewShips);
-            Check(viewShips is >= 0 and <= 100_000, $"--view-ships must be 0..100000 (got {viewShips})");
             var db = parse.GetValue(_db)!;
+            Check(!string.IsNullOrWhiteSpace(db), "--db cannot be empty (give a SQLite file path, or a postgresql:// or cockroachdb:// URL)");
             try
             {
                 Persistence.DatabaseAddress.Parse(db);
@@ -180,6 +169,8 @@ public static class SolCli
             {
                 throw new FormatException(e.Message, e);
             }
+            var galaxy = parse.GetValue(_galaxy)!;
+            Check(!string.IsNullOrWhiteSpace(galaxy), "--galaxy cannot be empty (name a galaxy, e.g. main)");
             var secretFile = parse.GetValue(_jwtSecretFile);
             Check(secretFile is null || File.Exists(secretFile), $"--jwt-secret-file: no such file '{secretFile}'");
             var secretText = Environment.GetEnvironmentVariable("SOL_JWT_SECRET") is { Length: > 0 } secret ? secret : null;
@@ -197,25 +188,25 @@ public static class SolCli
                 Http = Endpoint("--http", parse.GetValue(_http)!),
                 Game = Endpoint("--game", parse.GetValue(_game)!),
                 Database = db,
-                Galaxy = parse.GetValue(_galaxy)!,
-                TickRate = tickRate,
-                ZoneWorkers = workers,
+                Galaxy = galaxy,
+                TickRate = parse.GetValue(_tickRate),
+                ZoneWorkers = parse.GetValue(_zoneWorkers),
                 PinThreads = parse.GetValue(_pinThreads),
-                MaxConnections = maxConnections,
+                MaxConnections = parse.GetValue(_maxConnections),
                 GameTransport = Enum.Parse<GameTransportKind>(parse.GetValue(_gameTransport)!, ignoreCase: true),
                 JwtSecretFile = secretFile,
                 JwtSecret = secretText,
-                AllowedOrigins = (parse.GetValue(_allowedOrigins) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                AllowedOrigins = Origins("--allowed-origins", parse.GetValue(_allowedOrigins)),
                 LogLevel = Enum.Parse<LogLevel>(parse.GetValue(_logLevel)!, ignoreCase: true),
-                SnapshotInterval = TimeSpan.FromSeconds(interval),
-                ResumeGrace = TimeSpan.FromSeconds(grace),
-                ViewShips = viewShips,
-                IoThreads = ioThreads,
+                SnapshotInterval = TimeSpan.FromSeconds(parse.GetValue(_snapshotInterval)),
+                ResumeGrace = TimeSpan.FromSeconds(parse.GetValue(_resumeGrace)),
+                ViewShips = parse.GetValue(_viewShips),
+                IoThreads = parse.GetValue(_ioThreads),
                 IoUring = parse.GetValue(_ioUring),
-                StartingSystems = startingSystems,
-                GuestLoginsPerAddress = guestLogins,
-                FailedLoginsPerAddress = failedLogins,
-                HttpConnectionsPerAddress = httpPerAddress,
+                StartingSystems = parse.GetValue(_startingSystems),
+                GuestLoginsPerAddress = parse.GetValue(_guestLogins),
+                FailedLoginsPerAddress = parse.GetValue(_failedLogins),
+                HttpConnectionsPerAddress = parse.GetValue(_httpPerAddress),
                 TrustedProxies = Networks("--trusted-proxies", parse.GetValue(_trustedProxies)),
             };
         }
@@ -244,6 +235,38 @@ public static class SolCli
                 }
             }
             throw new FormatException($"{flag}: '{text}' is not an address (use HOST:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:7777)");
+        }
+
+        /// <summary>
+        /// Comma-separated web origins, SCHEME://HOST[:PORT] with SCHEME http or https, written as a browser sends them in
+        /// its Origin header, which the game port compares them with (ignoring case): a trailing "/" dropped, the scheme
+        /// and host in lower case, an IDN host in punycode, a default port (80, 443) left out. None when the flag is not
+        /// given; an empty entry, a path, a query or a user name is refused, as no Origin header would ever match it.
+        /// </summary>
+        private static string[] Origins(string flag, string? text)
+        {
+            if (text is null)
+            {
+                return [];
+            }
+            var items = text.Split(',', StringSplitOptions.TrimEntries);
+            var origins = new string[items.Length];
+            for (var i = 0; i < items.Length; i++)
+            {
+                var item = items[i];
+                Check(item.Length > 0, $"{flag}: an empty entry in '{text}' (list origins such as http://127.0.0.1:8080, separated by single commas)");
+                // After "://" come the host and an optional port, then at most a bare "/" (no path, query, fragment or user).
+                var scheme = item.IndexOf("://", StringComparison.Ordinal);
+                var end = scheme < 0 ? -1 : item.IndexOfAny(['/', '?', '#', '\\', '@'], scheme + 3);
+                Uri? uri = null;
+                Check(
+                    scheme > 0 && (end < 0 || item[end..] == "/") && Uri.TryCreate(item, UriKind.Absolute, out uri) &&
+                    uri.Scheme is "http" or "https" && uri.Host.Length > 0,
+                    $"{flag}: '{item}' is not a web origin (use http:// or https://, a host and an optional port, no path: e.g. http://127.0.0.1:8080)");
+                var host = uri!.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
+                origins[i] = uri.IsDefaultPort ? $"{uri.Scheme}://{host}" : string.Create(CultureInfo.InvariantCulture, $"{uri.Scheme}://{host}:{uri.Port}");
+            }
+            return origins;
         }
 
         /// <summary>Comma-separated addresses (a network of one) or networks in CIDR notation.</summary>
