@@ -76,10 +76,18 @@ public sealed class AtomCliTests : IDisposable
     [InlineData("MIN is greater than MAX", "generate", "--gates", "3..2")]
     [InlineData("too few for --gates", "generate", "--zones", "3", "--gates", "3..4")]
     [InlineData("cannot be negative", "generate", "--stars", "-1..2")]
-    [InlineData("--zones must be at least 1", "generate", "--zones", "0")]
-    [InlineData("--zones must be at least 1", "generate", "--zones", "-5")]
+    [InlineData("--zones must be a whole number from 1 to 1000000 (got '0')", "generate", "--zones", "0")]
+    [InlineData("--zones must be a whole number from 1 to 1000000 (got '-5')", "generate", "--zones", "-5")]
     [InlineData("is not a range", "generate", "--planets", "few")]
-    [InlineData("Cannot parse argument", "generate", "--zones", "many")]
+    [InlineData("--zones must be a whole number from 1 to 1000000 (got 'many')", "generate", "--zones", "many")]
+    [InlineData("--zones must be a whole number from 1 to 1000000 (got '99999999999')", "generate", "--zones", "99999999999")]
+    [InlineData("--zones must be a whole number from 1 to 1000000 (got '1,000')", "generate", "--zones", "1,000")]
+    [InlineData("--zones must be a whole number from 1 to 1000000 (got '1000001')", "generate", "--zones", "1000001")]
+    [InlineData("--seed must be a whole number from 0 to 18446744073709551615 (got 'abc')", "generate", "--seed", "abc")]
+    [InlineData("--seed must be a whole number from 0 to 18446744073709551615 (got '-1')", "generate", "--seed", "-1")]
+    [InlineData("--seed must be a whole number from 0 to 18446744073709551615 (got '18446744073709551616')", "generate", "--seed", "18446744073709551616")]
+    [InlineData("atom: --db cannot be empty (give a SQLite file path, or a postgresql:// or cockroachdb:// URL) (see 'atom list --help')", "list", "--db", "")]
+    [InlineData("atom: --db cannot be empty (give a SQLite file path, or a postgresql:// or cockroachdb:// URL) (see 'atom generate --help')", "generate", "--db", " ")]
     [InlineData("Unrecognized command or argument", "frobnicate")]
     [InlineData("Unrecognized command or argument '--colour'", "list", "--colour")]
     [InlineData("'xml' not recognized", "export", "--format", "xml")]
@@ -91,12 +99,60 @@ public sealed class AtomCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Empty(output);
         Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal); // no .NET type names
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task AFlagGivenTwiceIsOneLineAndExitCode2()
+    {
+        // Before: the second --zones, without a value, was let through and 10 systems generated.
+        var (code, output, error) = await AtomAsync("generate", "--db", Db, "--seed", "1", "--quiet", "--zones", "10", "--zones");
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Equal("atom: --zones is given more than once (see 'atom generate --help')", error.Trim());
+        Assert.False(File.Exists(Db));
+
+        (code, _, error) = await AtomAsync("export", "--db", Db, "--format", "dot", "--format", "json");
+        Assert.Equal(2, code);
+        Assert.Equal("atom: --format is given more than once (see 'atom export --help')", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("help")]
+    [InlineData("help", "generate")]
+    public async Task HelpPrintsTheHelp(params string[] args)
+    {
+        var (code, output, error) = await AtomAsync(args);
+        Assert.Equal(0, code);
+        Assert.Empty(error);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+        Assert.Contains(args.Length == 1 ? "inspect" : "--zones", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("inspect")]
+    [InlineData("export")]
+    public async Task AReadingCommandMakesNoDatabase(string command)
+    {
+        // Before: the folder and an empty database were made, and list said "no galaxies in" it.
+        var (code, output, error) = await AtomAsync(command, "--db", Db);
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Equal($"atom: no database at {Db} (create one with 'atom generate')", error.Trim());
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Db)));
+
+        (code, _, error) = await AtomAsync(command, "--db", "sqlite:" + Db);
+        Assert.Equal(2, code);
+        Assert.Equal($"atom: no database at {Db} (create one with 'atom generate')", error.Trim());
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Db)));
     }
 
     [Fact]
     public async Task AnUnknownGalaxyIsBadInput()
     {
+        Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "10", "--seed", "1", "--quiet")).Code); // a database, without it
         var (code, _, error) = await AtomAsync("inspect", "--db", Db, "--name", "nowhere");
         Assert.Equal(2, code);
         Assert.Contains("no galaxy named 'nowhere'", error, StringComparison.Ordinal);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Data.Common;
+using System.Globalization;
 using Sol.Core.Galaxy;
 using Sol.Persistence;
 
@@ -11,17 +12,64 @@ internal static class CommonOptions
 {
     public const string DefaultGalaxy = "main";
 
-    public static Option<string> Database() => new("--db")
+    public static Option<string> Database()
     {
-        Description = "The database: a SQLite file path, or a postgresql:// / cockroachdb:// URL (CockroachDB or PostgreSQL)",
-        DefaultValueFactory = _ => SolStore.DefaultDatabase,
-    };
+        var option = new Option<string>("--db")
+        {
+            Description = "The database: a SQLite file path, or a postgresql:// / cockroachdb:// URL (CockroachDB or PostgreSQL)",
+            DefaultValueFactory = _ => SolStore.DefaultDatabase,
+        };
+        option.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+            {
+                result.AddError("--db cannot be empty (give a SQLite file path, or a postgresql:// or cockroachdb:// URL)");
+            }
+        });
+        return option;
+    }
 
     public static Option<string> Name(bool required) => new("--name")
     {
         Description = "The galaxy's name",
         Required = required,
         DefaultValueFactory = required ? null : _ => DefaultGalaxy,
+    };
+
+    /// <summary>
+    /// A whole number from <paramref name="min"/> to <paramref name="max"/>, read in the invariant culture with no
+    /// thousands separators; anything else is one message with the range (not the runtime's, which names a .NET type).
+    /// </summary>
+    public static Option<int> Whole(string name, string description, int min, int max, int defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            {
+                return value;
+            }
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number from {min} to {max} (got '{text}')"));
+            return default;
+        },
+    };
+
+    /// <summary><c>--seed</c>: any unsigned 64-bit number, or none (a random one).</summary>
+    public static Option<ulong?> Seed(string description) => new("--seed")
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+            result.AddError($"--seed must be a whole number from 0 to {ulong.MaxValue.ToString(CultureInfo.InvariantCulture)} (got '{text}')");
+            return null;
+        },
     };
 
     public static Option<IntRange> Range(string name, string description, IntRange defaultValue) => new(name)
@@ -35,12 +83,19 @@ internal static class CommonOptions
     /// Runs a command body with the store open, turning the failures an operator can act on into one line and an exit
     /// code: bad input is 2; an unreachable database, a database error while the work runs (a malformed SQLite file, a
     /// PostgreSQL command timeout), corrupt data (a galaxy failing its hash check) or output that cannot be written is 1.
+    /// Without <paramref name="create"/> (the commands that only read) a SQLite file that does not exist is bad input:
+    /// opening it would make it, and its folder.
     /// </summary>
-    public static async Task<int> WithStoreAsync(string database, TextWriter error, Func<ISolStore, Task<int>> body, CancellationToken cancellationToken)
+    public static async Task<int> WithStoreAsync(string database, bool create, TextWriter error, Func<ISolStore, Task<int>> body, CancellationToken cancellationToken)
     {
         string? where = null;
         try
         {
+            if (!create && DatabaseAddress.Parse(database) is { Kind: DatabaseKind.Sqlite } sqlite && !File.Exists(sqlite.Target))
+            {
+                await error.WriteLineAsync($"atom: no database at {Path.GetFullPath(sqlite.Target)} (create one with 'atom generate')").ConfigureAwait(false);
+                return AtomCli.BadInput;
+            }
             await using var store = await SolStore.OpenAsync(database, cancellationToken).ConfigureAwait(false);
             where = store.Description;
             return await body(store).ConfigureAwait(false);

@@ -24,7 +24,7 @@ internal static class ExportCommand
                 await error.WriteLineAsync($"atom: --out: {problem}").ConfigureAwait(false);
                 return AtomCli.BadInput;
             }
-            return await CommonOptions.WithStoreAsync(parse.GetValue(db)!, error, async store =>
+            return await CommonOptions.WithStoreAsync(parse.GetValue(db)!, create: false, error, async store =>
             {
                 var galaxyName = parse.GetValue(name)!;
                 var loaded = await store.LoadGalaxyAsync(galaxyName, cancellationToken).ConfigureAwait(false);

@@ -13,11 +13,11 @@ internal static class GenerateCommand
     {
         var db = CommonOptions.Database();
         var name = CommonOptions.Name(required: false);
-        var zones = new Option<int>("--zones") { Description = "Number of solar systems", DefaultValueFactory = _ => 200 };
+        var zones = CommonOptions.Whole("--zones", "Number of solar systems", 1, GalaxyLimits.MaxZones, 200);
         var planets = CommonOptions.Range("--planets", "Planets per system", new IntRange(1, 6));
         var stars = CommonOptions.Range("--stars", "Stars per system", new IntRange(1, 2));
         var gates = CommonOptions.Range("--gates", "Warp gates per system", new IntRange(2, 3));
-        var seed = new Option<ulong?>("--seed") { Description = "Seed of the generator (default: a random one, printed)" };
+        var seed = CommonOptions.Seed("Seed of the generator (default: a random one, printed)");
         var replace = new Option<bool>("--replace") { Description = "Replace a galaxy of the same name (its players' progress goes with it)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
 
@@ -43,7 +43,7 @@ internal static class GenerateCommand
             var clock = Stopwatch.StartNew();
             var progress = parse.GetValue(quiet) ? null : new LineProgress(error, clock);
 
-            return await CommonOptions.WithStoreAsync(parse.GetValue(db)!, error, async store =>
+            return await CommonOptions.WithStoreAsync(parse.GetValue(db)!, create: true, error, async store =>
             {
                 // Fail fast, before generating, when the name is taken; the store checks again when it publishes.
                 if (!parse.GetValue(replace) && await store.FindGalaxyAsync(galaxyName, cancellationToken).ConfigureAwait(false) is not null)

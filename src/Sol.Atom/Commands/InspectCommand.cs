@@ -13,7 +13,7 @@ internal static class InspectCommand
         var db = CommonOptions.Database();
         var name = CommonOptions.Name(required: false);
         var command = new Command("inspect", "Show a galaxy's shape and verify its content hash") { db, name };
-        command.SetAction((parse, cancellationToken) => CommonOptions.WithStoreAsync(parse.GetValue(db)!, error, async store =>
+        command.SetAction((parse, cancellationToken) => CommonOptions.WithStoreAsync(parse.GetValue(db)!, create: false, error, async store =>
         {
             var galaxyName = parse.GetValue(name)!;
             // Loading recomputes the content hash and refuses a galaxy whose rows do not match it.

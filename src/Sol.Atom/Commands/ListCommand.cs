@@ -10,7 +10,7 @@ internal static class ListCommand
     {
         var db = CommonOptions.Database();
         var command = new Command("list", "List the galaxies in the database") { db };
-        command.SetAction((parse, cancellationToken) => CommonOptions.WithStoreAsync(parse.GetValue(db)!, error, async store =>
+        command.SetAction((parse, cancellationToken) => CommonOptions.WithStoreAsync(parse.GetValue(db)!, create: false, error, async store =>
         {
             var galaxies = await store.ListGalaxiesAsync(cancellationToken).ConfigureAwait(false);
             if (galaxies.Count == 0)
