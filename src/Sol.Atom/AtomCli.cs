@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sol.Atom.Commands;
+using Sol.Core.Cli;
 
 namespace Sol.Atom;
 
@@ -25,18 +26,10 @@ public static class AtomCli
             ExportCommand.Create(output, error),
         };
         // "atom help [COMMAND]" is "atom [COMMAND] --help".
-        var parse = root.Parse(args is ["help", .. var rest] ? [.. rest, "--help"] : args);
-        // The parser refuses two values for a one-value option, but takes "--zones 10 --zones" (no second value) as 10.
-        var repeated = parse.CommandResult.Command.Options
-            .Where(o => o.Arity.MaximumNumberOfValues == 1 && parse.GetResult(o) is { IdentifierTokenCount: > 1 })
-            .Select(o => o.Name)
-            .ToList();
-        if (parse.Errors.Count > 0 || repeated.Count > 0)
+        var parse = root.Parse(FlagValues.HelpCommand(args));
+        if (FlagValues.Problems(parse, parse.CommandResult.Command.Options) is { } messages)
         {
             var command = parse.CommandResult.Command == root ? "atom" : $"atom {parse.CommandResult.Command.Name}";
-            var messages = string.Join("; ", repeated.Select(name => $"{name} is given more than once")
-                .Concat(parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' '))
-                    .Where(m => !repeated.Any(name => m.Contains($"'{name}'", StringComparison.Ordinal) || m.StartsWith(name + " ", StringComparison.Ordinal)))));
             await error.WriteLineAsync($"atom: {messages} (see '{command} --help')").ConfigureAwait(false);
             return BadInput;
         }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Data.Common;
-using System.Globalization;
 using Sol.Core.Galaxy;
 using Sol.Persistence;
 
@@ -34,42 +33,6 @@ internal static class CommonOptions
         Description = "The galaxy's name",
         Required = required,
         DefaultValueFactory = required ? null : _ => DefaultGalaxy,
-    };
-
-    /// <summary>
-    /// A whole number from <paramref name="min"/> to <paramref name="max"/>, read in the invariant culture with no
-    /// thousands separators; anything else is one message with the range (not the runtime's, which names a .NET type).
-    /// </summary>
-    public static Option<int> Whole(string name, string description, int min, int max, int defaultValue) => new(name)
-    {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-            {
-                return value;
-            }
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number from {min} to {max} (got '{text}')"));
-            return default;
-        },
-    };
-
-    /// <summary><c>--seed</c>: any unsigned 64-bit number, or none (a random one).</summary>
-    public static Option<ulong?> Seed(string description) => new("--seed")
-    {
-        Description = description,
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-            result.AddError($"--seed must be a whole number from 0 to {ulong.MaxValue.ToString(CultureInfo.InvariantCulture)} (got '{text}')");
-            return null;
-        },
     };
 
     public static Option<IntRange> Range(string name, string description, IntRange defaultValue) => new(name)

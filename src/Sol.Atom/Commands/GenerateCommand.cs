@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Sol.Core.Cli;
 using Sol.Core.Galaxy;
 using Sol.Persistence;
 
@@ -13,11 +14,11 @@ internal static class GenerateCommand
     {
         var db = CommonOptions.Database();
         var name = CommonOptions.Name(required: false);
-        var zones = CommonOptions.Whole("--zones", "Number of solar systems", 1, GalaxyLimits.MaxZones, 200);
+        var zones = FlagValues.Whole("--zones", "Number of solar systems", 1, GalaxyLimits.MaxZones, 200);
         var planets = CommonOptions.Range("--planets", "Planets per system", new IntRange(1, 6));
         var stars = CommonOptions.Range("--stars", "Stars per system", new IntRange(1, 2));
         var gates = CommonOptions.Range("--gates", "Warp gates per system", new IntRange(2, 3));
-        var seed = CommonOptions.Seed("Seed of the generator (default: a random one, printed)");
+        var seed = FlagValues.Seed("Seed of the generator (default: a random one, printed)");
         var replace = new Option<bool>("--replace") { Description = "Replace a galaxy of the same name (its players' progress goes with it)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Sol.Core.Cli;
 using Sol.Server.Game.Port;
 using Sol.Server.Hosting;
 
@@ -55,13 +56,8 @@ public static class SolCli
 
         var fromEnvironment = new Dictionary<string, (string Variable, string Value)>(StringComparer.Ordinal);
         var parse = root.Parse(WithEnvironment(FlagValues.HelpCommand(args), flags, fromEnvironment));
-        var repeated = FlagValues.Repeated(parse, flags.All);
-        if (parse.Errors.Count > 0 || repeated.Count > 0)
+        if (FlagValues.Problems(parse, flags.All) is { } messages)
         {
-            // A repeated flag's own error from the parser (two values) says no more than that it is repeated.
-            var messages = string.Join("; ", repeated.Select(flag => $"{flag} is given more than once")
-                .Concat(parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Replace('\t', ' '))
-                    .Where(m => !repeated.Any(flag => m.Contains($"'{flag}'", StringComparison.Ordinal) || m.StartsWith(flag + " ", StringComparison.Ordinal)))));
             await error.WriteLineAsync($"sol: {messages}{Source(messages, fromEnvironment)} (see 'sol serve --help')").ConfigureAwait(false);
             return (BadInput, null);
         }
