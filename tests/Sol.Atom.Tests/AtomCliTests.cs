@@ -71,6 +71,23 @@ public sealed class AtomCliTests : IDisposable
         Assert.Contains("systems       40", inspect, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReplacingAGalaxyInADatabaseARunningServerHoldsIsRefused()
+    {
+        // The server would go on serving the galaxy deleted under it, and save its players against it (helper-71).
+        Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "30", "--seed", "1", "--quiet")).Code);
+        await using (await Sol.Persistence.SolStore.OpenAsync(Db, exclusive: true)) // what a running server holds
+        {
+            var (code, _, error) = await AtomAsync("generate", "--db", Db, "--zones", "40", "--seed", "2", "--replace", "--quiet");
+            Assert.Equal(1, code);
+            Assert.Equal($"atom: the database {Path.GetFullPath(Db)} is in use by a running server ({Path.GetFullPath(Db)}.lock is locked): stop it first, or use another --db", error.Trim());
+            // Reading and adding another galaxy are not refused.
+            Assert.Equal(0, (await AtomAsync("list", "--db", Db)).Code);
+            Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--name", "second", "--zones", "30", "--seed", "3", "--quiet")).Code);
+        }
+        Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "40", "--seed", "2", "--replace", "--quiet")).Code);
+    }
+
     [Theory]
     [InlineData("MIN is greater than MAX", "generate", "--planets", "6..1")]
     [InlineData("MIN is greater than MAX", "generate", "--gates", "3..2")]

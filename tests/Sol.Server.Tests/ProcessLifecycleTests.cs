@@ -123,7 +123,7 @@ public sealed class ProcessLifecycleTests : IDisposable
         var code = await Sol.Server.Cli.SolCli.RunAsync(["--db", database, "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none", "--jwt-secret-file", WriteSecret()], TextWriter.Null, error);
         Assert.Equal(1, code);
         var line = Assert.Single(error.ToString().Trim().Split('\n'));
-        Assert.Equal($"sol: the database {Path.GetFullPath(database)} is in use by another server ({Path.GetFullPath(database)}.lock is locked): stop it first, or give this one another --db", line);
+        Assert.Equal($"sol: the database {Path.GetFullPath(database)} is in use by a running server ({Path.GetFullPath(database)}.lock is locked): stop it first, or use another --db", line);
     }
 
     private string WriteSecret()

@@ -47,9 +47,10 @@ internal static class CommonOptions
     /// code: bad input is 2; an unreachable database, a database error while the work runs (a malformed SQLite file, a
     /// PostgreSQL command timeout), corrupt data (a galaxy failing its hash check) or output that cannot be written is 1.
     /// Without <paramref name="create"/> (the commands that only read) a SQLite file that does not exist is bad input:
-    /// opening it would make it, and its folder.
+    /// opening it would make it, and its folder. With <paramref name="exclusive"/> (replacing a galaxy) a SQLite file a
+    /// running server holds is refused: the server would go on serving the galaxy deleted under it.
     /// </summary>
-    public static async Task<int> WithStoreAsync(string database, bool create, TextWriter error, Func<ISolStore, Task<int>> body, CancellationToken cancellationToken)
+    public static async Task<int> WithStoreAsync(string database, bool create, TextWriter error, Func<ISolStore, Task<int>> body, CancellationToken cancellationToken, bool exclusive = false)
     {
         string? where = null;
         try
@@ -59,7 +60,7 @@ internal static class CommonOptions
                 await error.WriteLineAsync($"atom: no database at {Path.GetFullPath(sqlite.Target)} (create one with 'atom generate')").ConfigureAwait(false);
                 return AtomCli.BadInput;
             }
-            await using var store = await SolStore.OpenAsync(database, cancellationToken).ConfigureAwait(false);
+            await using var store = await SolStore.OpenAsync(database, exclusive, cancellationToken).ConfigureAwait(false);
             where = store.Description;
             return await body(store).ConfigureAwait(false);
         }

@@ -69,7 +69,7 @@ internal static class GenerateCommand
                     $"{galaxy.Planets.Length:N0} planets, {galaxy.Gates.Length:N0} gates; hash {galaxy.ContentHash}; " +
                     $"{clock.Elapsed.TotalSeconds:0.00} s (generate {generated.TotalSeconds:0.00} s, store {(clock.Elapsed - generated).TotalSeconds:0.00} s)")).ConfigureAwait(false);
                 return AtomCli.Ok;
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken, exclusive: parse.GetValue(replace)).ConfigureAwait(false);
         });
         return command;
     }

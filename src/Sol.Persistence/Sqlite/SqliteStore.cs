@@ -99,7 +99,7 @@ public sealed class SqliteStore : SqlStore
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(path))
         {
-            throw new StoreUnavailableException($"the database {full} is in use by another server ({path} is locked): stop it first, or give this one another --db", e);
+            throw new StoreUnavailableException($"the database {full} is in use by a running server ({path} is locked): stop it first, or use another --db", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
