@@ -14,6 +14,8 @@ public class SolCliTests
     [InlineData("--zone-workers must be a whole number from 1 to 256 (got '0')", "--zone-workers", "0")]
     [InlineData("--http: 'nowhere' is not an address", "--http", "nowhere")]
     [InlineData("--game: '127.0.0.1' is not an address", "--game", "127.0.0.1")]
+    [InlineData("--http and --game cannot both be port 8080", "--http", "127.0.0.1:8080", "--game", "127.0.0.1:8080")] // before: "address already in use"
+    [InlineData("--http and --game cannot both be port 7000", "--http", "0.0.0.0:7000", "--game", "127.0.0.1:7000")]
     [InlineData("'loud' not recognized", "--log-level", "loud")]
     [InlineData("'carrier' not recognized", "--game-transport", "carrier")]
     [InlineData("--jwt-secret-file: no such file", "--jwt-secret-file", "/nonexistent/secret")]

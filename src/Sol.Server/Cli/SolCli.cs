@@ -179,10 +179,14 @@ public static class SolCli
             {
                 throw new FormatException(e.Message, e);
             }
+            var http = Endpoint("--http", parse.GetValue(_http)!);
+            var game = Endpoint("--game", parse.GetValue(_game)!);
+            // Both on one port: the second to bind said "address already in use", as if another process had it.
+            Check(http.Port == 0 || http.Port != game.Port || !Overlap(http.Address, game.Address), $"--http and --game cannot both be port {http.Port} (the HTTP API and the game each listen on their own)");
             return new ServerOptions
             {
-                Http = Endpoint("--http", parse.GetValue(_http)!),
-                Game = Endpoint("--game", parse.GetValue(_game)!),
+                Http = http,
+                Game = game,
                 Database = db,
                 Galaxy = galaxy,
                 TickRate = parse.GetValue(_tickRate),
@@ -206,6 +210,10 @@ public static class SolCli
                 TrustedProxies = Networks("--trusted-proxies", parse.GetValue(_trustedProxies)),
             };
         }
+
+        /// <summary>Whether listening on both addresses would take the same port (the same address, or one of them any).</summary>
+        private static bool Overlap(IPAddress a, IPAddress b) =>
+            a.Equals(b) || a.Equals(IPAddress.Any) || b.Equals(IPAddress.Any) || a.Equals(IPAddress.IPv6Any) || b.Equals(IPAddress.IPv6Any);
 
         /// <summary>
         /// HOST:PORT with the port always given: HOST is four dotted numbers, an IPv6 address in brackets, or
