@@ -180,8 +180,9 @@ public sealed class WebSocketServer : IAsyncDisposable
     }
 
     /// <summary>Counts a connection refused for want of room, and warns about it: the first of a burst, then at most once
-    /// every 10 s (a full server refuses many; each was logged at debug level only, and an operator saw nothing).</summary>
-    private void RefusedForWantOfRoom(string limitFormat, int limit)
+    /// every 10 s, with the count since the line before (each was a debug line only, and an operator saw nothing). A
+    /// burst's last refusals are told by the next line, whenever that comes; <see cref="RefusedForRoom"/> has them all.</summary>
+    private void RefusedForWantOfRoom(bool handshakes, int limit)
     {
         var count = Interlocked.Increment(ref _refusedFull);
         var now = Environment.TickCount64;
@@ -190,10 +191,15 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             return;
         }
-        var since = Interlocked.Exchange(ref _refusedLogged, count);
-        _logger.LogWarning(
-            "Refusing connections: the server is full (at most {Limit}); {Count} refused since the last such line",
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, limitFormat, limit), count - since);
+        var since = count - Interlocked.Exchange(ref _refusedLogged, count);
+        if (handshakes)
+        {
+            _logger.LogWarning("Closing new sockets at once: {Limit} handshakes are under way, the limit; {Count} refused for want of room since the last such line (one at most every 10 s)", limit, since);
+        }
+        else
+        {
+            _logger.LogWarning("Refusing connections with 503: {Limit} are open, the limit; {Count} refused for want of room since the last such line (one at most every 10 s)", limit, since);
+        }
     }
 
     private async Task AcceptLoopAsync()
@@ -233,7 +239,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             if (Interlocked.Increment(ref _handshaking) > _options.MaxPendingHandshakes)
             {
-                RefusedForWantOfRoom("{0} pending handshakes", _options.MaxPendingHandshakes);
+                RefusedForWantOfRoom(handshakes: true, _options.MaxPendingHandshakes);
                 await CloseTransportAsync(transport, graceful: false).ConfigureAwait(false);
                 return;
             }
@@ -346,7 +352,7 @@ public sealed class WebSocketServer : IAsyncDisposable
                 if (Interlocked.Increment(ref _reserved) > _options.MaxConnections)
                 {
                     Interlocked.Decrement(ref _reserved);
-                    RefusedForWantOfRoom("{0} connections", _options.MaxConnections);
+                    RefusedForWantOfRoom(handshakes: false, _options.MaxConnections);
                     rejection = new HandshakeRejection(503, "The server is full.");
                 }
                 else

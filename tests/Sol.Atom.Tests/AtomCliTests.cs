@@ -80,7 +80,7 @@ public sealed class AtomCliTests : IDisposable
         {
             var (code, _, error) = await AtomAsync("generate", "--db", Db, "--zones", "40", "--seed", "2", "--replace", "--quiet");
             Assert.Equal(1, code);
-            Assert.Equal($"atom: the database {Path.GetFullPath(Db)} is in use by a running server ({Path.GetFullPath(Db)}.lock is locked): stop it first, or use another --db", error.Trim());
+            Assert.Equal($"atom: the database {Path.GetFullPath(Db)} is in use by another process ({Path.GetFullPath(Db)}.lock is locked: a running server, or atom replacing a galaxy): stop it first, or use another --db", error.Trim());
             // Reading and adding another galaxy are not refused.
             Assert.Equal(0, (await AtomAsync("list", "--db", Db)).Code);
             Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--name", "second", "--zones", "30", "--seed", "3", "--quiet")).Code);

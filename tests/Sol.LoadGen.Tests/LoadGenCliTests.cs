@@ -33,6 +33,7 @@ public class LoadGenCliTests
     [InlineData("--assert-p99-ms must be a number of at least 0 (got '-1')", "--assert-p99-ms", "-1")]
     [InlineData("--assert-p99-ms must be a number of at least 0 (got '0,5'; write decimals with a '.')", "--assert-p99-ms", "0,5")]
     [InlineData("--assert-max-error-rate must be a number of at least 0 (got 'x')", "--assert-max-error-rate", "x")]
+    [InlineData("--assert-p99-ms must be a number of at least 0 (got 'Infinity')", "--assert-p99-ms", "Infinity")]
     [InlineData("--seed must be a whole number from 0 to 18446744073709551615 (got '-1')", "--seed", "-1")]
     [InlineData("--bots is given more than once", "--bots", "5", "--bots")]
     [InlineData("'xml' not recognized", "--report", "xml")]

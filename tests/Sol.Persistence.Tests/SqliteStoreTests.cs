@@ -67,7 +67,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         try
         {
             var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => SolStore.OpenAsync(path, exclusive: true));
-            Assert.Contains("in use by a running server", e.Message, StringComparison.Ordinal);
+            Assert.Contains("in use by another process", e.Message, StringComparison.Ordinal);
             Assert.DoesNotContain('\n', e.Message);
             // A plain open (atom listing the galaxies) is not refused.
             await using (var reader = await SolStore.OpenAsync(path))
@@ -81,6 +81,19 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         }
         // Closed (or the process gone: the kernel drops the lock), the file is free again.
         await (await SolStore.OpenAsync(path, exclusive: true)).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ALockFileThatCannotBeOpenedIsNotTakenForARunningServer()
+    {
+        // Any failure on an existing lock file said "in use by a running server: stop it first" (helper-75: a read-only
+        // volume). A socket where the lock file should be fails to open with ENXIO, not with a taken lock.
+        var path = _directory.File("odd/sol.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path + ".lock"));
+        var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => SolStore.OpenAsync(path, exclusive: true));
+        Assert.StartsWith($"cannot open the lock file {Path.GetFullPath(path)}.lock: ", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>This process's open descriptors on <paramref name="path"/> (Linux).</summary>

@@ -109,32 +109,6 @@ public abstract class GameSessionTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task AShipJoiningAndLeavingIsToldToTheZoneAsJoinedAndLeft()
-    {
-        await using var a = await GameClient.ConnectAsync(_server, (await _server.GuestAsync("pilot-joins-a")).Token);
-        var enterA = await a.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
-        await a.WaitForEntityAsync(enterA.Entity);
-        var guestB = await _server.GuestAsync("pilot-joins-b");
-        await using var b = await GameClient.ConnectAsync(_server, guestB.Token);
-        var entityB = (await b.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter())).Entity;
-        await a.WaitForAsync(ServerPayload.Snapshot, m => m.PayloadAsSnapshot(), s => HasEvent(s, EventKind.Joined, entityB));
-
-        // A logout takes the ship out at once (a closed connection keeps it for the resume grace).
-        using (var logout = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout"))
-        {
-            logout.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", guestB.Token);
-            using var response = await _server.Http.SendAsync(logout);
-            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        }
-        await a.WaitForAsync(ServerPayload.Snapshot, m => m.PayloadAsSnapshot(), s => HasEvent(s, EventKind.Left, entityB));
-        // No event goes out as kind None any more.
-        Assert.DoesNotContain(a.Of(ServerPayload.Snapshot, m => m.PayloadAsSnapshot()), s => HasEvent(s, EventKind.None, null));
-
-        static bool HasEvent(Snapshot s, EventKind kind, uint? entity) =>
-            Enumerable.Range(0, s.EventsLength).Any(i => s.Events(i)!.Value is var e && e.Kind == kind && (entity is null || e.Entity == entity));
-    }
-
-    [SkippableFact]
     public async Task AReconnectFindsTheSavedPosition()
     {
         var guest = await _server.GuestAsync("pilot-3");

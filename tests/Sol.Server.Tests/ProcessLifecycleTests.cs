@@ -123,7 +123,7 @@ public sealed class ProcessLifecycleTests : IDisposable
         var code = await Sol.Server.Cli.SolCli.RunAsync(["--db", database, "--http", "127.0.0.1:0", "--game", "127.0.0.1:0", "--log-level", "none", "--jwt-secret-file", WriteSecret()], TextWriter.Null, error);
         Assert.Equal(1, code);
         var line = Assert.Single(error.ToString().Trim().Split('\n'));
-        Assert.Equal($"sol: the database {Path.GetFullPath(database)} is in use by a running server ({Path.GetFullPath(database)}.lock is locked): stop it first, or use another --db", line);
+        Assert.Equal($"sol: the database {Path.GetFullPath(database)} is in use by another process ({Path.GetFullPath(database)}.lock is locked: a running server, or atom replacing a galaxy): stop it first, or use another --db", line);
     }
 
     private string WriteSecret()
@@ -310,7 +310,7 @@ public sealed class ProcessLifecycleTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
             // The refusals are counted and told (before, each was a debug line: the operator saw nothing; helper-71).
             Assert.Matches(@"(?m)^sol_connections_refused_total [1-9]\d*$", await http.GetStringAsync("/metrics"));
-            await Eventually.TrueAsync(() => server.Output.Contains("Refusing connections: the server is full", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the warning");
+            await Eventually.TrueAsync(() => server.Output.Contains("for want of room since the last such line", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the warning");
         }
         finally
         {

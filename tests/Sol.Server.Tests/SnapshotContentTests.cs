@@ -71,6 +71,31 @@ public sealed class SnapshotContentTests
         Assert.Equal(Sol.Protocol.EntityKind.Ship, only.Kind);
     }
 
+    [Fact]
+    public void AShipComingIntoOrLeavingTheGameIsAJoinedOrLeftEvent()
+    {
+        // The zone's Spawned and Removed went out as kind None. (Checked on the encoder: over a socket, events ride on
+        // snapshots a slow client may skip, so an end-to-end wait for one is not deterministic.)
+        var (world, scheduler) = World();
+        using var _ = scheduler;
+        Assert.True(world.SpawnShip(7, ZoneId.ForSystem(1), 0, 20_000, 0)); // keeps the zone awake
+        scheduler.RunTicks(2);
+        Assert.True(world.SpawnShip(8, ZoneId.ForSystem(1), 0, -20_000, 0));
+        scheduler.RunTicks(1);
+        var zone = world.GetZone(ZoneId.ForSystem(1));
+        Assert.True(zone.TryGetShip(8, out var ship));
+        var id = SnapshotEncoder.WireId(ship.Handle);
+        var encoder = new SnapshotEncoder();
+        var joined = Events(encoder.Encode(zone.GetSnapshot()));
+        Assert.Contains(joined, e => e.Kind == EventKind.Joined && e.Entity == id);
+
+        Assert.True(world.RemoveShip(8));
+        scheduler.RunTicks(1);
+        var left = Events(encoder.Encode(zone.GetSnapshot()));
+        Assert.Contains(left, e => e.Kind == EventKind.Left && e.Entity == id);
+        Assert.DoesNotContain(joined.Concat(left), e => e.Kind == EventKind.None);
+    }
+
     private static (ZoneWorld World, ZoneScheduler Scheduler) World()
     {
         var galaxy = GalaxyGenerator.Generate("content", GalaxyParameters.Default(6, 3));
@@ -82,5 +107,11 @@ public sealed class SnapshotContentTests
     {
         var snapshot = ServerMessage.GetRootAsServerMessage(new ByteBuffer(bytes.ToArray())).PayloadAsSnapshot();
         return [.. Enumerable.Range(0, snapshot.EntitiesLength).Select(i => snapshot.Entities(i)!.Value)];
+    }
+
+    private static List<Sol.Protocol.ZoneEvent> Events(ArraySegment<byte> bytes)
+    {
+        var snapshot = ServerMessage.GetRootAsServerMessage(new ByteBuffer(bytes.ToArray())).PayloadAsSnapshot();
+        return [.. Enumerable.Range(0, snapshot.EventsLength).Select(i => snapshot.Events(i)!.Value)];
     }
 }

@@ -55,7 +55,8 @@ public static class FlagValues
         CustomParser = result =>
         {
             var text = Text(result);
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            // Finite: "Infinity" as a threshold would turn its check off without a word.
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value >= min && value <= max)
             {
                 return value;
             }

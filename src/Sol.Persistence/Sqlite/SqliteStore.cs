@@ -90,6 +90,8 @@ public sealed class SqliteStore : SqlStore
 
     /// <summary>Takes <c>PATH.lock</c> (an exclusive <c>flock</c>, which the kernel drops when the process ends, however it
     /// ends), or says who may hold it.</summary>
+    /// <remarks>The runtime takes the <c>flock</c> for <see cref="FileShare.None"/>; it skips it where the file system has
+    /// none, or with <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> set, and then nothing is refused.</remarks>
     private static FileStream Lock(string full)
     {
         var path = full + ".lock";
@@ -97,15 +99,20 @@ public sealed class SqliteStore : SqlStore
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
         }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(path))
+        catch (IOException e) when (e.HResult == WouldBlock)
         {
-            throw new StoreUnavailableException($"the database {full} is in use by a running server ({path} is locked): stop it first, or use another --db", e);
+            throw new StoreUnavailableException($"the database {full} is in use by another process ({path} is locked: a running server, or atom replacing a galaxy): stop it first, or use another --db", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new StoreUnavailableException($"cannot create the lock file {path}: {e.Message}", e);
+            // A read-only file system, a lock file another user made: not a lock held by anyone.
+            throw new StoreUnavailableException($"cannot open the lock file {path}: {e.Message}", e);
         }
     }
+
+    /// <summary>The <c>errno</c> a taken <c>flock</c> fails with (the runtime's IOException.HResult there):
+    /// EWOULDBLOCK, 11 on Linux, 35 on macOS.</summary>
+    private static int WouldBlock => OperatingSystem.IsMacOS() ? 35 : 11;
 
     public override ValueTask DisposeAsync()
     {

@@ -36,8 +36,9 @@ public sealed record ZoneOptions
 
     /// <summary>
     /// How far from a planet surface's centre (units) a landing arrives: on the side of the surface the ship came from
-    /// (its bearing from the planet when it landed), so ships landing together do not arrive on one spot. Taking off
-    /// goes the other way: a ship away from the centre leaves the planet on that side.
+    /// (its bearing from the planet when it landed, turned by up to ±0.25 rad), at 0.8-1.2 times this (both by the
+    /// owner), so ships landing together do not arrive on one spot. Taking off goes the other way: a ship away from the
+    /// centre leaves the planet on that side.
     /// </summary>
     public double LandingSiteRadius { get; init; } = 150;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Sol.Core.Galaxy;
+using Sol.Core.Mathematics;
 using Sol.Zones.Input;
 using Sol.Zones.State;
 using Sol.Zones.Transfers;
@@ -385,10 +386,15 @@ public sealed class ZoneWorld
                 break;
             case TransferKind.Land:
             {
-                // On the surface's side the ship came from: its bearing from the planet (where the planet was this tick).
+                // On the surface's side the ship came from: its bearing from the planet (where the planet was this tick),
+                // turned by up to ±0.25 rad and at 0.8-1.2 times the site's radius by the owner's own stream, so that ships
+                // coming in side by side (a formation, the same gate) do not arrive on one spot either.
                 var (px, py) = Galaxy.Planet(t.Target).PositionAt(Options.TimeAt(tick));
                 var (ux, uy) = Direction(shipX - px, shipY - py, 1, 0);
-                (x, y) = (ux * Options.LandingSiteRadius, uy * Options.LandingSiteRadius);
+                var spread = DeterministicRandom.ForStream(Options.Seed, (ulong)t.Owner);
+                var (sin, cos) = Trig.SinCos(spread.NextDouble(-0.25, 0.25));
+                var radius = Options.LandingSiteRadius * spread.NextDouble(0.8, 1.2);
+                (x, y) = (((ux * cos) - (uy * sin)) * radius, ((ux * sin) + (uy * cos)) * radius);
                 break;
             }
             case TransferKind.TakeOff:

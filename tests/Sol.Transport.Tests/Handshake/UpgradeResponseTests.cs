@@ -152,7 +152,7 @@ public sealed class UpgradeResponseTests
         // Counted, and told to the operator once for the burst (each was a debug line only before).
         Assert.Equal(3, server.RefusedForRoom);
         var warning = Assert.Single(log.Entries, e => e.Level == LogLevel.Warning);
-        Assert.Equal("Refusing connections: the server is full (at most 1 connections); 1 refused since the last such line", warning.Message);
+        Assert.Equal("Refusing connections with 503: 1 are open, the limit; 1 refused for want of room since the last such line (one at most every 10 s)", warning.Message);
     }
 
     [Theory]
