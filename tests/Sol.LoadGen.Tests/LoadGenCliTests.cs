@@ -151,40 +151,17 @@ public class LoadGenCliTests
     /// A stand-in for the server's HTTP side on 127.0.0.1: <c>/metrics</c> answers 200 (empty); any other request is
     /// refused with 404 (<c>refuseLogins</c>) or held unanswered until the server is disposed.
     /// </summary>
-    private sealed class FakeServer : IAsyncDisposable
+    private sealed class FakeServer : LoopbackServer
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
         private readonly bool _refuseLogins;
-        private readonly Task _loop;
 
         public FakeServer(bool refuseLogins)
         {
             _refuseLogins = refuseLogins;
-            _listener.Start();
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _loop = AcceptAsync();
+            Start();
         }
 
-        public int Port { get; }
-
-        private async Task AcceptAsync()
-        {
-            var connections = new List<Task>();
-            try
-            {
-                while (true)
-                {
-                    connections.Add(ServeAsync(await _listener.AcceptTcpClientAsync(_stop.Token)));
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-            await Task.WhenAll(connections);
-        }
-
-        private async Task ServeAsync(TcpClient client)
+        protected override async Task ServeAsync(TcpClient client)
         {
             using (client)
             {
@@ -192,33 +169,25 @@ public class LoadGenCliTests
                 {
                     var stream = client.GetStream();
                     using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
-                    var request = await reader.ReadLineAsync(_stop.Token) ?? "";
-                    while (!string.IsNullOrEmpty(await reader.ReadLineAsync(_stop.Token)))
+                    var request = await reader.ReadLineAsync(Stopping) ?? "";
+                    while (!string.IsNullOrEmpty(await reader.ReadLineAsync(Stopping)))
                     {
                     }
                     var path = request.Split(' ') is { Length: > 1 } parts ? parts[1] : "";
                     if (path != "/metrics" && !_refuseLogins)
                     {
-                        await Task.Delay(Timeout.Infinite, _stop.Token);
+                        await Task.Delay(Timeout.Infinite, Stopping);
                     }
                     var status = path == "/metrics" ? "200 OK" : "404 Not Found";
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), _stop.Token);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), Stopping);
                     // Read what is left of the request (a body) until the client closes, so closing sends no reset.
                     client.Client.Shutdown(SocketShutdown.Send);
-                    await stream.CopyToAsync(Stream.Null, _stop.Token);
+                    await stream.CopyToAsync(Stream.Null, Stopping);
                 }
                 catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
                 {
                 }
             }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            await _loop;
-            _stop.Dispose();
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
@@ -48,44 +47,18 @@ public sealed class ReconnectTests
     /// 127.0.0.1, port 0: a guest login and the assets answer 200; the game path's upgrades are, in turn, accepted and
     /// dropped at once, refused with 503, then accepted and kept (read until the test ends).
     /// </summary>
-    private sealed class FlakyGamePort : IAsyncDisposable
+    private sealed class FlakyGamePort : LoopbackServer
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
         private int _upgrades;
         private volatile bool _kept;
 
-        public FlakyGamePort()
-        {
-            _listener.Start();
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _loop = AcceptAsync();
-        }
-
-        public int Port { get; }
+        public FlakyGamePort() => Start();
 
         public int Upgrades => Volatile.Read(ref _upgrades);
 
         public bool Kept => _kept;
 
-        private async Task AcceptAsync()
-        {
-            var connections = new List<Task>();
-            try
-            {
-                while (true)
-                {
-                    connections.Add(ServeAsync(await _listener.AcceptTcpClientAsync(_stop.Token)));
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-            await Task.WhenAll(connections);
-        }
-
-        private async Task ServeAsync(TcpClient client)
+        protected override async Task ServeAsync(TcpClient client)
         {
             using (client)
             {
@@ -95,7 +68,7 @@ public sealed class ReconnectTests
                     var (path, key, length) = await ReadHeadAsync(stream);
                     if (length > 0)
                     {
-                        await stream.ReadExactlyAsync(new byte[length], _stop.Token); // the login's body
+                        await stream.ReadExactlyAsync(new byte[length], Stopping); // the login's body
                     }
                     if (path != "/ws")
                     {
@@ -122,7 +95,7 @@ public sealed class ReconnectTests
                                 var buffer = new byte[4096];
                                 while (socket.State == WebSocketState.Open)
                                 {
-                                    await socket.ReceiveAsync(buffer, _stop.Token);
+                                    await socket.ReceiveAsync(buffer, Stopping);
                                 }
                             }
                             return;
@@ -142,7 +115,7 @@ public sealed class ReconnectTests
             var one = new byte[1];
             while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
             {
-                if (await stream.ReadAsync(one, _stop.Token) == 0)
+                if (await stream.ReadAsync(one, Stopping) == 0)
                 {
                     throw new IOException("closed before the head ended");
                 }
@@ -153,14 +126,6 @@ public sealed class ReconnectTests
             return (lines[0].Split(' ')[1], Header("Sec-WebSocket-Key"), int.TryParse(Header("Content-Length"), out var length) ? length : 0);
         }
 
-        private Task WriteAsync(NetworkStream stream, string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text), _stop.Token).AsTask();
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            await _loop;
-            _stop.Dispose();
-        }
+        private Task WriteAsync(NetworkStream stream, string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text), Stopping).AsTask();
     }
 }

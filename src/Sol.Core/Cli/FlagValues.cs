@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Numerics;
 
 namespace Sol.Core.Cli;
 
@@ -17,16 +18,7 @@ public static class FlagValues
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            var text = Text(result);
-            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-            {
-                return value;
-            }
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number from {min} to {max} (got '{text}')"));
-            return default;
-        },
+        CustomParser = result => Read(result, name, Range("a whole number", min, max), min, max, NumberStyles.Integer),
     };
 
     /// <summary>A number of seconds from <paramref name="min"/> to <paramref name="max"/>, '.' its decimal point.</summary>
@@ -34,37 +26,16 @@ public static class FlagValues
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            var text = Text(result);
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-            {
-                return value;
-            }
-            var comma = text.Contains(',', StringComparison.Ordinal) ? "; write decimals with a '.'" : "";
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a number of seconds from {min} to {max} (got '{text}'{comma})"));
-            return default;
-        },
+        CustomParser = result => Read(result, name, Range("a number of seconds", min, max), min, max, NumberStyles.Float),
     };
 
     /// <summary>A number from <paramref name="min"/> to <paramref name="max"/> (which may be infinity: no upper bound),
-    /// '.' its decimal point; none when the flag is not given.</summary>
+    /// '.' its decimal point; none when the flag is not given. Never infinite: "Infinity" as a threshold would turn its
+    /// check off without a word.</summary>
     public static Option<double?> Optional(string name, string description, double min, double max) => new(name)
     {
         Description = description,
-        CustomParser = result =>
-        {
-            var text = Text(result);
-            // Finite: "Infinity" as a threshold would turn its check off without a word.
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value >= min && value <= max)
-            {
-                return value;
-            }
-            var comma = text.Contains(',', StringComparison.Ordinal) ? "; write decimals with a '.'" : "";
-            var range = double.IsPositiveInfinity(max) ? $"of at least {min}" : $"from {min} to {max}";
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a number {range} (got '{text}'{comma})"));
-            return null;
-        },
+        CustomParser = result => Read(result, name, Range("a number", min, max), min, max, NumberStyles.Float),
     };
 
     /// <summary><c>--seed</c>: any unsigned 64-bit number; <paramref name="defaultValue"/> when not given (null: none).</summary>
@@ -73,16 +44,7 @@ public static class FlagValues
         var option = new Option<ulong?>("--seed")
         {
             Description = description,
-            CustomParser = result =>
-            {
-                var text = Text(result);
-                if (ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-                {
-                    return value;
-                }
-                result.AddError($"--seed must be a whole number from 0 to {ulong.MaxValue.ToString(CultureInfo.InvariantCulture)} (got '{text}')");
-                return null;
-            },
+            CustomParser = result => Read(result, "--seed", Range("a whole number", 0UL, ulong.MaxValue), 0UL, ulong.MaxValue, NumberStyles.Integer),
         };
         if (defaultValue is { } seed)
         {
@@ -90,6 +52,29 @@ public static class FlagValues
         }
         return option;
     }
+
+    /// <summary>The flag's one token as a finite <typeparamref name="T"/> from <paramref name="min"/> to
+    /// <paramref name="max"/>, else an error saying <paramref name="range"/> (and, for a decimal with a comma, to write a
+    /// '.').</summary>
+    private static T Read<T>(ArgumentResult result, string name, string range, T min, T max, NumberStyles styles)
+        where T : INumber<T>
+    {
+        var text = Text(result);
+        if (T.TryParse(text, styles, CultureInfo.InvariantCulture, out var value) && T.IsFinite(value) && value >= min && value <= max)
+        {
+            return value;
+        }
+        var comma = styles.HasFlag(NumberStyles.AllowDecimalPoint) && text.Contains(',', StringComparison.Ordinal) ? "; write decimals with a '.'" : "";
+        result.AddError($"{name} must be {range} (got '{text}'{comma})");
+        return T.Zero;
+    }
+
+    /// <summary>"a number from 0 to 10", or "a number of at least 0" with no upper bound.</summary>
+    private static string Range<T>(string what, T min, T max)
+        where T : INumber<T> =>
+        T.IsPositiveInfinity(max)
+            ? string.Create(CultureInfo.InvariantCulture, $"{what} of at least {min}")
+            : string.Create(CultureInfo.InvariantCulture, $"{what} from {min} to {max}");
 
     /// <summary>
     /// "--flag is given more than once" for each of <paramref name="options"/> that takes one value and appears more
