@@ -107,6 +107,25 @@ public class ReportTests
     }
 
     [Fact]
+    public void AServerRestartedDuringTheRunGivesNoServerNumbers()
+    {
+        // The run ends against a new process whose counters started again from 0: the differences were nonsense ("CPU
+        // -20.4 %" in a run across a restart).
+        var before = ServerScrape.Parse(Metrics);
+        var after = ServerScrape.Parse(Metrics.Replace("process_cpu_seconds_total 12.5", "process_cpu_seconds_total 3.5", StringComparison.Ordinal)
+            .Replace("le=\"+Inf\"} 100", "le=\"+Inf\"} 40", StringComparison.Ordinal));
+        Assert.False(after.Follows(before));
+        Assert.True(before.Follows(before));
+        var report = RunReport.Create(new LoadGenOptions { Bots = 1 }, new Measurements(), TimeSpan.FromSeconds(10), 1, TimeSpan.Zero, before, after);
+        Assert.True(report.ServerRestarted);
+        Assert.Null(report.ServerCpuPercent);
+        Assert.Null(report.ServerTickP99Ms);
+        Assert.Contains("server                  restarted during the run", report.ToText(), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.True(json.RootElement.GetProperty("serverRestarted").GetBoolean());
+    }
+
+    [Fact]
     public void AHistogramWithNothingInItReportsZeros()
     {
         var p = Percentiles.Of(new LongHistogram(1, 1000, 3));

@@ -71,12 +71,20 @@ public sealed record RunReport
 
     public double? ServerCpuPercent { get; init; }
 
+    /// <summary>The server restarted during the run (its counters went down): no server numbers.</summary>
+    public bool ServerRestarted { get; init; }
+
     public static RunReport Create(LoadGenOptions options, Measurements m, TimeSpan elapsed, double botSeconds, TimeSpan cpu, ServerScrape? before, ServerScrape? after)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(m);
         var perBot = Math.Max(botSeconds, 1e-9);
         var connectionErrors = m.Errors.Where(e => !e.Key.StartsWith("game:", StringComparison.Ordinal)).Sum(e => e.Value);
+        var restarted = before is not null && after is not null && !after.Follows(before);
+        if (restarted)
+        {
+            (before, after) = (null, null);
+        }
         return new RunReport
         {
             Bots = options.Bots,
@@ -109,6 +117,7 @@ public sealed record RunReport
             ServerTickP50Ms = before is null || after is null ? null : after.TickQuantileMs(before, 0.50),
             ServerOverruns = before is null || after is null ? null : after.Overruns - before.Overruns,
             ServerCpuPercent = before is null || after is null ? null : 100 * (after.CpuSeconds - before.CpuSeconds) / Math.Max(elapsed.TotalSeconds, 1e-9),
+            ServerRestarted = restarted,
         };
     }
 
@@ -146,7 +155,14 @@ public sealed record RunReport
         t.AppendLine(c, $"travel                  jumps {Jumps}, landings {Landings}, take-offs {TakeOffs}, requests failed {RequestsFailed}; colonies {Colonies}, colonizes refused {ColonizesRefused}");
         t.AppendLine(c, $"connections             disconnects {Disconnects}, reconnects {Reconnects}, error rate {ErrorRate:0.###} per bot");
         t.AppendLine(c, $"errors                  {(Errors.Count == 0 ? "none" : string.Join(", ", Errors.Select(e => $"{e.Key} {e.Value}")))}");
-        t.AppendLine(c, $"server                  tick p50 {Fmt(ServerTickP50Ms)} ms, p99 {Fmt(ServerTickP99Ms)} ms (bucket bounds), overruns {Fmt(ServerOverruns)}, CPU {Fmt(ServerCpuPercent)} %");
+        if (ServerRestarted)
+        {
+            t.AppendLine("server                  restarted during the run: no tick, overrun or CPU numbers");
+        }
+        else
+        {
+            t.AppendLine(c, $"server                  tick p50 {Fmt(ServerTickP50Ms)} ms, p99 {Fmt(ServerTickP99Ms)} ms (bucket bounds), overruns {Fmt(ServerOverruns)}, CPU {Fmt(ServerCpuPercent)} %");
+        }
         t.AppendLine(c, $"loadgen                 CPU {LoadgenCpuPercent:0} % (100 % = one core)");
         return t.ToString();
     }

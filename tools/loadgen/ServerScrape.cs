@@ -53,6 +53,19 @@ public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count
         return new ServerScrape(buckets.Count > 0 ? buckets : workerBuckets, overruns, cpu, connections);
     }
 
+    /// <summary>
+    /// Whether this scrape is of the same server process as <paramref name="earlier"/>, later: none of its counters went
+    /// down. A server restarted during the run starts them again from 0, and differences would be meaningless (a
+    /// negative CPU share).
+    /// </summary>
+    public bool Follows(ServerScrape earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var ticks = TickBuckets.Count == 0 ? 0 : TickBuckets[^1].Count;
+        var earlierTicks = earlier.TickBuckets.Count == 0 ? 0 : earlier.TickBuckets[^1].Count;
+        return CpuSeconds >= earlier.CpuSeconds && Overruns >= earlier.Overruns && ticks >= earlierTicks;
+    }
+
     /// <summary>The upper bound of a bucket line of histogram <paramref name="histogram"/>, else null.</summary>
     private static double? Bucket(string name, string histogram)
     {
