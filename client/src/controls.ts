@@ -4,16 +4,19 @@
 // labelled; any other character (Cyrillic, Hebrew, Arabic, Hangul, an accented letter …) goes by position.
 
 export type Command =
-  | 'jump' | 'land' | 'takeOff' | 'colonize' | 'autopilotGate' | 'autopilotLand' | 'map' | 'zoomIn' | 'zoomOut' | 'cancel';
+  | 'jump' | 'land' | 'takeOff' | 'colonize' | 'autopilotGate' | 'autopilotLand' | 'map' | 'zoomIn' | 'zoomOut' | 'mapReset'
+  | 'cancel';
 
 const COMMAND_KEYS: Record<string, Command> = {
   j: 'jump', l: 'land', t: 'takeOff', c: 'colonize', g: 'autopilotGate', p: 'autopilotLand', m: 'map',
-  '+': 'zoomIn', '=': 'zoomIn', '-': 'zoomOut', '_': 'zoomOut', escape: 'cancel',
+  '+': 'zoomIn', '=': 'zoomIn', '-': 'zoomOut', '_': 'zoomOut', '0': 'mapReset', escape: 'cancel',
 };
 
 /** By position, for a key that types no ASCII letter (a key typing "о" or "צ" where J or M is on QWERTY). */
 const COMMAND_CODES: Record<string, Command> = {
   KeyJ: 'jump', KeyL: 'land', KeyT: 'takeOff', KeyC: 'colonize', KeyG: 'autopilotGate', KeyP: 'autopilotLand', KeyM: 'map',
+  // AZERTY's 0 key types "à" (0 with Shift): by position, as a letter of another script.
+  Digit0: 'mapReset',
 };
 
 /** Commands that repeat while their key is held. */
@@ -22,10 +25,10 @@ const REPEATING = new Set<Command>(['zoomIn', 'zoomOut']);
 const FLIGHT = new Set(['KeyW', 'KeyA', 'KeyS', 'KeyD', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Space']);
 
 /**
- * The command a key press means. An ASCII letter decides by itself (case-insensitive), as do + = - _ and Escape; any
+ * The command a key press means. An ASCII letter decides by itself (case-insensitive), as do + = - _ 0 and Escape; any
  * other single character that is not ASCII (a letter of another script, with or without case, an accented letter, a
- * combining mark) goes by the key's position. ASCII punctuation or digits mean nothing: on a Latin layout the letter
- * is elsewhere (AZERTY types "," where QWERTY has M).
+ * combining mark) goes by the key's position. Other ASCII punctuation or digits mean nothing: on a Latin layout the
+ * letter is elsewhere (AZERTY types "," where QWERTY has M).
  */
 export function commandFor(key: string, code: string): Command | null {
   const byKey = COMMAND_KEYS[key.toLowerCase()];

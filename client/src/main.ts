@@ -6,6 +6,7 @@ import { Autopilot, nextRouteSystem } from './autopilot';
 import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
 import { codeWords, EntityFlags, firstInputSeq, GameState, ZoneKind } from './game';
+import { MapDrag, wheelZoomFactor } from './mapview';
 import { GameConnection, keepTrying } from './net';
 import { drawMap, drawZone, mapArea, mapTransform, type View } from './render';
 import { session } from './session';
@@ -110,17 +111,27 @@ async function runGame(): Promise<void> {
   const controls = new Controls();
   controls.attach(window);
   const loops: number[] = [];
+  const listeners: (() => void)[] = [];
+  const on = <K extends keyof WindowEventMap>(target: Window, type: K, fn: (e: WindowEventMap[K]) => void) => {
+    target.addEventListener(type, fn);
+    listeners.push(() => target.removeEventListener(type, fn));
+  };
   let animating = true;
-  /** Stops this page's game without a reload: the connection, the loops and the keys. */
+  /** Stops this page's game without a reload: the connection, the loops, the keys and the map's mouse. */
   const stopGame = () => {
     stopped = true;
     connection.close();
     for (const id of loops) clearInterval(id);
     animating = false;
     controls.detach();
+    for (const off of listeners.splice(0)) off();
   };
   const pilot = new Autopilot();
-  const view: View = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [] };
+  const view: View = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [], mapCamera: null };
+  const drag = new MapDrag();
+  /** The galaxy map's transform as it is drawn now (its area on this window, and the zoom and pan). */
+  const mapView = (map: GalaxyMap) =>
+    mapTransform(map, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height), view.mapCamera ?? null);
   let galaxy: GalaxyMap | null = null;
   api.galaxy().then((g) => (galaxy = g)).catch(() => toast('galaxy map unavailable'));
 
@@ -183,7 +194,7 @@ async function runGame(): Promise<void> {
     mapPoint: (id) => {
       const s = galaxy?.systems.find((g) => g.id === id);
       if (!s || !galaxy) return null;
-      const t = mapTransform(galaxy, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height));
+      const t = mapView(galaxy);
       return { x: t.x(s.x), y: t.y(s.y) };
     },
   });
@@ -235,18 +246,30 @@ async function runGame(): Promise<void> {
         pilot.engage(pilot.mode === 'land' ? 'off' : 'land');
         break;
       case 'map':
+        // The map opens as it was left (zoom and pan kept while the page lives; 0 shows the whole galaxy again).
         view.mapOpen = !view.mapOpen;
+        drag.cancel();
         if (view.mapOpen) measureHud();
         break;
       case 'zoomIn':
-        view.zoom = Math.min(view.zoom * 1.4, 2);
+      case 'zoomOut': {
+        const factor = c === 'zoomIn' ? 1.4 : 1 / 1.4;
+        if (view.mapOpen && galaxy) {
+          // The map zooms around its centre (the wheel zooms around the pointer).
+          const t = mapView(galaxy);
+          view.mapCamera = t.zoomAt(t.projection.ox, t.projection.oy, factor);
+        } else {
+          view.zoom = Math.min(Math.max(view.zoom * factor, 0.01), 2);
+        }
         break;
-      case 'zoomOut':
-        view.zoom = Math.max(view.zoom / 1.4, 0.01);
+      }
+      case 'mapReset':
+        if (view.mapOpen) view.mapCamera = null;
         break;
       case 'cancel':
         pilot.engage('off');
         view.mapOpen = false;
+        drag.cancel();
         break;
     }
   };
@@ -297,14 +320,52 @@ async function runGame(): Promise<void> {
   resize();
   window.addEventListener('resize', resize);
   canvas.addEventListener('mousemove', (e) => {
-    if (view.mapOpen && galaxy) view.mapHover = mapTransform(galaxy, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height)).pick(e.offsetX, e.offsetY);
+    if (view.mapOpen && galaxy) view.mapHover = mapView(galaxy).pick(e.offsetX, e.offsetY);
   });
-  canvas.addEventListener('click', (e) => {
-    if (!view.mapOpen || !galaxy || !game.zone) return;
-    const id = mapTransform(galaxy, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height)).pick(e.offsetX, e.offsetY);
-    if (id === null) return;
-    void planRoute(id);
+  // The map: a left-button press that stays within a few pixels is a click (it plans a route to the system under the
+  // press), one that goes further drags the map (and plans nothing). Moves and the release are followed on the
+  // window, so a drag that leaves the canvas (over the HUD, out of the window) goes on and ends.
+  let pressX = 0;
+  let pressY = 0;
+  const onCanvas = (e: MouseEvent) => {
+    const box = canvas.getBoundingClientRect();
+    return { x: e.clientX - box.left, y: e.clientY - box.top };
+  };
+  const endDrag = () => {
+    drag.cancel();
+    canvas.style.cursor = '';
+  };
+  canvas.addEventListener('mousedown', (e) => {
+    if (e.button !== 0 || !view.mapOpen || !galaxy) return;
+    e.preventDefault(); // a drag over the HUD selects none of its text
+    ({ x: pressX, y: pressY } = onCanvas(e));
+    drag.down(pressX, pressY);
   });
+  on(window, 'mousemove', (e) => {
+    if (!drag.active) return;
+    if ((e.buttons & 1) === 0 || !view.mapOpen || !galaxy) { // released where no mouseup reached the page
+      endDrag();
+      return;
+    }
+    const { x, y } = onCanvas(e);
+    if (!drag.move(x, y)) return;
+    canvas.style.cursor = 'grabbing';
+    view.mapCamera = mapView(galaxy).panBy(drag.dx, drag.dy);
+  });
+  on(window, 'mouseup', (e) => {
+    if (e.button !== 0) return;
+    const gesture = drag.up();
+    canvas.style.cursor = '';
+    if (gesture !== 'click' || !view.mapOpen || !galaxy || !game.zone) return;
+    const id = mapView(galaxy).pick(pressX, pressY);
+    if (id !== null) void planRoute(id);
+  });
+  // Wheel up zooms in around the pointer. Ctrl/⌘ + wheel stays the browser's (page zoom), as Ctrl/⌘ keys do.
+  canvas.addEventListener('wheel', (e) => {
+    if (!view.mapOpen || !galaxy || e.ctrlKey || e.metaKey) return;
+    e.preventDefault();
+    view.mapCamera = mapView(galaxy).zoomAt(e.offsetX, e.offsetY, wheelZoomFactor(e.deltaY, e.deltaMode));
+  }, { passive: false });
   const planRoute = async (destination: number) => {
     const from = game.zone!.systemId;
     if (destination === from) return;

@@ -1,13 +1,20 @@
 // Canvas drawing: the zone view (stars with their damage radius, planets on their orbits, gates labelled with their
-// destination, colonies, ships and NPCs, the own ship, the arrow to the next gate on the route) and the galaxy map.
+// destination, colonies, ships and NPCs, the own ship, the arrow to the next gate on the route) and the galaxy map
+// (zoomed and panned as mapview.ts works out, with the names that fit).
 // World y points up (angles counter-clockwise), so screen y = −world y.
 import type { GalaxyMap } from './api';
 import type { ColonyView } from './codec';
 import type { GameState } from './game';
 import { EntityFlags, EntityKind, ZoneKind } from './game';
+import {
+  boundsOf, LabelIndex, MAP_MARGIN, mapProjection, maxMapZoom, panBy, screenX, screenY, zoomAt,
+  type Bounds, type MapCamera, type MapRect,
+} from './mapview';
 
 export interface View {
   zoom: number; mapOpen: boolean; mapHover: number | null; plannedRoute: number[];
+  /** The galaxy map's zoom and pan; null or absent: the whole galaxy fits. */
+  mapCamera?: MapCamera | null;
   /** The HUD box's right and bottom edges in canvas pixels (the map's title keeps clear of it); null: not known yet. */
   hud?: { right: number; bottom: number } | null;
   /** The map title's lines as last drawn (tests). */
@@ -178,63 +185,186 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
   }
 }
 
+/** Label priority on the map, highest first: a name is left out where it would overlap one of a higher rank. */
+const RANK = { here: 0, destination: 1, route: 2, mine: 3, explored: 4, rest: 5 } as const;
+const RANKS = 6;
+const NONE: readonly number[] = [];
+
+/**
+ * What the map keeps for one galaxy from frame to frame (so a frame allocates next to nothing): its bounds, each
+ * system's index by id, the last planet id of each system (planets are numbered 1..N in system order, docs/atom.md,
+ * and the map gives each system's count), name widths (measured once), and scratch for the label order.
+ */
+interface MapScratch {
+  map: GalaxyMap; bounds: Bounds; maxZoom: number; index: Map<number, number>; planetsEnd: Int32Array;
+  widths: Float32Array; explored: Uint8Array; rank: Uint8Array; order: Int32Array; starts: Int32Array;
+}
+let scratch: MapScratch | null = null;
+const labels = new LabelIndex();
+
+function scratchFor(map: GalaxyMap): MapScratch {
+  if (scratch?.map === map) return scratch;
+  const n = map.systems.length;
+  const planetsEnd = new Int32Array(n);
+  let planets = 0;
+  map.systems.forEach((s, i) => (planetsEnd[i] = planets += s.planets));
+  scratch = {
+    map, bounds: boundsOf(map.systems), maxZoom: maxMapZoom(n), index: new Map(map.systems.map((s, i) => [s.id, i])),
+    planetsEnd, widths: new Float32Array(n).fill(-1), explored: new Uint8Array(n), rank: new Uint8Array(n), order: new Int32Array(n), starts: new Int32Array(RANKS + 1),
+  };
+  return scratch;
+}
+
+/** The index of the system a planet belongs to (-1: not in this galaxy). */
+function systemOfPlanet(s: MapScratch, planetId: number): number {
+  let lo = 0, hi = s.planetsEnd.length - 1;
+  if (planetId < 1 || hi < 0 || planetId > s.planetsEnd[hi]!) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s.planetsEnd[mid]! >= planetId) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Marks the explored systems (`s.explored`), ranks every system for its label (RANK) and lists them in `s.order`,
+ * highest rank first, in galaxy order within one.
+ */
+function orderLabels(s: MapScratch, player: GameState['player'], route: readonly number[], here: number | undefined): void {
+  const { explored, rank, order, starts, index } = s;
+  explored.fill(0);
+  rank.fill(RANK.rest);
+  const mark = (i: number | undefined, r: number) => {
+    if (i !== undefined && i >= 0 && r < rank[i]!) rank[i] = r;
+  };
+  for (const id of player?.explored ?? NONE) {
+    const i = index.get(id);
+    if (i === undefined) continue;
+    explored[i] = 1;
+    mark(i, RANK.explored);
+  }
+  for (const planet of player?.colonies ?? NONE) mark(systemOfPlanet(s, planet), RANK.mine);
+  if (player) mark(index.get(player.homeSystem), RANK.mine);
+  for (const id of route) mark(index.get(id), RANK.route);
+  if (route.length > 0) mark(index.get(route[route.length - 1]!), RANK.destination);
+  if (here !== undefined) mark(index.get(here), RANK.here);
+  // A counting sort: stable, and no array made per frame.
+  starts.fill(0);
+  for (let i = 0; i < rank.length; i++) starts[rank[i]! + 1]!++;
+  for (let r = 1; r <= RANKS; r++) starts[r]! += starts[r - 1]!;
+  for (let i = 0; i < rank.length; i++) order[starts[rank[i]!]!++] = i;
+}
+
 export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: GameState, view: View): void {
   const { width, height } = ctx.canvas;
   ctx.fillStyle = 'rgba(3,5,12,0.94)';
   ctx.fillRect(0, 0, width, height);
-  const explored = new Set(game.player?.explored ?? []);
+  const s = scratchFor(map);
+  const player = game.player;
   ctx.font = '14px system-ui, sans-serif';
   const title = layoutMapTitle(
-    [`${map.name}: ${map.systems.length} systems, ${explored.size} explored`, 'click a system to plan a route, M to close'],
+    [`${map.name}: ${map.systems.length} systems, ${player?.explored.length ?? 0} explored`,
+      'click a system to plan a route, drag to pan, wheel or +/− to zoom, 0 for the whole galaxy, M to close'],
     width, view.hud ?? null, (text) => ctx.measureText(text).width);
   view.mapTitle = title;
-  const t = mapTransform(map, width, height, mapArea(view, width, height));
-  const byId = new Map(map.systems.map((s) => [s.id, s]));
+  const { rect: r, projection: p } = mapTransform(map, width, height, mapArea(view, width, height), view.mapCamera ?? null);
+  const systems = map.systems;
+  const sx = (x: number) => screenX(p, x);
+  const sy = (y: number) => screenY(p, y);
+  // Zoomed in or panned, systems reach past the map's rectangle: nothing is drawn under the HUD or the title (helper-68).
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(r.left, r.top, r.width, r.height);
+  ctx.clip();
   ctx.strokeStyle = 'rgba(120,140,180,0.25)';
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (const s of map.systems) {
-    for (const g of s.gates) {
-      if (g.to < s.id) continue;
-      const o = byId.get(g.to);
-      if (!o) continue;
-      ctx.moveTo(t.x(s.x), t.y(s.y));
-      ctx.lineTo(t.x(o.x), t.y(o.y));
+  for (const a of systems) {
+    for (const g of a.gates) {
+      if (g.to < a.id) continue;
+      const o = s.index.get(g.to);
+      if (o === undefined) continue;
+      ctx.moveTo(sx(a.x), sy(a.y));
+      ctx.lineTo(sx(systems[o]!.x), sy(systems[o]!.y));
     }
   }
   ctx.stroke();
-  const route = game.player?.route.length ? game.player.route : view.plannedRoute;
+  const route = player?.route.length ? player.route : view.plannedRoute;
   const here = game.zone?.systemId;
   if (route.length > 0) {
     ctx.strokeStyle = COLORS.arrow;
     ctx.lineWidth = 3;
     ctx.beginPath();
-    const start = here !== undefined && !route.includes(here) ? [here, ...route] : route;
-    start.forEach((id, i) => {
-      const s = byId.get(id);
-      if (!s) return;
-      if (i === 0) ctx.moveTo(t.x(s.x), t.y(s.y));
-      else ctx.lineTo(t.x(s.x), t.y(s.y));
-    });
+    // From the current system when the route does not list it.
+    let first = true;
+    const hereAt = here === undefined || route.includes(here) ? undefined : s.index.get(here);
+    if (hereAt !== undefined) {
+      ctx.moveTo(sx(systems[hereAt]!.x), sy(systems[hereAt]!.y));
+      first = false;
+    }
+    for (const id of route) {
+      const i = s.index.get(id);
+      if (i === undefined) continue;
+      if (first) ctx.moveTo(sx(systems[i]!.x), sy(systems[i]!.y));
+      else ctx.lineTo(sx(systems[i]!.x), sy(systems[i]!.y));
+      first = false;
+    }
     ctx.stroke();
   }
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.textAlign = 'center';
-  for (const s of map.systems) {
-    const isHere = s.id === here;
-    const known = explored.has(s.id);
+  orderLabels(s, player, route, here);
+  const inside = (x: number, y: number, slack: number) =>
+    x >= r.left - slack && x <= r.left + r.width + slack && y >= r.top - slack && y <= r.top + r.height + slack;
+  for (let i = 0; i < systems.length; i++) {
+    const a = systems[i]!;
+    const x = sx(a.x), y = sy(a.y);
+    if (!inside(x, y, 12)) continue;
+    const isHere = s.rank[i] === RANK.here;
+    const known = s.explored[i] === 1;
     ctx.fillStyle = isHere ? '#ffffff' : known ? '#ffd35a' : '#4a5670';
-    circle(ctx, t.x(s.x), t.y(s.y), isHere ? 6 : known ? 4 : 2.5, true);
+    circle(ctx, x, y, isHere ? 6 : known ? 4 : 2.5, true);
     if (isHere) {
       ctx.strokeStyle = '#ffffff';
       ctx.lineWidth = 2;
-      circle(ctx, t.x(s.x), t.y(s.y), 11, false);
-    }
-    if (isHere || known || s.id === view.mapHover || route.includes(s.id)) {
-      ctx.fillStyle = COLORS.label;
-      ctx.fillText(s.name, t.x(s.x), t.y(s.y) - 9);
+      circle(ctx, x, y, 11, false);
     }
   }
+  // Names, highest rank first, each only where it overlaps none drawn before it: at 200 systems the whole galaxy
+  // shows the important ones and zooming in makes room for the rest.
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  labels.reset(r);
+  let hover = -1, hoverX = 0, hoverY = 0, hoverHalf = 0;
+  for (let n = 0; n < systems.length; n++) {
+    const i = s.order[n]!;
+    const a = systems[i]!;
+    const x = sx(a.x), y = sy(a.y);
+    if (!inside(x, y, 0)) continue;
+    if (s.widths[i]! < 0) s.widths[i] = ctx.measureText(a.name).width;
+    const half = s.widths[i]! / 2 + 2;
+    // Kept inside the rectangle sideways (a name at the edge moves in rather than being cut); one that would go
+    // above it is left out.
+    const lx = Math.min(Math.max(x, r.left + half), r.left + r.width - half);
+    const ly = y - 9;
+    if (a.id === view.mapHover) {
+      hover = i;
+      hoverX = lx;
+      hoverY = ly;
+      hoverHalf = half;
+    }
+    if (ly - 10 < r.top || !labels.place(lx - half, ly - 10, lx + half, ly + 3)) continue;
+    ctx.fillStyle = s.rank[i]! === RANK.rest ? '#7b87a3' : COLORS.label;
+    ctx.fillText(a.name, lx, ly);
+  }
+  // The system under the pointer is always named, on top (it takes no room from the others, so names do not come and
+  // go as the pointer moves).
+  if (hover >= 0) {
+    ctx.fillStyle = 'rgba(3,5,12,0.9)';
+    ctx.fillRect(hoverX - hoverHalf, hoverY - 11, 2 * hoverHalf, 15);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(systems[hover]!.name, hoverX, hoverY);
+  }
+  ctx.restore();
   ctx.fillStyle = COLORS.label;
   ctx.textAlign = 'center';
   ctx.font = '14px system-ui, sans-serif';
@@ -263,24 +393,30 @@ export function mapArea(view: View, width: number, height: number): MapArea {
   return underneath >= beside ? { left: 0, top: below } : { left, top: titled };
 }
 
-/** Screen ↔ map coordinates for the galaxy map: every system fits, with a margin, in `area`. */
-export function mapTransform(map: GalaxyMap, width: number, height: number, area: MapArea = { left: 0, top: 30 }) {
-  const { left, top } = area;
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const s of map.systems) {
-    minX = Math.min(minX, s.x); maxX = Math.max(maxX, s.x);
-    minY = Math.min(minY, s.y); maxY = Math.max(maxY, s.y);
-  }
-  const margin = 40;
-  const band = Math.max(height - top - 30, 2 * margin + 1);
-  const across = Math.max(width - left, 2 * margin + 1);
-  const k = Math.min((across - 2 * margin) / Math.max(maxX - minX, 1), (band - 2 * margin) / Math.max(maxY - minY, 1));
-  const ox = left + (across - (maxX - minX) * k) / 2;
-  const oy = top + (band - (maxY - minY) * k) / 2;
+/** The map's rectangle in an area: to the right edge and 30 px from the bottom (the help line), never under 81 px. */
+export function mapRect(area: MapArea, width: number, height: number): MapRect {
+  const least = 2 * MAP_MARGIN + 1;
+  return { left: area.left, top: area.top, width: Math.max(width - area.left, least), height: Math.max(height - area.top - 30, least) };
+}
+
+/**
+ * Screen ↔ map coordinates for the galaxy map: with no camera (or zoom 1) every system fits, with a margin, in `area`;
+ * a camera zooms and pans (mapview.ts). `zoomAt` and `panBy` give the camera after a wheel, a key or a drag.
+ */
+export function mapTransform(map: GalaxyMap, width: number, height: number, area: MapArea = { left: 0, top: 30 },
+  camera: MapCamera | null = null) {
+  const { bounds, maxZoom } = scratchFor(map);
+  const rect = mapRect(area, width, height);
+  const projection = mapProjection(bounds, rect, camera, maxZoom);
   return {
-    x: (x: number) => ox + (x - minX) * k,
-    y: (y: number) => oy + (maxY - y) * k,
+    rect, projection,
+    x: (x: number) => screenX(projection, x),
+    y: (y: number) => screenY(projection, y),
+    zoomAt: (px: number, py: number, factor: number) => zoomAt(bounds, rect, maxZoom, camera, px, py, factor),
+    panBy: (dx: number, dy: number) => panBy(bounds, rect, maxZoom, camera, dx, dy),
+    /** The system drawn within 14 px of (px, py), nearest first; none outside the map's rectangle (nothing is drawn there). */
     pick(px: number, py: number): number | null {
+      if (px < rect.left || px > rect.left + rect.width || py < rect.top || py > rect.top + rect.height) return null;
       let best: number | null = null;
       let bestD = 14;
       for (const s of map.systems) {

@@ -50,6 +50,8 @@ export function installTestHook(p: HookParts): void {
     get autopilot() { return { mode: p.pilot.mode, status: p.pilot.status, last: { ...p.pilot.last } }; },
     get assets() { return { ...p.assets }; },
     get mapOpen() { return p.view.mapOpen; },
+    /** The galaxy map's zoom and pan (null: the whole galaxy fits). */
+    get mapCamera() { return p.view.mapCamera ? { ...p.view.mapCamera } : null; },
     get mapTitle() { return (p.view.mapTitle ?? []).map((l) => ({ ...l })); },
     get hudBox() {
       const box = document.getElementById('hud')?.getBoundingClientRect();

@@ -11,7 +11,11 @@ import { codeWords, firstInputSeq, GameState, ZoneKind } from '../src/game';
 import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '../src/net';
 import { api } from '../src/api';
 import { stepShip } from '../src/physics';
-import { drawZone, layoutMapTitle, mapArea, mapTransform } from '../src/render';
+import {
+  declutter, galaxyX, galaxyY, isDrag, LabelIndex, MAP_MARGIN, MapDrag, mapProjection, maxMapZoom, panBy, screenX, screenY,
+  wheelZoomFactor, zoomAt, type MapCamera,
+} from '../src/mapview';
+import { drawMap, drawZone, layoutMapTitle, mapArea, mapTransform, type View } from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
 import { ClientPayload, ColonyInfo, ErrorCode, Input, ServerPayload, SetRoute } from '../src/protocol/sol_generated';
@@ -693,6 +697,179 @@ test('+ and − repeat while held; other commands do not', () => {
   press('g', 'KeyG', true);
   const got = controls.take();
   expect(JSON.stringify(got) === '["zoomOut","zoomOut","zoomOut","zoomIn","autopilotGate"]', `commands ${JSON.stringify(got)}`);
+});
+
+// ---- the galaxy map: zoom, pan, click or drag, names ----
+
+const rect = { left: 100, top: 50, width: 800, height: 600 };
+const square = { minX: -500, minY: -500, maxX: 500, maxY: 500 };
+const near = (a: number, b: number, what: string) => expect(Math.abs(a - b) < 1e-6, `${what}: ${a}, expected ${b}`);
+
+test('the map view maps galaxy ↔ screen: the whole galaxy fits at zoom 1, zoom scales about the centre', () => {
+  const fit = mapProjection(square, rect, null, 10);
+  // 1000 ly into 600 − 2 × 40 px, centred in the rectangle (as mapTransform placed it before zoom existed).
+  near(fit.k, 520 / 1000, 'scale');
+  near(screenX(fit, -500), 500 - 260, 'left edge');
+  near(screenY(fit, 500), 350 - 260, 'top edge (galaxy y up)');
+  near(screenY(fit, -500), 350 + 260, 'bottom edge');
+  const zoomed = mapProjection(square, rect, { zoom: 4, x: 100, y: -50 }, 10);
+  near(screenX(zoomed, 100), 500, 'the camera point at the centre (x)');
+  near(screenY(zoomed, -50), 350, 'the camera point at the centre (y)');
+  near(screenX(zoomed, 110) - screenX(zoomed, 100), 10 * 4 * fit.k, '4 times the distance');
+  near(galaxyX(zoomed, screenX(zoomed, 123.5)), 123.5, 'round trip x');
+  near(galaxyY(zoomed, screenY(zoomed, -321)), -321, 'round trip y');
+  // Out of limits: zoom between 1 and the most; at zoom 1 any pan shows the whole galaxy, centred along the axis that
+  // sets the scale (here y: the rectangle is wider than tall).
+  expect(mapProjection(square, rect, { zoom: 50, x: 0, y: 0 }, 10).zoom === 10, 'zoom capped at the most');
+  const back = mapProjection(square, rect, { zoom: 0.2, x: 400, y: 400 }, 10);
+  expect(back.zoom === 1 && back.cy === 0, `zoom 1, centred in y: ${JSON.stringify(back)}`);
+  expect(screenX(back, square.minX) >= rect.left + MAP_MARGIN - 1e-9 && screenX(back, square.maxX) <= rect.left + rect.width - MAP_MARGIN + 1e-9,
+    `the whole galaxy in view: ${screenX(back, square.minX)}..${screenX(back, square.maxX)}`);
+  expect(maxMapZoom(200) > 8 && maxMapZoom(200) < 12 && maxMapZoom(3) === 4 && maxMapZoom(60_000) > maxMapZoom(200),
+    `most zoom ${maxMapZoom(3)}, ${maxMapZoom(200)}, ${maxMapZoom(60_000)}`);
+});
+
+test('zooming keeps the point under the pointer where it is, within the limits', () => {
+  let camera: MapCamera | null = null;
+  const px = 560, py = 380; // where the first steps need no clamping (near an edge the galaxy is kept covering the view)
+  const before = mapProjection(square, rect, camera, 10);
+  const gx = galaxyX(before, px), gy = galaxyY(before, py);
+  for (let i = 0; i < 3; i++) {
+    camera = zoomAt(square, rect, 10, camera, px, py, 1.5);
+    const p = mapProjection(square, rect, camera, 10);
+    near(screenX(p, gx), px, `step ${i}: x under the pointer`);
+    near(screenY(p, gy), py, `step ${i}: y under the pointer`);
+  }
+  near(camera!.zoom, 1.5 ** 3, 'zoomed 1.5 ^ 3');
+  for (let i = 0; i < 20; i++) camera = zoomAt(square, rect, 10, camera, px, py, 1.5);
+  expect(camera!.zoom === 10, `stops at the most: ${camera!.zoom}`);
+  for (let i = 0; i < 20; i++) camera = zoomAt(square, rect, 10, camera, px, py, 1 / 1.5);
+  const out = mapProjection(square, rect, camera, 10);
+  expect(out.zoom === 1 && out.cy === 0 && screenX(out, square.minX) >= rect.left + MAP_MARGIN - 1e-9
+    && screenX(out, square.maxX) <= rect.left + rect.width - MAP_MARGIN + 1e-9, `out to the whole galaxy: ${JSON.stringify(camera)}`);
+  // A mouse notch in Chrome (100 px) and in Firefox (3 lines) zoom alike; wheel up is in; one event at most 2 times.
+  const notch = wheelZoomFactor(-100, 0);
+  expect(notch > 1.2 && notch < 1.4 && Math.abs(wheelZoomFactor(-3, 1) - notch) < 0.05, `notch ${notch}, lines ${wheelZoomFactor(-3, 1)}`);
+  near(wheelZoomFactor(100, 0) * notch, 1, 'down undoes up');
+  expect(wheelZoomFactor(-1, 2) === 2 && wheelZoomFactor(5000, 0) === 0.5, 'a page at most doubles');
+});
+
+test('dragging pans the map with the pointer, never the galaxy out of sight', () => {
+  const camera = { zoom: 4, x: 0, y: 0 };
+  const p = mapProjection(square, rect, camera, 10);
+  const moved = mapProjection(square, rect, panBy(square, rect, 10, camera, 30, -20), 10);
+  near(screenX(moved, 77) - screenX(p, 77), 30, 'x follows');
+  near(screenY(moved, 77) - screenY(p, 77), -20, 'y follows');
+  // Dragged far right and down: the galaxy's left and top edges stop at the margin, not beyond.
+  const far = mapProjection(square, rect, panBy(square, rect, 10, camera, 1e6, 1e6), 10);
+  near(screenX(far, square.minX), rect.left + MAP_MARGIN, 'left edge held at the margin');
+  near(screenY(far, square.maxY), rect.top + MAP_MARGIN, 'top edge held at the margin');
+  // At zoom 1 the galaxy fills the rectangle's height: no drag up or down; sideways only while it stays whole in view.
+  const fit = mapProjection(square, rect, panBy(square, rect, 10, null, 1e6, 100), 10);
+  expect(fit.cy === 0 && fit.zoom === 1, `no pan in y at zoom 1: ${JSON.stringify(fit)}`);
+  near(screenX(fit, square.maxX), rect.left + rect.width - MAP_MARGIN, 'right edge held inside the margin');
+});
+
+test('a press that moves a few pixels is a click; further it is a drag that pans from the press on', () => {
+  const drag = new MapDrag();
+  expect(drag.up() === null && !drag.move(50, 50), 'nothing without a press');
+  drag.down(100, 100);
+  expect(!drag.move(103, 104) && !drag.move(97, 98), 'within 5 px: no pan');
+  expect(drag.up() === 'click', 'a click');
+  expect(!isDrag(3, 4) && isDrag(4, 4), 'the threshold is 5 px');
+  drag.down(100, 100);
+  expect(!drag.move(104, 100), 'not yet');
+  expect(drag.move(106, 100) && drag.dx === 6 && drag.dy === 0, `past it: the whole way from the press (${drag.dx}, ${drag.dy})`);
+  expect(drag.move(110, 95) && drag.dx === 4 && drag.dy === -5, `then each move (${drag.dx}, ${drag.dy})`);
+  expect(drag.move(100, 100), 'back at the press it still pans');
+  expect(drag.up() === 'drag', 'a drag, never a click');
+  drag.down(10, 10);
+  drag.cancel();
+  expect(drag.up() === null, 'a cancelled press is neither');
+});
+
+test('names are left out where they would overlap one drawn before them, in the order given', () => {
+  const kept = declutter([
+    [0, 0, 60, 13], // first: always drawn
+    [50, 5, 110, 18], // overlaps the first
+    [60, 0, 120, 13], // touches the first only: drawn
+    [100, 10, 160, 23], // overlaps the third, which was drawn
+    [200, 300, 260, 313], // far off
+    [-900, -900, -840, -887], // outside the rectangle (filed in its corner cell): overlaps nothing
+    [-890, -895, -850, -880], // overlaps the one outside
+    [190, 250, 330, 320], // spans several cells, overlapping the far one
+  ], { left: 0, top: 0, width: 800, height: 600 });
+  expect(JSON.stringify(kept) === '[true,false,true,false,true,true,false,false]', `kept ${JSON.stringify(kept)}`);
+  // A reused index forgets the last frame's boxes.
+  const index = new LabelIndex();
+  declutter([[0, 0, 60, 13]], rect, index);
+  expect(declutter([[0, 0, 60, 13]], rect, index)[0] === true, 'reset between frames');
+});
+
+/** A canvas that records the text drawn (6 px a character). */
+function textCanvas(width: number, height: number) {
+  const texts: { text: string; x: number; y: number }[] = [];
+  const ctx = new Proxy({ canvas: { width, height } } as Record<string | symbol, unknown>, {
+    get: (t, k) => k in t ? t[k] : k === 'fillText' ? (text: string, x: number, y: number) => texts.push({ text, x, y })
+      : k === 'measureText' ? (text: string) => ({ width: text.length * 6 }) : () => {},
+    set: () => true,
+  }) as unknown as CanvasRenderingContext2D;
+  return { ctx, texts };
+}
+
+test('map names: the current system, the route, own systems and explored ones first; zooming in shows the rest', () => {
+  // Five systems 5 ly apart in a column, in a galaxy 1000 ly wide (95 more on a ring around it): 2.8 px apart when it
+  // all fits, so only one name of the five shows; zoomed in 6 times, 17 px apart, all five.
+  const column = ['Alpha', 'Beta', 'Gamma', 'Delta', 'Epsilon'].map((name, i) => ({ id: i + 1, name, x: 0, y: 5 * i, planets: 2, gates: [] }));
+  const ring = Array.from({ length: 95 }, (_, i) => ({
+    id: i + 6, name: `Far${i}`, x: 500 * Math.cos(i * 2 * Math.PI / 95), y: 500 * Math.sin(i * 2 * Math.PI / 95), planets: 2, gates: [],
+  }));
+  const galaxy = { name: 'g', contentHash: '', systems: [...column, ...ring] };
+  const game = new GameState();
+  const player = { type: 'playerState' as const, credits: 0, shipType: 'scout', hull: 1, maxHull: 1, homeSystem: 0, explored: [] as number[], route: [] as number[], colonies: [] as number[] };
+  const view: View = { zoom: 1, mapOpen: true, mapHover: null, plannedRoute: [], mapCamera: null };
+  const shown = (v: View) => {
+    const { ctx, texts } = textCanvas(900, 700);
+    drawMap(ctx, galaxy, game, v);
+    return column.map((s) => s.name).filter((n) => texts.some((t) => t.text === n));
+  };
+  const one = (change: Partial<typeof player>, expected: string, what: string) => {
+    game.onPlayerState({ ...player, ...change });
+    const got = shown(view);
+    expect(JSON.stringify(got) === JSON.stringify([expected]), `${what}: ${JSON.stringify(got)}`);
+  };
+  one({}, 'Alpha', 'none known: the first');
+  one({ explored: [2] }, 'Beta', 'an explored system before the rest');
+  // Planets are numbered in system order, two a system here: planet 6 is the third system's.
+  one({ explored: [2], colonies: [6] }, 'Gamma', 'a colony\'s system before an explored one');
+  one({ explored: [2], homeSystem: 3 }, 'Gamma', 'home before an explored one');
+  one({ explored: [2], colonies: [6], route: [4, 7] }, 'Delta', 'a system on the route before a colony');
+  one({ explored: [2], colonies: [6], route: [7, 4] }, 'Delta', 'the destination too');
+  one({ explored: [2], colonies: [6], route: [4, 7, 5] }, 'Epsilon', 'the destination before the route');
+  game.enterZone({ ...zoneEnter(5), systemId: 1 }, 0);
+  one({ explored: [2], colonies: [6], route: [4, 7, 5] }, 'Alpha', 'the current system first');
+  // The name under the pointer is shown too, over the others.
+  const hovered = shown({ ...view, mapHover: 3 });
+  expect(JSON.stringify(hovered) === '["Alpha","Gamma"]', `hovered: ${JSON.stringify(hovered)}`);
+  // Zoomed in on the column: every name.
+  const t = mapTransform(galaxy, 900, 700, mapArea(view, 900, 700));
+  view.mapCamera = t.zoomAt(t.x(0), t.y(10), 6);
+  expect(shown(view).length === 5, `zoomed in: ${JSON.stringify(shown(view))}`);
+  // The map as drawn and clicked agree when zoomed: each system is picked where it is drawn; nothing beyond the map.
+  const z = mapTransform(galaxy, 900, 700, mapArea(view, 900, 700), view.mapCamera);
+  for (const s of column) expect(z.pick(z.x(s.x), z.y(s.y)) === s.id, `${s.name} picked where it is drawn`);
+  expect(z.pick(z.x(ring[0]!.x), z.y(ring[0]!.y)) === null, 'a system off the map is not picked');
+});
+
+test('0 shows the whole galaxy: by the character 0, or by position where that key types a letter (AZERTY\'s à)', () => {
+  const { controls, press } = keyboard();
+  press('0', 'Digit0');
+  press('à', 'Digit0'); // AZERTY
+  press('0', 'Numpad0');
+  press('0', 'Digit0', true); // held: once
+  press('1', 'Digit1');
+  const got = controls.take();
+  expect(JSON.stringify(got) === '["mapReset","mapReset","mapReset"]', `commands ${JSON.stringify(got)}`);
 });
 
 for (const { name, body } of tests) {
