@@ -50,6 +50,29 @@ public sealed class DatabaseOutageTests
     }
 
     [SkippableFact]
+    public async Task HealthSaysTheDatabaseIsUnreachableWhenNobodyPlaysToo()
+    {
+        // With nothing to write, the write-behind never saw the outage: /healthz said "ok" while logins got 503 (helper-75).
+        Skip.If(!PostgresDatabase.Required && PostgresDatabase.ServerConnectionString is null, "no PostgreSQL installed");
+        using var cluster = PostgresCluster.TryCreate();
+        Assert.NotNull(cluster);
+        await using var server = await TestServer.StartAsync(cluster.ConnectionString);
+        Assert.Equal("ok", await DatabaseStateAsync(server));
+
+        cluster.Stop();
+        await Eventually.TrueAsync(async () => await DatabaseStateAsync(server) == "unreachable", TimeSpan.FromSeconds(30), "/healthz to say the database is unreachable");
+        using (var health = await server.Http.GetAsync("/healthz"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode); // play would go on: still 200
+        }
+        cluster.Start();
+        await Eventually.TrueAsync(async () => await DatabaseStateAsync(server) == "ok", TimeSpan.FromSeconds(30), "/healthz to say the database is back");
+    }
+
+    private static async Task<string?> DatabaseStateAsync(TestServer server) =>
+        (await server.Http.GetFromJsonAsync<System.Text.Json.JsonElement>("/healthz")).GetProperty("database").GetString();
+
+    [SkippableFact]
     public async Task AStopThatCannotSaveEveryPlayerExitsWithCode1()
     {
         Skip.If(!PostgresDatabase.Required && PostgresDatabase.ServerConnectionString is null, "no PostgreSQL installed");

@@ -210,9 +210,6 @@ public sealed class SolServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
 
-    /// <summary>The database as <c>/healthz</c> tells it: "unreachable" while the write-behind's writes fail (an outage),
-    /// else "ok".</summary>
-    private static string Database(PlayerWriteBehind progress) => progress.InOutage ? "unreachable" : "ok";
 
     private static async Task<(Sol.Persistence.Model.GalaxySummary Summary, GalaxyModel Model)> LoadOrGenerateGalaxyAsync(ISolStore store, ServerOptions options, ILogger log, CancellationToken cancellationToken)
     {
@@ -375,10 +372,10 @@ public sealed class SolServer : IAsyncDisposable
         app.MapMethods("/api/config", ReadMethods.GetOrHead, () => Results.Json(new { gamePort = port.Endpoint.Port, gamePath = "/ws", tickRate = options.TickRate, protocols = ProtocolVersion.Supported }));
         // A database outage is told in the body but stays 200: play goes on through it (progress is kept and written when
         // the database is back), and restarting this process would not bring the database back.
-        var progress = game.Progress;
-        app.MapMethods("/healthz", ReadMethods.GetOrHead, () => gameFailed.IsCompleted
-            ? Results.Json(new { status = "failed", galaxy = galaxyName, connections = metrics.ConnectionsOpen, database = Database(progress), error = $"the game loop stopped: {gameFailed.Result.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
-            : Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen, database = Database(progress) }));
+        var database = new DatabaseProbe(store, game.Progress, TimeProvider.System);
+        app.MapMethods("/healthz", ReadMethods.GetOrHead, async () => gameFailed.IsCompleted
+            ? Results.Json(new { status = "failed", galaxy = galaxyName, connections = metrics.ConnectionsOpen, database = await database.StateAsync().ConfigureAwait(false), error = $"the game loop stopped: {gameFailed.Result.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen, database = await database.StateAsync().ConfigureAwait(false) }));
         app.MapMethods("/metrics", ReadMethods.GetOrHead, () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         MeEndpoints.Map(app, tokens, hub);
         ClientEndpoints.Map(app, options.ClientDirectory);
