@@ -116,6 +116,13 @@ public class ReportTests
             .Replace("le=\"+Inf\"} 100", "le=\"+Inf\"} 40", StringComparison.Ordinal));
         Assert.False(after.Follows(before));
         Assert.True(before.Follows(before));
+        // A restarted server that has overtaken the counters is told by its start time (helper-78).
+        var started = ServerScrape.Parse(Metrics + "\nprocess_start_time_seconds 1764576000.5");
+        var overtaken = ServerScrape.Parse(Metrics.Replace("process_cpu_seconds_total 12.5", "process_cpu_seconds_total 20", StringComparison.Ordinal)
+            + "\nprocess_start_time_seconds 1764576100.25");
+        Assert.Equal(1764576000.5, started.StartTime);
+        Assert.False(overtaken.Follows(started));
+        Assert.True(started.Follows(started));
         var report = RunReport.Create(new LoadGenOptions { Bots = 1 }, new Measurements(), TimeSpan.FromSeconds(10), 1, TimeSpan.Zero, before, after);
         Assert.True(report.ServerRestarted);
         Assert.Null(report.ServerCpuPercent);

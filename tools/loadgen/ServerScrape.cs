@@ -8,14 +8,14 @@ namespace Sol.LoadGen;
 /// The tick is the whole tick (<c>sol_tick_total_seconds</c>: the between-ticks work too), or on a server without it
 /// the workers' steps (<c>sol_tick_duration_seconds</c>), which do not show a slow between-ticks pass (helper-64).
 /// </summary>
-public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count)> TickBuckets, double Overruns, double CpuSeconds, double Connections)
+public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count)> TickBuckets, double Overruns, double CpuSeconds, double Connections, double StartTime = 0)
 {
     public static ServerScrape Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var buckets = new List<(double, double)>();
         var workerBuckets = new List<(double, double)>();
-        double overruns = 0, cpu = 0, connections = 0;
+        double overruns = 0, cpu = 0, connections = 0, started = 0;
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.Trim();
@@ -49,21 +49,35 @@ public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count
             {
                 connections = value;
             }
+            else if (name == "process_start_time_seconds")
+            {
+                started = value;
+            }
         }
-        return new ServerScrape(buckets.Count > 0 ? buckets : workerBuckets, overruns, cpu, connections);
+        return new ServerScrape(buckets.Count > 0 ? buckets : workerBuckets, overruns, cpu, connections, started);
     }
 
     /// <summary>
-    /// Whether this scrape is of the same server process as <paramref name="earlier"/>, later: none of its counters went
-    /// down. A server restarted during the run starts them again from 0, and differences would be meaningless (a
-    /// negative CPU share).
+    /// Whether this scrape is of the same server process as <paramref name="earlier"/>, later: the same start time
+    /// (<c>process_start_time_seconds</c>), and none of its counters went down (a server without the start time: the
+    /// counters alone, which miss a restarted server that has overtaken them). Across a restart the differences would be
+    /// meaningless (a negative CPU share).
     /// </summary>
     public bool Follows(ServerScrape earlier)
     {
         ArgumentNullException.ThrowIfNull(earlier);
-        var ticks = TickBuckets.Count == 0 ? 0 : TickBuckets[^1].Count;
-        var earlierTicks = earlier.TickBuckets.Count == 0 ? 0 : earlier.TickBuckets[^1].Count;
-        return CpuSeconds >= earlier.CpuSeconds && Overruns >= earlier.Overruns && ticks >= earlierTicks;
+        if (StartTime != earlier.StartTime)
+        {
+            return false;
+        }
+        foreach (var (bound, count) in earlier.TickBuckets)
+        {
+            if (TickBuckets.FirstOrDefault(b => b.UpperBound == bound).Count < count)
+            {
+                return false;
+            }
+        }
+        return CpuSeconds >= earlier.CpuSeconds && Overruns >= earlier.Overruns;
     }
 
     /// <summary>The upper bound of a bucket line of histogram <paramref name="histogram"/>, else null.</summary>

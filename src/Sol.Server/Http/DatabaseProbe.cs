@@ -9,6 +9,12 @@ namespace Sol.Server.Http;
 /// The write-behind alone only knew when it had something to write: with nobody playing, a database gone down still
 /// read "ok" while every login got 503 (helper-75).
 /// </summary>
+/// <remarks>
+/// A request waits at most <see cref="Timeout"/> for the probe, whatever the store does with its token (SQLite's calls
+/// run synchronously and wait up to 30 s on a busy file), so a hung probe makes "unreachable", never a hung health
+/// check; the probe runs on the thread pool, and one that has hung for <see cref="Every"/> + <see cref="Timeout"/> is
+/// replaced by a new one (helper-78).
+/// </remarks>
 internal sealed class DatabaseProbe(ISolStore store, PlayerWriteBehind progress, TimeProvider time)
 {
     /// <summary>How long one probe's answer stands.</summary>
@@ -31,13 +37,20 @@ internal sealed class DatabaseProbe(ISolStore store, PlayerWriteBehind progress,
         lock (_gate)
         {
             var now = time.GetTimestamp();
-            if (_last is null || (_last.IsCompleted && time.GetElapsedTime(_lastAt, now) >= Every))
+            if (_last is null || time.GetElapsedTime(_lastAt, now) >= (_last.IsCompleted ? Every : Every + Timeout))
             {
-                (_last, _lastAt) = (ProbeAsync(), now);
+                (_last, _lastAt) = (Task.Run(ProbeAsync), now);
             }
             probe = _last;
         }
-        return await probe.ConfigureAwait(false) ? "ok" : "unreachable";
+        try
+        {
+            return await probe.WaitAsync(Timeout, time).ConfigureAwait(false) ? "ok" : "unreachable";
+        }
+        catch (TimeoutException)
+        {
+            return "unreachable";
+        }
     }
 
     private async Task<bool> ProbeAsync()

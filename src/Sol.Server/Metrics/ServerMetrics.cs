@@ -102,6 +102,7 @@ public sealed class ServerMetrics
         TickTotal.WriteTo(w);
         using var process = Process.GetCurrentProcess();
         w.Metric("process_cpu_seconds_total", "CPU time of the server process", "counter", process.TotalProcessorTime.TotalSeconds);
+        w.Metric("process_start_time_seconds", "When the server process started, in seconds since the Unix epoch", "gauge", new DateTimeOffset(process.StartTime).ToUnixTimeMilliseconds() / 1000.0);
         w.Metric("process_resident_memory_bytes", "Resident memory of the server process", "gauge", process.WorkingSet64);
         w.Metric("dotnet_gc_heap_bytes", "Managed heap size", "gauge", GC.GetTotalMemory(false));
         return w.ToString();
