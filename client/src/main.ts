@@ -134,6 +134,12 @@ async function runGame(): Promise<void> {
     mapTransform(map, canvas.width, canvas.height, mapArea(view, canvas.width, canvas.height), view.mapCamera ?? null);
   let galaxy: GalaxyMap | null = null;
   api.galaxy().then((g) => (galaxy = g)).catch(() => toast('galaxy map unavailable'));
+  // The system under the pointer, named on top of the map: found again whenever the map moves under a still pointer
+  // (a zoom by key, a reset, a reopened map), not only when the pointer moves (helper-78: a stale name stayed on).
+  let pointer: { x: number; y: number } | null = null;
+  const rehover = () => {
+    view.mapHover = view.mapOpen && galaxy && pointer ? mapView(galaxy).pick(pointer.x, pointer.y) : null;
+  };
 
   // Sequence numbers grow across page loads too (see firstInputSeq).
   let seq = firstInputSeq(Date.now(), config.tickRate);
@@ -250,6 +256,7 @@ async function runGame(): Promise<void> {
         view.mapOpen = !view.mapOpen;
         drag.cancel();
         if (view.mapOpen) measureHud();
+        rehover();
         break;
       case 'zoomIn':
       case 'zoomOut': {
@@ -258,6 +265,7 @@ async function runGame(): Promise<void> {
           // The map zooms around its centre (the wheel zooms around the pointer).
           const t = mapView(galaxy);
           view.mapCamera = t.zoomAt(t.projection.ox, t.projection.oy, factor);
+          rehover();
         } else {
           view.zoom = Math.min(Math.max(view.zoom * factor, 0.01), 2);
         }
@@ -265,11 +273,13 @@ async function runGame(): Promise<void> {
       }
       case 'mapReset':
         if (view.mapOpen) view.mapCamera = null;
+        rehover();
         break;
       case 'cancel':
         pilot.engage('off');
         view.mapOpen = false;
         drag.cancel();
+        rehover();
         break;
     }
   };
@@ -320,7 +330,12 @@ async function runGame(): Promise<void> {
   resize();
   window.addEventListener('resize', resize);
   canvas.addEventListener('mousemove', (e) => {
-    if (view.mapOpen && galaxy) view.mapHover = mapView(galaxy).pick(e.offsetX, e.offsetY);
+    pointer = { x: e.offsetX, y: e.offsetY };
+    rehover();
+  });
+  canvas.addEventListener('mouseleave', () => {
+    pointer = null;
+    rehover();
   });
   // The map: a left-button press that stays within a few pixels is a click (it plans a route to the system under the
   // press), one that goes further drags the map (and plans nothing). Moves and the release are followed on the
@@ -351,6 +366,7 @@ async function runGame(): Promise<void> {
     if (!drag.move(x, y)) return;
     canvas.style.cursor = 'grabbing';
     view.mapCamera = mapView(galaxy).panBy(drag.dx, drag.dy);
+    rehover();
   });
   on(window, 'mouseup', (e) => {
     if (e.button !== 0) return;
@@ -365,6 +381,7 @@ async function runGame(): Promise<void> {
     if (!view.mapOpen || !galaxy || e.ctrlKey || e.metaKey) return;
     e.preventDefault();
     view.mapCamera = mapView(galaxy).zoomAt(e.offsetX, e.offsetY, wheelZoomFactor(e.deltaY, e.deltaMode));
+    rehover();
   }, { passive: false });
   const planRoute = async (destination: number) => {
     const from = game.zone!.systemId;
