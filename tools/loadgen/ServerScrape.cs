@@ -8,7 +8,7 @@ namespace Sol.LoadGen;
 /// The tick is the whole tick (<c>sol_tick_total_seconds</c>: the between-ticks work too), or on a server without it
 /// the workers' steps (<c>sol_tick_duration_seconds</c>), which do not show a slow between-ticks pass (helper-64).
 /// </summary>
-public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count)> TickBuckets, double Overruns, double CpuSeconds, double Connections, double StartTime = 0)
+public sealed record ServerScrape(IReadOnlyList<(double UpperBound, double Count)> TickBuckets, double Overruns, double CpuSeconds, double Connections, double StartTime)
 {
     public static ServerScrape Parse(string text)
     {

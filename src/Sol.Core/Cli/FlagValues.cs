@@ -81,10 +81,8 @@ public static class FlagValues
     /// than once. The parser refuses two values itself, but takes <c>--tick-rate 30 --tick-rate</c> (the second one
     /// with no value) as 30.
     /// </summary>
-    public static List<string> Repeated(ParseResult parse, IEnumerable<Option> options)
+    private static List<string> Repeated(ParseResult parse, IEnumerable<Option> options)
     {
-        ArgumentNullException.ThrowIfNull(parse);
-        ArgumentNullException.ThrowIfNull(options);
         var repeated = new List<string>();
         foreach (var option in options)
         {
@@ -103,6 +101,7 @@ public static class FlagValues
     public static string? Problems(ParseResult parse, IEnumerable<Option> options)
     {
         ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(options);
         var repeated = Repeated(parse, options);
         if (parse.Errors.Count == 0 && repeated.Count == 0)
         {
