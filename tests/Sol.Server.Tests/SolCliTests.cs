@@ -41,6 +41,10 @@ public class SolCliTests
     [InlineData("--trusted-proxies: 'proxy.example' is not an address or a network", "--trusted-proxies", "127.0.0.1,proxy.example")]
     [InlineData("--trusted-proxies: '10.0.0.1/8' is not an address or a network", "--trusted-proxies", "10.0.0.1/8")]
     [InlineData("--trusted-proxies: '10.0.0.0/33' is not an address or a network", "--trusted-proxies", "10.0.0.0/33")]
+    [InlineData("--trusted-proxies: '10' is not an address or a network", "--trusted-proxies", "10")] // the runtime's parser: 0.0.0.10
+    [InlineData("--trusted-proxies: '10.1/16' is not an address or a network", "--trusted-proxies", "10.1/16")] // the runtime's parser: 10.0.0.1/16
+    [InlineData("--trusted-proxies: an empty entry in '127.0.0.1,,10.0.0.0/8'", "--trusted-proxies", "127.0.0.1,,10.0.0.0/8")]
+    [InlineData("--trusted-proxies: an empty entry in ''", "--trusted-proxies", "")]
     public async Task ABadFlagIsOneLineAndExitCode2(string expected, params string[] args)
     {
         var (code, error) = await RunAsync(args);
@@ -66,6 +70,17 @@ public class SolCliTests
         // Before: taken as given, and then every browser's socket was refused with 403.
         var error = await RefusedAsync("--allowed-origins", origins);
         Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrustedProxiesTakeAddressesAndNetworksOfBothFamilies()
+    {
+        var (code, options) = await ParseAsync("--trusted-proxies", " 127.0.0.1 , ::1,10.0.0.0/8, fd00::/8");
+        Assert.Equal(0, code);
+        Assert.Equal(["127.0.0.1/32", "::1/128", "10.0.0.0/8", "fd00::/8"], options!.TrustedProxies.Select(n => n.ToString()));
+        (code, options) = await ParseAsync("--log-level", "none");
+        Assert.Equal(0, code);
+        Assert.Empty(options!.TrustedProxies); // X-Forwarded-For ignored
     }
 
     [Fact]

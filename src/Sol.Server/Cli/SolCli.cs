@@ -274,12 +274,24 @@ public static class SolCli
         }
 
         /// <summary>Comma-separated addresses (a network of one) or networks in CIDR notation.</summary>
+        /// <summary>
+        /// Comma-separated addresses and networks. None when the flag is not given; an empty entry is refused (as in
+        /// --allowed-origins), and so is an IPv4 address in the runtime's short forms ("10" is 0.0.0.10, "10.1" is
+        /// 10.0.0.1), which an operator never means.
+        /// </summary>
         private static IPNetwork[] Networks(string flag, string? text)
         {
-            var items = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (text is null)
+            {
+                return [];
+            }
+            var items = text.Split(',', StringSplitOptions.TrimEntries);
             var networks = new IPNetwork[items.Length];
             for (var i = 0; i < items.Length; i++)
             {
+                Check(items[i].Length > 0, $"{flag}: an empty entry in '{text}' (list addresses or networks such as 127.0.0.1 or 10.0.0.0/8, separated by single commas)");
+                var host = items[i].AsSpan(0, items[i].Contains('/', StringComparison.Ordinal) ? items[i].IndexOf('/', StringComparison.Ordinal) : items[i].Length);
+                Check(host.Contains(':') || host.Count('.') == 3, $"{flag}: '{items[i]}' is not an address or a network (use e.g. 127.0.0.1, ::1 or 10.0.0.0/8, an IPv4 address with all four numbers)");
                 if (IPAddress.TryParse(items[i], out var address) && !items[i].Contains('/', StringComparison.Ordinal))
                 {
                     networks[i] = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
