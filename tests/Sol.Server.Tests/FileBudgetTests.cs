@@ -44,6 +44,16 @@ public sealed class FileBudgetTests
     }
 
     [Fact]
+    public void ALimitTooLowToLoadTheServerIsToldBeforeTheStart()
+    {
+        var e = Assert.Throws<ServerStartException>(() => FileBudget.CheckRoomToStart(100, 59));
+        Assert.Equal("the open-file limit (100, with 59 in use) is too low to start: the server needs at least 379; raise it (ulimit -n, or LimitNOFILE= in a systemd unit)", e.Message);
+        FileBudget.CheckRoomToStart(379, 59);
+        FileBudget.CheckRoomToStart(null, 59); // unknown: the plan decides later
+        FileBudget.CheckRoomToStart(100, null);
+    }
+
+    [Fact]
     public void ThisProcesssLimitAndOpenFilesAreRead()
     {
         // /proc on Linux (the only platform this server is run on here): both known, unless the limit is "unlimited".

@@ -329,6 +329,16 @@ public sealed class ProcessLifecycleTests : IDisposable
         await client.WaitForAsync(ServerPayload.ZoneEnter, m => m.PayloadAsZoneEnter());
     }
 
+    [Fact]
+    public async Task AnOpenFileLimitTooLowToStartIsOneLineAndExitCode1()
+    {
+        // Before: the runtime could not open an ASP.NET Core assembly and the process aborted (134) with its stack trace.
+        var (code, output) = await ServerProcess.RunToExitAsync(_directory.Path, openFileLimit: 100, seconds: 60);
+        Assert.Equal(1, code);
+        var line = Assert.Single(output.Trim().Split('\n'));
+        Assert.Matches(@"^sol: the open-file limit \(100, with \d+ in use\) is too low to start: the server needs at least \d+; raise it \(ulimit -n, or LimitNOFILE= in a systemd unit\)$", line);
+    }
+
     /// <summary>Sends a WebSocket upgrade and reads the response's status: 0 when the server closed or reset instead.</summary>
     private static async Task<int> UpgradeStatusAsync(System.Net.Sockets.Socket socket, int port, string token)
     {

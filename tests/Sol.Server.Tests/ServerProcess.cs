@@ -37,6 +37,26 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <param name="openFileLimit">The process's open-file limit (<c>ulimit -n</c>, soft and hard); null: this process's.</param>
     public static async Task<ServerProcess> StartAsync(string directory, int? openFileLimit, params string[] flags)
     {
+        var server = Launch(directory, openFileLimit, flags);
+        await Eventually.TrueAsync(() => server.Output.Contains("game port on ws://", StringComparison.Ordinal) || server._process.HasExited, TimeSpan.FromSeconds(60), "sol to listen");
+        var match = Listening().Match(server.Output);
+        Assert.True(match.Success, server.Output);
+        server.Http = new Uri(match.Groups["http"].Value);
+        server.GamePort = int.Parse(match.Groups["game"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return server;
+    }
+
+    /// <summary>Runs a server that is expected not to start: its exit code and everything it wrote.</summary>
+    public static async Task<(int Code, string Output)> RunToExitAsync(string directory, int? openFileLimit, double seconds, params string[] flags)
+    {
+        await using var server = Launch(directory, openFileLimit, flags);
+        var code = await server.WaitForExitAsync(seconds);
+        server._process.WaitForExit(); // the redirected output read to its end
+        return (code, server.Output);
+    }
+
+    private static ServerProcess Launch(string directory, int? openFileLimit, string[] flags)
+    {
         var start = new ProcessStartInfo(openFileLimit is null ? "dotnet" : "bash") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         if (openFileLimit is { } limit)
         {
@@ -56,11 +76,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
         server._process.ErrorDataReceived += (_, e) => server.Add(e.Data);
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        await Eventually.TrueAsync(() => server.Output.Contains("game port on ws://", StringComparison.Ordinal) || server._process.HasExited, TimeSpan.FromSeconds(60), "sol to listen");
-        var match = Listening().Match(server.Output);
-        Assert.True(match.Success, server.Output);
-        server.Http = new Uri(match.Groups["http"].Value);
-        server.GamePort = int.Parse(match.Groups["game"].Value, System.Globalization.CultureInfo.InvariantCulture);
         return server;
     }
 

@@ -22,7 +22,21 @@ public static class SolCli
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var (code, options) = await ParseAsync(args, output, error, cancellationToken).ConfigureAwait(false);
-        return options is null ? code : await ServerHost.RunAsync(options, error, cancellationToken).ConfigureAwait(false);
+        if (options is null)
+        {
+            return code;
+        }
+        try
+        {
+            // Here, before the start loads ASP.NET Core: past this point a limit this low ends the process in the loader.
+            FileBudget.CheckRoomToStart(Sol.Core.Processes.OpenFiles.Limit(), Sol.Core.Processes.OpenFiles.Count());
+        }
+        catch (ServerStartException e)
+        {
+            await error.WriteLineAsync($"sol: {e.Message}").ConfigureAwait(false);
+            return Failed;
+        }
+        return await ServerHost.RunAsync(options, error, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
