@@ -57,26 +57,65 @@ export function fitScale(b: Bounds, r: MapRect): number {
     (r.height - 2 * MAP_MARGIN) / Math.max(b.maxY - b.minY, 1));
 }
 
+/** A galaxy as the map's view needs it: its systems' positions and their extent. */
+export interface MapGalaxy { bounds: Bounds; systems: readonly { x: number; y: number }[] }
+
+export function mapGalaxy(systems: readonly { x: number; y: number }[]): MapGalaxy {
+  return { bounds: boundsOf(systems), systems };
+}
+
 /**
- * The camera in force for a rectangle: zoom between 1 and `maxZoom`, and the centre kept so that, along each axis, a
- * galaxy wider than the view covers it (the view goes at most the margin past the outermost systems) and one narrower
- * than the view stays whole in it. So at zoom 1 the whole galaxy is in view whatever the pan was (centred along the
- * axis that limits the scale), zooming out brings it back, and it cannot be dragged out of sight.
+ * The camera in force for a rectangle: zoom between 1 and `maxZoom`, and the centre kept by two rules. Along each
+ * axis, a galaxy wider than the view covers it (the view goes at most the margin past the outermost systems) and one
+ * narrower than the view stays whole in it: so at zoom 1 the whole galaxy is in view whatever the pan was (centred
+ * along the axis that limits the scale), and zooming out brings it back. And a system is always in view, inside the
+ * margin: the view goes at most the margin past the systems themselves, not only past their bounding box (the axis rule
+ * alone let a zoomed view sit in the empty corner of a sparse galaxy's box, with no system in sight). A centre that
+ * breaks a rule is moved to the nearest one that keeps both.
  */
-export function mapProjection(b: Bounds, r: MapRect, camera: MapCamera | null, maxZoom: number): MapProjection {
+export function mapProjection(g: MapGalaxy, r: MapRect, camera: MapCamera | null, maxZoom: number): MapProjection {
+  const b = g.bounds;
   const fit = fitScale(b, r);
   const zoom = clamp(camera?.zoom ?? 1, 1, maxZoom);
   const k = fit * zoom;
-  const axis = (c: number, min: number, max: number, size: number) => {
-    const half = (size / 2 - MAP_MARGIN) / k; // galaxy units from the centre to the margin's inner edge
-    const a = min + half, b = max - half; // a < b: wider than the view; a > b: narrower
-    return clamp(c, Math.min(a, b), Math.max(a, b));
-  };
-  const centre = camera ?? fitCamera(b);
-  return {
-    zoom, k, ox: r.left + r.width / 2, oy: r.top + r.height / 2,
-    cx: axis(centre.x, b.minX, b.maxX, r.width), cy: axis(centre.y, b.minY, b.maxY, r.height),
-  };
+  const ox = r.left + r.width / 2, oy = r.top + r.height / 2;
+  if (!camera) {
+    const c = fitCamera(b); // where both rules hold: at zoom 1 every system is in view
+    return { zoom, k, ox, oy, cx: c.x, cy: c.y };
+  }
+  const c = keptCentre(g, (r.width / 2 - MAP_MARGIN) / k, (r.height / 2 - MAP_MARGIN) / k, camera.x, camera.y);
+  return { zoom, k, ox, oy, cx: c.x, cy: c.y };
+}
+
+/**
+ * The point nearest (x, y) where the view, `halfX` by `halfY` galaxy units each way from its centre to the margin's
+ * inner edge, keeps both of mapProjection's rules. The axis rule allows a box of centres; a system is in view from the
+ * box of centres within `halfX`, `halfY` of it; so the allowed centres are the union, over the systems, of the two
+ * boxes' overlaps, and the nearest of them is the nearest of the points (x, y) clamps to in each overlap (one pass over
+ * the systems; a centre already allowed stays as it is). Each system's overlap is non-empty: the axis box reaches
+ * within half the view of every system.
+ */
+function keptCentre(g: MapGalaxy, halfX: number, halfY: number, x: number, y: number): { x: number; y: number } {
+  const b = g.bounds;
+  // The axis rule's box: a < b, wider than the view; a > b, narrower.
+  const x0 = Math.min(b.minX + halfX, b.maxX - halfX), x1 = Math.max(b.minX + halfX, b.maxX - halfX);
+  const y0 = Math.min(b.minY + halfY, b.maxY - halfY), y1 = Math.max(b.minY + halfY, b.maxY - halfY);
+  let bestX = clamp(x, x0, x1), bestY = clamp(y, y0, y1); // no systems: the axis rule alone
+  let best = Infinity;
+  for (const s of g.systems) {
+    const lx = Math.max(x0, s.x - halfX), hx = Math.min(x1, s.x + halfX);
+    const ly = Math.max(y0, s.y - halfY), hy = Math.min(y1, s.y + halfY);
+    if (lx > hx || ly > hy) continue; // only by rounding
+    const px = clamp(x, lx, hx), py = clamp(y, ly, hy);
+    const d = (px - x) ** 2 + (py - y) ** 2;
+    if (d < best) {
+      best = d;
+      bestX = px;
+      bestY = py;
+      if (d === 0) break;
+    }
+  }
+  return { x: bestX, y: bestY };
 }
 
 export const screenX = (p: MapProjection, x: number) => p.ox + (x - p.cx) * p.k;
@@ -91,21 +130,21 @@ const cameraOf = (p: MapProjection): MapCamera => ({ zoom: p.zoom, x: p.cx, y: p
  * Zoomed by `factor` (> 1: closer) around the screen point (px, py): the galaxy point under it stays under it, unless
  * that would take the view off the galaxy (zooming out near an edge, or back to the whole galaxy).
  */
-export function zoomAt(b: Bounds, r: MapRect, maxZoom: number, camera: MapCamera | null,
+export function zoomAt(g: MapGalaxy, r: MapRect, maxZoom: number, camera: MapCamera | null,
   px: number, py: number, factor: number): MapCamera {
-  const p = mapProjection(b, r, camera, maxZoom);
+  const p = mapProjection(g, r, camera, maxZoom);
   const gx = galaxyX(p, px);
   const gy = galaxyY(p, py);
   const zoom = clamp(p.zoom * factor, 1, maxZoom);
   const k = (p.k / p.zoom) * zoom;
   const next = { zoom, x: gx - (px - p.ox) / k, y: gy + (py - p.oy) / k };
-  return cameraOf(mapProjection(b, r, next, maxZoom));
+  return cameraOf(mapProjection(g, r, next, maxZoom));
 }
 
 /** Moved with the mouse: the galaxy follows the pointer by (dx, dy) pixels (within the limits). */
-export function panBy(b: Bounds, r: MapRect, maxZoom: number, camera: MapCamera | null, dx: number, dy: number): MapCamera {
-  const p = mapProjection(b, r, camera, maxZoom);
-  return cameraOf(mapProjection(b, r, { zoom: p.zoom, x: p.cx - dx / p.k, y: p.cy + dy / p.k }, maxZoom));
+export function panBy(g: MapGalaxy, r: MapRect, maxZoom: number, camera: MapCamera | null, dx: number, dy: number): MapCamera {
+  const p = mapProjection(g, r, camera, maxZoom);
+  return cameraOf(mapProjection(g, r, { zoom: p.zoom, x: p.cx - dx / p.k, y: p.cy + dy / p.k }, maxZoom));
 }
 
 /**

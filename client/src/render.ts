@@ -7,8 +7,8 @@ import type { ColonyView } from './codec';
 import type { GameState } from './game';
 import { EntityFlags, EntityKind, ZoneKind } from './game';
 import {
-  boundsOf, LabelIndex, MAP_MARGIN, mapProjection, maxMapZoom, panBy, screenX, screenY, zoomAt,
-  type Bounds, type MapCamera, type MapRect,
+  LabelIndex, MAP_MARGIN, mapGalaxy, mapProjection, maxMapZoom, panBy, screenX, screenY, zoomAt,
+  type MapCamera, type MapGalaxy, type MapRect,
 } from './mapview';
 
 export interface View {
@@ -191,12 +191,12 @@ const RANKS = 6;
 const NONE: readonly number[] = [];
 
 /**
- * What the map keeps for one galaxy from frame to frame (so a frame allocates next to nothing): its bounds, each
+ * What the map keeps for one galaxy from frame to frame (so a frame allocates next to nothing): its extent, each
  * system's index by id, the last planet id of each system (planets are numbered 1..N in system order, docs/atom.md,
  * and the map gives each system's count), name widths (measured once), and scratch for the label order.
  */
 interface MapScratch {
-  map: GalaxyMap; bounds: Bounds; maxZoom: number; index: Map<number, number>; planetsEnd: Int32Array;
+  map: GalaxyMap; galaxy: MapGalaxy; maxZoom: number; index: Map<number, number>; planetsEnd: Int32Array;
   widths: Float32Array; explored: Uint8Array; rank: Uint8Array; order: Int32Array; starts: Int32Array;
 }
 let scratch: MapScratch | null = null;
@@ -209,7 +209,7 @@ function scratchFor(map: GalaxyMap): MapScratch {
   let planets = 0;
   map.systems.forEach((s, i) => (planetsEnd[i] = planets += s.planets));
   scratch = {
-    map, bounds: boundsOf(map.systems), maxZoom: maxMapZoom(n), index: new Map(map.systems.map((s, i) => [s.id, i])),
+    map, galaxy: mapGalaxy(map.systems), maxZoom: maxMapZoom(n), index: new Map(map.systems.map((s, i) => [s.id, i])),
     planetsEnd, widths: new Float32Array(n).fill(-1), explored: new Uint8Array(n), rank: new Uint8Array(n), order: new Int32Array(n), starts: new Int32Array(RANKS + 1),
   };
   return scratch;
@@ -405,15 +405,15 @@ export function mapRect(area: MapArea, width: number, height: number): MapRect {
  */
 export function mapTransform(map: GalaxyMap, width: number, height: number, area: MapArea = { left: 0, top: 30 },
   camera: MapCamera | null = null) {
-  const { bounds, maxZoom } = scratchFor(map);
+  const { galaxy, maxZoom } = scratchFor(map);
   const rect = mapRect(area, width, height);
-  const projection = mapProjection(bounds, rect, camera, maxZoom);
+  const projection = mapProjection(galaxy, rect, camera, maxZoom);
   return {
     rect, projection,
     x: (x: number) => screenX(projection, x),
     y: (y: number) => screenY(projection, y),
-    zoomAt: (px: number, py: number, factor: number) => zoomAt(bounds, rect, maxZoom, camera, px, py, factor),
-    panBy: (dx: number, dy: number) => panBy(bounds, rect, maxZoom, camera, dx, dy),
+    zoomAt: (px: number, py: number, factor: number) => zoomAt(galaxy, rect, maxZoom, camera, px, py, factor),
+    panBy: (dx: number, dy: number) => panBy(galaxy, rect, maxZoom, camera, dx, dy),
     /** The system drawn within 14 px of (px, py), nearest first; none outside the map's rectangle (nothing is drawn there). */
     pick(px: number, py: number): number | null {
       if (px < rect.left || px > rect.left + rect.width || py < rect.top || py > rect.top + rect.height) return null;

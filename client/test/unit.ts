@@ -12,7 +12,7 @@ import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '.
 import { api } from '../src/api';
 import { stepShip } from '../src/physics';
 import {
-  declutter, galaxyX, galaxyY, isDrag, LabelIndex, MAP_MARGIN, MapDrag, mapProjection, maxMapZoom, panBy, screenX, screenY,
+  declutter, galaxyX, galaxyY, isDrag, LabelIndex, MAP_MARGIN, MapDrag, mapGalaxy, mapProjection, maxMapZoom, panBy, screenX, screenY,
   wheelZoomFactor, zoomAt, type MapCamera,
 } from '../src/mapview';
 import { drawMap, drawZone, layoutMapTitle, mapArea, mapTransform, type View } from '../src/render';
@@ -702,7 +702,8 @@ test('+ and − repeat while held; other commands do not', () => {
 // ---- the galaxy map: zoom, pan, click or drag, names ----
 
 const rect = { left: 100, top: 50, width: 800, height: 600 };
-const square = { minX: -500, minY: -500, maxX: 500, maxY: 500 };
+// A galaxy 1000 ly square, a system every 100 ly: one is in view wherever a zoomed view is (only the axis rule acts).
+const square = mapGalaxy(Array.from({ length: 121 }, (_, i) => ({ x: -500 + 100 * (i % 11), y: -500 + 100 * Math.floor(i / 11) })));
 const near = (a: number, b: number, what: string) => expect(Math.abs(a - b) < 1e-6, `${what}: ${a}, expected ${b}`);
 
 test('the map view maps galaxy ↔ screen: the whole galaxy fits at zoom 1, zoom scales about the centre', () => {
@@ -723,8 +724,8 @@ test('the map view maps galaxy ↔ screen: the whole galaxy fits at zoom 1, zoom
   expect(mapProjection(square, rect, { zoom: 50, x: 0, y: 0 }, 10).zoom === 10, 'zoom capped at the most');
   const back = mapProjection(square, rect, { zoom: 0.2, x: 400, y: 400 }, 10);
   expect(back.zoom === 1 && back.cy === 0, `zoom 1, centred in y: ${JSON.stringify(back)}`);
-  expect(screenX(back, square.minX) >= rect.left + MAP_MARGIN - 1e-9 && screenX(back, square.maxX) <= rect.left + rect.width - MAP_MARGIN + 1e-9,
-    `the whole galaxy in view: ${screenX(back, square.minX)}..${screenX(back, square.maxX)}`);
+  expect(screenX(back, square.bounds.minX) >= rect.left + MAP_MARGIN - 1e-9 && screenX(back, square.bounds.maxX) <= rect.left + rect.width - MAP_MARGIN + 1e-9,
+    `the whole galaxy in view: ${screenX(back, square.bounds.minX)}..${screenX(back, square.bounds.maxX)}`);
   expect(maxMapZoom(200) > 8 && maxMapZoom(200) < 12 && maxMapZoom(3) === 4 && maxMapZoom(60_000) > maxMapZoom(200),
     `most zoom ${maxMapZoom(3)}, ${maxMapZoom(200)}, ${maxMapZoom(60_000)}`);
 });
@@ -745,8 +746,8 @@ test('zooming keeps the point under the pointer where it is, within the limits',
   expect(camera!.zoom === 10, `stops at the most: ${camera!.zoom}`);
   for (let i = 0; i < 20; i++) camera = zoomAt(square, rect, 10, camera, px, py, 1 / 1.5);
   const out = mapProjection(square, rect, camera, 10);
-  expect(out.zoom === 1 && out.cy === 0 && screenX(out, square.minX) >= rect.left + MAP_MARGIN - 1e-9
-    && screenX(out, square.maxX) <= rect.left + rect.width - MAP_MARGIN + 1e-9, `out to the whole galaxy: ${JSON.stringify(camera)}`);
+  expect(out.zoom === 1 && out.cy === 0 && screenX(out, square.bounds.minX) >= rect.left + MAP_MARGIN - 1e-9
+    && screenX(out, square.bounds.maxX) <= rect.left + rect.width - MAP_MARGIN + 1e-9, `out to the whole galaxy: ${JSON.stringify(camera)}`);
   // A mouse notch in Chrome (100 px) and in Firefox (3 lines) zoom alike; wheel up is in; one event at most 2 times.
   const notch = wheelZoomFactor(-100, 0);
   expect(notch > 1.2 && notch < 1.4 && Math.abs(wheelZoomFactor(-3, 1) - notch) < 0.05, `notch ${notch}, lines ${wheelZoomFactor(-3, 1)}`);
@@ -762,12 +763,49 @@ test('dragging pans the map with the pointer, never the galaxy out of sight', ()
   near(screenY(moved, 77) - screenY(p, 77), -20, 'y follows');
   // Dragged far right and down: the galaxy's left and top edges stop at the margin, not beyond.
   const far = mapProjection(square, rect, panBy(square, rect, 10, camera, 1e6, 1e6), 10);
-  near(screenX(far, square.minX), rect.left + MAP_MARGIN, 'left edge held at the margin');
-  near(screenY(far, square.maxY), rect.top + MAP_MARGIN, 'top edge held at the margin');
+  near(screenX(far, square.bounds.minX), rect.left + MAP_MARGIN, 'left edge held at the margin');
+  near(screenY(far, square.bounds.maxY), rect.top + MAP_MARGIN, 'top edge held at the margin');
   // At zoom 1 the galaxy fills the rectangle's height: no drag up or down; sideways only while it stays whole in view.
   const fit = mapProjection(square, rect, panBy(square, rect, 10, null, 1e6, 100), 10);
   expect(fit.cy === 0 && fit.zoom === 1, `no pan in y at zoom 1: ${JSON.stringify(fit)}`);
-  near(screenX(fit, square.maxX), rect.left + rect.width - MAP_MARGIN, 'right edge held inside the margin');
+  near(screenX(fit, square.bounds.maxX), rect.left + rect.width - MAP_MARGIN, 'right edge held inside the margin');
+});
+
+test('a zoomed map dragged or zoomed into the empty corner of a sparse galaxy keeps a system in view', () => {
+  // 60 systems on a ring 500 ly out: the corners of its bounding box are 207 ly from the nearest one. Zoomed in 8
+  // times the view is about 125 ly wide inside the margin: with the axis rule alone, a drag to the corner showed nothing.
+  const ring = mapGalaxy(Array.from({ length: 60 }, (_, i) => ({ x: 500 * Math.cos(i * Math.PI / 30), y: 500 * Math.sin(i * Math.PI / 30) })));
+  const inner = (p: ReturnType<typeof mapProjection>) => ring.systems.filter((s) =>
+    screenX(p, s.x) >= rect.left + MAP_MARGIN - 1e-6 && screenX(p, s.x) <= rect.left + rect.width - MAP_MARGIN + 1e-6
+    && screenY(p, s.y) >= rect.top + MAP_MARGIN - 1e-6 && screenY(p, s.y) <= rect.top + rect.height - MAP_MARGIN + 1e-6);
+  const start = { zoom: 8, x: 340, y: 340 }; // on the ring, north-east
+  expect(inner(mapProjection(ring, rect, start, 10)).length > 0, 'systems in view at the start');
+  for (const [dx, dy] of [[-1e6, 1e6], [1e6, 1e6], [-1e6, -1e6], [1e6, -1e6], [0, 1e6], [-1e6, 0]]) {
+    const camera = panBy(ring, rect, 10, start, dx!, dy!);
+    const p = mapProjection(ring, rect, camera, 10);
+    expect(inner(p).length > 0, `dragged by (${dx}, ${dy}): no system in view at (${p.cx.toFixed(0)}, ${p.cy.toFixed(0)})`);
+    // The camera kept is the one in force: drawn again (every frame), the view does not move on by itself.
+    const again = mapProjection(ring, rect, camera, 10);
+    near(again.cx, p.cx, 'kept x');
+    near(again.cy, p.cy, 'kept y');
+    // Dragged back, it follows the pointer again from where it stopped (nothing to undo).
+    const back = mapProjection(ring, rect, panBy(ring, rect, 10, camera, -Math.sign(dx!) * 20, -Math.sign(dy!) * 20), 10);
+    expect(inner(back).length > 0, 'dragged back: systems in view');
+  }
+  // Asked for the bounding box's corner, the view shows the ring's edge (the axis rule alone gave (413, 437): nothing).
+  const corner = mapProjection(ring, rect, { zoom: 8, x: 500, y: 500 }, 10);
+  expect(inner(corner).length > 0, `the empty corner: nothing in view at (${corner.cx}, ${corner.cy})`);
+  const east = mapProjection(ring, rect, { zoom: 8, x: 500, y: 0 }, 10);
+  near(east.cy, 0, 'a system at the edge of the box can be looked at (y)');
+  // Zooming in around a point in the empty corner (a wheel there): the view stays on the ring.
+  let camera: MapCamera | null = { zoom: 1.5, x: 0, y: 0 };
+  for (let i = 0; i < 10; i++) camera = zoomAt(ring, rect, 10, camera, rect.left + rect.width - 5, rect.top + 5, 1.5);
+  const zoomed = mapProjection(ring, rect, camera, 10);
+  expect(zoomed.zoom === 10 && inner(zoomed).length > 0, `zoomed into the corner: ${JSON.stringify(camera)}`);
+  // A centre already allowed is left alone: inside the ring's band a drag follows the pointer exactly.
+  const free = mapProjection(ring, rect, panBy(ring, rect, 10, start, 30, -10), 10);
+  near(free.cx, start.x - 30 / free.k, 'x follows');
+  near(free.cy, start.y - 10 / free.k, 'y follows');
 });
 
 test('a press that moves a few pixels is a click; further it is a drag that pans from the press on', () => {
