@@ -8,7 +8,7 @@ import { Controls, type Command } from './controls';
 import { codeWords, EntityFlags, firstInputSeq, GameState, ZoneKind } from './game';
 import { MapDrag, wheelZoomFactor } from './mapview';
 import { GameConnection, keepTrying } from './net';
-import { drawMap, drawZone, mapArea, mapTransform, type View } from './render';
+import { drawMap, drawZone, mapArea, mapTransform, SPACE_ZOOM, zoomZone, type View } from './render';
 import { session } from './session';
 import { installTestHook } from './testhook';
 
@@ -127,7 +127,7 @@ async function runGame(): Promise<void> {
     for (const off of listeners.splice(0)) off();
   };
   const pilot = new Autopilot();
-  const view: View = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [], mapCamera: null };
+  const view: View = { zoom: SPACE_ZOOM, mapOpen: false, mapHover: null, plannedRoute: [], mapCamera: null };
   const drag = new MapDrag();
   /** The galaxy map's transform as it is drawn now (its area on this window, and the zoom and pan). */
   const mapView = (map: GalaxyMap) =>
@@ -267,7 +267,7 @@ async function runGame(): Promise<void> {
           view.mapCamera = t.zoomAt(t.projection.ox, t.projection.oy, factor);
           rehover();
         } else {
-          view.zoom = Math.min(Math.max(view.zoom * factor, 0.01), 2);
+          zoomZone(view, game.zone, factor);
         }
         break;
       }

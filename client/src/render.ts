@@ -3,8 +3,8 @@
 // (zoomed and panned as mapview.ts works out, with the names that fit).
 // World y points up (angles counter-clockwise), so screen y = −world y.
 import type { GalaxyMap } from './api';
-import type { ColonyView } from './codec';
-import type { GameState } from './game';
+import type { ColonyView, PlanetView } from './codec';
+import type { GameState, Zone } from './game';
 import { EntityFlags, EntityKind, ZoneKind } from './game';
 import {
   LabelIndex, MAP_MARGIN, mapGalaxy, mapProjection, maxMapZoom, panBy, screenX, screenY, zoomAt,
@@ -12,7 +12,10 @@ import {
 } from './mapview';
 
 export interface View {
+  /** The zone view's scale in space (pixels per world unit); a surface has its own, `surfaceZoom` (see zoneScale). */
   zoom: number; mapOpen: boolean; mapHover: number | null; plannedRoute: number[];
+  /** The zone view's scale on a planet's surface; absent: SURFACE_ZOOM. */
+  surfaceZoom?: number;
   /** The galaxy map's zoom and pan; null or absent: the whole galaxy fits. */
   mapCamera?: MapCamera | null;
   /** The HUD box's right and bottom edges in canvas pixels (the map's title keeps clear of it); null: not known yet. */
@@ -78,6 +81,53 @@ function pieces(word: string, room: number, measure: (text: string) => number): 
   return out;
 }
 
+/**
+ * The zone view's first scale in space (pixels per world unit): a system is thousands of units across (planets orbit
+ * 2,000 and more out, gates beyond them).
+ */
+export const SPACE_ZOOM = 0.12;
+
+/**
+ * The zone view's first scale on a planet's surface, where what matters is a few hundred units across: the landing
+ * site, around which ships arrive 120 to 180 units out (the server's LandingSiteRadius, 150, times 0.8 to 1.2), each
+ * within ±0.25 rad of the side it came from, so two ships that landed from one side can stand 80 units apart. At
+ * space's 0.12 that was 10 px, and ships overlapped (a ship is drawn 9 px from its centre to its nose, the own one 12);
+ * at 0.5 it is 40 px, and every landing place is within 180 px of any other, so a 600 x 400 window still shows them all.
+ */
+export const SURFACE_ZOOM = 0.5;
+
+/** How far from a surface's centre a landing can arrive (units): the server's LandingSiteRadius 150 × 1.2. */
+const LANDING_REACH = 180;
+
+/** The planet whose surface the zone is, or null (a system, or no zone yet). */
+export function surfaceOf(zone: Pick<Zone, 'kind' | 'planet'> | null): PlanetView | null {
+  return zone?.kind === ZoneKind.Planet ? zone.planet : null;
+}
+
+/** The zone view's scale in force: on a surface its own (`surfaceZoom`, first SURFACE_ZOOM), in space `zoom`. */
+export function zoneScale(view: View, zone: Pick<Zone, 'kind' | 'planet'> | null): number {
+  return surfaceOf(zone) ? view.surfaceZoom ?? SURFACE_ZOOM : view.zoom;
+}
+
+/** + or −: zooms the zone view shown by `factor`, between 0.01 and 2 pixels per unit; the other one keeps its scale. */
+export function zoomZone(view: View, zone: Pick<Zone, 'kind' | 'planet'> | null, factor: number): void {
+  const zoom = Math.min(Math.max(zoneScale(view, zone) * factor, 0.01), 2);
+  if (surfaceOf(zone)) view.surfaceZoom = zoom;
+  else view.zoom = zoom;
+}
+
+/**
+ * Where the landing site's label goes: its baseline this many pixels below the surface's centre at scale `k`, below the
+ * pad and below every place a landing can arrive (with a ship drawn there), so it never covers a landed ship (it was
+ * drawn just below the pad, where ships that landed from the south stand).
+ */
+export function landingLabelOffset(k: number): number {
+  return Math.max(padRadius(k), LANDING_REACH * k + 12) + 18;
+}
+
+/** The landing pad's radius on screen (pixels): 60 units, at least 24 px. */
+const padRadius = (k: number) => Math.max(60 * k, 24);
+
 const COLORS = {
   space: '#05070d', orbit: 'rgba(120,140,180,0.18)', star: '#ffd35a', damage: 'rgba(255,80,60,0.55)',
   planet: '#4f8fd9', gate: '#4fe0c0', own: '#ffffff', ship: '#7fd0ff', npc: '#ff7f6f', label: '#c8d2e8',
@@ -92,10 +142,10 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
   const own = game.ownPosition(nowSeconds);
   const cx = own?.x ?? 0;
   const cy = own?.y ?? 0;
-  const k = view.zoom;
+  const surface = surfaceOf(zone);
+  const k = zoneScale(view, zone);
   const sx = (x: number) => width / 2 + (x - cx) * k;
   const sy = (y: number) => height / 2 - (y - cy) * k;
-  const surface = zone?.kind === ZoneKind.Planet && zone.planet ? zone.planet : null;
   if (surface) drawGround(ctx, sx, sy, k);
   else drawBackdrop(ctx, cx, cy, k);
   if (!zone) return;
@@ -107,14 +157,14 @@ export function drawZone(ctx: CanvasRenderingContext2D, game: GameState, view: V
     // The surface is the whole view (ships fly over it as in space; it has no edge): ground everywhere, and the landing
     // pad at its centre, landings arriving around it (150 units out, each on the side it came from). (Before, the
     // planet was a small ball in black space, which a ship left in a second: helper-68.)
-    const r = Math.max(60 * k, 24);
+    const r = padRadius(k);
     ctx.strokeStyle = COLORS.pad;
     ctx.lineWidth = 2;
     circle(ctx, sx(0), sy(0), r, false);
     circle(ctx, sx(0), sy(0), r * 0.55, false);
     ctx.lineWidth = 1;
     ctx.fillStyle = COLORS.label;
-    ctx.fillText(`${surface.name} — surface, landing site (T to take off)`, sx(0), sy(0) + r + 18);
+    ctx.fillText(`${surface.name} — surface, landing site (T to take off)`, sx(0), sy(0) + landingLabelOffset(k));
     // Each colony where it was founded, the player's own labelled.
     for (const c of zone.colonies) flag(ctx, sx(c.x), sy(c.y), isMine(game, c) ? 'you' : '');
   }

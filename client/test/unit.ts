@@ -15,7 +15,9 @@ import {
   declutter, galaxyX, galaxyY, isDrag, LabelIndex, MAP_MARGIN, MapDrag, mapGalaxy, mapProjection, maxMapZoom, panBy, screenX, screenY,
   wheelZoomFactor, zoomAt, type MapCamera,
 } from '../src/mapview';
-import { drawMap, drawZone, layoutMapTitle, mapArea, mapTransform, type View } from '../src/render';
+import {
+  drawMap, drawZone, landingLabelOffset, layoutMapTitle, mapArea, mapTransform, SURFACE_ZOOM, zoneScale, zoomZone, type View,
+} from '../src/render';
 import { fakeBrowser, FakeSocket, settle, type Browser } from './fakes';
 import { ClientMessage } from '../src/protocol/sol/protocol/client-message';
 import { ClientPayload, ColonyInfo, ErrorCode, Input, ServerPayload, SetRoute } from '../src/protocol/sol_generated';
@@ -588,11 +590,69 @@ test('on a surface each colony has its flag where it stands', () => {
   game.enterZone({ ...enter(ZoneKind.Planet, 31, 7, 5), colonies: [
     { planetId: 31, owner: 'a', founded: 1, x: 0, y: 0 }, { planetId: 31, owner: 'b', founded: 2, x: 100, y: 50 },
   ] }, 0);
-  drawZone(ctx, game, { zoom: 1, mapOpen: false, mapHover: null, plannedRoute: [] }, 0, null);
+  drawZone(ctx, game, { zoom: 0.12, surfaceZoom: 1, mapOpen: false, mapHover: null, plannedRoute: [] }, 0, null);
   // No own ship yet: the view is centred on (0, 0), world y up, so the second flag is 100 px right and 50 px up (a
   // flag's cloth is a 9 x 6 rectangle atop its 14 px pole; the backdrop's stars are other rectangles).
   const flagAt = (x: number, y: number) => flags.some(([fx, fy]) => fx === 400 + x && fy === 300 - y - 14);
   expect(flags.length === 2 && flagAt(0, 0) && flagAt(100, 50), `flags at ${JSON.stringify(flags)}`);
+});
+
+/** A canvas that records where ships are drawn (each is drawn translated to its place) and the text. */
+function zoneCanvas(width: number, height: number) {
+  const ships: [number, number][] = [];
+  const texts: { text: string; x: number; y: number }[] = [];
+  const ctx = new Proxy({ canvas: { width, height } } as Record<string | symbol, unknown>, {
+    get: (t, k) => k in t ? t[k] : k === 'translate' ? (x: number, y: number) => ships.push([x, y])
+      : k === 'fillText' ? (text: string, x: number, y: number) => texts.push({ text, x, y })
+        : k === 'createRadialGradient' ? () => ({ addColorStop() {} }) : () => {},
+    set: () => true,
+  }) as unknown as CanvasRenderingContext2D;
+  return { ctx, ships, texts };
+}
+
+/** A game in zone `kind` with other ships (entities 10, 11, …) at the given places and no own ship yet (centred on 0, 0). */
+function zoneWithShips(kind: ZoneKind, places: [number, number][]): GameState {
+  const game = new GameState();
+  const z = enter(kind, kind === ZoneKind.Planet ? 31 : 7, 7, 5);
+  game.enterZone(z, 0);
+  game.onSnapshot({ ...snapshot(1, 100, places.map(([x, y], i) => ({ id: 10 + i, x, y, vx: 0, vy: 0 }))), zoneKind: kind, zoneId: z.zoneId }, 0);
+  return game;
+}
+
+test('on a surface, ships landed 80 units apart are drawn clear of each other; space keeps its scale', () => {
+  // Two ships that landed from the south, 79 units apart (the play-test's); a ship is drawn at most 12 px from its centre.
+  const places: [number, number][] = [[-39.5, -150], [39.5, -150]];
+  const view: View = { zoom: 0.12, mapOpen: false, mapHover: null, plannedRoute: [] };
+  const surface = zoneCanvas(800, 600);
+  drawZone(surface.ctx, zoneWithShips(ZoneKind.Planet, places), view, 0, null);
+  expect(surface.ships.length === 2, `two ships drawn: ${JSON.stringify(surface.ships)}`);
+  const apart = Math.hypot(surface.ships[0]![0] - surface.ships[1]![0], surface.ships[0]![1] - surface.ships[1]![1]);
+  expect(apart > 2 * 12 + 10, `on the surface ${apart.toFixed(1)} px apart`);
+  // Every landing place (120 to 180 units out) is within reach of a 600 x 400 window centred on one of them.
+  expect(2 * 180 * zoneScale(view, { kind: ZoneKind.Planet, planet }) < 200 - 12, 'the far side of the site in a 600 x 400 window');
+  const space = zoneCanvas(800, 600);
+  drawZone(space.ctx, zoneWithShips(ZoneKind.System, places), view, 0, null);
+  near(space.ships[1]![0] - space.ships[0]![0], 79 * 0.12, 'space is drawn at its own scale');
+  // + and − zoom the view shown; the other keeps its scale.
+  zoomZone(view, { kind: ZoneKind.Planet, planet }, 2);
+  expect(view.zoom === 0.12 && zoneScale(view, { kind: ZoneKind.Planet, planet }) === 2 * SURFACE_ZOOM, `surface zoomed: ${JSON.stringify(view)}`);
+  zoomZone(view, { kind: ZoneKind.System, planet: null }, 1 / 1.4);
+  near(view.zoom, 0.12 / 1.4, 'space zoomed');
+  expect(view.surfaceZoom === 2 * SURFACE_ZOOM, 'the surface kept its zoom');
+  zoomZone(view, null, 1e6);
+  expect(view.zoom === 2, `at most 2 px a unit: ${view.zoom}`);
+});
+
+test('the landing site\'s label is drawn below every place a landed ship can stand', () => {
+  const label = (texts: { text: string; y: number }[]) => texts.find((t) => t.text.includes('landing site'))!;
+  for (const zoom of [0.02, 0.12, SURFACE_ZOOM, 1, 2]) {
+    // Ships landed from the south, at the nearest and farthest reach (120 and 180 units out).
+    const { ctx, ships, texts } = zoneCanvas(800, 600);
+    drawZone(ctx, zoneWithShips(ZoneKind.Planet, [[0, -120], [0, -180], [60, -160]]), { zoom: 0.12, surfaceZoom: zoom, mapOpen: false, mapHover: null, plannedRoute: [] }, 0, null);
+    const top = label(texts).y - 12; // 12 px text: its top above the baseline
+    for (const [, y] of ships) expect(y + 12 < top, `zoom ${zoom}: a ship reaches ${y + 12}, the label starts at ${top}`);
+    expect(landingLabelOffset(zoom) - 12 > Math.max(60 * zoom, 24), `zoom ${zoom}: below the pad`);
+  }
 });
 
 // ---- keys ----
