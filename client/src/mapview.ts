@@ -69,9 +69,12 @@ export function mapGalaxy(systems: readonly { x: number; y: number }[]): MapGala
  * axis, a galaxy wider than the view covers it (the view goes at most the margin past the outermost systems) and one
  * narrower than the view stays whole in it: so at zoom 1 the whole galaxy is in view whatever the pan was (centred
  * along the axis that limits the scale), and zooming out brings it back. And a system is always in view, inside the
- * margin: the view goes at most the margin past the systems themselves, not only past their bounding box (the axis rule
- * alone let a zoomed view sit in the empty corner of a sparse galaxy's box, with no system in sight). A centre that
- * breaks a rule is moved to the nearest one that keeps both.
+ * margin, near the middle: the centre is at most `near` times the view's inner half-width and half-height from it (or,
+ * for a system the axis rule keeps from the middle, one at the galaxy's edge, from the nearest place the centre may
+ * have to it), `near` going from 1 at zoom 1 (where every system is in view) to ½ from zoom 2 on (a system in the middle
+ * half of the view). So a sparse galaxy's empty corners never fill the view (the axis rule alone let a zoomed view be
+ * dragged to the corner of a ring's bounding box, with no system in sight). A centre that breaks a rule is moved to
+ * the nearest one that keeps both.
  */
 export function mapProjection(g: MapGalaxy, r: MapRect, camera: MapCamera | null, maxZoom: number): MapProjection {
   const b = g.bounds;
@@ -83,28 +86,32 @@ export function mapProjection(g: MapGalaxy, r: MapRect, camera: MapCamera | null
     const c = fitCamera(b); // where both rules hold: at zoom 1 every system is in view
     return { zoom, k, ox, oy, cx: c.x, cy: c.y };
   }
-  const c = keptCentre(g, (r.width / 2 - MAP_MARGIN) / k, (r.height / 2 - MAP_MARGIN) / k, camera.x, camera.y);
+  const near = clamp(1.5 - zoom / 2, 0.5, 1);
+  const c = keptCentre(g, (r.width / 2 - MAP_MARGIN) / k, (r.height / 2 - MAP_MARGIN) / k, near, camera.x, camera.y);
   return { zoom, k, ox, oy, cx: c.x, cy: c.y };
 }
 
 /**
  * The point nearest (x, y) where the view, `halfX` by `halfY` galaxy units each way from its centre to the margin's
- * inner edge, keeps both of mapProjection's rules. The axis rule allows a box of centres; a system is in view from the
- * box of centres within `halfX`, `halfY` of it; so the allowed centres are the union, over the systems, of the two
- * boxes' overlaps, and the nearest of them is the nearest of the points (x, y) clamps to in each overlap (one pass over
- * the systems; a centre already allowed stays as it is). Each system's overlap is non-empty: the axis box reaches
- * within half the view of every system.
+ * inner edge, keeps both of mapProjection's rules. The axis rule allows a box of centres (B); a system s allows the
+ * centres in B that have it in view (within `halfX`, `halfY` of it) and are within `near` times that of the point of B
+ * nearest to it (s itself when B holds it). So the allowed centres are a union of boxes, one per system, none empty
+ * (each holds that point of B: the axis box reaches within half the view of every system), and the nearest of them is
+ * the nearest of the points (x, y) clamps to in each box: one pass over the systems, and a centre already allowed stays
+ * as it is (so the camera kept is the one drawn).
  */
-function keptCentre(g: MapGalaxy, halfX: number, halfY: number, x: number, y: number): { x: number; y: number } {
+function keptCentre(g: MapGalaxy, halfX: number, halfY: number, near: number, x: number, y: number): { x: number; y: number } {
   const b = g.bounds;
-  // The axis rule's box: a < b, wider than the view; a > b, narrower.
+  // B: a < b, wider than the view; a > b, narrower.
   const x0 = Math.min(b.minX + halfX, b.maxX - halfX), x1 = Math.max(b.minX + halfX, b.maxX - halfX);
   const y0 = Math.min(b.minY + halfY, b.maxY - halfY), y1 = Math.max(b.minY + halfY, b.maxY - halfY);
+  const rx = near * halfX, ry = near * halfY;
   let bestX = clamp(x, x0, x1), bestY = clamp(y, y0, y1); // no systems: the axis rule alone
   let best = Infinity;
   for (const s of g.systems) {
-    const lx = Math.max(x0, s.x - halfX), hx = Math.min(x1, s.x + halfX);
-    const ly = Math.max(y0, s.y - halfY), hy = Math.min(y1, s.y + halfY);
+    const ax = clamp(s.x, x0, x1), ay = clamp(s.y, y0, y1);
+    const lx = Math.max(x0, ax - rx, s.x - halfX), hx = Math.min(x1, ax + rx, s.x + halfX);
+    const ly = Math.max(y0, ay - ry, s.y - halfY), hy = Math.min(y1, ay + ry, s.y + halfY);
     if (lx > hx || ly > hy) continue; // only by rounding
     const px = clamp(x, lx, hx), py = clamp(y, ly, hy);
     const d = (px - x) ** 2 + (py - y) ** 2;
