@@ -203,6 +203,7 @@ async function runGame(): Promise<void> {
       const t = mapView(galaxy);
       return { x: t.x(s.x), y: t.y(s.y) };
     },
+    mapRect: () => (galaxy ? { ...mapView(galaxy).rect } : null),
   });
 
   const request = (bytes: Uint8Array, what: string) => {
@@ -310,11 +311,13 @@ async function runGame(): Promise<void> {
   const canvas = $<HTMLCanvasElement>('view');
   const ctx = canvas.getContext('2d')!;
   /**
-   * The HUD's box, which the map and its title keep clear of: measured when the map opens and when the window
-   * changes; while the map is open only a HUD grown since is measured again (its route line appears when a route is
-   * planned, and covered the title: helper-68), not one that shrank, so the map does not jump back and forth.
+   * The HUD's box, which the map and its title keep clear of (and the help line's top, which the map ends above):
+   * measured when the map opens and when the window changes; while the map is open only a HUD grown since is measured
+   * again (its route line appears when a route is planned, and covered the title: helper-68), not one that shrank, so
+   * the map does not jump back and forth. The help line's text never changes: only the window's width moves it.
    */
   const measureHud = (growOnly = false) => {
+    view.helpTop = $('help').getBoundingClientRect().top; // the map ends above the help line, however many lines it wraps to
     const box = $('hud').getBoundingClientRect();
     const before = view.hud;
     if (growOnly && before && box.right <= before.right && box.bottom <= before.bottom) return;

@@ -20,6 +20,11 @@ export interface View {
   mapCamera?: MapCamera | null;
   /** The HUD box's right and bottom edges in canvas pixels (the map's title keeps clear of it); null: not known yet. */
   hud?: { right: number; bottom: number } | null;
+  /**
+   * The top edge of the help line at the bottom in canvas pixels (it wraps onto more lines on a narrow window), which
+   * the map ends above; null or absent: not known yet (one line, 30 px from the bottom, is assumed).
+   */
+  helpTop?: number | null;
   /** The map title's lines as last drawn (tests). */
   mapTitle?: TitleLine[];
 }
@@ -421,8 +426,16 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
   for (const line of title) ctx.fillText(line.text, line.x, line.y);
 }
 
-/** Where the galaxy map is drawn: from `left` to the right edge, from `top` to 30 px from the bottom. */
-export interface MapArea { left: number; top: number }
+/** Where the galaxy map is drawn: from `left` to the right edge, from `top` down to `bottom`. */
+export interface MapArea { left: number; top: number; bottom: number }
+
+/**
+ * Where the map ends: 8 px above the help line as measured, else 30 px from the bottom (one line of help). The help
+ * wraps on a narrow window (two lines at 600 px), and the map was drawn under its first line (play-test).
+ */
+export function mapBottom(view: View, height: number): number {
+  return view.helpTop == null ? height - 30 : view.helpTop - 8;
+}
 
 /**
  * Where the galaxy map goes: clear of the HUD and of its title, so that no system is drawn (and clicked) under the HUD
@@ -434,29 +447,30 @@ export function mapArea(view: View, width: number, height: number): MapArea {
   const hud = view.hud ?? null;
   const lastY = view.mapTitle?.at(-1)?.y ?? 0;
   const titled = Math.max(30, lastY + 10);
-  if (!hud) return { left: 0, top: titled };
+  const bottom = mapBottom(view, height);
+  if (!hud) return { left: 0, top: titled, bottom };
   const below = Math.max(titled, hud.bottom + 10);
   const left = Math.min(hud.right, Math.max(width - 200, 0));
-  const square = (w: number, top: number) => Math.min(w, height - top - 30);
+  const square = (w: number, top: number) => Math.min(w, bottom - top);
   const [underneath, beside] = [square(width, below), square(width - left, titled)];
-  if (Math.max(underneath, beside) < 160) return { left: 0, top: 30 };
-  return underneath >= beside ? { left: 0, top: below } : { left, top: titled };
+  if (Math.max(underneath, beside) < 160) return { left: 0, top: 30, bottom };
+  return underneath >= beside ? { left: 0, top: below, bottom } : { left, top: titled, bottom };
 }
 
-/** The map's rectangle in an area: to the right edge and 30 px from the bottom (the help line), never under 81 px. */
-export function mapRect(area: MapArea, width: number, height: number): MapRect {
+/** The map's rectangle in an area: to the right edge and down to the area's bottom, never under 81 px. */
+export function mapRect(area: MapArea, width: number): MapRect {
   const least = 2 * MAP_MARGIN + 1;
-  return { left: area.left, top: area.top, width: Math.max(width - area.left, least), height: Math.max(height - area.top - 30, least) };
+  return { left: area.left, top: area.top, width: Math.max(width - area.left, least), height: Math.max(area.bottom - area.top, least) };
 }
 
 /**
  * Screen ↔ map coordinates for the galaxy map: with no camera (or zoom 1) every system fits, with a margin, in `area`;
  * a camera zooms and pans (mapview.ts). `zoomAt` and `panBy` give the camera after a wheel, a key or a drag.
  */
-export function mapTransform(map: GalaxyMap, width: number, height: number, area: MapArea = { left: 0, top: 30 },
-  camera: MapCamera | null = null) {
+export function mapTransform(map: GalaxyMap, width: number, height: number,
+  area: MapArea = { left: 0, top: 30, bottom: height - 30 }, camera: MapCamera | null = null) {
   const { galaxy, maxZoom } = scratchFor(map);
-  const rect = mapRect(area, width, height);
+  const rect = mapRect(area, width);
   const projection = mapProjection(galaxy, rect, camera, maxZoom);
   return {
     rect, projection,

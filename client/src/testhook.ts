@@ -15,6 +15,8 @@ export interface HookParts {
   view: View;
   /** Where a system is drawn on the galaxy map (canvas pixels), so a test can click it. */
   mapPoint: (systemId: number) => { x: number; y: number } | null;
+  /** The map's rectangle as drawn now (canvas pixels): systems and names outside it are clipped away. */
+  mapRect: () => { left: number; top: number; width: number; height: number } | null;
 }
 
 export function installTestHook(p: HookParts): void {
@@ -58,6 +60,7 @@ export function installTestHook(p: HookParts): void {
       return box ? { left: box.left, top: box.top, right: box.right, bottom: box.bottom } : null;
     },
     mapPoint: (systemId: number) => p.mapPoint(systemId),
+    get mapRect() { return p.mapRect(); },
     get gates() { return (p.game.zone?.gates ?? []).map((g) => ({ id: g.id, to: g.targetSystemId, name: g.targetName, x: g.x, y: g.y, radius: g.radius })); },
   };
   Object.defineProperty(window, '__sol', { value: Object.freeze(hook), configurable: false, writable: false });

@@ -317,6 +317,47 @@ test('on a 420 x 760 window the galaxy map title stays inside it and clear of th
   return `${title.mapTitle.length} lines below the HUD`;
 });
 
+test('on a 600 x 400 window the map ends above the wrapped help line; zoomed and dragged to a corner it shows systems', async (page) => {
+  await page.setViewportSize({ width: 600, height: 400 });
+  await playAsGuest(page);
+  const galaxy = await (await fetch(`${base}/api/galaxy`)).json();
+  const help = await page.evaluate(() => {
+    const box = document.getElementById('help').getBoundingClientRect();
+    return { top: box.top, height: box.height };
+  });
+  await page.keyboard.press('KeyM');
+  await until('the map to be drawn', async () => (await sol(page)).mapOpen && (await page.evaluate(() => window.__sol.mapRect)));
+  /** The systems drawn inside the map's rectangle now. */
+  const inView = () => page.evaluate((ids) => {
+    const r = window.__sol.mapRect;
+    return ids.map((id) => window.__sol.mapPoint(id))
+      .filter((p) => p && p.x >= r.left && p.x <= r.left + r.width && p.y >= r.top && p.y <= r.top + r.height).length;
+  }, galaxy.systems.map((s) => s.id));
+  const rect = await page.evaluate(() => window.__sol.mapRect);
+  expect(rect.top + rect.height <= help.top, `the map's rectangle ends at ${rect.top + rect.height}, the help line starts at ${help.top}`);
+  const points = await page.evaluate((ids) => ids.map((id) => window.__sol.mapPoint(id)), galaxy.systems.map((s) => s.id));
+  const low = points.filter((p) => p.y >= help.top);
+  expect(low.length === 0, `${low.length} systems drawn under the help line (top ${help.top})`);
+  await shoot(page, '7-map-600x400');
+  // Zoomed in all the way around the map's centre, then dragged toward its bottom-right corner again and again (the
+  // galaxy toward the top left): it stops with systems still in view.
+  const cx = rect.left + rect.width / 2, cy = rect.top + rect.height / 2;
+  await page.mouse.move(cx, cy);
+  for (let i = 0; i < 12; i++) await page.mouse.wheel(0, -200);
+  await until('the map to zoom in', async () => ((await sol(page)).mapCamera?.zoom ?? 1) > 4);
+  for (let i = 0; i < 15; i++) {
+    await page.mouse.move(rect.left + 10, rect.top + 10);
+    await page.mouse.down();
+    await page.mouse.move(rect.left + rect.width - 10, rect.top + rect.height - 10, { steps: 4 });
+    await page.mouse.up();
+  }
+  const camera = (await sol(page)).mapCamera;
+  const seen = await inView();
+  expect(seen > 0, `dragged to a corner at zoom ${camera?.zoom}: no system in view (${JSON.stringify(camera)})`);
+  await shoot(page, '8-map-dragged-to-a-corner');
+  return `help ${help.height} px tall from y ${help.top}, map down to ${rect.top + rect.height}; ${seen} systems in view at the corner, zoom ${camera.zoom.toFixed(1)}`;
+});
+
 test('a dropped connection resumes by itself', async (page) => {
   const s = await playAsGuest(page);
   // Drop the socket the way a network failure would: the page's own WebSocket, closed from inside.

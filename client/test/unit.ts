@@ -729,10 +729,10 @@ test('the map title sits beside the HUD on a wide window and below it, wrapped, 
   const hud = { right: 232, bottom: 260 };
   const view = { zoom: 1, mapOpen: true, mapHover: null, plannedRoute: [], mapTitle: narrow, hud };
   const at = (v: typeof view, width: number, height: number) => JSON.stringify(mapArea(v, width, height));
-  expect(at(view, 420, 760) === JSON.stringify({ left: 0, top: narrow[1].y + 10 }), `below the title on 420 x 760: ${at(view, 420, 760)}`);
+  expect(at(view, 420, 760) === JSON.stringify({ left: 0, top: narrow[1].y + 10, bottom: 730 }), `below the title on 420 x 760: ${at(view, 420, 760)}`);
   const wideView = { ...view, mapTitle: wide };
-  expect(at(wideView, 700, 1000) === JSON.stringify({ left: 0, top: 270 }), `below the HUD on 700 x 1000: ${at(wideView, 700, 1000)}`);
-  expect(at(wideView, 1280, 800) === JSON.stringify({ left: 232, top: 34 }), `right of the HUD on 1280 x 800: ${at(wideView, 1280, 800)}`);
+  expect(at(wideView, 700, 1000) === JSON.stringify({ left: 0, top: 270, bottom: 970 }), `below the HUD on 700 x 1000: ${at(wideView, 700, 1000)}`);
+  expect(at(wideView, 1280, 800) === JSON.stringify({ left: 232, top: 34, bottom: 770 }), `right of the HUD on 1280 x 800: ${at(wideView, 1280, 800)}`);
   // helper-68: on 600 x 400 five systems were drawn under the HUD, where a click reached the HUD, not the map.
   const galaxy = { name: 'g', systems: Array.from({ length: 200 }, (_, i) => ({ id: i + 1, name: `s${i}`, x: (i * 37) % 100, y: (i * 53) % 100, planets: 1, gates: [] })), contentHash: '' };
   const small = { ...view, mapTitle: layoutMapTitle(parts, 600, { right: 230, bottom: 197 }, measure), hud: { right: 230, bottom: 197 } };
@@ -740,6 +740,16 @@ test('the map title sits beside the HUD on a wide window and below it, wrapped, 
   const under = galaxy.systems.filter((s) => t.x(s.x) <= 230 && t.y(s.y) <= 197);
   expect(under.length === 0, `${under.length} systems under the HUD`);
   expect(galaxy.systems.every((s) => t.x(s.x) >= 0 && t.x(s.x) <= 600 && t.y(s.y) >= 0 && t.y(s.y) <= 400), 'every system in the window');
+  // The play-test's 600 x 400: the help line wraps onto two lines (in Chromium its top is 40 px above the bottom; one
+  // line was assumed, 30 px): the map, its rectangle (where zoomed systems and names are clipped) and every system end
+  // above it.
+  const helped = { ...small, helpTop: 360 };
+  const h = mapTransform(galaxy, 600, 400, mapArea(helped, 600, 400));
+  expect(h.rect.top + h.rect.height <= 360 - 8, `the map's rectangle ends at ${h.rect.top + h.rect.height}, the help starts at 360`);
+  const low = galaxy.systems.filter((s) => h.y(s.y) > 360 - MAP_MARGIN);
+  expect(low.length === 0, `${low.length} systems within the margin of the help line or under it`);
+  expect(h.rect.height >= 160 && h.rect.left === 230, `right of the HUD, still large: ${JSON.stringify(h.rect)}`);
+  expect(galaxy.systems.every((s) => h.x(s.x) > 230), 'none under the HUD');
   // helper-69: a window both narrow and short (450 x 350) left the map no room clear of the HUD and drew it in one pixel.
   const cramped = { ...view, mapTitle: layoutMapTitle(parts, 450, { right: 230, bottom: 197 }, measure), hud: { right: 230, bottom: 197 } };
   const c = mapTransform(galaxy, 450, 350, mapArea(cramped, 450, 350));
