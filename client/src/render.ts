@@ -311,6 +311,9 @@ function orderLabels(s: MapScratch, player: GameState['player'], route: readonly
   for (let i = 0; i < rank.length; i++) order[starts[rank[i]!]!++] = i;
 }
 
+/** The map's backdrop colour, opaque: the halo behind its names. */
+const MAP_HALO = 'rgb(3,5,12)';
+
 export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: GameState, view: View): void {
   const { width, height } = ctx.canvas;
   ctx.fillStyle = 'rgba(3,5,12,0.94)';
@@ -388,6 +391,11 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
   // shows the important ones and zooming in makes room for the rest.
   ctx.font = '11px system-ui, sans-serif';
   ctx.textAlign = 'center';
+  // Each name on a dark halo (its outline stroked in the backdrop's colour first): drawn straight over the gate lines,
+  // the route and the current system's ring, names were hard to read (play-test).
+  ctx.strokeStyle = MAP_HALO;
+  ctx.lineWidth = 3;
+  ctx.lineJoin = 'round';
   labels.reset(r);
   let hover = -1, hoverX = 0, hoverY = 0, hoverHalf = 0;
   for (let n = 0; n < systems.length; n++) {
@@ -409,6 +417,7 @@ export function drawMap(ctx: CanvasRenderingContext2D, map: GalaxyMap, game: Gam
     }
     if (ly - 10 < r.top || !labels.place(lx - half, ly - 10, lx + half, ly + 3)) continue;
     ctx.fillStyle = s.rank[i]! === RANK.rest ? '#7b87a3' : COLORS.label;
+    ctx.strokeText(a.name, lx, ly);
     ctx.fillText(a.name, lx, ly);
   }
   // The system under the pointer is always named, on top (it takes no room from the others, so names do not come and

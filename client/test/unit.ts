@@ -924,15 +924,30 @@ test('names are left out where they would overlap one drawn before them, in the 
   expect(declutter([[0, 0, 60, 13]], rect, index)[0] === true, 'reset between frames');
 });
 
-/** A canvas that records the text drawn (6 px a character). */
+/** A canvas that records the text drawn (6 px a character), filled and stroked, in order, with the stroke's style. */
 function textCanvas(width: number, height: number) {
   const texts: { text: string; x: number; y: number }[] = [];
+  const ops: { op: 'fill' | 'stroke'; text: string; x: number; y: number; style: unknown; width: unknown }[] = [];
   const ctx = new Proxy({ canvas: { width, height } } as Record<string | symbol, unknown>, {
-    get: (t, k) => k in t ? t[k] : k === 'fillText' ? (text: string, x: number, y: number) => texts.push({ text, x, y })
-      : k === 'measureText' ? (text: string) => ({ width: text.length * 6 }) : () => {},
-    set: () => true,
+    get: (t, k) => {
+      if (k in t) return t[k];
+      if (k === 'fillText') {
+        return (text: string, x: number, y: number) => {
+          texts.push({ text, x, y });
+          ops.push({ op: 'fill', text, x, y, style: t.fillStyle, width: 0 });
+        };
+      }
+      if (k === 'strokeText') {
+        return (text: string, x: number, y: number) => ops.push({ op: 'stroke', text, x, y, style: t.strokeStyle, width: t.lineWidth });
+      }
+      return k === 'measureText' ? (text: string) => ({ width: text.length * 6 }) : () => {};
+    },
+    set: (t, k, v) => {
+      t[k] = v;
+      return true;
+    },
   }) as unknown as CanvasRenderingContext2D;
-  return { ctx, texts };
+  return { ctx, texts, ops };
 }
 
 test('map names: the current system, the route, own systems and explored ones first; zooming in shows the rest', () => {
@@ -977,6 +992,25 @@ test('map names: the current system, the route, own systems and explored ones fi
   const z = mapTransform(galaxy, 900, 700, mapArea(view, 900, 700), view.mapCamera);
   for (const s of column) expect(z.pick(z.x(s.x), z.y(s.y)) === s.id, `${s.name} picked where it is drawn`);
   expect(z.pick(z.x(ring[0]!.x), z.y(ring[0]!.y)) === null, 'a system off the map is not picked');
+});
+
+test('map names are drawn on a dark halo, so lines under them do not make them unreadable', () => {
+  // Three systems in a row joined by gates, on a route: the lines run under the names.
+  const systems = [0, 1, 2].map((i) => ({ id: i + 1, name: `Sys${i}`, x: 100 * i, y: 0, planets: 1, gates: [{ id: i + 1, to: i === 2 ? 2 : i + 2 }] }));
+  const galaxy = { name: 'g', contentHash: '', systems };
+  const game = new GameState();
+  game.onPlayerState({ type: 'playerState', credits: 0, shipType: 'scout', hull: 1, maxHull: 1, homeSystem: 1, explored: [1, 2, 3], route: [1, 2, 3], colonies: [] });
+  const { ctx, ops } = textCanvas(900, 700);
+  drawMap(ctx, galaxy, game, { zoom: 1, mapOpen: true, mapHover: null, plannedRoute: [], mapCamera: null });
+  let names = 0;
+  ops.forEach((o, i) => {
+    if (o.op !== 'fill' || !/^Sys/.test(o.text)) return;
+    names++;
+    const halo = ops[i - 1];
+    expect(halo?.op === 'stroke' && halo.text === o.text && halo.x === o.x && halo.y === o.y, `${o.text}: no halo drawn just before it`);
+    expect(halo!.style === 'rgb(3,5,12)' && Number(halo!.width) >= 2, `${o.text}: halo ${String(halo!.style)} ${String(halo!.width)} px`);
+  });
+  expect(names === 3, `three names drawn (${names})`);
 });
 
 test('0 shows the whole galaxy: by the character 0, or by position where that key types a letter (AZERTY\'s à)', () => {
