@@ -226,6 +226,22 @@ function describeEvent(e: EventView): string | null {
   }
 }
 
+/**
+ * What the toast says when a zone is entered, from the zone shown before (null: none yet on this page): "landed on P",
+ * "took off from P into S" (a planet's surface left for its own system: before, it said "entered S", as after a jump),
+ * "entered S" (a jump, a respawn elsewhere, the first system of the page), and "on P (surface)" or "in S" for the zone
+ * already shown (a resumed connection) or a surface that is the page's first zone (a reload while landed): no landing
+ * or take-off happened then.
+ */
+export function zoneEnterText(before: Pick<Zone, 'kind' | 'id' | 'systemId' | 'name'> | null,
+  e: Pick<ZoneEnterEvent, 'zoneKind' | 'zoneId' | 'systemId' | 'name'>): string {
+  const planet = e.zoneKind === ZoneKind.Planet;
+  if (before?.kind === e.zoneKind && before.id === e.zoneId) return planet ? `on ${e.name} (surface)` : `in ${e.name}`;
+  if (planet) return before ? `landed on ${e.name}` : `on ${e.name} (surface)`;
+  if (before?.kind === ZoneKind.Planet && before.systemId === e.systemId) return `took off from ${before.name} into ${e.name}`;
+  return `entered ${e.name}`;
+}
+
 /** An ErrorCode in words ("not landed"); a code this client does not know by its number. */
 export function codeWords(code: number): string {
   const name = ErrorCode[code];

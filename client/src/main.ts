@@ -5,7 +5,7 @@ import { assetStats, loadAssets, parseShips } from './assets';
 import { Autopilot, nextRouteSystem } from './autopilot';
 import { encode, type ServerEvent } from './codec';
 import { Controls, type Command } from './controls';
-import { codeWords, EntityFlags, firstInputSeq, GameState, ZoneKind } from './game';
+import { codeWords, EntityFlags, firstInputSeq, GameState, ZoneKind, zoneEnterText } from './game';
 import { MapDrag, wheelZoomFactor } from './mapview';
 import { GameConnection, keepTrying } from './net';
 import { drawMap, drawZone, mapArea, mapTransform, SPACE_ZOOM, zoomZone, type View } from './render';
@@ -155,9 +155,9 @@ async function runGame(): Promise<void> {
         window.setTimeout(() => connection.ping(), 0);
         break;
       case 'zoneEnter':
+        toast(zoneEnterText(game.zone, e));
         game.enterZone(e, now);
         pilot.onZoneEnter(game);
-        toast(e.zoneKind === ZoneKind.Planet ? `landed on ${e.name}` : `entered ${e.name}`);
         break;
       case 'snapshot':
         game.onSnapshot(e, now);

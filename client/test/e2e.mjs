@@ -191,6 +191,7 @@ test('the autopilot lands on a planet, C founds a colony, T takes off', async (p
     return h.zoneKind === 'system' ? h : null;
   }, 10_000);
   expect(up.systemId === s.systemId, `back in the same system (${up.systemId} vs ${s.systemId})`);
+  await until('the toast to tell of the take-off', async () => (await page.textContent('#toast')) === `took off from ${landed.zoneName} into ${up.zoneName}`);
   return `landed on ${landed.zoneName}, colonized it for ${credits - colonized.credits} credits, took off into ${up.zoneName}`;
 });
 

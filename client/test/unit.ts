@@ -7,7 +7,7 @@ import type { ShipInfo } from '../src/assets';
 import { Autopilot, steer } from '../src/autopilot';
 import { decode, encode, type ColonyView, type GateView, type PlanetView } from '../src/codec';
 import { Controls } from '../src/controls';
-import { codeWords, firstInputSeq, GameState, ZoneKind } from '../src/game';
+import { codeWords, firstInputSeq, GameState, ZoneKind, zoneEnterText } from '../src/game';
 import { GameConnection, keepTrying, REFUSED_AFTER_MS, STABLE_AFTER_MS } from '../src/net';
 import { api } from '../src/api';
 import { stepShip } from '../src/physics';
@@ -527,6 +527,24 @@ test('P on a planet surface says it is landed instead of waiting for ever', () =
   pilot.engage('land');
   pilot.update(game, 1000);
   expect(pilot.mode === 'off' && /landed/.test(pilot.status), `mode ${pilot.mode}, status "${pilot.status}"`);
+});
+
+test('the toast says a take-off is one, not a jump into the system', () => {
+  const game = new GameState();
+  const said: string[] = [];
+  const go = (e: ReturnType<typeof enter>) => {
+    said.push(zoneEnterText(game.zone, e));
+    game.enterZone(e, 0);
+  };
+  go(enter(ZoneKind.System, 7, 7, 5)); // the page's first zone
+  go(enter(ZoneKind.Planet, 31, 7, 6)); // L
+  go(enter(ZoneKind.Planet, 31, 7, 6)); // a resumed connection: the same zone again
+  go(enter(ZoneKind.System, 7, 7, 7)); // T
+  go(enter(ZoneKind.System, 8, 8, 8)); // a jump
+  expect(JSON.stringify(said) === JSON.stringify(['entered System 7', 'landed on Terra', 'on Terra (surface)',
+    'took off from Terra into System 7', 'entered System 8']), `said ${JSON.stringify(said)}`);
+  // A page (re)loaded while its ship is landed: nothing was landed on just now.
+  expect(zoneEnterText(null, enter(ZoneKind.Planet, 31, 7, 6)) === 'on Terra (surface)', 'a reload on a surface');
 });
 
 // ---- colony labels ----
