@@ -440,7 +440,7 @@ export interface MapArea { left: number; top: number; bottom: number }
 
 /**
  * Where the map ends: 8 px above the help line as measured, else 30 px from the bottom (one line of help). The help
- * wraps on a narrow window (two lines at 600 px), and the map was drawn under its first line (play-test).
+ * wraps on a narrow window (three lines at 600 px), and the map was drawn under it (play-test).
  */
 export function mapBottom(view: View, height: number): number {
   return view.helpTop == null ? height - 30 : view.helpTop - 8;

@@ -55,6 +55,15 @@ test('the ship speeds up along its heading and is capped at its top speed', () =
   expect(Math.abs(Math.hypot(s.vx, s.vy) - 420) < 1e-6, `capped at 420, got ${Math.hypot(s.vx, s.vy)}`);
 });
 
+test('S thrusts backward, as the server does: it slows a ship moving forward and then drives it backward', () => {
+  // The server's ControlSystem adds thrust (−1 to 1) × the class's thrust along the heading: no brake toward rest.
+  const s = { x: 0, y: 0, vx: 45, vy: 0, rotation: 0 };
+  stepShip(s, -1, 0, scout, 0.05);
+  near(s.vx, 30, 'one tick of reverse thrust');
+  for (let i = 0; i < 10; i++) stepShip(s, -1, 0, scout, 0.05);
+  expect(s.vx < -100 && s.rotation === 0, `going backward, still facing forward: vx ${s.vx}`);
+});
+
 test('an Ack rebuilds the prediction from its snapshot and the inputs after it', () => {
   const game = new GameState();
   game.ships = [scout];
@@ -758,13 +767,13 @@ test('the map title sits beside the HUD on a wide window and below it, wrapped, 
   const under = galaxy.systems.filter((s) => t.x(s.x) <= 230 && t.y(s.y) <= 197);
   expect(under.length === 0, `${under.length} systems under the HUD`);
   expect(galaxy.systems.every((s) => t.x(s.x) >= 0 && t.x(s.x) <= 600 && t.y(s.y) >= 0 && t.y(s.y) <= 400), 'every system in the window');
-  // The play-test's 600 x 400: the help line wraps onto two lines (in Chromium its top is 40 px above the bottom; one
+  // The play-test's 600 x 400: the help line wraps onto three lines (in Chromium its top is 54 px above the bottom; one
   // line was assumed, 30 px): the map, its rectangle (where zoomed systems and names are clipped) and every system end
   // above it.
-  const helped = { ...small, helpTop: 360 };
+  const helped = { ...small, helpTop: 346 };
   const h = mapTransform(galaxy, 600, 400, mapArea(helped, 600, 400));
-  expect(h.rect.top + h.rect.height <= 360 - 8, `the map's rectangle ends at ${h.rect.top + h.rect.height}, the help starts at 360`);
-  const low = galaxy.systems.filter((s) => h.y(s.y) > 360 - MAP_MARGIN);
+  expect(h.rect.top + h.rect.height <= 346 - 8, `the map's rectangle ends at ${h.rect.top + h.rect.height}, the help starts at 346`);
+  const low = galaxy.systems.filter((s) => h.y(s.y) > 346 - MAP_MARGIN);
   expect(low.length === 0, `${low.length} systems within the margin of the help line or under it`);
   expect(h.rect.height >= 160 && h.rect.left === 230, `right of the HUD, still large: ${JSON.stringify(h.rect)}`);
   expect(galaxy.systems.every((s) => h.x(s.x) > 230), 'none under the HUD');
