@@ -208,9 +208,46 @@ public abstract partial class SqlStore
         }
         await DeletePlayersAsync(s_deleteGalaxyPlayers, [("g", id)], cancellationToken).ConfigureAwait(false);
         await RunInTransactionAsync(
-            (connection, transaction, ct) => ExecuteAsync(connection, transaction, "DELETE FROM galaxies WHERE id = @id", ct, ("id", id)),
+            async (connection, transaction, ct) =>
+            {
+                await ExecuteAsync(connection, transaction, "DELETE FROM galaxy_leases WHERE galaxy_id = @id", ct, ("id", id)).ConfigureAwait(false);
+                return await ExecuteAsync(connection, transaction, "DELETE FROM galaxies WHERE id = @id", ct, ("id", id)).ConfigureAwait(false);
+            },
             cancellationToken).ConfigureAwait(false);
     }
+
+    public Task<GalaxyLease> TakeGalaxyLeaseAsync(Guid galaxyId, string holder, DateTimeOffset now, TimeSpan term, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(holder);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(term, TimeSpan.Zero);
+        var at = now.ToUnixTimeMilliseconds();
+        var until = (now + term).ToUnixTimeMilliseconds();
+        // One transaction: of two servers taking a free lease at once, one commits and the other (CockroachDB: retried
+        // on 40001; SQLite: one writer at a time) then reads the first's row and does not overwrite it.
+        return RunInTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await ExecuteAsync(
+                    connection, transaction,
+                    "INSERT INTO galaxy_leases (galaxy_id, holder, until_ms) VALUES (@g, @h, @u) " +
+                    "ON CONFLICT (galaxy_id) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms " +
+                    "WHERE galaxy_leases.holder = excluded.holder OR galaxy_leases.until_ms <= @now", ct,
+                    ("g", galaxyId), ("h", holder), ("u", until), ("now", at)).ConfigureAwait(false);
+                await using var command = Command(connection, transaction, "SELECT holder, until_ms FROM galaxy_leases WHERE galaxy_id = @g", ("g", galaxyId));
+                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    throw new InvalidOperationException("the lease row written in this transaction is not there");
+                }
+                return new GalaxyLease(reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)));
+            },
+            cancellationToken);
+    }
+
+    public Task ReleaseGalaxyLeaseAsync(Guid galaxyId, string holder, CancellationToken cancellationToken = default) =>
+        RunInTransactionAsync(
+            (connection, transaction, ct) => ExecuteAsync(connection, transaction, "DELETE FROM galaxy_leases WHERE galaxy_id = @g AND holder = @h", ct, ("g", galaxyId), ("h", holder)),
+            cancellationToken);
 
     /// <summary>
     /// Deletes <paramref name="table"/>'s rows of galaxy <paramref name="id"/> by ranges of <paramref name="key"/>,

@@ -136,7 +136,7 @@ public abstract partial class SqlStore : ISolStore
     private static readonly HashSet<string> s_tables =
     [
         "galaxies", "systems", "stars", "planets", "gates", "accounts", "device_logins", "players", "player_explored",
-        "player_route", "player_inventory", "colonies", "schema_migrations", "session_logouts", "account_addresses",
+        "player_route", "player_inventory", "colonies", "schema_migrations", "session_logouts", "account_addresses", "galaxy_leases",
     ];
 
     /// <summary>An open connection from the pool; the caller disposes it.</summary>

@@ -27,8 +27,8 @@ public abstract class StoreContract
         await using var store = await StoreAsync();
         await store.MigrateAsync();
         await Task.WhenAll(store.MigrateAsync(), store.MigrateAsync(), store.MigrateAsync());
-        Assert.Equal(5, await store.SchemaVersionAsync());
-        Assert.Equal(5, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
+        Assert.Equal(6, await store.SchemaVersionAsync());
+        Assert.Equal(6, await ((SqlStore)store).CountRowsAsync("schema_migrations"));
     }
 
     [SkippableFact]
@@ -322,6 +322,44 @@ public abstract class StoreContract
     }
 
     [SkippableFact]
+    public async Task AGalaxysLeaseIsOneServersUntilItRunsOutOrIsReleased()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = (await store.SaveGalaxyAsync(s_small, replace: false)).Id;
+        var other = Guid.NewGuid(); // another galaxy's lease is its own
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_750_000_000_000);
+        var term = TimeSpan.FromSeconds(30);
+
+        Assert.Equal(new GalaxyLease("a", t0 + term), await store.TakeGalaxyLeaseAsync(galaxy, "a", t0, term));
+        Assert.Equal(new GalaxyLease("a", t0 + term), await store.TakeGalaxyLeaseAsync(galaxy, "b", t0.AddSeconds(29.999), term)); // a's still
+        Assert.Equal(new GalaxyLease("c", t0 + term), await store.TakeGalaxyLeaseAsync(other, "c", t0, term));
+        Assert.Equal(new GalaxyLease("a", t0.AddSeconds(40)), await store.TakeGalaxyLeaseAsync(galaxy, "a", t0.AddSeconds(10), term)); // renewed
+        Assert.Equal(new GalaxyLease("a", t0.AddSeconds(40)), await store.TakeGalaxyLeaseAsync(galaxy, "b", t0.AddSeconds(39), term));
+        // Ran out (a stopped without releasing it): b takes it, and a's renewal then finds b's.
+        Assert.Equal(new GalaxyLease("b", t0.AddSeconds(70)), await store.TakeGalaxyLeaseAsync(galaxy, "b", t0.AddSeconds(40), term));
+        Assert.Equal(new GalaxyLease("b", t0.AddSeconds(70)), await store.TakeGalaxyLeaseAsync(galaxy, "a", t0.AddSeconds(41), term));
+
+        await store.ReleaseGalaxyLeaseAsync(galaxy, "a"); // not a's: nothing
+        Assert.Equal(new GalaxyLease("b", t0.AddSeconds(70)), await store.TakeGalaxyLeaseAsync(galaxy, "a", t0.AddSeconds(42), term));
+        await store.ReleaseGalaxyLeaseAsync(galaxy, "b"); // a clean stop: free at once
+        Assert.Equal(new GalaxyLease("a", t0.AddSeconds(73)), await store.TakeGalaxyLeaseAsync(galaxy, "a", t0.AddSeconds(43), term));
+
+        Assert.True(await store.DeleteGalaxyAsync("andromeda")); // a deleted galaxy's lease goes with it
+        Assert.Equal(1, await ((SqlStore)store).CountRowsAsync("galaxy_leases"));
+    }
+
+    [SkippableFact]
+    public async Task OfServersTakingAFreeLeaseAtOnceExactlyOneGetsIt()
+    {
+        await using var store = await StoreAsync();
+        var galaxy = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var leases = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => store.TakeGalaxyLeaseAsync(galaxy, $"server-{i}", now, TimeSpan.FromSeconds(30)))));
+        var winner = Assert.Single(leases.Select(l => l.Holder).Distinct());
+        Assert.StartsWith("server-", winner, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task LogoutsAreKeptUntilTheirTimeAndThenDropped()
     {
         await using var store = await StoreAsync();
@@ -388,12 +426,13 @@ public abstract class StoreContract
 
         // As schema version 1 had it (no position), then migrated again.
         await ((SqlStore)store).ExecuteForTestsAsync(
-            "ALTER TABLE colonies DROP COLUMN x; ALTER TABLE colonies DROP COLUMN y; DROP TABLE session_logouts; DROP TABLE account_addresses; DELETE FROM schema_migrations WHERE version >= 2");
+            "ALTER TABLE colonies DROP COLUMN x; ALTER TABLE colonies DROP COLUMN y; DROP TABLE session_logouts; DROP TABLE account_addresses; DROP TABLE galaxy_leases; DELETE FROM schema_migrations WHERE version >= 2");
         Assert.Equal(1, await store.SchemaVersionAsync());
         await store.MigrateAsync();
 
-        Assert.Equal(5, await store.SchemaVersionAsync());
-        await store.SaveLogoutAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1)); // and the tables of versions 3 and 4 are there
+        Assert.Equal(6, await store.SchemaVersionAsync());
+        await store.SaveLogoutAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1)); // and the tables of versions 3, 4 and 6 are there
+        await store.TakeGalaxyLeaseAsync(galaxy.Id, "after-migration", DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30));
         await store.SaveAccountAddressAsync(Guid.NewGuid(), "k", DateTimeOffset.UtcNow, 16, DateTimeOffset.UtcNow.AddDays(-30));
         Assert.Equal([new Colony(galaxy.Id, 5, player.Id, now, 0, 0)], await store.ListColoniesAsync(galaxy.Id));
         Assert.Equal(ColonizeOutcome.Founded, await store.ColonizeAsync(player.Id, 6, 3, 4, 100, now));

@@ -61,7 +61,7 @@ public static class ServerHost
         await Task.WhenAny(Task.Delay(Timeout.Infinite, stop.Token), server.GameFailed).ConfigureAwait(false);
         var failed = server.GameFailed.IsCompleted;
         var log = loggers.CreateLogger("sol");
-        log.LogInformation("stopping{Why}", failed ? " after the game loop's failure" : "");
+        log.LogInformation("stopping{Why}", !failed ? "" : server.GameFailed.Result is GalaxyTakenOverException ? " after another server took the galaxy over" : " after the game loop's failure");
         try
         {
             await server.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);

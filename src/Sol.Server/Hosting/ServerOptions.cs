@@ -65,6 +65,12 @@ public sealed record ServerOptions
     /// <summary>How often changed player state is written to the database.</summary>
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// On CockroachDB/PostgreSQL, how long the lease on serving the galaxy lasts unrenewed (<see cref="ServingLease"/>):
+    /// renewed every third of it; a server that finds it held waits up to this long at its start.
+    /// </summary>
+    public TimeSpan LeaseTerm { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a disconnected player's ship waits for its client to resume.</summary>
     public TimeSpan ResumeGrace { get; init; } = TimeSpan.FromSeconds(30);
 

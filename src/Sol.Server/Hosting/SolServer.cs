@@ -33,11 +33,13 @@ public sealed class SolServer : IAsyncDisposable
     private readonly ILogger _log;
     private readonly GameParts _game;
     private readonly Task<Exception> _gameFailed;
+    private readonly ServingLease? _lease;
     private int _stopped;
 
-    private SolServer(ServerOptions options, ISolStore store, GalaxyModel galaxy, Guid galaxyId, WebApplication http, ServerMetrics metrics, GameParts game, Task<Exception> gameFailed, ILoggerFactory loggers)
+    private SolServer(ServerOptions options, ISolStore store, GalaxyModel galaxy, Guid galaxyId, WebApplication http, ServerMetrics metrics, GameParts game, Task<Exception> gameFailed, ServingLease? lease, ILoggerFactory loggers)
     {
         _gameFailed = gameFailed;
+        _lease = lease;
         Options = options;
         Store = store;
         Galaxy = galaxy;
@@ -73,6 +75,7 @@ public sealed class SolServer : IAsyncDisposable
     /// <summary>
     /// Completes (with its exception) if the game loop stops on an error: no zone steps after it, so the process should
     /// stop and be started again (<c>sol serve</c> does so, exit code 1); <c>/healthz</c> answers 503 from then on.
+    /// Also when another server took the galaxy over (a <see cref="GalaxyTakenOverException"/>, see <see cref="ServingLease"/>).
     /// </summary>
     public Task<Exception> GameFailed => _gameFailed;
 
@@ -109,9 +112,16 @@ public sealed class SolServer : IAsyncDisposable
             throw new ServerStartException(e.Message, e);
         }
 
+        ServingLease? lease = null;
+        var gameFailed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
             var (summary, galaxy) = await LoadOrGenerateGalaxyAsync(store, options, log, cancellationToken).ConfigureAwait(false);
+            if (store.Kind == "cockroach")
+            {
+                // Before anything is served: a second server on the galaxy stops here (an embedded file is locked instead).
+                lease = await ServingLease.TakeAsync(store, summary.Id, summary.Name, options.LeaseTerm, TimeProvider.System, log, e => gameFailed.TrySetResult(e), cancellationToken).ConfigureAwait(false);
+            }
             AssetCatalog assets;
             GameRules rules;
             try
@@ -151,12 +161,11 @@ public sealed class SolServer : IAsyncDisposable
             var players = new PlayerDirectory(store, galaxy, summary.Id, rules, clock, options.StartingSystems);
             var metrics = new ServerMetrics();
 
-            var gameFailed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
             var game = await StartGameAsync(options, loggers, store, summary.Id, galaxy, rules, tokens, players, clock, metrics, gameFailed, cancellationToken).ConfigureAwait(false);
             players.ZoneTime = () => game.World.Options.TimeAt(Math.Max(0, game.World.Tick));
             var known = new KnownAddresses(store, secret, options.ThrottleClock, loggers.CreateLogger("sol.http"));
             var http = BuildHttp(options, loggers, store, summary.Name, galaxy, assets, tokens, known, players, metrics, game, gameFailed.Task);
-            var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, gameFailed.Task, loggers);
+            var server = new SolServer(options, store, galaxy, summary.Id, http, metrics, game, gameFailed.Task, lease, loggers);
             try
             {
                 await http.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -182,13 +191,22 @@ public sealed class SolServer : IAsyncDisposable
         {
             // Read at the start: the galaxy (a corrupt one fails its hash check), the colonies; a damaged file or a
             // database gone meanwhile. One line for the operator, not a stack trace.
-            await store.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(lease, store).ConfigureAwait(false);
             throw new ServerStartException($"cannot start on {store.Description}: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         catch
         {
-            await store.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(lease, store).ConfigureAwait(false);
             throw;
+        }
+
+        static async Task DisposeAsync(ServingLease? lease, ISolStore store)
+        {
+            if (lease is not null)
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+            }
+            await store.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -204,6 +222,10 @@ public sealed class SolServer : IAsyncDisposable
         using var cancel = new CancellationTokenSource(timeout);
         await _http.StopAsync(cancel.Token).ConfigureAwait(false);
         await _http.DisposeAsync().ConfigureAwait(false);
+        if (_lease is not null)
+        {
+            await _lease.DisposeAsync().ConfigureAwait(false); // after the last save: the next server may take over
+        }
         await Store.DisposeAsync().ConfigureAwait(false);
         _log.LogInformation("stopped");
     }
@@ -374,7 +396,7 @@ public sealed class SolServer : IAsyncDisposable
         // the database is back), and restarting this process would not bring the database back.
         var database = new DatabaseProbe(store, game.Progress, TimeProvider.System);
         app.MapMethods("/healthz", ReadMethods.GetOrHead, async () => gameFailed.IsCompleted
-            ? Results.Json(new { status = "failed", galaxy = galaxyName, connections = metrics.ConnectionsOpen, database = await database.StateAsync().ConfigureAwait(false), error = $"the game loop stopped: {gameFailed.Result.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
+            ? Results.Json(new { status = "failed", galaxy = galaxyName, connections = metrics.ConnectionsOpen, database = await database.StateAsync().ConfigureAwait(false), error = gameFailed.Result is GalaxyTakenOverException ? gameFailed.Result.Message : $"the game loop stopped: {gameFailed.Result.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Json(new { status = "ok", galaxy = galaxyName, connections = metrics.ConnectionsOpen, database = await database.StateAsync().ConfigureAwait(false) }));
         app.MapMethods("/metrics", ReadMethods.GetOrHead, () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         MeEndpoints.Map(app, tokens, hub);
