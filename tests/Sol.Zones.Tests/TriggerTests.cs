@@ -123,9 +123,41 @@ public class TriggerTests
             Assert.True(sim.Surface(planetId).TryGetShip(owner, out var ship));
             spots.Add((ship.X, ship.Y));
         }
-        var nearest = spots.SelectMany((a, i) => spots.Skip(i + 1).Select(b => Math.Sqrt(Math.Pow(a.X - b.X, 2) + Math.Pow(a.Y - b.Y, 2)))).Min();
-        Assert.True(nearest > 1, $"two of eight ships landed {nearest:F2} apart"); // by bearing alone: 0.1 apart
+        // By bearing alone they were 0.1 apart; by the owner's spread alone some were 16 apart (helper-79: two ships drawn on
+        // one another). Now each keeps the spacing from those landed before it.
+        Assert.True(Nearest(spots) >= Options.LandingSpacing, $"two of eight ships landed {Nearest(spots):F2} apart");
     }
+
+    [Fact]
+    public void OnACrowdedSurfaceEveryLandingStillArrivesAtTheSite()
+    {
+        // More ships than the circle holds at the spacing: each lands, as far from the others as the circle allows.
+        var galaxy = TestGalaxy.Ring(2);
+        using var sim = new Sim(galaxy, Options);
+        var planetId = TestGalaxy.PlanetOf(1, 0);
+        var (px, py) = galaxy.Planet(planetId).PositionAt(0);
+        for (long owner = 1; owner <= 40; owner++)
+        {
+            sim.World.SpawnShip(owner, ZoneId.ForSystem(1), 0, px + 150, py + (owner * 0.1));
+            sim.World.RequestLand(owner, 1, planetId);
+        }
+        sim.Step();
+
+        var spots = new List<(double X, double Y)>();
+        for (long owner = 1; owner <= 40; owner++)
+        {
+            Assert.True(sim.Surface(planetId).TryGetShip(owner, out var ship));
+            spots.Add((ship.X, ship.Y));
+            Assert.InRange(Math.Sqrt((ship.X * ship.X) + (ship.Y * ship.Y)), new ZoneOptions().LandingSiteRadius * 0.8 - 1, new ZoneOptions().LandingSiteRadius * 1.2 + 1);
+        }
+        // Measured: the first 12 at least 63 apart (each owner's circle is its own, 0.8-1.2 times the site's radius), all
+        // 40 at least 20.
+        Assert.True(Nearest(spots[..12]) >= Options.LandingSpacing, $"the first 12 {Nearest(spots[..12]):F1} apart");
+        Assert.True(Nearest(spots) >= Options.LandingSpacing / 4, $"all 40 {Nearest(spots):F1} apart");
+    }
+
+    private static double Nearest(List<(double X, double Y)> spots) =>
+        spots.SelectMany((a, i) => spots.Skip(i + 1).Select(b => Math.Sqrt(Math.Pow(a.X - b.X, 2) + Math.Pow(a.Y - b.Y, 2)))).Min();
 
     [Fact]
     public void LandingFromTooFarOrOnAnUnknownPlanetIsRejected()

@@ -42,6 +42,13 @@ public sealed record ZoneOptions
     /// </summary>
     public double LandingSiteRadius { get; init; } = 150;
 
+    /// <summary>
+    /// The least distance (units) a landing keeps from ships standing on the surface: one that would arrive nearer goes
+    /// to the next free place along its circle around the centre (the web client draws 80 units as 40 px, a ship about
+    /// 24 px across). 0: wherever the bearing says.
+    /// </summary>
+    public double LandingSpacing { get; init; } = 60;
+
     /// <summary>Hull points per second lost inside a star's damage radius.</summary>
     public float StarDamagePerSecond { get; init; } = 50f;
 

@@ -356,6 +356,45 @@ public sealed class ZoneWorld
         return length > 1e-6 && double.IsFinite(length) ? (dx / length, dy / length) : (fallbackX, fallbackY);
     }
 
+    /// <summary>
+    /// Where on a surface a landing arrives: at <paramref name="angle"/> and <paramref name="radius"/> from the centre
+    /// when no ship stands within <see cref="ZoneOptions.LandingSpacing"/> of it; else at the nearest free place along
+    /// that circle, trying one spacing further each way in turn around it; on a surface crowded all round, the place of
+    /// those farthest from its nearest ship.
+    /// </summary>
+    private (double X, double Y) LandingSpot(ZoneState surface, double angle, double radius)
+    {
+        var spacing = Options.LandingSpacing;
+        var step = spacing / radius;
+        var tries = spacing > 0 ? Math.Min(64, (int)Math.Ceiling(2 * Math.PI / step)) : 1;
+        (double X, double Y) best = default;
+        var bestGap = -1d;
+        for (var k = 0; k < tries; k++)
+        {
+            var offset = ((k + 1) / 2) * step * ((k & 1) == 0 ? 1 : -1); // 0, -1, +1, -2, +2 … spacings
+            var (sin, cos) = Trig.SinCos(angle + offset);
+            var (cx, cy) = (cos * radius, sin * radius);
+            var gap = double.MaxValue;
+            for (var i = 0; i < surface.Count; i++)
+            {
+                if (surface.Kind[i] == EntityKind.Ship)
+                {
+                    var (dx, dy) = (surface.PositionX[i] - cx, surface.PositionY[i] - cy);
+                    gap = Math.Min(gap, Math.Sqrt((dx * dx) + (dy * dy)));
+                }
+            }
+            if (gap >= spacing)
+            {
+                return (cx, cy);
+            }
+            if (gap > bestGap)
+            {
+                (best, bestGap) = ((cx, cy), gap);
+            }
+        }
+        return best;
+    }
+
     private void ApplyTransfer(Zone from, in PendingTransfer t, long tick)
     {
         var toIndex = IndexOf(t.To);
@@ -392,9 +431,7 @@ public sealed class ZoneWorld
                 var (px, py) = Galaxy.Planet(t.Target).PositionAt(Options.TimeAt(tick));
                 var (ux, uy) = Direction(shipX - px, shipY - py, 1, 0);
                 var spread = DeterministicRandom.ForStream(Options.Seed, (ulong)t.Owner);
-                var (sin, cos) = Trig.SinCos(spread.NextDouble(-0.25, 0.25));
-                var radius = Options.LandingSiteRadius * spread.NextDouble(0.8, 1.2);
-                (x, y) = (((ux * cos) - (uy * sin)) * radius, ((ux * sin) + (uy * cos)) * radius);
+                (x, y) = LandingSpot(to.State, Math.Atan2(uy, ux) + spread.NextDouble(-0.25, 0.25), Options.LandingSiteRadius * spread.NextDouble(0.8, 1.2));
                 break;
             }
             case TransferKind.TakeOff:
