@@ -88,6 +88,32 @@ public sealed class AtomCliTests : IDisposable
         Assert.Equal(0, (await AtomAsync("generate", "--db", Db, "--zones", "40", "--seed", "2", "--replace", "--quiet")).Code);
     }
 
+    [SkippableFact]
+    public async Task ReplacingAGalaxyAServerServesOnPostgresIsRefused()
+    {
+        // The SQLite file's lock (above) on a shared database: before, atom deleted the galaxy under the server.
+        var postgres = await PostgresDatabase.CreateAsync("atom");
+        Skip.If(postgres is null, "no PostgreSQL cluster configured");
+        Assert.Equal(0, (await AtomAsync("generate", "--db", postgres!, "--zones", "20", "--seed", "1", "--quiet")).Code);
+        await using var store = await SolStore.OpenAsync(postgres!);
+        var galaxy = (await store.FindGalaxyAsync("main"))!;
+        var served = await store.TakeGalaxyLeaseAsync(galaxy.Id, "game-host:77:0123abcd", DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30));
+
+        var (code, _, error) = await AtomAsync("generate", "--db", postgres!, "--zones", "25", "--seed", "2", "--replace", "--quiet");
+        Assert.Equal(1, code);
+        Assert.Equal(
+            $"atom: the galaxy 'main' is served by game-host:77:0123abcd (its lease runs until {served.Until.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC unless renewed): stop that server first (one that was killed lets its lease run out)",
+            error.Trim());
+        Assert.Equal(galaxy.Id, (await store.FindGalaxyAsync("main"))!.Id);
+
+        await store.ReleaseGalaxyLeaseAsync(galaxy.Id, "game-host:77:0123abcd"); // the server stopped
+        Assert.Equal(0, (await AtomAsync("generate", "--db", postgres!, "--zones", "25", "--seed", "2", "--replace", "--quiet")).Code);
+        var replaced = (await store.FindGalaxyAsync("main"))!;
+        Assert.NotEqual(galaxy.Id, replaced.Id);
+        Assert.Equal("next", (await store.TakeGalaxyLeaseAsync(replaced.Id, "next", DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30))).Holder); // atom left none
+        Assert.Equal("other", (await store.TakeGalaxyLeaseAsync(galaxy.Id, "other", DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30))).Holder);
+    }
+
     [Theory]
     [InlineData("MIN is greater than MAX", "generate", "--planets", "6..1")]
     [InlineData("MIN is greater than MAX", "generate", "--gates", "3..2")]

@@ -52,6 +52,22 @@ internal static class GenerateCommand
                     await error.WriteLineAsync($"atom: a galaxy named '{galaxyName}' already exists in {store.Description} (use --replace to overwrite it)").ConfigureAwait(false);
                     return AtomCli.BadInput;
                 }
+                // Replacing a galaxy a server serves would delete it under that server; on a shared database the server's
+                // lease on it says so (a SQLite file is locked instead). Atom holds the lease while it replaces.
+                Guid? leased = null;
+                var holder = string.Create(CultureInfo.InvariantCulture, $"atom@{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}");
+                if (parse.GetValue(replace) && store.Kind == "cockroach" && await store.FindGalaxyAsync(galaxyName, cancellationToken).ConfigureAwait(false) is { } existing)
+                {
+                    var lease = await store.TakeGalaxyLeaseAsync(existing.Id, holder, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+                    if (lease.Holder != holder)
+                    {
+                        await error.WriteLineAsync(string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"atom: the galaxy '{galaxyName}' is served by {lease.Holder} (its lease runs until {lease.Until.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC unless renewed): stop that server first (one that was killed lets its lease run out)")).ConfigureAwait(false);
+                        return AtomCli.Failed;
+                    }
+                    leased = existing.Id;
+                }
                 var galaxy = GalaxyGenerator.Generate(galaxyName, parameters, progress);
                 var generated = clock.Elapsed;
                 try
@@ -62,6 +78,21 @@ internal static class GenerateCommand
                 {
                     await error.WriteLineAsync($"atom: {e.Message}").ConfigureAwait(false);
                     return AtomCli.BadInput;
+                }
+                finally
+                {
+                    if (leased is { } id)
+                    {
+                        // Gone with the old galaxy when it was deleted; else (a failure) let a server have it again. The
+                        // failure is the line to tell: a database gone meanwhile leaves the lease to run out.
+                        try
+                        {
+                            await store.ReleaseGalaxyLeaseAsync(id, holder, CancellationToken.None).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is System.Data.Common.DbException or StoreUnavailableException)
+                        {
+                        }
+                    }
                 }
                 await output.WriteLineAsync(string.Create(
                     CultureInfo.InvariantCulture,
