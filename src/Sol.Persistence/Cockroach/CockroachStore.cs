@@ -31,7 +31,11 @@ public sealed class CockroachStore : SqlStore
 
     public override string Kind => "cockroach";
 
-    public override string Description => $"cockroach:{_endpoint}";
+    /// <summary>"cockroach:HOST:PORT/DB", or "postgresql:..." when the server that answered the first connection is
+    /// PostgreSQL (CockroachDB sends a <c>crdb_version</c> parameter at start-up; PostgreSQL does not).</summary>
+    public override string Description => $"{_server}:{_endpoint}";
+
+    private string _server = "cockroach";
 
     internal TransactionRetry Retry { get; } = new();
 
@@ -44,6 +48,10 @@ public sealed class CockroachStore : SqlStore
         try
         {
             await using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (connection is NpgsqlConnection npgsql && !npgsql.PostgresParameters.ContainsKey("crdb_version"))
+            {
+                store._server = "postgresql";
+            }
         }
         catch
         {
