@@ -105,26 +105,10 @@ public class TriggerTests
     [Fact]
     public void ShipsLandingSideBySideDoNotArriveOnOneSpot()
     {
-        // Helper-75: ships coming in together from one side got the same bearing, and stacked again.
-        var galaxy = TestGalaxy.Ring(2);
-        using var sim = new Sim(galaxy, Options);
-        var planetId = TestGalaxy.PlanetOf(1, 0);
-        var (px, py) = galaxy.Planet(planetId).PositionAt(0);
-        for (long owner = 1; owner <= 8; owner++)
-        {
-            sim.World.SpawnShip(owner, ZoneId.ForSystem(1), 0, px + 150, py + (owner * 0.1)); // side by side
-            sim.World.RequestLand(owner, 1, planetId);
-        }
-        sim.Step();
-
-        var spots = new List<(double X, double Y)>();
-        for (long owner = 1; owner <= 8; owner++)
-        {
-            Assert.True(sim.Surface(planetId).TryGetShip(owner, out var ship));
-            spots.Add((ship.X, ship.Y));
-        }
-        // By bearing alone they were 0.1 apart; by the owner's spread alone some were 16 apart (helper-79: two ships drawn on
-        // one another). Now each keeps the spacing from those landed before it.
+        // Helper-75: ships coming in together from one side got the same bearing, and stacked again. By bearing alone they
+        // were 0.1 apart; by the owner's spread alone some were 16 apart (helper-79: two ships drawn on one another). Now
+        // each keeps the spacing from those landed before it.
+        var spots = LandSideBySide(8);
         Assert.True(Nearest(spots) >= Options.LandingSpacing, $"two of eight ships landed {Nearest(spots):F2} apart");
     }
 
@@ -132,28 +116,35 @@ public class TriggerTests
     public void OnACrowdedSurfaceEveryLandingStillArrivesAtTheSite()
     {
         // More ships than the circle holds at the spacing: each lands, as far from the others as the circle allows.
+        var spots = LandSideBySide(40);
+        var site = new ZoneOptions().LandingSiteRadius;
+        Assert.All(spots, s => Assert.InRange(Math.Sqrt((s.X * s.X) + (s.Y * s.Y)), (site * 0.8) - 1, (site * 1.2) + 1));
+        // Measured: the first 12 at least 63 apart (each owner's circle is its own, 0.8-1.2 times the site's radius), all
+        // 40 at least 20.
+        Assert.True(Nearest(spots[..12]) >= Options.LandingSpacing, $"the first 12 {Nearest(spots[..12]):F1} apart");
+        Assert.True(Nearest(spots) >= Options.LandingSpacing / 4, $"all 40 {Nearest(spots):F1} apart");
+    }
+
+    /// <summary>Where <paramref name="count"/> ships side by side (0.1 apart) that land in one tick arrive, by owner.</summary>
+    private static List<(double X, double Y)> LandSideBySide(int count)
+    {
         var galaxy = TestGalaxy.Ring(2);
         using var sim = new Sim(galaxy, Options);
         var planetId = TestGalaxy.PlanetOf(1, 0);
         var (px, py) = galaxy.Planet(planetId).PositionAt(0);
-        for (long owner = 1; owner <= 40; owner++)
+        for (long owner = 1; owner <= count; owner++)
         {
             sim.World.SpawnShip(owner, ZoneId.ForSystem(1), 0, px + 150, py + (owner * 0.1));
             sim.World.RequestLand(owner, 1, planetId);
         }
         sim.Step();
-
         var spots = new List<(double X, double Y)>();
-        for (long owner = 1; owner <= 40; owner++)
+        for (long owner = 1; owner <= count; owner++)
         {
             Assert.True(sim.Surface(planetId).TryGetShip(owner, out var ship));
             spots.Add((ship.X, ship.Y));
-            Assert.InRange(Math.Sqrt((ship.X * ship.X) + (ship.Y * ship.Y)), new ZoneOptions().LandingSiteRadius * 0.8 - 1, new ZoneOptions().LandingSiteRadius * 1.2 + 1);
         }
-        // Measured: the first 12 at least 63 apart (each owner's circle is its own, 0.8-1.2 times the site's radius), all
-        // 40 at least 20.
-        Assert.True(Nearest(spots[..12]) >= Options.LandingSpacing, $"the first 12 {Nearest(spots[..12]):F1} apart");
-        Assert.True(Nearest(spots) >= Options.LandingSpacing / 4, $"all 40 {Nearest(spots):F1} apart");
+        return spots;
     }
 
     private static double Nearest(List<(double X, double Y)> spots) =>
